@@ -1,0 +1,52 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { GatewayError } from '../errors.js';
+import type { SettingsRepository } from '../store/index.js';
+
+const SETTING = 'admin_token_sha256';
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+export interface AdminTokenSetup {
+  /** The token in clear, only when it was generated now and must be shown once. */
+  generated: string | null;
+}
+
+/**
+ * The administrator's bearer token. Only its SHA-256 is stored. PSVGW_ADMIN_TOKEN, when
+ * set, is the token (and replaces a stored one); otherwise the first start generates one
+ * and the caller prints it once. Production never generates: the token must be given.
+ */
+export async function setUpAdminToken(settings: SettingsRepository, fromEnv: string | undefined, mode: 'development' | 'production'): Promise<AdminTokenSetup> {
+  if (fromEnv) {
+    await settings.set(SETTING, digest(fromEnv).toString('hex'));
+    return { generated: null };
+  }
+  if (await settings.get(SETTING)) return { generated: null };
+  if (mode === 'production') {
+    throw new GatewayError('ADMIN_TOKEN_MISSING', 'PSVGW_ADMIN_TOKEN is not set, and production mode has no default credentials.', {
+      hint: 'Generate one with `openssl rand -base64 32` and set PSVGW_ADMIN_TOKEN.',
+    });
+  }
+  const token = randomBytes(24).toString('base64url');
+  await settings.set(SETTING, digest(token).toString('hex'));
+  return { generated: token };
+}
+
+/** Checks a presented bearer token against the stored digest, in constant time. */
+export class AdminTokenVerifier {
+  private expected: Buffer | null = null;
+
+  constructor(private readonly settings: SettingsRepository) {}
+
+  async load(): Promise<void> {
+    const hex = await this.settings.get(SETTING);
+    this.expected = hex ? Buffer.from(hex, 'hex') : null;
+  }
+
+  verify(presented: string | undefined): boolean {
+    if (!presented || !this.expected) return false;
+    return timingSafeEqual(digest(presented), this.expected);
+  }
+}

@@ -1,0 +1,86 @@
+import { Router, type Request } from 'express';
+import type { CameraRegistry, CameraView } from '../cameras/index.js';
+import { GatewayError } from '../errors.js';
+import type { MediaServer } from '../media/index.js';
+import { TIERS, type PipelineManager, type PipelineSnapshot } from '../pipeline/index.js';
+
+export interface CameraRoutesDeps {
+  registry: CameraRegistry;
+  pipelines: PipelineManager;
+  media: MediaServer;
+  playTokenTtlSeconds: number;
+  publicHost: string | undefined;
+}
+
+export function cameraRoutes(deps: CameraRoutesDeps): Router {
+  const router = Router();
+  const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor ?? 'unknown');
+
+  router.get('/', async (req, res) => {
+    const limit = intParam(req.query.limit, 100, 1, 10_000, 'limit');
+    const offset = intParam(req.query.offset, 0, 0, Number.MAX_SAFE_INTEGER, 'offset');
+    const [items, total] = await Promise.all([deps.registry.list({ limit, offset }), deps.registry.count()]);
+    res.json({ items: items.map((c) => withStatus(c, deps)), total, limit, offset });
+  });
+
+  router.post('/', async (req, res) => {
+    const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
+    const camera = await deps.registry.create(req.body, actor(res), { skipProbe });
+    res.status(201).location(`/api/v1/cameras/${camera.id}`).json(withStatus(camera, deps));
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(withStatus(await deps.registry.get(req.params.id), deps));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
+    res.json(withStatus(await deps.registry.update(req.params.id, req.body, actor(res), { skipProbe }), deps));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await deps.registry.remove(req.params.id, actor(res));
+    res.status(204).end();
+  });
+
+  router.get('/:id/status', async (req, res) => {
+    const camera = await deps.registry.get(req.params.id);
+    res.json({ id: camera.id, ...statusOf(camera.id, deps), pipeline: deps.pipelines.snapshot(camera.id) ?? null });
+  });
+
+  router.get('/:id/streams', async (req, res) => {
+    const camera = await deps.registry.get(req.params.id);
+    const host = deps.publicHost ?? hostnameOf(req);
+    const ttl = deps.playTokenTtlSeconds;
+    const tiers = Object.fromEntries(TIERS.map((tier) => [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)]));
+    res.json({ cameraId: camera.id, ...tiers });
+  });
+
+  return router;
+}
+
+function withStatus(camera: CameraView, deps: CameraRoutesDeps): CameraView & { status: { state: string; reason: string | null } } {
+  return { ...camera, status: statusOf(camera.id, deps) };
+}
+
+function statusOf(id: string, deps: CameraRoutesDeps): { state: string; reason: string | null } {
+  const refused = deps.pipelines.refusedCameras().get(id);
+  if (refused) return { state: 'refused', reason: refused };
+  const snap: PipelineSnapshot | undefined = deps.pipelines.snapshot(id);
+  if (!snap) return { state: 'stopped', reason: null };
+  return { state: snap.ingest.state, reason: snap.ingest.state === 'live' ? null : snap.ingest.lastError };
+}
+
+function hostnameOf(req: Request): string {
+  const host = req.hostname || '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function intParam(raw: unknown, fallback: number, min: number, max: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new GatewayError('VALIDATION_FAILED', `Query parameter "${name}" must be an integer from ${min} to ${max}.`);
+  }
+  return n;
+}

@@ -1,0 +1,53 @@
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { AdminTokenVerifier } from '../access/index.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { requireBearer } from './auth.js';
+import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
+import { errorHandler } from './errors.js';
+
+export interface ApiDeps extends CameraRoutesDeps {
+  auth: AdminTokenVerifier;
+  metrics: Registry;
+  logger: Logger;
+  /** Readiness: store open, media server up. */
+  isReady: () => boolean;
+  /** Facts for GET /api/v1/system. */
+  systemInfo: () => Record<string, unknown>;
+}
+
+/**
+ * The HTTP API. Only /healthz, /readyz and /metrics answer without a token; they expose
+ * no video and no camera URLs.
+ */
+export function createApiApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = deps.isReady();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+  });
+
+  const api = express.Router();
+  api.use(requireBearer(deps.auth));
+  api.use(express.json({ limit: '1mb' }));
+  api.get('/system', (_req, res) => {
+    res.json(deps.systemInfo());
+  });
+  api.use('/cameras', cameraRoutes(deps));
+  api.use((req, _res, next) => {
+    next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
+  });
+  app.use('/api/v1', api);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { AdminTokenVerifier, resolveSecretKey, setUpAdminToken } from './access/index.js';
+import { createApiApp } from './api/index.js';
+import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials, type CameraRecord } from './cameras/index.js';
+import { isSiteType } from './cameras/siteTypes.js';
+import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
+import { createMetricsRegistry } from './health/index.js';
+import type { Logger } from './log.js';
+import { assertPortFree, MediaServer } from './media/index.js';
+import { PipelineManager, probeStream, readFfmpegCapabilities, reapOrphans, instanceMarker, type FfmpegCapabilities, type PipelineSettings } from './pipeline/index.js';
+import { checkSite } from './privacy/siteGuard.js';
+import { openStore, type Store } from './store/index.js';
+import { VERSION } from './version.js';
+
+export interface Gateway {
+  /** Base URL of the API, e.g. http://127.0.0.1:8080. */
+  readonly apiUrl: string;
+  /** The admin token when it was generated at this start (shown once), else null. */
+  readonly generatedAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the one place that builds the gateway's components and wires
+ * them together. Start order follows dependencies; close runs in reverse and is idempotent.
+ */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    while (closers.length > 0) await closers.pop()?.().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+  };
+  try {
+    return await assemble(config, logger, closers, closeAll);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function assemble(config: GatewayConfig, logger: Logger, closers: Array<() => Promise<void>>, closeAll: () => Promise<void>): Promise<Gateway> {
+  const dataDir = resolve(config.dataDir);
+  const profile = getProfile(config.profile);
+  logger.info({ version: VERSION, config: describeConfig(config) }, 'starting psv-gateway');
+
+  const ffmpeg: FfmpegCapabilities = await readFfmpegCapabilities(config.ffmpeg.ffmpegPath, logger);
+  logger.info({ ffmpegVersion: ffmpeg.version, videoEncoders: ffmpeg.videoEncoders.length, libx264: ffmpeg.hasLibx264, hardwareEncodersBuiltIn: ffmpeg.videoEncoders.filter((e) => /nvenc|vaapi|qsv|v4l2m2m/.test(e)) }, 'ffmpeg found');
+
+  await assertPortFree(config.http.host, config.http.port, 'API', 'http.port / PSVGW_HTTP_PORT');
+  const secret = resolveSecretKey({ fromEnv: config.secrets.secretKey, mode: config.mode, dataDir, logger });
+  const store: Store = await openStore({ driver: config.store.driver, sqlitePath: config.store.sqlitePath ?? join(dataDir, 'psvgw.db'), postgresUrl: config.store.postgresUrl });
+  closers.push(() => store.close());
+  await store.migrate();
+
+  const instanceId = await instanceIdOf(store);
+  reapOrphans(instanceId, logger);
+  const adminToken = await setUpAdminToken(store.settings, config.secrets.adminToken, config.mode);
+  const auth = new AdminTokenVerifier(store.settings);
+  await auth.load();
+
+  const media = new MediaServer({
+    bindHost: config.media.host,
+    rtmpPort: config.media.rtmpPort,
+    httpPort: config.media.httpPort,
+    dataDir,
+    tokenKey: deriveKey(secret, KEY_PURPOSES.playbackToken),
+    instanceMarker: instanceMarker(instanceId),
+    logger,
+  });
+  await media.start();
+  closers.push(() => media.close());
+
+  const probeOptions = {
+    ffprobePath: config.ffmpeg.ffprobePath,
+    rtspTransport: config.ingest.rtspTransport,
+    timeoutMs: config.ingest.probeTimeoutSeconds * 1000,
+    socketTimeoutSeconds: config.ingest.socketTimeoutSeconds,
+    logger,
+  };
+  const pipelines = new PipelineManager({
+    settings: pipelineSettings(config),
+    media,
+    probe: (url, signal) => probeStream(url, { ...probeOptions, signal }),
+    logger,
+  });
+  closers.push(() => pipelines.close());
+
+  const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
+  const registry = new CameraRegistry({
+    store,
+    box,
+    siteGuard: (siteType) => checkSite(profile, siteType),
+    isSiteType,
+    idParts: config.gateway,
+    probe: (url, creds) => probeStream(withCredentials(url, creds), probeOptions),
+    logger,
+  });
+  closers.push(() => Promise.resolve(registry.close()));
+
+  const runCamera = async (camera: CameraRecord) => {
+    if (!camera.enabled || camera.removedAt !== null) return pipelines.remove(camera.id);
+    // The profile may have changed since the camera was registered: check the site again.
+    const verdict = checkSite(profile, camera.siteType);
+    if (verdict.forbidden) {
+      logger.error({ cameraId: camera.id, siteType: camera.siteType, citations: verdict.citations }, 'camera refused: forbidden site under the active profile');
+      return pipelines.refuse(camera.id, verdict.message ?? 'forbidden site type');
+    }
+    const pushTargets = [...new Set([...config.platform.pushTargets, ...camera.pushTargets])];
+    return pipelines.apply({ id: camera.id, sourceUrl: withCredentials(camera.rtspUrl, registry.credentialsOf(camera)), pushTargets });
+  };
+  const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
+  registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
+  registry.on('updated', (camera) => void runCamera(camera).catch(logFailure));
+  registry.on('removed', (camera) => void pipelines.remove(camera.id).catch(logFailure));
+  for (const camera of await allCameras(store)) await runCamera(camera);
+
+  const metrics = createMetricsRegistry({
+    pipelines: () => pipelines.snapshots(),
+    viewers: () => media.viewerCounts(),
+    inboundBitrates: () => media.inboundBitrates(),
+    buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
+  });
+  let ready = false;
+  const app = createApiApp({
+    registry,
+    pipelines,
+    media,
+    metrics,
+    auth,
+    logger,
+    playTokenTtlSeconds: config.media.playTokenTtlSeconds,
+    publicHost: config.media.publicHost,
+    isReady: () => ready,
+    systemInfo: () => ({ version: VERSION, profile: config.profile, mode: config.mode, ffmpeg: { version: ffmpeg.version, hasLibx264: ffmpeg.hasLibx264 } }),
+  });
+  const server = await listen(createServer(app), config.http.host, config.http.port);
+  closers.push(() => closeServer(server));
+  ready = true;
+  const apiUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+  logger.info({ api: apiUrl, rtmpPort: config.media.rtmpPort, flvPort: config.media.httpPort, profile: config.profile }, 'psv-gateway ready');
+  let closing: Promise<void> | null = null;
+  return {
+    apiUrl,
+    generatedAdminToken: adminToken.generated,
+    close: () => (closing ??= closeAll()),
+  };
+}
+
+function pipelineSettings(config: GatewayConfig): PipelineSettings {
+  const ingest = config.ingest;
+  return {
+    ffmpegPath: config.ffmpeg.ffmpegPath,
+    rtspTransport: ingest.rtspTransport,
+    socketTimeoutSeconds: ingest.socketTimeoutSeconds,
+    stallMs: ingest.stallSeconds * 1000,
+    startTimeoutMs: Math.max(10, ingest.probeTimeoutSeconds) * 1000,
+    backoff: ingest.backoff,
+    maxRestartsPerMinute: ingest.maxRestartsPerMinute,
+    liveTranscode: ingest.h265Live,
+  };
+}
+
+async function instanceIdOf(store: Store): Promise<string> {
+  const existing = await store.settings.get('instance_id');
+  if (existing) return existing;
+  const id = randomUUID().replace(/-/g, '').slice(0, 16);
+  await store.settings.set('instance_id', id);
+  return id;
+}
+
+async function allCameras(store: Store): Promise<CameraRecord[]> {
+  const all: CameraRecord[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await store.cameras.list({ limit: 1000, offset });
+    all.push(...page);
+    if (page.length < 1000) return all;
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<Server> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen(server);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}

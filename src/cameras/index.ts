@@ -1,0 +1,25 @@
+export type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';
+export {
+  CameraRegistry,
+  toView,
+  type CameraEvents,
+  type CameraRegistryDeps,
+  type CameraWriteOptions,
+  type SiteGuardVerdict,
+} from './registry.js';
+export { cameraCreateSchema, cameraPatchSchema, type CameraCreateInput, type CameraPatchInput } from './cameraInput.js';
+export { CredentialBox, deriveKey, KEY_PURPOSES } from './credentialBox.js';
+export {
+  CAMERA_TYPE_CODES,
+  GB_ID_MAX_SERIAL,
+  PROVINCE_CODES,
+  formatGbId,
+  gbIdPrefix,
+  nextGbId,
+  parseGbId,
+  validateGbId,
+  type GbIdParseResult,
+  type GbIdParts,
+  type GbIdPrefix,
+} from './gbId.js';
+export { normalizeRtspUrl, withCredentials, type NormalizedRtspUrl } from './rtspUrl.js';

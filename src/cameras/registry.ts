@@ -1,0 +1,393 @@
+/**
+ * The camera registry: the one place cameras are created, changed and removed. Every
+ * change is checked (input, site type, privacy guard, URL, optional probe), stored,
+ * audited and announced, in that order; a refused change leaves nothing behind but,
+ * for a forbidden site, its audit entry.
+ */
+import type { Logger } from 'pino';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { redactUrl } from '../log.js';
+import type { CameraListQuery, Store } from '../store/store.js';
+import {
+  cameraCreateSchema,
+  cameraPatchSchema,
+  datesInOrder,
+  parseCameraInput,
+  validationFailed,
+  type CameraPatchInput,
+} from './cameraInput.js';
+import type { CredentialBox } from './credentialBox.js';
+import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
+import { normalizeRtspUrl } from './rtspUrl.js';
+import { SafeEmitter } from './safeEmitter.js';
+import type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';
+
+/** What the privacy guard says about a site type (see privacy/siteGuard.ts). */
+export interface SiteGuardVerdict {
+  forbidden: boolean;
+  siteType: string;
+  citations: string[];
+  message?: string;
+}
+
+export interface CameraRegistryDeps {
+  store: Store;
+  box: CredentialBox;
+  siteGuard: (siteType: string) => SiteGuardVerdict;
+  isSiteType: (siteType: string) => boolean;
+  /** Prefix of generated IDs. */
+  idParts: GbIdPrefix;
+  /** Checks that the camera answers; throws (ideally a GatewayError) when it does not. */
+  probe?: (url: string, creds: CameraCredentials | null) => Promise<unknown>;
+  now?: () => Date;
+  logger: Logger;
+}
+
+export interface CameraEvents extends Record<string, unknown[]> {
+  created: [camera: CameraRecord];
+  /** The record after the change, and before it. */
+  updated: [camera: CameraRecord, previous: CameraRecord];
+  removed: [camera: CameraRecord];
+}
+
+export interface CameraWriteOptions {
+  /** Store without probing the camera (offline onboarding). */
+  skipProbe?: boolean;
+}
+
+/** Attempts at a generated ID before giving up when concurrent creates keep taking it. */
+const ID_ATTEMPTS = 5;
+
+export class CameraRegistry {
+  readonly #store: Store;
+  readonly #box: CredentialBox;
+  readonly #deps: CameraRegistryDeps;
+  readonly #now: () => Date;
+  readonly #log: Logger;
+  readonly #events: SafeEmitter<CameraEvents>;
+  readonly #idPrefix: string;
+  #idTurn: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: CameraRegistryDeps) {
+    this.#deps = deps;
+    this.#store = deps.store;
+    this.#box = deps.box;
+    this.#now = deps.now ?? (() => new Date());
+    this.#log = deps.logger.child({ component: 'cameras' });
+    this.#events = new SafeEmitter<CameraEvents>(this.#log);
+    const sample = nextGbId(deps.idParts, 0);
+    const problem = validateGbId(sample);
+    if (problem !== null) {
+      throw new GatewayError('CONFIG_INVALID', `generated camera IDs would be invalid: ${problem}`, {
+        hint: 'Set the camera ID prefix in the config: an 8-digit region code, 2-digit industry code, type code 131 or 132, and a 1-digit network code.',
+      });
+    }
+    this.#idPrefix = gbIdPrefix(deps.idParts);
+  }
+
+  on<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => unknown): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => unknown): void {
+    this.#events.off(event, listener);
+  }
+
+  async create(input: unknown, actor: string, opts: CameraWriteOptions = {}): Promise<CameraView> {
+    const data = parseCameraInput(cameraCreateSchema, input, 'camera');
+    this.#requireKnownSiteType(data.siteType);
+    await this.#guard(data.siteType, actor, data.id ?? null, { operation: 'create', name: data.name });
+    const explicit: Partial<CameraCredentials> = {};
+    if (data.username !== undefined) explicit.username = data.username;
+    if (data.password !== undefined) explicit.password = data.password;
+    const { url, credentials } = normalizeRtspUrl(data.rtspUrl, explicit);
+    if (!opts.skipProbe) await this.#probe(url, credentials, data.id ?? null);
+
+    const at = this.#now().toISOString();
+    const fields: Omit<CameraRecord, 'id'> = {
+      name: data.name,
+      rtspUrl: url,
+      credentialsEnc: credentials === null ? null : this.#box.seal(credentials),
+      siteType: data.siteType,
+      address: data.address ?? null,
+      lat: data.lat ?? null,
+      lon: data.lon ?? null,
+      ownerUnit: data.ownerUnit ?? null,
+      governmentFunded: data.governmentFunded,
+      signageInstalled: data.signageInstalled,
+      commissionedAt: data.commissionedAt ?? null,
+      removedAt: data.removedAt ?? null,
+      enabled: data.enabled,
+      pushTargets: data.pushTargets,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const record = await this.#insert(data.id, fields);
+    await this.#auditOrUndo(
+      {
+        actor,
+        action: 'camera.create',
+        cameraId: record.id,
+        outcome: 'ok',
+        details: { name: record.name, siteType: record.siteType },
+      },
+      () => this.#store.cameras.remove(record.id),
+    );
+    this.#log.info({ cameraId: record.id, siteType: record.siteType, url: redactUrl(url), actor }, 'camera created');
+    this.#events.emit('created', record);
+    return toView(record);
+  }
+
+  async update(id: string, patch: unknown, actor: string, opts: CameraWriteOptions = {}): Promise<CameraView> {
+    const current = await this.getRecord(id);
+    const p = parseCameraInput(cameraPatchSchema, patch, 'camera change');
+    if (p.id !== undefined && p.id !== current.id) {
+      throw validationFailed('id cannot be changed; remove the camera and create it again under the new id');
+    }
+    const merged: CameraRecord = {
+      ...current,
+      ...pick(p, ['name', 'siteType', 'governmentFunded', 'signageInstalled', 'enabled', 'pushTargets']),
+      ...pickNullable(p, ['address', 'lat', 'lon', 'ownerUnit', 'commissionedAt', 'removedAt']),
+    };
+    const dateProblem = datesInOrder(merged.commissionedAt, merged.removedAt);
+    if (dateProblem !== null) throw validationFailed(`invalid camera change: removedAt ${dateProblem}`);
+    if (!windsDown(p)) {
+      this.#requireKnownSiteType(merged.siteType);
+      await this.#guard(merged.siteType, actor, current.id, { operation: 'update', name: merged.name });
+    }
+
+    const touchesStream = p.rtspUrl !== undefined || p.username !== undefined || p.password !== undefined;
+    if (touchesStream) {
+      const { url, credentials } = this.#mergeStream(current, p);
+      if (!opts.skipProbe) await this.#probe(url, credentials, current.id);
+      merged.rtspUrl = url;
+      merged.credentialsEnc = credentials === null ? null : this.#box.seal(credentials);
+    }
+    merged.updatedAt = this.#now().toISOString();
+
+    await this.#store.cameras.replace(merged);
+    const changed = Object.keys(p).filter((k) => k !== 'id' && k !== 'username' && k !== 'password');
+    if (p.username !== undefined || p.password !== undefined) changed.push('credentials');
+    await this.#auditOrUndo(
+      { actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed } },
+      () => this.#store.cameras.replace(current),
+    );
+    this.#log.info({ cameraId: current.id, changed, url: redactUrl(merged.rtspUrl), actor }, 'camera updated');
+    this.#events.emit('updated', merged, current);
+    return toView(merged);
+  }
+
+  async remove(id: string, actor: string): Promise<void> {
+    const current = await this.getRecord(id);
+    if (!(await this.#store.cameras.remove(id))) throw notFound(id);
+    await this.#auditOrUndo(
+      {
+        actor,
+        action: 'camera.remove',
+        cameraId: id,
+        outcome: 'ok',
+        details: { name: current.name, siteType: current.siteType },
+      },
+      () => this.#store.cameras.insert(current),
+    );
+    this.#log.info({ cameraId: id, actor }, 'camera removed');
+    this.#events.emit('removed', current);
+  }
+
+  async get(id: string): Promise<CameraView> {
+    return toView(await this.getRecord(id));
+  }
+
+  async getRecord(id: string): Promise<CameraRecord> {
+    const record = await this.#store.cameras.get(id);
+    if (record === undefined) throw notFound(id);
+    return record;
+  }
+
+  async list(query: CameraListQuery = {}): Promise<CameraView[]> {
+    return (await this.#store.cameras.list(query)).map(toView);
+  }
+
+  async count(): Promise<number> {
+    return this.#store.cameras.count();
+  }
+
+  /** The camera's credentials in clear, for the ingest only. Throws CONFIG_INVALID when the key no longer fits. */
+  credentialsOf(record: CameraRecord): CameraCredentials | null {
+    return record.credentialsEnc === null ? null : this.#box.open(record.credentialsEnc);
+  }
+
+  /** Drops every event listener. The registry holds no other resources. */
+  close(): void {
+    this.#events.removeAllListeners();
+  }
+
+  #requireKnownSiteType(siteType: string): void {
+    if (this.#deps.isSiteType(siteType)) return;
+    throw new GatewayError('VALIDATION_FAILED', `siteType "${siteType}" is not a known site type`, {
+      hint: 'Use one of the site types defined by the jurisdiction profile in the config.',
+      details: { problems: [`siteType "${siteType}" is not a known site type`] },
+    });
+  }
+
+  async #guard(
+    siteType: string,
+    actor: string,
+    cameraId: string | null,
+    context: { operation: string; name: string },
+  ): Promise<void> {
+    const verdict = this.#deps.siteGuard(siteType);
+    if (!verdict.forbidden) return;
+    const message = verdict.message ?? `cameras may not be installed at a site of type "${siteType}"`;
+    const entry: AuditEntry = {
+      at: this.#now().toISOString(),
+      actor,
+      action: 'camera.refused',
+      cameraId,
+      outcome: 'refused',
+      details: { ...context, siteType: verdict.siteType, citations: verdict.citations, reason: message },
+    };
+    try {
+      await this.#store.audit.append(entry);
+    } catch (err) {
+      this.#log.error({ cameraId, siteType, err }, 'could not record the refusal in the audit log');
+    }
+    this.#log.warn(
+      { cameraId, siteType, actor, citations: verdict.citations, operation: context.operation },
+      'camera refused: forbidden site type',
+    );
+    throw new GatewayError('PRIVACY_FORBIDDEN_SITE', message, {
+      hint: 'This site type may not be monitored under the jurisdiction profile in use; see the cited provisions.',
+      details: { siteType: verdict.siteType, citations: verdict.citations },
+    });
+  }
+
+  async #probe(url: string, credentials: CameraCredentials | null, cameraId: string | null): Promise<void> {
+    const probe = this.#deps.probe;
+    if (probe === undefined) return;
+    try {
+      await probe(url, credentials);
+    } catch (err) {
+      this.#log.warn(
+        { cameraId, url: redactUrl(url), code: isGatewayError(err) ? err.code : undefined },
+        'camera probe failed',
+      );
+      if (isGatewayError(err)) throw err;
+      throw new GatewayError('CAMERA_UNREACHABLE', `probing ${redactUrl(url)} failed: ${scrub(err)}`, {
+        hint: 'Check that the camera is on and reachable from the gateway and that the URL path is right, or store it without probing.',
+        cause: err,
+      });
+    }
+  }
+
+  /** New URL and credentials: the patch's fields win, then user info in a new URL, then what was stored. */
+  #mergeStream(current: CameraRecord, p: CameraPatchInput): { url: string; credentials: CameraCredentials | null } {
+    const { url, credentials: fromUrl } = normalizeRtspUrl(p.rtspUrl ?? current.rtspUrl);
+    const replacesBoth = p.username !== undefined && p.password !== undefined;
+    const stored = replacesBoth ? null : this.credentialsOf(current);
+    const field = (key: keyof CameraCredentials): string => {
+      const patched = p[key];
+      if (patched !== undefined) return patched ?? '';
+      const inUrl = fromUrl?.[key];
+      if (inUrl !== undefined && inUrl !== '') return inUrl;
+      return stored?.[key] ?? '';
+    };
+    const username = field('username');
+    const password = field('password');
+    return { url, credentials: username === '' && password === '' ? null : { username, password } };
+  }
+
+  async #insert(explicitId: string | undefined, fields: Omit<CameraRecord, 'id'>): Promise<CameraRecord> {
+    if (explicitId !== undefined) {
+      const record = { id: explicitId, ...fields };
+      await this.#store.cameras.insert(record);
+      return record;
+    }
+    // In-process creates take generated IDs one at a time; the retry covers other processes sharing the store.
+    const turn = this.#idTurn.then(() => this.#insertGenerated(fields));
+    this.#idTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #insertGenerated(fields: Omit<CameraRecord, 'id'>): Promise<CameraRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const record = {
+        id: nextGbId(this.#deps.idParts, await this.#store.cameras.maxSerial(this.#idPrefix)),
+        ...fields,
+      };
+      try {
+        await this.#store.cameras.insert(record);
+        return record;
+      } catch (err) {
+        if (!(isGatewayError(err) && err.code === 'CAMERA_EXISTS') || attempt >= ID_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** Appends the audit entry; when that fails, undoes the change so no unaudited change remains. */
+  async #auditOrUndo(entry: Omit<AuditEntry, 'at'>, undo: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.#store.audit.append({ at: this.#now().toISOString(), ...entry });
+    } catch (err) {
+      this.#log.error(
+        { cameraId: entry.cameraId, action: entry.action, err },
+        'audit append failed; undoing the change',
+      );
+      try {
+        await undo();
+      } catch (undoErr) {
+        this.#log.error({ cameraId: entry.cameraId, err: undoErr }, 'undo after a failed audit append failed too');
+      }
+      throw err;
+    }
+  }
+}
+
+/** The record as shown to clients: no secret box, a flag instead. */
+export function toView(record: CameraRecord): CameraView {
+  const { credentialsEnc, ...rest } = record;
+  return { ...rest, pushTargets: [...rest.pushTargets], hasCredentials: credentialsEnc !== null };
+}
+
+/** A patch that only disables or retires a camera is never refused by the site checks. */
+function windsDown(p: CameraPatchInput): boolean {
+  const keys = Object.keys(p).filter((k) => (p as Record<string, unknown>)[k] !== undefined);
+  return keys.length > 0 && keys.every((k) => k === 'enabled' || k === 'removedAt') && p.enabled !== true;
+}
+
+function notFound(id: string): GatewayError {
+  return new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${id}`, {
+    hint: 'List the cameras to see their ids.',
+    details: { id },
+  });
+}
+
+function pick<K extends keyof CameraPatchInput & keyof CameraRecord>(
+  p: CameraPatchInput,
+  keys: readonly K[],
+): Partial<Pick<CameraRecord, K>> {
+  const out: Partial<Pick<CameraRecord, K>> = {};
+  for (const key of keys) {
+    const value = p[key];
+    if (value !== undefined && value !== null) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+/** Like pick, but an explicit null clears the field. */
+function pickNullable<K extends keyof CameraPatchInput & keyof CameraRecord>(
+  p: CameraPatchInput,
+  keys: readonly K[],
+): Partial<Pick<CameraRecord, K>> {
+  const out: Partial<Pick<CameraRecord, K>> = {};
+  for (const key of keys) {
+    if (p[key] !== undefined) (out as Record<string, unknown>)[key] = p[key];
+  }
+  return out;
+}
+
+/** An error's message with any URL user info blanked, for errors from third-party probes. */
+function scrub(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/\s@]*@/g, '$1***@');
+}

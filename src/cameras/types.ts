@@ -1,0 +1,46 @@
+/** The camera as the registry keeps it. Credentials never leave the registry in clear. */
+export interface CameraRecord {
+  /** GB/T 28181 20-digit device ID. */
+  id: string;
+  name: string;
+  /** RTSP URL without user info; credentials live encrypted in `credentialsEnc`. */
+  rtspUrl: string;
+  /** AES-256-GCM box of `{"username","password"}` (see cameras/credentialBox.ts), or null. */
+  credentialsEnc: string | null;
+  siteType: string;
+  address: string | null;
+  lat: number | null;
+  lon: number | null;
+  ownerUnit: string | null;
+  governmentFunded: boolean;
+  signageInstalled: boolean;
+  /** ISO dates (YYYY-MM-DD). */
+  commissionedAt: string | null;
+  removedAt: string | null;
+  /** Ingest runs only for enabled cameras. */
+  enabled: boolean;
+  /** RTMP/RTSP URLs the shared tier is pushed to, besides the config-wide defaults. */
+  pushTargets: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the API and CLI show: the record less the secret box, plus a flag. */
+export type CameraView = Omit<CameraRecord, 'credentialsEnc'> & { hasCredentials: boolean };
+
+export interface CameraCredentials {
+  username: string;
+  password: string;
+}
+
+export interface AuditEntry {
+  id?: number;
+  at: string;
+  /** Who did it: 'admin', a user id, or 'system'. */
+  actor: string;
+  /** e.g. 'camera.create', 'camera.refused', 'camera.update', 'camera.remove'. */
+  action: string;
+  cameraId: string | null;
+  outcome: 'ok' | 'refused' | 'error';
+  details: Record<string, unknown>;
+}

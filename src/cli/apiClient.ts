@@ -1,0 +1,45 @@
+import { GatewayError, type ErrorCode } from '../errors.js';
+
+export interface ApiTarget {
+  baseUrl: string;
+  token: string | undefined;
+}
+
+/** Where the CLI finds a running gateway: --api / PSVGW_API_URL, else the local default port. */
+export function resolveApiTarget(opts: { api?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): ApiTarget {
+  const port = env.PSVGW_HTTP_PORT ?? '8080';
+  return {
+    baseUrl: (opts.api ?? env.PSVGW_API_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
+    token: opts.token ?? env.PSVGW_ADMIN_TOKEN,
+  };
+}
+
+/** One call to the gateway's API; its JSON errors come back as GatewayErrors. */
+export async function callApi<T>(target: ApiTarget, method: string, path: string, body?: unknown): Promise<T> {
+  if (!target.token) {
+    throw new GatewayError('UNAUTHORIZED', 'No admin token to call the gateway API with.', {
+      hint: 'Set PSVGW_ADMIN_TOKEN or pass --token (the token is printed at the first start of the gateway).',
+    });
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${target.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (err) {
+    throw new GatewayError('CAMERA_UNREACHABLE', `Cannot reach the gateway API at ${target.baseUrl} (${(err as Error).message}).`, {
+      hint: 'Is `psvgw start` running? Point the CLI at it with --api URL or PSVGW_API_URL.',
+    });
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const e = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
+    throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, { hint: e?.hint });
+  }
+  return json as T;
+}

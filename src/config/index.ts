@@ -1,0 +1,38 @@
+export {
+  GatewayConfigSchema,
+  GatewayConfigShape,
+  gatewayConfigJsonSchema,
+  checkConfigRules,
+  CONFIG_RULES,
+  MIN_ADMIN_TOKEN_LENGTH,
+  MIN_SECRET_KEY_LENGTH,
+  type ConfigRule,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type RuleIssue,
+} from './schema.js';
+export {
+  loadConfig,
+  describeConfig,
+  formatConfigIssues,
+  ENV_OVERRIDES,
+  type ConfigSummary,
+  type EnvOverride,
+  type LoadConfigOptions,
+  type SecretState,
+} from './load.js';
+export {
+  PROFILES,
+  PROFILE_NAMES,
+  DOCUMENT_IDS,
+  REGISTRATION_FIELDS,
+  getProfile,
+  isProfileName,
+  type Cited,
+  type DocumentId,
+  type DocumentRule,
+  type ForbiddenSite,
+  type JurisdictionProfile,
+  type ProfileName,
+  type RegistrationField,
+} from './profiles.js';

@@ -1,0 +1,308 @@
+import { z } from 'zod';
+import { PROFILE_NAMES } from './profiles.js';
+
+/**
+ * The one schema of the gateway configuration: types, defaults, descriptions and the
+ * JSON Schema all come from here. Objects are strict, so a misspelt key is an error
+ * rather than a silently ignored setting. Rules that involve more than one field are the
+ * named pure functions below, run after every field is valid.
+ */
+
+/** GB/T 2260 province-level prefixes (11 Beijing … 65 Xinjiang, 71 Taiwan, 81/82 HK/Macao). */
+const PROVINCE_PREFIXES: ReadonlySet<string> = new Set(
+  '11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82'.split(' '),
+);
+
+const digits = (n: number, what: string) =>
+  z.string().regex(new RegExp(`^\\d{${n}}$`), { error: `must be ${what}: exactly ${n} digits, quoted in YAML` });
+
+const port = (def: number, what: string) => z.number().int().min(1).max(65535).default(def).describe(what);
+
+const nonEmpty = () => z.string().min(1);
+
+const GatewaySection = z
+  .strictObject({
+    name: nonEmpty().max(64).default('psv-gateway').describe('Name shown in logs, metrics and the SIP User-Agent.'),
+    regionCode: digits(8, 'a civil region code (中心编码)')
+      .refine((s) => PROVINCE_PREFIXES.has(s.slice(0, 2)), {
+        error: 'must start with a province code (GB/T 2260), e.g. 44 for Guangdong',
+      })
+      .default('44030500')
+      .describe(
+        'Centre code (中心编码), digits 1-8 of every GB/T 28181 device ID: the 6-digit GB/T 2260 ' +
+          'administrative division code plus a 2-digit grassroots unit. The default 44030500 ' +
+          '(Nanshan District, Shenzhen) is a placeholder; use the code the sharing platform assigns.',
+      ),
+    industryCode: digits(2, 'an industry code (行业编码)')
+      .default('00')
+      .describe('Industry code (行业编码), digits 9-10 of device IDs; 00 = street-level public security access.'),
+    networkCode: digits(1, 'a network code (网络标识)')
+      .default('8')
+      .describe(
+        'Network identifier (网络标识), digit 14 of device IDs (GB/T 28181 Annex D): 0-4 surveillance ' +
+          'private network, 5 public security network, 6 e-government network, 7 Internet, ' +
+          '8 social resource access network (社会资源接入网: cameras owned outside the police). Default 8.',
+      ),
+    typeCode: digits(3, 'a device type code (类型编码)')
+      .default('132')
+      .describe('Device type code (类型编码), digits 11-13 of camera IDs; 131 camera, 132 IP camera (default).'),
+  })
+  .prefault({})
+  .describe('Identity of the gateway and the parts of the GB/T 28181 20-digit IDs it gives cameras.');
+
+const HttpSection = z
+  .strictObject({
+    host: nonEmpty().default('0.0.0.0').describe('Address the API and web UI listen on.'),
+    port: port(8080, 'Port of the API and web UI.'),
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an absolute http:// or https:// URL' })
+      .optional()
+      .describe('Absolute base URL used to build links (e.g. https://gw.example.org); derived at runtime when unset.'),
+  })
+  .prefault({})
+  .describe('HTTP API.');
+
+const MediaSection = z
+  .strictObject({
+    host: nonEmpty().default('0.0.0.0').describe('Address the media server (RTMP and HTTP-FLV) binds to.'),
+    rtmpPort: port(1935, 'RTMP port of the media server.'),
+    httpPort: port(8000, 'HTTP port of the media server (HTTP-FLV playback).'),
+    publicHost: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, { error: 'must be a host name or IP address, without scheme or path' })
+      .optional()
+      .describe('Host name put into playback URLs; the request host is used when unset.'),
+    playTokenTtlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(86400)
+      .default(3600)
+      .describe('Lifetime of signed playback tokens, in seconds (30 to 86400).'),
+    gopCache: z.boolean().default(true).describe('Keep the last GOP so a new viewer sees a picture at once.'),
+  })
+  .prefault({})
+  .describe('Built-in media server that serves live streams.');
+
+const StoreSection = z
+  .strictObject({
+    driver: z.enum(['sqlite', 'postgres']).default('sqlite').describe('Database: embedded SQLite or PostgreSQL.'),
+    sqlitePath: nonEmpty().optional().describe('SQLite file; <dataDir>/psvgw.db when unset.'),
+    postgresUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+      .optional()
+      .describe('PostgreSQL connection URL; required when driver is postgres.'),
+  })
+  .prefault({})
+  .describe('Where cameras, the audit trail and settings are kept.');
+
+const FfmpegSection = z
+  .strictObject({
+    ffmpegPath: nonEmpty().default('ffmpeg').describe('ffmpeg executable, a name on PATH or an absolute path.'),
+    ffprobePath: nonEmpty().default('ffprobe').describe('ffprobe executable, a name on PATH or an absolute path.'),
+  })
+  .prefault({})
+  .describe('External ffmpeg tools.');
+
+const BackoffSection = z
+  .strictObject({
+    initialMs: z.number().int().min(1).default(500).describe('First restart delay, in milliseconds.'),
+    factor: z.number().min(1).max(10).default(2).describe('Each further delay is the previous one times this.'),
+    maxMs: z.number().int().min(1).default(30000).describe('Longest restart delay, in milliseconds.'),
+    jitter: z.number().min(0).max(1).default(0.2).describe('Random share (0 to 1) added to or taken from a delay.'),
+  })
+  .prefault({})
+  .describe('Delay between restarts of a failed camera ingest.');
+
+const H265LiveSection = z
+  .strictObject({
+    encoder: nonEmpty().default('libx264').describe('ffmpeg H.264 encoder for H.265 cameras (e.g. libx264, h264_nvenc).'),
+    preset: nonEmpty().default('veryfast').describe("The encoder's speed preset."),
+    maxBitrateKbps: z.number().int().min(100).max(100000).default(2000).describe('Bitrate cap, in kbit/s.'),
+    gopSeconds: z.number().gt(0).max(10).default(1).describe('Keyframe interval, in seconds.'),
+  })
+  .prefault({})
+  .describe('Live transcoding of H.265 cameras to H.264, which browsers and FLV can play. Recordings stay original.');
+
+const IngestSection = z
+  .strictObject({
+    rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport for pulling cameras.'),
+    socketTimeoutSeconds: z.number().int().min(1).max(300).default(5).describe('RTSP socket timeout, in seconds.'),
+    probeTimeoutSeconds: z.number().int().min(1).max(300).default(10).describe('ffprobe time limit, in seconds.'),
+    stallSeconds: z
+      .number()
+      .min(1)
+      .max(300)
+      .default(3)
+      .describe('An ingest with no new frame for this long is restarted, in seconds.'),
+    backoff: BackoffSection,
+    maxRestartsPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(20)
+      .describe('At most this many restarts of one camera in any 60 s; further restarts wait.'),
+    h265Live: H265LiveSection,
+  })
+  .prefault({})
+  .describe('Pulling camera streams.');
+
+const PlatformSection = z
+  .strictObject({
+    pushTargets: z
+      .array(nonEmpty())
+      .default([])
+      .describe('rtmp://, rtmps:// or rtsp:// URLs the shared (desensitized) stream of every camera is pushed to.'),
+  })
+  .prefault({})
+  .describe('Upstream sharing platform (共享平台).');
+
+const LoggingSection = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Lowest level logged.'),
+  })
+  .prefault({})
+  .describe('Logging.');
+
+const SecretsSection = z
+  .strictObject({
+    adminToken: nonEmpty().optional().describe('Bearer token of the administrator; only from PSVGW_ADMIN_TOKEN.'),
+    secretKey: nonEmpty()
+      .optional()
+      .describe('Key that encrypts camera credentials at rest; only from PSVGW_SECRET_KEY.'),
+  })
+  .prefault({})
+  .describe('Secrets, filled only from environment variables, never from the config file.');
+
+/** The shape without cross-field rules (the rules need every field valid first). */
+export const GatewayConfigShape = z.strictObject({
+  mode: z
+    .enum(['development', 'production'])
+    .default('development')
+    .describe('development, or production, which refuses to start without strong secrets.'),
+  profile: z
+    .enum(PROFILE_NAMES)
+    .default('strict')
+    .describe('Jurisdiction profile (config/profiles.ts); strict takes the strictest rule of all five regulations.'),
+  dataDir: nonEmpty().default('./data').describe('Directory for recordings and the database, relative to the working directory.'),
+  gateway: GatewaySection,
+  http: HttpSection,
+  media: MediaSection,
+  store: StoreSection,
+  ffmpeg: FfmpegSection,
+  ingest: IngestSection,
+  platform: PlatformSection,
+  logging: LoggingSection,
+  secrets: SecretsSection,
+});
+
+export type GatewayConfig = z.output<typeof GatewayConfigShape>;
+export type GatewayConfigInput = z.input<typeof GatewayConfigShape>;
+
+/** A cross-field problem, at the key a user should change. */
+export interface RuleIssue {
+  path: (string | number)[];
+  message: string;
+}
+export type ConfigRule = (config: GatewayConfig) => RuleIssue[];
+
+export const MIN_SECRET_KEY_LENGTH = 32;
+export const MIN_ADMIN_TOKEN_LENGTH = 24;
+export const PUSH_SCHEMES: readonly string[] = ['rtmp:', 'rtmps:', 'rtsp:'];
+
+export function postgresNeedsUrl(c: GatewayConfig): RuleIssue[] {
+  if (c.store.driver !== 'postgres' || c.store.postgresUrl !== undefined) return [];
+  return [{ path: ['store', 'postgresUrl'], message: 'is required when store.driver is postgres' }];
+}
+
+/** Each listener needs its own port; the later key of a clash is the one reported. */
+export function portsDistinct(c: GatewayConfig): RuleIssue[] {
+  const ports: [string[], number][] = [
+    [['http', 'port'], c.http.port],
+    [['media', 'rtmpPort'], c.media.rtmpPort],
+    [['media', 'httpPort'], c.media.httpPort],
+  ];
+  const issues: RuleIssue[] = [];
+  ports.forEach(([path, value], i) => {
+    const earlier = ports.slice(0, i).find(([, v]) => v === value);
+    if (earlier) issues.push({ path, message: `${value} is already used by ${earlier[0].join('.')}; ports must differ` });
+  });
+  return issues;
+}
+
+/** Too few distinct characters betrays a placeholder such as "aaaa…" or "changeme…". */
+function weakSecret(value: string | undefined, minLength: number): string | undefined {
+  if (value === undefined) return 'is not set';
+  if (value.length < minLength) return `is only ${value.length} characters long; at least ${minLength} are needed`;
+  if (new Set(value).size < 8) return 'has too few distinct characters to be a real secret';
+  return undefined;
+}
+
+/** No default or missing passwords in production. */
+export function productionNeedsSecrets(c: GatewayConfig): RuleIssue[] {
+  if (c.mode !== 'production') return [];
+  const issues: RuleIssue[] = [];
+  const key = weakSecret(c.secrets.secretKey, MIN_SECRET_KEY_LENGTH);
+  if (key) {
+    issues.push({
+      path: ['secrets', 'secretKey'],
+      message: `${key} (production); set PSVGW_SECRET_KEY to a random value, e.g. \`openssl rand -base64 48\``,
+    });
+  }
+  const token = weakSecret(c.secrets.adminToken, MIN_ADMIN_TOKEN_LENGTH);
+  if (token) {
+    issues.push({
+      path: ['secrets', 'adminToken'],
+      message: `${token} (production); set PSVGW_ADMIN_TOKEN to a random value, e.g. \`openssl rand -hex 24\``,
+    });
+  }
+  return issues;
+}
+
+export function pushTargetsHaveSupportedScheme(c: GatewayConfig): RuleIssue[] {
+  return c.platform.pushTargets.flatMap((target, i): RuleIssue[] => {
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      return [{ path: ['platform', 'pushTargets', i], message: 'is not a valid URL' }];
+    }
+    if (PUSH_SCHEMES.includes(url.protocol) && url.hostname !== '') return [];
+    return [
+      {
+        path: ['platform', 'pushTargets', i],
+        message: `must be an rtmp://, rtmps:// or rtsp:// URL with a host (got scheme '${url.protocol}')`,
+      },
+    ];
+  });
+}
+
+export function backoffMaxNotBelowInitial(c: GatewayConfig): RuleIssue[] {
+  const { initialMs, maxMs } = c.ingest.backoff;
+  if (maxMs >= initialMs) return [];
+  return [{ path: ['ingest', 'backoff', 'maxMs'], message: `must be ≥ ingest.backoff.initialMs (${initialMs})` }];
+}
+
+export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
+  postgresNeedsUrl,
+  portsDistinct,
+  productionNeedsSecrets,
+  pushTargetsHaveSupportedScheme,
+  backoffMaxNotBelowInitial,
+};
+
+/** Every cross-field problem of an otherwise valid config. */
+export function checkConfigRules(c: GatewayConfig): RuleIssue[] {
+  return Object.values(CONFIG_RULES).flatMap((rule) => rule(c));
+}
+
+export const GatewayConfigSchema = GatewayConfigShape.superRefine((c, ctx) => {
+  for (const issue of checkConfigRules(c)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+});
+
+/** JSON Schema of the config file (editors, `psvgw config schema`); secrets are env-only and left out. */
+export function gatewayConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(GatewayConfigShape.omit({ secrets: true }), { io: 'input' }) as Record<string, unknown>;
+}

@@ -1,0 +1,1 @@
+export { createMetricsRegistry, type MetricsSources } from './metrics.js';

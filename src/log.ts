@@ -1,0 +1,59 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths pino blanks out wherever they appear in a log object. Camera URLs are logged
+ * only after `redactUrl`, but a stray object must still not leak a secret.
+ */
+const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'credentials',
+  '*.credentials',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'secretKey',
+  '*.secretKey',
+];
+
+export interface LogOptions {
+  level?: string;
+  /** Write to this destination instead of stdout (tests). */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const options = {
+    level: opts.level ?? process.env.PSVGW_LOG_LEVEL ?? 'info',
+    base: { svc: 'psvgw' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/** rtsp://user:pass@host/path → rtsp://user:***@host/path; also strips token-like query values. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    for (const key of [...url.searchParams.keys()]) {
+      if (/token|sign|key|secret|pass/i.test(key)) url.searchParams.set(key, '***');
+    }
+    return url.toString();
+  } catch {
+    return redactSecretsInText(raw);
+  }
+}
+
+/** Scrubs credentials and tokens from free text such as ffmpeg's stderr before it is logged or kept. */
+export function redactSecretsInText(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"]+):[^@\s'"]*@/gi, '$1:***@')
+    .replace(/([?&](?:token|key|sign|secret|pass(?:word)?)=)[^&\s'"]+/gi, '$1***');
+}

@@ -1,0 +1,279 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import NodeMediaServer, { type NmsSession } from 'node-media-server';
+import { redactSecretsInText, type Logger } from '../log.js';
+import type { Tier, TierEndpoints } from '../pipeline/index.js';
+import { stripSetDataFrame } from './flvMetadata.js';
+import { signPlayToken, verifyPlayToken, type TokenPurpose } from './playToken.js';
+import { assertPortFree } from './ports.js';
+
+export interface MediaServerOptions {
+  bindHost: string;
+  rtmpPort: number;
+  httpPort: number;
+  dataDir: string;
+  /** Key of the playback-token HMAC. */
+  tokenKey: Buffer;
+  /** Tag put on the gateway's own stream URLs, so leftover children can be recognised. */
+  instanceMarker: string;
+  logger: Logger;
+}
+
+export interface PlaybackUrls {
+  httpFlv: string;
+  wsFlv: string;
+  expiresAt: string;
+}
+
+/** Lifetime of tokens the gateway gives its own readers (platform pushes): they restart with it. */
+const INTERNAL_TOKEN_SECONDS = 10 * 365 * 24 * 3600;
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+const BITRATE_SAMPLE_MS = 2000;
+
+/**
+ * The embedded node-media-server: each camera publishes its tiers here over RTMP on
+ * loopback, viewers play them as HTTP-FLV / WS-FLV. Publishing needs the per-run secret
+ * and a loopback peer; playing needs a signed, expiring token checked in prePlay.
+ */
+export class MediaServer implements TierEndpoints {
+  private nms: NodeMediaServer | null = null;
+  private readonly publishSecret = randomBytes(24).toString('hex');
+  private readonly viewers = new Map<string, number>();
+  /** Whether each stream path carries audio, as the ingest's probe found. */
+  private readonly layouts = new Map<string, { hasAudio: boolean }>();
+  /** Publishing sessions by stream path, for bitrate sampling. */
+  private readonly publishers = new Map<string, NmsSession>();
+  private readonly bitrates = new Map<string, number>();
+  private sampler: NodeJS.Timeout | null = null;
+  private readonly counted = new WeakSet<NmsSession>();
+
+  constructor(private readonly opts: MediaServerOptions) {}
+
+  async start(): Promise<void> {
+    const { bindHost, rtmpPort, httpPort } = this.opts;
+    await assertPortFree(bindHost, rtmpPort, 'RTMP', 'media.rtmpPort / PSVGW_RTMP_PORT');
+    await assertPortFree(bindHost, httpPort, 'HTTP-FLV', 'media.httpPort / PSVGW_MEDIA_HTTP_PORT');
+    routeNmsLogs(this.opts.logger.child({ component: 'media' }));
+    const nms = new NodeMediaServer({
+      bind: bindHost,
+      rtmp: { port: rtmpPort },
+      http: { port: httpPort },
+      auth: { play: false, publish: true, secret: this.publishSecret },
+      webadmin: { enable: false },
+      store: { path: join(this.opts.dataDir, 'media-server') },
+      record: { auto: false },
+    });
+    nms.on('prePublish', (s) => this.onPrePublish(s));
+    nms.on('postPublish', (s) => this.onPostPublish(s));
+    nms.on('donePublish', (s) => {
+      if (this.publishers.get(s.streamPath) === s) this.publishers.delete(s.streamPath);
+    });
+    nms.on('prePlay', (s) => this.onPrePlay(s));
+    nms.on('postPlay', (s) => this.countViewer(s, +1));
+    nms.on('donePlay', (s) => this.countViewer(s, -1));
+    this.nms = nms;
+    await nms.run();
+    this.sampler = setInterval(() => this.sampleBitrates(), BITRATE_SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = null;
+    const nms = this.nms;
+    this.nms = null;
+    await nms?.stop();
+  }
+
+  /** Tells the server what a tier will carry before it is published (see onPostPublish). */
+  describeStream(tier: Tier, cameraId: string, layout: { hasAudio: boolean }): void {
+    this.layouts.set(`/${tier}/${cameraId}`, layout);
+  }
+
+  /** Bits per second received from each stream's publisher over the last sample period. */
+  inboundBitrates(): ReadonlyMap<string, number> {
+    return this.bitrates;
+  }
+
+  publishUrl(tier: Tier, cameraId: string): string {
+    const streamPath = `/${tier}/${cameraId}`;
+    const exp = Math.floor(Date.now() / 1000) + INTERNAL_TOKEN_SECONDS;
+    const sign = createHash('md5').update(`${streamPath}-${exp}-${this.publishSecret}`).digest('hex');
+    return `rtmp://127.0.0.1:${this.opts.rtmpPort}${streamPath}?sign=${exp}-${sign}&${this.opts.instanceMarker}`;
+  }
+
+  internalPlayUrl(tier: Tier, cameraId: string): string {
+    const token = this.token(tier, cameraId, INTERNAL_TOKEN_SECONDS, 'internal');
+    return `rtmp://127.0.0.1:${this.opts.rtmpPort}/${tier}/${cameraId}?token=${token}&${this.opts.instanceMarker}`;
+  }
+
+  /** Absolute playback URLs for a viewer, valid for `ttlSeconds`. */
+  playbackUrls(tier: Tier, cameraId: string, publicHost: string, ttlSeconds: number): PlaybackUrls {
+    const token = this.token(tier, cameraId, ttlSeconds, 'view');
+    const path = `/${tier}/${cameraId}.flv?token=${token}`;
+    const host = `${publicHost}:${this.opts.httpPort}`;
+    return {
+      httpFlv: `http://${host}${path}`,
+      wsFlv: `ws://${host}${path}`,
+      expiresAt: new Date((Math.floor(Date.now() / 1000) + ttlSeconds) * 1000).toISOString(),
+    };
+  }
+
+  /** Current external viewers per stream path (`/tier/cameraId`). */
+  viewerCounts(): ReadonlyMap<string, number> {
+    return this.viewers;
+  }
+
+  private token(tier: Tier, cameraId: string, ttlSeconds: number, purpose: TokenPurpose): string {
+    const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
+    return signPlayToken({ cameraId, tier, expiresAt, purpose }, this.opts.tokenKey);
+  }
+
+  /**
+   * node-media-server announces audio in every FLV header, and wraps metadata in
+   * "@setDataFrame", which ffmpeg's FLV reader ignores: a player then waits for audio
+   * that never comes (ffprobe hangs until its probe size is read). So the header is set
+   * from what the camera really sends.
+   */
+  private onPostPublish(session: NmsSession): void {
+    this.publishers.set(session.streamPath, session);
+    const layout = this.layouts.get(session.streamPath);
+    const broadcast = nmsInternals().broadcasts.get(session.streamPath);
+    if (!broadcast) return;
+    if (layout) broadcast.flvHeader = nmsInternals().createFlvHeader(layout.hasAudio, true);
+    fixMetadataOf(broadcast);
+  }
+
+  private lastInBytes = new Map<string, number>();
+
+  private sampleBitrates(): void {
+    const next = new Map<string, number>();
+    for (const [path, session] of this.publishers) {
+      const previous = this.lastInBytes.get(path);
+      if (previous !== undefined && session.inBytes >= previous) {
+        this.bitrates.set(path, Math.round(((session.inBytes - previous) * 8 * 1000) / BITRATE_SAMPLE_MS));
+      }
+      next.set(path, session.inBytes);
+    }
+    for (const path of this.bitrates.keys()) if (!next.has(path)) this.bitrates.delete(path);
+    this.lastInBytes = next;
+  }
+
+  private onPrePublish(session: NmsSession): void {
+    if (LOOPBACK.test(session.ip)) return;
+    this.opts.logger.warn({ ip: session.ip, stream: session.streamPath }, 'refused a publish from outside the gateway');
+    refuse(session, 'publishing is reserved to the gateway');
+  }
+
+  private onPrePlay(session: NmsSession): void {
+    const check = verifyPlayToken(
+      first(session.streamQuery.token),
+      { cameraId: session.streamName, tier: session.streamApp },
+      this.opts.tokenKey,
+      Date.now() / 1000,
+    );
+    if (check.ok) {
+      if (check.grant.purpose === 'view') this.counted.add(session);
+      return;
+    }
+    this.opts.logger.info({ ip: session.ip, stream: session.streamPath, reason: check.reason }, 'playback refused');
+    refuse(session, `playback token refused: ${check.reason}`);
+  }
+
+  private countViewer(session: NmsSession, delta: 1 | -1): void {
+    if (!this.counted.has(session)) return;
+    if (delta < 0) this.counted.delete(session);
+    const next = (this.viewers.get(session.streamPath) ?? 0) + delta;
+    if (next <= 0) this.viewers.delete(session.streamPath);
+    else this.viewers.set(session.streamPath, next);
+  }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+interface HttpLikeResponse {
+  headersSent?: boolean;
+  statusCode?: number;
+  setHeader?: (name: string, value: string) => void;
+  end?: (body?: string) => void;
+  close?: (code?: number, reason?: string) => void;
+}
+
+/** Closes a session with a reason the client can read (HTTP 403, WebSocket 4403, RTMP hang-up). */
+function refuse(session: NmsSession, reason: string): void {
+  const res = session.res as HttpLikeResponse | undefined;
+  if (session.protocol === 'flv' && res?.end && res.setHeader && !res.headersSent) {
+    res.statusCode = 403;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(`${reason}\n`);
+    return;
+  }
+  if (session.protocol === 'flv' && res?.close) {
+    res.close(4403, reason.slice(0, 120));
+    return;
+  }
+  if (session.socket) {
+    session.socket.destroy();
+    return;
+  }
+  session.close();
+}
+
+const metadataFixed = new WeakSet<object>();
+
+/** Late viewers get the cached metadata tag: cache it in the form FLV readers understand. */
+function fixMetadataOf(broadcast: { flvMetaData: Buffer | null }): void {
+  if (metadataFixed.has(broadcast)) return;
+  metadataFixed.add(broadcast);
+  let cached: Buffer | null = broadcast.flvMetaData === null ? null : stripSetDataFrame(broadcast.flvMetaData);
+  Object.defineProperty(broadcast, 'flvMetaData', {
+    get: () => cached,
+    set: (tag: Buffer | null) => {
+      cached = tag === null ? null : stripSetDataFrame(tag);
+    },
+  });
+}
+
+interface NmsInternals {
+  broadcasts: Map<string, { flvHeader: Buffer; flvMetaData: Buffer | null }>;
+  createFlvHeader: (hasAudio: boolean, hasVideo: boolean) => Buffer;
+}
+
+let internals: NmsInternals | null = null;
+
+/** The two internals of node-media-server 4.4 the gateway touches; pinned by package-lock. */
+function nmsInternals(): NmsInternals {
+  if (internals) return internals;
+  const require = createRequire(import.meta.url);
+  const context = require('node-media-server/src/core/context.js') as { broadcasts: NmsInternals['broadcasts'] };
+  const flv = require('node-media-server/src/protocol/flv.js') as { createHeader: NmsInternals['createFlvHeader'] };
+  internals = { broadcasts: context.broadcasts, createFlvHeader: (a, v) => flv.createHeader(a, v) };
+  return internals;
+}
+
+type NmsLogger = { log: (message: string, level?: string) => void; level: string };
+
+/** node-media-server logs through console.log at debug level; send it to pino, scrubbed of tokens. */
+function routeNmsLogs(logger: Logger): void {
+  const require = createRequire(import.meta.url);
+  const nmsLogger = require('node-media-server/src/core/logger.js') as NmsLogger;
+  nmsLogger.log = (message: string, level = 'info') => {
+    const text = redactSecretsInText(String(message));
+    switch (level) {
+      case 'error':
+        logger.error(text);
+        break;
+      case 'warn':
+        logger.warn(text);
+        break;
+      case 'info':
+        logger.debug(text); // its info lines are per-session chatter: debug for the gateway
+        break;
+      default:
+        logger.trace(text);
+    }
+  };
+}

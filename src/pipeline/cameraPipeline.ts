@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.js';
+import type { BackoffPolicy } from './backoff.js';
+import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
+import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
+import { hostPortOf } from './reachability.js';
+import type { StreamInfo } from './streamInfo.js';
+import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
+
+export type Tier = 'raw' | 'shared';
+export const TIERS: readonly Tier[] = ['raw', 'shared'];
+
+/** What the pipeline needs from the embedded media server: where to publish and read tiers. */
+export interface TierEndpoints {
+  publishUrl(tier: Tier, cameraId: string): string;
+  internalPlayUrl(tier: Tier, cameraId: string): string;
+  /** Announces what a tier carries before it is published. */
+  describeStream(tier: Tier, cameraId: string, layout: { hasAudio: boolean }): void;
+}
+
+/** A camera as the pipeline sees it: one source URL (credentials included) and push targets. */
+export interface CameraSource {
+  id: string;
+  /** RTSP URL with credentials inserted; never logged. */
+  sourceUrl: string;
+  pushTargets: string[];
+}
+
+export interface PipelineSettings {
+  ffmpegPath: string;
+  rtspTransport: 'tcp' | 'udp';
+  socketTimeoutSeconds: number;
+  stallMs: number;
+  startTimeoutMs: number;
+  backoff: BackoffPolicy;
+  maxRestartsPerMinute: number;
+  liveTranscode: LiveTranscodeSettings;
+}
+
+export type Prober = (url: string, signal: AbortSignal) => Promise<StreamInfo>;
+
+export interface PushSnapshot extends StreamSnapshot {
+  target: string;
+}
+
+export interface PipelineSnapshot {
+  cameraId: string;
+  ingest: StreamSnapshot;
+  pushes: PushSnapshot[];
+  info: StreamInfo | null;
+}
+
+export interface PipelineStateChange extends StateChange {
+  cameraId: string;
+  /** 'ingest' or the push target's label. */
+  stream: string;
+}
+
+/**
+ * Everything that runs for one camera: the single ingest pull feeding the live tiers,
+ * and one supervised relay per platform push target reading the shared tier.
+ */
+export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] }> {
+  private readonly ingest: StreamSupervisor;
+  private readonly pushes = new Map<string, StreamSupervisor>();
+  private info: StreamInfo | null = null;
+  private pushesStarted = false;
+
+  constructor(
+    readonly camera: CameraSource,
+    private readonly deps: { settings: PipelineSettings; media: TierEndpoints; probe: Prober; logger: Logger },
+  ) {
+    super();
+    const log = deps.logger.child({ cameraId: camera.id });
+    this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal));
+    for (const target of camera.pushTargets) {
+      const label = pushTargetLabel(target);
+      const source = deps.media.internalPlayUrl('shared', camera.id);
+      this.pushes.set(
+        label,
+        this.supervise(label, log.child({ push: label }), () => Promise.resolve({ args: buildPushArgs(source, target) })),
+      );
+    }
+    this.ingest.on('state', (change) => {
+      if (change.to !== 'live') return;
+      // Pushes start once there is something to push, and retry at once when the ingest recovers.
+      if (!this.pushesStarted) {
+        this.pushesStarted = true;
+        for (const push of this.pushes.values()) push.start();
+      } else {
+        for (const push of this.pushes.values()) push.retryNow();
+      }
+    });
+  }
+
+  start(): void {
+    this.ingest.start();
+  }
+
+  refuse(reason: string): void {
+    this.ingest.refuse(reason);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.ingest.close(), ...[...this.pushes.values()].map((p) => p.close())]);
+  }
+
+  snapshot(): PipelineSnapshot {
+    return {
+      cameraId: this.camera.id,
+      ingest: this.ingest.snapshot(),
+      pushes: [...this.pushes.entries()].map(([target, sup]) => ({ target, ...sup.snapshot() })),
+      info: this.info,
+    };
+  }
+
+  private supervise(stream: string, logger: Logger, prepare: SupervisorOptions['prepare']): StreamSupervisor {
+    const s = this.deps.settings;
+    const sup = new StreamSupervisor({
+      role: stream === 'ingest' ? 'ingest' : 'push',
+      ffmpegPath: s.ffmpegPath,
+      logger,
+      prepare,
+      stallMs: s.stallMs,
+      startTimeoutMs: s.startTimeoutMs,
+      backoff: s.backoff,
+      maxRestartsPerMinute: s.maxRestartsPerMinute,
+    });
+    sup.on('state', (change) => {
+      logger.info({ stream, from: change.from, to: change.to, cause: change.cause }, 'stream state');
+      this.emit('state', { ...change, cameraId: this.camera.id, stream });
+    });
+    return sup;
+  }
+
+  private async prepareIngest(signal: AbortSignal) {
+    // Probe on the first start and after any run that never went live: the camera may
+    // have been swapped or reconfigured; a healthy restart reuses what is known.
+    const snap = this.ingest.snapshot();
+    if (!this.info || snap.lastCause === 'stream_unplayable' || snap.lastCause === 'start_timeout') {
+      this.info = await this.deps.probe(this.camera.sourceUrl, signal);
+    }
+    for (const tier of TIERS) this.deps.media.describeStream(tier, this.camera.id, { hasAudio: this.info.audio !== null });
+    const s = this.deps.settings;
+    const args = buildIngestArgs({
+      inputUrl: this.camera.sourceUrl,
+      rtspTransport: s.rtspTransport,
+      socketTimeoutSeconds: s.socketTimeoutSeconds,
+      info: this.info,
+      liveTargets: [this.deps.media.publishUrl('raw', this.camera.id), this.deps.media.publishUrl('shared', this.camera.id)],
+      liveTranscode: s.liveTranscode,
+    });
+    return { args, reachability: hostPortOf(this.camera.sourceUrl) };
+  }
+}

@@ -1,0 +1,40 @@
+import ffmpeg from 'fluent-ffmpeg';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { FfmpegProcess } from './ffmpegProcess.js';
+
+export interface FfmpegCapabilities {
+  version: string;
+  /** Video encoders ffmpeg lists, e.g. libx264, h264_nvenc, h264_vaapi. */
+  videoEncoders: string[];
+  hasLibx264: boolean;
+}
+
+const INSTALL_HINT = 'Install it with `apt-get install -y ffmpeg` (Debian/Ubuntu), or set ffmpeg.ffmpegPath / PSVGW_FFMPEG to its location.';
+
+/**
+ * Version and encoders of the ffmpeg the gateway will drive, read once at start-up.
+ * Encoder discovery goes through fluent-ffmpeg's parser of `ffmpeg -encoders`.
+ */
+export async function readFfmpegCapabilities(ffmpegPath: string, logger: Logger): Promise<FfmpegCapabilities> {
+  const probe = new FfmpegProcess({ binary: ffmpegPath, args: ['-hide_banner', '-version'], logger, stdout: 'capture' });
+  const exit = await probe.start();
+  const version = exit.stdout.match(/ffmpeg version (\S+)/)?.[1];
+  if (exit.code !== 0 || !version) {
+    throw new GatewayError('FFMPEG_MISSING', `ffmpeg was not found or does not run at "${ffmpegPath}" (${exit.stderrTail.slice(-1).join('') || `status ${String(exit.code)}`}).`, {
+      hint: INSTALL_HINT,
+    });
+  }
+  const encoders = await new Promise<Record<string, { type: string }>>((resolve, reject) => {
+    const cmd = ffmpeg();
+    cmd.setFfmpegPath(ffmpegPath);
+    cmd.availableEncoders((err, list) => (err ? reject(err) : resolve(list as Record<string, { type: string }>)));
+  }).catch((err: unknown) => {
+    throw new GatewayError('FFMPEG_MISSING', `ffmpeg at "${ffmpegPath}" did not list its encoders: ${String(err)}`, { hint: INSTALL_HINT });
+  });
+  const videoEncoders = Object.entries(encoders)
+    .filter(([, e]) => e.type === 'video')
+    .map(([name]) => name)
+    .sort();
+  return { version, videoEncoders, hasLibx264: videoEncoders.includes('libx264') };
+}

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.js';
+import { redactSecretsInText } from '../log.js';
+import { ProgressParser, type ProgressSample } from './progress.js';
+
+/**
+ * One ffmpeg (or ffprobe) child: argv array, own process group, parent-death signal,
+ * `-progress` parsed from stdout, stderr kept as a short tail for diagnosis.
+ *
+ * Long-lived media processes are spawned here rather than through fluent-ffmpeg: it
+ * gives no way to set spawn options (process group, environment), hides the child
+ * until it has started, and reads progress from stderr statistics lines that stop
+ * printing exactly when a stall needs detecting (see docs/architecture.md).
+ */
+export interface FfmpegExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when we asked it to stop (SIGTERM/SIGKILL from `stop()`). */
+  requested: boolean;
+  stderrTail: string[];
+  ranMs: number;
+  /** Whole stdout, when the process was started with `stdout: 'capture'` (ffprobe's JSON). */
+  stdout: string;
+}
+
+export interface FfmpegProcessOptions {
+  binary: string;
+  args: string[];
+  logger: Logger;
+  /** Lines of stderr kept for the exit report. */
+  tailLines?: number;
+  /** Grace between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  /** 'progress' (default): stdout is `-progress pipe:1`; 'capture': kept whole for the exit report. */
+  stdout?: 'progress' | 'capture';
+}
+
+type Events = {
+  progress: [ProgressSample];
+  stderr: [string];
+  exit: [FfmpegExit];
+};
+
+/** setpriv's --pdeathsig makes the kernel kill the child if the gateway dies without cleaning up. */
+const SETPRIV = '/usr/bin/setpriv';
+const hasSetpriv = existsSync(SETPRIV);
+
+export class FfmpegProcess extends EventEmitter<Events> {
+  private child: ChildProcess | null = null;
+  private readonly tail: string[] = [];
+  private readonly progress = new ProgressParser();
+  private stopRequested = false;
+  private startedAt = 0;
+  private exited: Promise<FfmpegExit> | null = null;
+  private stderrPartial = '';
+
+  constructor(private readonly opts: FfmpegProcessOptions) {
+    super();
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the process; the returned promise settles when it exits (never rejects). */
+  start(): Promise<FfmpegExit> {
+    if (this.exited) return this.exited;
+    const [command, argv] = hasSetpriv
+      ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', this.opts.binary, ...this.opts.args]]
+      : [this.opts.binary, this.opts.args];
+    this.startedAt = Date.now();
+    this.exited = new Promise<FfmpegExit>((resolve) => {
+      const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      this.child = child;
+      const captured: Buffer[] = [];
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (this.opts.stdout === 'capture') captured.push(chunk);
+        else for (const sample of this.progress.push(chunk)) this.safeEmit('progress', sample);
+      });
+      child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk));
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (this.stderrPartial) this.pushTail(this.stderrPartial);
+        if (spawnError) this.pushTail(`spawn failed: ${spawnError.message}`);
+        const exit: FfmpegExit = {
+          code,
+          signal,
+          requested: this.stopRequested,
+          stderrTail: [...this.tail],
+          ranMs: Date.now() - this.startedAt,
+          stdout: Buffer.concat(captured).toString(),
+        };
+        this.safeEmit('exit', exit);
+        resolve(exit);
+      };
+      child.on('error', (err) => finish(null, null, err));
+      child.on('close', (code, signal) => finish(code, signal));
+    });
+    return this.exited;
+  }
+
+  /** SIGTERM the process group, SIGKILL after the grace period. Idempotent. */
+  async stop(): Promise<FfmpegExit | undefined> {
+    if (!this.exited || !this.child) return undefined;
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      this.signalGroup('SIGTERM');
+      const grace = this.opts.killGraceMs ?? 3000;
+      const timer = setTimeout(() => this.signalGroup('SIGKILL'), grace);
+      timer.unref();
+      void this.exited.then(() => clearTimeout(timer));
+    }
+    return this.exited;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || this.child?.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  private onStderr(chunk: Buffer): void {
+    const text = this.stderrPartial + chunk.toString();
+    const lines = text.split(/\r?\n|\r/);
+    this.stderrPartial = lines.pop() ?? '';
+    for (const raw of lines) {
+      const line = raw.trim();
+      if (!line) continue;
+      this.pushTail(line);
+      this.safeEmit('stderr', redactSecretsInText(line));
+    }
+  }
+
+  private pushTail(line: string): void {
+    this.tail.push(redactSecretsInText(line));
+    const max = this.opts.tailLines ?? 30;
+    while (this.tail.length > max) this.tail.shift();
+  }
+
+  /** A listener's exception is logged, never allowed to break the process bookkeeping. */
+  private safeEmit<K extends keyof Events>(event: K, ...args: Events[K]): void {
+    try {
+      (this.emit as (e: K, ...a: Events[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.opts.logger.error({ err, event }, 'ffmpeg process listener threw');
+    }
+  }
+}

@@ -1,0 +1,17 @@
+export { PipelineManager } from './pipelineManager.js';
+export {
+  TIERS,
+  type Tier,
+  type TierEndpoints,
+  type CameraSource,
+  type PipelineSettings,
+  type PipelineSnapshot,
+  type PipelineStateChange,
+  type PushSnapshot,
+} from './cameraPipeline.js';
+export { STREAM_STATES, type StreamState, type StreamSnapshot } from './supervisor.js';
+export { probeStream, type ProbeOptions } from './probe.js';
+export type { StreamInfo } from './streamInfo.js';
+export { reapOrphans, instanceMarker } from './orphans.js';
+export { readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';
+export type { FailureCause } from './failure.js';

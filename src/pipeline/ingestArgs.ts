@@ -1,0 +1,103 @@
+import { liveNeedsAudioTranscode, liveNeedsVideoTranscode, type StreamInfo } from './streamInfo.js';
+
+/** How an H.265 camera's live tier is re-encoded, since FLV (ffmpeg 5.1) cannot carry H.265. */
+export interface LiveTranscodeSettings {
+  encoder: string;
+  preset: string;
+  maxBitrateKbps: number;
+  gopSeconds: number;
+}
+
+export interface IngestPlan {
+  /** Camera URL with credentials; goes into argv only, never into a log. */
+  inputUrl: string;
+  rtspTransport: 'tcp' | 'udp';
+  socketTimeoutSeconds: number;
+  info: StreamInfo;
+  /** RTMP publish URLs of the camera's live tiers in the embedded media server. */
+  liveTargets: string[];
+  liveTranscode: LiveTranscodeSettings;
+}
+
+/** Seconds between `-progress` reports: the resolution of stall detection. */
+export const PROGRESS_PERIOD_SECONDS = 0.5;
+
+export function progressArgs(): string[] {
+  return ['-progress', 'pipe:1', '-nostats', '-stats_period', String(PROGRESS_PERIOD_SECONDS)];
+}
+
+export function rtspInputArgs(url: string, transport: 'tcp' | 'udp', socketTimeoutSeconds: number): string[] {
+  return [
+    ...(url.startsWith('rtsp') ? ['-rtsp_transport', transport, '-timeout', String(socketTimeoutSeconds * 1_000_000)] : []),
+    '-analyzeduration',
+    '2000000',
+    '-i',
+    url,
+  ];
+}
+
+/**
+ * The one pull of a camera: read RTSP once, fan out to the live tiers through ffmpeg's
+ * tee muxer. Copy whenever the codecs fit FLV; otherwise transcode only what must be.
+ */
+export function buildIngestArgs(plan: IngestPlan): string[] {
+  if (plan.liveTargets.length === 0) throw new Error('an ingest needs at least one live target');
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'warning',
+    ...progressArgs(),
+    ...rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds),
+    '-map',
+    '0:v:0',
+    ...(plan.info.audio ? ['-map', '0:a:0'] : []),
+    ...videoCodecArgs(plan.info, plan.liveTranscode),
+    ...audioCodecArgs(plan.info),
+    '-f',
+    'tee',
+    teeSpec(plan.liveTargets),
+  ];
+}
+
+function videoCodecArgs(info: StreamInfo, settings: LiveTranscodeSettings): string[] {
+  if (!liveNeedsVideoTranscode(info)) return ['-c:v', 'copy'];
+  const fps = info.video.fps ?? 25;
+  const gop = String(Math.max(1, Math.round(fps * settings.gopSeconds)));
+  const rate = settings.maxBitrateKbps;
+  return [
+    '-c:v',
+    settings.encoder,
+    ...(settings.encoder === 'libx264' ? ['-preset', settings.preset, '-tune', 'zerolatency'] : []),
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-bf',
+    '0',
+    '-maxrate',
+    `${rate}k`,
+    '-bufsize',
+    `${rate * 2}k`,
+  ];
+}
+
+function audioCodecArgs(info: StreamInfo): string[] {
+  if (!info.audio) return [];
+  // G.711 and other camera audio is re-encoded to AAC: browsers' FLV players play only AAC.
+  return liveNeedsAudioTranscode(info) ? ['-c:a', 'aac', '-b:a', '48k'] : ['-c:a', 'copy'];
+}
+
+/** Escapes tee's special characters in a slave URL. */
+function teeEscape(url: string): string {
+  return url.replace(/[\\|[\]]/g, (c) => `\\${c}`);
+}
+
+export function teeSpec(targets: string[]): string {
+  // onfail=ignore: one tier's publish failing must not take the other tiers down with it.
+  return targets.map((t) => `[f=flv:flvflags=no_duration_filesize:onfail=ignore]${teeEscape(t)}`).join('|');
+}

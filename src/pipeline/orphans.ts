@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+
+/**
+ * Every child's argv carries `psvgw=<instance id>` in its local stream URLs. A gateway
+ * killed hard leaves nothing thanks to the parent-death signal, but where that is not
+ * available (no setpriv) the next start finds and kills the previous run's children.
+ */
+export function instanceMarker(instanceId: string): string {
+  return `psvgw=${instanceId}`;
+}
+
+export function reapOrphans(instanceId: string, logger: Logger): number {
+  const marker = instanceMarker(instanceId);
+  let killed = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(marker)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed += 1;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (killed > 0) logger.warn({ killed }, 'killed media processes left over from a previous run');
+  return killed;
+}

@@ -1,0 +1,93 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.js';
+import {
+  CameraPipeline,
+  type CameraSource,
+  type PipelineSettings,
+  type PipelineSnapshot,
+  type PipelineStateChange,
+  type Prober,
+  type TierEndpoints,
+} from './cameraPipeline.js';
+
+/** Owns every camera's pipeline: starts, replaces on change, stops, and reports. */
+export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange] }> {
+  private readonly pipelines = new Map<string, CameraPipeline>();
+  private readonly refused = new Map<string, string>();
+  /** Changes to one camera are applied one after another, never interleaved. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly deps: { settings: PipelineSettings; media: TierEndpoints; probe: Prober; logger: Logger }) {
+    super();
+  }
+
+  /** Starts the camera, or restarts it when what it pulls or pushes changed. */
+  apply(camera: CameraSource): Promise<void> {
+    return this.serialize(camera.id, async () => {
+      if (this.closed) return;
+      const current = this.pipelines.get(camera.id);
+      if (current && sameSource(current.camera, camera)) return;
+      await this.stopPipeline(camera.id);
+      const pipeline = new CameraPipeline(camera, this.deps);
+      pipeline.on('state', (change) => this.emit('state', change));
+      this.pipelines.set(camera.id, pipeline);
+      pipeline.start();
+    });
+  }
+
+  /** A camera that must not run (e.g. its site is forbidden under the active profile). */
+  refuse(cameraId: string, reason: string): Promise<void> {
+    return this.serialize(cameraId, async () => {
+      await this.stopPipeline(cameraId);
+      this.refused.set(cameraId, reason);
+    });
+  }
+
+  remove(cameraId: string): Promise<void> {
+    return this.serialize(cameraId, () => this.stopPipeline(cameraId));
+  }
+
+  private async stopPipeline(cameraId: string): Promise<void> {
+    this.refused.delete(cameraId);
+    const pipeline = this.pipelines.get(cameraId);
+    if (!pipeline) return;
+    this.pipelines.delete(cameraId);
+    await pipeline.close();
+  }
+
+  private serialize(cameraId: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.queues.get(cameraId) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.queues.set(cameraId, settled);
+    void settled.then(() => {
+      if (this.queues.get(cameraId) === settled) this.queues.delete(cameraId);
+    });
+    return next;
+  }
+
+  snapshot(cameraId: string): PipelineSnapshot | undefined {
+    return this.pipelines.get(cameraId)?.snapshot();
+  }
+
+  snapshots(): PipelineSnapshot[] {
+    return [...this.pipelines.values()].map((p) => p.snapshot());
+  }
+
+  refusedCameras(): ReadonlyMap<string, string> {
+    return this.refused;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.queues.values()]);
+    const all = [...this.pipelines.values()];
+    this.pipelines.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}
+
+function sameSource(a: CameraSource, b: CameraSource): boolean {
+  return a.sourceUrl === b.sourceUrl && a.pushTargets.join('\n') === b.pushTargets.join('\n');
+}

@@ -1,0 +1,236 @@
+import { EventEmitter } from 'node:events';
+import { isGatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { backoffDelay, RestartRateLimiter, type BackoffPolicy } from './backoff.js';
+import { classifyFfmpegOutput, isReachabilityFailure, type FailureCause } from './failure.js';
+import { FfmpegProcess, type FfmpegExit } from './ffmpegProcess.js';
+import type { ProgressSample } from './progress.js';
+import { waitUntilReachable, type HostPort } from './reachability.js';
+
+export type StreamState = 'starting' | 'live' | 'stalled' | 'backoff' | 'stopped' | 'refused';
+export const STREAM_STATES: readonly StreamState[] = ['starting', 'live', 'stalled', 'backoff', 'stopped', 'refused'];
+
+export interface PreparedRun {
+  args: string[];
+  /** Host to poll with a plain TCP connect while backing off from an unreachable failure. */
+  reachability?: HostPort;
+}
+
+export interface SupervisorOptions {
+  /** For logs: e.g. 'ingest' or 'push'. */
+  role: string;
+  ffmpegPath: string;
+  logger: Logger;
+  /** Builds the argv of the next run; may probe the source. A GatewayError it throws is a start failure. */
+  prepare: (signal: AbortSignal) => Promise<PreparedRun>;
+  /** No new frame for this long while live → stalled, killed, restarted. */
+  stallMs: number;
+  /** No first frame for this long after spawning → start failure. */
+  startTimeoutMs: number;
+  backoff: BackoffPolicy;
+  maxRestartsPerMinute: number;
+}
+
+export interface StateChange {
+  from: StreamState;
+  to: StreamState;
+  cause: FailureCause | null;
+  at: number;
+}
+
+export interface StreamSnapshot {
+  state: StreamState;
+  since: number;
+  lastCause: FailureCause | null;
+  lastError: string | null;
+  /** Wall-clock ms of the last frame counter advance, or null if none yet. */
+  lastFrameAt: number | null;
+  fps: number;
+  bitrateBps: number;
+  restarts: number;
+  stalls: number;
+  pid: number | null;
+}
+
+type Events = { state: [StateChange]; progress: [ProgressSample] };
+
+const WATCHDOG_MS = 250;
+/** Cameras' GatewayError codes mapped onto causes, for the failures the probe reports. */
+const CODE_TO_CAUSE: Record<string, FailureCause> = {
+  CAMERA_AUTH_FAILED: 'auth_failed',
+  CAMERA_UNREACHABLE: 'unreachable',
+  CAMERA_STREAM_UNPLAYABLE: 'stream_unplayable',
+};
+
+/**
+ * Keeps one ffmpeg process alive and honest. Liveness is judged by the frame counter
+ * of `-progress`, never by exit codes (ffmpeg exits 0 when an RTSP camera dies) nor by
+ * ffmpeg's own socket timeouts (which fire late). Restarts back off exponentially with
+ * jitter, capped, and are rate-limited.
+ */
+export class StreamSupervisor extends EventEmitter<Events> {
+  private state: StreamState = 'stopped';
+  private since = Date.now();
+  private lastCause: FailureCause | null = null;
+  private lastError: string | null = null;
+  private lastFrame = 0;
+  private lastFrameAt: number | null = null;
+  private fps = 0;
+  private bitrateBps = 0;
+  private restarts = 0;
+  private stalls = 0;
+  private attempt = 0;
+  private proc: FfmpegProcess | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private readonly limiter: RestartRateLimiter;
+  private pausing: AbortController | null = null;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    super();
+    this.limiter = new RestartRateLimiter(opts.maxRestartsPerMinute, 60_000);
+  }
+
+  start(): void {
+    if (this.loop || this.abort.signal.aborted) return;
+    this.loop = this.run().catch((err: unknown) => {
+      this.opts.logger.error({ err, role: this.opts.role }, 'supervisor loop failed');
+    });
+  }
+
+  /** Marks the stream refused (e.g. a forbidden site): nothing is ever spawned. */
+  refuse(reason: string): void {
+    this.lastError = reason;
+    this.setState('refused', null);
+  }
+
+  /** Ends a backoff pause now (its source is known to be back, e.g. the ingest went live again). */
+  retryNow(): void {
+    this.pausing?.abort();
+  }
+
+  /** Stops the process (SIGTERM → SIGKILL) and the restart loop. Idempotent. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.proc?.stop();
+    await this.loop;
+    if (this.state !== 'refused') this.setState('stopped', null);
+  }
+
+  snapshot(): StreamSnapshot {
+    return {
+      state: this.state,
+      since: this.since,
+      lastCause: this.lastCause,
+      lastError: this.lastError,
+      lastFrameAt: this.lastFrameAt,
+      fps: this.state === 'live' ? this.fps : 0,
+      bitrateBps: this.state === 'live' ? this.bitrateBps : 0,
+      restarts: this.restarts,
+      stalls: this.stalls,
+      pid: this.proc?.pid ?? null,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      this.setState('starting', null);
+      const outcome = await this.runOnce();
+      if (signal.aborted) return;
+      this.lastCause = outcome.cause;
+      this.lastError = outcome.message;
+      this.opts.logger.warn({ role: this.opts.role, cause: outcome.cause, detail: outcome.message }, 'stream down');
+      this.setState('backoff', outcome.cause);
+      this.attempt += 1;
+      const delay = Math.max(backoffDelay(this.attempt, this.opts.backoff), this.limiter.admit(Date.now()));
+      await this.pause(delay, isReachabilityFailure(outcome.cause) ? outcome.reachability : undefined);
+      if (!signal.aborted) this.restarts += 1;
+    }
+  }
+
+  private async runOnce(): Promise<{ cause: FailureCause; message: string; reachability?: HostPort }> {
+    let prepared: PreparedRun;
+    try {
+      prepared = await this.opts.prepare(this.abort.signal);
+    } catch (err) {
+      const cause = isGatewayError(err) ? (CODE_TO_CAUSE[err.code] ?? 'stream_unplayable') : 'spawn_failed';
+      return { cause, message: err instanceof Error ? err.message : String(err), reachability: undefined };
+    }
+    if (this.abort.signal.aborted) return { cause: 'exited', message: 'stopping' };
+    const proc = new FfmpegProcess({ binary: this.opts.ffmpegPath, args: prepared.args, logger: this.opts.logger });
+    this.proc = proc;
+    this.lastFrame = 0;
+    const startedAt = Date.now();
+    let verdict: FailureCause | null = null;
+    proc.on('progress', (sample) => this.onProgress(sample));
+    proc.on('stderr', (line) => this.opts.logger.debug({ role: this.opts.role, ffmpeg: line }));
+    const watchdog = setInterval(() => {
+      const now = Date.now();
+      if (this.state === 'starting' && now - startedAt > this.opts.startTimeoutMs) verdict = 'start_timeout';
+      else if (this.state === 'live' && this.lastFrameAt !== null && now - this.lastFrameAt > this.opts.stallMs) {
+        verdict = 'stalled';
+        this.stalls += 1;
+        this.setState('stalled', 'stalled');
+      } else return;
+      clearInterval(watchdog);
+      void proc.stop();
+    }, WATCHDOG_MS);
+    const exit = await proc.start();
+    clearInterval(watchdog);
+    this.proc = null;
+    const cause = verdict ?? classifyFfmpegOutput(exit.stderrTail) ?? 'exited';
+    return { cause, message: describeExit(exit, cause), reachability: prepared.reachability };
+  }
+
+  private onProgress(sample: ProgressSample): void {
+    this.fps = sample.fps;
+    if (sample.bitrateBps !== null) this.bitrateBps = sample.bitrateBps;
+    this.emit('progress', sample);
+    if (sample.frame <= this.lastFrame) return;
+    this.lastFrame = sample.frame;
+    this.lastFrameAt = Date.now();
+    if (this.state === 'starting') {
+      this.attempt = 0;
+      this.setState('live', null);
+    }
+  }
+
+  private async pause(ms: number, reachability: HostPort | undefined): Promise<void> {
+    const done = new AbortController();
+    this.pausing = done;
+    const onAbort = () => done.abort();
+    this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    const sleep = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      done.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    // A camera that refused connections comes back the moment its port accepts again:
+    // a plain TCP connect costs the camera no RTSP session, so poll that and retry early.
+    await Promise.race([sleep, ...(reachability ? [waitUntilReachable(reachability, done.signal)] : [])]);
+    done.abort();
+    this.pausing = null;
+    this.abort.signal.removeEventListener('abort', onAbort);
+  }
+
+  private setState(to: StreamState, cause: FailureCause | null): void {
+    if (to === this.state) return;
+    const change: StateChange = { from: this.state, to, cause, at: Date.now() };
+    this.state = to;
+    this.since = change.at;
+    try {
+      this.emit('state', change);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'state listener threw');
+    }
+  }
+}
+
+function describeExit(exit: FfmpegExit, cause: FailureCause): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `status ${String(exit.code)}`;
+  const last = exit.stderrTail.slice(-2).join(' | ');
+  return `${cause}: ffmpeg ended with ${how} after ${exit.ranMs} ms${last ? ` (${last})` : ''}`;
+}

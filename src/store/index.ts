@@ -1,0 +1,44 @@
+import { GatewayError } from '../errors.js';
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { Store } from './store.js';
+
+export type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository, Store } from './store.js';
+export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
+export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';
+
+export interface OpenStoreOptions {
+  driver: 'sqlite' | 'postgres';
+  sqlitePath: string;
+  postgresUrl?: string;
+}
+
+/** Opens the configured store and applies pending migrations; the caller closes it. */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  let store: Store;
+  switch (opts.driver) {
+    case 'sqlite':
+      store = new SqliteStore(opts.sqlitePath);
+      break;
+    case 'postgres':
+      if (opts.postgresUrl === undefined || opts.postgresUrl === '') {
+        throw new GatewayError('CONFIG_INVALID', 'store.driver is postgres but store.postgresUrl is not set', {
+          hint: 'Set store.postgresUrl, e.g. postgres://psvgw@db.example:5432/psvgw, or set store.driver to sqlite.',
+        });
+      }
+      store = new PostgresStore(opts.postgresUrl);
+      break;
+    default:
+      throw new GatewayError('CONFIG_INVALID', `unknown store.driver ${JSON.stringify(opts.driver)}`, {
+        hint: "Set store.driver to 'sqlite' or 'postgres'.",
+      });
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

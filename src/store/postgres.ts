@@ -1,0 +1,190 @@
+/**
+ * The shared store: PostgreSQL through a pg Pool, for several gateway nodes working on
+ * one database. Same repositories and migrations as SQLite.
+ */
+import pg from 'pg';
+import { GatewayError } from '../errors.js';
+import { redactUrl } from '../log.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
+import {
+  SqlAuditRepository,
+  SqlCameraRepository,
+  SqlSettingsRepository,
+  type SqlExecutor,
+  type SqlValue,
+} from './sqlRepositories.js';
+import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
+
+export interface PostgresStoreOptions {
+  /** Keep the tables in this schema (created on migrate) instead of the connection's default. */
+  schema?: string;
+  /** Most connections the pool opens. Default 10. */
+  maxConnections?: number;
+  /** Milliseconds to wait for a connection. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Migrations to apply; the gateway's own list unless a test gives another. */
+  migrations?: readonly Migration[];
+}
+
+const HINT = 'Check store.postgresUrl: the server must be running and reachable, and the user allowed to connect.';
+
+export class PostgresStore implements Store {
+  readonly cameras: CameraRepository;
+  readonly audit: AuditRepository;
+  readonly settings: SettingsRepository;
+
+  readonly #pool: pg.Pool;
+  readonly #where: string;
+  readonly #schema: string | undefined;
+  readonly #migrations: readonly Migration[];
+  readonly #placeholders = new Map<string, string>();
+  #closing: Promise<void> | null = null;
+
+  constructor(url: string, opts: PostgresStoreOptions = {}) {
+    if (opts.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema)) {
+      throw new GatewayError('CONFIG_INVALID', `PostgreSQL schema name "${opts.schema}" is not allowed`, {
+        hint: 'Use lower-case letters, digits and underscores, starting with a letter or underscore.',
+      });
+    }
+    this.#schema = opts.schema;
+    this.#where = redactUrl(url);
+    this.#migrations = opts.migrations ?? MIGRATIONS;
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max: opts.maxConnections ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+      ...(opts.schema === undefined ? {} : { options: `-c search_path=${opts.schema}` }),
+    });
+    // An idle client losing its server must not crash the process; the next query reconnects.
+    this.#pool.on('error', () => undefined);
+
+    const executor: SqlExecutor = {
+      all: async (sql, params = []) => (await this.#query(sql, params)).rows as Record<string, unknown>[],
+      run: async (sql, params = []) => (await this.#query(sql, params)).rowCount ?? 0,
+      isUniqueViolation: (err) => (err as { code?: unknown } | null)?.code === '23505',
+    };
+    this.cameras = new SqlCameraRepository(executor);
+    this.audit = new SqlAuditRepository(executor);
+    this.settings = new SqlSettingsRepository(executor);
+  }
+
+  /**
+   * Applies pending migrations, each in its own transaction, under an advisory lock so
+   * that nodes starting together migrate one at a time.
+   */
+  async migrate(): Promise<void> {
+    const client = await this.#connect();
+    const lockKey = `psvgw.migrations.${this.#schema ?? ''}`;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+      try {
+        if (this.#schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
+        await client.query(SCHEMA_MIGRATIONS_DDL);
+        const applied = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+        for (const migration of pendingMigrations(
+          applied.rows.map((r) => Number(r.version)),
+          this.#migrations,
+        )) {
+          try {
+            await client.query('BEGIN');
+            await client.query(migrationSql(migration, 'postgres'));
+            await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+              migration.version,
+              migration.name,
+              new Date().toISOString(),
+            ]);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw new GatewayError(
+              'CONFIG_INVALID',
+              `migration ${migration.version} (${migration.name}) failed on ${this.#where}: ${errorMessage(err)}`,
+              { hint: 'The store is unchanged by this migration; fix the cause and start again.', cause: err },
+            );
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Versions recorded in schema_migrations, ascending. */
+  async appliedMigrations(): Promise<number[]> {
+    const rows = await this.#query('SELECT version FROM schema_migrations ORDER BY version', []);
+    return rows.rows.map((r: { version: unknown }) => Number(r.version));
+  }
+
+  async close(): Promise<void> {
+    this.#closing ??= this.#pool.end();
+    await this.#closing;
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    this.#checkOpen();
+    try {
+      return await this.#pool.connect();
+    } catch (err) {
+      throw new GatewayError('CONFIG_INVALID', `cannot connect to PostgreSQL at ${this.#where}: ${errorMessage(err)}`, {
+        hint: HINT,
+        cause: err,
+      });
+    }
+  }
+
+  async #query(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> {
+    this.#checkOpen();
+    try {
+      return await this.#pool.query(this.#numbered(sql), params as SqlValue[]);
+    } catch (err) {
+      if (isConnectionError(err)) {
+        throw new GatewayError('CONFIG_INVALID', `cannot reach PostgreSQL at ${this.#where}: ${errorMessage(err)}`, {
+          hint: HINT,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== null) throw new Error(`the PostgreSQL store at ${this.#where} is closed`);
+  }
+
+  /** `?` placeholders (outside quotes) → `$1, $2, …`. */
+  #numbered(sql: string): string {
+    let out = this.#placeholders.get(sql);
+    if (out === undefined) {
+      let n = 0;
+      let quote: string | null = null;
+      out = '';
+      for (const ch of sql) {
+        if (quote !== null) {
+          if (ch === quote) quote = null;
+        } else if (ch === "'" || ch === '"') {
+          quote = ch;
+        } else if (ch === '?') {
+          out += `$${++n}`;
+          continue;
+        }
+        out += ch;
+      }
+      this.#placeholders.set(sql, out);
+    }
+    return out;
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(code) || code.startsWith('08'))
+  );
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,264 @@
+/**
+ * The camera, audit and settings repositories, written once over a small SQL executor
+ * that each store implementation provides. Queries use `?` placeholders; an executor
+ * for a dialect with numbered placeholders rewrites them.
+ */
+import type { AuditEntry, CameraRecord } from '../cameras/types.js';
+import { GatewayError } from '../errors.js';
+import type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository } from './store.js';
+
+export type SqlValue = string | number | null;
+
+export interface SqlExecutor {
+  /** Rows of a query. */
+  all(sql: string, params?: readonly SqlValue[]): Promise<Record<string, unknown>[]>;
+  /** Runs a statement; resolves to the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** True when the error is a primary-key or unique-constraint violation. */
+  isUniqueViolation(err: unknown): boolean;
+}
+
+const CAMERA_COLUMNS = [
+  'id',
+  'name',
+  'rtsp_url',
+  'credentials_enc',
+  'site_type',
+  'address',
+  'lat',
+  'lon',
+  'owner_unit',
+  'government_funded',
+  'signage_installed',
+  'commissioned_at',
+  'removed_at',
+  'enabled',
+  'push_targets',
+  'created_at',
+  'updated_at',
+] as const;
+
+const SELECT_CAMERAS = `SELECT ${CAMERA_COLUMNS.join(', ')} FROM cameras`;
+const INSERT_CAMERA = `INSERT INTO cameras (${CAMERA_COLUMNS.join(', ')}) VALUES (${CAMERA_COLUMNS.map(() => '?').join(', ')})`;
+const UPDATE_CAMERA = `UPDATE cameras SET ${CAMERA_COLUMNS.slice(1)
+  .map((c) => `${c} = ?`)
+  .join(', ')} WHERE id = ?`;
+
+export function cameraToRow(c: CameraRecord): SqlValue[] {
+  return [
+    c.id,
+    c.name,
+    c.rtspUrl,
+    c.credentialsEnc,
+    c.siteType,
+    c.address,
+    c.lat,
+    c.lon,
+    c.ownerUnit,
+    c.governmentFunded ? 1 : 0,
+    c.signageInstalled ? 1 : 0,
+    c.commissionedAt,
+    c.removedAt,
+    c.enabled ? 1 : 0,
+    JSON.stringify(c.pushTargets),
+    c.createdAt,
+    c.updatedAt,
+  ];
+}
+
+export function rowToCamera(r: Record<string, unknown>): CameraRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    rtspUrl: String(r.rtsp_url),
+    credentialsEnc: textOrNull(r.credentials_enc),
+    siteType: String(r.site_type),
+    address: textOrNull(r.address),
+    lat: numberOrNull(r.lat),
+    lon: numberOrNull(r.lon),
+    ownerUnit: textOrNull(r.owner_unit),
+    governmentFunded: Number(r.government_funded) === 1,
+    signageInstalled: Number(r.signage_installed) === 1,
+    commissionedAt: textOrNull(r.commissioned_at),
+    removedAt: textOrNull(r.removed_at),
+    enabled: Number(r.enabled) === 1,
+    pushTargets: parseStringArray(r.push_targets),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+  };
+}
+
+export class SqlCameraRepository implements CameraRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async insert(camera: CameraRecord): Promise<void> {
+    try {
+      await this.db.run(INSERT_CAMERA, cameraToRow(camera));
+    } catch (err) {
+      if (this.db.isUniqueViolation(err)) {
+        throw new GatewayError('CAMERA_EXISTS', `a camera with id ${camera.id} already exists`, {
+          hint: 'Choose another GB/T 28181 id, or leave id out to have one generated.',
+          details: { id: camera.id },
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async replace(camera: CameraRecord): Promise<void> {
+    const [id, ...rest] = cameraToRow(camera);
+    const changed = await this.db.run(UPDATE_CAMERA, [...rest, id ?? null]);
+    if (changed === 0) throw notFound(camera.id);
+  }
+
+  async get(id: string): Promise<CameraRecord | undefined> {
+    const rows = await this.db.all(`${SELECT_CAMERAS} WHERE id = ?`, [id]);
+    return rows[0] === undefined ? undefined : rowToCamera(rows[0]);
+  }
+
+  async list(query: CameraListQuery = {}): Promise<CameraRecord[]> {
+    const limit = checkCount('limit', query.limit);
+    const offset = checkCount('offset', query.offset) ?? 0;
+    const params: SqlValue[] = [];
+    let sql = `${SELECT_CAMERAS} ORDER BY id`;
+    if (limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(limit);
+    }
+    if (offset > 0) {
+      // SQLite takes OFFSET only after a LIMIT; a huge LIMIT stands in for "all" on both dialects.
+      if (limit === undefined) sql += ` LIMIT ${Number.MAX_SAFE_INTEGER}`;
+      sql += ' OFFSET ?';
+      params.push(offset);
+    }
+    const rows = await this.db.all(sql, params);
+    return rows.map(rowToCamera);
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.db.all('SELECT COUNT(*) AS n FROM cameras');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM cameras WHERE id = ?', [id])) > 0;
+  }
+
+  async maxSerial(prefix14: string): Promise<number> {
+    if (!/^\d{14}$/.test(prefix14)) {
+      throw new GatewayError('VALIDATION_FAILED', `an ID prefix must be 14 digits (got "${prefix14}")`);
+    }
+    // A range on the primary key instead of LIKE: uses the index on both dialects.
+    const rows = await this.db.all(
+      'SELECT MAX(CAST(substr(id, 15, 6) AS INTEGER)) AS serial FROM cameras WHERE id >= ? AND id <= ? AND length(id) = 20',
+      [`${prefix14}000000`, `${prefix14}999999`],
+    );
+    const serial = rows[0]?.serial;
+    return serial === null || serial === undefined ? 0 : Number(serial);
+  }
+}
+
+export class SqlAuditRepository implements AuditRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async append(entry: AuditEntry): Promise<void> {
+    await this.db.run(
+      'INSERT INTO audit_log (at, actor, action, camera_id, outcome, details) VALUES (?, ?, ?, ?, ?, ?)',
+      [entry.at, entry.actor, entry.action, entry.cameraId, entry.outcome, JSON.stringify(entry.details ?? {})],
+    );
+  }
+
+  /** Newest first. */
+  async list(query: { cameraId?: string; action?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.cameraId !== undefined) {
+      where.push('camera_id = ?');
+      params.push(query.cameraId);
+    }
+    if (query.action !== undefined) {
+      where.push('action = ?');
+      params.push(query.action);
+    }
+    let sql = 'SELECT id, at, actor, action, camera_id, outcome, details FROM audit_log';
+    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ' ORDER BY id DESC';
+    const limit = checkCount('limit', query.limit);
+    if (limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(limit);
+    }
+    const rows = await this.db.all(sql, params);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: String(r.at),
+      actor: String(r.actor),
+      action: String(r.action),
+      cameraId: textOrNull(r.camera_id),
+      outcome: String(r.outcome) as AuditEntry['outcome'],
+      details: parseObject(r.details),
+    }));
+  }
+}
+
+export class SqlSettingsRepository implements SettingsRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async get(key: string): Promise<string | undefined> {
+    const rows = await this.db.all('SELECT value FROM settings WHERE key = ?', [key]);
+    return rows[0] === undefined ? undefined : String(rows[0].value);
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.db.run(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+}
+
+function notFound(id: string): GatewayError {
+  return new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${id}`, {
+    hint: 'List the cameras to see their ids.',
+    details: { id },
+  });
+}
+
+function checkCount(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new GatewayError('VALIDATION_FAILED', `${name} must be a non-negative integer (got ${String(value)})`);
+  }
+  return value;
+}
+
+function textOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function numberOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function parseStringArray(v: unknown): string[] {
+  if (typeof v !== 'string') return [];
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function parseObject(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'string') return {};
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}

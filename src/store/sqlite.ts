@@ -1,0 +1,141 @@
+/**
+ * The embedded store: one SQLite file (WAL mode), opened with better-sqlite3.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { GatewayError } from '../errors.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
+import {
+  SqlAuditRepository,
+  SqlCameraRepository,
+  SqlSettingsRepository,
+  type SqlExecutor,
+  type SqlValue,
+} from './sqlRepositories.js';
+import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Milliseconds a writer waits for another connection's lock before failing. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Migrations to apply; the gateway's own list unless a test gives another. */
+  migrations?: readonly Migration[];
+}
+
+export class SqliteStore implements Store {
+  readonly cameras: CameraRepository;
+  readonly audit: AuditRepository;
+  readonly settings: SettingsRepository;
+  readonly path: string;
+
+  #db: Database.Database | null;
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #migrations: readonly Migration[];
+
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    const inMemory = path === ':memory:' || path === '';
+    this.path = inMemory ? ':memory:' : resolve(path);
+    this.#migrations = opts.migrations ?? MIGRATIONS;
+    try {
+      if (!inMemory) mkdirSync(dirname(this.path), { recursive: true });
+      this.#db = new Database(this.path);
+    } catch (err) {
+      throw new GatewayError('CONFIG_INVALID', `cannot open the SQLite store at ${this.path}: ${errorMessage(err)}`, {
+        hint: 'Check store.sqlitePath: its directory must be writable by the gateway user.',
+        cause: err,
+      });
+    }
+    const db = this.#db;
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+      if (!inMemory) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    } catch (err) {
+      db.close();
+      this.#db = null;
+      throw new GatewayError('CONFIG_INVALID', `cannot use ${this.path} as a SQLite store: ${errorMessage(err)}`, {
+        hint: 'The file exists but is not a SQLite database, or it is locked by another program.',
+        cause: err,
+      });
+    }
+    const executor: SqlExecutor = {
+      all: async (sql, params = []) => this.#statement(sql).all(...params) as Record<string, unknown>[],
+      run: async (sql, params = []) => this.#statement(sql).run(...params).changes,
+      isUniqueViolation: (err) =>
+        err instanceof Database.SqliteError &&
+        (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE'),
+    };
+    this.cameras = new SqlCameraRepository(executor);
+    this.audit = new SqlAuditRepository(executor);
+    this.settings = new SqlSettingsRepository(executor);
+  }
+
+  /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */
+  async migrate(): Promise<void> {
+    const db = this.#open();
+    db.exec(SCHEMA_MIGRATIONS_DDL);
+    const appliedVersions = (): number[] =>
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) =>
+        Number(r.version),
+      );
+    for (const migration of pendingMigrations(appliedVersions(), this.#migrations)) {
+      const apply = db.transaction(() => {
+        // Another process may have applied it between the read above and this lock.
+        if (appliedVersions().includes(migration.version)) return;
+        db.exec(migrationSql(migration, 'sqlite'));
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          migration.version,
+          migration.name,
+          new Date().toISOString(),
+        );
+      });
+      try {
+        apply.immediate();
+      } catch (err) {
+        throw new GatewayError(
+          'CONFIG_INVALID',
+          `migration ${migration.version} (${migration.name}) failed on ${this.path}: ${errorMessage(err)}`,
+          { hint: 'The store is unchanged by this migration; fix the cause and start again.', cause: err },
+        );
+      }
+    }
+    this.#statements.clear();
+  }
+
+  /** Versions recorded in schema_migrations, ascending. */
+  async appliedMigrations(): Promise<number[]> {
+    const db = this.#open();
+    db.exec(SCHEMA_MIGRATIONS_DDL);
+    const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+    return rows.map((r) => Number(r.version));
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (db === null) return;
+    this.#db = null;
+    this.#statements.clear();
+    db.close();
+  }
+
+  #open(): Database.Database {
+    if (this.#db === null) throw new Error(`the SQLite store at ${this.path} is closed`);
+    return this.#db;
+  }
+
+  #statement(sql: string): Database.Statement<SqlValue[]> {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#open().prepare(sql);
+      this.#statements.set(sql, stmt);
+    } else {
+      this.#open();
+    }
+    return stmt as Database.Statement<SqlValue[]>;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

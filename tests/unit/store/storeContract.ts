@@ -1,0 +1,240 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CameraRecord } from '../../../src/cameras/types.js';
+import { GatewayError } from '../../../src/errors.js';
+import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
+import type { Store } from '../../../src/store/store.js';
+
+export type TestStore = Store & { appliedMigrations(): Promise<number[]> };
+
+/** How the contract gets stores of one implementation. */
+export interface StoreHarness {
+  /** A store on a database of its own; migrated unless `migrate` is false. */
+  fresh(opts?: { migrations?: readonly Migration[]; migrate?: boolean }): Promise<TestStore>;
+  /** Another store on the same database as `store`, not yet migrated. */
+  sibling(store: TestStore): TestStore;
+  /** Closes and drops everything `fresh` and `sibling` made. */
+  cleanup(): Promise<void>;
+}
+
+export function camera(serial: number, over: Partial<CameraRecord> = {}): CameraRecord {
+  return {
+    id: `34020000001320${String(serial).padStart(6, '0')}`,
+    name: `Gate ${serial}`,
+    rtspUrl: `rtsp://10.0.${Math.floor(serial / 250)}.${serial % 250}/ch1`,
+    credentialsEnc: null,
+    siteType: 'road',
+    address: null,
+    lat: 31.820612345678,
+    lon: 117.227212345678,
+    ownerUnit: null,
+    governmentFunded: true,
+    signageInstalled: false,
+    commissionedAt: '2024-03-01',
+    removedAt: null,
+    enabled: true,
+    pushTargets: ['rtmp://platform.example/live/a'],
+    createdAt: '2025-01-01T00:00:00.000Z',
+    updatedAt: '2025-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+export function codeOf(err: unknown): string | undefined {
+  return err instanceof GatewayError ? err.code : undefined;
+}
+
+/** The behaviour every Store implementation shares. */
+export function describeStoreContract(label: string, makeHarness: () => StoreHarness): void {
+  describe(`${label}: store contract`, () => {
+    let h: StoreHarness;
+    beforeEach(() => {
+      h = makeHarness();
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    it('inserts, reads, replaces, lists and removes cameras', async () => {
+      const store = await h.fresh();
+      const a = camera(2, { address: '合肥市蜀山区', credentialsEnc: 'v1.a.b.c', enabled: false, ownerUnit: '某单位' });
+      const b = camera(1, { lat: null, lon: null, pushTargets: [] });
+      await store.cameras.insert(a);
+      await store.cameras.insert(b);
+      expect(await store.cameras.get(a.id)).toEqual(a);
+      expect(await store.cameras.get(b.id)).toEqual(b);
+      expect(await store.cameras.get('34020000001329999999')).toBeUndefined();
+      expect((await store.cameras.list()).map((c) => c.id)).toEqual([b.id, a.id]);
+      expect(await store.cameras.count()).toBe(2);
+
+      const changed = {
+        ...a,
+        name: 'renamed',
+        lat: null,
+        pushTargets: [],
+        governmentFunded: false,
+        removedAt: '2025-02-02',
+        updatedAt: '2025-02-02T00:00:00.000Z',
+      };
+      await store.cameras.replace(changed);
+      expect(await store.cameras.get(a.id)).toEqual(changed);
+
+      expect(await store.cameras.remove(a.id)).toBe(true);
+      expect(await store.cameras.remove(a.id)).toBe(false);
+      expect(await store.cameras.count()).toBe(1);
+    });
+
+    it('refuses a duplicate id with CAMERA_EXISTS and a missing one with CAMERA_NOT_FOUND', async () => {
+      const store = await h.fresh();
+      await store.cameras.insert(camera(1));
+      await expect(store.cameras.insert(camera(1, { name: 'other' }))).rejects.toSatisfy(
+        (e) => codeOf(e) === 'CAMERA_EXISTS',
+      );
+      expect((await store.cameras.get(camera(1).id))?.name).toBe('Gate 1');
+      await expect(store.cameras.replace(camera(2))).rejects.toSatisfy((e) => codeOf(e) === 'CAMERA_NOT_FOUND');
+      expect(await store.cameras.count()).toBe(1);
+    });
+
+    it('pages the camera list by id', async () => {
+      const store = await h.fresh();
+      for (const n of [5, 3, 1, 4, 2]) await store.cameras.insert(camera(n));
+      const serials = async (q: { limit?: number; offset?: number }) =>
+        (await store.cameras.list(q)).map((c) => Number(c.id.slice(14)));
+      expect(await serials({ limit: 2 })).toEqual([1, 2]);
+      expect(await serials({ limit: 2, offset: 2 })).toEqual([3, 4]);
+      expect(await serials({ offset: 3 })).toEqual([4, 5]);
+      expect(await serials({ limit: 0 })).toEqual([]);
+      await expect(store.cameras.list({ limit: -1 })).rejects.toSatisfy((e) => codeOf(e) === 'VALIDATION_FAILED');
+      await expect(store.cameras.list({ offset: 1.5 })).rejects.toSatisfy((e) => codeOf(e) === 'VALIDATION_FAILED');
+    });
+
+    it('finds the highest serial under a 14-digit prefix', async () => {
+      const store = await h.fresh();
+      expect(await store.cameras.maxSerial('34020000001320')).toBe(0);
+      await store.cameras.insert(camera(7));
+      await store.cameras.insert(camera(41));
+      await store.cameras.insert(camera(3));
+      await store.cameras.insert(camera(900, { id: '34020000001310000900' }));
+      await store.cameras.insert(camera(901, { id: '34020000001321999999' }));
+      expect(await store.cameras.maxSerial('34020000001320')).toBe(41);
+      expect(await store.cameras.maxSerial('34020000001310')).toBe(900);
+      expect(await store.cameras.maxSerial('34020000001321')).toBe(999_999);
+      expect(await store.cameras.maxSerial('11010000001320')).toBe(0);
+      await expect(store.cameras.maxSerial('3402%')).rejects.toSatisfy((e) => codeOf(e) === 'VALIDATION_FAILED');
+    });
+
+    it('appends and filters audit entries, newest first', async () => {
+      const store = await h.fresh();
+      const at = '2025-01-01T00:00:00.000Z';
+      await store.audit.append({
+        at,
+        actor: 'admin',
+        action: 'camera.create',
+        cameraId: 'A',
+        outcome: 'ok',
+        details: { n: 1 },
+      });
+      await store.audit.append({
+        at,
+        actor: 'admin',
+        action: 'camera.refused',
+        cameraId: null,
+        outcome: 'refused',
+        details: { citations: ['第八条'] },
+      });
+      await store.audit.append({
+        at,
+        actor: 'bob',
+        action: 'camera.update',
+        cameraId: 'A',
+        outcome: 'ok',
+        details: {},
+      });
+      const all = await store.audit.list();
+      expect(all.map((e) => e.action)).toEqual(['camera.update', 'camera.refused', 'camera.create']);
+      expect(all[1]).toMatchObject({ cameraId: null, outcome: 'refused', details: { citations: ['第八条'] } });
+      expect(typeof all[0]?.id).toBe('number');
+      expect((await store.audit.list({ cameraId: 'A' })).map((e) => e.action)).toEqual([
+        'camera.update',
+        'camera.create',
+      ]);
+      expect((await store.audit.list({ action: 'camera.create' }))[0]?.details).toEqual({ n: 1 });
+      expect(await store.audit.list({ cameraId: 'A', limit: 1 })).toHaveLength(1);
+    });
+
+    it('stores settings with upsert', async () => {
+      const store = await h.fresh();
+      expect(await store.settings.get('k')).toBeUndefined();
+      await store.settings.set('k', 'one');
+      await store.settings.set('k', 'two');
+      expect(await store.settings.get('k')).toBe('two');
+    });
+
+    it('applies migrations once, and again safely after reopening', async () => {
+      const first = await h.fresh();
+      await first.cameras.insert(camera(1));
+      await first.migrate();
+      expect(await first.appliedMigrations()).toEqual(MIGRATIONS.map((m) => m.version));
+      await first.close();
+      await first.close();
+
+      const second = h.sibling(first);
+      await second.migrate();
+      await second.migrate();
+      expect(await second.appliedMigrations()).toEqual([LATEST_VERSION]);
+      expect(await second.cameras.count()).toBe(1);
+    });
+
+    it('rolls back a failing migration and records nothing for it', async () => {
+      const broken: Migration[] = [
+        ...MIGRATIONS,
+        {
+          version: LATEST_VERSION + 1,
+          name: 'half done',
+          sql: 'CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;',
+        },
+      ];
+      const store = await h.fresh({ migrations: broken, migrate: false });
+      await expect(store.migrate()).rejects.toSatisfy((e) => codeOf(e) === 'CONFIG_INVALID');
+      expect(await store.appliedMigrations()).toEqual([LATEST_VERSION]);
+    });
+
+    it('refuses a database migrated by a newer build', async () => {
+      const newer = await h.fresh({
+        migrations: [
+          ...MIGRATIONS,
+          { version: LATEST_VERSION + 1, name: 'future', sql: 'CREATE TABLE future (x INTEGER)' },
+        ],
+      });
+      const old = h.sibling(newer);
+      await expect(old.migrate()).rejects.toThrow(/newer than this build/);
+    });
+
+    it('fails clearly after close', async () => {
+      const store = await h.fresh();
+      await store.close();
+      await expect(store.cameras.count()).rejects.toThrow(/closed/);
+    });
+
+    it('keeps a 10 000-camera list fast', async () => {
+      const store = await h.fresh();
+      for (let i = 1; i <= 10_000; i++) await store.cameras.insert(camera(i));
+      expect(await store.cameras.count()).toBe(10_000);
+
+      await store.cameras.list({ limit: 100 });
+      const pages: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        const page = await store.cameras.list({ limit: 100, offset: i * 100 });
+        pages.push(performance.now() - t);
+        expect(page).toHaveLength(100);
+        expect(page[0]?.id).toBe(camera(i * 100 + 1).id);
+      }
+      const t = performance.now();
+      const everything = await store.cameras.list();
+      const fullMs = performance.now() - t;
+      expect(everything).toHaveLength(10_000);
+      expect(Math.max(...pages)).toBeLessThan(20);
+      expect(fullMs).toBeLessThan(250);
+    }, 60_000);
+  });
+}
