@@ -9,7 +9,16 @@ import { describeConfig, getProfile, type GatewayConfig } from './config/index.j
 import { createMetricsRegistry } from './health/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
-import { PipelineManager, probeStream, readFfmpegCapabilities, reapOrphans, instanceMarker, type FfmpegCapabilities, type PipelineSettings } from './pipeline/index.js';
+import {
+  PipelineManager,
+  probeStream,
+  RecentProbes,
+  readFfmpegCapabilities,
+  reapOrphans,
+  instanceMarker,
+  type FfmpegCapabilities,
+  type PipelineSettings,
+} from './pipeline/index.js';
 import { checkSite } from './privacy/siteGuard.js';
 import { openStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
@@ -29,7 +38,10 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
-    while (closers.length > 0) await closers.pop()?.().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    while (closers.length > 0)
+      await closers
+        .pop()?.()
+        .catch((err: unknown) => logger.error({ err }, 'error while stopping'));
   };
   try {
     return await assemble(config, logger, closers, closeAll);
@@ -39,17 +51,34 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
 }
 
-async function assemble(config: GatewayConfig, logger: Logger, closers: Array<() => Promise<void>>, closeAll: () => Promise<void>): Promise<Gateway> {
+async function assemble(
+  config: GatewayConfig,
+  logger: Logger,
+  closers: Array<() => Promise<void>>,
+  closeAll: () => Promise<void>,
+): Promise<Gateway> {
   const dataDir = resolve(config.dataDir);
   const profile = getProfile(config.profile);
   logger.info({ version: VERSION, config: describeConfig(config) }, 'starting psv-gateway');
 
   const ffmpeg: FfmpegCapabilities = await readFfmpegCapabilities(config.ffmpeg.ffmpegPath, logger);
-  logger.info({ ffmpegVersion: ffmpeg.version, videoEncoders: ffmpeg.videoEncoders.length, libx264: ffmpeg.hasLibx264, hardwareEncodersBuiltIn: ffmpeg.videoEncoders.filter((e) => /nvenc|vaapi|qsv|v4l2m2m/.test(e)) }, 'ffmpeg found');
+  logger.info(
+    {
+      ffmpegVersion: ffmpeg.version,
+      videoEncoders: ffmpeg.videoEncoders.length,
+      libx264: ffmpeg.hasLibx264,
+      hardwareEncodersBuiltIn: ffmpeg.videoEncoders.filter((e) => /nvenc|vaapi|qsv|v4l2m2m/.test(e)),
+    },
+    'ffmpeg found',
+  );
 
   await assertPortFree(config.http.host, config.http.port, 'API', 'http.port / PSVGW_HTTP_PORT');
   const secret = resolveSecretKey({ fromEnv: config.secrets.secretKey, mode: config.mode, dataDir, logger });
-  const store: Store = await openStore({ driver: config.store.driver, sqlitePath: config.store.sqlitePath ?? join(dataDir, 'psvgw.db'), postgresUrl: config.store.postgresUrl });
+  const store: Store = await openStore({
+    driver: config.store.driver,
+    sqlitePath: config.store.sqlitePath ?? join(dataDir, 'psvgw.db'),
+    postgresUrl: config.store.postgresUrl,
+  });
   closers.push(() => store.close());
   await store.migrate();
 
@@ -78,10 +107,11 @@ async function assemble(config: GatewayConfig, logger: Logger, closers: Array<()
     socketTimeoutSeconds: config.ingest.socketTimeoutSeconds,
     logger,
   };
+  const recentProbes = new RecentProbes();
   const pipelines = new PipelineManager({
     settings: pipelineSettings(config),
     media,
-    probe: (url, signal) => probeStream(url, { ...probeOptions, signal }),
+    probe: async (url, signal) => recentProbes.take(url) ?? probeStream(url, { ...probeOptions, signal }),
     logger,
   });
   closers.push(() => pipelines.close());
@@ -93,7 +123,10 @@ async function assemble(config: GatewayConfig, logger: Logger, closers: Array<()
     siteGuard: (siteType) => checkSite(profile, siteType),
     isSiteType,
     idParts: config.gateway,
-    probe: (url, creds) => probeStream(withCredentials(url, creds), probeOptions),
+    probe: async (url, creds) => {
+      const source = withCredentials(url, creds);
+      recentProbes.remember(source, await probeStream(source, probeOptions));
+    },
     logger,
   });
   closers.push(() => Promise.resolve(registry.close()));
@@ -103,7 +136,10 @@ async function assemble(config: GatewayConfig, logger: Logger, closers: Array<()
     // The profile may have changed since the camera was registered: check the site again.
     const verdict = checkSite(profile, camera.siteType);
     if (verdict.forbidden) {
-      logger.error({ cameraId: camera.id, siteType: camera.siteType, citations: verdict.citations }, 'camera refused: forbidden site under the active profile');
+      logger.error(
+        { cameraId: camera.id, siteType: camera.siteType, citations: verdict.citations },
+        'camera refused: forbidden site under the active profile',
+      );
       return pipelines.refuse(camera.id, verdict.message ?? 'forbidden site type');
     }
     const pushTargets = [...new Set([...config.platform.pushTargets, ...camera.pushTargets])];
@@ -117,6 +153,7 @@ async function assemble(config: GatewayConfig, logger: Logger, closers: Array<()
 
   const metrics = createMetricsRegistry({
     pipelines: () => pipelines.snapshots(),
+    refused: () => pipelines.refusedCameras(),
     viewers: () => media.viewerCounts(),
     inboundBitrates: () => media.inboundBitrates(),
     buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
@@ -132,13 +169,21 @@ async function assemble(config: GatewayConfig, logger: Logger, closers: Array<()
     playTokenTtlSeconds: config.media.playTokenTtlSeconds,
     publicHost: config.media.publicHost,
     isReady: () => ready,
-    systemInfo: () => ({ version: VERSION, profile: config.profile, mode: config.mode, ffmpeg: { version: ffmpeg.version, hasLibx264: ffmpeg.hasLibx264 } }),
+    systemInfo: () => ({
+      version: VERSION,
+      profile: config.profile,
+      mode: config.mode,
+      ffmpeg: { version: ffmpeg.version, hasLibx264: ffmpeg.hasLibx264 },
+    }),
   });
   const server = await listen(createServer(app), config.http.host, config.http.port);
   closers.push(() => closeServer(server));
   ready = true;
   const apiUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
-  logger.info({ api: apiUrl, rtmpPort: config.media.rtmpPort, flvPort: config.media.httpPort, profile: config.profile }, 'psv-gateway ready');
+  logger.info(
+    { api: apiUrl, rtmpPort: config.media.rtmpPort, flvPort: config.media.httpPort, profile: config.profile },
+    'psv-gateway ready',
+  );
   let closing: Promise<void> | null = null;
   return {
     apiUrl,

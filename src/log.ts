@@ -51,9 +51,14 @@ export function redactUrl(raw: string): string {
   }
 }
 
-/** Scrubs credentials and tokens from free text such as ffmpeg's stderr before it is logged or kept. */
+/**
+ * Scrubs credentials and tokens from free text such as ffmpeg's stderr before it is logged or kept.
+ * In an RTMP URL, the path past the application name is the stream key, a credential too
+ * (e.g. `rtmp://host/live/KEY: Connection refused` → `rtmp://host/live/***: Connection refused`).
+ */
 export function redactSecretsInText(text: string): string {
   return text
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"]+):[^@\s'"]*@/gi, '$1:***@')
+    .replace(/(rtmps?:\/\/[^/\s'"]+\/[^/\s'"?]+\/)[^\s'"?]+?(?=:?(?:[\s'"?]|$))/gi, '$1***')
     .replace(/([?&](?:token|key|sign|secret|pass(?:word)?)=)[^&\s'"]+/gi, '$1***');
 }

@@ -18,7 +18,11 @@ export interface AdminTokenSetup {
  * set, is the token (and replaces a stored one); otherwise the first start generates one
  * and the caller prints it once. Production never generates: the token must be given.
  */
-export async function setUpAdminToken(settings: SettingsRepository, fromEnv: string | undefined, mode: 'development' | 'production'): Promise<AdminTokenSetup> {
+export async function setUpAdminToken(
+  settings: SettingsRepository,
+  fromEnv: string | undefined,
+  mode: 'development' | 'production',
+): Promise<AdminTokenSetup> {
   if (fromEnv) {
     await settings.set(SETTING, digest(fromEnv).toString('hex'));
     return { generated: null };

@@ -9,7 +9,12 @@ import type { Logger } from '../log.js';
  * playback tokens signed with keys derived from it. Production requires it from the
  * environment; development generates one into the data directory (mode 0600) once.
  */
-export function resolveSecretKey(opts: { fromEnv: string | undefined; mode: 'development' | 'production'; dataDir: string; logger: Logger }): string {
+export function resolveSecretKey(opts: {
+  fromEnv: string | undefined;
+  mode: 'development' | 'production';
+  dataDir: string;
+  logger: Logger;
+}): string {
   if (opts.fromEnv) return opts.fromEnv;
   if (opts.mode === 'production') {
     throw new GatewayError('SECRET_KEY_MISSING', 'PSVGW_SECRET_KEY is not set, and production mode has no default secrets.', {

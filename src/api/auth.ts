@@ -8,7 +8,11 @@ export function requireBearer(verifier: AdminTokenVerifier): RequestHandler {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
-      next(new GatewayError('UNAUTHORIZED', 'This call needs a bearer token.', { hint: 'Send "Authorization: Bearer <token>" (the admin token is PSVGW_ADMIN_TOKEN or the one printed at first start).' }));
+      next(
+        new GatewayError('UNAUTHORIZED', 'This call needs a bearer token.', {
+          hint: 'Send "Authorization: Bearer <token>" (the admin token is PSVGW_ADMIN_TOKEN or the one printed at first start).',
+        }),
+      );
       return;
     }
     if (!verifier.verify(match[1])) {

@@ -45,7 +45,7 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
 
   router.get('/:id/status', async (req, res) => {
     const camera = await deps.registry.get(req.params.id);
-    res.json({ id: camera.id, ...statusOf(camera.id, deps), pipeline: deps.pipelines.snapshot(camera.id) ?? null });
+    res.json({ id: camera.id, ...statusOf(camera, deps), pipeline: deps.pipelines.snapshot(camera.id) ?? null });
   });
 
   router.get('/:id/streams', async (req, res) => {
@@ -60,14 +60,15 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
 }
 
 function withStatus(camera: CameraView, deps: CameraRoutesDeps): CameraView & { status: { state: string; reason: string | null } } {
-  return { ...camera, status: statusOf(camera.id, deps) };
+  return { ...camera, status: statusOf(camera, deps) };
 }
 
-function statusOf(id: string, deps: CameraRoutesDeps): { state: string; reason: string | null } {
-  const refused = deps.pipelines.refusedCameras().get(id);
+function statusOf(camera: CameraView, deps: CameraRoutesDeps): { state: string; reason: string | null } {
+  const refused = deps.pipelines.refusedCameras().get(camera.id);
   if (refused) return { state: 'refused', reason: refused };
-  const snap: PipelineSnapshot | undefined = deps.pipelines.snapshot(id);
-  if (!snap) return { state: 'stopped', reason: null };
+  const snap: PipelineSnapshot | undefined = deps.pipelines.snapshot(camera.id);
+  // A camera just created or enabled has its pipeline started a moment after the reply.
+  if (!snap) return camera.enabled && camera.removedAt === null ? { state: 'starting', reason: null } : { state: 'stopped', reason: null };
   return { state: snap.ingest.state, reason: snap.ingest.state === 'live' ? null : snap.ingest.lastError };
 }
 

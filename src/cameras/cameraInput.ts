@@ -9,8 +9,7 @@ import { validateGbId } from './gbId.js';
 const PUSH_SCHEMES = new Set(['rtmp:', 'rtmps:', 'rtsp:']);
 const MAX_PUSH_TARGETS = 16;
 
-const typeError = (expected: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? 'is required' : `must be ${expected}`;
+const typeError = (expected: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${expected}`);
 
 const requiredText = (max: number) =>
   z

@@ -47,9 +47,7 @@ export class CredentialBox {
     const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
     plain.fill(0);
     const tag = cipher.getAuthTag();
-    return [VERSION, iv, tag, ct]
-      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
-      .join('.');
+    return [VERSION, iv, tag, ct].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
   }
 
   open(box: string): CameraCredentials {
@@ -92,13 +90,9 @@ export class CredentialBox {
     } finally {
       plain.fill(0);
     }
-    throw new GatewayError(
-      'CONFIG_INVALID',
-      'stored camera credentials decrypt to something other than a username and password',
-      {
-        hint: 'Re-enter the camera credentials.',
-      },
-    );
+    throw new GatewayError('CONFIG_INVALID', 'stored camera credentials decrypt to something other than a username and password', {
+      hint: 'Re-enter the camera credentials.',
+    });
   }
 }
 
@@ -115,9 +109,7 @@ export function deriveKey(secret: string, purpose: string): Buffer {
   if (typeof purpose !== 'string' || purpose.length === 0) {
     throw new TypeError('deriveKey needs a non-empty purpose');
   }
-  return Buffer.from(
-    hkdfSync('sha256', Buffer.from(secret, 'utf8'), HKDF_SALT, Buffer.from(purpose, 'utf8'), KEY_BYTES),
-  );
+  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), HKDF_SALT, Buffer.from(purpose, 'utf8'), KEY_BYTES));
 }
 
 /** Purposes the gateway derives keys for. */

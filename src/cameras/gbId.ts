@@ -199,14 +199,10 @@ export function nextGbId(prefix: GbIdPrefix, maxSerialUsed: number): string {
   const head = prefixOrConfigError(prefix);
   const next = maxSerialUsed + 1;
   if (next > GB_ID_MAX_SERIAL) {
-    throw new GatewayError(
-      'CONFIG_INVALID',
-      `no GB/T 28181 serial left under prefix ${head}: all ${GB_ID_MAX_SERIAL} serials are used`,
-      {
-        hint: 'Give the camera an explicit 20-digit id, or configure a different ID prefix (region, industry or network code).',
-        details: { prefix: head },
-      },
-    );
+    throw new GatewayError('CONFIG_INVALID', `no GB/T 28181 serial left under prefix ${head}: all ${GB_ID_MAX_SERIAL} serials are used`, {
+      hint: 'Give the camera an explicit 20-digit id, or configure a different ID prefix (region, industry or network code).',
+      details: { prefix: head },
+    });
   }
   const id = head + formatSerial(next);
   const parsed = parseGbId(id);
@@ -234,10 +230,7 @@ function prefixOrConfigError(prefix: GbIdPrefix): string {
 
 function formatSerial(n: number): string {
   if (!Number.isInteger(n) || n < 0 || n > GB_ID_MAX_SERIAL) {
-    throw new GatewayError(
-      'VALIDATION_FAILED',
-      `a GB/T 28181 serial must be an integer from 0 to ${GB_ID_MAX_SERIAL} (got ${n})`,
-    );
+    throw new GatewayError('VALIDATION_FAILED', `a GB/T 28181 serial must be an integer from 0 to ${GB_ID_MAX_SERIAL} (got ${n})`);
   }
   return String(n).padStart(6, '0');
 }

@@ -20,6 +20,7 @@ import type { CredentialBox } from './credentialBox.js';
 import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
 import { normalizeRtspUrl } from './rtspUrl.js';
 import { SafeEmitter } from './safeEmitter.js';
+import { SITE_TYPES } from './siteTypes.js';
 import type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';
 
 /** What the privacy guard says about a site type (see privacy/siteGuard.ts). */
@@ -168,9 +169,8 @@ export class CameraRegistry {
     await this.#store.cameras.replace(merged);
     const changed = Object.keys(p).filter((k) => k !== 'id' && k !== 'username' && k !== 'password');
     if (p.username !== undefined || p.password !== undefined) changed.push('credentials');
-    await this.#auditOrUndo(
-      { actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed } },
-      () => this.#store.cameras.replace(current),
+    await this.#auditOrUndo({ actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed } }, () =>
+      this.#store.cameras.replace(current),
     );
     this.#log.info({ cameraId: current.id, changed, url: redactUrl(merged.rtspUrl), actor }, 'camera updated');
     this.#events.emit('updated', merged, current);
@@ -225,17 +225,12 @@ export class CameraRegistry {
   #requireKnownSiteType(siteType: string): void {
     if (this.#deps.isSiteType(siteType)) return;
     throw new GatewayError('VALIDATION_FAILED', `siteType "${siteType}" is not a known site type`, {
-      hint: 'Use one of the site types defined by the jurisdiction profile in the config.',
-      details: { problems: [`siteType "${siteType}" is not a known site type`] },
+      hint: `Use one of: ${SITE_TYPES.join(', ')}.`,
+      details: { problems: [`siteType "${siteType}" is not a known site type`], validSiteTypes: SITE_TYPES },
     });
   }
 
-  async #guard(
-    siteType: string,
-    actor: string,
-    cameraId: string | null,
-    context: { operation: string; name: string },
-  ): Promise<void> {
+  async #guard(siteType: string, actor: string, cameraId: string | null, context: { operation: string; name: string }): Promise<void> {
     const verdict = this.#deps.siteGuard(siteType);
     if (!verdict.forbidden) return;
     const message = verdict.message ?? `cameras may not be installed at a site of type "${siteType}"`;
@@ -268,10 +263,7 @@ export class CameraRegistry {
     try {
       await probe(url, credentials);
     } catch (err) {
-      this.#log.warn(
-        { cameraId, url: redactUrl(url), code: isGatewayError(err) ? err.code : undefined },
-        'camera probe failed',
-      );
+      this.#log.warn({ cameraId, url: redactUrl(url), code: isGatewayError(err) ? err.code : undefined }, 'camera probe failed');
       if (isGatewayError(err)) throw err;
       throw new GatewayError('CAMERA_UNREACHABLE', `probing ${redactUrl(url)} failed: ${scrub(err)}`, {
         hint: 'Check that the camera is on and reachable from the gateway and that the URL path is right, or store it without probing.',
@@ -329,10 +321,7 @@ export class CameraRegistry {
     try {
       await this.#store.audit.append({ at: this.#now().toISOString(), ...entry });
     } catch (err) {
-      this.#log.error(
-        { cameraId: entry.cameraId, action: entry.action, err },
-        'audit append failed; undoing the change',
-      );
+      this.#log.error({ cameraId: entry.cameraId, action: entry.action, err }, 'audit append failed; undoing the change');
       try {
         await undo();
       } catch (undoErr) {

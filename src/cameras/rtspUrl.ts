@@ -49,10 +49,7 @@ export function normalizeRtspUrl(raw: string, creds?: Partial<CameraCredentials>
   if (url.hostname === '') invalid('the camera URL has no host (expected an IP address or host name after ://)', text);
   if (url.port === '0') invalid('the camera URL has port 0; RTSP cameras normally listen on 554', text);
 
-  const fromUrl =
-    url.username !== '' || url.password !== ''
-      ? { username: decode(url.username), password: decode(url.password) }
-      : null;
+  const fromUrl = url.username !== '' || url.password !== '' ? { username: decode(url.username), password: decode(url.password) } : null;
   url.username = '';
   url.password = '';
   url.hash = '';
@@ -84,8 +81,7 @@ function invalid(message: string, raw?: string): never {
 function diagnose(text: string): string {
   const authority = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(text)?.[1] ?? '';
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
-  if (hostPort === '' || hostPort.startsWith(':'))
-    return 'the camera URL has no host (expected an IP address or host name after ://)';
+  if (hostPort === '' || hostPort.startsWith(':')) return 'the camera URL has no host (expected an IP address or host name after ://)';
   const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
   if (port !== undefined && port !== '') {
     // An unencoded '#', '?' or '/' in a password ends the authority early; never echo that text.

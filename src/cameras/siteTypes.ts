@@ -81,10 +81,7 @@ const ROWS: Record<SiteType, InfoRow> = {
     '金融、保险、证券机构内可能泄露客户信息的部位',
     'financial counter position that may expose client information',
   ),
-  ballot_box_area: priv(
-    '选举箱、举报箱、投票点附近',
-    'area near a ballot box, report box or polling point',
-  ),
+  ballot_box_area: priv('选举箱、举报箱、投票点附近', 'area near a ballot box, report box or polling point'),
   private_space: priv('其他涉及个人隐私的场所', 'other private space'),
   road: pub('道路', 'road'),
   intersection: pub('交通路口', 'intersection'),
@@ -117,10 +114,7 @@ const ROWS: Record<SiteType, InfoRow> = {
 };
 
 export const SITE_TYPE_INFO: Readonly<Record<SiteType, SiteTypeInfo>> = Object.freeze(
-  Object.fromEntries(SITE_TYPES.map((id) => [id, Object.freeze({ id, ...ROWS[id] })])) as Record<
-    SiteType,
-    SiteTypeInfo
-  >,
+  Object.fromEntries(SITE_TYPES.map((id) => [id, Object.freeze({ id, ...ROWS[id] })])) as Record<SiteType, SiteTypeInfo>,
 );
 
 const SITE_TYPE_SET: ReadonlySet<string> = new Set(SITE_TYPES);

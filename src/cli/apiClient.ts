@@ -39,7 +39,9 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
   const json = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
-    throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, { hint: e?.hint });
+    throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, {
+      hint: e?.hint,
+    });
   }
   return json as T;
 }

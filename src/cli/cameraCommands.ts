@@ -35,7 +35,7 @@ export function registerCameraCommands(program: Command): void {
       .option('--government-funded', 'the camera was built with government funds')
       .option('--signage', 'signage (提示标识) is installed')
       .option('--commissioned <YYYY-MM-DD>', 'date the camera went into service')
-      .option('--push <url...>', 'RTMP/RTSP targets for this camera\'s shared tier')
+      .option('--push <url...>', "RTMP/RTSP targets for this camera's shared tier")
       .option('--skip-probe', 'register without checking the stream (camera offline during onboarding)')
       .option('--json', 'print the registered camera as JSON'),
   ).action(async (o: Record<string, unknown> & ApiOptions) => {
@@ -55,9 +55,15 @@ export function registerCameraCommands(program: Command): void {
       commissionedAt: o.commissioned,
       pushTargets: o.push,
     });
-    const camera = await callApi<CameraWithStatus>(resolveApiTarget(o), 'POST', `/api/v1/cameras${o.skipProbe ? '?skipProbe=true' : ''}`, body);
+    const camera = await callApi<CameraWithStatus>(
+      resolveApiTarget(o),
+      'POST',
+      `/api/v1/cameras${o.skipProbe ? '?skipProbe=true' : ''}`,
+      body,
+    );
     if (o.json) printJson(camera);
-    else process.stdout.write(`registered ${camera.id} "${camera.name}" (${camera.siteType}); state: ${camera.status?.state ?? 'unknown'}\n`);
+    else
+      process.stdout.write(`registered ${camera.id} "${camera.name}" (${camera.siteType}); state: ${camera.status?.state ?? 'unknown'}\n`);
   });
 
   apiOptions(cameras.command('list').description('list registered cameras with their live state').option('--json', 'print JSON')).action(

@@ -47,7 +47,9 @@ registerCameraCommands(program);
 
 program
   .command('probe')
-  .description('read what an RTSP camera sends (codec, resolution, fps, audio) with ffprobe; says clearly when the URL or password is wrong')
+  .description(
+    'read what an RTSP camera sends (codec, resolution, fps, audio) with ffprobe; says clearly when the URL or password is wrong',
+  )
   .argument('<rtsp-url>', 'camera URL, e.g. rtsp://192.168.1.64:554/Streaming/Channels/101')
   .option('--username <user>', 'camera account (or put it in the URL)')
   .option('--password <password>', 'camera password (or $PSVGW_CAMERA_PASSWORD)')
@@ -66,7 +68,9 @@ program
     if (o.json) return printJson(info);
     const v = info.video;
     process.stdout.write(`video: ${v.codec}${v.profile ? ` (${v.profile})` : ''} ${v.width}x${v.height} @ ${v.fps ?? '?'} fps\n`);
-    process.stdout.write(`audio: ${info.audio ? `${info.audio.codec} ${info.audio.sampleRate ?? '?'} Hz ${info.audio.channels ?? '?'} ch` : 'none'}\n`);
+    process.stdout.write(
+      `audio: ${info.audio ? `${info.audio.codec} ${info.audio.sampleRate ?? '?'} Hz ${info.audio.channels ?? '?'} ch` : 'none'}\n`,
+    );
     process.stdout.write(`live tier: ${v.codec === 'h264' ? 'copied as is' : 'transcoded to H.264 (FLV cannot carry ' + v.codec + ')'}\n`);
   });
 

@@ -53,9 +53,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): GatewayConfig {
   const problems: string[] = [];
   const raw = parseYaml(text, source, problems);
   if ('secrets' in raw) {
-    problems.push(
-      'secrets: not allowed in the config file; set the PSVGW_ADMIN_TOKEN and PSVGW_SECRET_KEY environment variables instead',
-    );
+    problems.push('secrets: not allowed in the config file; set the PSVGW_ADMIN_TOKEN and PSVGW_SECRET_KEY environment variables instead');
     delete raw.secrets;
   }
   const origins = applyEnv(raw, opts.env ?? process.env, problems);
@@ -154,10 +152,7 @@ function invalidConfig(source: string, file: string | undefined, problems: strin
 }
 
 /** One line per problem, `<dotted.key.path>: <what is wrong>`, naming the env variable a value came from. */
-export function formatConfigIssues(
-  issues: readonly z.core.$ZodIssue[],
-  origins: ReadonlyMap<string, string> = new Map(),
-): string[] {
+export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], origins: ReadonlyMap<string, string> = new Map()): string[] {
   return issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key${suggestKey(issue.path, k)}`);

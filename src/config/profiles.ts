@@ -88,8 +88,7 @@ const docs = (value: readonly DocumentId[], source: string, anyOf: readonly Docu
   source,
 });
 /** One article forbidding several site types. */
-const forbid = (source: string, ...types: SiteType[]): ForbiddenSite[] =>
-  types.map((siteType) => ({ siteType, sources: [source] }));
+const forbid = (source: string, ...types: SiteType[]): ForbiddenSite[] => types.map((siteType) => ({ siteType, sources: [source] }));
 
 const HUBEI: JurisdictionProfile = {
   name: 'hubei',
@@ -194,15 +193,7 @@ const YUNNAN: JurisdictionProfile = {
   filingDeadlineDays: cite(30, 'yunnan-2016 Art. 20'),
   forbiddenSiteTypes: [
     ...forbid('yunnan-2016 Art. 11(1)', 'hotel_guest_room', 'ktv_private_room'),
-    ...forbid(
-      'yunnan-2016 Art. 11(2)',
-      'dormitory_room',
-      'public_bath',
-      'toilet',
-      'fitting_room',
-      'changing_room',
-      'nursing_room',
-    ),
+    ...forbid('yunnan-2016 Art. 11(2)', 'dormitory_room', 'public_bath', 'toilet', 'fitting_room', 'changing_room', 'nursing_room'),
     ...forbid('yunnan-2016 Art. 11(3)', 'financial_client_position'),
     ...forbid('yunnan-2016 Art. 11(4)', 'ballot_box_area'),
     ...forbid('yunnan-2016 Art. 11(5)', 'private_space'),
@@ -220,10 +211,7 @@ const GUANGDONG: JurisdictionProfile = {
   importantRetentionDays: cite(TWO_YEARS_DAYS, 'guangdong-2025 Art. 18(5)'),
   minStaffForAccess: cite(2, 'guangdong-2025 Art. 23(1)'),
   // 23 ¶2: police and state security merely *viewing* under 22 ¶1 need no approval document.
-  requiredDocuments: docs(['work_id', 'registration'], 'guangdong-2025 Art. 23(2)-(4), 23 ¶2', [
-    'police_approval',
-    'unit_certificate',
-  ]),
+  requiredDocuments: docs(['work_id', 'registration'], 'guangdong-2025 Art. 23(2)-(4), 23 ¶2', ['police_approval', 'unit_certificate']),
   registrationFields: cite(COMMON_REGISTER, 'guangdong-2025 Art. 18(3)'),
   watermarkExports: cite(false, 'guangdong-2025: not required'),
   desensitizeShared: cite(false, 'guangdong-2025: not required'),

@@ -54,10 +54,6 @@ const HttpSection = z
   .strictObject({
     host: nonEmpty().default('0.0.0.0').describe('Address the API and web UI listen on.'),
     port: port(8080, 'Port of the API and web UI.'),
-    publicUrl: z
-      .url({ protocol: /^https?$/, error: 'must be an absolute http:// or https:// URL' })
-      .optional()
-      .describe('Absolute base URL used to build links (e.g. https://gw.example.org); derived at runtime when unset.'),
   })
   .prefault({})
   .describe('HTTP API.');
@@ -79,7 +75,6 @@ const MediaSection = z
       .max(86400)
       .default(3600)
       .describe('Lifetime of signed playback tokens, in seconds (30 to 86400).'),
-    gopCache: z.boolean().default(true).describe('Keep the last GOP so a new viewer sees a picture at once.'),
   })
   .prefault({})
   .describe('Built-in media server that serves live streams.');
@@ -130,12 +125,7 @@ const IngestSection = z
     rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport for pulling cameras.'),
     socketTimeoutSeconds: z.number().int().min(1).max(300).default(5).describe('RTSP socket timeout, in seconds.'),
     probeTimeoutSeconds: z.number().int().min(1).max(300).default(10).describe('ffprobe time limit, in seconds.'),
-    stallSeconds: z
-      .number()
-      .min(1)
-      .max(300)
-      .default(3)
-      .describe('An ingest with no new frame for this long is restarted, in seconds.'),
+    stallSeconds: z.number().min(1).max(300).default(3).describe('An ingest with no new frame for this long is restarted, in seconds.'),
     backoff: BackoffSection,
     maxRestartsPerMinute: z
       .number()
@@ -169,9 +159,7 @@ const LoggingSection = z
 const SecretsSection = z
   .strictObject({
     adminToken: nonEmpty().optional().describe('Bearer token of the administrator; only from PSVGW_ADMIN_TOKEN.'),
-    secretKey: nonEmpty()
-      .optional()
-      .describe('Key that encrypts camera credentials at rest; only from PSVGW_SECRET_KEY.'),
+    secretKey: nonEmpty().optional().describe('Key that encrypts camera credentials at rest; only from PSVGW_SECRET_KEY.'),
   })
   .prefault({})
   .describe('Secrets, filled only from environment variables, never from the config file.');

@@ -4,6 +4,8 @@ import { STREAM_STATES, type PipelineSnapshot } from '../pipeline/index.js';
 /** What the metrics read at scrape time; each owner reports its own data. */
 export interface MetricsSources {
   pipelines: () => PipelineSnapshot[];
+  /** Cameras refused under the active profile (never started), by ID. */
+  refused: () => ReadonlyMap<string, string>;
   /** External viewers per stream path `/tier/cameraId`. */
   viewers: () => ReadonlyMap<string, number>;
   /** Bits per second each published stream path receives (`/raw/cameraId` is the camera's own rate). */
@@ -32,13 +34,19 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     },
   });
 
-  perCameraGauge(registers, sources, 'psvgw_camera_up', '1 when the camera ingest is live (frames advancing), else 0.', (p) => (p.ingest.state === 'live' ? 1 : 0));
+  perCameraGauge(registers, sources, 'psvgw_camera_up', '1 when the camera ingest is live (frames advancing), else 0.', (p) =>
+    p.ingest.state === 'live' ? 1 : 0,
+  );
   perCameraGauge(registers, sources, 'psvgw_camera_fps', 'Frames per second the ingest is writing.', (p) => p.ingest.fps);
   perCameraGauge(registers, sources, 'psvgw_camera_bitrate_bps', 'Bitrate the camera delivers (its raw tier), in bits per second.', (p) =>
     p.ingest.state === 'live' ? (sources.inboundBitrates().get(`/raw/${p.cameraId}`) ?? p.ingest.bitrateBps) : 0,
   );
-  perCameraGauge(registers, sources, 'psvgw_camera_last_frame_age_seconds', 'Seconds since the ingest last wrote a new frame (-1 before the first frame).', (p) =>
-    p.ingest.lastFrameAt === null ? -1 : (Date.now() - p.ingest.lastFrameAt) / 1000,
+  perCameraGauge(
+    registers,
+    sources,
+    'psvgw_camera_last_frame_age_seconds',
+    'Seconds since the ingest last wrote a new frame (-1 before the first frame).',
+    (p) => (p.ingest.lastFrameAt === null ? -1 : (Date.now() - p.ingest.lastFrameAt) / 1000),
   );
 
   new Gauge({
@@ -48,14 +56,28 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     registers,
     collect() {
       this.reset();
-      for (const p of sources.pipelines()) {
-        for (const state of STREAM_STATES) this.set({ camera_id: p.cameraId, state }, p.ingest.state === state ? 1 : 0);
+      const current = new Map<string, string>(sources.pipelines().map((p) => [p.cameraId, p.ingest.state]));
+      for (const id of sources.refused().keys()) current.set(id, 'refused');
+      for (const [cameraId, now] of current) {
+        for (const state of STREAM_STATES) this.set({ camera_id: cameraId, state }, now === state ? 1 : 0);
       }
     },
   });
 
-  snapshotCounter(registers, sources, 'psvgw_camera_restarts_total', 'Ingest restarts since the camera pipeline started.', (p) => p.ingest.restarts);
-  snapshotCounter(registers, sources, 'psvgw_camera_stalls_total', 'Times the ingest was found stalled (no new frames) and killed.', (p) => p.ingest.stalls);
+  snapshotCounter(
+    registers,
+    sources,
+    'psvgw_camera_restarts_total',
+    'Ingest restarts since the camera pipeline started.',
+    (p) => p.ingest.restarts,
+  );
+  snapshotCounter(
+    registers,
+    sources,
+    'psvgw_camera_stalls_total',
+    'Times the ingest was found stalled (no new frames) and killed.',
+    (p) => p.ingest.stalls,
+  );
 
   new Gauge({
     name: 'psvgw_push_up',
@@ -64,7 +86,8 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     registers,
     collect() {
       this.reset();
-      for (const p of sources.pipelines()) for (const push of p.pushes) this.set({ camera_id: p.cameraId, target: push.target }, push.state === 'live' ? 1 : 0);
+      for (const p of sources.pipelines())
+        for (const push of p.pushes) this.set({ camera_id: p.cameraId, target: push.target }, push.state === 'live' ? 1 : 0);
     },
   });
 
@@ -75,7 +98,8 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     registers,
     collect() {
       this.reset();
-      for (const p of sources.pipelines()) for (const push of p.pushes) this.inc({ camera_id: p.cameraId, target: push.target }, push.restarts);
+      for (const p of sources.pipelines())
+        for (const push of p.pushes) this.inc({ camera_id: p.cameraId, target: push.target }, push.restarts);
     },
   });
 
@@ -96,7 +120,13 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
   return registry;
 }
 
-function perCameraGauge(registers: Registry[], sources: MetricsSources, name: string, help: string, value: (p: PipelineSnapshot) => number): void {
+function perCameraGauge(
+  registers: Registry[],
+  sources: MetricsSources,
+  name: string,
+  help: string,
+  value: (p: PipelineSnapshot) => number,
+): void {
   new Gauge({
     name,
     help,
@@ -110,7 +140,13 @@ function perCameraGauge(registers: Registry[], sources: MetricsSources, name: st
 }
 
 /** Counters whose truth lives in the supervisors; rebuilt from them at each scrape. */
-function snapshotCounter(registers: Registry[], sources: MetricsSources, name: string, help: string, value: (p: PipelineSnapshot) => number): void {
+function snapshotCounter(
+  registers: Registry[],
+  sources: MetricsSources,
+  name: string,
+  help: string,
+  value: (p: PipelineSnapshot) => number,
+): void {
   new Counter({
     name,
     help,

@@ -129,9 +129,7 @@ export class FlvTagReader {
         for (let i = 0; i < Math.min(3, q.length); i++) {
           if (q.byteAt(i) !== 'FLV'.charCodeAt(i)) {
             const got = Array.from({ length: Math.min(3, q.length) }, (_, j) => q.byteAt(j));
-            throw new Error(
-              `Not an FLV stream: bad signature ${Buffer.from(got).toString('hex')} (expected 464c56 "FLV")`,
-            );
+            throw new Error(`Not an FLV stream: bad signature ${Buffer.from(got).toString('hex')} (expected 464c56 "FLV")`);
           }
         }
         if (q.length < HEADER_SIZE) return false;
@@ -140,8 +138,7 @@ export class FlvTagReader {
         const dataOffset = h.readUInt32BE(5);
         if (dataOffset < HEADER_SIZE) throw new Error(`Bad FLV header: DataOffset ${dataOffset} < 9`);
         this.header = { version: h[3] as number, hasAudio: (flags & 0x04) !== 0, hasVideo: (flags & 0x01) !== 0 };
-        this.state =
-          dataOffset > HEADER_SIZE ? { kind: 'skip', bytes: dataOffset - HEADER_SIZE } : { kind: 'prevTagSize' };
+        this.state = dataOffset > HEADER_SIZE ? { kind: 'skip', bytes: dataOffset - HEADER_SIZE } : { kind: 'prevTagSize' };
         return null;
       }
       case 'skip': {

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import NodeMediaServer, { type NmsSession } from 'node-media-server';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
-import { stripSetDataFrame } from './flvMetadata.js';
+import { alignResumeOffsets, fixMetadataOf, nmsInternals } from './nmsInternals.js';
 import { signPlayToken, verifyPlayToken, type TokenPurpose } from './playToken.js';
 import { assertPortFree } from './ports.js';
+import { TierMirrors } from './tierMirror.js';
 
 export interface MediaServerOptions {
   bindHost: string;
@@ -47,6 +48,7 @@ export class MediaServer implements TierEndpoints {
   private readonly bitrates = new Map<string, number>();
   private sampler: NodeJS.Timeout | null = null;
   private readonly counted = new WeakSet<NmsSession>();
+  private readonly mirrors = new TierMirrors();
 
   constructor(private readonly opts: MediaServerOptions) {}
 
@@ -89,6 +91,15 @@ export class MediaServer implements TierEndpoints {
   /** Tells the server what a tier will carry before it is published (see onPostPublish). */
   describeStream(tier: Tier, cameraId: string, layout: { hasAudio: boolean }): void {
     this.layouts.set(`/${tier}/${cameraId}`, layout);
+  }
+
+  /** Serves `tier` of the camera from the `from` tier's stream (see TierMirrors). */
+  mirrorTier(from: Tier, tier: Tier, cameraId: string): void {
+    this.mirrors.mirror(`/${from}/${cameraId}`, `/${tier}/${cameraId}`);
+  }
+
+  unmirrorTier(tier: Tier, cameraId: string): void {
+    this.mirrors.unmirror(`/${tier}/${cameraId}`);
   }
 
   /** Bits per second received from each stream's publisher over the last sample period. */
@@ -143,6 +154,7 @@ export class MediaServer implements TierEndpoints {
     if (!broadcast) return;
     if (layout) broadcast.flvHeader = nmsInternals().createFlvHeader(layout.hasAudio, true);
     fixMetadataOf(broadcast);
+    this.mirrors.published(session.streamPath);
   }
 
   private lastInBytes = new Map<string, number>();
@@ -161,7 +173,10 @@ export class MediaServer implements TierEndpoints {
   }
 
   private onPrePublish(session: NmsSession): void {
-    if (LOOPBACK.test(session.ip)) return;
+    if (LOOPBACK.test(session.ip)) {
+      alignResumeOffsets(session.streamPath);
+      return;
+    }
     this.opts.logger.warn({ ip: session.ip, stream: session.streamPath }, 'refused a publish from outside the gateway');
     refuse(session, 'publishing is reserved to the gateway');
   }
@@ -220,38 +235,6 @@ function refuse(session: NmsSession, reason: string): void {
     return;
   }
   session.close();
-}
-
-const metadataFixed = new WeakSet<object>();
-
-/** Late viewers get the cached metadata tag: cache it in the form FLV readers understand. */
-function fixMetadataOf(broadcast: { flvMetaData: Buffer | null }): void {
-  if (metadataFixed.has(broadcast)) return;
-  metadataFixed.add(broadcast);
-  let cached: Buffer | null = broadcast.flvMetaData === null ? null : stripSetDataFrame(broadcast.flvMetaData);
-  Object.defineProperty(broadcast, 'flvMetaData', {
-    get: () => cached,
-    set: (tag: Buffer | null) => {
-      cached = tag === null ? null : stripSetDataFrame(tag);
-    },
-  });
-}
-
-interface NmsInternals {
-  broadcasts: Map<string, { flvHeader: Buffer; flvMetaData: Buffer | null }>;
-  createFlvHeader: (hasAudio: boolean, hasVideo: boolean) => Buffer;
-}
-
-let internals: NmsInternals | null = null;
-
-/** The two internals of node-media-server 4.4 the gateway touches; pinned by package-lock. */
-function nmsInternals(): NmsInternals {
-  if (internals) return internals;
-  const require = createRequire(import.meta.url);
-  const context = require('node-media-server/src/core/context.js') as { broadcasts: NmsInternals['broadcasts'] };
-  const flv = require('node-media-server/src/protocol/flv.js') as { createHeader: NmsInternals['createFlvHeader'] };
-  internals = { broadcasts: context.broadcasts, createFlvHeader: (a, v) => flv.createHeader(a, v) };
-  return internals;
 }
 
 type NmsLogger = { log: (message: string, level?: string) => void; level: string };

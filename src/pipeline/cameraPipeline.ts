@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { BackoffPolicy } from './backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
 import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
-import { hostPortOf } from './reachability.js';
+import { hostPortOf, type HostPort } from './reachability.js';
 import type { StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 
@@ -16,6 +16,9 @@ export interface TierEndpoints {
   internalPlayUrl(tier: Tier, cameraId: string): string;
   /** Announces what a tier carries before it is published. */
   describeStream(tier: Tier, cameraId: string, layout: { hasAudio: boolean }): void;
+  /** Serves `tier` from the `from` tier's stream (a camera without masks: shared = raw). */
+  mirrorTier(from: Tier, tier: Tier, cameraId: string): void;
+  unmirrorTier(tier: Tier, cameraId: string): void;
 }
 
 /** A camera as the pipeline sees it: one source URL (credentials included) and push targets. */
@@ -72,7 +75,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   ) {
     super();
     const log = deps.logger.child({ cameraId: camera.id });
-    this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal));
+    this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal), hostPortOf(camera.sourceUrl));
     for (const target of camera.pushTargets) {
       const label = pushTargetLabel(target);
       const source = deps.media.internalPlayUrl('shared', camera.id);
@@ -97,12 +100,9 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     this.ingest.start();
   }
 
-  refuse(reason: string): void {
-    this.ingest.refuse(reason);
-  }
-
   async close(): Promise<void> {
     await Promise.all([this.ingest.close(), ...[...this.pushes.values()].map((p) => p.close())]);
+    this.deps.media.unmirrorTier('shared', this.camera.id);
   }
 
   snapshot(): PipelineSnapshot {
@@ -114,7 +114,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     };
   }
 
-  private supervise(stream: string, logger: Logger, prepare: SupervisorOptions['prepare']): StreamSupervisor {
+  private supervise(stream: string, logger: Logger, prepare: SupervisorOptions['prepare'], reachability?: HostPort): StreamSupervisor {
     const s = this.deps.settings;
     const sup = new StreamSupervisor({
       role: stream === 'ingest' ? 'ingest' : 'push',
@@ -125,6 +125,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
       startTimeoutMs: s.startTimeoutMs,
       backoff: s.backoff,
       maxRestartsPerMinute: s.maxRestartsPerMinute,
+      ...(reachability ? { reachability } : {}),
     });
     sup.on('state', (change) => {
       logger.info({ stream, from: change.from, to: change.to, cause: change.cause }, 'stream state');
@@ -140,14 +141,18 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     if (!this.info || snap.lastCause === 'stream_unplayable' || snap.lastCause === 'start_timeout') {
       this.info = await this.deps.probe(this.camera.sourceUrl, signal);
     }
-    for (const tier of TIERS) this.deps.media.describeStream(tier, this.camera.id, { hasAudio: this.info.audio !== null });
+    const media = this.deps.media;
+    media.describeStream('raw', this.camera.id, { hasAudio: this.info.audio !== null });
+    // Without privacy masks the shared tier carries the raw tier's bytes: publish once and
+    // serve both paths from that one stream.
+    media.mirrorTier('raw', 'shared', this.camera.id);
     const s = this.deps.settings;
     const args = buildIngestArgs({
       inputUrl: this.camera.sourceUrl,
       rtspTransport: s.rtspTransport,
       socketTimeoutSeconds: s.socketTimeoutSeconds,
       info: this.info,
-      liveTargets: [this.deps.media.publishUrl('raw', this.camera.id), this.deps.media.publishUrl('shared', this.camera.id)],
+      liveTargets: [media.publishUrl('raw', this.camera.id)],
       liveTranscode: s.liveTranscode,
     });
     return { args, reachability: hostPortOf(this.camera.sourceUrl) };

@@ -4,20 +4,19 @@
  * cheaply before the next pull) and, later, the outage ledger.
  */
 export type FailureCause =
-  | 'auth_failed'
-  | 'unreachable'
-  | 'not_found'
-  | 'stream_unplayable'
-  | 'stalled'
-  | 'start_timeout'
-  | 'exited'
-  | 'spawn_failed';
+  'auth_failed' | 'unreachable' | 'not_found' | 'stream_unplayable' | 'stalled' | 'start_timeout' | 'exited' | 'spawn_failed';
 
 const PATTERNS: ReadonlyArray<readonly [RegExp, FailureCause]> = [
   [/401 Unauthorized|403 Forbidden|Authorization failed|authentication/i, 'auth_failed'],
-  [/Connection refused|No route to host|Network is unreachable|Connection timed out|Name or service not known|Temporary failure in name resolution|Host is unreachable|Operation timed out/i, 'unreachable'],
+  [
+    /Connection refused|No route to host|Network is unreachable|Connection timed out|Name or service not known|Temporary failure in name resolution|Host is unreachable|Operation timed out/i,
+    'unreachable',
+  ],
   [/404 Not Found|Server returned 4\d\d|Stream not found/i, 'not_found'],
-  [/Invalid data found|could not find codec parameters|Protocol not found|does not contain any stream|method DESCRIBE failed|Invalid argument/i, 'stream_unplayable'],
+  [
+    /Invalid data found|could not find codec parameters|Protocol not found|does not contain any stream|method DESCRIBE failed|Invalid argument/i,
+    'stream_unplayable',
+  ],
 ];
 
 export function classifyFfmpegOutput(lines: readonly string[]): FailureCause | null {

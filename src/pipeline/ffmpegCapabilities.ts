@@ -10,7 +10,8 @@ export interface FfmpegCapabilities {
   hasLibx264: boolean;
 }
 
-const INSTALL_HINT = 'Install it with `apt-get install -y ffmpeg` (Debian/Ubuntu), or set ffmpeg.ffmpegPath / PSVGW_FFMPEG to its location.';
+const INSTALL_HINT =
+  'Install it with `apt-get install -y ffmpeg` (Debian/Ubuntu), or set ffmpeg.ffmpegPath / PSVGW_FFMPEG to its location.';
 
 /**
  * Version and encoders of the ffmpeg the gateway will drive, read once at start-up.
@@ -21,9 +22,13 @@ export async function readFfmpegCapabilities(ffmpegPath: string, logger: Logger)
   const exit = await probe.start();
   const version = exit.stdout.match(/ffmpeg version (\S+)/)?.[1];
   if (exit.code !== 0 || !version) {
-    throw new GatewayError('FFMPEG_MISSING', `ffmpeg was not found or does not run at "${ffmpegPath}" (${exit.stderrTail.slice(-1).join('') || `status ${String(exit.code)}`}).`, {
-      hint: INSTALL_HINT,
-    });
+    throw new GatewayError(
+      'FFMPEG_MISSING',
+      `ffmpeg was not found or does not run at "${ffmpegPath}" (${exit.stderrTail.slice(-1).join('') || `status ${String(exit.code)}`}).`,
+      {
+        hint: INSTALL_HINT,
+      },
+    );
   }
   const encoders = await new Promise<Record<string, { type: string }>>((resolve, reject) => {
     const cmd = ffmpeg();

@@ -103,13 +103,17 @@ export class FfmpegProcess extends EventEmitter<Events> {
     return this.exited;
   }
 
-  /** SIGTERM the process group, SIGKILL after the grace period. Idempotent. */
-  async stop(): Promise<FfmpegExit | undefined> {
+  /**
+   * SIGTERM the process group, SIGKILL after the grace period (default `killGraceMs`).
+   * A stalled ffmpeg sits in a blocking read and ignores SIGTERM, so callers that know
+   * it is stuck pass a short grace. Idempotent.
+   */
+  async stop(graceMs?: number): Promise<FfmpegExit | undefined> {
     if (!this.exited || !this.child) return undefined;
     if (!this.stopRequested) {
       this.stopRequested = true;
       this.signalGroup('SIGTERM');
-      const grace = this.opts.killGraceMs ?? 3000;
+      const grace = graceMs ?? this.opts.killGraceMs ?? 3000;
       const timer = setTimeout(() => this.signalGroup('SIGKILL'), grace);
       timer.unref();
       void this.exited.then(() => clearTimeout(timer));

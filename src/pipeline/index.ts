@@ -11,6 +11,7 @@ export {
 } from './cameraPipeline.js';
 export { STREAM_STATES, type StreamState, type StreamSnapshot } from './supervisor.js';
 export { probeStream, type ProbeOptions } from './probe.js';
+export { RecentProbes } from './probeCache.js';
 export type { StreamInfo } from './streamInfo.js';
 export { reapOrphans, instanceMarker } from './orphans.js';
 export { readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';

@@ -79,7 +79,7 @@ export function probeError(cause: FailureCause, where: string, stderrTail: strin
       });
     default:
       return new GatewayError('CAMERA_STREAM_UNPLAYABLE', `The stream at ${where} could not be read as video (${detail}).`, {
-        hint: 'Make sure the URL points to the camera\'s RTSP video stream; try `psvgw probe URL` to see what it returns.',
+        hint: "Make sure the URL points to the camera's RTSP video stream; try `psvgw probe URL` to see what it returns.",
       });
   }
 }

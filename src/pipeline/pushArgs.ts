@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import { progressArgs } from './ingestArgs.js';
 
+/**
+ * Media time ffmpeg may analyse before relaying the local tier. ffmpeg's FLV reader cannot
+ * tell that a video-only stream has no audio to come, so it reads its whole default
+ * analyze duration (5 s) first: the platform got video seconds after each (re)start. The
+ * tier is the gateway's own, its streams interleaved from the first packet and led by the
+ * GOP cache, so half a second finds them all.
+ */
+const PUSH_ANALYZE_MICROSECONDS = 500_000;
+
 /** argv relaying a local tier to the sharing platform, without re-encoding. */
 export function buildPushArgs(sourceUrl: string, target: string): string[] {
   const output = target.startsWith('rtsp')
     ? ['-f', 'rtsp', '-rtsp_transport', 'tcp', target]
     : ['-f', 'flv', '-flvflags', 'no_duration_filesize', target];
-  return ['-hide_banner', '-nostdin', '-loglevel', 'warning', ...progressArgs(), '-i', sourceUrl, '-map', '0', '-c', 'copy', ...output];
+  const input = ['-analyzeduration', String(PUSH_ANALYZE_MICROSECONDS), '-i', sourceUrl];
+  return ['-hide_banner', '-nostdin', '-loglevel', 'warning', ...progressArgs(), ...input, '-map', '0', '-c', 'copy', ...output];
 }
 
 /**

@@ -37,3 +37,51 @@ export async function waitUntilReachable(target: HostPort, signal: AbortSignal, 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Whether an RTSP server at the target answers an OPTIONS request (any status) within `timeoutMs`. */
+export function answersRtsp(target: HostPort, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port });
+    let received = '';
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    socket.once('connect', () => {
+      socket.write(`OPTIONS rtsp://${host}:${target.port}/ RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: psv-gateway\r\n\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.length >= 5) done(received.startsWith('RTSP/'));
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/**
+ * Resolves once the target answers RTSP after having been seen not answering: a camera
+ * that froze (socket open, no answer) or rebooted is retried as soon as it is back, while
+ * one that answers all along (wrong path or password, no frames) keeps its backoff.
+ * Never rejects.
+ */
+export async function waitUntilAnswersAgain(
+  target: HostPort,
+  signal: AbortSignal,
+  intervalMs = 500,
+  answerTimeoutMs = 1000,
+): Promise<void> {
+  let seenSilent = false;
+  while (!signal.aborted) {
+    const answered = await answersRtsp(target, answerTimeoutMs);
+    if (answered && seenSilent && !signal.aborted) return;
+    if (!answered) seenSilent = true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -5,14 +5,14 @@ import { backoffDelay, RestartRateLimiter, type BackoffPolicy } from './backoff.
 import { classifyFfmpegOutput, isReachabilityFailure, type FailureCause } from './failure.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegProcess.js';
 import type { ProgressSample } from './progress.js';
-import { waitUntilReachable, type HostPort } from './reachability.js';
+import { waitUntilAnswersAgain, waitUntilReachable, type HostPort } from './reachability.js';
 
 export type StreamState = 'starting' | 'live' | 'stalled' | 'backoff' | 'stopped' | 'refused';
 export const STREAM_STATES: readonly StreamState[] = ['starting', 'live', 'stalled', 'backoff', 'stopped', 'refused'];
 
 export interface PreparedRun {
   args: string[];
-  /** Host to poll with a plain TCP connect while backing off from an unreachable failure. */
+  /** Host to poll while backing off (see `pause`); defaults to the supervisor's `reachability`. */
   reachability?: HostPort;
 }
 
@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   startTimeoutMs: number;
   backoff: BackoffPolicy;
   maxRestartsPerMinute: number;
+  /** The source's host, polled while backing off, also when `prepare` failed before naming it. */
+  reachability?: HostPort;
 }
 
 export interface StateChange {
@@ -55,6 +57,8 @@ export interface StreamSnapshot {
 type Events = { state: [StateChange]; progress: [ProgressSample] };
 
 const WATCHDOG_MS = 250;
+/** A stalled or never-started ffmpeg is stuck in a read: no point waiting long for it to exit. */
+const STUCK_KILL_GRACE_MS = 500;
 /** Cameras' GatewayError codes mapped onto causes, for the failures the probe reports. */
 const CODE_TO_CAUSE: Record<string, FailureCause> = {
   CAMERA_AUTH_FAILED: 'auth_failed',
@@ -85,6 +89,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
   private readonly abort = new AbortController();
   private readonly limiter: RestartRateLimiter;
   private pausing: AbortController | null = null;
+  private readonly frameRate = new FrameRateWindow(2000);
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -98,12 +103,6 @@ export class StreamSupervisor extends EventEmitter<Events> {
     });
   }
 
-  /** Marks the stream refused (e.g. a forbidden site): nothing is ever spawned. */
-  refuse(reason: string): void {
-    this.lastError = reason;
-    this.setState('refused', null);
-  }
-
   /** Ends a backoff pause now (its source is known to be back, e.g. the ingest went live again). */
   retryNow(): void {
     this.pausing?.abort();
@@ -114,7 +113,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
     this.abort.abort();
     await this.proc?.stop();
     await this.loop;
-    if (this.state !== 'refused') this.setState('stopped', null);
+    this.setState('stopped', null);
   }
 
   snapshot(): StreamSnapshot {
@@ -144,7 +143,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
       this.setState('backoff', outcome.cause);
       this.attempt += 1;
       const delay = Math.max(backoffDelay(this.attempt, this.opts.backoff), this.limiter.admit(Date.now()));
-      await this.pause(delay, isReachabilityFailure(outcome.cause) ? outcome.reachability : undefined);
+      await this.pause(delay, outcome.reachability ?? this.opts.reachability, outcome.cause);
       if (!signal.aborted) this.restarts += 1;
     }
   }
@@ -161,6 +160,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
     const proc = new FfmpegProcess({ binary: this.opts.ffmpegPath, args: prepared.args, logger: this.opts.logger });
     this.proc = proc;
     this.lastFrame = 0;
+    this.frameRate.reset();
     const startedAt = Date.now();
     let verdict: FailureCause | null = null;
     proc.on('progress', (sample) => this.onProgress(sample));
@@ -174,7 +174,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
         this.setState('stalled', 'stalled');
       } else return;
       clearInterval(watchdog);
-      void proc.stop();
+      void proc.stop(STUCK_KILL_GRACE_MS);
     }, WATCHDOG_MS);
     const exit = await proc.start();
     clearInterval(watchdog);
@@ -184,7 +184,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
   }
 
   private onProgress(sample: ProgressSample): void {
-    this.fps = sample.fps;
+    this.fps = this.frameRate.add(Date.now(), sample.frame);
     if (sample.bitrateBps !== null) this.bitrateBps = sample.bitrateBps;
     this.emit('progress', sample);
     if (sample.frame <= this.lastFrame) return;
@@ -196,7 +196,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
     }
   }
 
-  private async pause(ms: number, reachability: HostPort | undefined): Promise<void> {
+  private async pause(ms: number, source: HostPort | undefined, cause: FailureCause): Promise<void> {
     const done = new AbortController();
     this.pausing = done;
     const onAbort = () => done.abort();
@@ -210,7 +210,14 @@ export class StreamSupervisor extends EventEmitter<Events> {
     });
     // A camera that refused connections comes back the moment its port accepts again:
     // a plain TCP connect costs the camera no RTSP session, so poll that and retry early.
-    await Promise.race([sleep, ...(reachability ? [waitUntilReachable(reachability, done.signal)] : [])]);
+    // After any other failure, a camera seen not answering RTSP (frozen, rebooting) is
+    // retried as soon as it answers an OPTIONS request again, however long the backoff.
+    // Refused credentials are not worth watching: only a change of them helps.
+    const watch =
+      source === undefined || cause === 'auth_failed'
+        ? []
+        : [isReachabilityFailure(cause) ? waitUntilReachable(source, done.signal) : waitUntilAnswersAgain(source, done.signal)];
+    await Promise.race([sleep, ...watch]);
     done.abort();
     this.pausing = null;
     this.abort.signal.removeEventListener('abort', onAbort);
@@ -226,6 +233,28 @@ export class StreamSupervisor extends EventEmitter<Events> {
     } catch (err) {
       this.opts.logger.error({ err }, 'state listener threw');
     }
+  }
+}
+
+/**
+ * Current frame rate over a sliding window. ffmpeg's own `fps` is the average since the
+ * process started, which hides a camera that has slowed down.
+ */
+export class FrameRateWindow {
+  private samples: Array<[number, number]> = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  reset(): void {
+    this.samples = [];
+  }
+
+  /** Records the frame counter at time `now` (ms) and returns frames per second. */
+  add(now: number, frame: number): number {
+    this.samples.push([now, frame]);
+    while (this.samples.length > 2 && now - (this.samples[1]?.[0] ?? now) >= this.windowMs) this.samples.shift();
+    const [t0, f0] = this.samples[0] ?? [now, frame];
+    return now > t0 ? Math.round(((frame - f0) * 1000 * 100) / (now - t0)) / 100 : 0;
   }
 }
 

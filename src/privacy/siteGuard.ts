@@ -27,11 +27,7 @@ export function checkSite(profile: JurisdictionProfile, siteType: string): SiteV
   return { forbidden: true, siteType, citations, message: forbiddenMessage(profile, siteType, citations) };
 }
 
-function forbiddenMessage(
-  profile: JurisdictionProfile,
-  siteType: keyof typeof SITE_TYPE_INFO,
-  citations: readonly string[],
-): string {
+function forbiddenMessage(profile: JurisdictionProfile, siteType: keyof typeof SITE_TYPE_INFO, citations: readonly string[]): string {
   const info = SITE_TYPE_INFO[siteType];
   return (
     `禁止在${info.zh}安装视频图像采集设备 / Cameras may not be installed in a ${info.en} ` +

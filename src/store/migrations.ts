@@ -93,21 +93,14 @@ export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.vers
  * database is ahead of this build (a newer gateway migrated it), so an old build never
  * writes to a schema it does not know.
  */
-export function pendingMigrations(
-  applied: Iterable<number>,
-  migrations: readonly Migration[] = MIGRATIONS,
-): Migration[] {
+export function pendingMigrations(applied: Iterable<number>, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
   const done = new Set(applied);
   const newest = Math.max(0, ...done);
   const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   if (newest > latest) {
-    throw new GatewayError(
-      'CONFIG_INVALID',
-      `the database schema is at version ${newest}, newer than this build knows (${latest})`,
-      {
-        hint: 'A newer psv-gateway has used this database: run that version, or point store settings at another database.',
-      },
-    );
+    throw new GatewayError('CONFIG_INVALID', `the database schema is at version ${newest}, newer than this build knows (${latest})`, {
+      hint: 'A newer psv-gateway has used this database: run that version, or point store settings at another database.',
+    });
   }
   return [...migrations].sort((a, b) => a.version - b.version).filter((m) => !done.has(m.version));
 }

@@ -6,13 +6,7 @@ import pg from 'pg';
 import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
-import {
-  SqlAuditRepository,
-  SqlCameraRepository,
-  SqlSettingsRepository,
-  type SqlExecutor,
-  type SqlValue,
-} from './sqlRepositories.js';
+import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -179,10 +173,7 @@ export class PostgresStore implements Store {
 
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(code) || code.startsWith('08'))
-  );
+  return typeof code === 'string' && (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(code) || code.startsWith('08'));
 }
 
 function errorMessage(err: unknown): string {

@@ -163,10 +163,14 @@ export class SqlAuditRepository implements AuditRepository {
   constructor(private readonly db: SqlExecutor) {}
 
   async append(entry: AuditEntry): Promise<void> {
-    await this.db.run(
-      'INSERT INTO audit_log (at, actor, action, camera_id, outcome, details) VALUES (?, ?, ?, ?, ?, ?)',
-      [entry.at, entry.actor, entry.action, entry.cameraId, entry.outcome, JSON.stringify(entry.details ?? {})],
-    );
+    await this.db.run('INSERT INTO audit_log (at, actor, action, camera_id, outcome, details) VALUES (?, ?, ?, ?, ?, ?)', [
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.cameraId,
+      entry.outcome,
+      JSON.stringify(entry.details ?? {}),
+    ]);
   }
 
   /** Newest first. */
@@ -211,10 +215,10 @@ export class SqlSettingsRepository implements SettingsRepository {
   }
 
   async set(key: string, value: string): Promise<void> {
-    await this.db.run(
-      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      [key, value],
-    );
+    await this.db.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+      key,
+      value,
+    ]);
   }
 }
 
@@ -255,9 +259,7 @@ function parseObject(v: unknown): Record<string, unknown> {
   if (typeof v !== 'string') return {};
   try {
     const parsed: unknown = JSON.parse(v);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};
   }

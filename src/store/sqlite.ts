@@ -6,13 +6,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
-import {
-  SqlAuditRepository,
-  SqlCameraRepository,
-  SqlSettingsRepository,
-  type SqlExecutor,
-  type SqlValue,
-} from './sqlRepositories.js';
+import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -63,8 +57,7 @@ export class SqliteStore implements Store {
       all: async (sql, params = []) => this.#statement(sql).all(...params) as Record<string, unknown>[],
       run: async (sql, params = []) => this.#statement(sql).run(...params).changes,
       isUniqueViolation: (err) =>
-        err instanceof Database.SqliteError &&
-        (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE'),
+        err instanceof Database.SqliteError && (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE'),
     };
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
@@ -76,9 +69,7 @@ export class SqliteStore implements Store {
     const db = this.#open();
     db.exec(SCHEMA_MIGRATIONS_DDL);
     const appliedVersions = (): number[] =>
-      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) =>
-        Number(r.version),
-      );
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => Number(r.version));
     for (const migration of pendingMigrations(appliedVersions(), this.#migrations)) {
       const apply = db.transaction(() => {
         // Another process may have applied it between the read above and this lock.

@@ -41,7 +41,8 @@ export class GatewayProcess {
   }
 
   static async start(opts: GatewayOptions = {}): Promise<GatewayProcess> {
-    if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` (npm test does it) before the integration tests.`);
+    if (!existsSync(CLI_PATH))
+      throw new Error(`${CLI_PATH} is missing: run \`npm run build\` (npm test does it) before the integration tests.`);
     const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];
     const dataDir = mkdtempSync(join(tmpdir(), 'psvgw-test-'));
     const configFile = join(dataDir, 'gateway.yaml');
@@ -72,7 +73,10 @@ export class GatewayProcess {
   async api<T = unknown>(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<ApiResponse<T>> {
     const res = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
@@ -101,16 +105,24 @@ export class GatewayProcess {
     const started = Date.now();
     for (;;) {
       if (await check()) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- gateway log tail ---\n${this.logs.slice(-30).join('\n')}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}\n--- gateway log tail ---\n${this.logs.slice(-30).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   waitForLog(pattern: RegExp, timeoutMs: number): Promise<number> {
-    return this.waitFor(`log line ${String(pattern)}`, () => {
-      if (this.child.exitCode !== null) throw new Error(`gateway exited with ${this.child.exitCode}:\n${this.logs.slice(-30).join('\n')}`);
-      return this.logs.some((l) => pattern.test(l));
-    }, timeoutMs);
+    return this.waitFor(
+      `log line ${String(pattern)}`,
+      () => {
+        if (this.child.exitCode !== null)
+          throw new Error(`gateway exited with ${this.child.exitCode}:\n${this.logs.slice(-30).join('\n')}`);
+        return this.logs.some((l) => pattern.test(l));
+      },
+      timeoutMs,
+    );
   }
 
   /** Sends a signal and resolves with the exit code. */
@@ -131,10 +143,12 @@ export class GatewayProcess {
 const running = new Set<GatewayProcess>();
 
 export async function stopAllGateways(): Promise<void> {
-  await Promise.all([...running].map(async (gw) => {
-    await gw.stop();
-    gw.cleanup();
-  }));
+  await Promise.all(
+    [...running].map(async (gw) => {
+      await gw.stop();
+      gw.cleanup();
+    }),
+  );
 }
 
 /** PIDs of ffmpeg/ffprobe processes whose command line mentions `needle` (e.g. a port). */

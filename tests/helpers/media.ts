@@ -59,12 +59,7 @@ interface RunResult {
 }
 
 /** Runs a tool to completion; kills it and rejects once `timeoutMs` passes. */
-function runTool(
-  tool: string,
-  args: string[],
-  timeoutMs: number,
-  onStdout?: (text: string) => void,
-): Promise<RunResult> {
+function runTool(tool: string, args: string[], timeoutMs: number, onStdout?: (text: string) => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
@@ -134,8 +129,7 @@ export async function ffprobeStreams(url: string, opts: ProbeOptions = {}): Prom
 /** First stream of a kind, or throws listing what was there. */
 export function streamOf(streams: readonly ProbeStream[], kind: 'video' | 'audio'): ProbeStream {
   const s = streams.find((x) => x.codec_type === kind);
-  if (!s)
-    throw new Error(`no ${kind} stream among: ${streams.map((x) => `${x.codec_type}/${x.codec_name}`).join(', ')}`);
+  if (!s) throw new Error(`no ${kind} stream among: ${streams.map((x) => `${x.codec_type}/${x.codec_name}`).join(', ')}`);
   return s;
 }
 

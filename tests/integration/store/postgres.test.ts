@@ -105,9 +105,7 @@ describe('PostgresStore specifics', () => {
       } finally {
         await store.close();
       }
-      const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [
-        schema,
-      ]);
+      const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
         'audit_log',
         'cameras',

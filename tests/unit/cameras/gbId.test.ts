@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
-import {
-  formatGbId,
-  gbIdPrefix,
-  nextGbId,
-  parseGbId,
-  PROVINCE_CODES,
-  validateGbId,
-} from '../../../src/cameras/gbId.js';
+import { formatGbId, gbIdPrefix, nextGbId, parseGbId, PROVINCE_CODES, validateGbId } from '../../../src/cameras/gbId.js';
 
 describe('parseGbId', () => {
   it('splits a valid ID into its parts', () => {
@@ -64,9 +57,9 @@ describe('validateGbId', () => {
 
 describe('formatGbId', () => {
   it('joins parts, padding a numeric serial', () => {
-    expect(
-      formatGbId({ centerCode: '34020000', industryCode: '00', typeCode: '131', networkCode: '0', serial: 7 }),
-    ).toBe('34020000001310000007');
+    expect(formatGbId({ centerCode: '34020000', industryCode: '00', typeCode: '131', networkCode: '0', serial: 7 })).toBe(
+      '34020000001310000007',
+    );
   });
 
   it('round-trips with parseGbId', () => {
@@ -77,22 +70,10 @@ describe('formatGbId', () => {
   });
 
   it.each([
-    [
-      { centerCode: '3402000', industryCode: '00', typeCode: '131', networkCode: '0', serial: 1 },
-      /centerCode must be 8 digits/,
-    ],
-    [
-      { centerCode: '34020000', industryCode: '0', typeCode: '131', networkCode: '0', serial: 1 },
-      /industryCode must be 2 digits/,
-    ],
-    [
-      { centerCode: '34020000', industryCode: '00', typeCode: '13x', networkCode: '0', serial: 1 },
-      /typeCode must be 3 digits/,
-    ],
-    [
-      { centerCode: '34020000', industryCode: '00', typeCode: '131', networkCode: '10', serial: 1 },
-      /networkCode must be 1 digit /,
-    ],
+    [{ centerCode: '3402000', industryCode: '00', typeCode: '131', networkCode: '0', serial: 1 }, /centerCode must be 8 digits/],
+    [{ centerCode: '34020000', industryCode: '0', typeCode: '131', networkCode: '0', serial: 1 }, /industryCode must be 2 digits/],
+    [{ centerCode: '34020000', industryCode: '00', typeCode: '13x', networkCode: '0', serial: 1 }, /typeCode must be 3 digits/],
+    [{ centerCode: '34020000', industryCode: '00', typeCode: '131', networkCode: '10', serial: 1 }, /networkCode must be 1 digit /],
     [{ centerCode: '34020000', industryCode: '00', typeCode: '131', networkCode: '0', serial: 1_000_000 }, /serial/],
     [{ centerCode: '34020000', industryCode: '00', typeCode: '131', networkCode: '0', serial: -1 }, /serial/],
   ])('refuses bad parts %#', (parts, message) => {

@@ -72,9 +72,7 @@ describe('CameraRegistry.create', () => {
   });
 
   it('hands out distinct IDs to concurrent creates', async () => {
-    const views = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => t.registry.create(input({ name: `cam ${i}` }), 'admin')),
-    );
+    const views = await Promise.all(Array.from({ length: 20 }, (_, i) => t.registry.create(input({ name: `cam ${i}` }), 'admin')));
     expect(new Set(views.map((v) => v.id)).size).toBe(20);
     expect(await t.store.cameras.maxSerial('34020000001320')).toBe(20);
   });
@@ -114,16 +112,12 @@ describe('CameraRegistry.create', () => {
   });
 
   it('refuses a removal date before the commissioning date', async () => {
-    const err = await failure(
-      t.registry.create(input({ commissionedAt: '2024-05-01', removedAt: '2024-04-30' }), 'admin'),
-    );
+    const err = await failure(t.registry.create(input({ commissionedAt: '2024-05-01', removedAt: '2024-04-30' }), 'admin'));
     expect(err.message).toContain('removedAt must not be before commissionedAt (2024-05-01)');
   });
 
   it('refuses input that is not an object', async () => {
-    expect((await failure(t.registry.create('camera', 'admin'))).message).toContain(
-      'expected an object of camera fields',
-    );
+    expect((await failure(t.registry.create('camera', 'admin'))).message).toContain('expected an object of camera fields');
   });
 
   it('refuses an unknown site type before anything else happens', async () => {
@@ -135,9 +129,7 @@ describe('CameraRegistry.create', () => {
   });
 
   it('refuses a forbidden site type: no camera row, exactly one refused audit entry', async () => {
-    const err = await failure(
-      t.registry.create(input({ siteType: 'hotel_guest_room', id: '34020000001310000077' }), 'installer-7'),
-    );
+    const err = await failure(t.registry.create(input({ siteType: 'hotel_guest_room', id: '34020000001310000077' }), 'installer-7'));
     expect(err.code).toBe('PRIVACY_FORBIDDEN_SITE');
     expect(err.message).toBe('cameras are forbidden at sites of type hotel_guest_room');
     expect(err.details).toEqual({ siteType: 'hotel_guest_room', citations: FORBIDDEN.hotel_guest_room });
@@ -211,11 +203,11 @@ describe('CameraRegistry.create', () => {
   });
 
   it('refuses an ID prefix that would not make camera IDs', () => {
-    expect(() =>
-      t.makeRegistry({ idParts: { regionCode: '34020000', industryCode: '00', typeCode: '118', networkCode: '0' } }),
-    ).toThrow(/type code 118/);
-    expect(() =>
-      t.makeRegistry({ idParts: { regionCode: '3402', industryCode: '00', typeCode: '132', networkCode: '0' } }),
-    ).toThrow(/regionCode must be 8 digits/);
+    expect(() => t.makeRegistry({ idParts: { regionCode: '34020000', industryCode: '00', typeCode: '118', networkCode: '0' } })).toThrow(
+      /type code 118/,
+    );
+    expect(() => t.makeRegistry({ idParts: { regionCode: '3402', industryCode: '00', typeCode: '132', networkCode: '0' } })).toThrow(
+      /regionCode must be 8 digits/,
+    );
   });
 });

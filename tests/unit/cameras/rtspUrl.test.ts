@@ -9,11 +9,7 @@ describe('normalizeRtspUrl', () => {
     ['RTSP://Cam-1.Example.LAN:8554/live', 'rtsp://cam-1.example.lan:8554/live', null],
     ['rtsps://10.0.0.5:322/stream1', 'rtsps://10.0.0.5:322/stream1', null],
     ['rtsp://[fe80::1]:554/ch1', 'rtsp://[fe80::1]:554/ch1', null],
-    [
-      'rtsp://192.168.1.108:554/cam/realmonitor?channel=1&subtype=0',
-      'rtsp://192.168.1.108:554/cam/realmonitor?channel=1&subtype=0',
-      null,
-    ],
+    ['rtsp://192.168.1.108:554/cam/realmonitor?channel=1&subtype=0', 'rtsp://192.168.1.108:554/cam/realmonitor?channel=1&subtype=0', null],
     ['rtsp://admin:12345@192.168.1.64/ch1', 'rtsp://192.168.1.64/ch1', { username: 'admin', password: '12345' }],
     ['rtsp://admin:p%40ss%3Aw%2Frd@10.1.1.1/x', 'rtsp://10.1.1.1/x', { username: 'admin', password: 'p@ss:w/rd' }],
     ['rtsp://admin:p@ss@10.1.1.1/x', 'rtsp://10.1.1.1/x', { username: 'admin', password: 'p@ss' }],

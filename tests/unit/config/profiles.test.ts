@@ -97,14 +97,16 @@ describe('jurisdiction profiles', () => {
 
   it('every private site type is forbidden somewhere', () => {
     const forbidden = new Set(strict.forbiddenSiteTypes.map((f) => f.siteType));
-    const privates = Object.values(SITE_TYPE_INFO).filter((i) => i.privateSpace).map((i) => i.id);
+    const privates = Object.values(SITE_TYPE_INFO)
+      .filter((i) => i.privateSpace)
+      .map((i) => i.id);
     expect(privates.filter((id) => !forbidden.has(id))).toEqual([]);
   });
 
   it('is frozen, so no component can change another one’s rules', () => {
     expect(Object.isFrozen(PROFILES.hubei)).toBe(true);
     expect(Object.isFrozen(PROFILES.hubei.forbiddenSiteTypes)).toBe(true);
-    expect(() => (PROFILES.hubei.retentionDays as { value: number }).value = 1).toThrow(TypeError);
+    expect(() => ((PROFILES.hubei.retentionDays as { value: number }).value = 1)).toThrow(TypeError);
   });
 
   it('getProfile finds a profile and refuses an unknown name', () => {

@@ -45,11 +45,15 @@ describe('bad config files', () => {
     ['unknown log level', 'logging:\n  level: verbose\n', 'logging.level: must be one of'],
     ['unknown store driver', 'store:\n  driver: mysql\n', 'store.driver: must be one of "sqlite", "postgres"'],
     ['udp spelt wrong', 'ingest:\n  rtspTransport: UDP\n', 'ingest.rtspTransport: must be one of "tcp", "udp"'],
-    ['unquoted region code', 'gateway:\n  regionCode: 44030500\n', 'gateway.regionCode: must be a string, got number 44030500 (quote it in YAML)'],
+    [
+      'unquoted region code',
+      'gateway:\n  regionCode: 44030500\n',
+      'gateway.regionCode: must be a string, got number 44030500 (quote it in YAML)',
+    ],
     ['short region code', "gateway:\n  regionCode: '440305'\n", 'gateway.regionCode: must be a civil region code'],
     ['no such province', "gateway:\n  regionCode: '99030500'\n", 'gateway.regionCode: must start with a province code'],
     ['two-digit network code', "gateway:\n  networkCode: '88'\n", 'gateway.networkCode: must be a network code'],
-    ['public URL without scheme', 'http:\n  publicUrl: gw.example.org\n', 'http.publicUrl: must be an absolute http:// or https:// URL'],
+    ['removed key', 'http:\n  publicUrl: https://gw.example.org\n', 'http.publicUrl: unknown key'],
     ['public host with scheme', 'media:\n  publicHost: http://x\n', 'media.publicHost: must be a host name or IP address'],
     ['postgres URL of another kind', 'store:\n  postgresUrl: mysql://db/x\n', 'store.postgresUrl: must be a postgres://'],
     ['empty ffmpeg path', "ffmpeg:\n  ffmpegPath: ''\n", 'ffmpeg.ffmpegPath: must not be empty'],
@@ -57,11 +61,23 @@ describe('bad config files', () => {
     ['section left empty', 'http:\n', 'http: must be a mapping, got null'],
     ['push targets not a list', 'platform:\n  pushTargets: rtmp://x/app\n', 'platform.pushTargets: must be a list, got string'],
     ['top level a list', '- a\n- b\n', '(top level): must be a mapping'],
-    ['secrets in the file', 'secrets:\n  adminToken: hunter2\n', 'secrets: not allowed in the config file; set the PSVGW_ADMIN_TOKEN and PSVGW_SECRET_KEY'],
+    [
+      'secrets in the file',
+      'secrets:\n  adminToken: hunter2\n',
+      'secrets: not allowed in the config file; set the PSVGW_ADMIN_TOKEN and PSVGW_SECRET_KEY',
+    ],
     ['postgres without URL', 'store:\n  driver: postgres\n', 'store.postgresUrl: is required when store.driver is postgres'],
     ['ports clash', 'media:\n  httpPort: 8080\n', 'media.httpPort: 8080 is already used by http.port'],
-    ['push target over http', 'platform:\n  pushTargets: ["http://x/live"]\n', 'platform.pushTargets[0]: must be an rtmp://, rtmps:// or rtsp:// URL'],
-    ['backoff max below initial', 'ingest:\n  backoff:\n    initialMs: 5000\n    maxMs: 1000\n', 'ingest.backoff.maxMs: must be ≥ ingest.backoff.initialMs (5000)'],
+    [
+      'push target over http',
+      'platform:\n  pushTargets: ["http://x/live"]\n',
+      'platform.pushTargets[0]: must be an rtmp://, rtmps:// or rtsp:// URL',
+    ],
+    [
+      'backoff max below initial',
+      'ingest:\n  backoff:\n    initialMs: 5000\n    maxMs: 1000\n',
+      'ingest.backoff.maxMs: must be ≥ ingest.backoff.initialMs (5000)',
+    ],
   ];
 
   it.each(cases)('%s', (_name, text, expected) => {
@@ -90,7 +106,12 @@ describe('cross-field rules', () => {
     ['postgres with a URL', postgresNeedsUrl, { store: { driver: 'postgres', postgresUrl: 'postgres://db/x' } }, []],
     ['sqlite needs none', postgresNeedsUrl, {}, []],
     ['http and rtmp clash', portsDistinct, { http: { port: 1935 } }, ['media.rtmpPort']],
-    ['all three clash', portsDistinct, { http: { port: 9000 }, media: { rtmpPort: 9000, httpPort: 9000 } }, ['media.rtmpPort', 'media.httpPort']],
+    [
+      'all three clash',
+      portsDistinct,
+      { http: { port: 9000 }, media: { rtmpPort: 9000, httpPort: 9000 } },
+      ['media.rtmpPort', 'media.httpPort'],
+    ],
     ['ports distinct', portsDistinct, {}, []],
     ['development needs no secrets', productionNeedsSecrets, {}, []],
     ['production without secrets', productionNeedsSecrets, { mode: 'production' }, ['secrets.secretKey', 'secrets.adminToken']],
@@ -106,10 +127,30 @@ describe('cross-field rules', () => {
       { mode: 'production', secrets: { secretKey: 'x'.repeat(40), adminToken: 'changeme'.repeat(4) } },
       ['secrets.secretKey', 'secrets.adminToken'],
     ],
-    ['production with strong secrets', productionNeedsSecrets, { mode: 'production', secrets: { secretKey: strongKey, adminToken: strongToken } }, []],
-    ['push over rtmp, rtmps, rtsp', pushTargetsHaveSupportedScheme, { platform: { pushTargets: ['rtmp://a/b', 'rtmps://a/b', 'rtsp://a:554/b'] } }, []],
-    ['push over http and a bare word', pushTargetsHaveSupportedScheme, { platform: { pushTargets: ['rtmp://a/b', 'http://a/b', 'live'] } }, ['platform.pushTargets.1', 'platform.pushTargets.2']],
-    ['backoff max below initial', backoffMaxNotBelowInitial, { ingest: { backoff: { initialMs: 100, maxMs: 50 } } }, ['ingest.backoff.maxMs']],
+    [
+      'production with strong secrets',
+      productionNeedsSecrets,
+      { mode: 'production', secrets: { secretKey: strongKey, adminToken: strongToken } },
+      [],
+    ],
+    [
+      'push over rtmp, rtmps, rtsp',
+      pushTargetsHaveSupportedScheme,
+      { platform: { pushTargets: ['rtmp://a/b', 'rtmps://a/b', 'rtsp://a:554/b'] } },
+      [],
+    ],
+    [
+      'push over http and a bare word',
+      pushTargetsHaveSupportedScheme,
+      { platform: { pushTargets: ['rtmp://a/b', 'http://a/b', 'live'] } },
+      ['platform.pushTargets.1', 'platform.pushTargets.2'],
+    ],
+    [
+      'backoff max below initial',
+      backoffMaxNotBelowInitial,
+      { ingest: { backoff: { initialMs: 100, maxMs: 50 } } },
+      ['ingest.backoff.maxMs'],
+    ],
     ['backoff max equal to initial', backoffMaxNotBelowInitial, { ingest: { backoff: { initialMs: 100, maxMs: 100 } } }, []],
   ];
 
@@ -124,7 +165,7 @@ describe('defaults and JSON Schema', () => {
   it('an empty config is complete and valid', () => {
     const c = valid();
     expect(c.http.port).toBe(8080);
-    expect(c.media).toMatchObject({ rtmpPort: 1935, httpPort: 8000, playTokenTtlSeconds: 3600, gopCache: true });
+    expect(c.media).toMatchObject({ rtmpPort: 1935, httpPort: 8000, playTokenTtlSeconds: 3600 });
     expect(c.ingest.backoff).toEqual({ initialMs: 500, factor: 2, maxMs: 30000, jitter: 0.2 });
     expect(c.gateway).toEqual({ name: 'psv-gateway', regionCode: '44030500', industryCode: '00', networkCode: '8', typeCode: '132' });
     expect(c.profile).toBe('strict');

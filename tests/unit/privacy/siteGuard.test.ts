@@ -3,8 +3,7 @@ import { SITE_TYPES, SITE_TYPE_INFO, isSiteType } from '../../../src/cameras/sit
 import { PROFILES, PROFILE_NAMES, type ProfileName } from '../../../src/config/profiles.js';
 import { checkSite } from '../../../src/privacy/siteGuard.js';
 
-const forbiddenIn = (siteType: string): ProfileName[] =>
-  PROFILE_NAMES.filter((n) => checkSite(PROFILES[n], siteType).forbidden);
+const forbiddenIn = (siteType: string): ProfileName[] => PROFILE_NAMES.filter((n) => checkSite(PROFILES[n], siteType).forbidden);
 
 describe('privacy site guard', () => {
   it.each([
@@ -49,7 +48,14 @@ describe('privacy site guard', () => {
   it('a forbidden verdict says what, where, why and what to do', () => {
     const v = checkSite(PROFILES.yunnan, 'ktv_private_room');
     expect(v).toMatchObject({ forbidden: true, siteType: 'ktv_private_room' });
-    for (const part of ['娱乐场所包房', 'entertainment private room', "'yunnan'", 'yunnan-2016 Art. 11(1)', 'may not be installed', 'correct site type']) {
+    for (const part of [
+      '娱乐场所包房',
+      'entertainment private room',
+      "'yunnan'",
+      'yunnan-2016 Art. 11(1)',
+      'may not be installed',
+      'correct site type',
+    ]) {
       expect(v.message).toContain(part);
     }
   });

@@ -108,9 +108,7 @@ describe('SqliteStore specifics', () => {
     } finally {
       await store.close();
     }
-    await expect(openStore({ driver: 'bogus' as 'sqlite', sqlitePath: join(dir, 'x.db') })).rejects.toThrow(
-      /unknown store.driver/,
-    );
+    await expect(openStore({ driver: 'bogus' as 'sqlite', sqlitePath: join(dir, 'x.db') })).rejects.toThrow(/unknown store.driver/);
     await expect(openStore({ driver: 'postgres', sqlitePath: '' })).rejects.toThrow(/postgresUrl is not set/);
   });
 });

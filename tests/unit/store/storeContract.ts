@@ -86,9 +86,7 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
     it('refuses a duplicate id with CAMERA_EXISTS and a missing one with CAMERA_NOT_FOUND', async () => {
       const store = await h.fresh();
       await store.cameras.insert(camera(1));
-      await expect(store.cameras.insert(camera(1, { name: 'other' }))).rejects.toSatisfy(
-        (e) => codeOf(e) === 'CAMERA_EXISTS',
-      );
+      await expect(store.cameras.insert(camera(1, { name: 'other' }))).rejects.toSatisfy((e) => codeOf(e) === 'CAMERA_EXISTS');
       expect((await store.cameras.get(camera(1).id))?.name).toBe('Gate 1');
       await expect(store.cameras.replace(camera(2))).rejects.toSatisfy((e) => codeOf(e) === 'CAMERA_NOT_FOUND');
       expect(await store.cameras.count()).toBe(1);
@@ -97,8 +95,7 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
     it('pages the camera list by id', async () => {
       const store = await h.fresh();
       for (const n of [5, 3, 1, 4, 2]) await store.cameras.insert(camera(n));
-      const serials = async (q: { limit?: number; offset?: number }) =>
-        (await store.cameras.list(q)).map((c) => Number(c.id.slice(14)));
+      const serials = async (q: { limit?: number; offset?: number }) => (await store.cameras.list(q)).map((c) => Number(c.id.slice(14)));
       expect(await serials({ limit: 2 })).toEqual([1, 2]);
       expect(await serials({ limit: 2, offset: 2 })).toEqual([3, 4]);
       expect(await serials({ offset: 3 })).toEqual([4, 5]);
@@ -153,10 +150,7 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       expect(all.map((e) => e.action)).toEqual(['camera.update', 'camera.refused', 'camera.create']);
       expect(all[1]).toMatchObject({ cameraId: null, outcome: 'refused', details: { citations: ['第八条'] } });
       expect(typeof all[0]?.id).toBe('number');
-      expect((await store.audit.list({ cameraId: 'A' })).map((e) => e.action)).toEqual([
-        'camera.update',
-        'camera.create',
-      ]);
+      expect((await store.audit.list({ cameraId: 'A' })).map((e) => e.action)).toEqual(['camera.update', 'camera.create']);
       expect((await store.audit.list({ action: 'camera.create' }))[0]?.details).toEqual({ n: 1 });
       expect(await store.audit.list({ cameraId: 'A', limit: 1 })).toHaveLength(1);
     });
@@ -200,10 +194,7 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
 
     it('refuses a database migrated by a newer build', async () => {
       const newer = await h.fresh({
-        migrations: [
-          ...MIGRATIONS,
-          { version: LATEST_VERSION + 1, name: 'future', sql: 'CREATE TABLE future (x INTEGER)' },
-        ],
+        migrations: [...MIGRATIONS, { version: LATEST_VERSION + 1, name: 'future', sql: 'CREATE TABLE future (x INTEGER)' }],
       });
       const old = h.sibling(newer);
       await expect(old.migrate()).rejects.toThrow(/newer than this build/);

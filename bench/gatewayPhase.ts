@@ -1,0 +1,183 @@
+import type { BenchCamera } from './camera.js';
+import { nowMs } from './children.js';
+import { FlvViewer } from './firstFrame.js';
+import { BenchGateway } from './gateway.js';
+import type { BenchOptions } from './options.js';
+import { measureTree, type TreeUsage } from './procstat.js';
+import { attempt, progress } from './progress.js';
+import { pollUntil, sleep } from './stats.js';
+import {
+  measureFirstFrame,
+  measureGapTolerance,
+  measureLatency,
+  type FirstFrameResult,
+  type GapTolerance,
+  type LatencyResult,
+} from './viewers.js';
+
+export interface RecoveryTrials {
+  /** Camera killed → psvgw_camera_up 0, ms. */
+  darkAfterKillMs: number[];
+  /** Camera's READY line after restart → psvgw_camera_up 1, ms. */
+  upAfterRestartMs: number[];
+  /** Camera's READY line → first video tag at a viewer that stayed connected through the outage, ms. */
+  viewerAfterRestartMs: number[];
+  /** Camera frozen (SIGSTOP, sockets open) → psvgw_camera_up 0, ms. */
+  darkAfterFreezeMs: number[];
+  /** Frozen camera resumed → psvgw_camera_up 1, ms. */
+  upAfterThawMs: number[];
+  failures: string[];
+}
+
+export interface GatewayResults {
+  errors: string[];
+  idle?: TreeUsage;
+  one?: TreeUsage;
+  many?: TreeUsage;
+  /** POST /cameras → psvgw_camera_up 1, ms, per camera. */
+  addToUpMs: number[];
+  latency?: LatencyResult;
+  firstFrame?: FirstFrameResult;
+  gapTolerance?: GapTolerance;
+  recovery: RecoveryTrials;
+  h265?: TreeUsage & { addToUpMs: number | null };
+}
+
+async function addAndWait(gw: BenchGateway, name: string, url: string, results: GatewayResults): Promise<string> {
+  const started = nowMs();
+  const id = await gw.addCamera(name, url);
+  const took = await gw.waitUp(id, 1, 30_000, 100);
+  if (took === null) throw new Error(`camera ${name} not up within 30 s:\n${gw.logTail()}`);
+  results.addToUpMs.push(nowMs() - started);
+  return id;
+}
+
+/** Everything measured through the gateway, in one gateway process. */
+export async function gatewayPhase(
+  cameras: readonly BenchCamera[],
+  h265Camera: () => Promise<BenchCamera>,
+  o: BenchOptions,
+): Promise<GatewayResults> {
+  const results: GatewayResults = {
+    errors: [],
+    addToUpMs: [],
+    recovery: {
+      darkAfterKillMs: [],
+      upAfterRestartMs: [],
+      viewerAfterRestartMs: [],
+      darkAfterFreezeMs: [],
+      upAfterThawMs: [],
+      failures: [],
+    },
+  };
+  const gw = await BenchGateway.start();
+  const ids: string[] = [];
+  const W = o.cpuWindowSeconds;
+  try {
+    await attempt(results.errors, 'gateway idle', async () => {
+      progress(`gateway: idle (0 cameras), ${W} s`);
+      await sleep(o.warmupSeconds * 1000);
+      results.idle = await measureTree([gw.pid], W);
+    });
+    const first = cameras[0] as BenchCamera;
+    await attempt(results.errors, 'gateway 1 camera', async () => {
+      ids.push(await addAndWait(gw, 'bench-1', first.url, results));
+      progress(`gateway: 1 copy-mode camera, ${W} s`);
+      await sleep(o.warmupSeconds * 1000);
+      results.one = await measureTree([gw.pid], W);
+    });
+    await attempt(results.errors, `gateway ${cameras.length} cameras`, async () => {
+      const more = await Promise.all(cameras.slice(1).map((cam, i) => addAndWait(gw, `bench-${i + 2}`, cam.url, results)));
+      ids.push(...more);
+      progress(`gateway: ${cameras.length} copy-mode cameras, ${W} s`);
+      await sleep(o.warmupSeconds * 1000);
+      results.many = await measureTree([gw.pid], W);
+      const down = (await Promise.all(ids.map((id) => gw.cameraUp(id)))).filter((v) => v !== 1).length;
+      if (down > 0) throw new Error(`${down} camera(s) not up at the end of the window`);
+    });
+    const id1 = ids[0];
+    if (id1 === undefined) return results;
+    const play = (await gw.streams(id1)).shared;
+    await attempt(results.errors, 'gateway latency', async () => {
+      progress(`gateway: live latency, camera read directly and through HTTP-FLV / WS-FLV for ${o.latencySeconds} s`);
+      results.latency = await measureLatency(first.url, play, o.latencySeconds, o.latencyWarmupMs, true);
+    });
+    await attempt(results.errors, 'gateway first frame', async () => {
+      progress(`gateway: time to first frame, ${o.firstFrameRequests} viewers per protocol`);
+      results.firstFrame = await measureFirstFrame(play, o.firstFrameRequests);
+    });
+    await attempt(results.errors, 'gateway recovery', () => recoveryTrials(gw, id1, first, play.httpFlv, o, results.recovery));
+    await attempt(results.errors, 'gateway RTP gap', async () => {
+      progress('gateway: a second client joins the camera (one RTP sequence gap at the ingest)');
+      results.gapTolerance = await measureGapTolerance(play.httpFlv, first.url);
+    });
+    await attempt(results.errors, 'gateway H.265', async () => {
+      for (const id of ids) await gw.removeCamera(id);
+      const cam = await h265Camera();
+      const started = nowMs();
+      const id = await gw.addCamera('bench-h265', cam.url);
+      const took = await gw.waitUp(id, 1, 40_000, 100);
+      if (took === null) throw new Error(`H.265 camera not up within 40 s:\n${gw.logTail()}`);
+      const addToUpMs = Math.round(nowMs() - started);
+      progress(`gateway: 1 H.265 camera (live tiers transcoded to H.264), ${W} s`);
+      await sleep(o.warmupSeconds * 1000);
+      results.h265 = { ...(await measureTree([gw.pid], W)), addToUpMs };
+      await gw.removeCamera(id);
+    });
+  } finally {
+    progress('gateway: stopping');
+    await gw.stop();
+  }
+  return results;
+}
+
+async function recoveryTrials(
+  gw: BenchGateway,
+  id: string,
+  camera: BenchCamera,
+  viewerUrl: string,
+  o: BenchOptions,
+  r: RecoveryTrials,
+): Promise<void> {
+  for (let trial = 1; trial <= o.recoveryTrials; trial++) {
+    progress(`gateway: recovery trial ${trial}/${o.recoveryTrials}: camera killed, off ${o.cameraOffMs} ms, restarted on its port`);
+    const viewer = new FlvViewer(viewerUrl);
+    try {
+      await sleep(1000);
+      const killedAt = nowMs();
+      await camera.kill();
+      const dark = await gw.waitUp(id, 0, 15_000, 25);
+      if (dark === null) r.failures.push(`trial ${trial}: psvgw_camera_up still 1 15 s after the kill`);
+      else r.darkAfterKillMs.push(nowMs() - killedAt);
+      await sleep(Math.max(0, killedAt + o.cameraOffMs - nowMs()));
+      const readyAt = await camera.launch();
+      const up = await gw.waitUp(id, 1, 30_000, 25);
+      if (up === null) r.failures.push(`trial ${trial}: psvgw_camera_up not back to 1 within 30 s`);
+      else r.upAfterRestartMs.push(nowMs() - readyAt);
+      await pollUntil(() => viewer.firstVideoAfter(readyAt) !== null, 10_000, 50);
+      const seen = viewer.firstVideoAfter(readyAt);
+      if (seen === null) r.failures.push(`trial ${trial}: the viewer saw no video after the restart`);
+      else r.viewerAfterRestartMs.push(seen - readyAt);
+    } finally {
+      viewer.close();
+    }
+    await sleep(1000);
+  }
+  for (let trial = 1; trial <= o.freezeTrials; trial++) {
+    progress(`gateway: frozen-camera trial ${trial}/${o.freezeTrials}: SIGSTOP until the gateway reports it down, then SIGCONT`);
+    const frozenAt = nowMs();
+    camera.freeze();
+    const dark = await gw.waitUp(id, 0, 20_000, 25);
+    if (dark === null) r.failures.push(`freeze ${trial}: psvgw_camera_up still 1 20 s after the freeze`);
+    else r.darkAfterFreezeMs.push(nowMs() - frozenAt);
+    const thawedAt = nowMs();
+    camera.thaw();
+    const up = await gw.waitUp(id, 1, 30_000, 25);
+    if (up === null) {
+      r.failures.push(`freeze ${trial}: psvgw_camera_up not back to 1 within 30 s of the thaw; camera restarted`);
+      await camera.kill();
+      await camera.launch();
+      await gw.waitUp(id, 1, 30_000, 100);
+    } else r.upAfterThawMs.push(nowMs() - thawedAt);
+  }
+}

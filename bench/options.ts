@@ -1,0 +1,59 @@
+import type { CameraOptions } from './camera.js';
+
+/** What one run measures and for how long. */
+export interface BenchOptions {
+  quick: boolean;
+  /** Cameras of the multi-camera case. */
+  cameras: number;
+  camera: CameraOptions;
+  /** Length of each CPU/memory window, and the settling time before it. */
+  cpuWindowSeconds: number;
+  warmupSeconds: number;
+  /** How long frames are matched for the latency figure; the first seconds of each viewer are left out. */
+  latencySeconds: number;
+  latencyWarmupMs: number;
+  firstFrameRequests: number;
+  /** Kill → restart trials per ingest; frozen-camera trials of the gateway. */
+  recoveryTrials: number;
+  freezeTrials: number;
+  /** How long a killed camera stays off before it is started again. */
+  cameraOffMs: number;
+  /** Initial reconnect delay given to the node-media-server relay (the gateway's default backoff.initialMs). */
+  relayReconnectMs: number;
+}
+
+const USAGE = `usage: npm run bench [-- --quick] [-- --cameras N]
+  --quick       short windows and one trial each (CI smoke run); env PSVGW_BENCH_QUICK=1
+  --cameras N   cameras in the multi-camera case (default 4, 640x360 H.264 at 25 fps, ~2 Mbit/s); env PSVGW_BENCH_CAMERAS`;
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  let quick = env.PSVGW_BENCH_QUICK === '1' || env.PSVGW_BENCH_QUICK === 'true';
+  let cameras = env.PSVGW_BENCH_CAMERAS ? Number(env.PSVGW_BENCH_CAMERAS) : 4;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--quick') quick = true;
+    else if (a === '--cameras' || a.startsWith('--cameras=')) {
+      cameras = Number(a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
+    } else if (a === '--help' || a === '-h') {
+      process.stderr.write(`${USAGE}\n`);
+      process.exit(0);
+    } else {
+      throw new Error(`unknown argument "${a}"\n${USAGE}`);
+    }
+  }
+  if (!Number.isInteger(cameras) || cameras < 2 || cameras > 32) throw new Error(`--cameras must be an integer from 2 to 32\n${USAGE}`);
+  return {
+    quick,
+    cameras,
+    camera: { codec: 'h264', width: 640, height: 360, fps: 25, pattern: 'snow' },
+    cpuWindowSeconds: quick ? 5 : 15,
+    warmupSeconds: quick ? 2 : 3,
+    latencySeconds: quick ? 6 : 15,
+    latencyWarmupMs: 2000,
+    firstFrameRequests: quick ? 5 : 10,
+    recoveryTrials: quick ? 1 : 3,
+    freezeTrials: quick ? 1 : 2,
+    cameraOffMs: 2000,
+    relayReconnectMs: 500,
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: measures the gateway against baselines taken in the same run and
+ * prints one JSON document on stdout (progress goes to stderr). See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { VERSION } from '../src/version.js';
+import { bareRecovery, measureBareIngest, SINK } from './bareFfmpeg.js';
+import { BenchCamera } from './camera.js';
+import { stopAllChildren } from './children.js';
+import { gatewayPhase } from './gatewayPhase.js';
+import { parseOptions, type BenchOptions } from './options.js';
+import { machineInfo } from './procstat.js';
+import { attempt, elapsedSeconds, progress } from './progress.js';
+import { relayPhase } from './relayPhase.js';
+import { buildFigures, verdicts, type RunResults } from './report.js';
+
+const GST_HINT =
+  'apt-get install -y python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav';
+
+function checkTools(): { ffmpeg: string } {
+  const ff = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' });
+  if (ff.error || ff.status !== 0) throw new Error('ffmpeg is required on PATH. Install it with: apt-get install -y ffmpeg');
+  const gst = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer'],
+    { encoding: 'utf8' },
+  );
+  if (gst.error || gst.status !== 0)
+    throw new Error(`The test cameras need /usr/bin/python3 with GStreamer's RTSP server. Install them with: ${GST_HINT}`);
+  return { ffmpeg: (ff.stdout.split('\n')[0] ?? '').replace(/^ffmpeg version /, '').split(' ')[0] ?? 'unknown' };
+}
+
+function method(o: BenchOptions) {
+  const c = o.camera;
+  return {
+    cameras: `${o.cameras} GStreamer RTSP test cameras (tests/fixtures/rtsp_camera.py), ${c.width}x${c.height} H.264 at ${c.fps} fps, 1 s GOP, videotestsrc pattern ${c.pattern} so that x264 reaches its default 2 Mbit/s as a real camera would (the moving ball compresses to ~0.14 Mbit/s), on loopback; one more as H.265 for the H.265 figure`,
+    cpu: `user+sys ticks of the process tree (the gateway's node process and its ffmpeg children; the relay process; the bare ffmpegs) over ${o.cpuWindowSeconds} s windows after ${o.warmupSeconds} s of settling, in % of one core; camera processes are not counted`,
+    net: 'gateway/relay CPU minus the same process idle with 0 cameras, measured in the same run',
+    baselineCopy: `bare ffmpeg running the gateway's own ingest argv (src/pipeline/ingestArgs.ts: RTSP over TCP, -c copy, tee of two FLV muxers, -progress) with both RTMP publish URLs replaced by ${SINK}: the same pull and muxing, no RTMP delivery and no media server`,
+    baselineTranscode: `the same for the H.265 camera: the gateway's own argv (libx264 transcode for the live tiers) writing to ${SINK}`,
+    memory:
+      'RSS counts shared library pages in every process; USS counts only private pages (what one more camera really adds); per camera = growth of the main process per camera + one ingest process',
+    latencyWire:
+      'frames fingerprinted by the md5 of their H.264 slice NAL units: arrival of the RTP marker packet at a direct RTSP client vs arrival of the FLV tag at an HTTP-FLV / WS-FLV viewer; no decoder or demuxer buffering on either side',
+    latencyDecoded: `ffmpeg decoding the camera directly vs ffmpeg decoding the viewer's stream (frame md5s, -threads 1, same options), both time-stamped per frame as lines arrive; the first ${o.latencyWarmupMs} ms of each viewer (GOP-cache burst) are left out`,
+    firstFrame:
+      'a new viewer per request: from the request going out on a fresh loopback connection to a video sequence header and then a keyframe parsed with src/media/flv.ts',
+    recovery: `camera SIGKILLed (power loss), kept off ${o.cameraOffMs} ms, started again on its port; times from the kill to psvgw_camera_up 0 and from the camera's READY line to psvgw_camera_up 1 (polled every 25 ms); frozen camera: SIGSTOP with sockets open; baseline: a bare ffmpeg reader started at READY, to its first frame`,
+    rtpGap:
+      'afterOneRtpSequenceGap: a second RTSP client joins the shared test camera, which then skips one RTP sequence number on the connections already open; video frames per second at a viewer over 2 s before and 3 s after',
+    relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2), process.env);
+  const tools = checkTools();
+  const startedAt = new Date().toISOString();
+  progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
+  const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, errors: [] };
+  let h265: BenchCamera | null = null;
+  try {
+    progress(`starting ${o.cameras} test cameras`);
+    const cameras = await Promise.all(Array.from({ length: o.cameras }, () => BenchCamera.start(o.camera)));
+    const first = cameras[0] as BenchCamera;
+    await attempt(results.errors, 'baseline recovery', async () => {
+      for (let i = 1; i <= o.recoveryTrials; i++) {
+        progress(`baseline: camera restart → bare ffmpeg first frame, trial ${i}/${o.recoveryTrials}`);
+        const ms = await bareRecovery(first, o.cameraOffMs);
+        if (ms !== null) results.bareRecoveryMs.push(ms);
+      }
+    });
+    await attempt(results.errors, 'baseline 1 camera', async () => {
+      progress(`baseline: bare ffmpeg copy, 1 camera, ${o.cpuWindowSeconds} s`);
+      results.bareOne = await measureBareIngest([first], o.warmupSeconds, o.cpuWindowSeconds);
+    });
+    await attempt(results.errors, `baseline ${o.cameras} cameras`, async () => {
+      progress(`baseline: bare ffmpeg copy, ${o.cameras} cameras, ${o.cpuWindowSeconds} s`);
+      results.bareMany = await measureBareIngest(cameras, o.warmupSeconds, o.cpuWindowSeconds);
+    });
+    const h265Camera = async () => (h265 ??= await BenchCamera.start({ ...o.camera, codec: 'h265' }));
+    await attempt(results.errors, 'gateway', async () => {
+      results.gateway = await gatewayPhase(cameras, h265Camera, o);
+      results.errors.push(...results.gateway.errors);
+    });
+    await attempt(results.errors, 'baseline H.265 transcode', async () => {
+      progress(`baseline: bare ffmpeg H.265 → H.264 transcode, 1 camera, ${o.cpuWindowSeconds} s`);
+      results.bareTranscode = await measureBareIngest([await h265Camera()], o.warmupSeconds, o.cpuWindowSeconds);
+    });
+    await (h265 as BenchCamera | null)?.stop();
+    await attempt(results.errors, 'nms relay', async () => {
+      results.relay = await relayPhase(cameras, o);
+      results.errors.push(...results.relay.errors);
+    });
+  } finally {
+    progress('stopping cameras');
+    await stopAllChildren();
+  }
+
+  const figures = buildFigures(results);
+  const nmsVersion = (createRequire(import.meta.url)('node-media-server/package.json') as { version: string }).version;
+  const report = {
+    benchmark: 'psv-gateway',
+    mode: o.quick ? 'quick' : 'full',
+    startedAt,
+    durationSeconds: Math.round(elapsedSeconds()),
+    versions: { gateway: VERSION, node: process.version, ffmpeg: tools.ffmpeg, nodeMediaServer: nmsVersion },
+    machine: machineInfo(),
+    setup: {
+      cameras: o.cameras,
+      camera: o.camera,
+      cpuWindowSeconds: o.cpuWindowSeconds,
+      warmupSeconds: o.warmupSeconds,
+      latencySeconds: o.latencySeconds,
+      recoveryTrials: o.recoveryTrials,
+    },
+    method: method(o),
+    verdicts: verdicts(figures),
+    figures,
+    raw: {
+      bareOne: results.bareOne,
+      bareMany: results.bareMany,
+      bareTranscode: results.bareTranscode,
+      gatewayIdle: results.gateway?.idle,
+      gatewayOne: results.gateway?.one,
+      gatewayMany: results.gateway?.many,
+      gatewayH265: results.gateway?.h265,
+      relayIdle: results.relay?.idle,
+      relayOne: results.relay?.one,
+      relayMany: results.relay?.many,
+    },
+    errors: results.errors,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  progress(`done in ${Math.round(elapsedSeconds())} s${results.errors.length ? `, with ${results.errors.length} error(s)` : ''}`);
+  process.exitCode = results.errors.length > 0 ? 1 : 0;
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  await stopAllChildren();
+  process.exit(1);
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { buildIngestArgs, teeSpec } from '../../../src/pipeline/ingestArgs.js';
+import { buildPushArgs, pushTargetLabel } from '../../../src/pipeline/pushArgs.js';
+import { parseFfprobeJson, parseRate, type StreamInfo } from '../../../src/pipeline/streamInfo.js';
+
+const h264: StreamInfo = { video: { codec: 'h264', width: 1280, height: 720, fps: 25, profile: 'Main' }, audio: null, format: 'rtsp' };
+const transcode = { encoder: 'libx264', preset: 'veryfast', maxBitrateKbps: 2000, gopSeconds: 1 };
+
+function plan(info: StreamInfo) {
+  return {
+    inputUrl: 'rtsp://u:p@cam/1',
+    rtspTransport: 'tcp' as const,
+    socketTimeoutSeconds: 5,
+    info,
+    liveTargets: ['rtmp://127.0.0.1:1935/raw/1?sign=a', 'rtmp://127.0.0.1:1935/shared/1?sign=b'],
+    liveTranscode: transcode,
+  };
+}
+
+describe('buildIngestArgs', () => {
+  it('copies H.264 without audio: one pull, no encoder, tee to both tiers', () => {
+    const args = buildIngestArgs(plan(h264));
+    expect(args.join(' ')).toContain('-rtsp_transport tcp -timeout 5000000');
+    expect(args.filter((a) => a === '-i')).toHaveLength(1);
+    expect(args).toEqual(expect.arrayContaining(['-c:v', 'copy']));
+    expect(args).not.toContain('-c:a');
+    expect(args).not.toContain('0:a:0');
+    expect(args.at(-1)).toBe(teeSpec(plan(h264).liveTargets));
+    expect(args).toEqual(expect.arrayContaining(['-progress', 'pipe:1', '-nostats']));
+  });
+
+  it('transcodes H.265 to H.264 for FLV with a fixed GOP from the camera fps', () => {
+    const args = buildIngestArgs(plan({ ...h264, video: { ...h264.video, codec: 'hevc', fps: 20 } }));
+    expect(args).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-g', '20', '-keyint_min', '20', '-bf', '0', '-maxrate', '2000k']));
+  });
+
+  it('copies AAC and re-encodes G.711 to AAC', () => {
+    const aac = buildIngestArgs(plan({ ...h264, audio: { codec: 'aac', sampleRate: 48000, channels: 1 } }));
+    expect(aac).toEqual(expect.arrayContaining(['-map', '0:a:0', '-c:a', 'copy']));
+    const alaw = buildIngestArgs(plan({ ...h264, audio: { codec: 'pcm_alaw', sampleRate: 8000, channels: 1 } }));
+    expect(alaw).toEqual(expect.arrayContaining(['-c:a', 'aac']));
+  });
+
+  it('refuses a plan with nowhere to publish', () => {
+    expect(() => buildIngestArgs({ ...plan(h264), liveTargets: [] })).toThrow(/live target/);
+  });
+});
+
+describe('teeSpec', () => {
+  it('escapes tee separators inside URLs and keeps one tier failing from killing the other', () => {
+    expect(teeSpec(['rtmp://h/a?x=1|2'])).toBe('[f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://h/a?x=1\\|2');
+  });
+});
+
+describe('push', () => {
+  it('relays with copy, choosing the muxer from the target scheme', () => {
+    expect(buildPushArgs('rtmp://127.0.0.1/shared/1', 'rtsp://p/x').slice(-5)).toEqual([
+      '-f',
+      'rtsp',
+      '-rtsp_transport',
+      'tcp',
+      'rtsp://p/x',
+    ]);
+    expect(buildPushArgs('rtmp://127.0.0.1/shared/1', 'rtmp://p/live/k')).toEqual(expect.arrayContaining(['-c', 'copy', '-f', 'flv']));
+  });
+
+  it('labels targets without their stream key, stably and distinctly', () => {
+    const a = pushTargetLabel('rtmp://platform:1935/live/secret-key-1');
+    const b = pushTargetLabel('rtmp://platform:1935/live/secret-key-2');
+    expect(a).toMatch(/^rtmp:\/\/platform:1935\/live#[0-9a-f]{8}$/);
+    expect(a).not.toContain('secret');
+    expect(a).not.toBe(b);
+    expect(pushTargetLabel('rtmp://platform:1935/live/secret-key-1')).toBe(a);
+  });
+});
+
+describe('ffprobe output', () => {
+  it('reads codecs, size, rate and audio', () => {
+    const info = parseFfprobeJson(
+      JSON.stringify({
+        streams: [
+          {
+            codec_type: 'video',
+            codec_name: 'hevc',
+            width: 1920,
+            height: 1080,
+            avg_frame_rate: '0/0',
+            r_frame_rate: '25/1',
+            profile: 'Main',
+          },
+          { codec_type: 'audio', codec_name: 'pcm_alaw', sample_rate: '8000', channels: 1 },
+        ],
+        format: { format_name: 'rtsp' },
+      }),
+    );
+    expect(info).toEqual({
+      video: { codec: 'hevc', width: 1920, height: 1080, fps: 25, profile: 'Main' },
+      audio: { codec: 'pcm_alaw', sampleRate: 8000, channels: 1 },
+      format: 'rtsp',
+    });
+  });
+
+  it('has no answer for a stream without video', () => {
+    expect(parseFfprobeJson(JSON.stringify({ streams: [{ codec_type: 'audio', codec_name: 'aac' }] }))).toBeNull();
+  });
+
+  it.each([
+    ['25/1', 25],
+    ['30000/1001', 29.97],
+    ['0/0', null],
+    ['90000/1', null],
+    [undefined, null],
+  ])('rate %s → %s', (raw, fps) => {
+    expect(parseRate(raw)).toBe(fps);
+  });
+});
