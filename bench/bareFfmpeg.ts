@@ -10,8 +10,8 @@ import { pollUntil, sleep } from './stats.js';
 /**
  * The baselines: bare ffmpeg doing the gateway's ingest work without the gateway. The
  * argv is the gateway's own (buildIngestArgs: same RTSP input options, same `-c copy` or
- * H.264 transcode, same tee of two FLV muxers, same -progress) with both RTMP publish
- * URLs replaced by /dev/null: no RTMP delivery, no media server, no supervisor.
+ * H.264 transcode, same tee to the FLV muxer, same -progress) with the RTMP publish
+ * URL replaced by /dev/null: no RTMP delivery, no media server, no supervisor.
  */
 export const SINK = '/dev/null';
 

@@ -37,7 +37,7 @@ function method(o: BenchOptions) {
     cameras: `${o.cameras} GStreamer RTSP test cameras (tests/fixtures/rtsp_camera.py), ${c.width}x${c.height} H.264 at ${c.fps} fps, 1 s GOP, videotestsrc pattern ${c.pattern} so that x264 reaches its default 2 Mbit/s as a real camera would (the moving ball compresses to ~0.14 Mbit/s), on loopback; one more as H.265 for the H.265 figure`,
     cpu: `user+sys ticks of the process tree (the gateway's node process and its ffmpeg children; the relay process; the bare ffmpegs) over ${o.cpuWindowSeconds} s windows after ${o.warmupSeconds} s of settling, in % of one core; camera processes are not counted`,
     net: 'gateway/relay CPU minus the same process idle with 0 cameras, measured in the same run',
-    baselineCopy: `bare ffmpeg running the gateway's own ingest argv (src/pipeline/ingestArgs.ts: RTSP over TCP, -c copy, tee of two FLV muxers, -progress) with both RTMP publish URLs replaced by ${SINK}: the same pull and muxing, no RTMP delivery and no media server`,
+    baselineCopy: `bare ffmpeg running the gateway's own ingest argv (src/pipeline/ingestArgs.ts: RTSP over TCP, -c copy, tee to the FLV muxer, -progress) with the RTMP publish URL replaced by ${SINK}: the same pull and muxing, no RTMP delivery and no media server`,
     baselineTranscode: `the same for the H.265 camera: the gateway's own argv (libx264 transcode for the live tiers) writing to ${SINK}`,
     memory:
       'RSS counts shared library pages in every process; USS counts only private pages (what one more camera really adds); per camera = growth of the main process per camera + one ingest process',

@@ -20,7 +20,7 @@ export interface IngestPlan {
 }
 
 /** Seconds between `-progress` reports: the resolution of stall detection. */
-export const PROGRESS_PERIOD_SECONDS = 0.5;
+export const PROGRESS_PERIOD_SECONDS = 0.25;
 
 export function progressArgs(): string[] {
   return ['-progress', 'pipe:1', '-nostats', '-stats_period', String(PROGRESS_PERIOD_SECONDS)];

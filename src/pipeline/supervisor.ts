@@ -56,7 +56,7 @@ export interface StreamSnapshot {
 
 type Events = { state: [StateChange]; progress: [ProgressSample] };
 
-const WATCHDOG_MS = 250;
+const WATCHDOG_MS = 100;
 /** A stalled or never-started ffmpeg is stuck in a read: no point waiting long for it to exit. */
 const STUCK_KILL_GRACE_MS = 500;
 /** Cameras' GatewayError codes mapped onto causes, for the failures the probe reports. */

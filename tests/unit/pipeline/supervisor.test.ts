@@ -77,7 +77,7 @@ describe('StreamSupervisor', () => {
     const live = changes.find((c) => c.to === 'live');
     const stalled = changes.find((c) => c.to === 'stalled');
     expect(stalled?.cause).toBe('stalled');
-    // the last advance is ~0.5 s after going live; stallMs is 600 ms; watchdog ticks every 250 ms
+    // the last advance is ~0.5 s after going live; stallMs is 600 ms; watchdog ticks every 100 ms
     expect((stalled?.at ?? 0) - (live?.at ?? 0)).toBeLessThan(500 + 600 + 400);
     await until(() => sup.snapshot().restarts >= 1 && sup.snapshot().state === 'live', 3000);
     expect(sup.snapshot().stalls).toBeGreaterThanOrEqual(1);
