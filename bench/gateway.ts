@@ -89,8 +89,8 @@ export class BenchGateway {
   }
 
   /** Registers a camera (the gateway probes it) and returns its ID. */
-  async addCamera(name: string, rtspUrl: string): Promise<string> {
-    const created = await this.api<{ id: string }>('POST', '/api/v1/cameras', { name, rtspUrl, siteType: 'road' });
+  async addCamera(name: string, rtspUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const created = await this.api<{ id: string }>('POST', '/api/v1/cameras', { name, rtspUrl, siteType: 'road', ...extra });
     return created.id;
   }
 
@@ -103,10 +103,15 @@ export class BenchGateway {
   }
 
   /** psvgw_camera_up for the camera: 1, 0, or undefined while it has no pipeline. */
-  async cameraUp(id: string): Promise<number | undefined> {
+  cameraUp(id: string): Promise<number | undefined> {
+    return this.metric('psvgw_camera_up', id);
+  }
+
+  /** A per-camera gauge from /metrics (e.g. psvgw_masking_up), or undefined while it has none. */
+  async metric(name: string, id: string): Promise<number | undefined> {
     const res = await fetch(`${this.apiUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     const text = await res.text();
-    const line = text.split('\n').find((l) => l.startsWith('psvgw_camera_up{') && l.includes(`camera_id="${id}"`));
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`camera_id="${id}"`));
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
   }
 

@@ -20,6 +20,19 @@ export interface BenchOptions {
   cameraOffMs: number;
   /** Initial reconnect delay given to the node-media-server relay (the gateway's default backoff.initialMs). */
   relayReconnectMs: number;
+  /** The camera of the privacy-mask figure (720p25, as the masking question is asked). */
+  maskedCamera: CameraOptions;
+  /** Cameras-per-core sweep: K bare masking transcodes of a looped file pinned to one core. */
+  sweep: {
+    fileSeconds: number;
+    warmupSeconds: number;
+    windowSeconds: number;
+    /** Lowest output rate / real time that counts as keeping up. */
+    threshold: number;
+    maxK: number;
+    /** The sweep stops before a step that would end past this. */
+    budgetSeconds: number;
+  };
 }
 
 const USAGE = `usage: npm run bench [-- --quick] [-- --cameras N]
@@ -55,5 +68,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     freezeTrials: quick ? 1 : 2,
     cameraOffMs: 2000,
     relayReconnectMs: 500,
+    maskedCamera: { codec: 'h264', width: 1280, height: 720, fps: 25, pattern: 'snow' },
+    sweep: {
+      fileSeconds: 10,
+      warmupSeconds: quick ? 1.5 : 2,
+      windowSeconds: quick ? 4 : 8,
+      threshold: 0.98,
+      maxK: 8,
+      budgetSeconds: quick ? 20 : 45,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { GatewayResults } from './gatewayPhase.js';
+import type { MaskedResults } from './maskedPhase.js';
 import type { BenchOptions } from './options.js';
 import type { TreeUsage } from './procstat.js';
 import type { RelayResults } from './relayPhase.js';
@@ -13,6 +14,7 @@ export interface RunResults {
   bareRecoveryMs: number[];
   gateway: GatewayResults | null;
   relay: RelayResults | null;
+  masked: MaskedResults | null;
   errors: string[];
 }
 
@@ -181,6 +183,53 @@ export function buildFigures(r: RunResults) {
       addToUpMs: round(g?.h265?.addToUpMs ?? null, 0),
       verdict: verdict(ratio(h265Net, cpu(r.bareTranscode)), 1.1),
     },
+    maskedCamera: maskedFigure(r.masked),
+  };
+}
+
+/** The masking transcode of one camera: its net CPU through the gateway, bare ffmpeg, and cameras per core. */
+function maskedFigure(m: MaskedResults | null) {
+  const net = minus(cpu(m?.masked), cpu(m?.copy));
+  const bare = cpu(m?.bare);
+  const perCore = (pct: number | null) => (pct === null || pct <= 0 ? null : Math.floor(100 / pct));
+  const c = m?.camera;
+  return {
+    target: 'masking transcode of one camera ≤ 1.1× bare ffmpeg with the same input, filter graph, mask images and encoder',
+    unit: '% of one core, user+sys over the window, whole process tree; the camera process is not counted',
+    camera: c ? `${c.width}x${c.height} H.264 ${c.fps} fps, pattern ${c.pattern}` : null,
+    cameraBitrateKbps: m?.cameraBitrateKbps ?? null,
+    masks: m?.masks ?? null,
+    filterComplex: m?.filterComplex ?? null,
+    encoder: m?.encoder ?? null,
+    gateway: {
+      copyModeCpuPct: cpu(m?.copy),
+      maskedCpuPct: cpu(m?.masked),
+      maskingNetCpuPct: net,
+      ffmpegCpuPct: { copyMode: part(m?.copy, 'ffmpeg', 'cpuPctBy'), masked: part(m?.masked, 'ffmpeg', 'cpuPctBy') },
+      nodeCpuPct: { copyMode: part(m?.copy, 'main', 'cpuPctBy'), masked: part(m?.masked, 'main', 'cpuPctBy') },
+      maskingRssMiB: minus(m?.masked?.rssMiB ?? null, m?.copy?.rssMiB ?? null),
+      patchToMaskingUpMs: m?.masked?.patchToMaskingUpMs ?? null,
+      maskingOutputFps: m?.masked?.outputFps ?? null,
+    },
+    bareFfmpegCpuPct: bare,
+    bareOutputFps: m?.bare?.outputFps ?? null,
+    ratioToBare: ratio(net, bare),
+    verdict: verdict(ratio(net, bare), 1.1),
+    camerasPerCore: {
+      computedFromGateway: perCore(net),
+      computedFromBare: perCore(bare),
+      empiricalPinnedBare: m?.sweep?.sustainedCameras ?? null,
+      sweep: m?.sweep
+        ? {
+            core: m.sweep.core,
+            input: m.sweep.input,
+            windowSeconds: m.sweep.windowSeconds,
+            threshold: m.sweep.threshold,
+            steps: m.sweep.steps.map((s) => ({ k: s.k, minSpeed: s.minSpeed, cpuPct: s.cpuPct, sustained: s.sustained })),
+            stoppedBecause: m.sweep.stoppedBecause,
+          }
+        : null,
+    },
   };
 }
 
@@ -199,6 +248,8 @@ export function verdicts(f: Figures): Record<string, string> {
     'camera frozen → down (≤ 3 s)': `${f.recovery.darkAfterFreezeMs.max ?? '-'} ms → ${f.recovery.darkAfterFreezeMs.verdict}`,
     'camera back → up (≤ 5 s)': `${f.recovery.upAfterRestartMs.max ?? '-'} ms → ${f.recovery.upAfterRestartMs.verdict}`,
     'H.265 camera vs bare transcode (≤ 1.1×)': `${f.h265Camera.ratioToBareTranscode ?? '-'}× → ${f.h265Camera.verdict}`,
+    'masked camera vs bare masking ffmpeg (≤ 1.1×)': `${f.maskedCamera.ratioToBare ?? '-'}× → ${f.maskedCamera.verdict}`,
+    'masked cameras per core (computed / pinned sweep)': `${f.maskedCamera.camerasPerCore.computedFromGateway ?? '-'} / ${f.maskedCamera.camerasPerCore.empiricalPinnedBare ?? '-'}`,
   };
 }
 

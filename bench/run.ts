@@ -9,6 +9,7 @@ import { bareRecovery, measureBareIngest, SINK } from './bareFfmpeg.js';
 import { BenchCamera } from './camera.js';
 import { stopAllChildren } from './children.js';
 import { gatewayPhase } from './gatewayPhase.js';
+import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { machineInfo } from './procstat.js';
 import { attempt, elapsedSeconds, progress } from './progress.js';
@@ -49,6 +50,8 @@ function method(o: BenchOptions) {
     recovery: `camera SIGKILLed (power loss), kept off ${o.cameraOffMs} ms, started again on its port; times from the kill to psvgw_camera_up 0 and from the camera's READY line to psvgw_camera_up 1 (polled every 25 ms); frozen camera: SIGSTOP with sockets open; baseline: a bare ffmpeg reader started at READY, to its first frame`,
     rtpGap:
       'afterOneRtpSequenceGap: a second RTSP client joins the shared test camera, which then skips one RTP sequence number on the connections already open; video frames per second at a viewer over 2 s before and 3 s after',
+    masked: `one ${o.maskedCamera.width}x${o.maskedCamera.height} ${o.maskedCamera.fps} fps camera (pattern ${o.maskedCamera.pattern}) with a blurred rectangle and a mosaicked polygon; the masking transcode's CPU = gateway tree with the masks minus the same camera in copy mode (masks PATCHed on, same ingest); baseline: bare ffmpeg running the gateway's masking argv (buildMaskingArgs with planMasks' filter graph and mask images, the default privacy.sharedEncoder) on the camera's RTSP stream with the ingest's RTSP options, writing FLV to ${SINK}; the camera process is not counted`,
+    camerasPerCore: `computed: floor(100 / masking transcode % of one core); empirical: K bare masking transcodes of a looped ${o.maskedCamera.height}p${o.maskedCamera.fps} H.264 file (-re -stream_loop -1, same argv otherwise) pinned to one core with taskset, K = 1, 2, … (at most ${o.sweep.maxK}, ${o.sweep.budgetSeconds} s in all), each for ${o.sweep.windowSeconds} s; the largest K whose every process outputs ≥ ${o.sweep.threshold}× real time`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   const tools = checkTools();
   const startedAt = new Date().toISOString();
   progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
-  const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, errors: [] };
+  const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, errors: [] };
   let h265: BenchCamera | null = null;
   try {
     progress(`starting ${o.cameras} test cameras`);
@@ -92,6 +95,12 @@ async function main(): Promise<void> {
     await attempt(results.errors, 'nms relay', async () => {
       results.relay = await relayPhase(cameras, o);
       results.errors.push(...results.relay.errors);
+    });
+    // The copy-mode cameras are done with: the masked figure runs on its own 720p camera.
+    await Promise.all(cameras.map((c) => c.stop()));
+    await attempt(results.errors, 'masked camera', async () => {
+      results.masked = await maskedPhase(o);
+      results.errors.push(...results.masked.errors);
     });
   } finally {
     progress('stopping cameras');
@@ -129,6 +138,11 @@ async function main(): Promise<void> {
       relayIdle: results.relay?.idle,
       relayOne: results.relay?.one,
       relayMany: results.relay?.many,
+      maskedBare: results.masked?.bare,
+      maskedGatewayCopy: results.masked?.copy,
+      maskedGateway: results.masked?.masked,
+      maskedSweep: results.masked?.sweep,
+      maskedBareArgs: results.masked?.bareArgs,
     },
     errors: results.errors,
   };

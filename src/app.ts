@@ -10,6 +10,7 @@ import { createMetricsRegistry } from './health/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
 import {
+  grabJpeg,
   PipelineManager,
   probeStream,
   RecentProbes,
@@ -109,7 +110,7 @@ async function assemble(
   };
   const recentProbes = new RecentProbes();
   const pipelines = new PipelineManager({
-    settings: pipelineSettings(config),
+    settings: pipelineSettings(config, dataDir),
     media,
     probe: async (url, signal) => recentProbes.take(url) ?? probeStream(url, { ...probeOptions, signal }),
     logger,
@@ -143,7 +144,12 @@ async function assemble(
       return pipelines.refuse(camera.id, verdict.message ?? 'forbidden site type');
     }
     const pushTargets = [...new Set([...config.platform.pushTargets, ...camera.pushTargets])];
-    return pipelines.apply({ id: camera.id, sourceUrl: withCredentials(camera.rtspUrl, registry.credentialsOf(camera)), pushTargets });
+    return pipelines.apply({
+      id: camera.id,
+      sourceUrl: withCredentials(camera.rtspUrl, registry.credentialsOf(camera)),
+      pushTargets,
+      masks: { masks: camera.masks, version: camera.masksVersion },
+    });
   };
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
@@ -168,6 +174,13 @@ async function assemble(
     logger,
     playTokenTtlSeconds: config.media.playTokenTtlSeconds,
     publicHost: config.media.publicHost,
+    grabSnapshot: (tier, cameraId) =>
+      grabJpeg({
+        ffmpegPath: config.ffmpeg.ffmpegPath,
+        url: media.internalPlayUrl(tier, cameraId),
+        what: `${tier} tier of camera ${cameraId}`,
+        logger,
+      }),
     isReady: () => ready,
     systemInfo: () => ({
       version: VERSION,
@@ -192,7 +205,7 @@ async function assemble(
   };
 }
 
-function pipelineSettings(config: GatewayConfig): PipelineSettings {
+function pipelineSettings(config: GatewayConfig, dataDir: string): PipelineSettings {
   const ingest = config.ingest;
   return {
     ffmpegPath: config.ffmpeg.ffmpegPath,
@@ -203,6 +216,8 @@ function pipelineSettings(config: GatewayConfig): PipelineSettings {
     backoff: ingest.backoff,
     maxRestartsPerMinute: ingest.maxRestartsPerMinute,
     liveTranscode: ingest.h265Live,
+    sharedEncoder: config.privacy.sharedEncoder,
+    dataDir,
   };
 }
 

@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'ADMIN_TOKEN_MISSING'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'STREAM_DARK';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -40,6 +41,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  STREAM_DARK: 503,
 };
 
 export class GatewayError extends Error {

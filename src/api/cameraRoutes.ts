@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { CameraRegistry, CameraView } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
-import { TIERS, type PipelineManager, type PipelineSnapshot } from '../pipeline/index.js';
+import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
   registry: CameraRegistry;
@@ -10,6 +10,8 @@ export interface CameraRoutesDeps {
   media: MediaServer;
   playTokenTtlSeconds: number;
   publicHost: string | undefined;
+  /** One JPEG of a tier's current picture; throws STREAM_DARK when it has none. */
+  grabSnapshot: (tier: Tier, cameraId: string) => Promise<Buffer>;
 }
 
 export function cameraRoutes(deps: CameraRoutesDeps): Router {
@@ -54,6 +56,20 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
     const ttl = deps.playTokenTtlSeconds;
     const tiers = Object.fromEntries(TIERS.map((tier) => [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)]));
     res.json({ cameraId: camera.id, ...tiers });
+  });
+
+  // Every API caller is the administrator for now, so the raw tier needs only the bearer token.
+  router.get('/:id/snapshot', async (req, res) => {
+    const tier = req.query.tier ?? 'shared';
+    if (tier !== 'shared' && tier !== 'raw') {
+      throw new GatewayError('VALIDATION_FAILED', 'Query parameter "tier" must be shared or raw.');
+    }
+    const camera = await deps.registry.get(req.params.id);
+    const snap = deps.pipelines.snapshot(camera.id);
+    const live = tier === 'raw' ? snap?.ingest.state === 'live' : snap?.shared.up === true;
+    if (!live) throw streamDark(`${tier} tier of camera ${camera.id}`);
+    const jpeg = await deps.grabSnapshot(tier, camera.id);
+    res.status(200).type('image/jpeg').set('Cache-Control', 'no-store').send(jpeg);
   });
 
   return router;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { maskListSchema } from '../privacy/masks.js';
 import { validateGbId } from './gbId.js';
 
 const PUSH_SCHEMES = new Set(['rtmp:', 'rtmps:', 'rtsp:']);
@@ -96,6 +97,7 @@ export const cameraCreateSchema = z
     removedAt: isoDate,
     enabled: flag.default(true),
     pushTargets: pushTargets.default([]),
+    masks: maskListSchema.default([]),
   })
   .superRefine((v, ctx) => {
     const problem = datesInOrder(v.commissionedAt ?? null, v.removedAt ?? null);
@@ -124,6 +126,7 @@ export const cameraPatchSchema = z.strictObject({
   removedAt: isoDate,
   enabled: flag.optional(),
   pushTargets: pushTargets.optional(),
+  masks: maskListSchema.optional(),
 });
 
 export type CameraCreateInput = z.infer<typeof cameraCreateSchema>;

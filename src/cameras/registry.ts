@@ -20,6 +20,7 @@ import type { CredentialBox } from './credentialBox.js';
 import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
 import { normalizeRtspUrl } from './rtspUrl.js';
 import { SafeEmitter } from './safeEmitter.js';
+import type { Mask } from '../privacy/masks.js';
 import { SITE_TYPES } from './siteTypes.js';
 import type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';
 
@@ -120,6 +121,8 @@ export class CameraRegistry {
       removedAt: data.removedAt ?? null,
       enabled: data.enabled,
       pushTargets: data.pushTargets,
+      masks: data.masks,
+      masksVersion: data.masks.length > 0 ? 1 : 0,
       createdAt: at,
       updatedAt: at,
     };
@@ -134,6 +137,7 @@ export class CameraRegistry {
       },
       () => this.#store.cameras.remove(record.id),
     );
+    if (record.masks.length > 0) await this.#auditMasks(record.id, actor, [], record, () => this.#store.cameras.remove(record.id));
     this.#log.info({ cameraId: record.id, siteType: record.siteType, url: redactUrl(url), actor }, 'camera created');
     this.#events.emit('created', record);
     return toView(record);
@@ -150,6 +154,11 @@ export class CameraRegistry {
       ...pick(p, ['name', 'siteType', 'governmentFunded', 'signageInstalled', 'enabled', 'pushTargets']),
       ...pickNullable(p, ['address', 'lat', 'lon', 'ownerUnit', 'commissionedAt', 'removedAt']),
     };
+    const masksChanged = p.masks !== undefined && JSON.stringify(p.masks) !== JSON.stringify(current.masks);
+    if (masksChanged && p.masks !== undefined) {
+      merged.masks = p.masks;
+      merged.masksVersion = current.masksVersion + 1;
+    }
     const dateProblem = datesInOrder(merged.commissionedAt, merged.removedAt);
     if (dateProblem !== null) throw validationFailed(`invalid camera change: removedAt ${dateProblem}`);
     if (!windsDown(p)) {
@@ -172,6 +181,7 @@ export class CameraRegistry {
     await this.#auditOrUndo({ actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed } }, () =>
       this.#store.cameras.replace(current),
     );
+    if (masksChanged) await this.#auditMasks(current.id, actor, current.masks, merged, () => this.#store.cameras.replace(current));
     this.#log.info({ cameraId: current.id, changed, url: redactUrl(merged.rtspUrl), actor }, 'camera updated');
     this.#events.emit('updated', merged, current);
     return toView(merged);
@@ -316,6 +326,13 @@ export class CameraRegistry {
     }
   }
 
+  /** Every change of a camera's masks is audited with what it was and what it became. */
+  async #auditMasks(cameraId: string, actor: string, before: Mask[], after: CameraRecord, undo: () => Promise<unknown>): Promise<void> {
+    const details = { before, after: after.masks, version: after.masksVersion };
+    await this.#auditOrUndo({ actor, action: 'camera.masks', cameraId, outcome: 'ok', details }, undo);
+    this.#log.info({ cameraId, actor, masks: after.masks.length, version: after.masksVersion }, 'camera masks changed');
+  }
+
   /** Appends the audit entry; when that fails, undoes the change so no unaudited change remains. */
   async #auditOrUndo(entry: Omit<AuditEntry, 'at'>, undo: () => Promise<unknown>): Promise<void> {
     try {
@@ -335,7 +352,7 @@ export class CameraRegistry {
 /** The record as shown to clients: no secret box, a flag instead. */
 export function toView(record: CameraRecord): CameraView {
   const { credentialsEnc, ...rest } = record;
-  return { ...rest, pushTargets: [...rest.pushTargets], hasCredentials: credentialsEnc !== null };
+  return { ...rest, pushTargets: [...rest.pushTargets], masks: [...rest.masks], hasCredentials: credentialsEnc !== null };
 }
 
 /** A patch that only disables or retires a camera is never refused by the site checks. */

@@ -1,3 +1,5 @@
+import type { Mask } from '../privacy/masks.js';
+
 /** The camera as the registry keeps it. Credentials never leave the registry in clear. */
 export interface CameraRecord {
   /** GB/T 28181 20-digit device ID. */
@@ -21,6 +23,10 @@ export interface CameraRecord {
   enabled: boolean;
   /** RTMP/RTSP URLs the shared tier is pushed to, besides the config-wide defaults. */
   pushTargets: string[];
+  /** Privacy masks burnt into the shared tier; empty: the shared tier is a copy of raw. */
+  masks: Mask[];
+  /** Bumped on every change of `masks` (names the mask images of each version). */
+  masksVersion: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -139,6 +139,30 @@ const IngestSection = z
   .prefault({})
   .describe('Pulling camera streams.');
 
+const SharedEncoderSection = z
+  .strictObject({
+    encoder: nonEmpty().default('libx264').describe('ffmpeg H.264 encoder of the masked shared tier (e.g. libx264, h264_nvenc).'),
+    preset: nonEmpty().default('veryfast').describe("The encoder's speed preset."),
+    maxBitrateKbps: z.number().int().min(100).max(100000).default(2000).describe('Bitrate cap, in kbit/s.'),
+    gopSeconds: z.number().gt(0).max(2).default(1).describe('Keyframe interval, in seconds (at most 2).'),
+    maxHeight: z
+      .number()
+      .int()
+      .min(144)
+      .max(4320)
+      .optional()
+      .describe('Frames taller than this are scaled down (aspect kept); unset keeps the camera resolution.'),
+  })
+  .prefault({})
+  .describe('Encoder of the shared tier of cameras with privacy masks (the raw tier stays original).');
+
+const PrivacySection = z
+  .strictObject({
+    sharedEncoder: SharedEncoderSection,
+  })
+  .prefault({})
+  .describe('Privacy masking (desensitization) of the shared tier.');
+
 const PlatformSection = z
   .strictObject({
     pushTargets: z
@@ -181,6 +205,7 @@ export const GatewayConfigShape = z.strictObject({
   store: StoreSection,
   ffmpeg: FfmpegSection,
   ingest: IngestSection,
+  privacy: PrivacySection,
   platform: PlatformSection,
   logging: LoggingSection,
   secrets: SecretsSection,

@@ -49,6 +49,25 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     (p) => (p.ingest.lastFrameAt === null ? -1 : (Date.now() - p.ingest.lastFrameAt) / 1000),
   );
 
+  perCameraGauge(
+    registers,
+    sources,
+    'psvgw_shared_tier_up',
+    '1 when the shared tier carries live pictures (mirrored from a live ingest, or published by a live masking transcode), else 0.',
+    (p) => (p.shared.up ? 1 : 0),
+  );
+  new Gauge({
+    name: 'psvgw_masking_up',
+    help: '1 when the masking transcode of a camera with privacy masks is live; 0 while it is down (its shared tier is then dark).',
+    labelNames: ['camera_id'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of sources.pipelines())
+        if (p.shared.mode === 'masked') this.set({ camera_id: p.cameraId }, p.shared.masking?.state === 'live' ? 1 : 0);
+    },
+  });
+
   new Gauge({
     name: 'psvgw_camera_state',
     help: 'Ingest state per camera: 1 for the current state, 0 for the others.',

@@ -8,6 +8,10 @@ import { stripSetDataFrame } from './flvMetadata.js';
  */
 export interface NmsSubscriber {
   broadcast?: NmsBroadcast;
+  /** The path the subscriber asked for (a mirrored path's viewers sit on the source's broadcast). */
+  streamPath?: string;
+  /** Ends the session (HTTP response, WebSocket, RTMP socket). */
+  close?: () => void;
 }
 
 export interface NmsBroadcast {

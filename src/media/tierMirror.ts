@@ -7,7 +7,9 @@ import { nmsInternals, type NmsBroadcast } from './nmsInternals.js';
  * published once instead of twice, and viewers and pushes of `/shared/<id>` keep their own
  * URL, token and viewer count.
  *
- * A camera that gets masks must stop being mirrored before its masked tier is published.
+ * A camera that gets masks must stop being mirrored before its masked tier is published;
+ * unmirroring disconnects everyone who came through the mirror, so that no source frame
+ * reaches them afterwards (they reconnect to the path's own publish, or wait on it).
  */
 export class TierMirrors {
   /** `/shared/<id>` → `/raw/<id>` */
@@ -20,10 +22,17 @@ export class TierMirrors {
   }
 
   unmirror(toPath: string): void {
-    if (!this.targets.delete(toPath)) return;
+    const fromPath = this.targets.get(toPath);
+    if (fromPath === undefined) return;
+    this.targets.delete(toPath);
     const broadcasts = nmsInternals().broadcasts;
     const current = broadcasts.get(toPath);
     if (current && current.streamPath !== toPath) broadcasts.delete(toPath);
+    // The mirrored path's viewers are subscribers of the source broadcast (whichever one is
+    // current, also one replaced since): cut them off, the source's own viewers stay.
+    for (const source of new Set([current, broadcasts.get(fromPath)])) {
+      if (source && source.streamPath !== toPath) disconnect(source, toPath);
+    }
   }
 
   /** Called when a stream is published: (re)attach every tier mirrored from it. */
@@ -46,5 +55,18 @@ export class TierMirrors {
       source.subscribers.set(id, subscriber);
     }
     previous.subscribers.clear();
+  }
+}
+
+function disconnect(source: NmsBroadcast, viaPath: string): void {
+  for (const [id, subscriber] of source.subscribers) {
+    if (subscriber.streamPath !== viaPath) continue;
+    // Out of the fan-out first, so not one more frame is written to it before it closes.
+    source.subscribers.delete(id);
+    try {
+      subscriber.close?.();
+    } catch {
+      /* already closed */
+    }
   }
 }

@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { BackoffPolicy } from './backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
+import type { SharedEncoderSettings } from './maskingArgs.js';
 import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
 import { hostPortOf, type HostPort } from './reachability.js';
+import { SharedTier, type MaskSet, type SharedTierSnapshot } from './sharedTier.js';
 import type { StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 
@@ -27,6 +30,8 @@ export interface CameraSource {
   /** RTSP URL with credentials inserted; never logged. */
   sourceUrl: string;
   pushTargets: string[];
+  /** Privacy masks of the shared tier; none: shared mirrors raw. */
+  masks: MaskSet;
 }
 
 export interface PipelineSettings {
@@ -38,6 +43,9 @@ export interface PipelineSettings {
   backoff: BackoffPolicy;
   maxRestartsPerMinute: number;
   liveTranscode: LiveTranscodeSettings;
+  sharedEncoder: SharedEncoderSettings;
+  /** The gateway's data directory; mask images go under `<dataDir>/masks`. */
+  dataDir: string;
 }
 
 export type Prober = (url: string, signal: AbortSignal) => Promise<StreamInfo>;
@@ -50,12 +58,13 @@ export interface PipelineSnapshot {
   cameraId: string;
   ingest: StreamSnapshot;
   pushes: PushSnapshot[];
+  shared: SharedTierSnapshot & { up: boolean };
   info: StreamInfo | null;
 }
 
 export interface PipelineStateChange extends StateChange {
   cameraId: string;
-  /** 'ingest' or the push target's label. */
+  /** 'ingest', 'masking' or the push target's label. */
   stream: string;
 }
 
@@ -66,15 +75,28 @@ export interface PipelineStateChange extends StateChange {
 export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] }> {
   private readonly ingest: StreamSupervisor;
   private readonly pushes = new Map<string, StreamSupervisor>();
+  private readonly shared: SharedTier;
   private info: StreamInfo | null = null;
   private pushesStarted = false;
 
   constructor(
-    readonly camera: CameraSource,
+    public camera: CameraSource,
     private readonly deps: { settings: PipelineSettings; media: TierEndpoints; probe: Prober; logger: Logger },
   ) {
     super();
     const log = deps.logger.child({ cameraId: camera.id });
+    this.shared = new SharedTier(
+      {
+        cameraId: camera.id,
+        media: deps.media,
+        encoder: deps.settings.sharedEncoder,
+        maskDir: join(deps.settings.dataDir, 'masks'),
+        streamInfo: () => this.info,
+        supervise: (prepare) => this.superviseMasking(log, prepare),
+        logger: log,
+      },
+      camera.masks,
+    );
     this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal), hostPortOf(camera.sourceUrl));
     for (const target of camera.pushTargets) {
       const label = pushTargetLabel(target);
@@ -86,6 +108,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     }
     this.ingest.on('state', (change) => {
       if (change.to !== 'live') return;
+      this.shared.ingestLive();
       // Pushes start once there is something to push, and retry at once when the ingest recovers.
       if (!this.pushesStarted) {
         this.pushesStarted = true;
@@ -100,8 +123,14 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     this.ingest.start();
   }
 
+  /** New masks for the shared tier: restarts only the masking transcode, never the ingest. */
+  async updateMasks(masks: MaskSet): Promise<void> {
+    this.camera = { ...this.camera, masks };
+    await this.shared.apply(masks);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.ingest.close(), ...[...this.pushes.values()].map((p) => p.close())]);
+    await Promise.all([this.ingest.close(), this.shared.close(), ...[...this.pushes.values()].map((p) => p.close())]);
     this.deps.media.unmirrorTier('shared', this.camera.id);
   }
 
@@ -110,6 +139,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
       cameraId: this.camera.id,
       ingest: this.ingest.snapshot(),
       pushes: [...this.pushes.entries()].map(([target, sup]) => ({ target, ...sup.snapshot() })),
+      shared: { ...this.shared.snapshot(), up: this.shared.isUp(this.ingest.snapshot().state === 'live') },
       info: this.info,
     };
   }
@@ -117,7 +147,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   private supervise(stream: string, logger: Logger, prepare: SupervisorOptions['prepare'], reachability?: HostPort): StreamSupervisor {
     const s = this.deps.settings;
     const sup = new StreamSupervisor({
-      role: stream === 'ingest' ? 'ingest' : 'push',
+      role: stream === 'ingest' || stream === 'masking' ? stream : 'push',
       ffmpegPath: s.ffmpegPath,
       logger,
       prepare,
@@ -134,6 +164,24 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     return sup;
   }
 
+  /**
+   * The masking transcode: its failure leaves the shared tier dark (never mirrored back to
+   * raw), an incident worth an error line; pushes are woken once it publishes again.
+   */
+  private superviseMasking(logger: Logger, prepare: SupervisorOptions['prepare']): StreamSupervisor {
+    const sup = this.supervise('masking', logger, prepare);
+    sup.on('state', (change) => {
+      if (change.to === 'live') for (const push of this.pushes.values()) push.retryNow();
+      if (change.to === 'backoff') {
+        logger.error(
+          { cameraId: this.camera.id, cause: change.cause, detail: sup.snapshot().lastError },
+          'shared tier dark: masking failed',
+        );
+      }
+    });
+    return sup;
+  }
+
   private async prepareIngest(signal: AbortSignal) {
     // Probe on the first start and after any run that never went live: the camera may
     // have been swapped or reconfigured; a healthy restart reuses what is known.
@@ -144,8 +192,8 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     const media = this.deps.media;
     media.describeStream('raw', this.camera.id, { hasAudio: this.info.audio !== null });
     // Without privacy masks the shared tier carries the raw tier's bytes: publish once and
-    // serve both paths from that one stream.
-    media.mirrorTier('raw', 'shared', this.camera.id);
+    // serve both paths from that one stream. With masks it is never mirrored.
+    this.shared.beforeIngest();
     const s = this.deps.settings;
     const args = buildIngestArgs({
       inputUrl: this.camera.sourceUrl,

@@ -23,6 +23,8 @@ export interface FfmpegExit {
   ranMs: number;
   /** Whole stdout, when the process was started with `stdout: 'capture'` (ffprobe's JSON). */
   stdout: string;
+  /** The same bytes unconverted (binary output such as a JPEG); empty unless captured. */
+  stdoutBytes: Buffer;
 }
 
 export interface FfmpegProcessOptions {
@@ -92,8 +94,10 @@ export class FfmpegProcess extends EventEmitter<Events> {
           requested: this.stopRequested,
           stderrTail: [...this.tail],
           ranMs: Date.now() - this.startedAt,
-          stdout: Buffer.concat(captured).toString(),
+          stdout: '',
+          stdoutBytes: Buffer.concat(captured),
         };
+        exit.stdout = exit.stdoutBytes.toString();
         this.safeEmit('exit', exit);
         resolve(exit);
       };

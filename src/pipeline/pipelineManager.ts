@@ -27,7 +27,8 @@ export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange]
     return this.serialize(camera.id, async () => {
       if (this.closed) return;
       const current = this.pipelines.get(camera.id);
-      if (current && sameSource(current.camera, camera)) return;
+      // A change of masks alone is applied in place: the ingest and the raw tier run on.
+      if (current && sameSource(current.camera, camera)) return current.updateMasks(camera.masks);
       await this.stopPipeline(camera.id);
       const pipeline = new CameraPipeline(camera, this.deps);
       pipeline.on('state', (change) => this.emit('state', change));

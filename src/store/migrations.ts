@@ -72,6 +72,13 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );`,
   },
+  {
+    version: 2,
+    name: 'camera privacy masks',
+    sql: `
+ALTER TABLE cameras ADD COLUMN masks TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE cameras ADD COLUMN masks_version INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -5,6 +5,7 @@
  */
 import type { AuditEntry, CameraRecord } from '../cameras/types.js';
 import { GatewayError } from '../errors.js';
+import type { Mask } from '../privacy/masks.js';
 import type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository } from './store.js';
 
 export type SqlValue = string | number | null;
@@ -34,6 +35,8 @@ const CAMERA_COLUMNS = [
   'removed_at',
   'enabled',
   'push_targets',
+  'masks',
+  'masks_version',
   'created_at',
   'updated_at',
 ] as const;
@@ -61,6 +64,8 @@ export function cameraToRow(c: CameraRecord): SqlValue[] {
     c.removedAt,
     c.enabled ? 1 : 0,
     JSON.stringify(c.pushTargets),
+    JSON.stringify(c.masks),
+    c.masksVersion,
     c.createdAt,
     c.updatedAt,
   ];
@@ -83,6 +88,8 @@ export function rowToCamera(r: Record<string, unknown>): CameraRecord {
     removedAt: textOrNull(r.removed_at),
     enabled: Number(r.enabled) === 1,
     pushTargets: parseStringArray(r.push_targets),
+    masks: parseMasks(r.masks),
+    masksVersion: Number(r.masks_version ?? 0),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };
@@ -253,6 +260,13 @@ function parseStringArray(v: unknown): string[] {
   } catch {
     return [];
   }
+}
+
+/** Stored masks were validated on write; kept as they are (never dropped: they protect privacy). */
+function parseMasks(v: unknown): Mask[] {
+  if (typeof v !== 'string') return [];
+  const parsed: unknown = JSON.parse(v);
+  return Array.isArray(parsed) ? (parsed as Mask[]) : [];
 }
 
 function parseObject(v: unknown): Record<string, unknown> {

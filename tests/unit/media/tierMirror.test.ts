@@ -58,4 +58,22 @@ describe('TierMirrors', () => {
     mirrors.unmirror('/shared/5');
     expect(registry.get('/shared/5')).toBe(own);
   });
+
+  it('unmirror disconnects the viewers who came through the mirror, and only them', () => {
+    const mirrors = new TierMirrors();
+    const raw = broadcast('/raw/6');
+    registry.set('/raw/6', raw);
+    mirrors.mirror('/raw/6', '/shared/6');
+    const closed: string[] = [];
+    const viewer = (id: string, streamPath: string): NmsSubscriber => ({ broadcast: raw, streamPath, close: () => closed.push(id) });
+    raw.subscribers.set('s1', viewer('s1', '/shared/6'));
+    raw.subscribers.set('r1', viewer('r1', '/raw/6'));
+    raw.subscribers.set('s2', viewer('s2', '/shared/6'));
+    mirrors.unmirror('/shared/6');
+    expect(closed.sort()).toEqual(['s1', 's2']);
+    expect([...raw.subscribers.keys()]).toEqual(['r1']);
+    expect(registry.has('/shared/6')).toBe(false);
+    mirrors.unmirror('/shared/6');
+    expect(closed).toHaveLength(2);
+  });
 });

@@ -33,6 +33,8 @@ export function camera(serial: number, over: Partial<CameraRecord> = {}): Camera
     removedAt: null,
     enabled: true,
     pushTargets: ['rtmp://platform.example/live/a'],
+    masks: [],
+    masksVersion: 0,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...over,
@@ -174,7 +176,7 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       const second = h.sibling(first);
       await second.migrate();
       await second.migrate();
-      expect(await second.appliedMigrations()).toEqual([LATEST_VERSION]);
+      expect(await second.appliedMigrations()).toEqual(MIGRATIONS.map((m) => m.version));
       expect(await second.cameras.count()).toBe(1);
     });
 
@@ -189,7 +191,7 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       ];
       const store = await h.fresh({ migrations: broken, migrate: false });
       await expect(store.migrate()).rejects.toSatisfy((e) => codeOf(e) === 'CONFIG_INVALID');
-      expect(await store.appliedMigrations()).toEqual([LATEST_VERSION]);
+      expect(await store.appliedMigrations()).toEqual(MIGRATIONS.map((m) => m.version));
     });
 
     it('refuses a database migrated by a newer build', async () => {

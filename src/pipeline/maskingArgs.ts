@@ -1,0 +1,84 @@
+import { progressArgs } from './ingestArgs.js';
+
+/** How the shared tier of a camera with privacy masks is encoded (config `privacy.sharedEncoder`). */
+export interface SharedEncoderSettings {
+  encoder: string;
+  preset: string;
+  maxBitrateKbps: number;
+  /** Keyframe interval; at most 2 s so a new viewer or a restarted push waits little. */
+  gopSeconds: number;
+  /** Frames taller than this are scaled down; undefined keeps the camera's resolution. */
+  maxHeight?: number | undefined;
+}
+
+export interface MaskingPlan {
+  /** Internal play URL of the camera's raw tier. */
+  sourceUrl: string;
+  /** Mask image files, in the order of the filter graph's inputs [1:v], [2:v]… */
+  imageFiles: string[];
+  /** Filter graph: video [0:v], images [1:v]…, output [masked]. */
+  filterComplex: string;
+  fps: number;
+  frameHeight: number;
+  hasAudio: boolean;
+  /** RTMP publish URL of the camera's shared tier. */
+  targetUrl: string;
+  encoder: SharedEncoderSettings;
+}
+
+/** See pushArgs.ts: the local tier's streams are interleaved from the first packet. */
+const LOCAL_ANALYZE_MICROSECONDS = 500_000;
+
+/**
+ * The masking transcode: reads the raw tier, burns the masks in, encodes H.264 and
+ * publishes the shared tier. Audio carries no picture, so it is copied (already AAC).
+ */
+export function buildMaskingArgs(plan: MaskingPlan): string[] {
+  const fps = Math.max(1, Math.round(plan.fps));
+  const images = plan.imageFiles.flatMap((file) => ['-loop', '1', '-framerate', String(fps), '-i', file]);
+  // libx264 in yuv420p needs even dimensions (cameras may send e.g. 641x361), and the
+  // shared tier may be capped in height: one final scale does both.
+  const height = Math.min(plan.frameHeight, plan.encoder.maxHeight ?? plan.frameHeight);
+  const graph = `${plan.filterComplex};[masked]scale=-2:${Math.max(2, height - (height % 2))}[shared]`;
+  const gop = String(Math.max(1, Math.round(fps * plan.encoder.gopSeconds)));
+  const rate = plan.encoder.maxBitrateKbps;
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'warning',
+    ...progressArgs(),
+    '-analyzeduration',
+    String(LOCAL_ANALYZE_MICROSECONDS),
+    '-i',
+    plan.sourceUrl,
+    ...images,
+    '-filter_complex',
+    graph,
+    '-map',
+    '[shared]',
+    ...(plan.hasAudio ? ['-map', '0:a:0', '-c:a', 'copy'] : []),
+    '-c:v',
+    plan.encoder.encoder,
+    ...(plan.encoder.encoder === 'libx264' ? ['-preset', plan.encoder.preset, '-tune', 'zerolatency'] : []),
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-bf',
+    '0',
+    '-maxrate',
+    `${rate}k`,
+    '-bufsize',
+    `${rate * 2}k`,
+    '-f',
+    'flv',
+    '-flvflags',
+    'no_duration_filesize',
+    plan.targetUrl,
+  ];
+}

@@ -1,0 +1,244 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addCamera, streamUrls, type ApiError, type StreamUrls } from '../../helpers/cameraSteps.js';
+import { grayFrame, grayFrames, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
+import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
+import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+import { openWsFlv } from '../../helpers/wsFlv.js';
+
+const SIZE = { width: 640, height: 360 };
+const RECT: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
+/** A triangle; POLY_INSIDE lies well inside it. */
+const POLYGON: Array<[number, number]> = [
+  [0.55, 0.1],
+  [0.95, 0.1],
+  [0.75, 0.5],
+];
+const POLY_INSIDE: Region = { x: 0.68, y: 0.12, w: 0.14, h: 0.13 };
+const OUTSIDE: Region = { x: 0.05, y: 0.6, w: 0.4, h: 0.35 };
+/** Where the patched masks put a new rectangle. */
+const NEW_RECT: Region = { x: 0.55, y: 0.6, w: 0.35, h: 0.3 };
+
+const INITIAL_MASKS = [
+  { shape: 'rect', ...RECT, mode: 'fill' },
+  { shape: 'polygon', points: POLYGON, mode: 'blur' },
+];
+
+interface MaskedCamera {
+  id: string;
+  masks: unknown[];
+  masksVersion: number;
+}
+
+/** Masked: the region has lost (nearly) all the detail the raw picture has there. */
+function isFlat(frame: GrayFrame, region: Region, raw: GrayFrame): boolean {
+  return regionStats(frame, region).edge < 0.1 * regionStats(raw, region).edge;
+}
+
+function maskingPids(cameraId: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (/(^|\/)ffmpeg$/.test(argv[0] ?? '') && argv.includes('-filter_complex') && argv.some((a) => a.includes(cameraId)))
+        pids.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+describe('privacy masks on the shared tier', () => {
+  let camera: TestCamera;
+  let gw: GatewayProcess;
+  let cameraId: string;
+  let urls: StreamUrls;
+
+  beforeAll(async () => {
+    requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
+    camera = await TestCamera.start({ ...SIZE, fps: 25, pattern: 'snow' });
+    gw = await GatewayProcess.start({ configYaml: 'ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000' });
+    cameraId = (await addCamera(gw, camera.url, 'Masked gate', { masks: INITIAL_MASKS })).id;
+    await gw.waitFor(
+      'psvgw_shared_tier_up == 1',
+      async () => (await gw.metric('psvgw_shared_tier_up', { camera_id: cameraId })) === 1,
+      20_000,
+    );
+    urls = await streamUrls(gw, cameraId);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAllGateways();
+    await stopAllTestCameras();
+  });
+
+  it('masks the regions on the shared tier only, keeping detail elsewhere', async () => {
+    const [shared, raw] = await Promise.all([grayFrame(urls.shared.httpFlv, SIZE), grayFrame(urls.raw.httpFlv, SIZE)]);
+    const figures = (region: Region) => ({ shared: regionStats(shared, region), raw: regionStats(raw, region) });
+    const rect = figures(RECT);
+    const poly = figures(POLY_INSIDE);
+    const outside = figures(OUTSIDE);
+    console.log(
+      `rect (fill): variance shared ${rect.shared.variance.toFixed(1)} vs raw ${rect.raw.variance.toFixed(1)}, ` +
+        `edge ${rect.shared.edge.toFixed(2)} vs ${rect.raw.edge.toFixed(2)}; ` +
+        `polygon (blur): variance ${poly.shared.variance.toFixed(1)} vs ${poly.raw.variance.toFixed(1)}, ` +
+        `edge ${poly.shared.edge.toFixed(2)} vs ${poly.raw.edge.toFixed(2)}; ` +
+        `outside: edge ${outside.shared.edge.toFixed(2)} vs ${outside.raw.edge.toFixed(2)}`,
+    );
+    for (const r of [rect, poly]) {
+      expect(r.raw.edge).toBeGreaterThan(10); // the raw tier keeps the camera's detail there
+      expect(r.shared.edge).toBeLessThan(0.1 * r.raw.edge);
+      expect(r.shared.variance).toBeLessThan(0.1 * r.raw.variance);
+    }
+    expect(outside.shared.edge).toBeGreaterThan(0.5 * outside.raw.edge);
+  });
+
+  it('serves JPEG snapshots of both tiers', async () => {
+    for (const tier of ['shared', 'raw']) {
+      const res = await fetch(`${gw.apiUrl}/api/v1/cameras/${cameraId}/snapshot?tier=${tier}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^image\/jpeg/);
+      const body = Buffer.from(await res.arrayBuffer());
+      expect([body[0], body[1]]).toEqual([0xff, 0xd8]);
+    }
+    const anonymous = await fetch(`${gw.apiUrl}/api/v1/cameras/${cameraId}/snapshot?tier=raw`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('applies changed masks within 5 s without disturbing the raw tier', async () => {
+    const restarts = await gw.metric('psvgw_camera_restarts_total', { camera_id: cameraId });
+    const raw = await grayFrame(urls.raw.httpFlv, SIZE);
+    const viewer = await openWsFlv(urls.raw.wsFlv);
+    try {
+      await viewer.until('a raw frame', (tags) => tags.some((t) => t.type === 'video'), 5000);
+      const before = viewer.tags.length;
+      const patched = Date.now();
+      const res = await gw.api<MaskedCamera>('PATCH', `/api/v1/cameras/${cameraId}`, {
+        masks: [{ shape: 'rect', ...NEW_RECT, mode: 'fill' }],
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.masksVersion).toBe(2);
+      let frame: GrayFrame | null = null;
+      for (;;) {
+        frame = await grayFrame(urls.shared.httpFlv, SIZE).catch(() => null);
+        if (frame && isFlat(frame, NEW_RECT, raw) && !isFlat(frame, RECT, raw)) break;
+        if (Date.now() - patched > 15_000) throw new Error('the new masks never showed on the shared tier');
+      }
+      const elapsed = Date.now() - patched;
+      const tags = viewer.tags.length - before;
+      console.log(`mask change visible on the shared tier after ${elapsed} ms; the raw viewer got ${tags} tags meanwhile`);
+      expect(elapsed).toBeLessThanOrEqual(5000);
+      expect(tags).toBeGreaterThanOrEqual(Math.floor((elapsed / 1000) * 25 * 0.7));
+      expect(await gw.metric('psvgw_camera_restarts_total', { camera_id: cameraId })).toBe(restarts);
+    } finally {
+      await viewer.close();
+    }
+  }, 30_000);
+
+  it('fails closed: the shared tier goes dark, never raw, while the masking transcode is down', async () => {
+    const raw = await grayFrame(urls.raw.httpFlv, SIZE);
+    const pids = maskingPids(cameraId);
+    expect(pids).toHaveLength(1);
+    let unmasked = 0;
+    let sawDown = false;
+    const watching = grayFrames(urls.shared.httpFlv, SIZE, {
+      count: 1000,
+      timeoutMs: 8000,
+      fps: 5,
+      onFrame: (f) => {
+        if (!isFlat(f, NEW_RECT, raw)) unmasked++;
+      },
+    });
+    const polling = (async () => {
+      const until = Date.now() + 8000;
+      while (Date.now() < until && !sawDown) {
+        if ((await gw.metric('psvgw_shared_tier_up', { camera_id: cameraId })) === 0) sawDown = true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1500));
+    const killedAt = Date.now();
+    process.kill(pids[0]!, 'SIGKILL');
+    await polling;
+    await gw.waitFor(
+      'the shared tier back up',
+      async () => (await gw.metric('psvgw_shared_tier_up', { camera_id: cameraId })) === 1,
+      15_000,
+    );
+    const recoveredMs = Date.now() - killedAt;
+    const seen = await watching;
+    console.log(
+      `masking killed: shared tier up again ${recoveredMs} ms later; ` +
+        `${seen.length} shared frames watched across the outage, ${unmasked} unmasked`,
+    );
+    expect(sawDown).toBe(true);
+    expect(unmasked).toBe(0);
+    expect(gw.logs.some((l) => l.includes('shared tier dark: masking failed') && l.includes(cameraId))).toBe(true);
+    const after = await grayFrame(urls.shared.httpFlv, SIZE);
+    expect(isFlat(after, NEW_RECT, raw)).toBe(true);
+    expect(maskingPids(cameraId)).toHaveLength(1);
+  }, 40_000);
+
+  it('refuses invalid masks, naming the problem, and changes nothing', async () => {
+    const invalid: Array<[string, unknown]> = [
+      [
+        'self-intersecting polygon',
+        {
+          shape: 'polygon',
+          points: [
+            [0.1, 0.1],
+            [0.5, 0.5],
+            [0.5, 0.1],
+            [0.1, 0.5],
+          ],
+          mode: 'fill',
+        },
+      ],
+      ['coordinates outside 0..1', { shape: 'rect', x: 0.5, y: 0.2, w: 0.8, h: 1.4, mode: 'blur' }],
+      [
+        'fewer than 3 points',
+        {
+          shape: 'polygon',
+          points: [
+            [0.1, 0.1],
+            [0.2, 0.2],
+          ],
+          mode: 'mosaic',
+        },
+      ],
+    ];
+    const before = (await gw.api<MaskedCamera>('GET', `/api/v1/cameras/${cameraId}`)).body;
+    for (const [what, mask] of invalid) {
+      const res = await gw.api<ApiError>('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [mask] });
+      console.log(`${what}: ${res.status} ${res.body.error.message}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+      expect(res.body.error.message).toContain('masks[0]');
+    }
+    const after = (await gw.api<MaskedCamera>('GET', `/api/v1/cameras/${cameraId}`)).body;
+    expect(after.masks).toEqual(before.masks);
+    expect(after.masksVersion).toBe(before.masksVersion);
+  });
+
+  it('mirrors raw again once the masks are removed', async () => {
+    const res = await gw.api<MaskedCamera>('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [] });
+    expect(res.status).toBe(200);
+    await gw.waitFor('no masking transcode', () => maskingPids(cameraId).length === 0, 10_000);
+    const raw = await grayFrame(urls.raw.httpFlv, SIZE);
+    await gw.waitFor(
+      'an unmasked shared frame',
+      async () => {
+        const frame = await grayFrame(urls.shared.httpFlv, SIZE).catch(() => null);
+        return frame !== null && !isFlat(frame, NEW_RECT, raw);
+      },
+      10_000,
+    );
+    expect(await gw.metric('psvgw_masking_up', { camera_id: cameraId })).toBeUndefined();
+  }, 30_000);
+});
