@@ -15,6 +15,7 @@ import {
   probeStream,
   RecentProbes,
   readFfmpegCapabilities,
+  chooseH264Encoder,
   reapOrphans,
   instanceMarker,
   type FfmpegCapabilities,
@@ -63,6 +64,9 @@ async function assemble(
   logger.info({ version: VERSION, config: describeConfig(config) }, 'starting psv-gateway');
 
   const ffmpeg: FfmpegCapabilities = await readFfmpegCapabilities(config.ffmpeg.ffmpegPath, logger);
+  const wanted = config.privacy.sharedEncoder.encoder;
+  const sharedEncoder = wanted === 'auto' ? await chooseH264Encoder(config.ffmpeg.ffmpegPath, ffmpeg.videoEncoders, logger) : wanted;
+  logger.info({ encoder: sharedEncoder, configured: wanted }, 'encoder of masked shared tiers');
   logger.info(
     {
       ffmpegVersion: ffmpeg.version,
@@ -110,7 +114,7 @@ async function assemble(
   };
   const recentProbes = new RecentProbes();
   const pipelines = new PipelineManager({
-    settings: pipelineSettings(config, dataDir),
+    settings: pipelineSettings(config, dataDir, sharedEncoder),
     media,
     probe: async (url, signal) => recentProbes.take(url) ?? probeStream(url, { ...probeOptions, signal }),
     logger,
@@ -205,7 +209,7 @@ async function assemble(
   };
 }
 
-function pipelineSettings(config: GatewayConfig, dataDir: string): PipelineSettings {
+function pipelineSettings(config: GatewayConfig, dataDir: string, sharedEncoder: string): PipelineSettings {
   const ingest = config.ingest;
   return {
     ffmpegPath: config.ffmpeg.ffmpegPath,
@@ -216,7 +220,7 @@ function pipelineSettings(config: GatewayConfig, dataDir: string): PipelineSetti
     backoff: ingest.backoff,
     maxRestartsPerMinute: ingest.maxRestartsPerMinute,
     liveTranscode: ingest.h265Live,
-    sharedEncoder: config.privacy.sharedEncoder,
+    sharedEncoder: { ...config.privacy.sharedEncoder, encoder: sharedEncoder },
     dataDir,
   };
 }

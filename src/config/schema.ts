@@ -141,7 +141,9 @@ const IngestSection = z
 
 const SharedEncoderSection = z
   .strictObject({
-    encoder: nonEmpty().default('libx264').describe('ffmpeg H.264 encoder of the masked shared tier (e.g. libx264, h264_nvenc).'),
+    encoder: nonEmpty()
+      .default('auto')
+      .describe('ffmpeg H.264 encoder of the masked shared tier: auto (a usable hardware encoder, else libx264), libx264, h264_nvenc, …'),
     preset: nonEmpty().default('veryfast').describe("The encoder's speed preset."),
     maxBitrateKbps: z.number().int().min(100).max(100000).default(2000).describe('Bitrate cap, in kbit/s.'),
     gopSeconds: z.number().gt(0).max(2).default(1).describe('Keyframe interval, in seconds (at most 2).'),

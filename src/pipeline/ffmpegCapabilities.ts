@@ -43,3 +43,44 @@ export async function readFfmpegCapabilities(ffmpegPath: string, logger: Logger)
     .sort();
   return { version, videoEncoders, hasLibx264: videoEncoders.includes('libx264') };
 }
+
+/** Hardware H.264 encoders that take the software frames of a filter graph as they are. */
+const HARDWARE_H264 = ['h264_nvenc', 'h264_qsv', 'h264_amf', 'h264_videotoolbox'];
+
+/**
+ * The H.264 encoder to use for `auto`: the first hardware encoder ffmpeg lists that really
+ * encodes a few frames here (a listed encoder often lacks its device or driver), else libx264.
+ */
+export async function chooseH264Encoder(ffmpegPath: string, listed: readonly string[], logger: Logger): Promise<string> {
+  for (const encoder of HARDWARE_H264.filter((e) => listed.includes(e))) {
+    const trial = new FfmpegProcess({
+      binary: ffmpegPath,
+      args: [
+        '-hide_banner',
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x240:rate=25',
+        '-frames:v',
+        '5',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:v',
+        encoder,
+        '-f',
+        'null',
+        '-',
+      ],
+      logger,
+      stdout: 'capture',
+    });
+    const timer = setTimeout(() => void trial.stop(500), 10_000);
+    const exit = await trial.start();
+    clearTimeout(timer);
+    if (exit.code === 0) return encoder;
+    logger.debug({ encoder, detail: exit.stderrTail.slice(-1)[0] }, 'hardware encoder listed but not usable');
+  }
+  return 'libx264';
+}

@@ -14,7 +14,7 @@ export { probeStream, type ProbeOptions } from './probe.js';
 export { RecentProbes } from './probeCache.js';
 export type { StreamInfo } from './streamInfo.js';
 export { reapOrphans, instanceMarker } from './orphans.js';
-export { readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';
+export { chooseH264Encoder, readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';
 export type { FailureCause } from './failure.js';
 export type { MaskSet, SharedTierSnapshot } from './sharedTier.js';
 export type { SharedEncoderSettings } from './maskingArgs.js';
