@@ -1,12 +1,7 @@
 import { liveNeedsAudioTranscode, liveNeedsVideoTranscode, type StreamInfo } from './streamInfo.js';
 
 /** How an H.265 camera's live tier is re-encoded, since FLV (ffmpeg 5.1) cannot carry H.265. */
-export interface LiveTranscodeSettings {
-  encoder: string;
-  preset: string;
-  maxBitrateKbps: number;
-  gopSeconds: number;
-}
+export type LiveTranscodeSettings = H264EncoderSettings;
 
 export interface IngestPlan {
   /** Camera URL with credentials; goes into argv only, never into a log. */
@@ -62,7 +57,23 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
 
 function videoCodecArgs(info: StreamInfo, settings: LiveTranscodeSettings): string[] {
   if (!liveNeedsVideoTranscode(info)) return ['-c:v', 'copy'];
-  const fps = info.video.fps ?? 25;
+  return h264EncoderArgs(settings, info.video.fps ?? 25);
+}
+
+/** Encoder settings of every H.264 the gateway makes (live transcode, masked shared tier). */
+export interface H264EncoderSettings {
+  encoder: string;
+  preset: string;
+  maxBitrateKbps: number;
+  gopSeconds: number;
+}
+
+/**
+ * H.264 for live delivery: fixed GOP (a new viewer waits at most one GOP), no B-frames
+ * (lower latency, FLV-friendly), capped bitrate. Presets apply to libx264 only: hardware
+ * encoders name theirs differently.
+ */
+export function h264EncoderArgs(settings: H264EncoderSettings, fps: number): string[] {
   const gop = String(Math.max(1, Math.round(fps * settings.gopSeconds)));
   const rate = settings.maxBitrateKbps;
   return [

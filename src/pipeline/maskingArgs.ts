@@ -1,10 +1,7 @@
-import { progressArgs } from './ingestArgs.js';
+import { h264EncoderArgs, progressArgs, type H264EncoderSettings } from './ingestArgs.js';
 
 /** How the shared tier of a camera with privacy masks is encoded (config `privacy.sharedEncoder`). */
-export interface SharedEncoderSettings {
-  encoder: string;
-  preset: string;
-  maxBitrateKbps: number;
+export interface SharedEncoderSettings extends H264EncoderSettings {
   /** Keyframe interval; at most 2 s so a new viewer or a restarted push waits little. */
   gopSeconds: number;
   /** Frames taller than this are scaled down; undefined keeps the camera's resolution. */
@@ -40,8 +37,6 @@ export function buildMaskingArgs(plan: MaskingPlan): string[] {
   // shared tier may be capped in height: one final scale does both.
   const height = Math.min(plan.frameHeight, plan.encoder.maxHeight ?? plan.frameHeight);
   const graph = `${plan.filterComplex};[masked]scale=-2:${Math.max(2, height - (height % 2))}[shared]`;
-  const gop = String(Math.max(1, Math.round(fps * plan.encoder.gopSeconds)));
-  const rate = plan.encoder.maxBitrateKbps;
   return [
     '-hide_banner',
     '-nostdin',
@@ -58,23 +53,7 @@ export function buildMaskingArgs(plan: MaskingPlan): string[] {
     '-map',
     '[shared]',
     ...(plan.hasAudio ? ['-map', '0:a:0', '-c:a', 'copy'] : []),
-    '-c:v',
-    plan.encoder.encoder,
-    ...(plan.encoder.encoder === 'libx264' ? ['-preset', plan.encoder.preset, '-tune', 'zerolatency'] : []),
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-bf',
-    '0',
-    '-maxrate',
-    `${rate}k`,
-    '-bufsize',
-    `${rate * 2}k`,
+    ...h264EncoderArgs(plan.encoder, fps),
     '-f',
     'flv',
     '-flvflags',

@@ -119,7 +119,7 @@ export class GatewayProcess {
       () => {
         if (this.child.exitCode !== null)
           throw new Error(`gateway exited with ${this.child.exitCode}:\n${this.logs.slice(-30).join('\n')}`);
-        return this.logs.some((l) => pattern.test(l));
+        return this.logs.some((l) => pattern.exec(l) !== null);
       },
       timeoutMs,
     );
@@ -155,10 +155,10 @@ export async function stopAllGateways(): Promise<void> {
 export function mediaProcessesMentioning(needle: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (/^\d+$/.exec(entry) === null) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmd.some((a) => /(^|\/)ff(mpeg|probe)$/.test(a)) && cmd.some((a) => a.includes(needle))) pids.push(Number(entry));
+      if (cmd.some((a) => /(^|\/)ff(mpeg|probe)$/.exec(a) !== null) && cmd.some((a) => a.includes(needle))) pids.push(Number(entry));
     } catch {
       /* exited meanwhile */
     }

@@ -81,10 +81,10 @@ export async function openWsFlv(url: string, openTimeoutMs = 10_000): Promise<Ws
       new Promise<void>((resolve, reject) => {
         const done = (settle: () => void) => {
           clearTimeout(timer);
-          listeners.delete(test);
+          listeners.delete(evaluate);
           settle();
         };
-        const test = () => {
+        const evaluate = () => {
           if (check(tags)) done(resolve);
           else if (failure) done(() => reject(new Error(`${what}: ${failure?.message} (after ${tags.length} tags)`)));
         };
@@ -92,8 +92,8 @@ export async function openWsFlv(url: string, openTimeoutMs = 10_000): Promise<Ws
           () => done(() => reject(new Error(`${what}: timed out after ${timeoutMs} ms (${tags.length} tags)`))),
           timeoutMs,
         );
-        listeners.add(test);
-        test();
+        listeners.add(evaluate);
+        evaluate();
       }),
     close: () => {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
