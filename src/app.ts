@@ -6,7 +6,7 @@ import { createApiApp } from './api/index.js';
 import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials, type CameraRecord } from './cameras/index.js';
 import { isSiteType } from './cameras/siteTypes.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
-import { createMetricsRegistry } from './health/index.js';
+import { createMetricsRegistry, IncidentBoard } from './health/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
 import {
@@ -121,6 +121,20 @@ async function assemble(
   });
   closers.push(() => pipelines.close());
 
+  const incidents = new IncidentBoard(logger);
+  pipelines.on('state', (change) => {
+    // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
+    if (change.stream !== 'masking') return;
+    if (change.to === 'backoff')
+      incidents.fire({
+        cameraId: change.cameraId,
+        kind: 'shared_tier_dark',
+        severity: 'critical',
+        message: `masking failed (${change.cause ?? 'unknown cause'}): the shared tier is dark until it recovers`,
+      });
+    else if (change.to === 'live') incidents.resolve(change.cameraId, 'shared_tier_dark');
+  });
+
   const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
   const registry = new CameraRegistry({
     store,
@@ -158,7 +172,10 @@ async function assemble(
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
   registry.on('updated', (camera) => void runCamera(camera).catch(logFailure));
-  registry.on('removed', (camera) => void pipelines.remove(camera.id).catch(logFailure));
+  registry.on('removed', (camera) => {
+    incidents.resolveCamera(camera.id);
+    void pipelines.remove(camera.id).catch(logFailure);
+  });
   for (const camera of await allCameras(store)) await runCamera(camera);
 
   const metrics = createMetricsRegistry({
