@@ -166,7 +166,7 @@ async function assemble(
       id: camera.id,
       sourceUrl: withCredentials(camera.rtspUrl, registry.credentialsOf(camera)),
       pushTargets,
-      masks: { masks: camera.masks, version: camera.masksVersion },
+      shared: { masks: camera.masks, version: camera.masksVersion, encoder: camera.sharedEncoder },
     });
   };
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');

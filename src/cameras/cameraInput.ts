@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { sharedEncoderOverrideSchema } from '../pipeline/encoderSettings.js';
 import { maskListSchema } from '../privacy/masks.js';
 import { validateGbId } from './gbId.js';
 
@@ -98,6 +99,7 @@ export const cameraCreateSchema = z
     enabled: flag.default(true),
     pushTargets: pushTargets.default([]),
     masks: maskListSchema.default([]),
+    sharedEncoder: sharedEncoderOverrideSchema.default({}),
   })
   .superRefine((v, ctx) => {
     const problem = datesInOrder(v.commissionedAt ?? null, v.removedAt ?? null);
@@ -127,6 +129,8 @@ export const cameraPatchSchema = z.strictObject({
   enabled: flag.optional(),
   pushTargets: pushTargets.optional(),
   masks: maskListSchema.optional(),
+  /** Replaces the whole override; {} returns to the gateway defaults. */
+  sharedEncoder: sharedEncoderOverrideSchema.optional(),
 });
 
 export type CameraCreateInput = z.infer<typeof cameraCreateSchema>;

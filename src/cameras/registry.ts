@@ -123,6 +123,7 @@ export class CameraRegistry {
       pushTargets: data.pushTargets,
       masks: data.masks,
       masksVersion: data.masks.length > 0 ? 1 : 0,
+      sharedEncoder: data.sharedEncoder,
       createdAt: at,
       updatedAt: at,
     };
@@ -151,7 +152,7 @@ export class CameraRegistry {
     }
     const merged: CameraRecord = {
       ...current,
-      ...pick(p, ['name', 'siteType', 'governmentFunded', 'signageInstalled', 'enabled', 'pushTargets']),
+      ...pick(p, ['name', 'siteType', 'governmentFunded', 'signageInstalled', 'enabled', 'pushTargets', 'sharedEncoder']),
       ...pickNullable(p, ['address', 'lat', 'lon', 'ownerUnit', 'commissionedAt', 'removedAt']),
     };
     const masksChanged = p.masks !== undefined && JSON.stringify(p.masks) !== JSON.stringify(current.masks);
@@ -178,8 +179,14 @@ export class CameraRegistry {
     await this.#store.cameras.replace(merged);
     const changed = Object.keys(p).filter((k) => k !== 'id' && k !== 'username' && k !== 'password');
     if (p.username !== undefined || p.password !== undefined) changed.push('credentials');
-    await this.#auditOrUndo({ actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed } }, () =>
-      this.#store.cameras.replace(current),
+    // Encoder settings shape what the sharing platform receives: keep what they were and became.
+    const encoderChange =
+      p.sharedEncoder !== undefined && JSON.stringify(p.sharedEncoder) !== JSON.stringify(current.sharedEncoder)
+        ? { sharedEncoder: { before: current.sharedEncoder, after: merged.sharedEncoder } }
+        : {};
+    await this.#auditOrUndo(
+      { actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed, ...encoderChange } },
+      () => this.#store.cameras.replace(current),
     );
     if (masksChanged) await this.#auditMasks(current.id, actor, current.masks, merged, () => this.#store.cameras.replace(current));
     this.#log.info({ cameraId: current.id, changed, url: redactUrl(merged.rtspUrl), actor }, 'camera updated');
@@ -352,7 +359,13 @@ export class CameraRegistry {
 /** The record as shown to clients: no secret box, a flag instead. */
 export function toView(record: CameraRecord): CameraView {
   const { credentialsEnc, ...rest } = record;
-  return { ...rest, pushTargets: [...rest.pushTargets], masks: [...rest.masks], hasCredentials: credentialsEnc !== null };
+  return {
+    ...rest,
+    pushTargets: [...rest.pushTargets],
+    masks: [...rest.masks],
+    sharedEncoder: { ...rest.sharedEncoder },
+    hasCredentials: credentialsEnc !== null,
+  };
 }
 
 /** A patch that only disables or retires a camera is never refused by the site checks. */

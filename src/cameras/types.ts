@@ -1,3 +1,4 @@
+import type { SharedEncoderOverride } from '../pipeline/encoderSettings.js';
 import type { Mask } from '../privacy/masks.js';
 
 /** The camera as the registry keeps it. Credentials never leave the registry in clear. */
@@ -27,6 +28,8 @@ export interface CameraRecord {
   masks: Mask[];
   /** Bumped on every change of `masks` (names the mask images of each version). */
   masksVersion: number;
+  /** This camera's shared-tier encoder settings over the gateway defaults ({}: defaults only). */
+  sharedEncoder: SharedEncoderOverride;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHARED_ENCODER_LIMITS, sharedEncoderFields } from '../pipeline/encoderSettings.js';
 import { PROFILE_NAMES } from './profiles.js';
 
 /**
@@ -144,19 +145,19 @@ const SharedEncoderSection = z
     encoder: nonEmpty()
       .default('auto')
       .describe('ffmpeg H.264 encoder of the masked shared tier: auto (a usable hardware encoder, else libx264), libx264, h264_nvenc, …'),
-    preset: nonEmpty().default('veryfast').describe("The encoder's speed preset."),
-    maxBitrateKbps: z.number().int().min(100).max(100000).default(2000).describe('Bitrate cap, in kbit/s.'),
-    gopSeconds: z.number().gt(0).max(2).default(1).describe('Keyframe interval, in seconds (at most 2).'),
-    maxHeight: z
-      .number()
-      .int()
-      .min(144)
-      .max(4320)
+    preset: sharedEncoderFields.preset.default('veryfast').describe("libx264's speed preset (hardware encoders use their own default)."),
+    maxBitrateKbps: sharedEncoderFields.maxBitrateKbps.default(2000).describe('Bitrate cap, in kbit/s.'),
+    gopSeconds: sharedEncoderFields.gopSeconds
+      .default(1)
+      .describe(`Keyframe interval, in seconds (at most ${SHARED_ENCODER_LIMITS.maxGopSeconds}).`),
+    maxHeight: sharedEncoderFields.maxHeight
       .optional()
       .describe('Frames taller than this are scaled down (aspect kept); unset keeps the camera resolution.'),
   })
   .prefault({})
-  .describe('Encoder of the shared tier of cameras with privacy masks (the raw tier stays original).');
+  .describe(
+    'Default encoder of the shared tier of cameras with privacy masks (the raw tier stays original); cameras may override preset, bitrate, GOP and height.',
+  );
 
 const PrivacySection = z
   .strictObject({

@@ -6,7 +6,7 @@ import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
 import type { SharedEncoderSettings } from './maskingArgs.js';
 import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
 import { hostPortOf, type HostPort } from './reachability.js';
-import { SharedTier, type MaskSet, type SharedTierSnapshot } from './sharedTier.js';
+import { SharedTier, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
 import type { StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 
@@ -30,8 +30,8 @@ export interface CameraSource {
   /** RTSP URL with credentials inserted; never logged. */
   sourceUrl: string;
   pushTargets: string[];
-  /** Privacy masks of the shared tier; none: shared mirrors raw. */
-  masks: MaskSet;
+  /** Privacy masks and encoder override of the shared tier; no masks: shared mirrors raw. */
+  shared: SharedTierSpec;
 }
 
 export interface PipelineSettings {
@@ -95,7 +95,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
         supervise: (prepare) => this.superviseMasking(log, prepare),
         logger: log,
       },
-      camera.masks,
+      camera.shared,
     );
     this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal), hostPortOf(camera.sourceUrl));
     for (const target of camera.pushTargets) {
@@ -123,10 +123,10 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     this.ingest.start();
   }
 
-  /** New masks for the shared tier: restarts only the masking transcode, never the ingest. */
-  async updateMasks(masks: MaskSet): Promise<void> {
-    this.camera = { ...this.camera, masks };
-    await this.shared.apply(masks);
+  /** New masks or encoder settings for the shared tier: restarts only the masking transcode, never the ingest. */
+  async updateShared(spec: SharedTierSpec): Promise<void> {
+    this.camera = { ...this.camera, shared: spec };
+    await this.shared.apply(spec);
   }
 
   async close(): Promise<void> {
@@ -173,10 +173,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     sup.on('state', (change) => {
       if (change.to === 'live') for (const push of this.pushes.values()) push.retryNow();
       if (change.to === 'backoff') {
-        logger.error(
-          { cameraId: this.camera.id, cause: change.cause, detail: sup.snapshot().lastError },
-          'shared tier dark: masking failed',
-        );
+        logger.error({ cause: change.cause, detail: sup.snapshot().lastError }, 'shared tier dark: masking failed');
       }
     });
     return sup;

@@ -16,6 +16,6 @@ export type { StreamInfo } from './streamInfo.js';
 export { reapOrphans, instanceMarker } from './orphans.js';
 export { chooseH264Encoder, readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';
 export type { FailureCause } from './failure.js';
-export type { MaskSet, SharedTierSnapshot } from './sharedTier.js';
+export type { SharedTierSpec, SharedTierSnapshot } from './sharedTier.js';
 export type { SharedEncoderSettings } from './maskingArgs.js';
 export { grabJpeg, dark as streamDark } from './snapshot.js';

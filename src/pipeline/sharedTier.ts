@@ -4,27 +4,32 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { planMasks } from '../privacy/filterGraph.js';
 import type { Mask } from '../privacy/masks.js';
+import { overrideKey, withEncoderOverride, type SharedEncoderOverride } from './encoderSettings.js';
 import { buildMaskingArgs, type SharedEncoderSettings } from './maskingArgs.js';
 import type { StreamInfo } from './streamInfo.js';
 import type { PreparedRun, StreamSnapshot, StreamSupervisor } from './supervisor.js';
 import type { TierEndpoints } from './cameraPipeline.js';
 
-/** A camera's masks and the version that names their images. */
-export interface MaskSet {
+/** What a camera's shared tier is made of: its masks, the version that names their images, its encoder override. */
+export interface SharedTierSpec {
   masks: readonly Mask[];
   version: number;
+  encoder: SharedEncoderOverride;
 }
 
 export interface SharedTierSnapshot {
   /** 'mirrored': shared = raw; 'masked': the masking transcode publishes the shared tier. */
   mode: 'mirrored' | 'masked';
   masksVersion: number;
+  /** The encoder settings in effect (gateway defaults with the camera's override); used only when masked. */
+  encoder: SharedEncoderSettings;
   masking: StreamSnapshot | null;
 }
 
 export interface SharedTierDeps {
   cameraId: string;
   media: TierEndpoints;
+  /** The gateway's default encoder settings; a camera's override is laid over them. */
   encoder: SharedEncoderSettings;
   /** Where mask images are written: `<maskDir>/<cameraId>/v<version>-<i>.pgm`. */
   maskDir: string;
@@ -41,18 +46,18 @@ export interface SharedTierDeps {
  * closed: while that transcode is down the shared tier stays dark, never raw.
  */
 export class SharedTier {
-  private current: MaskSet;
+  private current: SharedTierSpec;
   private masking: StreamSupervisor | null = null;
   private ingestSeenLive = false;
   private closed = false;
 
   constructor(
     private readonly deps: SharedTierDeps,
-    masks: MaskSet,
+    spec: SharedTierSpec,
   ) {
-    this.current = masks;
+    this.current = spec;
     // Unmirrored before anything is published, so no raw frame ever reaches the shared path.
-    if (masks.masks.length > 0) {
+    if (spec.masks.length > 0) {
       deps.media.unmirrorTier('shared', deps.cameraId);
       this.masking = deps.supervise((signal) => this.prepareMasking(signal));
     }
@@ -75,9 +80,14 @@ export class SharedTier {
     else this.masking?.retryNow();
   }
 
-  /** Applies changed masks in place: only the masking transcode restarts, the ingest runs on. */
-  async apply(next: MaskSet): Promise<void> {
-    if (this.closed || (next.version === this.current.version && sameMasks(next.masks, this.current.masks))) return;
+  /** Applies changed masks or encoder settings in place: only the masking transcode restarts, the ingest runs on. */
+  async apply(next: SharedTierSpec): Promise<void> {
+    if (this.closed || sameSpec(next, this.current)) return;
+    // Encoder settings matter only to a masking transcode: without masks there is nothing to restart.
+    if (next.masks.length === 0 && this.current.masks.length === 0) {
+      this.current = next;
+      return;
+    }
     this.current = next;
     const old = this.masking;
     this.masking = null;
@@ -102,6 +112,7 @@ export class SharedTier {
     return {
       mode: this.masked ? 'masked' : 'mirrored',
       masksVersion: this.current.version,
+      encoder: withEncoderOverride(this.deps.encoder, this.current.encoder),
       masking: this.masking?.snapshot() ?? null,
     };
   }
@@ -140,12 +151,14 @@ export class SharedTier {
       frameHeight: info.video.height,
       hasAudio: info.audio !== null,
       targetUrl: media.publishUrl('shared', cameraId),
-      encoder: this.deps.encoder,
+      encoder: withEncoderOverride(this.deps.encoder, this.current.encoder),
     });
     return { args };
   }
 }
 
-function sameMasks(a: readonly Mask[], b: readonly Mask[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+function sameSpec(a: SharedTierSpec, b: SharedTierSpec): boolean {
+  return (
+    a.version === b.version && JSON.stringify(a.masks) === JSON.stringify(b.masks) && overrideKey(a.encoder) === overrideKey(b.encoder)
+  );
 }

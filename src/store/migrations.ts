@@ -79,6 +79,12 @@ CREATE TABLE settings (
 ALTER TABLE cameras ADD COLUMN masks TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE cameras ADD COLUMN masks_version INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 3,
+    name: 'per-camera shared-tier encoder settings',
+    sql: `
+ALTER TABLE cameras ADD COLUMN shared_encoder TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

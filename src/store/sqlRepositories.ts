@@ -5,6 +5,7 @@
  */
 import type { AuditEntry, CameraRecord } from '../cameras/types.js';
 import { GatewayError } from '../errors.js';
+import type { SharedEncoderOverride } from '../pipeline/encoderSettings.js';
 import type { Mask } from '../privacy/masks.js';
 import type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository } from './store.js';
 
@@ -37,6 +38,7 @@ const CAMERA_COLUMNS = [
   'push_targets',
   'masks',
   'masks_version',
+  'shared_encoder',
   'created_at',
   'updated_at',
 ] as const;
@@ -66,6 +68,7 @@ export function cameraToRow(c: CameraRecord): SqlValue[] {
     JSON.stringify(c.pushTargets),
     JSON.stringify(c.masks),
     c.masksVersion,
+    JSON.stringify(c.sharedEncoder),
     c.createdAt,
     c.updatedAt,
   ];
@@ -90,6 +93,7 @@ export function rowToCamera(r: Record<string, unknown>): CameraRecord {
     pushTargets: parseStringArray(r.push_targets),
     masks: parseMasks(r.masks),
     masksVersion: Number(r.masks_version ?? 0),
+    sharedEncoder: parseObject(r.shared_encoder) as SharedEncoderOverride,
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };

@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCamera, streamUrls, type ApiError, type StreamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, grayFrames, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
-import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
+import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
 
@@ -49,6 +51,33 @@ function maskingPids(cameraId: string): number[] {
     }
   }
   return pids;
+}
+
+/** Seconds between the first keyframes of a few seconds of a live FLV stream. */
+async function keyframeIntervals(url: string, seconds: number): Promise<number[]> {
+  const { stdout } = await promisify(execFile)(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'frame=key_frame,pts_time',
+      '-read_intervals',
+      `%+${seconds}`,
+      '-of',
+      'csv=p=0',
+      url,
+    ],
+    { timeout: (seconds + 10) * 1000 },
+  );
+  const keyTimes = stdout
+    .split('\n')
+    .map((line) => line.split(','))
+    .filter(([key]) => key === '1')
+    .map(([, pts]) => Number(pts));
+  return keyTimes.slice(1).map((t, i) => t - keyTimes[i]!);
 }
 
 describe('privacy masks on the shared tier', () => {
@@ -225,6 +254,42 @@ describe('privacy masks on the shared tier', () => {
     expect(after.masks).toEqual(before.masks);
     expect(after.masksVersion).toBe(before.masksVersion);
   });
+
+  it('applies a per-camera encoder override to the shared tier only, restarting only the masking transcode', async () => {
+    const restarts = await gw.metric('psvgw_camera_restarts_total', { camera_id: cameraId });
+    const [oldPid] = maskingPids(cameraId);
+    const res = await gw.api<MaskedCamera & { sharedEncoder: unknown }>('PATCH', `/api/v1/cameras/${cameraId}`, {
+      sharedEncoder: { maxHeight: 240, gopSeconds: 2, maxBitrateKbps: 600, preset: 'ultrafast' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.sharedEncoder).toEqual({ maxHeight: 240, gopSeconds: 2, maxBitrateKbps: 600, preset: 'ultrafast' });
+    await gw.waitFor('a new masking transcode', () => maskingPids(cameraId).some((pid) => pid !== oldPid), 10_000);
+    await gw.waitFor(
+      'a 240-line shared tier',
+      async () => {
+        const streams = await ffprobeStreams(urls.shared.httpFlv).catch(() => []);
+        return streams.length > 0 && streamOf(streams, 'video').height === 240;
+      },
+      15_000,
+    );
+    const raw = streamOf(await ffprobeStreams(urls.raw.httpFlv), 'video');
+    const gaps = await keyframeIntervals(urls.shared.httpFlv, 7);
+    console.log(
+      `encoder override: shared 240 lines, raw ${raw.height} lines; shared keyframe intervals ${gaps.map((g) => g.toFixed(2)).join(', ')} s`,
+    );
+    expect(raw.height).toBe(SIZE.height);
+    expect(gaps.length).toBeGreaterThanOrEqual(2);
+    for (const gap of gaps) expect(gap).toBeCloseTo(2, 1);
+    expect(await gw.metric('psvgw_camera_restarts_total', { camera_id: cameraId })).toBe(restarts);
+
+    const refused = await gw.api<ApiError>('PATCH', `/api/v1/cameras/${cameraId}`, { sharedEncoder: { gopSeconds: 5, codec: 'h265' } });
+    console.log(`invalid override: ${refused.status} ${refused.body.error.message}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain('sharedEncoder.gopSeconds must be more than 0 and at most 2 s');
+    expect(refused.body.error.message).toContain('unknown field "codec" in sharedEncoder');
+    const after = (await gw.api<{ sharedEncoder: unknown }>('GET', `/api/v1/cameras/${cameraId}`)).body;
+    expect(after.sharedEncoder).toEqual(res.body.sharedEncoder);
+  }, 60_000);
 
   it('mirrors raw again once the masks are removed', async () => {
     const res = await gw.api<MaskedCamera>('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [] });

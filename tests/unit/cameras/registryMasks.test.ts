@@ -53,3 +53,36 @@ describe('CameraRegistry: privacy masks', () => {
     expect(await t.registry.get(id)).toMatchObject({ masks: [RECT], masksVersion: 1 });
   });
 });
+
+describe('CameraRegistry: shared-tier encoder override', () => {
+  it('defaults to no override, stores one given at creation, and audits each change with before and after', async () => {
+    const plain = await t.registry.create(input(), 'admin');
+    expect(plain.sharedEncoder).toEqual({});
+    const { id, sharedEncoder } = await t.registry.create(input({ sharedEncoder: { maxHeight: 720 } }), 'admin');
+    expect(sharedEncoder).toEqual({ maxHeight: 720 });
+    const changed = await t.registry.update(id, { sharedEncoder: { gopSeconds: 2, preset: 'faster' } }, 'bob');
+    expect(changed.sharedEncoder).toEqual({ gopSeconds: 2, preset: 'faster' });
+    expect((await t.registry.get(id)).sharedEncoder).toEqual({ gopSeconds: 2, preset: 'faster' });
+    const [entry] = await t.store.audit.list({ cameraId: id, action: 'camera.update' });
+    expect(entry).toMatchObject({
+      actor: 'bob',
+      details: { changed: ['sharedEncoder'], sharedEncoder: { before: { maxHeight: 720 }, after: { gopSeconds: 2, preset: 'faster' } } },
+    });
+  });
+
+  it('refuses settings a sharing platform cannot take, naming each, and changes nothing', async () => {
+    const { id } = await t.registry.create(input({ sharedEncoder: { maxBitrateKbps: 1500 } }), 'admin');
+    const err = await failure(
+      t.registry.update(id, { sharedEncoder: { gopSeconds: 3, maxBitrateKbps: 50, maxHeight: 100.5, preset: 'turbo' } }, 'bob'),
+    );
+    expect(err.code).toBe('VALIDATION_FAILED');
+    for (const problem of [
+      'sharedEncoder.gopSeconds must be more than 0 and at most 2 s',
+      'sharedEncoder.maxBitrateKbps must be between 100 and 100000 kbit/s',
+      'sharedEncoder.maxHeight must be a whole number of pixels',
+      'sharedEncoder.preset must be one of ultrafast',
+    ])
+      expect(err.message).toContain(problem);
+    expect((await t.registry.get(id)).sharedEncoder).toEqual({ maxBitrateKbps: 1500 });
+  });
+});

@@ -35,6 +35,7 @@ export function camera(serial: number, over: Partial<CameraRecord> = {}): Camera
     pushTargets: ['rtmp://platform.example/live/a'],
     masks: [],
     masksVersion: 0,
+    sharedEncoder: {},
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...over,
@@ -75,6 +76,9 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
         pushTargets: [],
         governmentFunded: false,
         removedAt: '2025-02-02',
+        masks: [{ shape: 'rect' as const, x: 0.1, y: 0.2, w: 0.3, h: 0.25, mode: 'mosaic' as const }],
+        masksVersion: 1,
+        sharedEncoder: { preset: 'faster', maxBitrateKbps: 800, gopSeconds: 2, maxHeight: 480 },
         updatedAt: '2025-02-02T00:00:00.000Z',
       };
       await store.cameras.replace(changed);
