@@ -1,6 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CameraView } from '../cameras/index.js';
-import { callApi, resolveApiTarget } from './apiClient.js';
+import { GatewayError } from '../errors.js';
+import { callApi, requestApi, resolveApiTarget } from './apiClient.js';
 import { printJson, printTable } from './output.js';
 
 type CameraWithStatus = CameraView & { status?: { state: string; reason: string | null } };
@@ -87,12 +89,100 @@ export function registerCameraCommands(program: Command): void {
     },
   );
 
+  apiOptions(
+    cameras
+      .command('update')
+      .description(
+        'change a registered camera; only the fields given change (masks and encoder settings restart only the masking transcode)',
+      )
+      .argument('<id>', 'camera ID')
+      .option('--name <name>', 'new name')
+      .option('--site-type <type>', 'new site type (checked against the active profile)')
+      .option('--enable', 'start pulling the camera')
+      .option('--disable', 'stop pulling the camera (it stays registered)')
+      .option('--masks <file>', 'privacy masks as a JSON list read from a file ("-" for stdin); [] removes them')
+      .option(
+        '--shared-encoder <json>',
+        'shared-tier encoder override, e.g. \'{"maxHeight":480,"maxBitrateKbps":800}\'; {} for the defaults',
+      )
+      .option('--set <json>', 'any other fields as a JSON object, e.g. \'{"signageInstalled":true}\'')
+      .option('--json', 'print the changed camera as JSON')
+      .addHelpText(
+        'after',
+        `
+Masks are fractions of the frame (0..1), mode fill, blur or mosaic:
+  [{"shape":"rect","x":0.1,"y":0.1,"w":0.2,"h":0.3,"mode":"fill"},
+   {"shape":"polygon","points":[[0.5,0.1],[0.9,0.1],[0.7,0.5]],"mode":"blur"}]
+Check the result before sharing: psvgw cameras snapshot <id> --tier shared -o preview.jpg`,
+      ),
+  ).action(async (id: string, o: Record<string, unknown> & ApiOptions) => {
+    if (o.enable && o.disable) throw usage('--enable and --disable contradict each other');
+    const body = dropUndefined({
+      ...(o.set === undefined ? {} : jsonObject('--set', parseJsonOption('--set', String(o.set)))),
+      name: o.name,
+      siteType: o.siteType,
+      enabled: o.enable ? true : o.disable ? false : undefined,
+      masks: o.masks === undefined ? undefined : parseJsonOption('--masks', readInput(String(o.masks))),
+      sharedEncoder: o.sharedEncoder === undefined ? undefined : parseJsonOption('--shared-encoder', String(o.sharedEncoder)),
+    });
+    if (Object.keys(body).length === 0) throw usage('nothing to change: give at least one option (see --help)');
+    const camera = await callApi<CameraWithStatus>(resolveApiTarget(o), 'PATCH', `/api/v1/cameras/${encodeURIComponent(id)}`, body);
+    if (o.json) printJson(camera);
+    else process.stdout.write(`updated ${camera.id}: ${Object.keys(body).join(', ')}; masks version ${camera.masksVersion}\n`);
+  });
+
+  apiOptions(
+    cameras
+      .command('snapshot')
+      .description('save one JPEG frame of a camera: the shared tier shows what the platform receives, masks burnt in')
+      .argument('<id>', 'camera ID')
+      .option('--tier <tier>', 'shared (masked) or raw (original)', 'shared')
+      .requiredOption('-o, --output <file>', 'where to write the JPEG'),
+  ).action(async (id: string, o: ApiOptions & { tier: string; output: string }) => {
+    if (o.tier !== 'shared' && o.tier !== 'raw') throw usage(`--tier must be shared or raw, not "${o.tier}"`);
+    const res = await requestApi(resolveApiTarget(o), 'GET', `/api/v1/cameras/${encodeURIComponent(id)}/snapshot?tier=${o.tier}`);
+    const jpeg = Buffer.from(await res.arrayBuffer());
+    writeFileSync(o.output, jpeg);
+    process.stdout.write(`wrote ${o.output} (${o.tier} tier, ${jpeg.length} bytes)\n`);
+  });
+
   apiOptions(cameras.command('remove').description('stop a camera and remove it from the registry').argument('<id>', 'camera ID')).action(
     async (id: string, o: ApiOptions) => {
       await callApi(resolveApiTarget(o), 'DELETE', `/api/v1/cameras/${encodeURIComponent(id)}`);
       process.stdout.write(`removed ${id}\n`);
     },
   );
+}
+
+function usage(message: string): GatewayError {
+  return new GatewayError('VALIDATION_FAILED', message, { hint: 'See psvgw cameras <command> --help.' });
+}
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new GatewayError('VALIDATION_FAILED', `cannot read ${file}: ${(err as Error).message}`, {
+      hint: 'Give the path of a JSON file.',
+    });
+  }
+}
+
+function parseJsonOption(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GatewayError('VALIDATION_FAILED', `${option} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'Quote JSON for the shell, e.g. \'{"maxHeight":480}\'.',
+    });
+  }
+}
+
+function jsonObject(option: string, value: unknown): Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new GatewayError('VALIDATION_FAILED', `${option} must be a JSON object of camera fields`, {
+    hint: 'e.g. \'{"signageInstalled":true}\'.',
+  });
 }
 
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {

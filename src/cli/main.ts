@@ -25,6 +25,8 @@ Quick start:
   psvgw probe rtsp://user:pass@192.168.1.64/Streaming/Channels/101   check a camera before adding it
   psvgw cameras add --name "Gate 1" --url rtsp://... --site-type school_gate
   psvgw cameras list
+  psvgw cameras update <id> --masks masks.json           privacy masks burnt into the shared tier
+  psvgw cameras snapshot <id> --tier shared -o a.jpg     preview what the platform receives
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)

@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCamera, streamUrls, type ApiError, type StreamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, grayFrames, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
-import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
@@ -306,4 +308,31 @@ describe('privacy masks on the shared tier', () => {
     );
     expect(await gw.metric('psvgw_masking_up', { camera_id: cameraId })).toBeUndefined();
   }, 30_000);
+
+  it('draws masks from the CLI and previews them on a shared-tier snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'psvgw-cli-'));
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [CLI_PATH, 'cameras', ...args], {
+        env: { ...process.env, PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    writeFileSync(join(dir, 'masks.json'), JSON.stringify([{ shape: 'rect', ...RECT, mode: 'mosaic' }]));
+    const saved = cli('update', cameraId, '--masks', join(dir, 'masks.json'), '--shared-encoder', '{}');
+    expect(saved.stderr).toBe('');
+    expect(saved.stdout).toMatch(/^updated \d{20}: masks, sharedEncoder; masks version \d+/);
+    const camera = (await gw.api<MaskedCamera>('GET', `/api/v1/cameras/${cameraId}`)).body;
+    expect(camera.masks).toEqual([{ shape: 'rect', ...RECT, mode: 'mosaic' }]);
+    await gw.waitFor('the masked shared tier', async () => (await gw.metric('psvgw_masking_up', { camera_id: cameraId })) === 1, 15_000);
+    const preview = cli('snapshot', cameraId, '--tier', 'shared', '-o', join(dir, 'preview.jpg'));
+    expect(preview.stdout).toMatch(/wrote .*preview\.jpg \(shared tier, \d+ bytes\)/);
+    expect([...readFileSync(join(dir, 'preview.jpg')).subarray(0, 2)]).toEqual([0xff, 0xd8]);
+
+    const bad = cli('update', cameraId, '--shared-encoder', '{"gopSeconds":4}');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('sharedEncoder.gopSeconds must be more than 0 and at most 2 s');
+    const notJson = cli('update', cameraId, '--masks', join(dir, 'missing.json'));
+    expect(notJson.status).not.toBe(0);
+    expect(notJson.stderr).toContain('cannot read');
+  }, 60_000);
 });
