@@ -38,9 +38,10 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
   const text = await res.text();
   const json = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
+    const e = (json as { error?: { code?: string; message?: string; hint?: string; details?: unknown } } | undefined)?.error;
     throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, {
       hint: e?.hint,
+      details: e?.details,
     });
   }
   return json as T;

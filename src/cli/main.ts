@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { probeStream } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
 import { registerCameraCommands } from './cameraCommands.js';
+import { registerOnvifCommands } from './onvifCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
 
@@ -25,6 +26,8 @@ Quick start:
   psvgw probe rtsp://user:pass@192.168.1.64/Streaming/Channels/101   check a camera before adding it
   psvgw cameras add --name "Gate 1" --url rtsp://... --site-type school_gate
   psvgw cameras list
+  psvgw discover                                           find ONVIF cameras on the network
+  psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -44,6 +47,7 @@ program
   .action(async (o: { config?: string }) => runStart(o.config));
 
 registerCameraCommands(program);
+registerOnvifCommands(program);
 
 program
   .command('probe')
