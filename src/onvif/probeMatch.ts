@@ -80,12 +80,11 @@ export function mergeDevices(answers: readonly DiscoveredDevice[]): DiscoveredDe
 
 /** `host:port` (port defaults to 3702) → [host, port]; throws a plain Error with the problem. */
 export function parseProbeAddress(text: string): { host: string; port: number } {
-  const m = /^\[?([^\]\s]+?)\]?(?::(\d{1,5}))?$/.exec(text.trim());
-  const port = m?.[2] === undefined ? WS_DISCOVERY_PORT : Number(m[2]);
-  if (m === null || m[1] === undefined || port < 1 || port > 65535) {
-    throw new Error(`"${text}" is not HOST[:PORT]`);
-  }
-  return { host: m[1], port };
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = m?.[3] === undefined ? WS_DISCOVERY_PORT : Number(m[3]);
+  if (host === undefined || port < 1 || port > 65535) throw new Error(`"${text}" is not HOST[:PORT]`);
+  return { host, port };
 }
 
 function scopeValue(scopes: readonly string[], key: string): string | null {
