@@ -58,6 +58,6 @@ describe('chooseProfiles', () => {
     ['a chosen H.265 profile', [main, third], { shared: 'third' }, 'ONVIF_NO_H264_PROFILE'],
     ['an unknown token', [main], { record: 'nope' }, 'VALIDATION_FAILED'],
   ] as const)('refuses %s', (_what, profiles, wanted, code) => {
-    expect(codeOf(() => chooseProfiles(profiles as MediaProfile[], wanted))).toBe(code);
+    expect(codeOf(() => chooseProfiles(profiles as readonly MediaProfile[], wanted))).toBe(code);
   });
 });
