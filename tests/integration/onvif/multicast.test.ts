@@ -1,6 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH } from '../../helpers/gateway.js';
+import { runCli, type CliRun } from '../../helpers/cli.js';
 import { OnvifDeviceSim, stopAllOnvifSims } from '../../helpers/onvifDevice.js';
 
 /**
@@ -18,21 +18,8 @@ function ip(...args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}. ${NETNS_HINT}`);
 }
 
-function discoverInNamespace(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PSVGW_')));
-    const child = spawn('ip', ['netns', 'exec', NS, process.execPath, CLI_PATH, 'discover', '--local', '--json', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+function discoverInNamespace(args: string[]): Promise<CliRun> {
+  return runCli(['discover', '--local', '--json', ...args], { prefix: ['ip', 'netns', 'exec', NS], timeoutMs: 30_000 });
 }
 
 describe('multicast WS-Discovery in a network namespace', () => {

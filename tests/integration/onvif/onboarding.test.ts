@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiscoveryEntry } from '../../../src/onvif/index.js';
 import { type ApiError, cameraTotal, streamUrls, waitForUp } from '../../helpers/cameraSteps.js';
-import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { runCli, type CliRun } from '../../helpers/cli.js';
+import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, countFrames, requireTool } from '../../helpers/media.js';
 import { OnvifDeviceSim, stopAllOnvifSims, type SimConfig } from '../../helpers/onvifDevice.js';
 import { freePort } from '../../helpers/ports.js';
@@ -12,18 +13,6 @@ import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const USER = 'admin';
 const PASSWORD = 'Onvif-pass-7731';
-
-interface DiscoveryEntry {
-  endpointRef: string;
-  address: string;
-  xaddrs: string[];
-  manufacturer: string | null;
-  model: string | null;
-  serialNumber: string | null;
-  infoSource: string;
-  registered: boolean;
-  cameraId: string | null;
-}
 
 interface OnboardBody {
   outcome: 'onboarded' | 'already_registered';
@@ -39,23 +28,8 @@ interface OnboardBody {
 
 const tmp = mkdtempSync(join(tmpdir(), 'psvgw-onvif-'));
 
-/** Runs the real CLI against the gateway; resolves with its exit status and output. */
-function cli(gw: GatewayProcess, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
-      env: { ...process.env, PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+function cli(gw: GatewayProcess, args: string[]): Promise<CliRun> {
+  return runCli(args, { env: { PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN } });
 }
 
 function stepOf(body: unknown): string | undefined {
@@ -76,6 +50,21 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
       ],
       ...over,
     });
+
+  /** Onboards `device` expecting a refusal with `code` at `step`; checks that nothing was registered. */
+  const refused = async (device: string, code: string, step: string, over: Record<string, unknown> = {}): Promise<ApiError> => {
+    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
+      device,
+      username: USER,
+      password: PASSWORD,
+      siteType: 'road',
+      ...over,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect([res.body.error.code, stepOf(res.body)]).toEqual([code, step]);
+    expect(await cameraTotal(gw)).toBe(0);
+    return res.body;
+  };
 
   beforeAll(async () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
@@ -135,18 +124,9 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
   });
 
   it('refuses wrong credentials at the auth step and registers nothing', async () => {
-    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
-      device: good.xaddr,
-      username: USER,
-      password: 'wrong',
-      siteType: 'road',
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('ONVIF_AUTH_FAILED');
-    expect(stepOf(res.body)).toBe('auth');
-    expect(res.body.error.message).toMatch(/step "auth" failed: the device refused the credentials of user "admin"/);
+    const error = (await refused(good.xaddr, 'ONVIF_AUTH_FAILED', 'auth', { password: 'wrong' })).error;
+    expect(error.message).toMatch(/step "auth" failed: the device refused the credentials of user "admin"/);
     expect(good.stderr.join('\n')).toMatch(/refused: wrong digest/);
-    expect(await cameraTotal(gw)).toBe(0);
   });
 
   it('names the connect step for a device that answers discovery but not SOAP', async () => {
@@ -155,17 +135,8 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
     expect(found.body.devices.map((d) => d.endpointRef)).toEqual(['urn:uuid:6a1c0d2e-0000-4000-8000-00000000a002']);
     // Its identity then comes only from the discovery scopes.
     expect(found.body.devices[0]).toMatchObject({ infoSource: 'scopes', manufacturer: 'SimVision', serialNumber: null });
-    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
-      device: found.body.devices[0]?.xaddrs[0],
-      username: USER,
-      password: PASSWORD,
-      siteType: 'road',
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('ONVIF_UNREACHABLE');
-    expect(stepOf(res.body)).toBe('connect');
-    expect(res.body.error.message).toMatch(/does not answer ONVIF SOAP requests \(.*ECONNREFUSED/);
-    expect(await cameraTotal(gw)).toBe(0);
+    const error = (await refused(found.body.devices[0]?.xaddrs[0] ?? '', 'ONVIF_UNREACHABLE', 'connect')).error;
+    expect(error.message).toMatch(/does not answer ONVIF SOAP requests \(.*ECONNREFUSED/);
     await mute.stop();
   });
 
@@ -174,64 +145,34 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
       serial: 'MJPEG-ONLY-1',
       profiles: [{ token: 'jpeg_1', encoding: 'JPEG', width: 1280, height: 720, streamUri: camera.url }],
     });
-    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
-      device: mjpeg.xaddr,
-      username: USER,
-      password: PASSWORD,
-      siteType: 'road',
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('ONVIF_NO_H264_PROFILE');
-    expect(stepOf(res.body)).toBe('profile choice');
-    expect(res.body.error.message).toMatch(/no media profile encodes H\.264 \(profiles: jpeg_1 \(JPEG 1280x720\)\)/);
-    expect(await cameraTotal(gw)).toBe(0);
+    const error = (await refused(mjpeg.xaddr, 'ONVIF_NO_H264_PROFILE', 'profile choice')).error;
+    expect(error.message).toMatch(/no media profile encodes H\.264 \(profiles: jpeg_1 \(JPEG 1280x720\)\)/);
     await mjpeg.stop();
   });
 
   it('refuses a dead stream URI at the play-check step', async () => {
     const dead = `rtsp://127.0.0.1:${await freePort()}/Streaming/Channels/101`;
     const broken = await sim({ serial: 'DEAD-STREAM-1', profiles: [{ token: 'p1', width: 1920, height: 1080, streamUri: dead }] });
-    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
-      device: broken.xaddr,
-      username: USER,
-      password: PASSWORD,
-      siteType: 'road',
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('CAMERA_UNREACHABLE');
-    expect(stepOf(res.body)).toBe('play check');
-    expect(await cameraTotal(gw)).toBe(0);
+    const error = (await refused(broken.xaddr, 'CAMERA_UNREACHABLE', 'play check')).error;
+    expect(error.message).toMatch(/step "play check" failed/);
     await broken.stop();
   });
 
   it('refuses a device whose clock is off, saying by how much', async () => {
     const late = await sim({ serial: 'CLOCK-OFF-1', clockOffsetSeconds: -600 });
-    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
-      device: late.xaddr,
-      username: USER,
-      password: PASSWORD,
-      siteType: 'road',
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('ONVIF_CLOCK_DRIFT');
-    expect(stepOf(res.body)).toBe('clock');
+    const error = (await refused(late.xaddr, 'ONVIF_CLOCK_DRIFT', 'clock')).error;
     // The device's own clock dated the WS-Security token, so its credentials were accepted first.
-    expect(res.body.error.message).toMatch(/clock is off by -(599|600|601) s \(behind; at most 30 s allowed\)/);
-    expect(await cameraTotal(gw)).toBe(0);
+    expect(error.message).toMatch(/clock is off by -(599|600|601) s \(behind; at most 30 s allowed\)/);
     await late.stop();
   });
 
   it('refuses a forbidden site type before talking to the device', async () => {
-    const res = await gw.api<ApiError>('POST', '/api/v1/onboard', {
-      device: good.xaddr,
-      username: USER,
-      password: PASSWORD,
-      siteType: 'hotel_guest_room',
-    });
-    expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('PRIVACY_FORBIDDEN_SITE');
-    expect(stepOf(res.body)).toBe('validate');
-    expect(await cameraTotal(gw)).toBe(0);
+    const before = good.stderr.length;
+    const error = (await refused(good.xaddr, 'PRIVACY_FORBIDDEN_SITE', 'validate', { siteType: 'hotel_guest_room', password: 'wrong' }))
+      .error;
+    // With a wrong password too: had the device been asked, the refusal would have been at auth.
+    expect(error.message).toMatch(/step "validate" failed/);
+    expect(good.stderr.length).toBe(before);
   });
 
   let cameraId: string;
