@@ -70,7 +70,7 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
     requireTool('ffprobe', FFMPEG_INSTALL_HINT);
     camera = await TestCamera.start({ width: 640, height: 360, fps: 25 });
-    gw = await GatewayProcess.start();
+    gw = await GatewayProcess.start({ configYaml: 'onvif:\n  requestTimeoutSeconds: 2' });
     good = await sim({ endpointRef: 'urn:uuid:6a1c0d2e-0000-4000-8000-00000000a001', serial: '12345678901234567890123' });
   });
 
@@ -138,6 +138,15 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
     const error = (await refused(found.body.devices[0]?.xaddrs[0] ?? '', 'ONVIF_UNREACHABLE', 'connect')).error;
     expect(error.message).toMatch(/does not answer ONVIF SOAP requests \(.*ECONNREFUSED/);
     await mute.stop();
+  });
+
+  it('gives up on a device that accepts SOAP connections but never answers, after the request timeout', async () => {
+    const hung = await sim({ soap: 'hang', serial: 'HUNG-1' });
+    const started = Date.now();
+    const error = (await refused(hung.xaddr, 'ONVIF_UNREACHABLE', 'connect')).error;
+    expect(error.message).toMatch(/Network timeout/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await hung.stop();
   });
 
   it('refuses a device without an H.264 profile at the profile-choice step', async () => {
@@ -233,6 +242,7 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
   });
 
   it('onboards a CSV file with a progress bar and a per-row report; a second run changes nothing', async () => {
+    // This one accepts only HTTP Digest, not WS-Security: onboarding it proves the digest path.
     const second = await sim({ endpointRef: 'urn:uuid:6a1c0d2e-0000-4000-8000-00000000a003', serial: 'SECOND-DEVICE-1', auth: 'digest' });
     const file = join(tmp, 'cameras.csv');
     writeFileSync(
