@@ -50,6 +50,7 @@ Examples:
   psvgw discover --local --interface eth1`,
       ),
   ).action(async (o: DiscoverOptions) => {
+    if (!(o.timeout >= 0.5 && o.timeout <= 60)) throw new GatewayError('VALIDATION_FAILED', '--timeout must be 0.5 to 60 seconds');
     const password = o.password ?? process.env.PSVGW_CAMERA_PASSWORD;
     const where = o.local ? 'from this machine' : 'from the gateway';
     const listen = `${o.timeout} s`;

@@ -103,7 +103,11 @@ export class OnvifDiscovery {
     const records = await this.#deps.devices.list();
     const entries = await mapLimited(found, INFO_CONCURRENCY, async (d) => {
       const record = matchRecord(d, records);
-      if (record !== undefined) return entry(d, record, 'registry', record.cameraId);
+      if (record !== undefined) {
+        // Onboarded by address: learn its endpoint reference, so it is recognised at a new address too.
+        if (record.endpointRef === null) await this.#deps.devices.markSeen(record.cameraId, this.#nowIso(), d.endpointRef);
+        return entry(d, record, 'registry', record.cameraId);
+      }
       const info = await this.#deps.readInfo(d.xaddrs[0] as string, req.credentials ?? null, s.requestTimeoutMs);
       return info === null
         ? entry(
@@ -141,6 +145,10 @@ export class OnvifDiscovery {
     await this.#sweeping?.catch(() => undefined);
   }
 
+  #nowIso(): string {
+    return (this.#deps.now ?? (() => new Date()))().toISOString();
+  }
+
   async #sweep(): Promise<void> {
     let result: DiscoveryResult;
     try {
@@ -150,7 +158,7 @@ export class OnvifDiscovery {
       return;
     }
     const findings = this.#deps.findings;
-    const at = (this.#deps.now ?? (() => new Date()))().toISOString();
+    const at = this.#nowIso();
     const byCamera = new Map(result.devices.filter((d) => d.cameraId !== null).map((d) => [d.cameraId as string, d]));
     for (const record of await this.#deps.devices.list()) {
       const seen = byCamera.get(record.cameraId);

@@ -82,6 +82,8 @@ describe('OnvifDiscovery', () => {
       ['urn:uuid:n', false, null, 'device', 'Real Maker', '0099'],
       ['urn:uuid:m', false, null, 'scopes', 'Scoped Maker', null],
     ]);
+    // b was onboarded by address: discovery taught the record its endpoint reference.
+    expect((await store.onvif.get(b.id))?.endpointRef).toBe('urn:uuid:b');
     // Registered devices are described from the records, without asking them.
     expect(infoAsked.sort()).toEqual(['http://10.0.0.8/onvif/device_service', 'http://10.0.0.9/onvif/device_service']);
   });
@@ -110,8 +112,7 @@ describe('OnvifDiscovery', () => {
         [null, FINDING_KINDS.shadow],
       ]),
     );
-    // The sweep learnt b's endpoint reference from its address.
-    expect((await store.onvif.get(b.id))?.endpointRef).toBe('urn:uuid:b');
+    expect((await store.onvif.get(b.id))?.lastSeenAt).toBe('2025-03-01T00:00:00.000Z');
   });
 
   it('a failing probe fails only that sweep', async () => {
