@@ -20,7 +20,7 @@ const discoveryBody = z.strictObject({
 
 /**
  * ONVIF: `GET|POST /discovery` (POST when credentials for reading unregistered devices
- * go along: never in a query string), `POST /onboard`, `GET /onvif/devices[/:cameraId]`.
+ * go along: never in a query string), `POST /onboard`, `POST /onvif/probe`, `GET /onvif/devices[/:cameraId]`.
  */
 export function onvifRoutes(deps: OnvifRoutesDeps): Router {
   const router = Router();
@@ -48,6 +48,11 @@ export function onvifRoutes(deps: OnvifRoutesDeps): Router {
     const result = await deps.onboarding.onboard(req.body, actor(res));
     if (result.outcome === 'onboarded') res.status(201).location(`/api/v1/cameras/${result.cameraId}`);
     res.json(result);
+  });
+
+  // What onboarding would read, so the integrator can choose the recorded and the shared profile.
+  router.post('/onvif/probe', async (req, res) => {
+    res.json(await deps.onboarding.inspect(req.body));
   });
 
   router.get('/onvif/devices', async (_req, res) => {

@@ -7,6 +7,7 @@ import {
   onboardRowsFromCsv,
   probeNetwork,
   readDeviceInformation,
+  type DeviceProbe,
   type DiscoveryResult,
   type OnboardResult,
 } from '../onvif/index.js';
@@ -97,6 +98,7 @@ Examples:
       .option('--record-profile <token>', 'profile ingested and recorded (default: the largest H.264 profile, the main stream)')
       .option('--shared-profile <token>', 'profile for the shared tier (default: the smallest H.264 profile, the sub stream)')
       .option('--endpoint-ref <urn>', 'endpoint reference from discover, so the device is recognised at a new address')
+      .option('--profiles-only', 'only read the device and list its profiles, to choose --record-profile and --shared-profile')
       .option('--json', 'print the result (for --csv: the per-row report) as JSON')
       .addHelpText(
         'after',
@@ -140,6 +142,8 @@ CSV example (keep the file private: it holds passwords):
       sharedProfile: o.sharedProfile,
       endpointRef: o.endpointRef,
     });
+    if (o.profilesOnly === true)
+      return printProfiles(await callApi<DeviceProbe>(target, 'POST', '/api/v1/onvif/probe', body), o.json === true);
     process.stderr.write(`onboarding ${device}…\n`);
     const result = await callApi<OnboardResult>(target, 'POST', '/api/v1/onboard', body);
     if (o.json) return printJson(result);
@@ -263,6 +267,26 @@ async function onboardCsv(target: ApiTarget, file: string, defaults: Record<stri
       `${reports.filter((r) => r.outcome === 'already_registered').length} already registered, ${failed} failed\n`,
   );
   if (failed > 0) process.exitCode = 1;
+}
+
+function printProfiles(probe: DeviceProbe, json: boolean): void {
+  if (json) return printJson(probe);
+  const i = probe.info;
+  process.stdout.write(
+    `${i.manufacturer ?? '?'} ${i.model ?? '?'}, serial ${i.serialNumber ?? '?'}, firmware ${i.firmwareVersion ?? '?'}; clock off by ${probe.clockDriftSeconds} s\n`,
+  );
+  printTable(
+    probe.profiles.map((p) => ({
+      token: p.token,
+      name: p.name,
+      encoding: p.encoding ?? 'no video',
+      size: p.width === null ? '' : `${p.width}x${p.height ?? '?'}`,
+      fps: p.fps === null ? '' : String(p.fps),
+      kbps: p.bitrateKbps === null ? '' : String(p.bitrateKbps),
+      stream: p.streamUri ?? '',
+    })),
+    ['token', 'name', 'encoding', 'size', 'fps', 'kbps', 'stream'],
+  );
 }
 
 function progressBar(done: number, total: number, width = 20): string {

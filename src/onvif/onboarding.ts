@@ -71,6 +71,14 @@ export class OnvifOnboarding {
     this.#now = deps.now ?? (() => new Date());
   }
 
+  /** Reads the device as onboarding would (profiles, encoders, URIs, clock) and registers nothing. */
+  async inspect(input: unknown): Promise<DeviceProbe> {
+    const parsed = onboardRequestSchema.pick({ device: true, username: true, password: true }).safeParse(input);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const { device, username, password } = parsed.data;
+    return this.#deps.probeDevice({ xaddr: deviceServiceUrl(device), username, password, timeoutMs: this.#deps.settings.requestTimeoutMs });
+  }
+
   onboard(input: unknown, actor: string): Promise<OnboardResult> {
     const run = this.#turn.then(() => this.#onboard(input, actor));
     this.#turn = run.catch(() => undefined);
@@ -79,13 +87,7 @@ export class OnvifOnboarding {
 
   async #onboard(input: unknown, actor: string): Promise<OnboardResult> {
     const parsed = onboardRequestSchema.safeParse(input);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'} ${i.message}`);
-      throw new GatewayError('VALIDATION_FAILED', `invalid onboarding request: ${problems.join('; ')}`, {
-        hint: 'Give at least device (address or device-service URL), siteType and the ONVIF credentials.',
-        details: { problems, step: 'validate' },
-      });
-    }
+    if (!parsed.success) throw invalidRequest(parsed.error);
     const req = parsed.data;
     const xaddr = deviceServiceUrl(req.device);
     const where = `ONVIF device ${xaddr}`;
@@ -231,6 +233,14 @@ export function deviceServiceUrl(device: string): string {
   throw new GatewayError('VALIDATION_FAILED', `device "${device}" is neither HOST[:PORT] nor an http(s) device-service URL`, {
     hint: 'Give the camera address, e.g. 192.168.1.64 or 192.168.1.64:8000, or the XAddr that discovery listed.',
     details: { step: 'validate' },
+  });
+}
+
+function invalidRequest(error: z.ZodError): GatewayError {
+  const problems = error.issues.map((i) => `${i.path.join('.') || 'request'} ${i.message}`);
+  return new GatewayError('VALIDATION_FAILED', `invalid onboarding request: ${problems.join('; ')}`, {
+    hint: 'Give at least device (address or device-service URL), siteType and the ONVIF credentials.',
+    details: { problems, step: 'validate' },
   });
 }
 

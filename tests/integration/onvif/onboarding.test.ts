@@ -184,6 +184,17 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
     expect(good.stderr.length).toBe(before);
   });
 
+  it('lists the profiles with their encoders for the integrator to choose from, registering nothing', async () => {
+    const r = await cli(gw, ['onboard', good.xaddr, '--username', USER, '--password', PASSWORD, '--profiles-only']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /SimVision SV-IPC-2120, serial 12345678901234567890123, firmware V5\.6\.3 build 210113; clock off by -?[01] s/,
+    );
+    expect(r.stdout).toMatch(/Profile_101 +mainStream +H264 +1920x1080 +25 +2048 +rtsp:\/\/127\.0\.0\.1:\d+\//);
+    expect(r.stdout).toMatch(/Profile_102 +subStream +H264 +640x360 /);
+    expect(await cameraTotal(gw)).toBe(0);
+  });
+
   let cameraId: string;
 
   it('onboards with the CLI: main stream recorded, sub stream shared, and the camera goes live and plays through the gateway', async () => {
