@@ -3,7 +3,15 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AdminTokenVerifier, resolveSecretKey, setUpAdminToken } from './access/index.js';
 import { createApiApp } from './api/index.js';
-import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials, type CameraRecord } from './cameras/index.js';
+import {
+  CameraRegistry,
+  CredentialBox,
+  deriveKey,
+  KEY_PURPOSES,
+  withCredentials,
+  type CameraCredentials,
+  type CameraRecord,
+} from './cameras/index.js';
 import { isSiteType } from './cameras/siteTypes.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
 import { createMetricsRegistry, IncidentBoard } from './health/index.js';
@@ -21,6 +29,7 @@ import {
   type FfmpegCapabilities,
   type PipelineSettings,
 } from './pipeline/index.js';
+import { startOnvif } from './onvif/wiring.js';
 import { checkSite } from './privacy/siteGuard.js';
 import { openStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
@@ -136,19 +145,23 @@ async function assemble(
   });
 
   const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
+  // The play check before a camera is stored; the ingest then reuses its result.
+  const playCheck = async (url: string, creds: CameraCredentials | null) => {
+    const source = withCredentials(url, creds);
+    recentProbes.remember(source, await probeStream(source, probeOptions));
+  };
   const registry = new CameraRegistry({
     store,
     box,
     siteGuard: (siteType) => checkSite(profile, siteType),
     isSiteType,
     idParts: config.gateway,
-    probe: async (url, creds) => {
-      const source = withCredentials(url, creds);
-      recentProbes.remember(source, await probeStream(source, probeOptions));
-    },
+    probe: playCheck,
     logger,
   });
   closers.push(() => Promise.resolve(registry.close()));
+  const onvif = startOnvif(config, { store, registry, incidents, playCheck, logger });
+  closers.push(() => onvif.discovery.close());
 
   const runCamera = async (camera: CameraRecord) => {
     if (!camera.enabled || camera.removedAt !== null) return pipelines.remove(camera.id);
@@ -202,6 +215,7 @@ async function assemble(
         what: `${tier} tier of camera ${cameraId}`,
         logger,
       }),
+    onvif: { ...onvif, devices: store.onvif },
     isReady: () => ready,
     systemInfo: () => ({
       version: VERSION,

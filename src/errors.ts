@@ -21,7 +21,12 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
-  | 'STREAM_DARK';
+  | 'STREAM_DARK'
+  | 'ONVIF_UNREACHABLE'
+  | 'ONVIF_AUTH_FAILED'
+  | 'ONVIF_NO_PROFILE'
+  | 'ONVIF_NO_H264_PROFILE'
+  | 'ONVIF_CLOCK_DRIFT';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -42,6 +47,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   STREAM_DARK: 503,
+  ONVIF_UNREACHABLE: 422,
+  ONVIF_AUTH_FAILED: 422,
+  ONVIF_NO_PROFILE: 422,
+  ONVIF_NO_H264_PROFILE: 422,
+  ONVIF_CLOCK_DRIFT: 422,
 };
 
 export class GatewayError extends Error {

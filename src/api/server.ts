@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { requireBearer } from './auth.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
+import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps {
   auth: AdminTokenVerifier;
@@ -15,6 +16,8 @@ export interface ApiDeps extends CameraRoutesDeps {
   isReady: () => boolean;
   /** Facts for GET /api/v1/system. */
   systemInfo: () => Record<string, unknown>;
+  /** ONVIF discovery and onboarding; absent: those routes answer 404. */
+  onvif?: OnvifRoutesDeps;
 }
 
 /**
@@ -44,6 +47,7 @@ export function createApiApp(deps: ApiDeps): Express {
     res.json(deps.systemInfo());
   });
   api.use('/cameras', cameraRoutes(deps));
+  if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -14,6 +14,7 @@ import {
   datesInOrder,
   parseCameraInput,
   validationFailed,
+  type CameraCreateInput,
   type CameraPatchInput,
 } from './cameraInput.js';
 import type { CredentialBox } from './credentialBox.js';
@@ -95,10 +96,20 @@ export class CameraRegistry {
     this.#events.off(event, listener);
   }
 
-  async create(input: unknown, actor: string, opts: CameraWriteOptions = {}): Promise<CameraView> {
+  /**
+   * The checks a create makes before it touches the camera: fields, site type and the
+   * privacy guard (a refusal is audited). Lets other ways in (ONVIF onboarding) refuse
+   * early with exactly the same rules.
+   */
+  async vet(input: unknown, actor: string): Promise<CameraCreateInput> {
     const data = parseCameraInput(cameraCreateSchema, input, 'camera');
     this.#requireKnownSiteType(data.siteType);
     await this.#guard(data.siteType, actor, data.id ?? null, { operation: 'create', name: data.name });
+    return data;
+  }
+
+  async create(input: unknown, actor: string, opts: CameraWriteOptions = {}): Promise<CameraView> {
+    const data = await this.vet(input, actor);
     const explicit: Partial<CameraCredentials> = {};
     if (data.username !== undefined) explicit.username = data.username;
     if (data.password !== undefined) explicit.password = data.password;

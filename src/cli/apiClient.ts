@@ -44,7 +44,7 @@ export async function requestApi(target: ApiTarget, method: string, path: string
   }
   if (res.ok) return res;
   const text = await res.text();
-  let e: { code?: string; message?: string; hint?: string } | undefined;
+  let e: { code?: string; message?: string; hint?: string; details?: unknown } | undefined;
   try {
     e = (JSON.parse(text) as { error?: typeof e }).error;
   } catch {
@@ -52,5 +52,6 @@ export async function requestApi(target: ApiTarget, method: string, path: string
   }
   throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, {
     hint: e?.hint,
+    details: e?.details,
   });
 }

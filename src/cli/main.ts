@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { probeStream } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
 import { registerCameraCommands } from './cameraCommands.js';
+import { registerOnvifCommands } from './onvifCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
 
@@ -27,6 +28,8 @@ Quick start:
   psvgw cameras list
   psvgw cameras update <id> --masks masks.json           privacy masks burnt into the shared tier
   psvgw cameras snapshot <id> --tier shared -o a.jpg     preview what the platform receives
+  psvgw discover                                           find ONVIF cameras on the network
+  psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -46,6 +49,7 @@ program
   .action(async (o: { config?: string }) => runStart(o.config));
 
 registerCameraCommands(program);
+registerOnvifCommands(program);
 
 program
   .command('probe')

@@ -176,6 +176,44 @@ const PlatformSection = z
   .prefault({})
   .describe('Upstream sharing platform (共享平台).');
 
+const OnvifSection = z
+  .strictObject({
+    discoveryTimeoutSeconds: z
+      .number()
+      .min(0.5)
+      .max(60)
+      .default(3)
+      .describe('How long a WS-Discovery probe listens for answers, in seconds.'),
+    probeRepeats: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .default(2)
+      .describe('WS-Discovery probes per sweep (UDP may lose one); answers are merged.'),
+    interface: nonEmpty().optional().describe('Network interface to probe from, e.g. eth1; default: the one of the default route.'),
+    probeAddresses: z
+      .array(nonEmpty())
+      .default([])
+      .describe('HOST[:PORT] targets probed directly instead of multicast 239.255.255.250:3702 (subnets behind routers).'),
+    requestTimeoutSeconds: z.number().min(1).max(60).default(5).describe('Time limit of one ONVIF SOAP request, in seconds.'),
+    maxClockDriftSeconds: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .default(30)
+      .describe('Onboarding refuses a camera whose clock is off by more than this, in seconds.'),
+    rediscoveryIntervalSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(0)
+      .describe('Periodic discovery sweep flagging vanished, moved and unregistered devices, in seconds; 0 = off.'),
+  })
+  .prefault({})
+  .describe('ONVIF discovery and onboarding.');
+
 const LoggingSection = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Lowest level logged.'),
@@ -210,6 +248,7 @@ export const GatewayConfigShape = z.strictObject({
   ingest: IngestSection,
   privacy: PrivacySection,
   platform: PlatformSection,
+  onvif: OnvifSection,
   logging: LoggingSection,
   secrets: SecretsSection,
 });

@@ -85,6 +85,32 @@ ALTER TABLE cameras ADD COLUMN masks_version INTEGER NOT NULL DEFAULT 0;`,
     sql: `
 ALTER TABLE cameras ADD COLUMN shared_encoder TEXT NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 6,
+    name: 'ONVIF devices of onboarded cameras',
+    sql: (t) => `
+CREATE TABLE onvif_devices (
+  camera_id ${t.keyText} NOT NULL PRIMARY KEY REFERENCES cameras (id) ON DELETE CASCADE,
+  endpoint_ref TEXT,
+  xaddr TEXT NOT NULL,
+  manufacturer TEXT,
+  model TEXT,
+  serial_number TEXT,
+  firmware_version TEXT,
+  hardware_id TEXT,
+  record_profile_token TEXT NOT NULL,
+  record_stream_url TEXT NOT NULL,
+  shared_profile_token TEXT NOT NULL,
+  shared_stream_url TEXT NOT NULL,
+  snapshot_url TEXT,
+  clock_drift_seconds DOUBLE PRECISION NOT NULL,
+  clock_checked_at TEXT NOT NULL,
+  onboarded_at TEXT NOT NULL,
+  last_seen_at TEXT
+);
+CREATE UNIQUE INDEX onvif_devices_endpoint_idx ON onvif_devices (endpoint_ref);
+CREATE INDEX onvif_devices_serial_idx ON onvif_devices (serial_number);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

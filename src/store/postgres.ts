@@ -7,7 +7,8 @@ import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
+import { SqlOnvifDeviceRepository } from './onvifRepository.js';
+import type { AuditRepository, CameraRepository, OnvifDeviceRepository, SettingsRepository, Store } from './store.js';
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created on migrate) instead of the connection's default. */
@@ -26,6 +27,7 @@ export class PostgresStore implements Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly onvif: OnvifDeviceRepository;
 
   readonly #pool: pg.Pool;
   readonly #where: string;
@@ -60,6 +62,7 @@ export class PostgresStore implements Store {
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
+    this.onvif = new SqlOnvifDeviceRepository(executor);
   }
 
   /**

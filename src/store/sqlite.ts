@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
+import { SqlOnvifDeviceRepository } from './onvifRepository.js';
+import type { AuditRepository, CameraRepository, OnvifDeviceRepository, SettingsRepository, Store } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another connection's lock before failing. Default 5000. */
@@ -20,6 +21,7 @@ export class SqliteStore implements Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly onvif: OnvifDeviceRepository;
   readonly path: string;
 
   #db: Database.Database | null;
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
+    this.onvif = new SqlOnvifDeviceRepository(executor);
   }
 
   /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */

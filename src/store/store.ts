@@ -1,4 +1,5 @@
 import type { AuditEntry, CameraRecord } from '../cameras/types.js';
+import type { OnvifDeviceRecord } from '../onvif/types.js';
 
 /**
  * The one interface behind which all state lives. SQLite is the embedded default;
@@ -9,6 +10,7 @@ export interface Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly onvif: OnvifDeviceRepository;
   /** Apply pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -41,4 +43,17 @@ export interface AuditRepository {
 export interface SettingsRepository {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+}
+
+/** ONVIF facts of onboarded cameras (see store/onvifRepository.ts). */
+export interface OnvifDeviceRepository {
+  /** Inserts or replaces the row of `record.cameraId`. */
+  upsert(record: OnvifDeviceRecord): Promise<void>;
+  get(cameraId: string): Promise<OnvifDeviceRecord | undefined>;
+  list(): Promise<OnvifDeviceRecord[]>;
+  /** The camera already onboarded from this device: same endpoint reference, else same serial number. */
+  findByIdentity(identity: { endpointRef?: string | null; serialNumber?: string | null }): Promise<OnvifDeviceRecord | undefined>;
+  /** A discovery sweep saw the device; fills the endpoint reference when it was not known. */
+  markSeen(cameraId: string, at: string, endpointRef: string | null): Promise<void>;
+  remove(cameraId: string): Promise<boolean>;
 }

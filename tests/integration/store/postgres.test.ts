@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
+import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
 
 /**
@@ -61,6 +62,7 @@ function postgresHarness(): StoreHarness {
 }
 
 describeStoreContract('PostgresStore', postgresHarness);
+describeOnvifRepositoryContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();
@@ -109,6 +111,7 @@ describe('PostgresStore specifics', () => {
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
         'audit_log',
         'cameras',
+        'onvif_devices',
         'schema_migrations',
         'settings',
       ]);

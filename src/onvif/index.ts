@@ -1,0 +1,14 @@
+export type { DeviceInformation, DeviceProbe, DiscoveredDevice, MediaProfile, OnvifDeviceRecord } from './types.js';
+export { probeNetwork, type ProbeOptions } from './wsDiscovery.js';
+export { probeDevice, readDeviceInformation, type DeviceTarget } from './deviceClient.js';
+export {
+  OnvifDiscovery,
+  FINDING_KINDS,
+  type DiscoveryEntry,
+  type DiscoveryRequest,
+  type DiscoveryResult,
+  type DiscoverySettings,
+} from './discoveryService.js';
+export { OnvifOnboarding, deviceServiceUrl, type OnboardResult, type OnboardingSettings } from './onboarding.js';
+export { chooseProfiles, type ProfileChoice } from './profileChoice.js';
+export { parseCsv, onboardRowsFromCsv, type OnboardRow } from './csv.js';

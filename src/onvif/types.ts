@@ -1,0 +1,75 @@
+/** What WS-Discovery and the Device/Media services tell about an ONVIF device. */
+
+/** One device that answered a WS-Discovery probe (merged over repeated probes). */
+export interface DiscoveredDevice {
+  /** WS-Addressing endpoint reference, usually `urn:uuid:…`: the device's stable identity. */
+  endpointRef: string;
+  /** Device service URLs (XAddrs) the device announced. */
+  xaddrs: string[];
+  /** Host of the first XAddr (IP address in practice). */
+  address: string;
+  types: string[];
+  scopes: string[];
+  /** From the `onvif://www.onvif.org/name/…` and `…/hardware/…` scopes, when present. */
+  scopeName: string | null;
+  scopeHardware: string | null;
+}
+
+/** GetDeviceInformation, every field read as text (serials can be long digit strings). */
+export interface DeviceInformation {
+  manufacturer: string | null;
+  model: string | null;
+  firmwareVersion: string | null;
+  serialNumber: string | null;
+  hardwareId: string | null;
+}
+
+/** A media profile with its video encoder settings. */
+export interface MediaProfile {
+  token: string;
+  name: string;
+  /** `H264`, `H265`, `JPEG`, `MPEG4`, or null when the profile has no video encoder. */
+  encoding: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  bitrateKbps: number | null;
+  /** RTSP URI (RTP over RTSP/TCP); null when the device gave none for this profile. */
+  streamUri: string | null;
+  snapshotUri: string | null;
+}
+
+/** Everything an authenticated probe of one device found. */
+export interface DeviceProbe {
+  xaddr: string;
+  info: DeviceInformation;
+  profiles: MediaProfile[];
+  /** Device clock minus gateway clock, in seconds (positive: the device is ahead). */
+  clockDriftSeconds: number;
+  /** Service namespaces the device offers (GetServices, or GetCapabilities on older devices). */
+  services: string[];
+}
+
+/** What the gateway keeps about an onboarded ONVIF camera (table onvif_devices). */
+export interface OnvifDeviceRecord {
+  cameraId: string;
+  endpointRef: string | null;
+  xaddr: string;
+  manufacturer: string | null;
+  model: string | null;
+  serialNumber: string | null;
+  firmwareVersion: string | null;
+  hardwareId: string | null;
+  /** Profile recorded and ingested as the camera's main stream (the camera's rtspUrl). */
+  recordProfileToken: string;
+  recordStreamUrl: string;
+  /** Profile that feeds the shared tier (often the sub stream); may equal the record profile. */
+  sharedProfileToken: string;
+  sharedStreamUrl: string;
+  snapshotUrl: string | null;
+  clockDriftSeconds: number;
+  clockCheckedAt: string;
+  onboardedAt: string;
+  /** Last time a discovery sweep saw the device at `xaddr`; null until one does. */
+  lastSeenAt: string | null;
+}

@@ -1,0 +1,48 @@
+/** Builds the ONVIF components from the config; called by the composition root. */
+import type { CameraCredentials, CameraRegistry } from '../cameras/index.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import { probeDevice, readDeviceInformation } from './deviceClient.js';
+import { OnvifDiscovery, type FindingSink } from './discoveryService.js';
+import { OnvifOnboarding } from './onboarding.js';
+import { probeNetwork } from './wsDiscovery.js';
+
+export interface OnvifWiringDeps {
+  store: Store;
+  registry: CameraRegistry;
+  incidents: FindingSink;
+  playCheck: (url: string, credentials: CameraCredentials | null) => Promise<unknown>;
+  logger: Logger;
+}
+
+export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): { discovery: OnvifDiscovery; onboarding: OnvifOnboarding } {
+  const c = config.onvif;
+  const requestTimeoutMs = c.requestTimeoutSeconds * 1000;
+  const discovery = new OnvifDiscovery({
+    devices: deps.store.onvif,
+    probe: probeNetwork,
+    readInfo: readDeviceInformation,
+    settings: {
+      timeoutMs: c.discoveryTimeoutSeconds * 1000,
+      repeats: c.probeRepeats,
+      interface: c.interface,
+      probeAddresses: c.probeAddresses,
+      requestTimeoutMs,
+      intervalMs: c.rediscoveryIntervalSeconds * 1000,
+    },
+    findings: deps.incidents,
+    logger: deps.logger,
+  });
+  discovery.start();
+  const onboarding = new OnvifOnboarding({
+    registry: deps.registry,
+    devices: deps.store.onvif,
+    audit: deps.store.audit,
+    probeDevice: (target) => probeDevice(target, deps.logger),
+    playCheck: deps.playCheck,
+    settings: { requestTimeoutMs, maxClockDriftSeconds: c.maxClockDriftSeconds },
+    logger: deps.logger,
+  });
+  return { discovery, onboarding };
+}

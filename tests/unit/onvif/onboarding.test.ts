@@ -1,0 +1,93 @@
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { GatewayError } from '../../../src/errors.js';
+import { OnvifOnboarding, deviceServiceUrl } from '../../../src/onvif/onboarding.js';
+import type { DeviceProbe } from '../../../src/onvif/types.js';
+import type { OnvifDeviceRepository } from '../../../src/store/store.js';
+import { useRegistry } from '../cameras/registryFixture.js';
+
+const probeResult = (serial: string): DeviceProbe => ({
+  xaddr: 'http://10.0.0.7/onvif/device_service',
+  info: { manufacturer: 'SimVision', model: 'SV-1', serialNumber: serial, firmwareVersion: '1', hardwareId: '88' },
+  clockDriftSeconds: 0,
+  services: [],
+  profiles: [
+    {
+      token: 'main',
+      name: 'main',
+      encoding: 'H264',
+      width: 1920,
+      height: 1080,
+      fps: 25,
+      bitrateKbps: 4096,
+      streamUri: 'rtsp://10.0.0.7/ch1',
+      snapshotUri: null,
+    },
+  ],
+});
+
+describe('OnvifOnboarding', () => {
+  const t = useRegistry();
+  const make = (over: { upsert?: () => Promise<void> } = {}) => {
+    const probeDevice = vi.fn(async () => probeResult('SER-1'));
+    const playCheck = vi.fn(async () => undefined);
+    const repo = t.store.onvif;
+    const devices: OnvifDeviceRepository =
+      over.upsert === undefined
+        ? repo
+        : {
+            upsert: over.upsert,
+            get: (id) => repo.get(id),
+            list: () => repo.list(),
+            findByIdentity: (identity) => repo.findByIdentity(identity),
+            markSeen: (id, at, ref) => repo.markSeen(id, at, ref),
+            remove: (id) => repo.remove(id),
+          };
+    const onboarding = new OnvifOnboarding({
+      registry: t.registry,
+      devices,
+      audit: t.store.audit,
+      probeDevice,
+      playCheck,
+      settings: { requestTimeoutMs: 1000, maxClockDriftSeconds: 30 },
+      logger: pino({ level: 'silent' }),
+    });
+    return { onboarding, probeDevice, playCheck };
+  };
+  const request = { device: '10.0.0.7', username: 'admin', password: 'pw', siteType: 'road' };
+
+  it('onboards concurrent requests for one device once; the other is told it is already registered', async () => {
+    const { onboarding, playCheck } = make();
+    const results = await Promise.all([onboarding.onboard(request, 'admin'), onboarding.onboard(request, 'admin')]);
+    expect(results.map((r) => r.outcome)).toEqual(['onboarded', 'already_registered']);
+    expect(results[1]?.cameraId).toBe(results[0]?.cameraId);
+    expect(await t.store.cameras.count()).toBe(1);
+    expect(playCheck).toHaveBeenCalledTimes(1);
+    expect(playCheck).toHaveBeenCalledWith('rtsp://10.0.0.7/ch1', { username: 'admin', password: 'pw' });
+    const audit = await t.store.audit.list({ action: 'camera.onboard' });
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit)).not.toContain('"pw"');
+  });
+
+  it('removes the camera again when its ONVIF facts cannot be stored', async () => {
+    const { onboarding } = make({ upsert: async () => Promise.reject(new Error('disk full')) });
+    await expect(onboarding.onboard(request, 'admin')).rejects.toSatisfy(
+      (e) => e instanceof GatewayError && (e.details as { step?: string }).step === 'register' && /disk full/.test(e.message),
+    );
+    expect(await t.store.cameras.count()).toBe(0);
+  });
+
+  it('refuses a malformed request and unknown camera fields before it talks to the device', async () => {
+    const { onboarding, probeDevice } = make();
+    await expect(onboarding.onboard({ siteType: 'road' }, 'admin')).rejects.toThrow(/invalid onboarding request: device/);
+    await expect(onboarding.onboard({ ...request, colour: 'red' }, 'admin')).rejects.toThrow(/unknown field "colour"/);
+    await expect(onboarding.onboard({ ...request, device: 'ftp://x' }, 'admin')).rejects.toThrow(/neither HOST\[:PORT\]/);
+    expect(probeDevice).not.toHaveBeenCalled();
+  });
+
+  it('turns addresses into device-service URLs', () => {
+    expect(deviceServiceUrl('192.168.1.64')).toBe('http://192.168.1.64/onvif/device_service');
+    expect(deviceServiceUrl('192.168.1.64:8000')).toBe('http://192.168.1.64:8000/onvif/device_service');
+    expect(deviceServiceUrl('http://10.0.0.1:80/onvif/device_service')).toBe('http://10.0.0.1/onvif/device_service');
+  });
+});

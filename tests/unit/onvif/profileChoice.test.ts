@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../src/errors.js';
+import { chooseProfiles } from '../../../src/onvif/profileChoice.js';
+import type { MediaProfile } from '../../../src/onvif/types.js';
+
+const profile = (
+  token: string,
+  encoding: string | null,
+  width: number,
+  height: number,
+  uri: string | null = `rtsp://cam/${token}`,
+): MediaProfile => ({
+  token,
+  name: token,
+  encoding,
+  width,
+  height,
+  fps: 25,
+  bitrateKbps: 2048,
+  streamUri: uri,
+  snapshotUri: null,
+});
+
+const main = profile('main', 'H264', 1920, 1080);
+const sub = profile('sub', 'H264', 640, 360);
+const third = profile('third', 'H265', 1280, 720);
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof GatewayError ? err.code : 'not a GatewayError';
+  }
+  return undefined;
+}
+
+describe('chooseProfiles', () => {
+  it('records the largest and shares the smallest H.264 profile by default', () => {
+    const c = chooseProfiles([sub, third, main]);
+    expect([c.record.token, c.shared.token]).toEqual(['main', 'sub']);
+  });
+
+  it('uses one profile for both when there is only one H.264 profile', () => {
+    const c = chooseProfiles([third, main]);
+    expect([c.record.token, c.shared.token]).toEqual(['main', 'main']);
+  });
+
+  it("follows the integrator's choice", () => {
+    const c = chooseProfiles([main, sub], { record: 'sub', shared: 'main' });
+    expect([c.record.token, c.shared.token]).toEqual(['sub', 'main']);
+  });
+
+  it.each([
+    ['no profiles', [], {}, 'ONVIF_NO_PROFILE'],
+    ['no stream URIs', [profile('p', 'H264', 1, 1, null)], {}, 'ONVIF_NO_PROFILE'],
+    ['no video encoder', [profile('p', null, 0, 0)], {}, 'ONVIF_NO_PROFILE'],
+    ['no H.264', [third, profile('j', 'JPEG', 640, 480)], {}, 'ONVIF_NO_H264_PROFILE'],
+    ['a chosen H.265 profile', [main, third], { shared: 'third' }, 'ONVIF_NO_H264_PROFILE'],
+    ['an unknown token', [main], { record: 'nope' }, 'VALIDATION_FAILED'],
+  ] as const)('refuses %s', (_what, profiles, wanted, code) => {
+    expect(codeOf(() => chooseProfiles(profiles as readonly MediaProfile[], wanted))).toBe(code);
+  });
+});
