@@ -7,7 +7,22 @@ import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
+import {
+  SqlAlertOutboxRepository,
+  SqlFilingRepository,
+  SqlMaintenanceRepository,
+  SqlOutageRepository,
+} from './healthRepositories.js';
+import type {
+  AlertOutboxRepository,
+  AuditRepository,
+  CameraRepository,
+  FilingRepository,
+  MaintenanceRepository,
+  OutageRepository,
+  SettingsRepository,
+  Store,
+} from './store.js';
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created on migrate) instead of the connection's default. */
@@ -26,6 +41,10 @@ export class PostgresStore implements Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly outages: OutageRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly alertOutbox: AlertOutboxRepository;
+  readonly filings: FilingRepository;
 
   readonly #pool: pg.Pool;
   readonly #where: string;
@@ -60,6 +79,10 @@ export class PostgresStore implements Store {
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
+    this.outages = new SqlOutageRepository(executor);
+    this.maintenance = new SqlMaintenanceRepository(executor);
+    this.alertOutbox = new SqlAlertOutboxRepository(executor);
+    this.filings = new SqlFilingRepository(executor);
   }
 
   /**

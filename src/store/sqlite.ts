@@ -7,7 +7,22 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
+import {
+  SqlAlertOutboxRepository,
+  SqlFilingRepository,
+  SqlMaintenanceRepository,
+  SqlOutageRepository,
+} from './healthRepositories.js';
+import type {
+  AlertOutboxRepository,
+  AuditRepository,
+  CameraRepository,
+  FilingRepository,
+  MaintenanceRepository,
+  OutageRepository,
+  SettingsRepository,
+  Store,
+} from './store.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another connection's lock before failing. Default 5000. */
@@ -20,6 +35,10 @@ export class SqliteStore implements Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly outages: OutageRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly alertOutbox: AlertOutboxRepository;
+  readonly filings: FilingRepository;
   readonly path: string;
 
   #db: Database.Database | null;
@@ -62,6 +81,10 @@ export class SqliteStore implements Store {
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
+    this.outages = new SqlOutageRepository(executor);
+    this.maintenance = new SqlMaintenanceRepository(executor);
+    this.alertOutbox = new SqlAlertOutboxRepository(executor);
+    this.filings = new SqlFilingRepository(executor);
   }
 
   /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */
