@@ -6,7 +6,7 @@ import { createApiApp } from './api/index.js';
 import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials, type CameraRecord } from './cameras/index.js';
 import { isSiteType } from './cameras/siteTypes.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
-import { createMetricsRegistry, IncidentBoard } from './health/index.js';
+import { createMetricsRegistry, IncidentBoard, registerAlertMetrics, startAlerting } from './health/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
 import {
@@ -122,6 +122,9 @@ async function assemble(
   closers.push(() => pipelines.close());
 
   const incidents = new IncidentBoard(logger);
+  const alerting = await startAlerting({ config, store, incidents, logger });
+  closers.push(() => alerting.close());
+  pipelines.on('state', alerting.onStreamState);
   pipelines.on('state', (change) => {
     // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
     if (change.stream !== 'masking') return;
@@ -171,7 +174,11 @@ async function assemble(
   };
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
-  registry.on('updated', (camera) => void runCamera(camera).catch(logFailure));
+  registry.on('updated', (camera) => {
+    // A camera taken out of service is not down: its incidents end with it.
+    if (!camera.enabled || camera.removedAt !== null) incidents.resolveCamera(camera.id);
+    void runCamera(camera).catch(logFailure);
+  });
   registry.on('removed', (camera) => {
     incidents.resolveCamera(camera.id);
     void pipelines.remove(camera.id).catch(logFailure);
@@ -185,6 +192,7 @@ async function assemble(
     inboundBitrates: () => media.inboundBitrates(),
     buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
   });
+  registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
   let ready = false;
   const app = createApiApp({
     registry,
@@ -202,6 +210,11 @@ async function assemble(
         what: `${tier} tier of camera ${cameraId}`,
         logger,
       }),
+    store,
+    incidents,
+    profile,
+    allCameras: () => allCameras(store),
+    ledgerSettled: () => alerting.ledger.flush(),
     isReady: () => ready,
     systemInfo: () => ({
       version: VERSION,

@@ -6,8 +6,9 @@ import type { Logger } from '../log.js';
 import { requireBearer } from './auth.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
+import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 
-export interface ApiDeps extends CameraRoutesDeps {
+export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   auth: AdminTokenVerifier;
   metrics: Registry;
   logger: Logger;
@@ -44,6 +45,7 @@ export function createApiApp(deps: ApiDeps): Express {
     res.json(deps.systemInfo());
   });
   api.use('/cameras', cameraRoutes(deps));
+  api.use(healthRoutes(deps));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

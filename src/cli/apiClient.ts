@@ -16,6 +16,20 @@ export function resolveApiTarget(opts: { api?: string; token?: string }, env: No
 
 /** One call to the gateway's API; its JSON errors come back as GatewayErrors. */
 export async function callApi<T>(target: ApiTarget, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetchApi(target, method, path, body);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? (JSON.parse(text) as unknown) : undefined) as T;
+}
+
+/** A GET whose answer is a file (a report): its bytes and content type. */
+export async function downloadApi(target: ApiTarget, path: string): Promise<{ contentType: string; body: Buffer }> {
+  const res = await fetchApi(target, 'GET', path);
+  return { contentType: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** The raw response of a successful call; a failed one is thrown as the GatewayError the API sent. */
+async function fetchApi(target: ApiTarget, method: string, path: string, body?: unknown): Promise<Response> {
   if (!target.token) {
     throw new GatewayError('UNAUTHORIZED', 'No admin token to call the gateway API with.', {
       hint: 'Set PSVGW_ADMIN_TOKEN or pass --token (the token is printed at the first start of the gateway).',
@@ -34,14 +48,13 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
       hint: 'Is `psvgw start` running? Point the CLI at it with --api URL or PSVGW_API_URL.',
     });
   }
-  if (res.status === 204) return undefined as T;
+  if (res.ok) return res;
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
-    throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, {
-      hint: e?.hint,
-    });
+  let e: { code?: string; message?: string; hint?: string } | undefined;
+  try {
+    e = (JSON.parse(text) as { error?: typeof e }).error;
+  } catch {
+    e = undefined;
   }
-  return json as T;
+  throw new GatewayError((e?.code as ErrorCode | undefined) ?? 'VALIDATION_FAILED', e?.message ?? `HTTP ${res.status}`, { hint: e?.hint });
 }

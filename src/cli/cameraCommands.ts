@@ -5,12 +5,12 @@ import { printJson, printTable } from './output.js';
 
 type CameraWithStatus = CameraView & { status?: { state: string; reason: string | null } };
 
-interface ApiOptions {
+export interface ApiOptions {
   api?: string;
   token?: string;
 }
 
-const apiOptions = (cmd: Command) =>
+export const apiOptions = (cmd: Command) =>
   cmd
     .option('--api <url>', 'gateway API base URL (default $PSVGW_API_URL or http://127.0.0.1:$PSVGW_HTTP_PORT)')
     .option('--token <token>', 'admin bearer token (default $PSVGW_ADMIN_TOKEN)');

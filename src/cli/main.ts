@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { probeStream } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
 import { registerCameraCommands } from './cameraCommands.js';
+import { registerHealthCommands } from './healthCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
 
@@ -25,6 +26,7 @@ Quick start:
   psvgw probe rtsp://user:pass@192.168.1.64/Streaming/Channels/101   check a camera before adding it
   psvgw cameras add --name "Gate 1" --url rtsp://... --site-type school_gate
   psvgw cameras list
+  psvgw report outages --from 2026-11-01 --format html -o outages.html
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -44,6 +46,7 @@ program
   .action(async (o: { config?: string }) => runStart(o.config));
 
 registerCameraCommands(program);
+registerHealthCommands(program);
 
 program
   .command('probe')

@@ -203,7 +203,12 @@ const AlertsSection = z
     retry: z
       .strictObject({
         initialMs: z.number().int().min(10).default(1000).describe('First retry delay of a failed delivery, in milliseconds.'),
-        maxMs: z.number().int().min(10).default(60000).describe('Longest retry delay, in milliseconds; deliveries are retried until they succeed.'),
+        maxMs: z
+          .number()
+          .int()
+          .min(10)
+          .default(60000)
+          .describe('Longest retry delay, in milliseconds; deliveries are retried until they succeed.'),
       })
       .prefault({})
       .describe('Retries of deliveries, from the outbox kept in the store.'),

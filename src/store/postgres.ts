@@ -7,12 +7,7 @@ import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import {
-  SqlAlertOutboxRepository,
-  SqlFilingRepository,
-  SqlMaintenanceRepository,
-  SqlOutageRepository,
-} from './healthRepositories.js';
+import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import type {
   AlertOutboxRepository,
   AuditRepository,
