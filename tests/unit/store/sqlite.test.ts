@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/index.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
+import { describeHealthStoreContract } from './healthStoreContract.js';
 import { camera, codeOf, describeStoreContract, type StoreHarness } from './storeContract.js';
 
 function sqliteHarness(): StoreHarness {
@@ -28,6 +29,7 @@ function sqliteHarness(): StoreHarness {
 }
 
 describeStoreContract('SqliteStore', sqliteHarness);
+describeHealthStoreContract('SqliteStore', sqliteHarness);
 
 describe('SqliteStore specifics', () => {
   let dir: string;
