@@ -69,6 +69,13 @@ const text = (req: Request, key: string): string | undefined => {
 export function healthRoutes(deps: HealthRoutesDeps): Router {
   const router = Router();
   const actor = (res: Response) => String(res.locals.actor ?? 'unknown');
+  const audit = (res: Response, action: string, cameraId: string | null, details: Record<string, unknown>) =>
+    deps.store.audit.append({ at: new Date().toISOString(), actor: actor(res), action, cameraId, outcome: 'ok', details });
+  const requireCamera = async (cameraId: string, hint: string) => {
+    if (!(await deps.allCameras()).some((c) => c.id === cameraId)) {
+      throw new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${cameraId}`, { hint });
+    }
+  };
 
   router.get('/incidents', (req, res) => {
     const cameraId = text(req, 'cameraId');
@@ -103,11 +110,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
       });
     }
     const cameraId = body.cameraId === undefined || body.cameraId === null ? null : String(body.cameraId);
-    if (cameraId !== null && !(await deps.allCameras()).some((c) => c.id === cameraId)) {
-      throw new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${cameraId}`, {
-        hint: 'Leave cameraId out for a window that covers every camera.',
-      });
-    }
+    if (cameraId !== null) await requireCamera(cameraId, 'Leave cameraId out for a window that covers every camera.');
     const window = await deps.store.maintenance.add({
       cameraId,
       startsAt: startsAt.toISOString(),
@@ -116,14 +119,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
       createdBy: actor(res),
       createdAt: new Date().toISOString(),
     });
-    await deps.store.audit.append({
-      at: window.createdAt,
-      actor: actor(res),
-      action: 'maintenance.declare',
-      cameraId,
-      outcome: 'ok',
-      details: { id: window.id, startsAt: window.startsAt, endsAt: window.endsAt, reason },
-    });
+    await audit(res, 'maintenance.declare', cameraId, { id: window.id, startsAt: window.startsAt, endsAt: window.endsAt, reason });
     res.status(201).json(window);
   });
 
@@ -132,14 +128,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     if (!Number.isSafeInteger(id) || !(await deps.store.maintenance.remove(id))) {
       throw new GatewayError('NOT_FOUND', `no maintenance window ${req.params.id}`, { hint: 'List them with GET /api/v1/maintenance.' });
     }
-    await deps.store.audit.append({
-      at: new Date().toISOString(),
-      actor: actor(res),
-      action: 'maintenance.remove',
-      cameraId: null,
-      outcome: 'ok',
-      details: { id },
-    });
+    await audit(res, 'maintenance.remove', null, { id });
     res.status(204).end();
   });
 
@@ -155,9 +144,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
       throw new GatewayError('VALIDATION_FAILED', 'event must be commissioning or removal');
     }
     const cameraId = String(body.cameraId ?? '');
-    if (!(await deps.allCameras()).some((c) => c.id === cameraId)) {
-      throw new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${cameraId}`, { hint: 'List the cameras to see their ids.' });
-    }
+    await requireCamera(cameraId, 'List the cameras to see their ids.');
     const filedAt = requireTime('filedAt', body.filedAt).toISOString().slice(0, 10);
     const reference = typeof body.reference === 'string' && body.reference.trim() !== '' ? body.reference.trim().slice(0, 200) : null;
     const filing = await deps.store.filings.add({
@@ -167,14 +154,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
       reference,
       createdAt: new Date().toISOString(),
     });
-    await deps.store.audit.append({
-      at: filing.createdAt,
-      actor: actor(res),
-      action: 'filing.record',
-      cameraId,
-      outcome: 'ok',
-      details: { event, filedAt, reference },
-    });
+    await audit(res, 'filing.record', cameraId, { event, filedAt, reference });
     res.status(201).json(filing);
   });
 

@@ -8,6 +8,7 @@ import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../he
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
+import type { OutageRecord as Outage } from '../../../src/store/index.js';
 
 const run = promisify(execFile);
 
@@ -16,16 +17,6 @@ const TRIALS = 10;
 const ALERT_P95_MS = 3000;
 const RESOLVE_MS = 5000;
 const SECRET = 'webhook-signing-secret-0123456789';
-
-interface Outage {
-  id: number;
-  cameraId: string;
-  kind: string;
-  cause: string;
-  startedAt: string;
-  endedAt: string | null;
-  planned: boolean;
-}
 
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -168,6 +159,26 @@ describe('outage alerts, ledger and reports on a real camera', () => {
       '更换交换机 replace the switch',
     ]);
     expect(stdout).toContain('maintenance window');
+    // Bad input is refused with a clear error and stores nothing.
+    const before = (await gw.api<{ items: unknown[] }>('GET', '/api/v1/maintenance')).body.items.length;
+    const bad = await gw.api<{ error: { code: string; message: string } }>('POST', '/api/v1/maintenance', {
+      startsAt: '2026-12-02T10:00:00Z',
+      endsAt: '2026-12-02T09:00:00Z',
+      reason: 'x',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'endsAt must be after startsAt' });
+    const noCamera = await gw.api<{ error: { code: string } }>('POST', '/api/v1/maintenance', {
+      cameraId: '99999999999999999999',
+      startsAt: '2026-12-02T08:00:00Z',
+      endsAt: '2026-12-02T09:00:00Z',
+      reason: 'x',
+    });
+    expect(noCamera.body.error.code).toBe('CAMERA_NOT_FOUND');
+    expect((await gw.api<{ items: unknown[] }>('GET', '/api/v1/maintenance')).body.items).toHaveLength(before);
+    const badFormat = await gw.api<{ error: { code: string; message: string } }>('GET', '/api/v1/reports/outages?format=docx');
+    expect(badFormat.status).toBe(400);
+    expect(badFormat.body.error.message).toContain('format must be one of csv, html, pdf, json');
     const stoppedAt = Date.now();
     await cam.stop();
     const firing = await receiver.waitFor({ id: cameraId, state: 'firing' }, stoppedAt, 10_000);
