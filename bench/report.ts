@@ -245,6 +245,7 @@ function alertFigures(a: AlertResults | null | undefined) {
     cameraKilledToAlertMs: { ...killed, verdict: verdict(killed.p95, 3000) },
     cameraFrozenToAlertMs: summarize(a?.freezeToAlertMs ?? []),
     cameraBackToResolveMs: { ...back, verdict: verdict(back.max, 5000) },
+    cameraThawedToResolveMs: summarize(a?.thawToResolveMs ?? []),
   };
 }
 

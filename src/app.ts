@@ -183,7 +183,11 @@ async function assemble(
     incidents.resolveCamera(camera.id);
     void pipelines.remove(camera.id).catch(logFailure);
   });
-  for (const camera of await allCameras(store)) await runCamera(camera);
+  const cameras = await allCameras(store);
+  for (const camera of cameras) await runCamera(camera);
+  // An outage left open by the last run ends when its camera is gone or out of service.
+  const inService = new Set(cameras.filter((c) => c.enabled && c.removedAt === null).map((c) => c.id));
+  for (const i of incidents.active()) if (i.cameraId !== null && !inService.has(i.cameraId)) incidents.resolveCamera(i.cameraId);
 
   const metrics = createMetricsRegistry({
     pipelines: () => pipelines.snapshots(),
