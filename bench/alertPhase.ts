@@ -18,6 +18,8 @@ export interface AlertResults {
 }
 
 const SECRET = 'bench-webhook-secret-0123456789';
+/** Long enough for one retry to find the camera's port closed; keeps the phase near a minute. */
+const OFF_MS = 1000;
 
 /**
  * Detection delay as an operator sees it: from the camera going dark to the signed webhook
@@ -48,7 +50,7 @@ export async function alertPhase(o: BenchOptions): Promise<AlertResults> {
         const killedAt = Date.now();
         await camera.kill();
         r.killToAlertMs.push((await alerted('firing', killedAt)) - killedAt);
-        await sleep(Math.max(0, killedAt + o.cameraOffMs - Date.now()));
+        await sleep(Math.max(0, killedAt + OFF_MS - Date.now()));
         await backAfter(() => camera.launch(), r.backToResolveMs);
       });
     }
