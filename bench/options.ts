@@ -16,6 +16,8 @@ export interface BenchOptions {
   /** Kill → restart trials per ingest; frozen-camera trials of the gateway. */
   recoveryTrials: number;
   freezeTrials: number;
+  /** Camera dark → webhook alert trials. */
+  alertTrials: number;
   /** How long a killed camera stays off before it is started again. */
   cameraOffMs: number;
   /** Initial reconnect delay given to the node-media-server relay (the gateway's default backoff.initialMs). */
@@ -66,6 +68,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     firstFrameRequests: quick ? 5 : 10,
     recoveryTrials: quick ? 1 : 3,
     freezeTrials: quick ? 1 : 2,
+    alertTrials: quick ? 3 : 10,
     cameraOffMs: 2000,
     relayReconnectMs: 500,
     maskedCamera: { codec: 'h264', width: 1280, height: 720, fps: 25, pattern: 'snow' },

@@ -1,3 +1,4 @@
+import type { AlertResults } from './alertPhase.js';
 import type { GatewayResults } from './gatewayPhase.js';
 import type { MaskedResults } from './maskedPhase.js';
 import type { BenchOptions } from './options.js';
@@ -15,6 +16,7 @@ export interface RunResults {
   gateway: GatewayResults | null;
   relay: RelayResults | null;
   masked: MaskedResults | null;
+  alerts?: AlertResults | null;
   errors: string[];
 }
 
@@ -91,6 +93,7 @@ export function buildFigures(r: RunResults) {
   const h264Net = gwOne.gateway.netCpuPct;
 
   return {
+    detectionDelay: alertFigures(r.alerts),
     copyModeCpu: {
       target: 'gateway CPU per copy-mode camera ≤ 1.2× bare ffmpeg (net of the gateway idle CPU)',
       unit: '% of one core, user+sys from /proc/<pid>/stat over the window, whole process tree',
@@ -233,11 +236,26 @@ function maskedFigure(m: MaskedResults | null) {
   };
 }
 
+/** Camera dark → webhook alert out and received, the delay an operator sees. */
+function alertFigures(a: AlertResults | null | undefined) {
+  const killed = summarize(a?.killToAlertMs ?? []);
+  const back = summarize(a?.backToResolveMs ?? []);
+  return {
+    target: 'camera dark → webhook alert received ≤ 3 s (p95); camera back → resolve alert ≤ 5 s',
+    cameraKilledToAlertMs: { ...killed, verdict: verdict(killed.p95, 3000) },
+    cameraFrozenToAlertMs: summarize(a?.freezeToAlertMs ?? []),
+    cameraBackToResolveMs: { ...back, verdict: verdict(back.max, 5000) },
+    cameraThawedToResolveMs: summarize(a?.thawToResolveMs ?? []),
+  };
+}
+
 export type Figures = ReturnType<typeof buildFigures>;
 
 /** One line per target: the figure it is judged on, and pass/fail. */
 export function verdicts(f: Figures): Record<string, string> {
   return {
+    'camera dark → webhook alert p95 (≤ 3 s)': `${f.detectionDelay.cameraKilledToAlertMs.p95 ?? '-'} ms → ${f.detectionDelay.cameraKilledToAlertMs.verdict}`,
+    'camera back → resolve alert (≤ 5 s)': `${f.detectionDelay.cameraBackToResolveMs.max ?? '-'} ms → ${f.detectionDelay.cameraBackToResolveMs.verdict}`,
     'copy-mode CPU, 1 camera (≤ 1.2×)': `${f.copyModeCpu.oneCamera.ratioNet ?? '-'}× → ${f.copyModeCpu.oneCamera.verdict}`,
     [`copy-mode CPU, ${f.copyModeCpu.manyCameras.cameras} cameras (≤ 1.2×)`]: `${f.copyModeCpu.manyCameras.ratioNet ?? '-'}× → ${f.copyModeCpu.manyCameras.verdict}`,
     'memory per copy-mode camera, RSS (≤ 30 MB)': `${f.copyModeMemory.perCamera.rssMiB ?? '-'} MiB → ${f.copyModeMemory.verdictRss}`,

@@ -8,6 +8,7 @@ import { VERSION } from '../src/version.js';
 import { bareRecovery, measureBareIngest, SINK } from './bareFfmpeg.js';
 import { BenchCamera } from './camera.js';
 import { stopAllChildren } from './children.js';
+import { alertPhase } from './alertPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -50,6 +51,7 @@ function method(o: BenchOptions) {
     recovery: `camera SIGKILLed (power loss), kept off ${o.cameraOffMs} ms, started again on its port; times from the kill to psvgw_camera_up 0 and from the camera's READY line to psvgw_camera_up 1 (polled every 25 ms); frozen camera: SIGSTOP with sockets open; baseline: a bare ffmpeg reader started at READY, to its first frame`,
     rtpGap:
       'afterOneRtpSequenceGap: a second RTSP client joins the shared test camera, which then skips one RTP sequence number on the connections already open; video frames per second at a viewer over 2 s before and 3 s after',
+    detectionDelay: `one ${o.camera.fps} fps 320x180 camera, a gateway with one signed webhook target (alerts.webhooks) pointing at a real HTTP receiver in the bench process (bench/webhookReceiver.ts); ${o.alertTrials} trials: camera SIGKILLed, time to the camera_down firing request arriving at the receiver; camera back after 1000 ms, from its READY line to the resolved request; one frozen-camera trial (SIGSTOP: ingest.stallSeconds, 3 s, comes first), and from its SIGCONT to the resolved request`,
     masked: `one ${o.maskedCamera.width}x${o.maskedCamera.height} ${o.maskedCamera.fps} fps camera (pattern ${o.maskedCamera.pattern}) with a blurred rectangle and a mosaicked polygon; the masking transcode's CPU = gateway tree with the masks minus the same camera in copy mode (masks PATCHed on, same ingest); baseline: bare ffmpeg running the gateway's masking argv (buildMaskingArgs with planMasks' filter graph and mask images, the default privacy.sharedEncoder) on the camera's RTSP stream with the ingest's RTSP options, writing FLV to ${SINK}; the camera process is not counted`,
     camerasPerCore: `computed: floor(100 / masking transcode % of one core); empirical: K bare masking transcodes of a looped ${o.maskedCamera.height}p${o.maskedCamera.fps} H.264 file (-re -stream_loop -1, same argv otherwise) pinned to one core with taskset, K = 1, 2, … (at most ${o.sweep.maxK}, ${o.sweep.budgetSeconds} s in all), each for ${o.sweep.windowSeconds} s; the largest K whose every process outputs ≥ ${o.sweep.threshold}× real time`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
@@ -102,6 +104,10 @@ async function main(): Promise<void> {
       results.masked = await maskedPhase(o);
       results.errors.push(...results.masked.errors);
     });
+    await attempt(results.errors, 'detection delay', async () => {
+      results.alerts = await alertPhase(o);
+      results.errors.push(...results.alerts.errors);
+    });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -143,6 +149,7 @@ async function main(): Promise<void> {
       maskedGateway: results.masked?.masked,
       maskedSweep: results.masked?.sweep,
       maskedBareArgs: results.masked?.bareArgs,
+      alerts: results.alerts,
     },
     errors: results.errors,
   };

@@ -14,7 +14,7 @@ import {
 } from './cameras/index.js';
 import { isSiteType } from './cameras/siteTypes.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
-import { createMetricsRegistry, IncidentBoard } from './health/index.js';
+import { createMetricsRegistry, IncidentBoard, registerAlertMetrics, startAlerting } from './health/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
 import {
@@ -131,6 +131,9 @@ async function assemble(
   closers.push(() => pipelines.close());
 
   const incidents = new IncidentBoard(logger);
+  const alerting = await startAlerting({ config, store, incidents, logger });
+  closers.push(() => alerting.close());
+  pipelines.on('state', alerting.onStreamState);
   pipelines.on('state', (change) => {
     // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
     if (change.stream !== 'masking') return;
@@ -184,12 +187,20 @@ async function assemble(
   };
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
-  registry.on('updated', (camera) => void runCamera(camera).catch(logFailure));
+  registry.on('updated', (camera) => {
+    // A camera taken out of service is not down: its incidents end with it.
+    if (!camera.enabled || camera.removedAt !== null) incidents.resolveCamera(camera.id);
+    void runCamera(camera).catch(logFailure);
+  });
   registry.on('removed', (camera) => {
     incidents.resolveCamera(camera.id);
     void pipelines.remove(camera.id).catch(logFailure);
   });
-  for (const camera of await allCameras(store)) await runCamera(camera);
+  const cameras = await allCameras(store);
+  for (const camera of cameras) await runCamera(camera);
+  // An outage left open by the last run ends when its camera is gone or out of service.
+  const inService = new Set(cameras.filter((c) => c.enabled && c.removedAt === null).map((c) => c.id));
+  for (const i of incidents.active()) if (i.cameraId !== null && !inService.has(i.cameraId)) incidents.resolveCamera(i.cameraId);
 
   const metrics = createMetricsRegistry({
     pipelines: () => pipelines.snapshots(),
@@ -198,6 +209,7 @@ async function assemble(
     inboundBitrates: () => media.inboundBitrates(),
     buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
   });
+  registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
   let ready = false;
   const app = createApiApp({
     registry,
@@ -216,6 +228,11 @@ async function assemble(
         logger,
       }),
     onvif: { ...onvif, devices: store.onvif },
+    store,
+    incidents,
+    profile,
+    allCameras: () => allCameras(store),
+    ledgerSettled: () => alerting.ledger.flush(),
     isReady: () => ready,
     systemInfo: () => ({
       version: VERSION,

@@ -7,8 +7,9 @@ import { requireBearer } from './auth.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
+import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 
-export interface ApiDeps extends CameraRoutesDeps {
+export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   auth: AdminTokenVerifier;
   metrics: Registry;
   logger: Logger;
@@ -48,6 +49,7 @@ export function createApiApp(deps: ApiDeps): Express {
   });
   api.use('/cameras', cameraRoutes(deps));
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
+  api.use(healthRoutes(deps));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

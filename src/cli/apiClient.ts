@@ -22,6 +22,12 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/** A GET whose answer is a file (a report): its bytes and content type. */
+export async function downloadApi(target: ApiTarget, path: string): Promise<{ contentType: string; body: Buffer }> {
+  const res = await requestApi(target, 'GET', path);
+  return { contentType: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
+}
+
 /** One call to the gateway's API; a successful response comes back unread, an error as a GatewayError. */
 export async function requestApi(target: ApiTarget, method: string, path: string, body?: unknown): Promise<Response> {
   if (!target.token) {

@@ -7,6 +7,7 @@ import { probeStream } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
 import { registerCameraCommands } from './cameraCommands.js';
 import { registerOnvifCommands } from './onvifCommands.js';
+import { registerHealthCommands } from './healthCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
 
@@ -30,6 +31,7 @@ Quick start:
   psvgw cameras snapshot <id> --tier shared -o a.jpg     preview what the platform receives
   psvgw discover                                           find ONVIF cameras on the network
   psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
+  psvgw report outages --from 2026-11-01 --format html -o outages.html
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -50,6 +52,7 @@ program
 
 registerCameraCommands(program);
 registerOnvifCommands(program);
+registerHealthCommands(program);
 
 program
   .command('probe')

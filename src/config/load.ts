@@ -40,6 +40,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'PSVGW_FFMPEG', path: ['ffmpeg', 'ffmpegPath'], kind: 'string' },
   { name: 'PSVGW_FFPROBE', path: ['ffmpeg', 'ffprobePath'], kind: 'string' },
   { name: 'PSVGW_LOG_LEVEL', path: ['logging', 'level'], kind: 'string' },
+  { name: 'PSVGW_ALERT_WEBHOOK_URL', path: ['alerts', 'webhookUrl'], kind: 'string' },
+  { name: 'PSVGW_ALERT_WEBHOOK_SECRET', path: ['alerts', 'webhookSecret'], kind: 'string' },
   { name: 'PSVGW_ADMIN_TOKEN', path: ['secrets', 'adminToken'], kind: 'string' },
   { name: 'PSVGW_SECRET_KEY', path: ['secrets', 'secretKey'], kind: 'string' },
 ];
@@ -254,7 +256,11 @@ function editDistance(a: string, b: string): number {
 
 export type SecretState = '[set]' | '[not set]';
 
-export type ConfigSummary = Omit<GatewayConfig, 'secrets'> & {
+export type ConfigSummary = Omit<GatewayConfig, 'secrets' | 'alerts'> & {
+  alerts: Omit<GatewayConfig['alerts'], 'webhooks' | 'webhookSecret'> & {
+    webhooks: Array<Omit<GatewayConfig['alerts']['webhooks'][number], 'secret'> & { secret: SecretState }>;
+    webhookSecret: SecretState;
+  };
   secrets: { adminToken: SecretState; secretKey: SecretState };
 };
 
@@ -266,6 +272,12 @@ export function describeConfig(config: GatewayConfig): ConfigSummary {
     ...config,
     store: { ...config.store, ...(postgresUrl === undefined ? {} : { postgresUrl: redactUrl(postgresUrl) }) },
     platform: { pushTargets: config.platform.pushTargets.map(redactPushTarget) },
+    alerts: {
+      ...config.alerts,
+      webhooks: config.alerts.webhooks.map((w) => ({ ...w, url: redactUrl(w.url), secret: state(w.secret) })),
+      ...(config.alerts.webhookUrl === undefined ? {} : { webhookUrl: redactUrl(config.alerts.webhookUrl) }),
+      webhookSecret: state(config.alerts.webhookSecret),
+    },
     secrets: { adminToken: state(config.secrets.adminToken), secretKey: state(config.secrets.secretKey) },
   };
 }

@@ -214,6 +214,47 @@ const OnvifSection = z
   .prefault({})
   .describe('ONVIF discovery and onboarding.');
 
+const WebhookTarget = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, dots, dashes or underscores' })
+      .optional()
+      .describe('Stable name of the target (its deliveries are queued under it); the URL without its query when unset.'),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' })
+      .describe('Where alerts are POSTed as JSON.'),
+    secret: nonEmpty().optional().describe('HMAC-SHA256 key that signs each body (header X-Psvgw-Signature); never logged.'),
+    timeoutMs: z.number().int().min(100).max(60000).default(5000).describe('One delivery attempt gives up after this long.'),
+  })
+  .describe('One webhook receiver.');
+
+const AlertsSection = z
+  .strictObject({
+    webhooks: z.array(WebhookTarget).default([]).describe('Webhook receivers of every incident firing and resolving.'),
+    webhookUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' })
+      .optional()
+      .describe('A single extra webhook receiver; usually from PSVGW_ALERT_WEBHOOK_URL.'),
+    webhookSecret: nonEmpty().optional().describe('Signing key of webhookUrl; usually from PSVGW_ALERT_WEBHOOK_SECRET.'),
+    retry: z
+      .strictObject({
+        initialMs: z.number().int().min(10).default(1000).describe('First retry delay of a failed delivery, in milliseconds.'),
+        maxMs: z
+          .number()
+          .int()
+          .min(10)
+          .default(60000)
+          .describe('Longest retry delay, in milliseconds; deliveries are retried until they succeed.'),
+      })
+      .prefault({})
+      .describe('Retries of deliveries, from the outbox kept in the store.'),
+  })
+  .prefault({})
+  .describe('Alerts: incidents (camera down, shared tier dark, …) sent to webhooks on firing and on resolving.');
+
 const LoggingSection = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Lowest level logged.'),
@@ -249,6 +290,7 @@ export const GatewayConfigShape = z.strictObject({
   privacy: PrivacySection,
   platform: PlatformSection,
   onvif: OnvifSection,
+  alerts: AlertsSection,
   logging: LoggingSection,
   secrets: SecretsSection,
 });
@@ -340,8 +382,15 @@ export function backoffMaxNotBelowInitial(c: GatewayConfig): RuleIssue[] {
   return [{ path: ['ingest', 'backoff', 'maxMs'], message: `must be ≥ ingest.backoff.initialMs (${initialMs})` }];
 }
 
+export function alertRetryMaxNotBelowInitial(c: GatewayConfig): RuleIssue[] {
+  const { initialMs, maxMs } = c.alerts.retry;
+  if (maxMs >= initialMs) return [];
+  return [{ path: ['alerts', 'retry', 'maxMs'], message: `must be ≥ alerts.retry.initialMs (${initialMs})` }];
+}
+
 export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
   postgresNeedsUrl,
+  alertRetryMaxNotBelowInitial,
   portsDistinct,
   productionNeedsSecrets,
   pushTargetsHaveSupportedScheme,

@@ -68,6 +68,17 @@ export class IncidentBoard {
     return true;
   }
 
+  /**
+   * Takes back an incident that was firing when the gateway last stopped (kept in the
+   * outage ledger), without notifying again: its firing went out then, its resolution
+   * will go out when it ends. False when one of that key is already active.
+   */
+  restore(incident: Incident): boolean {
+    if (this.#active.has(incident.key)) return false;
+    this.#active.set(incident.key, incident);
+    return true;
+  }
+
   /** Ends an incident; true when it was firing. */
   resolve(cameraId: string | null, kind: string): boolean {
     const key = incidentKey(cameraId, kind);

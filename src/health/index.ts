@@ -1,2 +1,7 @@
 export { IncidentBoard, incidentKey, type Incident, type IncidentChange, type IncidentReport, type IncidentSeverity } from './incidents.js';
 export { createMetricsRegistry, type MetricsSources } from './metrics.js';
+export { registerAlertMetrics, type AlertMetricsSources } from './alertMetrics.js';
+export { CAMERA_DOWN, outageCause, watchCameraDown, type OutageCause } from './outageDetector.js';
+export { OutageLedger, isOutageKind, causeOf } from './outageLedger.js';
+export { WebhookNotifier, webhookTargets, alertBody, signAlert, type AlertBody, type WebhookTarget } from './webhook.js';
+export { startAlerting, type Alerting } from './alerting.js';

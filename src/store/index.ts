@@ -3,7 +3,24 @@ import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
-export type { AuditRepository, CameraListQuery, CameraRepository, OnvifDeviceRepository, SettingsRepository, Store } from './store.js';
+export type {
+  AlertOutboxRepository,
+  AuditRepository,
+  CameraListQuery,
+  CameraRepository,
+  FilingEvent,
+  FilingRecord,
+  FilingRepository,
+  MaintenanceRepository,
+  MaintenanceWindow,
+  OnvifDeviceRepository,
+  OutageQuery,
+  OutageRecord,
+  OutageRepository,
+  OutboxEntry,
+  SettingsRepository,
+  Store,
+} from './store.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';

@@ -86,6 +86,55 @@ ALTER TABLE cameras ADD COLUMN masks_version INTEGER NOT NULL DEFAULT 0;`,
 ALTER TABLE cameras ADD COLUMN shared_encoder TEXT NOT NULL DEFAULT '{}';`,
   },
   {
+    version: 5,
+    name: 'outage ledger, maintenance windows, alert outbox, filings',
+    sql: (t) => `
+CREATE TABLE outages (
+  id ${t.autoId},
+  camera_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  planned INTEGER NOT NULL DEFAULT 0 CHECK (planned IN (0, 1)),
+  details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX outages_camera_idx ON outages (camera_id, started_at);
+CREATE INDEX outages_open_idx ON outages (ended_at);
+CREATE TABLE maintenance_windows (
+  id ${t.autoId},
+  camera_id TEXT,
+  starts_at TEXT NOT NULL,
+  ends_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX maintenance_windows_time_idx ON maintenance_windows (starts_at, ends_at);
+CREATE TABLE alert_outbox (
+  id ${t.autoId},
+  event_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  delivered_at TEXT,
+  last_error TEXT,
+  UNIQUE (event_id, target)
+);
+CREATE INDEX alert_outbox_pending_idx ON alert_outbox (delivered_at, target, id);
+CREATE TABLE filings (
+  id ${t.autoId},
+  camera_id TEXT NOT NULL,
+  event TEXT NOT NULL CHECK (event IN ('commissioning', 'removal')),
+  filed_at TEXT NOT NULL,
+  reference TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX filings_camera_idx ON filings (camera_id, event);`,
+  },
+  {
     version: 6,
     name: 'ONVIF devices of onboarded cameras',
     sql: (t) => `

@@ -8,7 +8,18 @@ import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
-import type { AuditRepository, CameraRepository, OnvifDeviceRepository, SettingsRepository, Store } from './store.js';
+import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
+import type {
+  AlertOutboxRepository,
+  AuditRepository,
+  CameraRepository,
+  FilingRepository,
+  MaintenanceRepository,
+  OnvifDeviceRepository,
+  OutageRepository,
+  SettingsRepository,
+  Store,
+} from './store.js';
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created on migrate) instead of the connection's default. */
@@ -28,6 +39,10 @@ export class PostgresStore implements Store {
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
   readonly onvif: OnvifDeviceRepository;
+  readonly outages: OutageRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly alertOutbox: AlertOutboxRepository;
+  readonly filings: FilingRepository;
 
   readonly #pool: pg.Pool;
   readonly #where: string;
@@ -63,6 +78,10 @@ export class PostgresStore implements Store {
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
     this.onvif = new SqlOnvifDeviceRepository(executor);
+    this.outages = new SqlOutageRepository(executor);
+    this.maintenance = new SqlMaintenanceRepository(executor);
+    this.alertOutbox = new SqlAlertOutboxRepository(executor);
+    this.filings = new SqlFilingRepository(executor);
   }
 
   /**

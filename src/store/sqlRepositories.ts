@@ -240,7 +240,7 @@ function notFound(id: string): GatewayError {
   });
 }
 
-function checkCount(name: string, value: number | undefined): number | undefined {
+export function checkCount(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new GatewayError('VALIDATION_FAILED', `${name} must be a non-negative integer (got ${String(value)})`);
@@ -248,7 +248,7 @@ function checkCount(name: string, value: number | undefined): number | undefined
   return value;
 }
 
-function textOrNull(v: unknown): string | null {
+export function textOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
 
@@ -273,7 +273,7 @@ function parseMasks(v: unknown): Mask[] {
   return Array.isArray(parsed) ? (parsed as Mask[]) : [];
 }
 
-function parseObject(v: unknown): Record<string, unknown> {
+export function parseObject(v: unknown): Record<string, unknown> {
   if (typeof v !== 'string') return {};
   try {
     const parsed: unknown = JSON.parse(v);

@@ -8,7 +8,18 @@ import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
-import type { AuditRepository, CameraRepository, OnvifDeviceRepository, SettingsRepository, Store } from './store.js';
+import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
+import type {
+  AlertOutboxRepository,
+  AuditRepository,
+  CameraRepository,
+  FilingRepository,
+  MaintenanceRepository,
+  OnvifDeviceRepository,
+  OutageRepository,
+  SettingsRepository,
+  Store,
+} from './store.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another connection's lock before failing. Default 5000. */
@@ -22,6 +33,10 @@ export class SqliteStore implements Store {
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
   readonly onvif: OnvifDeviceRepository;
+  readonly outages: OutageRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly alertOutbox: AlertOutboxRepository;
+  readonly filings: FilingRepository;
   readonly path: string;
 
   #db: Database.Database | null;
@@ -65,6 +80,10 @@ export class SqliteStore implements Store {
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
     this.onvif = new SqlOnvifDeviceRepository(executor);
+    this.outages = new SqlOutageRepository(executor);
+    this.maintenance = new SqlMaintenanceRepository(executor);
+    this.alertOutbox = new SqlAlertOutboxRepository(executor);
+    this.filings = new SqlFilingRepository(executor);
   }
 
   /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */

@@ -11,6 +11,10 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
   readonly onvif: OnvifDeviceRepository;
+  readonly outages: OutageRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly alertOutbox: AlertOutboxRepository;
+  readonly filings: FilingRepository;
   /** Apply pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -56,4 +60,103 @@ export interface OnvifDeviceRepository {
   /** A discovery sweep saw the device; fills the endpoint reference when it was not known. */
   markSeen(cameraId: string, at: string, endpointRef: string | null): Promise<void>;
   remove(cameraId: string): Promise<boolean>;
+}
+
+/** One stop of a camera in the outage ledger (an incident that left it dark or unusable). */
+export interface OutageRecord {
+  id: number;
+  cameraId: string;
+  /** The incident kind that opened it: `camera_down`, `image_black`, … */
+  kind: string;
+  /** Why: `unreachable`, `credentials_refused`, `stream_stalled`, `decode_error`, an image kind, … */
+  cause: string;
+  /** ISO times; `endedAt` is null while the outage lasts. */
+  startedAt: string;
+  endedAt: string | null;
+  /** It started inside a declared maintenance window. */
+  planned: boolean;
+  details: Record<string, unknown>;
+}
+
+export interface OutageQuery {
+  /** ISO times: outages overlapping [from, to). */
+  from?: string;
+  to?: string;
+  cameraId?: string;
+}
+
+export interface OutageRepository {
+  /** Records the start of an outage; resolves to its id. */
+  open(outage: Omit<OutageRecord, 'id' | 'endedAt'>): Promise<number>;
+  setCause(id: number, cause: string): Promise<void>;
+  /** True when it was open. */
+  close(id: number, endedAt: string): Promise<boolean>;
+  /** Outages not ended yet, oldest first. */
+  openOnes(): Promise<OutageRecord[]>;
+  /** Oldest first. */
+  list(query?: OutageQuery): Promise<OutageRecord[]>;
+}
+
+/** Maintenance declared ahead: an outage starting inside it is planned. `cameraId` null: every camera. */
+export interface MaintenanceWindow {
+  id: number;
+  cameraId: string | null;
+  startsAt: string;
+  endsAt: string;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface MaintenanceRepository {
+  add(window: Omit<MaintenanceWindow, 'id'>): Promise<MaintenanceWindow>;
+  /** Windows overlapping [from, to) (all when unset), by start. */
+  list(query?: { from?: string; to?: string }): Promise<MaintenanceWindow[]>;
+  /** A window covering that camera (or all cameras) at that time. */
+  covering(cameraId: string, at: string): Promise<MaintenanceWindow | undefined>;
+  remove(id: number): Promise<boolean>;
+}
+
+/** One alert to deliver to one target, kept until delivered so nothing is lost across restarts. */
+export interface OutboxEntry {
+  id: number;
+  /** Stable across retries: the receiver's idempotency key. */
+  eventId: string;
+  target: string;
+  body: string;
+  createdAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  deliveredAt: string | null;
+  lastError: string | null;
+}
+
+export interface AlertOutboxRepository {
+  /** False when that event was already queued for that target. */
+  enqueue(entry: { eventId: string; target: string; body: string; createdAt: string }): Promise<boolean>;
+  /** The oldest undelivered entry of a target (deliveries to a target keep their order). */
+  oldestPending(target: string): Promise<OutboxEntry | undefined>;
+  markDelivered(id: number, at: string): Promise<void>;
+  markFailed(id: number, error: string, nextAttemptAt: string): Promise<void>;
+  pendingCount(): Promise<number>;
+  /** Targets with undelivered entries. */
+  pendingTargets(): Promise<string[]>;
+}
+
+export type FilingEvent = 'commissioning' | 'removal';
+
+/** A filing (备案) with the police that the owner reports having made. */
+export interface FilingRecord {
+  id: number;
+  cameraId: string;
+  event: FilingEvent;
+  /** YYYY-MM-DD or ISO time. */
+  filedAt: string;
+  reference: string | null;
+  createdAt: string;
+}
+
+export interface FilingRepository {
+  add(filing: Omit<FilingRecord, 'id'>): Promise<FilingRecord>;
+  list(query?: { cameraId?: string }): Promise<FilingRecord[]>;
 }

@@ -14,6 +14,8 @@ export interface GatewayOptions {
   configYaml?: string;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Start on the data directory of an earlier gateway (a restart); a fresh one when unset. */
+  dataDir?: string;
 }
 
 export interface ApiResponse<T = unknown> {
@@ -44,7 +46,7 @@ export class GatewayProcess {
     if (!existsSync(CLI_PATH))
       throw new Error(`${CLI_PATH} is missing: run \`npm run build\` (npm test does it) before the integration tests.`);
     const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];
-    const dataDir = mkdtempSync(join(tmpdir(), 'psvgw-test-'));
+    const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'psvgw-test-'));
     const configFile = join(dataDir, 'gateway.yaml');
     writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${opts.configYaml ?? ''}\n`);
     const child = spawn(process.execPath, [CLI_PATH, 'start', '--config', configFile], {

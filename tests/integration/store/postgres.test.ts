@@ -5,6 +5,7 @@ import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
+import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
 import { describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
 
 /**
@@ -63,6 +64,7 @@ function postgresHarness(): StoreHarness {
 
 describeStoreContract('PostgresStore', postgresHarness);
 describeOnvifRepositoryContract('PostgresStore', postgresHarness);
+describeHealthStoreContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();
@@ -109,9 +111,13 @@ describe('PostgresStore specifics', () => {
       }
       const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
+        'alert_outbox',
         'audit_log',
         'cameras',
+        'filings',
+        'maintenance_windows',
         'onvif_devices',
+        'outages',
         'schema_migrations',
         'settings',
       ]);

@@ -191,6 +191,7 @@ describe('CameraRegistry.create', () => {
 
   it('undoes the insert when the audit entry cannot be written', async () => {
     const failingAudit: Store = {
+      ...t.store,
       cameras: t.store.cameras,
       settings: t.store.settings,
       onvif: t.store.onvif,

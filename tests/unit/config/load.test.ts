@@ -53,6 +53,8 @@ describe('load order: defaults, file, env', () => {
       PSVGW_FFMPEG: '/opt/ffmpeg/bin/ffmpeg',
       PSVGW_FFPROBE: '/opt/ffmpeg/bin/ffprobe',
       PSVGW_LOG_LEVEL: 'debug',
+      PSVGW_ALERT_WEBHOOK_URL: 'https://ops.example/hook',
+      PSVGW_ALERT_WEBHOOK_SECRET: 'hook-secret',
       ...STRONG,
     };
     expect(Object.keys(env).sort()).toEqual(ENV_OVERRIDES.map((o) => o.name).sort());
@@ -66,6 +68,7 @@ describe('load order: defaults, file, env', () => {
       store: { driver: 'postgres', postgresUrl: 'postgres://psvgw@db:5432/psvgw' },
       ffmpeg: { ffmpegPath: '/opt/ffmpeg/bin/ffmpeg', ffprobePath: '/opt/ffmpeg/bin/ffprobe' },
       logging: { level: 'debug' },
+      alerts: { webhookUrl: 'https://ops.example/hook', webhookSecret: 'hook-secret' },
       secrets: { secretKey: STRONG.PSVGW_SECRET_KEY, adminToken: STRONG.PSVGW_ADMIN_TOKEN },
     });
   });
@@ -172,10 +175,13 @@ describe('describeConfig', () => {
     const c = loadConfig({
       text:
         'store:\n  driver: postgres\n  postgresUrl: postgres://psvgw:dbpass@db/psvgw\n' +
-        'platform:\n  pushTargets: ["rtmp://live.example.org/app/streamKey123?token=abc"]\n',
-      env: STRONG,
+        'platform:\n  pushTargets: ["rtmp://live.example.org/app/streamKey123?token=abc"]\n' +
+        'alerts:\n  webhooks:\n    - url: https://noc.example/h?token=hooktoken1\n      secret: hooksecret1\n',
+      env: { ...STRONG, PSVGW_ALERT_WEBHOOK_SECRET: 'hooksecret2', PSVGW_ALERT_WEBHOOK_URL: 'https://u:hookpass@ops.example/x' },
     });
     const summary = describeConfig(c);
+    for (const secret of ['hooktoken1', 'hooksecret1', 'hooksecret2', 'hookpass']) expect(JSON.stringify(summary)).not.toContain(secret);
+    expect(summary.alerts.webhookSecret).toBe('[set]');
     const text = JSON.stringify(summary);
     expect(summary.secrets).toEqual({ adminToken: '[set]', secretKey: '[set]' });
     for (const secret of ['dbpass', 'streamKey123', 'abc', STRONG.PSVGW_SECRET_KEY, STRONG.PSVGW_ADMIN_TOKEN]) {

@@ -7,6 +7,7 @@ import { openStore } from '../../../src/store/index.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
+import { describeHealthStoreContract } from './healthStoreContract.js';
 import { camera, codeOf, describeStoreContract, type StoreHarness } from './storeContract.js';
 
 function sqliteHarness(): StoreHarness {
@@ -30,6 +31,7 @@ function sqliteHarness(): StoreHarness {
 
 describeStoreContract('SqliteStore', sqliteHarness);
 describeOnvifRepositoryContract('SqliteStore', sqliteHarness);
+describeHealthStoreContract('SqliteStore', sqliteHarness);
 
 describe('SqliteStore specifics', () => {
   let dir: string;

@@ -1,0 +1,52 @@
+import type { GatewayConfig } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import type { IncidentBoard } from './incidents.js';
+import { watchCameraDown, type IngestStateChange } from './outageDetector.js';
+import { OutageLedger } from './outageLedger.js';
+import { WebhookNotifier, webhookTargets } from './webhook.js';
+
+export interface Alerting {
+  ledger: OutageLedger;
+  notifier: WebhookNotifier;
+  /** Feed of the pipelines' state changes (ingest, masking, pushes). */
+  onStreamState: (change: IngestStateChange) => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the outage side of health: the ingest's states raise `camera_down`, every camera
+ * outage incident goes to the ledger, every incident change to the webhooks' outbox.
+ * Started before the cameras, so the first failures are seen.
+ */
+export async function startAlerting(deps: {
+  config: GatewayConfig;
+  store: Store;
+  incidents: IncidentBoard;
+  logger: Logger;
+}): Promise<Alerting> {
+  const { config, store, incidents, logger } = deps;
+  const ledger = new OutageLedger({ store, board: incidents, logger });
+  await ledger.start();
+  const targets = webhookTargets(config.alerts);
+  const notifier = new WebhookNotifier({
+    outbox: store.alertOutbox,
+    targets,
+    retry: config.alerts.retry,
+    gateway: config.gateway.name,
+    logger,
+  });
+  const unsubscribe = incidents.onChange((change) => notifier.notify(change));
+  await notifier.start();
+  logger.info({ webhooks: targets.map((t) => t.name) }, 'alerting ready');
+  return {
+    ledger,
+    notifier,
+    onStreamState: watchCameraDown(incidents, ledger),
+    close: async () => {
+      unsubscribe();
+      await notifier.close();
+      await ledger.close();
+    },
+  };
+}

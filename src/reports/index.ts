@@ -1,0 +1,14 @@
+export { buildOutageReport, type OutageReport, type OutageRow, type CameraUptime } from './outageReport.js';
+export { buildFilingReport, filingGeoJson, removalRule, type FilingReport, type FilingRow, type FilingDeadline } from './filingReport.js';
+export {
+  renderOutageReport,
+  renderFilingReport,
+  checkLang,
+  checkTimeZone,
+  checkChoice,
+  OUTAGE_FORMATS,
+  FILING_FORMATS,
+  type RenderedReport,
+} from './render.js';
+export { REPORT_LANGS, type ReportLang } from './labels.js';
+export { renderPdf } from './pdf.js';

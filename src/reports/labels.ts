@@ -1,0 +1,81 @@
+/** Report languages: Chinese (default, what the filing police read), English, or both. */
+export const REPORT_LANGS = ['zh', 'en', 'bilingual'] as const;
+export type ReportLang = (typeof REPORT_LANGS)[number];
+
+export interface Label {
+  zh: string;
+  en: string;
+}
+
+export const LABELS = {
+  outageTitle: { zh: '视频监控设备停机报告', en: 'Camera outage report' },
+  filingTitle: { zh: '视频监控点位备案清单', en: 'Camera filing report' },
+  range: { zh: '统计期间', en: 'Period' },
+  generatedAt: { zh: '生成时间', en: 'Generated' },
+  profile: { zh: '适用规定', en: 'Regulation' },
+  camera: { zh: '设备编码', en: 'Camera ID' },
+  name: { zh: '设备名称', en: 'Name' },
+  kind: { zh: '事件类型', en: 'Kind' },
+  cause: { zh: '原因', en: 'Cause' },
+  start: { zh: '开始时间', en: 'Start' },
+  end: { zh: '结束时间', en: 'End' },
+  duration: { zh: '持续时长', en: 'Duration' },
+  planned: { zh: '计划维护', en: 'Planned' },
+  ongoing: { zh: '仍在停机', en: 'ongoing' },
+  yes: { zh: '是', en: 'yes' },
+  no: { zh: '否', en: 'no' },
+  stops: { zh: '停机记录', en: 'Stops' },
+  uptime: { zh: '各设备在线率', en: 'Uptime per camera' },
+  observed: { zh: '统计时长', en: 'Observed' },
+  downtime: { zh: '非计划停机时长', en: 'Unplanned downtime' },
+  plannedDowntime: { zh: '计划停机时长', en: 'Planned downtime' },
+  uptimePercent: { zh: '在线率', en: 'Uptime' },
+  outageCount: { zh: '停机次数', en: 'Stops' },
+  maintenance: { zh: '计划维护时段', en: 'Maintenance windows' },
+  allCameras: { zh: '全部设备', en: 'all cameras' },
+  reason: { zh: '事由', en: 'Reason' },
+  none: { zh: '无', en: 'none' },
+  siteType: { zh: '场所类型', en: 'Site type' },
+  address: { zh: '安装地址', en: 'Address' },
+  location: { zh: '经纬度', en: 'Lat/Lon' },
+  owner: { zh: '使用单位', en: 'Owner unit' },
+  signage: { zh: '提示标识', en: 'Signage' },
+  commissioned: { zh: '启用日期', en: 'Commissioned' },
+  removed: { zh: '拆除日期', en: 'Removed' },
+  commissioningDue: { zh: '启用备案期限', en: 'Commissioning filing due' },
+  removalDue: { zh: '拆除备案期限', en: 'Removal filing due' },
+  status: { zh: '备案状态', en: 'Filing status' },
+  overdue: { zh: '已逾期', en: 'OVERDUE' },
+  filed: { zh: '已备案', en: 'filed' },
+  filedLate: { zh: '逾期备案', en: 'filed late' },
+  due: { zh: '待备案', en: 'due' },
+  notRequired: { zh: '无期限', en: 'no deadline' },
+  deadlineRule: { zh: '备案期限依据', en: 'Deadline rule' },
+} as const satisfies Record<string, Label>;
+
+export type LabelKey = keyof typeof LABELS;
+
+export function label(key: LabelKey, lang: ReportLang): string {
+  const l = LABELS[key];
+  if (lang === 'zh') return l.zh;
+  if (lang === 'en') return l.en;
+  return `${l.zh} ${l.en}`;
+}
+
+/** Causes and kinds in the reader's language; unknown ones (new incident kinds) as they are. */
+const CAUSES: Record<string, Label> = {
+  unreachable: { zh: '网络不通', en: 'unreachable' },
+  credentials_refused: { zh: '账号密码被拒', en: 'credentials refused' },
+  stream_stalled: { zh: '视频流中断', en: 'stream stalled' },
+  decode_error: { zh: '视频无法解码', en: 'decode errors' },
+  stream_not_found: { zh: '视频流不存在', en: 'stream not found' },
+  connection_lost: { zh: '连接断开', en: 'connection lost' },
+  gateway_error: { zh: '网关故障', en: 'gateway error' },
+  camera_down: { zh: '设备离线', en: 'camera down' },
+};
+
+export function causeLabel(cause: string, lang: ReportLang): string {
+  const l = CAUSES[cause];
+  if (l === undefined) return cause;
+  return lang === 'zh' ? l.zh : lang === 'en' ? l.en : `${l.zh} ${l.en}`;
+}

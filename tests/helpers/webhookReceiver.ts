@@ -1,0 +1,1 @@
+export { WebhookReceiver, type ReceivedAlert } from '../../bench/webhookReceiver.js';
