@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayConfigSchema } from '../src/config/index.js';
-import { buildMaskingArgs } from '../src/pipeline/maskingArgs.js';
+import { createLogger } from '../src/log.js';
+import { chooseH264Encoder, readFfmpegCapabilities } from '../src/pipeline/ffmpegCapabilities.js';
+import { buildMaskingArgs, type SharedEncoderSettings } from '../src/pipeline/maskingArgs.js';
 import { planMasks } from '../src/privacy/filterGraph.js';
 import type { Mask } from '../src/privacy/masks.js';
 import { SINK, WatchedFfmpeg } from './bareFfmpeg.js';
@@ -38,7 +40,7 @@ export const BENCH_MASKS: Mask[] = [
 ];
 
 const config = GatewayConfigSchema.parse({});
-const encoder = config.privacy.sharedEncoder;
+const encoderDefaults = config.privacy.sharedEncoder;
 const ingest = config.ingest;
 
 export interface SweepStep {
@@ -69,7 +71,8 @@ export interface MaskedResults {
   cameraBitrateKbps: number | null;
   masks: Mask[];
   filterComplex: string;
-  encoder: typeof encoder;
+  /** The encoder settings, with `auto` resolved as the gateway resolves it on this machine. */
+  encoder: SharedEncoderSettings;
   /** The bare baseline's argv, with the temporary mask paths. */
   bareArgs: string[];
   bare?: TreeUsage & { outputFps: number | null };
@@ -81,7 +84,13 @@ export interface MaskedResults {
 }
 
 /** The masking transcode's argv for `inputArgs` (replacing its `-analyzeduration … -i URL`), writing to /dev/null. */
-function maskingArgv(imageFiles: string[], filterComplex: string, cam: CameraOptions, inputArgs: string[]): string[] {
+function maskingArgv(
+  encoder: SharedEncoderSettings,
+  imageFiles: string[],
+  filterComplex: string,
+  cam: CameraOptions,
+  inputArgs: string[],
+): string[] {
   const args = buildMaskingArgs({
     sourceUrl: 'INPUT',
     imageFiles,
@@ -113,8 +122,18 @@ function rtspInput(url: string): string[] {
   ];
 }
 
+/** The encoder the gateway would pick here: `auto` is resolved the same way, by a test encode. */
+async function gatewayEncoder(): Promise<SharedEncoderSettings> {
+  if (encoderDefaults.encoder !== 'auto') return encoderDefaults;
+  const logger = createLogger({ level: 'error' });
+  const ffmpegPath = process.env.PSVGW_FFMPEG ?? 'ffmpeg';
+  const { videoEncoders } = await readFfmpegCapabilities(ffmpegPath, logger);
+  return { ...encoderDefaults, encoder: await chooseH264Encoder(ffmpegPath, videoEncoders, logger) };
+}
+
 export async function maskedPhase(o: BenchOptions): Promise<MaskedResults> {
   const cam = o.maskedCamera;
+  const encoder = await gatewayEncoder();
   const dir = mkdtempSync(join(tmpdir(), 'psvgw-bench-masks-'));
   removeOnExit(dir);
   const plan = planMasks(BENCH_MASKS, { width: cam.width, height: cam.height });
@@ -136,7 +155,7 @@ export async function maskedPhase(o: BenchOptions): Promise<MaskedResults> {
   progress(`masked: starting a ${cam.width}x${cam.height} ${cam.fps} fps camera (pattern ${cam.pattern})`);
   const camera = await BenchCamera.start(cam);
   try {
-    results.bareArgs = maskingArgv(imageFiles, plan.filterComplex, cam, rtspInput(camera.url));
+    results.bareArgs = maskingArgv(encoder, imageFiles, plan.filterComplex, cam, rtspInput(camera.url));
     await attempt(results.errors, 'masked baseline', async () => {
       progress(`masked baseline: bare ffmpeg, same masking argv on the camera's RTSP, ${W} s`);
       const bare = new WatchedFfmpeg(results.bareArgs);
@@ -183,7 +202,7 @@ export async function maskedPhase(o: BenchOptions): Promise<MaskedResults> {
     await camera.stop();
   }
   await attempt(results.errors, 'masked sweep', async () => {
-    results.sweep = await sweep(dir, imageFiles, plan.filterComplex, o);
+    results.sweep = await sweep(dir, encoder, imageFiles, plan.filterComplex, o);
   });
   return results;
 }
@@ -305,13 +324,19 @@ class PinnedTranscode {
  * K bare masking transcodes of a looped 720p25 file read in real time (-re), all pinned
  * to one core, for K = 1, 2, … until one of them falls below `threshold` of real time.
  */
-async function sweep(dir: string, imageFiles: string[], filterComplex: string, o: BenchOptions): Promise<SweepResult> {
+async function sweep(
+  dir: string,
+  encoder: SharedEncoderSettings,
+  imageFiles: string[],
+  filterComplex: string,
+  o: BenchOptions,
+): Promise<SweepResult> {
   const cam = o.maskedCamera;
   const cpus = Number(spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim()) || 1;
   const core = cpus > 1 ? 1 : 0;
   progress(`masked sweep: making a ${o.sweep.fileSeconds} s ${cam.height}p${cam.fps} H.264 file`);
   const input = makeLoopFile(dir, cam, o.sweep.fileSeconds);
-  const args = maskingArgv(imageFiles, filterComplex, cam, ['-re', '-stream_loop', '-1', '-i', input.file]);
+  const args = maskingArgv(encoder, imageFiles, filterComplex, cam, ['-re', '-stream_loop', '-1', '-i', input.file]);
   const started = elapsedSeconds();
   const steps: SweepStep[] = [];
   let stoppedBecause = `reached K = ${o.sweep.maxK}`;
