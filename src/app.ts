@@ -7,6 +7,7 @@ import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials
 import { isSiteType } from './cameras/siteTypes.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
 import { createMetricsRegistry, IncidentBoard } from './health/index.js';
+import { startDiagnostics } from './health/diagnostics/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
 import {
@@ -122,6 +123,7 @@ async function assemble(
   closers.push(() => pipelines.close());
 
   const incidents = new IncidentBoard(logger);
+  const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   pipelines.on('state', (change) => {
     // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
     if (change.stream !== 'masking') return;
@@ -133,6 +135,22 @@ async function assemble(
         message: `masking failed (${change.cause ?? 'unknown cause'}): the shared tier is dark until it recovers`,
       });
     else if (change.to === 'live') incidents.resolve(change.cameraId, 'shared_tier_dark');
+  });
+
+  const quality = startDiagnostics({
+    config: config.diagnostics,
+    supervision: pipelineSettings(config, dataDir, sharedEncoder),
+    rawTierUrl: (cameraId) => media.internalPlayUrl('raw', cameraId),
+    incidents,
+    store: store.settings,
+    registry: { get: (id) => registry.get(id) },
+    logger,
+  });
+  closers.push(() => quality.close());
+  pipelines.on('state', (change) => {
+    // Each (re)start of the raw tier is sampled for the image checks.
+    if (config.diagnostics.enabled && change.stream === 'ingest' && change.to === 'live')
+      void quality.diagnostics.ingestLive(change.cameraId).catch(logFailure);
   });
 
   const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
@@ -151,7 +169,10 @@ async function assemble(
   closers.push(() => Promise.resolve(registry.close()));
 
   const runCamera = async (camera: CameraRecord) => {
-    if (!camera.enabled || camera.removedAt !== null) return pipelines.remove(camera.id);
+    if (!camera.enabled || camera.removedAt !== null) {
+      await quality.diagnostics.removeCamera(camera.id);
+      return pipelines.remove(camera.id);
+    }
     // The profile may have changed since the camera was registered: check the site again.
     const verdict = checkSite(profile, camera.siteType);
     if (verdict.forbidden) {
@@ -169,10 +190,11 @@ async function assemble(
       masks: { masks: camera.masks, version: camera.masksVersion },
     });
   };
-  const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
   registry.on('updated', (camera) => void runCamera(camera).catch(logFailure));
   registry.on('removed', (camera) => {
+    quality.clock.forget(camera.id);
+    void quality.diagnostics.removeCamera(camera.id, true).catch(logFailure);
     incidents.resolveCamera(camera.id);
     void pipelines.remove(camera.id).catch(logFailure);
   });
@@ -185,6 +207,7 @@ async function assemble(
     inboundBitrates: () => media.inboundBitrates(),
     buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
   });
+  quality.registerMetrics(metrics);
   let ready = false;
   const app = createApiApp({
     registry,
@@ -202,6 +225,7 @@ async function assemble(
         what: `${tier} tier of camera ${cameraId}`,
         logger,
       }),
+    cameraExtensions: [quality.routes],
     isReady: () => ready,
     systemInfo: () => ({
       version: VERSION,
