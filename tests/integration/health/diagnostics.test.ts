@@ -106,43 +106,55 @@ describe('video-quality diagnostics against the real test camera', () => {
     ['other', 'scene_changed'],
   ];
   for (const [scene, kind] of cases) {
-    it(`a ${scene} picture raises ${kind} (and only it), which resolves when the normal scene is back`, async () => {
-      await camera.setScene(scene);
-      const firedMs = await waitForKinds([kind], `${kind} firing`);
-      const d = await diagnostics();
-      expect(d.incidents.find((i) => i.kind === kind)?.severity).toBe('warning');
-      expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind })).toBe(1);
-      await camera.setScene('normal');
-      const clearedMs = await waitForKinds([], `${kind} resolved`);
-      expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind })).toBe(0);
-      console.log(`diagnostics: ${scene} → ${kind} fired after ${firedMs} ms, resolved ${clearedMs} ms after the normal scene`);
-    }, 2 * DETECT_MS + 10_000);
+    it(
+      `a ${scene} picture raises ${kind} (and only it), which resolves when the normal scene is back`,
+      async () => {
+        await camera.setScene(scene);
+        const firedMs = await waitForKinds([kind], `${kind} firing`);
+        const d = await diagnostics();
+        expect(d.incidents.find((i) => i.kind === kind)?.severity).toBe('warning');
+        expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind })).toBe(1);
+        await camera.setScene('normal');
+        const clearedMs = await waitForKinds([], `${kind} resolved`);
+        expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind })).toBe(0);
+        console.log(`diagnostics: ${scene} → ${kind} fired after ${firedMs} ms, resolved ${clearedMs} ms after the normal scene`);
+      },
+      2 * DETECT_MS + 10_000,
+    );
   }
 
-  it('a reference taken by the user makes the new view the normal one', async () => {
-    await camera.setScene('other');
-    await waitForKinds(['scene_changed'], 'scene_changed on the other view');
-    const res = await gw.api<DiagnosticsBody>('POST', `/api/v1/cameras/${cameraId}/diagnostics/reference`);
-    expect(res.status).toBe(202);
-    expect(activeKinds(res.body)).toEqual([]);
-    await gw.waitFor('new baseline learned', async () => (await diagnostics()).state?.learningSecondsLeft === 0, DETECT_MS);
-    // The old view is now the changed one.
-    await camera.setScene('normal');
-    await waitForKinds(['scene_changed'], 'scene_changed on the old view');
-  }, 3 * DETECT_MS);
+  it(
+    'a reference taken by the user makes the new view the normal one',
+    async () => {
+      await camera.setScene('other');
+      await waitForKinds(['scene_changed'], 'scene_changed on the other view');
+      const res = await gw.api<DiagnosticsBody>('POST', `/api/v1/cameras/${cameraId}/diagnostics/reference`);
+      expect(res.status).toBe(202);
+      expect(activeKinds(res.body)).toEqual([]);
+      await gw.waitFor('new baseline learned', async () => (await diagnostics()).state?.learningSecondsLeft === 0, DETECT_MS);
+      // The old view is now the changed one.
+      await camera.setScene('normal');
+      await waitForKinds(['scene_changed'], 'scene_changed on the old view');
+    },
+    3 * DETECT_MS,
+  );
 
-  it('per-camera thresholds: bad values are refused and change nothing, good ones apply', async () => {
-    const bad = await gw.api<ApiError>('PUT', `/api/v1/cameras/${cameraId}/diagnostics/thresholds`, { sceneMinSimilarity: 7, nope: 1 });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
-    expect(bad.body.error.message).toMatch(/sceneMinSimilarity/);
-    expect((await diagnostics()).state?.thresholds.sceneMinSimilarity).toBe(0.5);
-    // Accepting any view as the same resolves the scene change.
-    const ok = await gw.api<DiagnosticsBody>('PUT', `/api/v1/cameras/${cameraId}/diagnostics/thresholds`, { sceneMinSimilarity: -1 });
-    expect(ok.status).toBe(200);
-    expect(ok.body.state?.thresholds.sceneMinSimilarity).toBe(-1);
-    await waitForKinds([], 'scene_changed resolved under the new threshold');
-    const missing = await gw.api<ApiError>('GET', '/api/v1/cameras/99999999999999999999/diagnostics');
-    expect(missing.status).toBe(404);
-  }, DETECT_MS + 10_000);
+  it(
+    'per-camera thresholds: bad values are refused and change nothing, good ones apply',
+    async () => {
+      const bad = await gw.api<ApiError>('PUT', `/api/v1/cameras/${cameraId}/diagnostics/thresholds`, { sceneMinSimilarity: 7, nope: 1 });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+      expect(bad.body.error.message).toMatch(/sceneMinSimilarity/);
+      expect((await diagnostics()).state?.thresholds.sceneMinSimilarity).toBe(0.5);
+      // Accepting any view as the same resolves the scene change.
+      const ok = await gw.api<DiagnosticsBody>('PUT', `/api/v1/cameras/${cameraId}/diagnostics/thresholds`, { sceneMinSimilarity: -1 });
+      expect(ok.status).toBe(200);
+      expect(ok.body.state?.thresholds.sceneMinSimilarity).toBe(-1);
+      await waitForKinds([], 'scene_changed resolved under the new threshold');
+      const missing = await gw.api<ApiError>('GET', '/api/v1/cameras/99999999999999999999/diagnostics');
+      expect(missing.status).toBe(404);
+    },
+    DETECT_MS + 10_000,
+  );
 });
