@@ -13,7 +13,7 @@ import { pollUntil, round, sleep } from './stats.js';
 export interface DiagnosticsResults {
   errors: string[];
   off?: TreeUsage;
-  on?: TreeUsage & { samplesPerSecond: number | null };
+  on?: TreeUsage;
   figures?: {
     /** Whole tree with diagnostics minus without, % of one core. */
     netCpuPct: number;
@@ -28,7 +28,7 @@ interface DiagnosticsBody {
   state: { sampledAt: string | null } | null;
 }
 
-async function measureGateway(o: BenchOptions, camera: BenchCamera, diagnostics: boolean): Promise<{ usage: TreeUsage; samplesPerSecond: number | null }> {
+async function measureGateway(o: BenchOptions, camera: BenchCamera, diagnostics: boolean): Promise<TreeUsage> {
   const gw = await BenchGateway.start(diagnostics ? '' : 'diagnostics:\n  enabled: false\n');
   try {
     const id = await gw.addCamera(`bench-diagnostics-${diagnostics ? 'on' : 'off'}`, camera.url);
@@ -41,44 +41,25 @@ async function measureGateway(o: BenchOptions, camera: BenchCamera, diagnostics:
     const usage = await measureTree([gw.pid], o.cpuWindowSeconds);
     if (diagnostics && before === undefined) throw new Error('psvgw_image_mean_luma missing while sampling');
     await gw.removeCamera(id);
-    return { usage, samplesPerSecond: diagnostics ? await samplesRate(gw, camera) : null };
+    return usage;
   } finally {
     await gw.stop();
   }
 }
 
-/** Samples analysed per second, read from the API over 3 s (a separate camera registration). */
-async function samplesRate(gw: BenchGateway, camera: BenchCamera): Promise<number | null> {
-  const id = await gw.addCamera('bench-diagnostics-rate', camera.url);
-  const seen = new Set<string>();
-  const ok = await pollUntil(async () => {
-    const at = (await gw.api<DiagnosticsBody>('GET', `/api/v1/cameras/${id}/diagnostics`)).state?.sampledAt;
-    if (at) seen.add(at);
-    return seen.size > 0;
-  }, 30_000, 100);
-  if (ok === null) return null;
-  seen.clear();
-  const started = Date.now();
-  while (Date.now() - started < 3000) {
-    const at = (await gw.api<DiagnosticsBody>('GET', `/api/v1/cameras/${id}/diagnostics`)).state?.sampledAt;
-    if (at) seen.add(at);
-    await sleep(100);
-  }
-  return round((seen.size * 1000) / (Date.now() - started), 2);
-}
-
 export async function diagnosticsPhase(o: BenchOptions): Promise<DiagnosticsResults> {
   const results: DiagnosticsResults = { errors: [] };
   const cam = o.camera;
-  progress(`diagnostics: one ${cam.width}x${cam.height} ${cam.fps} fps camera, gateway without and with diagnostics, ${o.cpuWindowSeconds} s each`);
+  progress(
+    `diagnostics: one ${cam.width}x${cam.height} ${cam.fps} fps camera, gateway without and with diagnostics, ${o.cpuWindowSeconds} s each`,
+  );
   const camera = await BenchCamera.start(cam);
   try {
     await attempt(results.errors, 'diagnostics off', async () => {
-      results.off = (await measureGateway(o, camera, false)).usage;
+      results.off = await measureGateway(o, camera, false);
     });
     await attempt(results.errors, 'diagnostics on', async () => {
-      const on = await measureGateway(o, camera, true);
-      results.on = { ...on.usage, samplesPerSecond: on.samplesPerSecond };
+      results.on = await measureGateway(o, camera, true);
     });
   } finally {
     await camera.stop();

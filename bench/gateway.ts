@@ -33,13 +33,14 @@ export class BenchGateway {
     readLines(child.stderr, this.logs.push);
   }
 
-  static async start(): Promise<BenchGateway> {
+  /** `configYaml` is appended to the generated config (e.g. `diagnostics:\n  enabled: false\n`). */
+  static async start(configYaml = ''): Promise<BenchGateway> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does it).`);
     const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];
     const dataDir = mkdtempSync(join(tmpdir(), 'psvgw-bench-'));
     removeOnExit(dataDir);
     const configFile = join(dataDir, 'gateway.yaml');
-    writeFileSync(configFile, 'media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n');
+    writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${configYaml}`);
     const child = spawnTracked(
       process.execPath,
       [CLI, 'start', '--config', configFile],

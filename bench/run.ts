@@ -8,6 +8,7 @@ import { VERSION } from '../src/version.js';
 import { bareRecovery, measureBareIngest, SINK } from './bareFfmpeg.js';
 import { BenchCamera } from './camera.js';
 import { stopAllChildren } from './children.js';
+import { diagnosticsPhase, type DiagnosticsResults } from './diagnosticsPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -52,6 +53,7 @@ function method(o: BenchOptions) {
       'afterOneRtpSequenceGap: a second RTSP client joins the shared test camera, which then skips one RTP sequence number on the connections already open; video frames per second at a viewer over 2 s before and 3 s after',
     masked: `one ${o.maskedCamera.width}x${o.maskedCamera.height} ${o.maskedCamera.fps} fps camera (pattern ${o.maskedCamera.pattern}) with a blurred rectangle and a mosaicked polygon; the masking transcode's CPU = gateway tree with the masks minus the same camera in copy mode (masks PATCHed on, same ingest); baseline: bare ffmpeg running the gateway's masking argv (buildMaskingArgs with planMasks' filter graph and mask images, the default privacy.sharedEncoder) on the camera's RTSP stream with the ingest's RTSP options, writing FLV to ${SINK}; the camera process is not counted`,
     camerasPerCore: `computed: floor(100 / masking transcode % of one core); empirical: K bare masking transcodes of a looped ${o.maskedCamera.height}p${o.maskedCamera.fps} H.264 file (-re -stream_loop -1, same argv otherwise) pinned to one core with taskset, K = 1, 2, … (at most ${o.sweep.maxK}, ${o.sweep.budgetSeconds} s in all), each for ${o.sweep.windowSeconds} s; the largest K whose every process outputs ≥ ${o.sweep.threshold}× real time`,
+    diagnostics: `one ${c.width}x${c.height} ${c.fps} fps camera (pattern ${c.pattern}) through a gateway with diagnostics off, then one with the defaults (sampler ffmpeg on the raw tier: 2 fps, 160x90 grey, one decoder thread; analysis in a worker thread); net = tree CPU with minus without over ${o.cpuWindowSeconds} s windows; samplerFfmpeg = the ffmpeg processes' CPU with minus without; node = the gateway process with minus without`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
   progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
   const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, errors: [] };
   let h265: BenchCamera | null = null;
+  let diagnostics: DiagnosticsResults | null = null;
   try {
     progress(`starting ${o.cameras} test cameras`);
     const cameras = await Promise.all(Array.from({ length: o.cameras }, () => BenchCamera.start(o.camera)));
@@ -102,6 +105,10 @@ async function main(): Promise<void> {
       results.masked = await maskedPhase(o);
       results.errors.push(...results.masked.errors);
     });
+    await attempt(results.errors, 'diagnostics', async () => {
+      diagnostics = await diagnosticsPhase(o);
+      results.errors.push(...diagnostics.errors);
+    });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -126,7 +133,7 @@ async function main(): Promise<void> {
     },
     method: method(o),
     verdicts: verdicts(figures),
-    figures,
+    figures: { ...figures, diagnosticsCpu: (diagnostics as DiagnosticsResults | null)?.figures ?? null },
     raw: {
       bareOne: results.bareOne,
       bareMany: results.bareMany,
@@ -143,6 +150,8 @@ async function main(): Promise<void> {
       maskedGateway: results.masked?.masked,
       maskedSweep: results.masked?.sweep,
       maskedBareArgs: results.masked?.bareArgs,
+      diagnosticsOff: (diagnostics as DiagnosticsResults | null)?.off,
+      diagnosticsOn: (diagnostics as DiagnosticsResults | null)?.on,
     },
     errors: results.errors,
   };
