@@ -10,7 +10,7 @@ export {
   type PushSnapshot,
 } from './cameraPipeline.js';
 export { STREAM_STATES, StreamSupervisor, type StreamState, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
-export { progressArgs } from './ingestArgs.js';
+export { supervisedArgs } from './ingestArgs.js';
 export { probeStream, type ProbeOptions } from './probe.js';
 export { RecentProbes } from './probeCache.js';
 export type { StreamInfo } from './streamInfo.js';

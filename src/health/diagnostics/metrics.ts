@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { cameraGauge } from '../metrics.js';
 import { IMAGE_CHECKS } from './checks.js';
 import type { ClockReading, NtpState } from './clock.js';
 import type { CameraDiagnostics } from './diagnostics.js';
@@ -24,19 +25,7 @@ export function registerDiagnosticsMetrics(registry: Registry, sources: Diagnost
     },
   });
   const figure = (name: string, help: string, pick: (d: CameraDiagnostics) => number | null | undefined) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['camera_id'],
-      registers,
-      collect() {
-        this.reset();
-        for (const d of sources.diagnostics()) {
-          const v = pick(d);
-          if (v !== null && v !== undefined) this.set({ camera_id: d.cameraId }, v);
-        }
-      },
-    });
+    cameraGauge(registers, name, help, sources.diagnostics, pick);
   figure('psvgw_image_mean_luma', 'Mean luma (0-255) of the last sample.', (d) => d.figures?.mean);
   figure(
     'psvgw_image_sharpness_ratio',

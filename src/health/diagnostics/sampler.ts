@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.js';
-import { progressArgs, StreamSupervisor, type StreamSnapshot, type SupervisorOptions } from '../../pipeline/index.js';
+import { supervisedArgs, StreamSupervisor, type StreamSnapshot, type SupervisorOptions } from '../../pipeline/index.js';
 
 export interface SampleSize {
   fps: number;
@@ -14,11 +14,7 @@ export interface SampleSize {
  */
 export function buildSamplerArgs(sourceUrl: string, size: SampleSize): string[] {
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'warning',
-    ...progressArgs(),
+    ...supervisedArgs(),
     '-threads',
     '1',
     '-analyzeduration',
