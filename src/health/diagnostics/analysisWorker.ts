@@ -6,7 +6,9 @@ import type { FromWorker, ToWorker } from './protocol.js';
 
 /** Frames a camera may have waiting in the worker; more are dropped, never queued without bound. */
 const MAX_IN_FLIGHT = 4;
-const RESPAWN_DELAY_MS = 1000;
+/** A worker that keeps dying is respawned after 1 s, 2 s, 4 s … at most 30 s; a result resets it. */
+const RESPAWN_MIN_MS = 1000;
+const RESPAWN_MAX_MS = 30_000;
 
 /**
  * The main thread's side of the analysis worker thread: posts frames (transferred, not
@@ -18,6 +20,7 @@ export class AnalysisWorker {
   readonly #cameras = new Map<string, { settings: AnalyzerSettings; baseline: Baseline | null; inFlight: number }>();
   #closed = false;
   #respawn: NodeJS.Timeout | null = null;
+  #respawnDelayMs = RESPAWN_MIN_MS;
 
   constructor(
     private readonly onResult: (cameraId: string, result: SampleResult) => void,
@@ -34,14 +37,16 @@ export class AnalysisWorker {
     worker.on('exit', (code) => {
       if (this.#worker === worker) this.#worker = null;
       if (this.#closed) return;
-      this.logger.error({ code }, 'diagnostics analysis worker exited; restarting it');
+      const delayMs = this.#respawnDelayMs;
+      this.#respawnDelayMs = Math.min(RESPAWN_MAX_MS, delayMs * 2);
+      this.logger.error({ code, restartInMs: delayMs }, 'diagnostics analysis worker exited; restarting it');
       this.#respawn = setTimeout(() => {
         this.start();
         for (const [cameraId, c] of this.#cameras) {
           c.inFlight = 0;
           this.#post({ type: 'configure', cameraId, settings: c.settings, baseline: c.baseline });
         }
-      }, RESPAWN_DELAY_MS);
+      }, delayMs);
     });
   }
 
@@ -91,6 +96,7 @@ export class AnalysisWorker {
   }
 
   #onMessage(msg: FromWorker): void {
+    this.#respawnDelayMs = RESPAWN_MIN_MS;
     const c = this.#cameras.get(msg.cameraId);
     if (c) c.inFlight = Math.max(0, c.inFlight - 1);
     if (msg.type === 'failed') {

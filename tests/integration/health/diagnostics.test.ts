@@ -95,6 +95,9 @@ describe('video-quality diagnostics against the real test camera', () => {
     expect(d.state?.figures?.sharpnessRatio).toBeGreaterThan(0.7);
     expect(d.state?.figures?.similarity).toBeGreaterThan(0.8);
     expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: 'image_black' })).toBe(0);
+    expect(await gw.metric('psvgw_image_sharpness_ratio', { camera_id: cameraId })).toBeGreaterThan(0.7);
+    // The gateway's own clock: synchronised, not, or unknown where neither timedatectl nor chronyc answers.
+    expect([1, 0, -1]).toContain(await gw.metric('psvgw_ntp_synchronized'));
   }, 150_000);
 
   const cases: Array<[TestCameraScene, string]> = [
@@ -107,7 +110,7 @@ describe('video-quality diagnostics against the real test camera', () => {
   ];
   for (const [scene, kind] of cases) {
     it(
-      `a ${scene} picture raises ${kind} (and only it), which resolves when the normal scene is back`,
+      `the '${scene}' scene raises ${kind} (and only it), which resolves when the normal scene is back`,
       async () => {
         await camera.setScene(scene);
         const firedMs = await waitForKinds([kind], `${kind} firing`);
