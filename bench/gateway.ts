@@ -33,7 +33,7 @@ export class BenchGateway {
     readLines(child.stderr, this.logs.push);
   }
 
-  /** `configYaml` is appended to the generated config (e.g. an `alerts:` section). */
+  /** `configYaml` is appended to the generated config (e.g. an `alerts:` section, or `diagnostics:\n  enabled: false\n`). */
   static async start(configYaml = ''): Promise<BenchGateway> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does it).`);
     const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];

@@ -9,6 +9,7 @@ import { bareRecovery, measureBareIngest, SINK } from './bareFfmpeg.js';
 import { BenchCamera } from './camera.js';
 import { stopAllChildren } from './children.js';
 import { alertPhase } from './alertPhase.js';
+import { diagnosticsPhase, type DiagnosticsResults } from './diagnosticsPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -54,6 +55,7 @@ function method(o: BenchOptions) {
     detectionDelay: `one ${o.camera.fps} fps 320x180 camera, a gateway with one signed webhook target (alerts.webhooks) pointing at a real HTTP receiver in the bench process (bench/webhookReceiver.ts); ${o.alertTrials} trials: camera SIGKILLed, time to the camera_down firing request arriving at the receiver; camera back after 1000 ms, from its READY line to the resolved request; one frozen-camera trial (SIGSTOP: ingest.stallSeconds, 3 s, comes first), and from its SIGCONT to the resolved request`,
     masked: `one ${o.maskedCamera.width}x${o.maskedCamera.height} ${o.maskedCamera.fps} fps camera (pattern ${o.maskedCamera.pattern}) with a blurred rectangle and a mosaicked polygon; the masking transcode's CPU = gateway tree with the masks minus the same camera in copy mode (masks PATCHed on, same ingest); baseline: bare ffmpeg running the gateway's masking argv (buildMaskingArgs with planMasks' filter graph and mask images, the default privacy.sharedEncoder) on the camera's RTSP stream with the ingest's RTSP options, writing FLV to ${SINK}; the camera process is not counted`,
     camerasPerCore: `computed: floor(100 / masking transcode % of one core); empirical: K bare masking transcodes of a looped ${o.maskedCamera.height}p${o.maskedCamera.fps} H.264 file (-re -stream_loop -1, same argv otherwise) pinned to one core with taskset, K = 1, 2, … (at most ${o.sweep.maxK}, ${o.sweep.budgetSeconds} s in all), each for ${o.sweep.windowSeconds} s; the largest K whose every process outputs ≥ ${o.sweep.threshold}× real time`,
+    diagnostics: `one ${c.width}x${c.height} ${c.fps} fps camera (pattern ${c.pattern}) through a gateway with diagnostics off, then one with the defaults (sampler ffmpeg on the raw tier: 2 fps, 160x90 grey, one decoder thread; analysis in a worker thread); net = tree CPU with minus without over ${o.cpuWindowSeconds} s windows; samplerFfmpeg = the ffmpeg processes' CPU with minus without; node = the gateway process with minus without`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
   const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, errors: [] };
   let h265: BenchCamera | null = null;
+  let diagnostics: DiagnosticsResults | null = null;
   try {
     progress(`starting ${o.cameras} test cameras`);
     const cameras = await Promise.all(Array.from({ length: o.cameras }, () => BenchCamera.start(o.camera)));
@@ -108,6 +111,10 @@ async function main(): Promise<void> {
       results.alerts = await alertPhase(o);
       results.errors.push(...results.alerts.errors);
     });
+    await attempt(results.errors, 'diagnostics', async () => {
+      diagnostics = await diagnosticsPhase(o);
+      results.errors.push(...diagnostics.errors);
+    });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -132,7 +139,7 @@ async function main(): Promise<void> {
     },
     method: method(o),
     verdicts: verdicts(figures),
-    figures,
+    figures: { ...figures, diagnosticsCpu: (diagnostics as DiagnosticsResults | null)?.figures ?? null },
     raw: {
       bareOne: results.bareOne,
       bareMany: results.bareMany,
@@ -150,6 +157,8 @@ async function main(): Promise<void> {
       maskedSweep: results.masked?.sweep,
       maskedBareArgs: results.masked?.bareArgs,
       alerts: results.alerts,
+      diagnosticsOff: (diagnostics as DiagnosticsResults | null)?.off,
+      diagnosticsOn: (diagnostics as DiagnosticsResults | null)?.on,
     },
     errors: results.errors,
   };

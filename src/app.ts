@@ -15,6 +15,7 @@ import {
 import { isSiteType } from './cameras/siteTypes.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
 import { createMetricsRegistry, IncidentBoard, registerAlertMetrics, startAlerting } from './health/index.js';
+import { startDiagnostics } from './health/diagnostics/index.js';
 import type { Logger } from './log.js';
 import { assertPortFree, MediaServer } from './media/index.js';
 import {
@@ -134,6 +135,7 @@ async function assemble(
   const alerting = await startAlerting({ config, store, incidents, logger });
   closers.push(() => alerting.close());
   pipelines.on('state', alerting.onStreamState);
+  const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   pipelines.on('state', (change) => {
     // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
     if (change.stream !== 'masking') return;
@@ -145,6 +147,22 @@ async function assemble(
         message: `masking failed (${change.cause ?? 'unknown cause'}): the shared tier is dark until it recovers`,
       });
     else if (change.to === 'live') incidents.resolve(change.cameraId, 'shared_tier_dark');
+  });
+
+  const quality = startDiagnostics({
+    config: config.diagnostics,
+    supervision: pipelineSettings(config, dataDir, sharedEncoder),
+    rawTierUrl: (cameraId) => media.internalPlayUrl('raw', cameraId),
+    incidents,
+    store: store.settings,
+    registry: { get: (id) => registry.get(id) },
+    logger,
+  });
+  closers.push(() => quality.close());
+  pipelines.on('state', (change) => {
+    // Each (re)start of the raw tier is sampled for the image checks.
+    if (config.diagnostics.enabled && change.stream === 'ingest' && change.to === 'live')
+      void quality.diagnostics.ingestLive(change.cameraId).catch(logFailure);
   });
 
   const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
@@ -167,7 +185,10 @@ async function assemble(
   closers.push(() => onvif.discovery.close());
 
   const runCamera = async (camera: CameraRecord) => {
-    if (!camera.enabled || camera.removedAt !== null) return pipelines.remove(camera.id);
+    if (!camera.enabled || camera.removedAt !== null) {
+      await quality.diagnostics.removeCamera(camera.id);
+      return pipelines.remove(camera.id);
+    }
     // The profile may have changed since the camera was registered: check the site again.
     const verdict = checkSite(profile, camera.siteType);
     if (verdict.forbidden) {
@@ -185,7 +206,6 @@ async function assemble(
       shared: { masks: camera.masks, version: camera.masksVersion, encoder: camera.sharedEncoder },
     });
   };
-  const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));
   registry.on('updated', (camera) => {
     // A camera taken out of service is not down: its incidents end with it.
@@ -193,6 +213,8 @@ async function assemble(
     void runCamera(camera).catch(logFailure);
   });
   registry.on('removed', (camera) => {
+    quality.clock.forget(camera.id);
+    void quality.diagnostics.removeCamera(camera.id, true).catch(logFailure);
     incidents.resolveCamera(camera.id);
     void pipelines.remove(camera.id).catch(logFailure);
   });
@@ -210,6 +232,7 @@ async function assemble(
     buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
   });
   registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
+  quality.registerMetrics(metrics);
   let ready = false;
   const app = createApiApp({
     registry,
@@ -233,6 +256,7 @@ async function assemble(
     profile,
     allCameras: () => allCameras(store),
     ledgerSettled: () => alerting.ledger.flush(),
+    cameraExtensions: [quality.routes],
     isReady: () => ready,
     systemInfo: () => ({
       version: VERSION,

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AdminTokenVerifier } from '../access/index.js';
 import { GatewayError } from '../errors.js';
@@ -15,6 +15,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   logger: Logger;
   /** Readiness: store open, media server up. */
   isReady: () => boolean;
+  /** Further routes under /api/v1/cameras (e.g. /:id/diagnostics), owned by other modules. */
+  cameraExtensions?: Router[];
   /** Facts for GET /api/v1/system. */
   systemInfo: () => Record<string, unknown>;
   /** ONVIF discovery and onboarding; absent: those routes answer 404. */
@@ -47,6 +49,7 @@ export function createApiApp(deps: ApiDeps): Express {
   api.get('/system', (_req, res) => {
     res.json(deps.systemInfo());
   });
+  for (const routes of deps.cameraExtensions ?? []) api.use('/cameras', routes);
   api.use('/cameras', cameraRoutes(deps));
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));

@@ -1,6 +1,7 @@
 export {
   GatewayConfigSchema,
   GatewayConfigShape,
+  DiagnosticsThresholdsSection,
   gatewayConfigJsonSchema,
   checkConfigRules,
   CONFIG_RULES,

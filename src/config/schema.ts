@@ -270,6 +270,65 @@ const SecretsSection = z
   .prefault({})
   .describe('Secrets, filled only from environment variables, never from the config file.');
 
+const ratio = (def: number, what: string) => z.number().min(0).max(1).default(def).describe(what);
+const luma = (def: number, what: string) => z.number().min(0).max(255).default(def).describe(what);
+
+export const DiagnosticsThresholdsSection = z
+  .strictObject({
+    blackMaxStddev: luma(2, 'Black or blank image: luma spread (standard deviation) below this.'),
+    frozenMaxMotion: ratio(0.0005, 'Frozen image: at most this share of pixels changes between samples.'),
+    blurMaxSharpnessRatio: ratio(0.4, "Blurred: sharpness below this share of the camera's learned baseline."),
+    coveredMaxSharpnessRatio: ratio(0.3, 'Covered lens: sharpness below this share of the baseline ...'),
+    coveredMaxStddev: luma(20, '... and luma spread below this ...'),
+    coveredMaxMean: luma(80, '... and mean luma below this.'),
+    sceneMinSimilarity: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.5)
+      .describe('Scene changed (camera turned): similarity of the view to the reference below this (1 = same view).'),
+    tooDarkMaxMean: luma(35, 'Too dark: mean luma below this while the picture still shows detail.'),
+  })
+  .prefault({})
+  .describe('Limits of the image checks; a camera may override them (PUT /api/v1/cameras/:id/diagnostics/thresholds).');
+
+const DiagnosticsSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Sample every live camera and check its image.'),
+    sampleFps: z.number().min(0.2).max(5).default(2).describe('Samples per second taken from the raw tier.'),
+    width: z.number().int().min(32).max(640).default(160).describe('Width of a sample, in pixels.'),
+    height: z.number().int().min(18).max(360).default(90).describe('Height of a sample, in pixels.'),
+    learnSeconds: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(10)
+      .describe("Seconds of healthy picture that teach a camera's baseline and reference view."),
+    fireAfterSeconds: z.number().min(0.5).max(3600).default(5).describe('A condition must hold this long before its incident fires.'),
+    frozenAfterSeconds: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(20)
+      .describe('A frozen image must last this long (a still scene can look frozen for a while).'),
+    clearAfterSeconds: z
+      .number()
+      .min(0.5)
+      .max(3600)
+      .default(5)
+      .describe('A condition must be gone this long before its incident resolves.'),
+    thresholds: DiagnosticsThresholdsSection,
+    maxClockDriftSeconds: z
+      .number()
+      .gt(0)
+      .max(86400)
+      .default(5)
+      .describe("A camera clock further than this from the gateway's raises clock_drift."),
+    ntpCheckSeconds: z.number().int().min(5).max(86400).default(60).describe("How often the gateway's own NTP sync state is read."),
+  })
+  .prefault({})
+  .describe('Video-quality diagnostics (black, frozen, blurred, covered, turned away, too dark) and clock checks.');
+
 /** The shape without cross-field rules (the rules need every field valid first). */
 export const GatewayConfigShape = z.strictObject({
   mode: z
@@ -291,6 +350,7 @@ export const GatewayConfigShape = z.strictObject({
   platform: PlatformSection,
   onvif: OnvifSection,
   alerts: AlertsSection,
+  diagnostics: DiagnosticsSection,
   logging: LoggingSection,
   secrets: SecretsSection,
 });

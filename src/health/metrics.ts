@@ -146,6 +146,17 @@ function perCameraGauge(
   help: string,
   value: (p: PipelineSnapshot) => number,
 ): void {
+  cameraGauge(registers, name, help, () => sources.pipelines(), value);
+}
+
+/** A gauge labelled by camera ID, read at scrape time from `items`; a null value leaves the camera out. */
+export function cameraGauge<T extends { cameraId: string }>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  items: () => readonly T[],
+  value: (item: T) => number | null | undefined,
+): void {
   new Gauge({
     name,
     help,
@@ -153,7 +164,10 @@ function perCameraGauge(
     registers,
     collect() {
       this.reset();
-      for (const p of sources.pipelines()) this.set({ camera_id: p.cameraId }, value(p));
+      for (const item of items()) {
+        const v = value(item);
+        if (v !== null && v !== undefined) this.set({ camera_id: item.cameraId }, v);
+      }
     },
   });
 }

@@ -37,6 +37,8 @@ export interface FfmpegProcessOptions {
   killGraceMs?: number;
   /** 'progress' (default): stdout is `-progress pipe:1`; 'capture': kept whole for the exit report. */
   stdout?: 'progress' | 'capture';
+  /** Receives what ffmpeg writes to `pipe:3` (e.g. raw frames), leaving stdout to `-progress`. */
+  onPipe3?: (chunk: Buffer) => void;
 }
 
 type Events = {
@@ -74,8 +76,11 @@ export class FfmpegProcess extends EventEmitter<Events> {
       : [this.opts.binary, this.opts.args];
     this.startedAt = Date.now();
     this.exited = new Promise<FfmpegExit>((resolve) => {
-      const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const pipe3 = this.opts.onPipe3;
+      const stdio: Array<'ignore' | 'pipe'> = pipe3 ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+      const child = spawn(command, argv, { stdio, detached: true });
       this.child = child;
+      if (pipe3) (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => pipe3(chunk));
       const captured: Buffer[] = [];
       child.stdout?.on('data', (chunk: Buffer) => {
         if (this.opts.stdout === 'capture') captured.push(chunk);

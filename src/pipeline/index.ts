@@ -9,7 +9,8 @@ export {
   type PipelineStateChange,
   type PushSnapshot,
 } from './cameraPipeline.js';
-export { STREAM_STATES, type StreamState, type StreamSnapshot } from './supervisor.js';
+export { STREAM_STATES, StreamSupervisor, type StreamState, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
+export { supervisedArgs } from './ingestArgs.js';
 export { probeStream, type ProbeOptions } from './probe.js';
 export { RecentProbes } from './probeCache.js';
 export type { StreamInfo } from './streamInfo.js';

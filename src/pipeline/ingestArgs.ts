@@ -21,6 +21,11 @@ export function progressArgs(): string[] {
   return ['-progress', 'pipe:1', '-nostats', '-stats_period', String(PROGRESS_PERIOD_SECONDS)];
 }
 
+/** The start of every supervised ffmpeg's argv: quiet, no stdin, warnings only, `-progress` on stdout. */
+export function supervisedArgs(): string[] {
+  return ['-hide_banner', '-nostdin', '-loglevel', 'warning', ...progressArgs()];
+}
+
 export function rtspInputArgs(url: string, transport: 'tcp' | 'udp', socketTimeoutSeconds: number): string[] {
   return [
     ...(url.startsWith('rtsp') ? ['-rtsp_transport', transport, '-timeout', String(socketTimeoutSeconds * 1_000_000)] : []),
@@ -38,11 +43,7 @@ export function rtspInputArgs(url: string, transport: 'tcp' | 'udp', socketTimeo
 export function buildIngestArgs(plan: IngestPlan): string[] {
   if (plan.liveTargets.length === 0) throw new Error('an ingest needs at least one live target');
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'warning',
-    ...progressArgs(),
+    ...supervisedArgs(),
     ...rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds),
     '-map',
     '0:v:0',

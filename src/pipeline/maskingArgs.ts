@@ -1,4 +1,4 @@
-import { h264EncoderArgs, progressArgs, type H264EncoderSettings } from './ingestArgs.js';
+import { h264EncoderArgs, supervisedArgs, type H264EncoderSettings } from './ingestArgs.js';
 
 /** How the shared tier of a camera with privacy masks is encoded (config `privacy.sharedEncoder`). */
 export interface SharedEncoderSettings extends H264EncoderSettings {
@@ -38,11 +38,7 @@ export function buildMaskingArgs(plan: MaskingPlan): string[] {
   const height = Math.min(plan.frameHeight, plan.encoder.maxHeight ?? plan.frameHeight);
   const graph = `${plan.filterComplex};[masked]scale=-2:${Math.max(2, height - (height % 2))}[shared]`;
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'warning',
-    ...progressArgs(),
+    ...supervisedArgs(),
     '-analyzeduration',
     String(LOCAL_ANALYZE_MICROSECONDS),
     '-i',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { progressArgs } from './ingestArgs.js';
+import { supervisedArgs } from './ingestArgs.js';
 
 /**
  * Media time ffmpeg may analyse before relaying the local tier. ffmpeg's FLV reader cannot
@@ -16,7 +16,7 @@ export function buildPushArgs(sourceUrl: string, target: string): string[] {
     ? ['-f', 'rtsp', '-rtsp_transport', 'tcp', target]
     : ['-f', 'flv', '-flvflags', 'no_duration_filesize', target];
   const input = ['-analyzeduration', String(PUSH_ANALYZE_MICROSECONDS), '-i', sourceUrl];
-  return ['-hide_banner', '-nostdin', '-loglevel', 'warning', ...progressArgs(), ...input, '-map', '0', '-c', 'copy', ...output];
+  return [...supervisedArgs(), ...input, '-map', '0', '-c', 'copy', ...output];
 }
 
 /**

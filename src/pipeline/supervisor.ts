@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   maxRestartsPerMinute: number;
   /** The source's host, polled while backing off, also when `prepare` failed before naming it. */
   reachability?: HostPort;
+  /** Receives each run's `pipe:3` output (a frame sampler's raw frames). */
+  onPipe3?: (chunk: Buffer) => void;
 }
 
 export interface StateChange {
@@ -157,7 +159,13 @@ export class StreamSupervisor extends EventEmitter<Events> {
       return { cause, message: err instanceof Error ? err.message : String(err), reachability: undefined };
     }
     if (this.abort.signal.aborted) return { cause: 'exited', message: 'stopping' };
-    const proc = new FfmpegProcess({ binary: this.opts.ffmpegPath, args: prepared.args, logger: this.opts.logger });
+    const onPipe3 = this.opts.onPipe3;
+    const proc = new FfmpegProcess({
+      binary: this.opts.ffmpegPath,
+      args: prepared.args,
+      logger: this.opts.logger,
+      ...(onPipe3 ? { onPipe3 } : {}),
+    });
     this.proc = proc;
     this.lastFrame = 0;
     this.frameRate.reset();

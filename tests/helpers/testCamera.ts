@@ -10,6 +10,8 @@ export const GST_RTSP_INSTALL_HINT =
 
 export type TestCameraCodec = 'h264' | 'h265';
 export type TestCameraAudio = 'none' | 'aac' | 'pcma' | 'pcmu';
+/** Pictures a camera started with `sceneControl` can switch to while streaming (see the fixture's doc). */
+export type TestCameraScene = 'normal' | 'black' | 'frozen' | 'blurred' | 'covered' | 'dark' | 'other';
 
 export interface TestCameraOptions {
   /** Default: a free port picked at start. */
@@ -23,8 +25,10 @@ export interface TestCameraOptions {
   height?: number;
   /** Default 25; also the keyframe interval, so one GOP per second. */
   fps?: number;
-  /** videotestsrc pattern nick; default `ball` so consecutive frames differ. */
+  /** videotestsrc pattern nick; default `ball` so consecutive frames differ (`circular` with `sceneControl`). */
   pattern?: string;
+  /** Lets `setScene` switch the picture at run time (a still pattern with a running counter by default). */
+  sceneControl?: boolean;
   /** Default `none`. */
   audio?: TestCameraAudio;
   /** When both are given the camera demands RTSP Basic auth. */
@@ -84,6 +88,10 @@ export class TestCamera {
   private readyUrl = '';
   private isFrozen = false;
   private chosenPort: number | undefined;
+  private stdoutLine = '';
+  /** Scene names the fixture acknowledged, in order. */
+  private sceneAcks: string[] = [];
+  private currentScene: TestCameraScene = 'normal';
 
   private constructor(readonly options: Readonly<TestCameraOptions>) {
     this.chosenPort = options.port;
@@ -139,6 +147,28 @@ export class TestCamera {
     return this.stderrText;
   }
 
+  get scene(): TestCameraScene {
+    return this.currentScene;
+  }
+
+  /**
+   * Switches the picture while the stream goes on (frames keep flowing, also when
+   * 'frozen'); resolves once the camera has applied it. Needs `sceneControl`.
+   */
+  async setScene(scene: TestCameraScene, timeoutMs = 5000): Promise<void> {
+    if (!this.options.sceneControl) throw new Error('setScene needs a TestCamera started with sceneControl: true');
+    if (!this.running || !this.child?.stdin) throw new Error(`TestCamera on port ${this.chosenPort} is not running`);
+    const from = this.sceneAcks.length;
+    this.child.stdin.write(`scene ${scene}\n`);
+    const deadline = Date.now() + timeoutMs;
+    while (!this.sceneAcks.slice(from).includes(scene)) {
+      if (Date.now() > deadline)
+        throw new Error(`TestCamera did not apply scene ${scene} within ${timeoutMs} ms; stderr:\n${this.stderrText}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.currentScene = scene;
+  }
+
   /** Suspends the whole process: sockets stay open, no more frames are sent. */
   freeze(): void {
     this.signal('SIGSTOP');
@@ -184,6 +214,15 @@ export class TestCamera {
     this.child?.kill(sig);
   }
 
+  private noteSceneAcks(chunk: string): void {
+    const lines = (this.stdoutLine + chunk).split('\n');
+    this.stdoutLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^SCENE (\w+)$/.exec(line.trim());
+      if (m) this.sceneAcks.push(m[1] as string);
+    }
+  }
+
   /** Starts the process; on a taken port either retries the same port or picks another. */
   private async launch(onBindFailure: 'new-port' | 'same-port'): Promise<void> {
     assertGstRtspAvailable();
@@ -219,12 +258,18 @@ export class TestCamera {
     opt('--user', o.user);
     opt('--password', o.password);
     opt('--bind', o.bind);
+    if (o.sceneControl) args.push('--scene-control');
 
     const child = spawn(SYSTEM_PYTHON, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin carries scene commands when the picture is switchable.
+      stdio: [o.sceneControl ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
     });
     this.child = child;
+    this.stdoutLine = '';
+    this.sceneAcks = [];
+    this.currentScene = 'normal';
+    child.stdin?.on('error', () => undefined);
     this.stopping = null;
     this.isFrozen = false;
     this.stderrText = '';
@@ -257,6 +302,7 @@ export class TestCamera {
       }, timeoutMs);
       // stdout keeps being drained after READY so the fixture never blocks on a full pipe.
       child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+        this.noteSceneAcks(s);
         if (this.readyUrl) return;
         out += s;
         const m = /^READY (\S+)$/m.exec(out);

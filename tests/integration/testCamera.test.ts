@@ -10,6 +10,7 @@ import {
   streamOf,
   watchFrames,
 } from '../helpers/media.js';
+import { grayFrame, type GrayFrame } from '../helpers/frames.js';
 import { TestCamera, assertGstRtspAvailable, stopAllTestCameras } from '../helpers/testCamera.js';
 
 function isAlive(pid: number | undefined): boolean {
@@ -122,6 +123,26 @@ describe('TestCamera (GStreamer RTSP fixture)', { timeout: 20_000 }, () => {
     expect(isAlive(firstPid)).toBe(false);
     expect(streamOf(await ffprobeStreams(cam.url), 'video').codec_name).toBe('h264');
     await cam.stop();
+  });
+
+  it('setScene() switches the picture while frames keep flowing', async () => {
+    const size = { width: 160, height: 90 };
+    const cam = await TestCamera.start({ ...size, fps: 10, sceneControl: true });
+    const mean = (f: GrayFrame) => f.pixels.reduce((s, v) => s + v, 0) / f.pixels.length;
+    expect(mean(await grayFrame(cam.url, size))).toBeGreaterThan(60);
+    await cam.setScene('black');
+    expect(cam.scene).toBe('black');
+    expect(mean(await grayFrame(cam.url, size))).toBeLessThan(5);
+    // Frozen: the picture stands still but the stream goes on (unlike freeze()).
+    await cam.setScene('frozen');
+    const [a, b] = [await grayFrame(cam.url, size), await grayFrame(cam.url, size)];
+    const meanAbsDiff = a.pixels.reduce((s, v, i) => s + Math.abs(v - (b.pixels[i] ?? 0)), 0) / a.pixels.length;
+    expect(meanAbsDiff).toBeLessThan(1);
+    expect((await countFrames(cam.url, 2)).frames).toBeGreaterThanOrEqual(12);
+    await cam.stop();
+    const plain = await TestCamera.start();
+    await expect(plain.setScene('black')).rejects.toThrow(/sceneControl/);
+    await plain.stop();
   });
 
   it('stopAllTestCameras() ends every running camera', async () => {

@@ -38,6 +38,13 @@ describe('bad config files', () => {
     ['port not whole', 'media:\n  httpPort: 80.5\n', 'media.httpPort: must be a whole number'],
     ['port as text', 'http:\n  port: eighty\n', 'http.port: must be a number, got string "eighty"'],
     ['jitter above 1', 'ingest:\n  backoff:\n    jitter: 1.5\n', 'ingest.backoff.jitter: must be ≤ 1'],
+    ['diagnostics sampled too often', 'diagnostics:\n  sampleFps: 30\n', 'diagnostics.sampleFps: must be ≤ 5'],
+    [
+      'diagnostics share above 1',
+      'diagnostics:\n  thresholds:\n    frozenMaxMotion: 2\n',
+      'diagnostics.thresholds.frozenMaxMotion: must be ≤ 1',
+    ],
+    ['clock drift limit of 0', 'diagnostics:\n  maxClockDriftSeconds: 0\n', 'diagnostics.maxClockDriftSeconds: must be > 0'],
     ['token TTL too short', 'media:\n  playTokenTtlSeconds: 5\n', 'media.playTokenTtlSeconds: must be ≥ 30'],
     ['token TTL too long', 'media:\n  playTokenTtlSeconds: 100000\n', 'media.playTokenTtlSeconds: must be ≤ 86400'],
     ['unknown mode', 'mode: prod\n', 'mode: must be one of "development", "production", got "prod"'],
