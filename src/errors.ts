@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
-  | 'STREAM_DARK';
+  | 'STREAM_DARK'
+  | 'RETENTION_LOCKED';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -42,6 +43,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   STREAM_DARK: 503,
+  RETENTION_LOCKED: 409,
 };
 
 export class GatewayError extends Error {

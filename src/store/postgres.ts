@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
 import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -26,6 +27,7 @@ export class PostgresStore implements Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly recordings: RecordingRepository;
 
   readonly #pool: pg.Pool;
   readonly #where: string;
@@ -60,6 +62,7 @@ export class PostgresStore implements Store {
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
+    this.recordings = new SqlRecordingRepository(executor);
   }
 
   /**

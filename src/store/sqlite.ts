@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
 import type { AuditRepository, CameraRepository, SettingsRepository, Store } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -20,6 +21,7 @@ export class SqliteStore implements Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly recordings: RecordingRepository;
   readonly path: string;
 
   #db: Database.Database | null;
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.cameras = new SqlCameraRepository(executor);
     this.audit = new SqlAuditRepository(executor);
     this.settings = new SqlSettingsRepository(executor);
+    this.recordings = new SqlRecordingRepository(executor);
   }
 
   /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */

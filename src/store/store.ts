@@ -1,4 +1,5 @@
 import type { AuditEntry, CameraRecord } from '../cameras/types.js';
+import type { RecordingRepository } from './sqlRecordings.js';
 
 /**
  * The one interface behind which all state lives. SQLite is the embedded default;
@@ -9,6 +10,8 @@ export interface Store {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  /** Recording index: segment hash chains, checkpoints, gaps, evidence holds. */
+  readonly recordings: RecordingRepository;
   /** Apply pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;

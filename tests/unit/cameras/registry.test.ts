@@ -193,6 +193,7 @@ describe('CameraRegistry.create', () => {
     const failingAudit: Store = {
       cameras: t.store.cameras,
       settings: t.store.settings,
+      recordings: t.store.recordings,
       audit: { append: async () => Promise.reject(new Error('disk full')), list: (q) => t.store.audit.list(q) },
       migrate: () => t.store.migrate(),
       close: async () => undefined,
