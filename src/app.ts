@@ -22,6 +22,7 @@ import {
   type PipelineSettings,
 } from './pipeline/index.js';
 import { checkSite } from './privacy/siteGuard.js';
+import { RecordingSystem, recordingsDir } from './recording/index.js';
 import { openStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -112,17 +113,32 @@ async function assemble(
     socketTimeoutSeconds: config.ingest.socketTimeoutSeconds,
     logger,
   };
+  const incidents = new IncidentBoard(logger);
+  const recording = await RecordingSystem.create({
+    config: config.recording,
+    dataDir,
+    dir: recordingsDir({ ...config, dataDir }),
+    profile,
+    store,
+    incidents,
+    ffprobePath: config.ffmpeg.ffprobePath,
+    logger,
+  });
+  await recording.start();
+  // Closed after the pipelines (closers run in reverse): their last partial segments get indexed.
+  closers.push(() => recording.close());
+
   const recentProbes = new RecentProbes();
   const pipelines = new PipelineManager({
-    settings: pipelineSettings(config, dataDir, sharedEncoder),
+    settings: { ...pipelineSettings(config, dataDir, sharedEncoder), recording },
     media,
     probe: async (url, signal) => recentProbes.take(url) ?? probeStream(url, { ...probeOptions, signal }),
     logger,
   });
   closers.push(() => pipelines.close());
 
-  const incidents = new IncidentBoard(logger);
   pipelines.on('state', (change) => {
+    if (change.stream === 'ingest') recording.onIngestChange(change);
     // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
     if (change.stream !== 'masking') return;
     if (change.to === 'backoff')
@@ -185,6 +201,7 @@ async function assemble(
     inboundBitrates: () => media.inboundBitrates(),
     buildInfo: { version: VERSION, ffmpegVersion: ffmpeg.version, profile: config.profile },
   });
+  recording.registerMetrics(metrics);
   let ready = false;
   const app = createApiApp({
     registry,
@@ -203,6 +220,14 @@ async function assemble(
         logger,
       }),
     isReady: () => ready,
+    recordings: {
+      registry,
+      store,
+      recording,
+      incidents,
+      tokenKey: deriveKey(secret, KEY_PURPOSES.playbackToken),
+      playTokenTtlSeconds: config.media.playTokenTtlSeconds,
+    },
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

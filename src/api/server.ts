@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { requireBearer } from './auth.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
+import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps {
   auth: AdminTokenVerifier;
@@ -15,6 +16,8 @@ export interface ApiDeps extends CameraRoutesDeps {
   isReady: () => boolean;
   /** Facts for GET /api/v1/system. */
   systemInfo: () => Record<string, unknown>;
+  /** Recordings, holds, incidents and playback. */
+  recordings: RecordingRoutesDeps;
 }
 
 /**
@@ -37,12 +40,15 @@ export function createApiApp(deps: ApiDeps): Express {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
+  app.use('/playback', playbackRoutes(deps.recordings));
+
   const api = express.Router();
   api.use(requireBearer(deps.auth));
   api.use(express.json({ limit: '1mb' }));
   api.get('/system', (_req, res) => {
     res.json(deps.systemInfo());
   });
+  api.use(recordingApiRoutes(deps.recordings));
   api.use('/cameras', cameraRoutes(deps));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));

@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { registerCameraCommands } from './cameraCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
+import { registerVerifyCommand } from './verifyCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -25,6 +26,7 @@ Quick start:
   psvgw probe rtsp://user:pass@192.168.1.64/Streaming/Channels/101   check a camera before adding it
   psvgw cameras add --name "Gate 1" --url rtsp://... --site-type school_gate
   psvgw cameras list
+  psvgw verify --config config/gateway.example.yaml      prove the recordings are whole and unaltered
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -44,6 +46,7 @@ program
   .action(async (o: { config?: string }) => runStart(o.config));
 
 registerCameraCommands(program);
+registerVerifyCommand(program);
 
 program
   .command('probe')

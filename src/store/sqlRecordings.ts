@@ -77,6 +77,7 @@ export interface RecordingRepository {
   head(cameraId: string): Promise<ChainEntry | undefined>;
   /** Appends a link; a taken (camera, seq) is a unique violation. */
   append(entry: ChainEntry): Promise<void>;
+  entry(cameraId: string, seq: number): Promise<ChainEntry | undefined>;
   /** Ordered by camera, then seq. */
   entries(query?: EntryQuery): Promise<ChainEntry[]>;
   markDeleted(cameraId: string, seq: number, at: string): Promise<void>;
@@ -126,6 +127,11 @@ export class SqlRecordingRepository implements RecordingRepository {
       e.at,
       e.deletedAt,
     ]);
+  }
+
+  async entry(cameraId: string, seq: number): Promise<ChainEntry | undefined> {
+    const rows = await this.db.all(`SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? AND seq = ?`, [cameraId, seq]);
+    return rows[0] === undefined ? undefined : rowToEntry(rows[0]);
   }
 
   async entries(query: EntryQuery = {}): Promise<ChainEntry[]> {
