@@ -187,10 +187,15 @@ const RecordingSection = z
       .max(3650)
       .optional()
       .describe("Days footage is kept; the profile's minimum retention when unset. A value below that minimum is refused."),
-    cameraRetentionDays: z
-      .record(z.string().min(1), z.number().int().min(1).max(3650))
-      .default({})
-      .describe("Per-camera retention in days by camera ID; each must also be at least the profile's minimum."),
+    perCamera: z
+      .array(
+        z.strictObject({
+          cameraId: nonEmpty().describe('The camera ID (20 digits).'),
+          retentionDays: z.number().int().min(1).max(3650).describe('Days this camera\'s footage is kept.'),
+        }),
+      )
+      .default([])
+      .describe("Per-camera retention; each must also be at least the profile's minimum."),
     checkpointSeconds: z
       .number()
       .int()
@@ -345,9 +350,9 @@ export function retentionNotBelowProfileMinimum(c: GatewayConfig): RuleIssue[] {
   const tooShort = (days: number) => `${days} days is below the ${c.profile} profile's minimum retention of ${minimum} days (${source})`;
   if (c.recording.retentionDays !== undefined && c.recording.retentionDays < minimum)
     issues.push({ path: ['recording', 'retentionDays'], message: tooShort(c.recording.retentionDays) });
-  for (const [cameraId, days] of Object.entries(c.recording.cameraRetentionDays)) {
-    if (days < minimum) issues.push({ path: ['recording', 'cameraRetentionDays', cameraId], message: tooShort(days) });
-  }
+  c.recording.perCamera.forEach(({ retentionDays }, i) => {
+    if (retentionDays < minimum) issues.push({ path: ['recording', 'perCamera', i, 'retentionDays'], message: tooShort(retentionDays) });
+  });
   return issues;
 }
 

@@ -37,7 +37,7 @@ export function recordingsDir(config: GatewayConfig): string {
 export function retentionPolicy(config: GatewayConfig['recording'], profile: JurisdictionProfile): RetentionPolicy {
   const base = config.retentionDays ?? profile.retentionDays.value ?? FALLBACK_RETENTION_DAYS;
   return {
-    retentionDays: (cameraId) => config.cameraRetentionDays[cameraId] ?? base,
+    retentionDays: (cameraId) => config.perCamera.find((p) => p.cameraId === cameraId)?.retentionDays ?? base,
     holdRetentionDays: profile.importantRetentionDays.value,
   };
 }
