@@ -33,13 +33,18 @@ export class BenchGateway {
     readLines(child.stderr, this.logs.push);
   }
 
-  static async start(): Promise<BenchGateway> {
+  /**
+   * `configYaml` is appended to the config. Recording is off unless it turns it on, so the
+   * live-path figures compare with bare ffmpeg doing the same work (the recording phase
+   * measures recording on its own).
+   */
+  static async start(configYaml = 'recording:\n  enabled: false\n'): Promise<BenchGateway> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does it).`);
     const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];
     const dataDir = mkdtempSync(join(tmpdir(), 'psvgw-bench-'));
     removeOnExit(dataDir);
     const configFile = join(dataDir, 'gateway.yaml');
-    writeFileSync(configFile, 'media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n');
+    writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${configYaml}`);
     const child = spawnTracked(
       process.execPath,
       [CLI, 'start', '--config', configFile],

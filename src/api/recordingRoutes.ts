@@ -89,7 +89,10 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
   const check = (req: Request, cameraId: string) => {
     const verdict = verifyPlayToken(req.query.token, { cameraId, tier: TIER }, deps.tokenKey, Math.floor(Date.now() / 1000));
-    if (!verdict.ok) throw new GatewayError('FORBIDDEN', `Playback refused: ${verdict.reason}.`, { hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings.' });
+    if (!verdict.ok)
+      throw new GatewayError('FORBIDDEN', `Playback refused: ${verdict.reason}.`, {
+        hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings.',
+      });
   };
   router.get('/:id/index.m3u8', async (req, res) => {
     check(req, req.params.id);

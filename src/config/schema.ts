@@ -177,7 +177,7 @@ const PlatformSection = z
 
 const RecordingSection = z
   .strictObject({
-    enabled: z.boolean().default(true).describe('Record every camera\'s original stream continuously.'),
+    enabled: z.boolean().default(true).describe("Record every camera's original stream continuously."),
     dir: nonEmpty().optional().describe('Directory of the recordings; <dataDir>/recordings when unset.'),
     segmentSeconds: z.number().int().min(2).max(600).default(60).describe('Length of a recorded segment, in seconds.'),
     retentionDays: z
@@ -191,7 +191,7 @@ const RecordingSection = z
       .array(
         z.strictObject({
           cameraId: nonEmpty().describe('The camera ID (20 digits).'),
-          retentionDays: z.number().int().min(1).max(3650).describe('Days this camera\'s footage is kept.'),
+          retentionDays: z.number().int().min(1).max(3650).describe("Days this camera's footage is kept."),
         }),
       )
       .default([])
@@ -202,7 +202,7 @@ const RecordingSection = z
       .min(5)
       .max(86400)
       .default(300)
-      .describe('Seconds between signed checkpoints of each camera\'s hash chain head.'),
+      .describe("Seconds between signed checkpoints of each camera's hash chain head."),
     sweepSeconds: z.number().int().min(1).max(86400).default(600).describe('Seconds between retention sweeps.'),
     minFreeMB: z
       .number()

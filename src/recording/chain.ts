@@ -26,11 +26,7 @@ export function entryHash(e: EntryContent): string {
 }
 
 /** The next link after `head` (undefined: the chain is empty). */
-export function nextEntry(
-  head: ChainEntry | undefined,
-  content: Omit<EntryContent, 'seq' | 'prevHash'>,
-  at: string,
-): ChainEntry {
+export function nextEntry(head: ChainEntry | undefined, content: Omit<EntryContent, 'seq' | 'prevHash'>, at: string): ChainEntry {
   const base: EntryContent = { ...content, seq: (head?.seq ?? 0) + 1, prevHash: head?.entryHash ?? GENESIS_HASH };
   return { ...base, entryHash: entryHash(base), at, deletedAt: null };
 }

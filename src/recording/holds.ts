@@ -37,7 +37,8 @@ export class EvidenceHolds {
       throw new GatewayError('VALIDATION_FAILED', '"cameraIds" must be a non-empty list of camera IDs.');
     }
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-    if (reason.length < 3) throw new GatewayError('VALIDATION_FAILED', '"reason" must say why the footage is held (at least 3 characters).');
+    if (reason.length < 3)
+      throw new GatewayError('VALIDATION_FAILED', '"reason" must say why the footage is held (at least 3 characters).');
     const { fromMs, toMs } = parseRange(body.from, body.to);
     for (const id of cameraIds as string[])
       if ((await this.store.cameras.get(id)) === undefined)

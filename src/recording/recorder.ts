@@ -253,4 +253,3 @@ export class Recorder {
     this.opts.logger.error({ cameraId, file: dest }, 'recording: unreadable segment moved aside');
   }
 }
-

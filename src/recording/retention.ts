@@ -31,13 +31,11 @@ export function retentionVerdict(
 ): RetentionVerdict {
   const days = policy.retentionDays(segment.cameraId);
   const keepUntil = segment.endMs + days * DAY_MS;
-  if (nowMs < keepUntil)
-    return { deletable: false, reason: `inside its ${days}-day retention until ${new Date(keepUntil).toISOString()}` };
+  if (nowMs < keepUntil) return { deletable: false, reason: `inside its ${days}-day retention until ${new Date(keepUntil).toISOString()}` };
   for (const hold of holdsCovering(segment, holds)) {
     if (policy.holdRetentionDays === null) return { deletable: false, reason: `under evidence hold ${hold.id} until it is lifted` };
     const heldUntil = Math.max(segment.endMs, Date.parse(hold.createdAt)) + policy.holdRetentionDays * DAY_MS;
-    if (nowMs < heldUntil)
-      return { deletable: false, reason: `under evidence hold ${hold.id} until ${new Date(heldUntil).toISOString()}` };
+    if (nowMs < heldUntil) return { deletable: false, reason: `under evidence hold ${hold.id} until ${new Date(heldUntil).toISOString()}` };
   }
   return { deletable: true };
 }

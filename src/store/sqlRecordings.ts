@@ -96,8 +96,7 @@ export interface RecordingRepository {
   liftHold(id: number, by: string, at: string, reason: string): Promise<EvidenceHold | undefined>;
 }
 
-const ENTRY_COLUMNS =
-  'camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at';
+const ENTRY_COLUMNS = 'camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at';
 const HOLD_COLUMNS = 'id, camera_ids, start_ms, end_ms, reason, created_by, created_at, lifted_by, lifted_at, lift_reason';
 
 export class SqlRecordingRepository implements RecordingRepository {
@@ -212,14 +211,10 @@ export class SqlRecordingRepository implements RecordingRepository {
   }
 
   async createHold(h: Omit<EvidenceHold, 'id' | 'liftedBy' | 'liftedAt' | 'liftReason'>): Promise<EvidenceHold> {
-    await this.db.run('INSERT INTO evidence_holds (camera_ids, start_ms, end_ms, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      JSON.stringify(h.cameraIds),
-      h.startMs,
-      h.endMs,
-      h.reason,
-      h.createdBy,
-      h.createdAt,
-    ]);
+    await this.db.run(
+      'INSERT INTO evidence_holds (camera_ids, start_ms, end_ms, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [JSON.stringify(h.cameraIds), h.startMs, h.endMs, h.reason, h.createdBy, h.createdAt],
+    );
     // Identify the new row by its content: portable across both dialects without RETURNING.
     const rows = await this.db.all(
       `SELECT ${HOLD_COLUMNS} FROM evidence_holds WHERE created_at = ? AND created_by = ? AND reason = ? ORDER BY id DESC LIMIT 1`,

@@ -21,8 +21,7 @@ describe('RetentionSweeper on a fake clock', () => {
   afterEach(async () => f.cleanup());
 
   const exists = (path: string) => existsSync(join(f.dir, path));
-  const verify = () =>
-    verifyRecordings({ store: f.store, dir: f.dir, signer: f.signer, expectedPublicPem: f.signer.publicPem() });
+  const verify = () => verifyRecordings({ store: f.store, dir: f.dir, signer: f.signer, expectedPublicPem: f.signer.publicPem() });
 
   it('removes footage past retention, keeps everything inside it and held footage for the long retention', async () => {
     const held = await f.segment(45);
@@ -45,7 +44,12 @@ describe('RetentionSweeper on a fake clock', () => {
 
     // The deletion is a link of the chain: verify finds nothing missing, nothing broken.
     const chain = await f.store.recordings.entries({ cameraId: f.cam.id });
-    expect(chain.at(-1)).toMatchObject({ kind: 'deletion', path: expired.path, sha256: expired.sha256, detail: { deletedSeq: expired.seq } });
+    expect(chain.at(-1)).toMatchObject({
+      kind: 'deletion',
+      path: expired.path,
+      sha256: expired.sha256,
+      detail: { deletedSeq: expired.seq },
+    });
     await f.ledger.checkpointAll();
     expect((await verify()).findings).toEqual([]);
 
