@@ -75,7 +75,7 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
 }
 
 /**
- * MPEG-TS segments: a file cut short by a crash or a full disk still plays. `onfail=ignore`
+ * MPEG-TS segments: a file cut short by a crash or a full disk still plays up to its last packet. `onfail=ignore`
  * keeps the live tiers running when the disk fills. Timestamps are kept, not reset, so the
  * segments of one run form one timeline.
  */
@@ -87,6 +87,8 @@ function segmentSlave(out: RecordingOutput, select: string | null): string {
     'f=segment',
     `segment_time=${out.segmentSeconds}`,
     'segment_format=mpegts',
+    // Each packet reaches the file at once: a killed ffmpeg leaves everything up to its last frame.
+    'segment_format_options=flush_packets=1',
     `segment_list=${out.listFile}`,
     'segment_list_type=csv',
     'onfail=ignore',

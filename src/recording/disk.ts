@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type { IncidentBoard } from '../health/index.js';
 import type { Logger } from '../log.js';
+import { PeriodicTask } from './periodic.js';
 
 export interface DiskStatus {
   freeBytes: number;
@@ -37,24 +38,19 @@ const DAY_S = 86_400;
  * can hold; below the profile minimum that is a `retention_forecast_low` warning.
  */
 export class DiskMonitor {
-  #timer: NodeJS.Timeout | null = null;
   #last: DiskStatus | null = null;
-  #running: Promise<unknown> = Promise.resolve();
+  readonly #periodic: PeriodicTask;
 
-  constructor(private readonly opts: DiskMonitorOptions) {}
-
-  start(intervalMs: number): void {
-    const tick = () => {
-      this.#running = this.check().catch((err: unknown) => this.opts.logger.error({ err }, 'disk check failed'));
-    };
-    tick();
-    this.#timer = setInterval(tick, intervalMs);
-    this.#timer.unref();
+  constructor(private readonly opts: DiskMonitorOptions) {
+    this.#periodic = new PeriodicTask(() => this.check(), opts.logger, 'disk check failed');
   }
 
-  async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#running;
+  start(intervalMs: number): void {
+    this.#periodic.start(intervalMs);
+  }
+
+  close(): Promise<void> {
+    return this.#periodic.close();
   }
 
   status(): DiskStatus | null {

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { PeriodicTask } from './periodic.js';
 import type { ChainEntry, Store } from '../store/index.js';
 import type { ChainLedger } from './ledger.js';
 import { retentionVerdict, type RetentionPolicy } from './retention.js';
@@ -29,26 +30,20 @@ export interface SweepResult {
  * the API deletes footage: a request touching anything inside retention is refused whole.
  */
 export class RetentionSweeper {
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> = Promise.resolve();
+  readonly #periodic: PeriodicTask;
   private readonly clock: () => number;
 
   constructor(private readonly opts: SweeperOptions) {
     this.clock = opts.clock ?? Date.now;
+    this.#periodic = new PeriodicTask(() => this.sweepOnce(), opts.logger, 'retention sweep failed');
   }
 
   start(intervalMs: number): void {
-    const tick = () => {
-      this.#running = this.sweepOnce().catch((err: unknown) => this.opts.logger.error({ err }, 'retention sweep failed'));
-    };
-    tick();
-    this.#timer = setInterval(tick, intervalMs);
-    this.#timer.unref();
+    this.#periodic.start(intervalMs);
   }
 
-  async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#running;
+  close(): Promise<void> {
+    return this.#periodic.close();
   }
 
   async sweepOnce(): Promise<SweepResult> {

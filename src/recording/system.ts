@@ -7,6 +7,7 @@ import type { RecordingOutput } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { DiskMonitor } from './disk.js';
 import { EvidenceHolds } from './holds.js';
+import { PeriodicTask } from './periodic.js';
 import { ChainLedger } from './ledger.js';
 import { Recorder, type IngestChange } from './recorder.js';
 import type { RetentionPolicy } from './retention.js';
@@ -54,7 +55,7 @@ export class RecordingSystem {
   readonly disk: DiskMonitor;
   readonly holds: EvidenceHolds;
   readonly policy: RetentionPolicy;
-  #checkpointTimer: NodeJS.Timeout | null = null;
+  readonly #checkpoints: PeriodicTask;
 
   private constructor(
     private readonly opts: RecordingSystemOptions & { dir: string },
@@ -85,6 +86,7 @@ export class RecordingSystem {
       onFull: (full) => this.recorder.setDiskFull(full),
     });
     this.holds = new EvidenceHolds(store);
+    this.#checkpoints = new PeriodicTask(() => this.ledger.checkpointAll(), log, 'chain checkpoint failed');
   }
 
   static async create(opts: RecordingSystemOptions & { dir: string }): Promise<RecordingSystem> {
@@ -101,8 +103,7 @@ export class RecordingSystem {
     await this.recorder.start();
     this.disk.start(c.diskCheckSeconds * 1000);
     this.sweeper.start(c.sweepSeconds * 1000);
-    this.#checkpointTimer = setInterval(() => void this.checkpoint(), c.checkpointSeconds * 1000);
-    this.#checkpointTimer.unref();
+    this.#checkpoints.start(c.checkpointSeconds * 1000);
   }
 
   /** The ingest's hook: where this run's segments go (null when recording is off or the disk is full). */
@@ -155,17 +156,13 @@ export class RecordingSystem {
     });
   }
 
-  private async checkpoint(): Promise<void> {
-    await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
-  }
-
   /** After the pipelines: indexes the last partial segments, then signs the final heads. */
   async close(): Promise<void> {
-    if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
+    await this.#checkpoints.close();
     await this.sweeper.close();
     await this.disk.close();
     await this.recorder.close();
     await this.ledger.idle();
-    await this.checkpoint();
+    await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
   }
 }

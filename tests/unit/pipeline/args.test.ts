@@ -49,7 +49,7 @@ describe('buildIngestArgs', () => {
 describe('recording output of the ingest', () => {
   const recording = { pattern: '/rec/1/.incoming/r1-%06d.ts', listFile: '/rec/1/.incoming/r1.csv', segmentSeconds: 60 };
   const segment =
-    '[f=segment:segment_time=60:segment_format=mpegts:segment_list=/rec/1/.incoming/r1.csv:segment_list_type=csv:onfail=ignore]/rec/1/.incoming/r1-%06d.ts';
+    '[f=segment:segment_time=60:segment_format=mpegts:segment_format_options=flush_packets=1:segment_list=/rec/1/.incoming/r1.csv:segment_list_type=csv:onfail=ignore]/rec/1/.incoming/r1-%06d.ts';
 
   it('adds an MPEG-TS segment slave to the same tee: still one pull, copied', () => {
     const args = buildIngestArgs({ ...plan(h264), recording });
