@@ -7,21 +7,12 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** The fields an entry hash commits to: everything but the hash itself, the append time and `deletedAt`. */
 export type EntryContent = Omit<ChainEntry, 'entryHash' | 'at' | 'deletedAt'>;
 
+/** What an entry hash commits to, in this order (changing it would break every stored chain). */
+const HASHED = ['cameraId', 'seq', 'kind', 'path', 'startMs', 'endMs', 'bytes', 'sha256', 'partial', 'detail', 'prevHash'] as const;
+
 /** SHA-256 over the canonical JSON of the entry's content, the previous hash included. */
 export function entryHash(e: EntryContent): string {
-  const canonical = JSON.stringify([
-    e.cameraId,
-    e.seq,
-    e.kind,
-    e.path,
-    e.startMs,
-    e.endMs,
-    e.bytes,
-    e.sha256,
-    e.partial,
-    sortKeys(e.detail),
-    e.prevHash,
-  ]);
+  const canonical = JSON.stringify(HASHED.map((key) => (key === 'detail' ? sortKeys(e.detail) : e[key])));
   return createHash('sha256').update(canonical).digest('hex');
 }
 

@@ -109,6 +109,10 @@ describe('PostgresStore specifics', () => {
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
         'audit_log',
         'cameras',
+        'evidence_holds',
+        'recording_checkpoints',
+        'recording_entries',
+        'recording_gaps',
         'schema_migrations',
         'settings',
       ]);
