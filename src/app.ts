@@ -123,8 +123,8 @@ async function assemble(
     incidents,
     ffprobePath: config.ffmpeg.ffprobePath,
     logger,
+    restartIngest: (cameraId) => pipelines.restartIngest(cameraId),
   });
-  await recording.start();
   // Closed after the pipelines (closers run in reverse): their last partial segments get indexed.
   closers.push(() => recording.close());
 
@@ -136,6 +136,7 @@ async function assemble(
     logger,
   });
   closers.push(() => pipelines.close());
+  await recording.start();
 
   pipelines.on('state', (change) => {
     if (change.stream === 'ingest') recording.onIngestChange(change);

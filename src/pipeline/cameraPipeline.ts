@@ -125,6 +125,11 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     this.ingest.start();
   }
 
+  /** Restarts the ingest (e.g. to start or stop recording); the live tiers resume within the backoff. */
+  restartIngest(): void {
+    this.ingest.restartNow();
+  }
+
   /** New masks for the shared tier: restarts only the masking transcode, never the ingest. */
   async updateMasks(masks: MaskSet): Promise<void> {
     this.camera = { ...this.camera, masks };

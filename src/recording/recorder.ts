@@ -18,6 +18,8 @@ export interface RecorderOptions {
   logger: Logger;
   /** How often finished segments are looked for. */
   pollMs?: number;
+  /** Restarts a camera's ingest, so that its next run starts or stops recording. */
+  restartIngest?: (cameraId: string) => void;
 }
 
 /** One ingest process's segment output. */
@@ -75,7 +77,7 @@ export class Recorder {
       for (const runId of [...runIds].sort()) {
         this.state(cameraId);
         const run = this.newRun(cameraId, runId);
-        await this.enqueue(cameraId, () => this.finish(run, 'gateway_stopped'));
+        await this.enqueue(cameraId, () => this.finish(run, 'gateway_down'));
       }
     }
     this.#timer = setInterval(() => this.poll(), this.opts.pollMs ?? 1000);
@@ -109,11 +111,18 @@ export class Recorder {
     void this.enqueue(change.cameraId, () => this.finish(run, change.cause ?? (change.to === 'stopped' ? 'stopped' : 'exited')));
   }
 
-  /** Disk full: no new runs record; a running one ends with cause `disk_full` when its writes fail. */
+  /**
+   * Disk full: every recording run is ended (its ingest restarted without a segment output)
+   * and the gap gets cause `disk_full`. Room again: the ingests restart with recording.
+   */
   setDiskFull(full: boolean): void {
+    if (full === this.#diskFull) return;
     this.#diskFull = full;
-    if (!full) return;
-    for (const state of this.#cameras.values()) if (state.run && !state.run.finished) state.run.stopCause = 'disk_full';
+    for (const [cameraId, state] of this.#cameras) {
+      const recording = state.run !== null && !state.run.finished;
+      if (full && state.run && recording) state.run.stopCause = 'disk_full';
+      if (full === recording) this.opts.restartIngest?.(cameraId);
+    }
   }
 
   /** Measured recording rate per camera, in bytes per second. */

@@ -22,6 +22,8 @@ export interface RecordingSystemOptions {
   incidents: IncidentBoard;
   ffprobePath: string;
   logger: Logger;
+  /** Restarts a camera's ingest (the pipelines'); recording starts or stops with the next run. */
+  restartIngest?: (cameraId: string) => void;
 }
 
 /** Settings key of the signing key's public half, written when the key is made. */
@@ -73,6 +75,7 @@ export class RecordingSystem {
       store,
       ledger: this.ledger,
       logger: log,
+      ...(opts.restartIngest ? { restartIngest: opts.restartIngest } : {}),
     });
     this.sweeper = new RetentionSweeper({ store, ledger: this.ledger, dir: this.dir, policy: this.policy, logger: log });
     this.disk = new DiskMonitor({

@@ -10,7 +10,7 @@ import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { recordingList } from '../../helpers/recordings.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
-const TMPFS_MB = 3;
+const TMPFS_MB = 4;
 
 /** Every file under a directory, relative to it. */
 function allFiles(root: string, sub = ''): string[] {
@@ -44,8 +44,8 @@ describe('a full recordings disk', () => {
     rmSync(mountDir, { recursive: true, force: true });
   });
 
-  it('raises a critical incident, stops writing segments and deletes nothing inside retention', async () => {
-    const cam = await TestCamera.start({ width: 640, height: 360 });
+  it('raises a critical incident, stops writing segments with a disk_full gap and deletes nothing inside retention', async () => {
+    const cam = await TestCamera.start({ width: 640, height: 360, pattern: 'snow' }); // ~2 Mbit/s: the disk fills in seconds
     gw = await GatewayProcess.start({
       configYaml: `recording:\n  dir: ${mountDir}\n  segmentSeconds: 2\n  minFreeMB: 1\n  diskCheckSeconds: 1\n  sweepSeconds: 1`,
     });
@@ -63,7 +63,8 @@ describe('a full recordings disk', () => {
     const line = gw.logs.map(parseLogLine).find((e) => e?.msg?.toString().startsWith('disk full'));
     expect(line).toMatchObject({ level: 50 });
     expect(await gw.metric('psvgw_recording_disk_full')).toBe(1);
-    expect(await gw.metric('psvgw_camera_up', { camera_id: id })).toBe(1); // the live tiers go on
+    // The ingest restarts without its segment output; the live tiers go on.
+    await waitForUp(gw, id, 1, 15_000);
 
     // Once ffmpeg has hit the end of the disk, no new segment appears.
     await sleep(6000);
@@ -74,6 +75,7 @@ describe('a full recordings disk', () => {
     // Nothing indexed was deleted: every segment is still on the disk, no deletion in any list.
     const list = await recordingList(gw, id);
     expect(list.segments.length).toBeGreaterThan(0);
+    expect(list.gaps).toEqual([{ start: list.segments.at(-1)?.end, end: null, cause: 'disk_full' }]);
     for (const s of list.segments) expect(existsSync(join(mountDir, s.path))).toBe(true);
     expect(gw.logs.some((l) => l.includes('retention sweep') && l.includes('"deleted"'))).toBe(false);
   }, 240_000);
