@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { IncidentBoard } from '../health/index.js';
 import type { Logger } from '../log.js';
 import type { RecordingOutput } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -20,6 +21,8 @@ export interface RecorderOptions {
   pollMs?: number;
   /** Restarts a camera's ingest, so that its next run starts or stops recording. */
   restartIngest?: (cameraId: string) => void;
+  /** Where a camera whose segments cannot be indexed is reported (`recording_failed`). */
+  incidents?: IncidentBoard;
 }
 
 /** One ingest process's segment output. */
@@ -166,7 +169,15 @@ export class Recorder {
 
   private enqueue(cameraId: string, task: () => Promise<void>): Promise<void> {
     const previous = this.#queues.get(cameraId) ?? Promise.resolve();
-    const next = previous.then(task).catch((err: unknown) => this.opts.logger.error({ err, cameraId }, 'recording: indexing failed'));
+    const next = previous.then(task).catch((err: unknown) => {
+      this.opts.logger.error({ err, cameraId }, 'recording: indexing failed');
+      this.opts.incidents?.fire({
+        cameraId,
+        kind: 'recording_failed',
+        severity: 'critical',
+        message: `segments cannot be indexed: ${err instanceof Error ? err.message : String(err)}`,
+      });
+    });
     this.#queues.set(cameraId, next);
     return next;
   }
@@ -252,6 +263,7 @@ export class Recorder {
     state.lastEndMs = endMs;
     if (durationMs > 0) state.bytesPerSecond = info.size / (durationMs / 1000);
     this.opts.logger.debug({ cameraId, path: rel, bytes: info.size, partial: listed === null }, 'segment recorded');
+    this.opts.incidents?.resolve(cameraId, 'recording_failed');
   }
 
   /** A non-empty file ffprobe cannot read is kept aside, never deleted: it may still be evidence. */

@@ -75,6 +75,7 @@ export class RecordingSystem {
       store,
       ledger: this.ledger,
       logger: log,
+      incidents: opts.incidents,
       ...(opts.restartIngest ? { restartIngest: opts.restartIngest } : {}),
     });
     this.sweeper = new RetentionSweeper({ store, ledger: this.ledger, dir: this.dir, policy: this.policy, logger: log });
