@@ -152,8 +152,7 @@ export class Recorder {
       // What the store knows from earlier runs: where the footage ends, whether a gap is open.
       void this.enqueue(cameraId, async () => {
         const s = this.state(cameraId);
-        const segments = await this.opts.store.recordings.entries({ cameraId, kind: 'segment' });
-        s.lastEndMs ??= segments.at(-1)?.endMs ?? null;
+        s.lastEndMs ??= (await this.opts.store.recordings.lastSegment(cameraId))?.endMs ?? null;
         s.gapOpen ||= (await this.opts.store.recordings.gaps(cameraId, 0, Number.MAX_SAFE_INTEGER)).some((g) => g.endMs === null);
       });
     }

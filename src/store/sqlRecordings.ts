@@ -78,6 +78,8 @@ export interface RecordingRepository {
   /** Appends a link; a taken (camera, seq) is a unique violation. */
   append(entry: ChainEntry): Promise<void>;
   entry(cameraId: string, seq: number): Promise<ChainEntry | undefined>;
+  /** The camera's newest segment entry (deleted or not). */
+  lastSegment(cameraId: string): Promise<ChainEntry | undefined>;
   /** Ordered by camera, then seq. */
   entries(query?: EntryQuery): Promise<ChainEntry[]>;
   markDeleted(cameraId: string, seq: number, at: string): Promise<void>;
@@ -130,6 +132,14 @@ export class SqlRecordingRepository implements RecordingRepository {
 
   async entry(cameraId: string, seq: number): Promise<ChainEntry | undefined> {
     const rows = await this.db.all(`SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? AND seq = ?`, [cameraId, seq]);
+    return rows[0] === undefined ? undefined : rowToEntry(rows[0]);
+  }
+
+  async lastSegment(cameraId: string): Promise<ChainEntry | undefined> {
+    const rows = await this.db.all(
+      `SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? AND kind = 'segment' ORDER BY seq DESC LIMIT 1`,
+      [cameraId],
+    );
     return rows[0] === undefined ? undefined : rowToEntry(rows[0]);
   }
 

@@ -82,7 +82,9 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       await expect(store.recordings.append(entry(3))).rejects.toThrow();
       expect(await store.recordings.head(cam)).toEqual(entry(3));
       expect(await store.recordings.entry(cam, 2)).toEqual(entry(2));
-      expect(await store.recordings.entries({ cameraId: cam, fromMs: t + 2 * 60_000 + 1, toMs: t + 3 * 60_000 })).toEqual([
+      await store.recordings.append(entry(4, { kind: 'deletion' }));
+      expect(await store.recordings.lastSegment(cam)).toEqual(entry(3));
+      expect(await store.recordings.entries({ cameraId: cam, kind: 'segment', fromMs: t + 2 * 60_000 + 1, toMs: t + 3 * 60_000 })).toEqual([
         entry(2),
         entry(3),
       ]);
