@@ -33,14 +33,19 @@ export class BenchGateway {
     readLines(child.stderr, this.logs.push);
   }
 
-  /** `configYaml` is appended to the generated config (e.g. an `alerts:` section, or `diagnostics:\n  enabled: false\n`). */
+  /**
+   * `configYaml` is appended to the config (e.g. an `alerts:` section, or `diagnostics:\n  enabled: false\n`).
+   * Recording is off unless it has a `recording:` section, so the live-path figures compare with
+   * bare ffmpeg doing the same work (the recording phase measures recording on its own).
+   */
   static async start(configYaml = ''): Promise<BenchGateway> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does it).`);
     const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];
     const dataDir = mkdtempSync(join(tmpdir(), 'psvgw-bench-'));
     removeOnExit(dataDir);
     const configFile = join(dataDir, 'gateway.yaml');
-    writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${configYaml}`);
+    const recording = /^recording:/m.test(configYaml) ? '' : 'recording:\n  enabled: false\n';
+    writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${recording}${configYaml}`);
     const child = spawnTracked(
       process.execPath,
       [CLI, 'start', '--config', configFile],

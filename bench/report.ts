@@ -3,6 +3,7 @@ import type { GatewayResults } from './gatewayPhase.js';
 import type { MaskedResults } from './maskedPhase.js';
 import type { BenchOptions } from './options.js';
 import type { TreeUsage } from './procstat.js';
+import type { RecordingResults } from './recordingPhase.js';
 import type { RelayResults } from './relayPhase.js';
 import { ratio, round, summarize, verdict, type Summary } from './stats.js';
 import type { LatencyResult } from './viewers.js';
@@ -17,6 +18,7 @@ export interface RunResults {
   relay: RelayResults | null;
   masked: MaskedResults | null;
   alerts?: AlertResults | null;
+  recording: RecordingResults | null;
   errors: string[];
 }
 
@@ -187,10 +189,35 @@ export function buildFigures(r: RunResults) {
       verdict: verdict(ratio(h265Net, cpu(r.bareTranscode)), 1.1),
     },
     maskedCamera: maskedFigure(r.masked),
+    recording: recordingFigure(r.recording, g?.many, n),
   };
 }
 
 /** The masking transcode of one camera: its net CPU through the gateway, bare ffmpeg, and cameras per core. */
+/** What recording adds per camera (gateway with recording minus the same cameras without) vs bare segmenting ffmpeg; verify's hashing rate. */
+function recordingFigure(rec: RecordingResults | null, withoutRecording: Usage, n: number) {
+  const perCamera = per(minus(cpu(rec?.gateway), cpu(withoutRecording)), n);
+  const bare = per(cpu(rec?.bareSegment), n);
+  const v = rec?.verify;
+  const rate = (seconds: number | undefined) => (v && seconds ? round(v.megabytes / seconds, 1) : null);
+  return {
+    cameras: n,
+    gatewayCpuPct: { withRecording: cpu(rec?.gateway), withoutRecording: cpu(withoutRecording) },
+    recordingCpuPctPerCamera: perCamera,
+    bareSegmentCpuPctPerCamera: bare,
+    recordingFfmpegCpuPct: part(rec?.gateway, 'ffmpeg', 'cpuPctBy'),
+    verify: v
+      ? {
+          files: v.files,
+          megabytes: round(v.megabytes, 1),
+          verifyMBps: rate(v.verifySeconds),
+          sha256sumMBps: rate(v.sha256sumSeconds),
+          ratioToSha256sum: ratio(rate(v.verifySeconds), rate(v.sha256sumSeconds)),
+        }
+      : null,
+  };
+}
+
 function maskedFigure(m: MaskedResults | null) {
   const net = minus(cpu(m?.masked), cpu(m?.copy));
   const bare = cpu(m?.bare);

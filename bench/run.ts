@@ -15,6 +15,7 @@ import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { machineInfo } from './procstat.js';
 import { attempt, elapsedSeconds, progress } from './progress.js';
+import { recordingPhase } from './recordingPhase.js';
 import { relayPhase } from './relayPhase.js';
 import { buildFigures, verdicts, type RunResults } from './report.js';
 
@@ -56,6 +57,7 @@ function method(o: BenchOptions) {
     masked: `one ${o.maskedCamera.width}x${o.maskedCamera.height} ${o.maskedCamera.fps} fps camera (pattern ${o.maskedCamera.pattern}) with a blurred rectangle and a mosaicked polygon; the masking transcode's CPU = gateway tree with the masks minus the same camera in copy mode (masks PATCHed on, same ingest); baseline: bare ffmpeg running the gateway's masking argv (buildMaskingArgs with planMasks' filter graph and mask images, the default privacy.sharedEncoder) on the camera's RTSP stream with the ingest's RTSP options, writing FLV to ${SINK}; the camera process is not counted`,
     camerasPerCore: `computed: floor(100 / masking transcode % of one core); empirical: K bare masking transcodes of a looped ${o.maskedCamera.height}p${o.maskedCamera.fps} H.264 file (-re -stream_loop -1, same argv otherwise) pinned to one core with taskset, K = 1, 2, … (at most ${o.sweep.maxK}, ${o.sweep.budgetSeconds} s in all), each for ${o.sweep.windowSeconds} s; the largest K whose every process outputs ≥ ${o.sweep.threshold}× real time`,
     diagnostics: `one ${c.width}x${c.height} ${c.fps} fps camera (pattern ${c.pattern}) through a gateway with diagnostics off, then one with the defaults (sampler ffmpeg on the raw tier: 2 fps, 160x90 grey, one decoder thread; analysis in a worker thread); net = tree CPU with minus without over ${o.cpuWindowSeconds} s windows; samplerFfmpeg = the ffmpeg processes' CPU with minus without; node = the gateway process with minus without`,
+    recording: `gateway with recording on (segment output of the ingest tee, ${10} s MPEG-TS segments, each checked with ffprobe, hashed and indexed) minus the same ${o.cameras} cameras through the gateway with recording off, per camera; baseline: bare \`ffmpeg -rtsp_transport tcp -i URL -map 0:v:0 -c copy -f segment -segment_time 10 -segment_format mpegts\` per camera; verify: \`psvgw verify --json\` (a process as users run it) and \`sha256sum\` over the same files (random 2 MiB segments indexed through the chain ledger), page cache warm for both`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   const tools = checkTools();
   const startedAt = new Date().toISOString();
   progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
-  const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, errors: [] };
+  const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, recording: null, errors: [] };
   let h265: BenchCamera | null = null;
   let diagnostics: DiagnosticsResults | null = null;
   try {
@@ -100,6 +102,10 @@ async function main(): Promise<void> {
     await attempt(results.errors, 'nms relay', async () => {
       results.relay = await relayPhase(cameras, o);
       results.errors.push(...results.relay.errors);
+    });
+    await attempt(results.errors, 'recording', async () => {
+      results.recording = await recordingPhase(cameras, o);
+      results.errors.push(...results.recording.errors);
     });
     // The copy-mode cameras are done with: the masked figure runs on its own 720p camera.
     await Promise.all(cameras.map((c) => c.stop()));
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
       alerts: results.alerts,
       diagnosticsOff: (diagnostics as DiagnosticsResults | null)?.off,
       diagnosticsOn: (diagnostics as DiagnosticsResults | null)?.on,
+      recording: results.recording,
     },
     errors: results.errors,
   };

@@ -32,6 +32,7 @@ import {
 } from './pipeline/index.js';
 import { startOnvif } from './onvif/wiring.js';
 import { checkSite } from './privacy/siteGuard.js';
+import { RecordingSystem, recordingsDir } from './recording/index.js';
 import { openStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -122,21 +123,37 @@ async function assemble(
     socketTimeoutSeconds: config.ingest.socketTimeoutSeconds,
     logger,
   };
+  const incidents = new IncidentBoard(logger);
+  const recording = await RecordingSystem.create({
+    config: config.recording,
+    dataDir,
+    dir: recordingsDir({ ...config, dataDir }),
+    profile,
+    store,
+    incidents,
+    ffprobePath: config.ffmpeg.ffprobePath,
+    logger,
+    restartIngest: (cameraId) => pipelines.restartIngest(cameraId),
+  });
+  // Closed after the pipelines (closers run in reverse): their last partial segments get indexed.
+  closers.push(() => recording.close());
+
   const recentProbes = new RecentProbes();
   const pipelines = new PipelineManager({
-    settings: pipelineSettings(config, dataDir, sharedEncoder),
+    settings: { ...pipelineSettings(config, dataDir, sharedEncoder), recording },
     media,
     probe: async (url, signal) => recentProbes.take(url) ?? probeStream(url, { ...probeOptions, signal }),
     logger,
   });
   closers.push(() => pipelines.close());
+  await recording.start();
 
-  const incidents = new IncidentBoard(logger);
   const alerting = await startAlerting({ config, store, incidents, logger });
   closers.push(() => alerting.close());
   pipelines.on('state', alerting.onStreamState);
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   pipelines.on('state', (change) => {
+    if (change.stream === 'ingest') recording.onIngestChange(change);
     // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
     if (change.stream !== 'masking') return;
     if (change.to === 'backoff')
@@ -233,6 +250,7 @@ async function assemble(
   });
   registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
   quality.registerMetrics(metrics);
+  recording.registerMetrics(metrics);
   let ready = false;
   const app = createApiApp({
     registry,
@@ -258,6 +276,13 @@ async function assemble(
     ledgerSettled: () => alerting.ledger.flush(),
     cameraExtensions: [quality.routes],
     isReady: () => ready,
+    recordings: {
+      registry,
+      store,
+      recording,
+      tokenKey: deriveKey(secret, KEY_PURPOSES.playbackToken),
+      playTokenTtlSeconds: config.media.playTokenTtlSeconds,
+    },
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'ONVIF_AUTH_FAILED'
   | 'ONVIF_NO_PROFILE'
   | 'ONVIF_NO_H264_PROFILE'
-  | 'ONVIF_CLOCK_DRIFT';
+  | 'ONVIF_CLOCK_DRIFT'
+  | 'RETENTION_LOCKED';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -52,6 +53,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ONVIF_NO_PROFILE: 422,
   ONVIF_NO_H264_PROFILE: 422,
   ONVIF_CLOCK_DRIFT: 422,
+  RETENTION_LOCKED: 409,
 };
 
 export class GatewayError extends Error {

@@ -8,6 +8,7 @@ import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
+import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   auth: AdminTokenVerifier;
@@ -21,6 +22,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   systemInfo: () => Record<string, unknown>;
   /** ONVIF discovery and onboarding; absent: those routes answer 404. */
   onvif?: OnvifRoutesDeps;
+  /** Recordings, holds, incidents and playback. */
+  recordings: RecordingRoutesDeps;
 }
 
 /**
@@ -43,6 +46,8 @@ export function createApiApp(deps: ApiDeps): Express {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
+  app.use('/playback', playbackRoutes(deps.recordings));
+
   const api = express.Router();
   api.use(requireBearer(deps.auth));
   api.use(express.json({ limit: '1mb' }));
@@ -50,6 +55,7 @@ export function createApiApp(deps: ApiDeps): Express {
     res.json(deps.systemInfo());
   });
   for (const routes of deps.cameraExtensions ?? []) api.use('/cameras', routes);
+  api.use(recordingApiRoutes(deps.recordings));
   api.use('/cameras', cameraRoutes(deps));
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));

@@ -10,6 +10,7 @@ import { registerOnvifCommands } from './onvifCommands.js';
 import { registerHealthCommands } from './healthCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
+import { registerVerifyCommand } from './verifyCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -32,6 +33,7 @@ Quick start:
   psvgw discover                                           find ONVIF cameras on the network
   psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
   psvgw report outages --from 2026-11-01 --format html -o outages.html
+  psvgw verify --config config/gateway.example.yaml      prove the recordings are whole and unaltered
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -53,6 +55,7 @@ program
 registerCameraCommands(program);
 registerOnvifCommands(program);
 registerHealthCommands(program);
+registerVerifyCommand(program);
 
 program
   .command('probe')

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SHARED_ENCODER_LIMITS, sharedEncoderFields } from '../pipeline/encoderSettings.js';
-import { PROFILE_NAMES } from './profiles.js';
+import { PROFILE_NAMES, PROFILES } from './profiles.js';
 
 /**
  * The one schema of the gateway configuration: types, defaults, descriptions and the
@@ -255,6 +255,46 @@ const AlertsSection = z
   .prefault({})
   .describe('Alerts: incidents (camera down, shared tier dark, …) sent to webhooks on firing and on resolving.');
 
+const RecordingSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Record every camera's original stream continuously."),
+    dir: nonEmpty().optional().describe('Directory of the recordings; <dataDir>/recordings when unset.'),
+    segmentSeconds: z.number().int().min(2).max(600).default(60).describe('Length of a recorded segment, in seconds.'),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .describe("Days footage is kept; the profile's minimum retention when unset. A value below that minimum is refused."),
+    perCamera: z
+      .array(
+        z.strictObject({
+          cameraId: nonEmpty().describe('The camera ID (20 digits).'),
+          retentionDays: z.number().int().min(1).max(3650).describe("Days this camera's footage is kept."),
+        }),
+      )
+      .default([])
+      .describe("Per-camera retention; each must also be at least the profile's minimum."),
+    checkpointSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(86400)
+      .default(300)
+      .describe("Seconds between signed checkpoints of each camera's hash chain head."),
+    sweepSeconds: z.number().int().min(1).max(86400).default(600).describe('Seconds between retention sweeps.'),
+    minFreeMB: z
+      .number()
+      .int()
+      .min(0)
+      .default(512)
+      .describe('Below this much free space the disk counts as full: a critical incident, and no new segments are written.'),
+    diskCheckSeconds: z.number().int().min(1).max(3600).default(10).describe('Seconds between disk space checks.'),
+  })
+  .prefault({})
+  .describe('Continuous recording, retention and integrity of the original streams.');
+
 const LoggingSection = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Lowest level logged.'),
@@ -351,6 +391,7 @@ export const GatewayConfigShape = z.strictObject({
   onvif: OnvifSection,
   alerts: AlertsSection,
   diagnostics: DiagnosticsSection,
+  recording: RecordingSection,
   logging: LoggingSection,
   secrets: SecretsSection,
 });
@@ -448,6 +489,21 @@ export function alertRetryMaxNotBelowInitial(c: GatewayConfig): RuleIssue[] {
   return [{ path: ['alerts', 'retry', 'maxMs'], message: `must be ≥ alerts.retry.initialMs (${initialMs})` }];
 }
 
+/** Retention may be longer than the profile's minimum (信息资料存储期), never shorter. */
+export function retentionNotBelowProfileMinimum(c: GatewayConfig): RuleIssue[] {
+  const minimum = PROFILES[c.profile].retentionDays.value;
+  if (minimum === null) return [];
+  const source = PROFILES[c.profile].retentionDays.source;
+  const issues: RuleIssue[] = [];
+  const tooShort = (days: number) => `${days} days is below the ${c.profile} profile's minimum retention of ${minimum} days (${source})`;
+  if (c.recording.retentionDays !== undefined && c.recording.retentionDays < minimum)
+    issues.push({ path: ['recording', 'retentionDays'], message: tooShort(c.recording.retentionDays) });
+  c.recording.perCamera.forEach(({ retentionDays }, i) => {
+    if (retentionDays < minimum) issues.push({ path: ['recording', 'perCamera', i, 'retentionDays'], message: tooShort(retentionDays) });
+  });
+  return issues;
+}
+
 export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
   postgresNeedsUrl,
   alertRetryMaxNotBelowInitial,
@@ -455,6 +511,7 @@ export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
   productionNeedsSecrets,
   pushTargetsHaveSupportedScheme,
   backoffMaxNotBelowInitial,
+  retentionNotBelowProfileMinimum,
 };
 
 /** Every cross-field problem of an otherwise valid config. */

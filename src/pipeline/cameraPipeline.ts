@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { BackoffPolicy } from './backoff.js';
-import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
+import { buildIngestArgs, type LiveTranscodeSettings, type RecordingOutput } from './ingestArgs.js';
 import type { SharedEncoderSettings } from './maskingArgs.js';
 import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
 import { hostPortOf, type HostPort } from './reachability.js';
@@ -46,6 +46,8 @@ export interface PipelineSettings {
   sharedEncoder: SharedEncoderSettings;
   /** The gateway's data directory; mask images go under `<dataDir>/masks`. */
   dataDir: string;
+  /** The recorder: names each ingest run's segment output (null: not recording that run). */
+  recording?: { prepareRun(cameraId: string): RecordingOutput | null };
 }
 
 export type Prober = (url: string, signal: AbortSignal) => Promise<StreamInfo>;
@@ -121,6 +123,11 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
 
   start(): void {
     this.ingest.start();
+  }
+
+  /** Restarts the ingest (e.g. to start or stop recording); the live tiers resume within the backoff. */
+  restartIngest(): void {
+    this.ingest.restartNow();
   }
 
   /** New masks or encoder settings for the shared tier: restarts only the masking transcode, never the ingest. */
@@ -199,6 +206,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
       info: this.info,
       liveTargets: [media.publishUrl('raw', this.camera.id)],
       liveTranscode: s.liveTranscode,
+      recording: s.recording?.prepareRun(this.camera.id) ?? null,
     });
     return { args, reachability: hostPortOf(this.camera.sourceUrl) };
   }

@@ -20,3 +20,5 @@ export type { FailureCause } from './failure.js';
 export type { SharedTierSpec, SharedTierSnapshot } from './sharedTier.js';
 export type { SharedEncoderSettings } from './maskingArgs.js';
 export { grabJpeg, dark as streamDark } from './snapshot.js';
+export type { RecordingOutput } from './ingestArgs.js';
+export { FfmpegProcess } from './ffmpegProcess.js';

@@ -12,6 +12,17 @@ export interface IngestPlan {
   /** RTMP publish URLs of the camera's live tiers in the embedded media server. */
   liveTargets: string[];
   liveTranscode: LiveTranscodeSettings;
+  /** Segment output of the recorder; null: not recording this run. */
+  recording?: RecordingOutput | null;
+}
+
+/** Where the ingest writes recorded segments (see recording/recorder.ts). */
+export interface RecordingOutput {
+  /** File pattern with a `%06d` counter, e.g. `<dir>/<id>/.incoming/<run>-%06d.ts`. */
+  pattern: string;
+  /** CSV list (`file,start,end` per finished segment) that ffmpeg appends to. */
+  listFile: string;
+  segmentSeconds: number;
 }
 
 /** Seconds between `-progress` reports: the resolution of stall detection. */
@@ -42,6 +53,13 @@ export function rtspInputArgs(url: string, transport: 'tcp' | 'udp', socketTimeo
  */
 export function buildIngestArgs(plan: IngestPlan): string[] {
   if (plan.liveTargets.length === 0) throw new Error('an ingest needs at least one live target');
+  const recording = plan.recording ?? null;
+  // The recording keeps the camera's original video: when the live tier re-encodes it, the
+  // original is mapped a second time, copied, and each tee slave selects its own streams.
+  const separate = recording !== null && liveNeedsVideoTranscode(plan.info);
+  const audio = plan.info.audio ? ',a' : '';
+  const live = teeSpec(plan.liveTargets, separate ? `v:0${audio}` : null);
+  const record = recording === null ? [] : [segmentSlave(recording, separate ? `v:1${audio}` : null)];
   return [
     ...supervisedArgs(),
     ...rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds),
@@ -50,10 +68,33 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
     ...(plan.info.audio ? ['-map', '0:a:0'] : []),
     ...videoCodecArgs(plan.info, plan.liveTranscode),
     ...audioCodecArgs(plan.info),
+    ...(separate ? ['-map', '0:v:0', '-c:v:1', 'copy'] : []),
     '-f',
     'tee',
-    teeSpec(plan.liveTargets),
+    [live, ...record].join('|'),
   ];
+}
+
+/**
+ * MPEG-TS segments: a file cut short by a crash or a full disk still plays up to its last packet. `onfail=ignore`
+ * keeps the live tiers running when the disk fills. Timestamps are kept, not reset, so the
+ * segments of one run form one timeline.
+ */
+function segmentSlave(out: RecordingOutput, select: string | null): string {
+  for (const path of [out.pattern, out.listFile])
+    if (/[:|[\]\\']/.test(path)) throw new Error(`recording path ${path} contains a character the tee muxer cannot take (: | [ ] \\ ')`);
+  const options = [
+    ...(select ? [`select=\\'${select}\\'`] : []),
+    'f=segment',
+    `segment_time=${out.segmentSeconds}`,
+    'segment_format=mpegts',
+    // Each packet reaches the file at once: a killed ffmpeg leaves everything up to its last frame.
+    'segment_format_options=flush_packets=1',
+    `segment_list=${out.listFile}`,
+    'segment_list_type=csv',
+    'onfail=ignore',
+  ];
+  return `[${options.join(':')}]${out.pattern}`;
 }
 
 function videoCodecArgs(info: StreamInfo, settings: LiveTranscodeSettings): string[] {
@@ -109,7 +150,8 @@ function teeEscape(url: string): string {
   return url.replace(/[\\|[\]]/g, (c) => `\\${c}`);
 }
 
-export function teeSpec(targets: string[]): string {
+export function teeSpec(targets: string[], select: string | null = null): string {
   // onfail=ignore: one tier's publish failing must not take the other tiers down with it.
-  return targets.map((t) => `[f=flv:flvflags=no_duration_filesize:onfail=ignore]${teeEscape(t)}`).join('|');
+  const pick = select ? `select=\\'${select}\\':` : '';
+  return targets.map((t) => `[${pick}f=flv:flvflags=no_duration_filesize:onfail=ignore]${teeEscape(t)}`).join('|');
 }

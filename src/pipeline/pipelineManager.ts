@@ -68,6 +68,10 @@ export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange]
     return next;
   }
 
+  restartIngest(cameraId: string): void {
+    this.pipelines.get(cameraId)?.restartIngest();
+  }
+
   snapshot(cameraId: string): PipelineSnapshot | undefined {
     return this.pipelines.get(cameraId)?.snapshot();
   }

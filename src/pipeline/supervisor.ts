@@ -110,6 +110,11 @@ export class StreamSupervisor extends EventEmitter<Events> {
     this.pausing?.abort();
   }
 
+  /** Ends the running process so that the next run starts with freshly prepared arguments. */
+  restartNow(): void {
+    void this.proc?.stop(STUCK_KILL_GRACE_MS);
+  }
+
   /** Stops the process (SIGTERM → SIGKILL) and the restart loop. Idempotent. */
   async close(): Promise<void> {
     this.abort.abort();

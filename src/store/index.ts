@@ -21,6 +21,15 @@ export type {
   SettingsRepository,
   Store,
 } from './store.js';
+export type {
+  ChainEntry,
+  ChainEntryKind,
+  Checkpoint,
+  EntryQuery,
+  EvidenceHold,
+  RecordingGap,
+  RecordingRepository,
+} from './sqlRecordings.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';

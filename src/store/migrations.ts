@@ -86,6 +86,58 @@ ALTER TABLE cameras ADD COLUMN masks_version INTEGER NOT NULL DEFAULT 0;`,
 ALTER TABLE cameras ADD COLUMN shared_encoder TEXT NOT NULL DEFAULT '{}';`,
   },
   {
+    version: 4,
+    name: 'recordings: segment hash chain, signed checkpoints, gaps, evidence holds',
+    sql: (t) => `
+CREATE TABLE recording_entries (
+  camera_id ${t.keyText} NOT NULL,
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('segment', 'deletion')),
+  path TEXT NOT NULL,
+  start_ms BIGINT NOT NULL,
+  end_ms BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  partial INTEGER NOT NULL DEFAULT 0 CHECK (partial IN (0, 1)),
+  detail TEXT NOT NULL DEFAULT '{}',
+  prev_hash TEXT NOT NULL,
+  entry_hash TEXT NOT NULL,
+  at TEXT NOT NULL,
+  deleted_at TEXT,
+  PRIMARY KEY (camera_id, seq)
+);
+CREATE INDEX recording_entries_time_idx ON recording_entries (camera_id, start_ms);
+CREATE TABLE recording_checkpoints (
+  id ${t.autoId},
+  camera_id ${t.keyText} NOT NULL,
+  seq BIGINT NOT NULL,
+  head_hash TEXT NOT NULL,
+  signed_at TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+CREATE INDEX recording_checkpoints_camera_idx ON recording_checkpoints (camera_id, seq);
+CREATE TABLE recording_gaps (
+  id ${t.autoId},
+  camera_id ${t.keyText} NOT NULL,
+  start_ms BIGINT NOT NULL,
+  end_ms BIGINT,
+  cause TEXT NOT NULL
+);
+CREATE INDEX recording_gaps_camera_idx ON recording_gaps (camera_id, start_ms);
+CREATE TABLE evidence_holds (
+  id ${t.autoId},
+  camera_ids TEXT NOT NULL,
+  start_ms BIGINT NOT NULL,
+  end_ms BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  lifted_by TEXT,
+  lifted_at TEXT,
+  lift_reason TEXT
+);`,
+  },
+  {
     version: 5,
     name: 'outage ledger, maintenance windows, alert outbox, filings',
     sql: (t) => `

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import type {
@@ -43,6 +44,7 @@ export class PostgresStore implements Store {
   readonly maintenance: MaintenanceRepository;
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
+  readonly recordings: RecordingRepository;
 
   readonly #pool: pg.Pool;
   readonly #where: string;
@@ -82,6 +84,7 @@ export class PostgresStore implements Store {
     this.maintenance = new SqlMaintenanceRepository(executor);
     this.alertOutbox = new SqlAlertOutboxRepository(executor);
     this.filings = new SqlFilingRepository(executor);
+    this.recordings = new SqlRecordingRepository(executor);
   }
 
   /**

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import type {
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   readonly maintenance: MaintenanceRepository;
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
+  readonly recordings: RecordingRepository;
   readonly path: string;
 
   #db: Database.Database | null;
@@ -84,6 +86,7 @@ export class SqliteStore implements Store {
     this.maintenance = new SqlMaintenanceRepository(executor);
     this.alertOutbox = new SqlAlertOutboxRepository(executor);
     this.filings = new SqlFilingRepository(executor);
+    this.recordings = new SqlRecordingRepository(executor);
   }
 
   /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */

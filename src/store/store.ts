@@ -1,5 +1,6 @@
 import type { AuditEntry, CameraRecord } from '../cameras/types.js';
 import type { OnvifDeviceRecord } from '../onvif/types.js';
+import type { RecordingRepository } from './sqlRecordings.js';
 
 /**
  * The one interface behind which all state lives. SQLite is the embedded default;
@@ -15,6 +16,8 @@ export interface Store {
   readonly maintenance: MaintenanceRepository;
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
+  /** Recording index: segment hash chains, checkpoints, gaps, evidence holds. */
+  readonly recordings: RecordingRepository;
   /** Apply pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -195,6 +195,7 @@ describe('CameraRegistry.create', () => {
       cameras: t.store.cameras,
       settings: t.store.settings,
       onvif: t.store.onvif,
+      recordings: t.store.recordings,
       audit: { append: async () => Promise.reject(new Error('disk full')), list: (q) => t.store.audit.list(q) },
       migrate: () => t.store.migrate(),
       close: async () => undefined,

@@ -5,6 +5,7 @@ import {
   GatewayConfigSchema,
   GatewayConfigShape,
   backoffMaxNotBelowInitial,
+  retentionNotBelowProfileMinimum,
   gatewayConfigJsonSchema,
   portsDistinct,
   postgresNeedsUrl,
@@ -159,6 +160,24 @@ describe('cross-field rules', () => {
       ['ingest.backoff.maxMs'],
     ],
     ['backoff max equal to initial', backoffMaxNotBelowInitial, { ingest: { backoff: { initialMs: 100, maxMs: 100 } } }, []],
+    ['retention from the profile', retentionNotBelowProfileMinimum, {}, []],
+    ['retention at the strict minimum', retentionNotBelowProfileMinimum, { recording: { retentionDays: 30 } }, []],
+    [
+      'retention below the strict minimum',
+      retentionNotBelowProfileMinimum,
+      {
+        recording: {
+          retentionDays: 29,
+          perCamera: [
+            { cameraId: 'a', retentionDays: 90 },
+            { cameraId: 'b', retentionDays: 7 },
+          ],
+        },
+      },
+      ['recording.retentionDays', 'recording.perCamera.1.retentionDays'],
+    ],
+    ['15 days under hubei', retentionNotBelowProfileMinimum, { profile: 'hubei', recording: { retentionDays: 15 } }, []],
+    ['guangdong sets no minimum', retentionNotBelowProfileMinimum, { profile: 'guangdong', recording: { retentionDays: 1 } }, []],
   ];
 
   it.each(cases)('%s', (_name, rule, input, paths) => {

@@ -46,6 +46,32 @@ describe('buildIngestArgs', () => {
   });
 });
 
+describe('recording output of the ingest', () => {
+  const recording = { pattern: '/rec/1/.incoming/r1-%06d.ts', listFile: '/rec/1/.incoming/r1.csv', segmentSeconds: 60 };
+  const segment =
+    '[f=segment:segment_time=60:segment_format=mpegts:segment_format_options=flush_packets=1:segment_list=/rec/1/.incoming/r1.csv:segment_list_type=csv:onfail=ignore]/rec/1/.incoming/r1-%06d.ts';
+
+  it('adds an MPEG-TS segment slave to the same tee: still one pull, copied', () => {
+    const args = buildIngestArgs({ ...plan(h264), recording });
+    expect(args.filter((a) => a === '-i')).toHaveLength(1);
+    expect(args.at(-1)).toBe(`${teeSpec(plan(h264).liveTargets)}|${segment}`);
+    expect(args).not.toContain('libx264');
+  });
+
+  it('records the original H.265 while the live tiers get H.264: the original is mapped again and copied', () => {
+    const hevc = { ...h264, video: { ...h264.video, codec: 'hevc' }, audio: { codec: 'aac', sampleRate: 48000, channels: 1 } };
+    const args = buildIngestArgs({ ...plan(hevc), recording });
+    expect(args.join(' ')).toContain('-map 0:v:0 -c:v:1 copy -f tee');
+    const tee = args.at(-1) ?? '';
+    expect(tee).toContain("[select=\\'v:0,a\\':f=flv");
+    expect(tee).toContain("[select=\\'v:1,a\\':f=segment:segment_time=60");
+  });
+
+  it('refuses a recordings path the tee muxer would misread', () => {
+    expect(() => buildIngestArgs({ ...plan(h264), recording: { ...recording, pattern: '/rec:x/%06d.ts' } })).toThrow(/tee muxer/);
+  });
+});
+
 describe('teeSpec', () => {
   it('escapes tee separators inside URLs and keeps one tier failing from killing the other', () => {
     expect(teeSpec(['rtmp://h/a?x=1|2'])).toBe('[f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://h/a?x=1\\|2');

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CameraRecord } from '../../../src/cameras/types.js';
 import { GatewayError } from '../../../src/errors.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
+import type { ChainEntry } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/store.js';
 
 export type TestStore = Store & { appliedMigrations(): Promise<number[]> };
@@ -55,6 +56,65 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
     });
     afterEach(async () => {
       await h.cleanup();
+    });
+
+    it('keeps recording chains, checkpoints, gaps and evidence holds', async () => {
+      const store = await h.fresh();
+      const cam = camera(1).id;
+      const t = Date.parse('2026-12-01T00:00:00Z');
+      const entry = (seq: number, over: Partial<ChainEntry> = {}): ChainEntry => ({
+        cameraId: cam,
+        seq,
+        kind: 'segment',
+        path: `${cam}/2026-12-01/${seq}.ts`,
+        startMs: t + seq * 60_000,
+        endMs: t + (seq + 1) * 60_000,
+        bytes: 5_000_000_000 + seq,
+        sha256: 'a'.repeat(64),
+        partial: seq === 2,
+        detail: { n: seq },
+        prevHash: String(seq - 1).repeat(64),
+        entryHash: String(seq).repeat(64),
+        at: '2026-12-01T00:00:00.000Z',
+        deletedAt: null,
+        ...over,
+      });
+      for (const seq of [1, 2, 3]) await store.recordings.append(entry(seq));
+      await expect(store.recordings.append(entry(3))).rejects.toThrow();
+      expect(await store.recordings.head(cam)).toEqual(entry(3));
+      expect(await store.recordings.entry(cam, 2)).toEqual(entry(2));
+      await store.recordings.append(entry(4, { kind: 'deletion' }));
+      expect(await store.recordings.lastSegment(cam)).toEqual(entry(3));
+      expect(await store.recordings.entries({ cameraId: cam, kind: 'segment', fromMs: t + 2 * 60_000 + 1, toMs: t + 3 * 60_000 })).toEqual([
+        entry(2),
+        entry(3),
+      ]);
+      await store.recordings.markDeleted(cam, 1, '2027-01-01T00:00:00.000Z');
+      expect((await store.recordings.entry(cam, 1))?.deletedAt).toBe('2027-01-01T00:00:00.000Z');
+      expect(await store.recordings.storedBytes()).toBe(2 * 5_000_000_000 + 5);
+      expect(await store.recordings.cameraIds()).toEqual([cam]);
+
+      const cp = { cameraId: cam, seq: 3, headHash: entry(3).entryHash, signedAt: '2026-12-01T00:05:00.000Z', signature: 'c2ln' };
+      await store.recordings.addCheckpoint(cp);
+      expect(await store.recordings.checkpoints(cam)).toEqual([cp]);
+
+      await store.recordings.openGap(cam, t, 'stalled');
+      expect(await store.recordings.gaps(cam, 0, t + 1)).toMatchObject([{ startMs: t, endMs: null, cause: 'stalled' }]);
+      await store.recordings.closeGap(cam, t + 5000);
+      expect(await store.recordings.gaps(cam, t + 6000, t + 7000)).toEqual([]);
+
+      const hold = await store.recordings.createHold({
+        cameraIds: [cam],
+        startMs: t,
+        endMs: t + 60_000,
+        reason: 'case 1',
+        createdBy: 'admin',
+        createdAt: '2026-12-01T01:00:00.000Z',
+      });
+      expect(hold).toMatchObject({ cameraIds: [cam], startMs: t, liftedAt: null });
+      const lifted = await store.recordings.liftHold(hold.id, 'admin', '2026-12-02T00:00:00.000Z', 'closed');
+      expect(lifted).toMatchObject({ liftedBy: 'admin', liftReason: 'closed' });
+      expect(await store.recordings.holds()).toEqual([lifted]);
     });
 
     it('inserts, reads, replaces, lists and removes cameras', async () => {

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { Router, type Request } from 'express';
+import type { CameraRegistry } from '../cameras/index.js';
+import { GatewayError } from '../errors.js';
+import { signPlayToken, verifyPlayToken } from '../media/playToken.js';
+import { hlsPlaylist, holdView, parseRange, type RecordingSystem } from '../recording/index.js';
+import type { ChainEntry, Store } from '../store/index.js';
+
+export interface RecordingRoutesDeps {
+  registry: CameraRegistry;
+  store: Store;
+  recording: RecordingSystem;
+  /** Key of the signed playback tokens (the live ones' key; the tier `recording` keeps them apart). */
+  tokenKey: Buffer;
+  playTokenTtlSeconds: number;
+}
+
+const TIER = 'recording';
+const actorOf = (res: { locals: Record<string, unknown> }) => String(res.locals.actor ?? 'unknown');
+
+/** Routes under /api/v1 (bearer auth applies): the recordings list, deletion requests, holds. */
+export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/cameras/:id/recordings', async (req, res) => {
+    const camera = await deps.registry.get(req.params.id);
+    const { fromMs, toMs } = rangeOf(req);
+    const segments = await liveSegments(deps.store, camera.id, fromMs, toMs);
+    const gaps = await deps.store.recordings.gaps(camera.id, fromMs, toMs);
+    const expiresAt = Math.floor(Date.now() / 1000) + deps.playTokenTtlSeconds;
+    const token = signPlayToken({ cameraId: camera.id, tier: TIER, expiresAt, purpose: 'view' }, deps.tokenKey);
+    const query = new URLSearchParams({ from: String(fromMs), to: String(toMs), token });
+    res.json({
+      cameraId: camera.id,
+      from: iso(fromMs),
+      to: iso(toMs),
+      retentionDays: deps.recording.policy.retentionDays(camera.id),
+      segments: segments.map((s) => ({
+        seq: s.seq,
+        start: iso(s.startMs),
+        end: iso(s.endMs),
+        durationMs: s.endMs - s.startMs,
+        bytes: s.bytes,
+        sha256: s.sha256,
+        partial: s.partial,
+        path: s.path,
+      })),
+      gaps: gaps.map((g) => ({ start: iso(g.startMs), end: g.endMs === null ? null : iso(g.endMs), cause: g.cause })),
+      playback: {
+        hls: `${baseUrl(req)}/playback/${encodeURIComponent(camera.id)}/index.m3u8?${query.toString()}`,
+        expiresAt: iso(expiresAt * 1000),
+      },
+    });
+  });
+
+  // Footage leaves only through the retention rules: inside retention or under a hold the request is refused whole.
+  router.delete('/cameras/:id/recordings', async (req, res) => {
+    const camera = await deps.registry.get(req.params.id);
+    const { fromMs, toMs } = rangeOf(req);
+    const deleted = await deps.recording.sweeper.deleteRange(camera.id, fromMs, toMs, actorOf(res));
+    res.json({ deleted: deleted.length });
+  });
+
+  router.get('/holds', async (_req, res) => {
+    res.json({ items: (await deps.recording.holds.list()).map(holdView) });
+  });
+  router.post('/holds', async (req, res) => {
+    res.status(201).json(holdView(await deps.recording.holds.create(req.body, actorOf(res))));
+  });
+  router.post('/holds/:id/lift', async (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id)) throw new GatewayError('VALIDATION_FAILED', 'A hold id is a whole number.');
+    res.json(holdView(await deps.recording.holds.lift(id, req.body, actorOf(res))));
+  });
+
+  return router;
+}
+
+/**
+ * HLS playback of recordings, outside the bearer-token API: players cannot send headers,
+ * so the playlist and each segment carry the signed, expiring token of the list call.
+ */
+export function playbackRoutes(deps: RecordingRoutesDeps): Router {
+  const router = Router();
+  const check = (req: Request, cameraId: string) => {
+    const verdict = verifyPlayToken(req.query.token, { cameraId, tier: TIER }, deps.tokenKey, Math.floor(Date.now() / 1000));
+    if (!verdict.ok)
+      throw new GatewayError('FORBIDDEN', `Playback refused: ${verdict.reason}.`, {
+        hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings.',
+      });
+  };
+  router.get('/:id/index.m3u8', async (req, res) => {
+    check(req, req.params.id);
+    const { fromMs, toMs } = rangeOf(req);
+    const token = encodeURIComponent(String(req.query.token));
+    const segments = await liveSegments(deps.store, req.params.id, fromMs, toMs);
+    if (segments.length === 0) throw new GatewayError('NOT_FOUND', 'Nothing was recorded in this time range.');
+    res
+      .type('application/vnd.apple.mpegurl')
+      .set('Cache-Control', 'no-store')
+      .send(hlsPlaylist(segments, (s) => `${s.seq}.ts?token=${token}`));
+  });
+  router.get('/:id/:seq.ts', async (req, res) => {
+    check(req, req.params.id);
+    const seq = Number(req.params.seq);
+    const entry = Number.isSafeInteger(seq) ? await deps.store.recordings.entry(req.params.id, seq) : undefined;
+    if (!entry || entry.kind !== 'segment' || entry.deletedAt !== null) throw new GatewayError('NOT_FOUND', 'No such segment.');
+    res.type('video/mp2t').set('Cache-Control', 'no-store');
+    res.sendFile(join(deps.recording.dir, entry.path));
+  });
+  return router;
+}
+
+async function liveSegments(store: Store, cameraId: string, fromMs: number, toMs: number): Promise<ChainEntry[]> {
+  const entries = await store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs });
+  return entries.filter((e) => e.deletedAt === null);
+}
+
+/** `from`/`to` query parameters; the last 24 hours by default. */
+function rangeOf(req: Request): { fromMs: number; toMs: number } {
+  const now = Date.now();
+  return parseRange(req.query.from ?? String(now - 86_400_000), req.query.to ?? String(now));
+}
+
+function baseUrl(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

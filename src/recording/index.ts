@@ -1,0 +1,13 @@
+export { RecordingSystem, recordingsDir, retentionPolicy, PUBLIC_KEY_SETTING, type RecordingSystemOptions } from './system.js';
+export { Recorder, type RecorderOptions, type IngestChange } from './recorder.js';
+export { ChainLedger } from './ledger.js';
+export { ChainSigner, signingKeyPath } from './signing.js';
+export { RetentionSweeper, type SweepResult, type SweeperOptions } from './sweeper.js';
+export { retentionVerdict, holdsCovering, type RetentionPolicy, type RetentionVerdict } from './retention.js';
+export { DiskMonitor, type DiskStatus } from './disk.js';
+export { EvidenceHolds, parseRange, parseTime, view as holdView } from './holds.js';
+export { verifyRecordings, type Finding, type FindingKind, type VerifyReport } from './verify.js';
+export { hlsPlaylist } from './playlist.js';
+export { entryHash, checkChain, nextEntry, GENESIS_HASH } from './chain.js';
+export { segmentRelPath, DAY_MS } from './layout.js';
+export { sha256File } from './segmentFile.js';

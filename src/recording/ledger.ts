@@ -1,0 +1,67 @@
+import type { Logger } from '../log.js';
+import type { ChainEntry, Store } from '../store/index.js';
+import { nextEntry, type EntryContent } from './chain.js';
+import type { ChainSigner } from './signing.js';
+
+/**
+ * The one writer of every camera's hash chain: the recorder (new segments) and the
+ * sweeper (deletions) append through it, one entry at a time per camera, and it signs
+ * checkpoints of the heads.
+ */
+export class ChainLedger {
+  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #checkpointed = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly signer: ChainSigner,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  append(cameraId: string, content: Omit<EntryContent, 'cameraId' | 'seq' | 'prevHash'>): Promise<ChainEntry> {
+    return this.serialize(cameraId, async () => {
+      const head = await this.store.recordings.head(cameraId);
+      const entry = nextEntry(head, { ...content, cameraId }, new Date(this.clock()).toISOString());
+      await this.store.recordings.append(entry);
+      return entry;
+    });
+  }
+
+  /** Signs the head of every chain that grew since its last checkpoint. */
+  async checkpointAll(): Promise<number> {
+    let signed = 0;
+    for (const cameraId of await this.store.recordings.cameraIds()) if (await this.checkpoint(cameraId)) signed += 1;
+    return signed;
+  }
+
+  checkpoint(cameraId: string): Promise<boolean> {
+    return this.serialize(cameraId, async () => {
+      const head = await this.store.recordings.head(cameraId);
+      if (head === undefined) return false;
+      let last = this.#checkpointed.get(cameraId);
+      if (last === undefined) last = (await this.store.recordings.checkpoints(cameraId)).at(-1)?.seq ?? 0;
+      if (head.seq <= last) return false;
+      const cp = this.signer.sign({ cameraId, seq: head.seq, headHash: head.entryHash, signedAt: new Date(this.clock()).toISOString() });
+      await this.store.recordings.addCheckpoint(cp);
+      this.#checkpointed.set(cameraId, head.seq);
+      this.logger.debug({ cameraId, seq: head.seq }, 'chain checkpoint signed');
+      return true;
+    });
+  }
+
+  /** Waits for every pending append. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((p) => p.catch(() => undefined)));
+  }
+
+  private serialize<T>(cameraId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(cameraId) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    this.#queues.set(
+      cameraId,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+}

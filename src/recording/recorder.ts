@@ -1,0 +1,275 @@
+import { mkdirSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { IncidentBoard } from '../health/index.js';
+import type { Logger } from '../log.js';
+import type { RecordingOutput } from '../pipeline/index.js';
+import type { Store } from '../store/index.js';
+import { DAMAGED, SEGMENT_EXT, incomingDir, segmentRelPath } from './layout.js';
+import type { ChainLedger } from './ledger.js';
+import { fsyncPath, probeSegment, sha256File } from './segmentFile.js';
+
+export interface RecorderOptions {
+  /** The recordings directory. */
+  dir: string;
+  segmentSeconds: number;
+  ffprobePath: string;
+  store: Store;
+  ledger: ChainLedger;
+  logger: Logger;
+  /** How often finished segments are looked for. */
+  pollMs?: number;
+  /** Restarts a camera's ingest, so that its next run starts or stops recording. */
+  restartIngest?: (cameraId: string) => void;
+  /** Where a camera whose segments cannot be indexed is reported (`recording_failed`). */
+  incidents?: IncidentBoard;
+}
+
+/** One ingest process's segment output. */
+interface Run {
+  cameraId: string;
+  runId: string;
+  processed: Set<string>;
+  /** Wall-clock ms of the run's first timestamp, from the first segment's file time. */
+  anchorMs: number | null;
+  firstStartS: number;
+  lastEndMs: number | null;
+  /** Set when the recording stopped for a reason of its own (disk full). */
+  stopCause: string | null;
+  finished: boolean;
+}
+
+interface CameraState {
+  run: Run | null;
+  lastEndMs: number | null;
+  gapOpen: boolean;
+  /** Bytes per second of the last segment: the measured bitrate. */
+  bytesPerSecond: number;
+}
+
+/** What the ingest's change of state means to the recorder. */
+export interface IngestChange {
+  cameraId: string;
+  to: string;
+  cause: string | null;
+}
+
+/**
+ * Turns each ingest's segment output into indexed footage. ffmpeg writes segments into
+ * `<camera>/.incoming/`; every finished one is checked with ffprobe, synced, hashed, moved
+ * to its dated place and appended to the camera's hash chain. When an ingest run ends the
+ * segment it was writing is indexed as partial, and a gap opens with the run's cause; the
+ * next indexed segment closes it.
+ */
+export class Recorder {
+  readonly #cameras = new Map<string, CameraState>();
+  readonly #queues = new Map<string, Promise<void>>();
+  #timer: NodeJS.Timeout | null = null;
+  #diskFull = false;
+  #runCounter = 0;
+  #closed = false;
+
+  constructor(private readonly opts: RecorderOptions) {}
+
+  /** Indexes what a previous process left in the incoming directories, then watches for new segments. */
+  async start(): Promise<void> {
+    mkdirSync(this.opts.dir, { recursive: true });
+    for (const cameraId of await readdir(this.opts.dir).catch(() => [] as string[])) {
+      const names = await readdir(incomingDir(this.opts.dir, cameraId)).catch(() => [] as string[]);
+      const runIds = new Set(names.map((n) => /^(r[\w-]+?)(?:-\d+\.ts|\.csv)$/.exec(n)?.[1]).filter((r): r is string => r !== undefined));
+      for (const runId of [...runIds].sort()) {
+        this.state(cameraId);
+        const run = this.newRun(cameraId, runId);
+        await this.enqueue(cameraId, () => this.finish(run, 'gateway_down'));
+      }
+    }
+    this.#timer = setInterval(() => this.poll(), this.opts.pollMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Called as each ingest run is prepared: where its segments go, or null while the disk is full. */
+  prepareRun(cameraId: string): RecordingOutput | null {
+    if (this.#closed) return null;
+    const state = this.state(cameraId);
+    if (this.#diskFull) {
+      void this.enqueue(cameraId, () => this.openGap(cameraId, 'disk_full'));
+      return null;
+    }
+    const run = this.newRun(cameraId, `r${Date.now()}-${++this.#runCounter}`);
+    const incoming = incomingDir(this.opts.dir, cameraId);
+    mkdirSync(incoming, { recursive: true });
+    state.run = run;
+    return {
+      pattern: join(incoming, `${run.runId}-%06d${SEGMENT_EXT}`),
+      listFile: join(incoming, `${run.runId}.csv`),
+      segmentSeconds: this.opts.segmentSeconds,
+    };
+  }
+
+  /** The ingest left its run (died, stalled, stopped): index the partial segment and open a gap. */
+  onIngestChange(change: IngestChange): void {
+    if (change.to !== 'backoff' && change.to !== 'stopped') return;
+    const run = this.#cameras.get(change.cameraId)?.run;
+    if (!run || run.finished) return;
+    void this.enqueue(change.cameraId, () => this.finish(run, change.cause ?? (change.to === 'stopped' ? 'stopped' : 'exited')));
+  }
+
+  /**
+   * Disk full: every recording run is ended (its ingest restarted without a segment output)
+   * and the gap gets cause `disk_full`. Room again: the ingests restart with recording.
+   */
+  setDiskFull(full: boolean): void {
+    if (full === this.#diskFull) return;
+    this.#diskFull = full;
+    for (const [cameraId, state] of this.#cameras) {
+      const recording = state.run !== null && !state.run.finished;
+      if (full && state.run && recording) state.run.stopCause = 'disk_full';
+      if (full === recording) this.opts.restartIngest?.(cameraId);
+    }
+  }
+
+  /** Measured recording rate per camera, in bytes per second. */
+  bytesPerSecond(): Map<string, number> {
+    return new Map([...this.#cameras].map(([id, s]) => [id, s.bytesPerSecond]));
+  }
+
+  /** Waits for queued indexing; the pipelines must be closed first so their runs have ended. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await Promise.all([...this.#queues.values()]);
+  }
+
+  private newRun(cameraId: string, runId: string): Run {
+    return { cameraId, runId, processed: new Set(), anchorMs: null, firstStartS: 0, lastEndMs: null, stopCause: null, finished: false };
+  }
+
+  private state(cameraId: string): CameraState {
+    let state = this.#cameras.get(cameraId);
+    if (!state) {
+      state = { run: null, lastEndMs: null, gapOpen: false, bytesPerSecond: 0 };
+      this.#cameras.set(cameraId, state);
+      // What the store knows from earlier runs: where the footage ends, whether a gap is open.
+      void this.enqueue(cameraId, async () => {
+        const s = this.state(cameraId);
+        s.lastEndMs ??= (await this.opts.store.recordings.lastSegment(cameraId))?.endMs ?? null;
+        s.gapOpen ||= (await this.opts.store.recordings.gaps(cameraId, 0, Number.MAX_SAFE_INTEGER)).some((g) => g.endMs === null);
+      });
+    }
+    return state;
+  }
+
+  private poll(): void {
+    for (const [cameraId, state] of this.#cameras) {
+      const run = state.run;
+      if (run && !run.finished) void this.enqueue(cameraId, () => this.indexListed(run));
+    }
+  }
+
+  private enqueue(cameraId: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.#queues.get(cameraId) ?? Promise.resolve();
+    const next = previous.then(task).catch((err: unknown) => {
+      this.opts.logger.error({ err, cameraId }, 'recording: indexing failed');
+      this.opts.incidents?.fire({
+        cameraId,
+        kind: 'recording_failed',
+        severity: 'critical',
+        message: `segments cannot be indexed: ${err instanceof Error ? err.message : String(err)}`,
+      });
+    });
+    this.#queues.set(cameraId, next);
+    return next;
+  }
+
+  /** Segments ffmpeg has finished: the ones named in the run's list file. */
+  private async indexListed(run: Run): Promise<void> {
+    if (run.finished) return;
+    const list = await readFile(join(incomingDir(this.opts.dir, run.cameraId), `${run.runId}.csv`), 'utf8').catch(() => '');
+    for (const line of list.split('\n')) {
+      const [name, start, end] = line.trim().split(',');
+      if (!name || start === undefined || end === undefined || run.processed.has(name)) continue;
+      await this.indexSegment(run, name, { startS: Number(start), endS: Number(end) });
+    }
+  }
+
+  private async finish(run: Run, cause: string): Promise<void> {
+    if (run.finished) return;
+    await this.indexListed(run);
+    const incoming = incomingDir(this.opts.dir, run.cameraId);
+    const leftovers = (await readdir(incoming).catch(() => [] as string[]))
+      .filter((n) => n.startsWith(`${run.runId}-`) && n.endsWith(SEGMENT_EXT) && !run.processed.has(n))
+      .sort();
+    for (const name of leftovers) await this.indexSegment(run, name, null);
+    run.finished = true;
+    await rm(join(incoming, `${run.runId}.csv`), { force: true });
+    await this.openGap(run.cameraId, run.stopCause ?? cause);
+  }
+
+  private async openGap(cameraId: string, cause: string): Promise<void> {
+    const state = this.state(cameraId);
+    if (state.gapOpen || state.lastEndMs === null) return;
+    await this.opts.store.recordings.openGap(cameraId, state.lastEndMs, cause);
+    state.gapOpen = true;
+    this.opts.logger.warn({ cameraId, cause, since: new Date(state.lastEndMs).toISOString() }, 'recording gap opened');
+  }
+
+  /**
+   * One segment: `listed` carries ffmpeg's own start and end (seconds of the run's
+   * timeline); null means a file cut short, measured with ffprobe.
+   */
+  private async indexSegment(run: Run, name: string, listed: { startS: number; endS: number } | null): Promise<void> {
+    run.processed.add(name);
+    const { cameraId } = run;
+    const file = join(incomingDir(this.opts.dir, cameraId), name);
+    const info = await stat(file).catch(() => null);
+    if (!info) return;
+    const probe = info.size > 0 ? await probeSegment(this.opts.ffprobePath, file, this.opts.logger) : null;
+    if (!probe) {
+      if (info.size === 0) await rm(file, { force: true });
+      else await this.quarantine(cameraId, file, name);
+      return;
+    }
+    const durationMs = Math.round(listed ? (listed.endS - listed.startS) * 1000 : probe.durationS * 1000);
+    if (run.anchorMs === null) {
+      run.anchorMs = info.mtimeMs - durationMs;
+      run.firstStartS = listed?.startS ?? 0;
+    }
+    const startMs = Math.round(listed ? run.anchorMs + (listed.startS - run.firstStartS) * 1000 : (run.lastEndMs ?? run.anchorMs));
+    const endMs = startMs + durationMs;
+    await fsyncPath(file);
+    const sha256 = await sha256File(file);
+    const rel = segmentRelPath(cameraId, startMs);
+    const dest = join(this.opts.dir, rel);
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(file, dest);
+    await fsyncPath(dirname(dest));
+    const state = this.state(cameraId);
+    if (state.gapOpen) {
+      await this.opts.store.recordings.closeGap(cameraId, startMs);
+      state.gapOpen = false;
+    }
+    await this.opts.ledger.append(cameraId, {
+      kind: 'segment',
+      path: rel,
+      startMs,
+      endMs,
+      bytes: info.size,
+      sha256,
+      partial: listed === null,
+      detail: {},
+    });
+    run.lastEndMs = endMs;
+    state.lastEndMs = endMs;
+    if (durationMs > 0) state.bytesPerSecond = info.size / (durationMs / 1000);
+    this.opts.logger.debug({ cameraId, path: rel, bytes: info.size, partial: listed === null }, 'segment recorded');
+    this.opts.incidents?.resolve(cameraId, 'recording_failed');
+  }
+
+  /** A non-empty file ffprobe cannot read is kept aside, never deleted: it may still be evidence. */
+  private async quarantine(cameraId: string, file: string, name: string): Promise<void> {
+    const dest = join(this.opts.dir, cameraId, DAMAGED, name);
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(file, dest);
+    this.opts.logger.error({ cameraId, file: dest }, 'recording: unreadable segment moved aside');
+  }
+}

@@ -1,0 +1,120 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PeriodicTask } from './periodic.js';
+import type { ChainEntry, Store } from '../store/index.js';
+import type { ChainLedger } from './ledger.js';
+import { retentionVerdict, type RetentionPolicy } from './retention.js';
+
+export interface SweeperOptions {
+  store: Store;
+  ledger: ChainLedger;
+  /** The recordings directory. */
+  dir: string;
+  policy: RetentionPolicy;
+  logger: Logger;
+  /** Injectable for tests; ms since the epoch. */
+  clock?: () => number;
+}
+
+export interface SweepResult {
+  deleted: ChainEntry[];
+  /** Segments past retention kept by an evidence hold. */
+  held: number;
+}
+
+/**
+ * Deletes whole segments once their retention has passed and no evidence hold protects
+ * them, and records each deletion in the camera's hash chain. It is also the only way
+ * the API deletes footage: a request touching anything inside retention is refused whole.
+ */
+export class RetentionSweeper {
+  readonly #periodic: PeriodicTask;
+  private readonly clock: () => number;
+
+  constructor(private readonly opts: SweeperOptions) {
+    this.clock = opts.clock ?? Date.now;
+    this.#periodic = new PeriodicTask(() => this.sweepOnce(), opts.logger, 'retention sweep failed');
+  }
+
+  start(intervalMs: number): void {
+    this.#periodic.start(intervalMs);
+  }
+
+  close(): Promise<void> {
+    return this.#periodic.close();
+  }
+
+  async sweepOnce(): Promise<SweepResult> {
+    const now = this.clock();
+    const holds = await this.opts.store.recordings.holds();
+    const result: SweepResult = { deleted: [], held: 0 };
+    for (const segment of await this.opts.store.recordings.entries({ kind: 'segment' })) {
+      if (segment.deletedAt !== null) continue;
+      const verdict = retentionVerdict(segment, now, this.opts.policy, holds);
+      if (verdict.deletable) result.deleted.push(await this.remove(segment, 'retention passed'));
+      else if (verdict.reason.startsWith('under evidence hold')) result.held += 1;
+    }
+    if (result.deleted.length > 0) this.opts.logger.info({ deleted: result.deleted.length, held: result.held }, 'retention sweep');
+    return result;
+  }
+
+  /**
+   * Deletes a camera's segments in a time range on request; refused with RETENTION_LOCKED,
+   * changing nothing, when any of them is inside retention or held.
+   */
+  async deleteRange(cameraId: string, fromMs: number, toMs: number, actor: string): Promise<ChainEntry[]> {
+    const now = this.clock();
+    const holds = await this.opts.store.recordings.holds();
+    const segments = (await this.opts.store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs })).filter(
+      (s) => s.deletedAt === null,
+    );
+    const locked = segments.flatMap((s) => {
+      const v = retentionVerdict(s, now, this.opts.policy, holds);
+      return v.deletable ? [] : [{ seq: s.seq, reason: v.reason }];
+    });
+    const audit = (outcome: 'ok' | 'refused', details: Record<string, unknown>) =>
+      this.opts.store.audit.append({
+        at: new Date(now).toISOString(),
+        actor,
+        action: 'recordings.delete',
+        cameraId,
+        outcome,
+        details: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...details },
+      });
+    if (locked.length > 0) {
+      await audit('refused', { locked: locked.length });
+      throw new GatewayError(
+        'RETENTION_LOCKED',
+        `${locked.length} of the ${segments.length} segments in this range may not be deleted: the first is ${locked[0]?.reason}.`,
+        {
+          hint: 'Footage is deleted only after its retention (and any evidence hold) has passed; the sweeper does that on its own.',
+          details: { locked: locked.slice(0, 20) },
+        },
+      );
+    }
+    const deleted: ChainEntry[] = [];
+    for (const s of segments) deleted.push(await this.remove(s, `deleted by ${actor}`));
+    await audit('ok', { deleted: deleted.length });
+    return deleted;
+  }
+
+  /** The deletion enters the chain before the file goes, so a crash between leaves an extra file, never an unexplained hole. */
+  private async remove(segment: ChainEntry, reason: string): Promise<ChainEntry> {
+    await this.opts.ledger.append(segment.cameraId, {
+      kind: 'deletion',
+      path: segment.path,
+      startMs: segment.startMs,
+      endMs: segment.endMs,
+      bytes: segment.bytes,
+      sha256: segment.sha256,
+      partial: segment.partial,
+      detail: { deletedSeq: segment.seq, reason },
+    });
+    const at = new Date(this.clock()).toISOString();
+    await this.opts.store.recordings.markDeleted(segment.cameraId, segment.seq, at);
+    await rm(join(this.opts.dir, segment.path), { force: true });
+    return { ...segment, deletedAt: at };
+  }
+}

@@ -1,0 +1,172 @@
+import { join, resolve } from 'node:path';
+import { Gauge, type Registry } from 'prom-client';
+import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
+import type { IncidentBoard } from '../health/index.js';
+import type { Logger } from '../log.js';
+import type { RecordingOutput } from '../pipeline/index.js';
+import type { Store } from '../store/index.js';
+import { DiskMonitor } from './disk.js';
+import { EvidenceHolds } from './holds.js';
+import { PeriodicTask } from './periodic.js';
+import { ChainLedger } from './ledger.js';
+import { Recorder, type IngestChange } from './recorder.js';
+import type { RetentionPolicy } from './retention.js';
+import { ChainSigner } from './signing.js';
+import { RetentionSweeper } from './sweeper.js';
+
+export interface RecordingSystemOptions {
+  config: GatewayConfig['recording'];
+  dataDir: string;
+  profile: JurisdictionProfile;
+  store: Store;
+  incidents: IncidentBoard;
+  ffprobePath: string;
+  logger: Logger;
+  /** Restarts a camera's ingest (the pipelines'); recording starts or stops with the next run. */
+  restartIngest?: (cameraId: string) => void;
+}
+
+/** Settings key of the signing key's public half, written when the key is made. */
+export const PUBLIC_KEY_SETTING = 'recording_public_key';
+/** Retention when neither the profile nor the config sets one. */
+const FALLBACK_RETENTION_DAYS = 30;
+
+/** The recordings directory a config names. */
+export function recordingsDir(config: GatewayConfig): string {
+  return resolve(config.recording.dir ?? join(config.dataDir, 'recordings'));
+}
+
+/** Retention as configured on top of the profile (the config rules refuse anything below its minimum). */
+export function retentionPolicy(config: GatewayConfig['recording'], profile: JurisdictionProfile): RetentionPolicy {
+  const base = config.retentionDays ?? profile.retentionDays.value ?? FALLBACK_RETENTION_DAYS;
+  return {
+    retentionDays: (cameraId) => config.perCamera.find((p) => p.cameraId === cameraId)?.retentionDays ?? base,
+    holdRetentionDays: profile.importantRetentionDays.value,
+  };
+}
+
+/**
+ * Recording as one component: recorder, chain ledger with its signing key, retention
+ * sweeper, disk monitor and evidence holds, built from the config and started together.
+ */
+export class RecordingSystem {
+  readonly dir: string;
+  readonly recorder: Recorder;
+  readonly ledger: ChainLedger;
+  readonly sweeper: RetentionSweeper;
+  readonly disk: DiskMonitor;
+  readonly holds: EvidenceHolds;
+  readonly policy: RetentionPolicy;
+  readonly #checkpoints: PeriodicTask;
+
+  private constructor(
+    private readonly opts: RecordingSystemOptions & { dir: string },
+    signer: ChainSigner,
+  ) {
+    const { config, store, logger } = opts;
+    this.dir = opts.dir;
+    const log = logger.child({ component: 'recording' });
+    this.policy = retentionPolicy(config, opts.profile);
+    this.ledger = new ChainLedger(store, signer, log);
+    this.recorder = new Recorder({
+      dir: this.dir,
+      segmentSeconds: config.segmentSeconds,
+      ffprobePath: opts.ffprobePath,
+      store,
+      ledger: this.ledger,
+      logger: log,
+      incidents: opts.incidents,
+      ...(opts.restartIngest ? { restartIngest: opts.restartIngest } : {}),
+    });
+    this.sweeper = new RetentionSweeper({ store, ledger: this.ledger, dir: this.dir, policy: this.policy, logger: log });
+    this.disk = new DiskMonitor({
+      dir: this.dir,
+      minFreeBytes: config.minFreeMB * 1024 * 1024,
+      minRetentionDays: opts.profile.retentionDays.value,
+      incidents: opts.incidents,
+      logger: log,
+      storedBytes: () => store.recordings.storedBytes(),
+      bytesPerSecond: () => [...this.recorder.bytesPerSecond().values()].reduce((a, b) => a + b, 0),
+      onFull: (full) => this.recorder.setDiskFull(full),
+    });
+    this.holds = new EvidenceHolds(store);
+    this.#checkpoints = new PeriodicTask(() => this.ledger.checkpointAll(), log, 'chain checkpoint failed');
+  }
+
+  static async create(opts: RecordingSystemOptions & { dir: string }): Promise<RecordingSystem> {
+    const signer = ChainSigner.loadOrCreate(opts.dataDir);
+    const known = await opts.store.settings.get(PUBLIC_KEY_SETTING);
+    if (known === undefined) await opts.store.settings.set(PUBLIC_KEY_SETTING, signer.publicPem());
+    else if (known !== signer.publicPem())
+      opts.logger.error('recording signing key differs from the one recorded in the store: psvgw verify will report it');
+    return new RecordingSystem(opts, signer);
+  }
+
+  async start(): Promise<void> {
+    const c = this.opts.config;
+    await this.recorder.start();
+    this.disk.start(c.diskCheckSeconds * 1000);
+    this.sweeper.start(c.sweepSeconds * 1000);
+    this.#checkpoints.start(c.checkpointSeconds * 1000);
+  }
+
+  /** The ingest's hook: where this run's segments go (null when recording is off or the disk is full). */
+  prepareRun(cameraId: string): RecordingOutput | null {
+    return this.opts.config.enabled ? this.recorder.prepareRun(cameraId) : null;
+  }
+
+  onIngestChange(change: IngestChange): void {
+    this.recorder.onIngestChange(change);
+  }
+
+  /** Gauges read at scrape time. */
+  registerMetrics(registry: Registry): void {
+    const registers = [registry];
+    const disk = () => this.disk.status();
+    new Gauge({
+      name: 'psvgw_recording_forecast_retention_days',
+      help: 'Days of footage the recordings disk holds at the measured bitrate (-1 before a rate is measured).',
+      registers,
+      collect() {
+        this.set(disk()?.forecastDays ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'psvgw_recording_disk_free_bytes',
+      help: 'Free bytes on the file system of the recordings.',
+      registers,
+      collect() {
+        this.set(disk()?.freeBytes ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'psvgw_recording_disk_full',
+      help: '1 while the recordings disk is full and nothing new is recorded, else 0.',
+      registers,
+      collect() {
+        this.set(disk()?.full ? 1 : 0);
+      },
+    });
+    const rates = () => this.recorder.bytesPerSecond();
+    new Gauge({
+      name: 'psvgw_recording_bytes_per_second',
+      help: 'Measured recording rate of a camera (its last segment), in bytes per second.',
+      labelNames: ['camera_id'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cameraId, bps] of rates()) this.set({ camera_id: cameraId }, bps);
+      },
+    });
+  }
+
+  /** After the pipelines: indexes the last partial segments, then signs the final heads. */
+  async close(): Promise<void> {
+    await this.#checkpoints.close();
+    await this.sweeper.close();
+    await this.disk.close();
+    await this.recorder.close();
+    await this.ledger.idle();
+    await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The recording index: each camera's hash chain of segments and deletions, the signed
+ * checkpoints of its head, the gaps with their causes, and evidence holds. Written once
+ * over the shared SQL executor, like the other repositories.
+ */
+import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
+
+export type ChainEntryKind = 'segment' | 'deletion';
+
+/** One link of a camera's chain. Everything but `deletedAt` is covered by `entryHash`. */
+export interface ChainEntry {
+  cameraId: string;
+  /** 1, 2, 3 … per camera, without holes. */
+  seq: number;
+  kind: ChainEntryKind;
+  /** Segment file relative to the recordings directory (for a deletion: the file deleted). */
+  path: string;
+  /** Wall-clock ms of the first and last instant the segment covers. */
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  /** Hex SHA-256 of the segment file (for a deletion: of the file deleted). */
+  sha256: string;
+  /** Cut short (the ingest died or the disk filled mid-segment). */
+  partial: boolean;
+  /** Kind-specific facts, e.g. `{deletedSeq, reason}` of a deletion. */
+  detail: Record<string, unknown>;
+  prevHash: string;
+  entryHash: string;
+  /** ISO time the entry was appended. */
+  at: string;
+  /** ISO time the segment was swept (set on the segment entry; a deletion entry records it in the chain). */
+  deletedAt: string | null;
+}
+
+export interface Checkpoint {
+  cameraId: string;
+  seq: number;
+  headHash: string;
+  signedAt: string;
+  /** Base64 Ed25519 signature of `checkpointMessage(...)`. */
+  signature: string;
+}
+
+export interface RecordingGap {
+  id: number;
+  cameraId: string;
+  startMs: number;
+  /** Null while the gap is still open (nothing recorded since). */
+  endMs: number | null;
+  cause: string;
+}
+
+export interface EvidenceHold {
+  id: number;
+  cameraIds: string[];
+  startMs: number;
+  endMs: number;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  liftedBy: string | null;
+  liftedAt: string | null;
+  liftReason: string | null;
+}
+
+export interface EntryQuery {
+  cameraId?: string;
+  kind?: ChainEntryKind;
+  /** Entries overlapping [fromMs, toMs]. */
+  fromMs?: number;
+  toMs?: number;
+}
+
+export interface RecordingRepository {
+  /** The newest entry of a camera's chain. */
+  head(cameraId: string): Promise<ChainEntry | undefined>;
+  /** Appends a link; a taken (camera, seq) is a unique violation. */
+  append(entry: ChainEntry): Promise<void>;
+  entry(cameraId: string, seq: number): Promise<ChainEntry | undefined>;
+  /** The camera's newest segment entry (deleted or not). */
+  lastSegment(cameraId: string): Promise<ChainEntry | undefined>;
+  /** Ordered by camera, then seq. */
+  entries(query?: EntryQuery): Promise<ChainEntry[]>;
+  markDeleted(cameraId: string, seq: number, at: string): Promise<void>;
+  cameraIds(): Promise<string[]>;
+  /** Bytes of the segments still on disk. */
+  storedBytes(): Promise<number>;
+  addCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** Oldest first. */
+  checkpoints(cameraId: string): Promise<Checkpoint[]>;
+  openGap(cameraId: string, startMs: number, cause: string): Promise<void>;
+  /** Ends the camera's open gap, if any. */
+  closeGap(cameraId: string, endMs: number): Promise<void>;
+  gaps(cameraId: string, fromMs: number, toMs: number): Promise<RecordingGap[]>;
+  createHold(hold: Omit<EvidenceHold, 'id' | 'liftedBy' | 'liftedAt' | 'liftReason'>): Promise<EvidenceHold>;
+  holds(): Promise<EvidenceHold[]>;
+  liftHold(id: number, by: string, at: string, reason: string): Promise<EvidenceHold | undefined>;
+}
+
+const ENTRY_COLUMNS = 'camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at';
+const HOLD_COLUMNS = 'id, camera_ids, start_ms, end_ms, reason, created_by, created_at, lifted_by, lifted_at, lift_reason';
+
+export class SqlRecordingRepository implements RecordingRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async head(cameraId: string): Promise<ChainEntry | undefined> {
+    const rows = await this.db.all(`SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? ORDER BY seq DESC LIMIT 1`, [
+      cameraId,
+    ]);
+    return rows[0] === undefined ? undefined : rowToEntry(rows[0]);
+  }
+
+  async append(e: ChainEntry): Promise<void> {
+    await this.db.run(`INSERT INTO recording_entries (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      e.cameraId,
+      e.seq,
+      e.kind,
+      e.path,
+      e.startMs,
+      e.endMs,
+      e.bytes,
+      e.sha256,
+      e.partial ? 1 : 0,
+      JSON.stringify(e.detail),
+      e.prevHash,
+      e.entryHash,
+      e.at,
+      e.deletedAt,
+    ]);
+  }
+
+  async entry(cameraId: string, seq: number): Promise<ChainEntry | undefined> {
+    const rows = await this.db.all(`SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? AND seq = ?`, [cameraId, seq]);
+    return rows[0] === undefined ? undefined : rowToEntry(rows[0]);
+  }
+
+  async lastSegment(cameraId: string): Promise<ChainEntry | undefined> {
+    const rows = await this.db.all(
+      `SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? AND kind = 'segment' ORDER BY seq DESC LIMIT 1`,
+      [cameraId],
+    );
+    return rows[0] === undefined ? undefined : rowToEntry(rows[0]);
+  }
+
+  async entries(query: EntryQuery = {}): Promise<ChainEntry[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (clause: string, value: SqlValue) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (query.cameraId !== undefined) add('camera_id = ?', query.cameraId);
+    if (query.kind !== undefined) add('kind = ?', query.kind);
+    if (query.fromMs !== undefined) add('end_ms >= ?', query.fromMs);
+    if (query.toMs !== undefined) add('start_ms <= ?', query.toMs);
+    const sql = `SELECT ${ENTRY_COLUMNS} FROM recording_entries${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY camera_id, seq`;
+    return (await this.db.all(sql, params)).map(rowToEntry);
+  }
+
+  async markDeleted(cameraId: string, seq: number, at: string): Promise<void> {
+    await this.db.run('UPDATE recording_entries SET deleted_at = ? WHERE camera_id = ? AND seq = ?', [at, cameraId, seq]);
+  }
+
+  async cameraIds(): Promise<string[]> {
+    const rows = await this.db.all('SELECT DISTINCT camera_id FROM recording_entries ORDER BY camera_id');
+    return rows.map((r) => String(r.camera_id));
+  }
+
+  async storedBytes(): Promise<number> {
+    const rows = await this.db.all(
+      "SELECT COALESCE(SUM(bytes), 0) AS total FROM recording_entries WHERE kind = 'segment' AND deleted_at IS NULL",
+    );
+    return Number(rows[0]?.total ?? 0);
+  }
+
+  async addCheckpoint(c: Checkpoint): Promise<void> {
+    await this.db.run('INSERT INTO recording_checkpoints (camera_id, seq, head_hash, signed_at, signature) VALUES (?, ?, ?, ?, ?)', [
+      c.cameraId,
+      c.seq,
+      c.headHash,
+      c.signedAt,
+      c.signature,
+    ]);
+  }
+
+  async checkpoints(cameraId: string): Promise<Checkpoint[]> {
+    const rows = await this.db.all(
+      'SELECT camera_id, seq, head_hash, signed_at, signature FROM recording_checkpoints WHERE camera_id = ? ORDER BY seq, id',
+      [cameraId],
+    );
+    return rows.map((r) => ({
+      cameraId: String(r.camera_id),
+      seq: Number(r.seq),
+      headHash: String(r.head_hash),
+      signedAt: String(r.signed_at),
+      signature: String(r.signature),
+    }));
+  }
+
+  async openGap(cameraId: string, startMs: number, cause: string): Promise<void> {
+    await this.db.run('INSERT INTO recording_gaps (camera_id, start_ms, end_ms, cause) VALUES (?, ?, NULL, ?)', [cameraId, startMs, cause]);
+  }
+
+  async closeGap(cameraId: string, endMs: number): Promise<void> {
+    await this.db.run('UPDATE recording_gaps SET end_ms = ? WHERE camera_id = ? AND end_ms IS NULL', [endMs, cameraId]);
+  }
+
+  async gaps(cameraId: string, fromMs: number, toMs: number): Promise<RecordingGap[]> {
+    const rows = await this.db.all(
+      'SELECT id, camera_id, start_ms, end_ms, cause FROM recording_gaps WHERE camera_id = ? AND start_ms <= ? AND (end_ms IS NULL OR end_ms >= ?) ORDER BY start_ms, id',
+      [cameraId, toMs, fromMs],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      cameraId: String(r.camera_id),
+      startMs: Number(r.start_ms),
+      endMs: r.end_ms === null || r.end_ms === undefined ? null : Number(r.end_ms),
+      cause: String(r.cause),
+    }));
+  }
+
+  async createHold(h: Omit<EvidenceHold, 'id' | 'liftedBy' | 'liftedAt' | 'liftReason'>): Promise<EvidenceHold> {
+    await this.db.run(
+      'INSERT INTO evidence_holds (camera_ids, start_ms, end_ms, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [JSON.stringify(h.cameraIds), h.startMs, h.endMs, h.reason, h.createdBy, h.createdAt],
+    );
+    // Identify the new row by its content: portable across both dialects without RETURNING.
+    const rows = await this.db.all(
+      `SELECT ${HOLD_COLUMNS} FROM evidence_holds WHERE created_at = ? AND created_by = ? AND reason = ? ORDER BY id DESC LIMIT 1`,
+      [h.createdAt, h.createdBy, h.reason],
+    );
+    return rowToHold(rows[0] ?? {});
+  }
+
+  async holds(): Promise<EvidenceHold[]> {
+    return (await this.db.all(`SELECT ${HOLD_COLUMNS} FROM evidence_holds ORDER BY id`)).map(rowToHold);
+  }
+
+  async liftHold(id: number, by: string, at: string, reason: string): Promise<EvidenceHold | undefined> {
+    await this.db.run('UPDATE evidence_holds SET lifted_by = ?, lifted_at = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL', [
+      by,
+      at,
+      reason,
+      id,
+    ]);
+    const rows = await this.db.all(`SELECT ${HOLD_COLUMNS} FROM evidence_holds WHERE id = ?`, [id]);
+    return rows[0] === undefined ? undefined : rowToHold(rows[0]);
+  }
+}
+
+function rowToEntry(r: Record<string, unknown>): ChainEntry {
+  return {
+    cameraId: String(r.camera_id),
+    seq: Number(r.seq),
+    kind: String(r.kind) as ChainEntryKind,
+    path: String(r.path),
+    startMs: Number(r.start_ms),
+    endMs: Number(r.end_ms),
+    bytes: Number(r.bytes),
+    sha256: String(r.sha256),
+    partial: Number(r.partial) === 1,
+    detail: parseDetail(r.detail),
+    prevHash: String(r.prev_hash),
+    entryHash: String(r.entry_hash),
+    at: String(r.at),
+    deletedAt: r.deleted_at === null || r.deleted_at === undefined ? null : String(r.deleted_at),
+  };
+}
+
+function rowToHold(r: Record<string, unknown>): EvidenceHold {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    id: Number(r.id),
+    cameraIds: JSON.parse(String(r.camera_ids ?? '[]')) as string[],
+    startMs: Number(r.start_ms),
+    endMs: Number(r.end_ms),
+    reason: String(r.reason),
+    createdBy: String(r.created_by),
+    createdAt: String(r.created_at),
+    liftedBy: text(r.lifted_by),
+    liftedAt: text(r.lifted_at),
+    liftReason: text(r.lift_reason),
+  };
+}
+
+function parseDetail(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'string') return {};
+  const parsed: unknown = JSON.parse(v);
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+}
