@@ -198,8 +198,9 @@ async function assemble(
     logger,
   });
   closers.push(() => Promise.resolve(registry.close()));
-  const onvif = startOnvif(config, { store, registry, incidents, playCheck, logger });
+  const onvif = startOnvif(config, { store, registry, incidents, playCheck, clock: quality.clock, logger });
   closers.push(() => onvif.discovery.close());
+  closers.push(() => onvif.clockCheck.close());
 
   const runCamera = async (camera: CameraRecord) => {
     if (!camera.enabled || camera.removedAt !== null) {

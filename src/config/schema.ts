@@ -203,6 +203,15 @@ const OnvifSection = z
       .max(86_400)
       .default(30)
       .describe('Onboarding refuses a camera whose clock is off by more than this, in seconds.'),
+    clockCheckIntervalSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(600)
+      .describe(
+        'How often the clock of each camera onboarded through ONVIF is read (drift: diagnostics.maxClockDriftSeconds), in seconds; 0 = never.',
+      ),
     rediscoveryIntervalSeconds: z
       .number()
       .int()

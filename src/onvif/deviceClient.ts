@@ -113,6 +113,17 @@ export async function probeDevice(target: DeviceTarget, logger: Logger): Promise
   return { xaddr: target.xaddr, info, profiles, clockDriftSeconds, services };
 }
 
+/**
+ * The device's clock (GetSystemDateAndTime answers without credentials) and the gateway's
+ * clock at the middle of the exchange, so the network round trip does not count as drift.
+ */
+export async function readDeviceClock(xaddr: string, timeoutMs: number): Promise<{ deviceTime: Date; gatewayTime: Date }> {
+  const cam = camFor(xaddr, null, timeoutMs);
+  const sentAt = Date.now();
+  const { data } = await call<Date>(cam, 'getSystemDateAndTime');
+  return { deviceTime: data, gatewayTime: new Date((sentAt + Date.now()) / 2) };
+}
+
 /** Device information without credentials, for discovery listings; null when the device wants them. */
 export async function readDeviceInformation(
   xaddr: string,

@@ -1,6 +1,7 @@
 export type { DeviceInformation, DeviceProbe, DiscoveredDevice, MediaProfile, OnvifDeviceRecord } from './types.js';
 export { probeNetwork, type ProbeOptions } from './wsDiscovery.js';
-export { probeDevice, readDeviceInformation, type DeviceTarget } from './deviceClient.js';
+export { probeDevice, readDeviceClock, readDeviceInformation, type DeviceTarget } from './deviceClient.js';
+export { OnvifClockCheck, type ClockReadingSink } from './clockCheck.js';
 export {
   OnvifDiscovery,
   FINDING_KINDS,

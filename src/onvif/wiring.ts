@@ -3,7 +3,8 @@ import type { CameraCredentials, CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import { probeDevice, readDeviceInformation } from './deviceClient.js';
+import { OnvifClockCheck, type ClockReadingSink } from './clockCheck.js';
+import { probeDevice, readDeviceClock, readDeviceInformation } from './deviceClient.js';
 import { OnvifDiscovery, type FindingSink } from './discoveryService.js';
 import { OnvifOnboarding } from './onboarding.js';
 import { probeNetwork } from './wsDiscovery.js';
@@ -13,10 +14,18 @@ export interface OnvifWiringDeps {
   registry: CameraRegistry;
   incidents: FindingSink;
   playCheck: (url: string, credentials: CameraCredentials | null) => Promise<unknown>;
+  /** Receives the periodic clock readings of onboarded devices. */
+  clock: ClockReadingSink;
   logger: Logger;
 }
 
-export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): { discovery: OnvifDiscovery; onboarding: OnvifOnboarding } {
+export interface OnvifComponents {
+  discovery: OnvifDiscovery;
+  onboarding: OnvifOnboarding;
+  clockCheck: OnvifClockCheck;
+}
+
+export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): OnvifComponents {
   const c = config.onvif;
   const requestTimeoutMs = c.requestTimeoutSeconds * 1000;
   const discovery = new OnvifDiscovery({
@@ -44,5 +53,13 @@ export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): { disc
     settings: { requestTimeoutMs, maxClockDriftSeconds: c.maxClockDriftSeconds },
     logger: deps.logger,
   });
-  return { discovery, onboarding };
+  const clockCheck = new OnvifClockCheck({
+    devices: deps.store.onvif,
+    readClock: (xaddr) => readDeviceClock(xaddr, requestTimeoutMs),
+    clock: deps.clock,
+    intervalMs: c.clockCheckIntervalSeconds * 1000,
+    logger: deps.logger,
+  });
+  clockCheck.start();
+  return { discovery, onboarding, clockCheck };
 }

@@ -70,7 +70,7 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
     requireTool('ffprobe', FFMPEG_INSTALL_HINT);
     camera = await TestCamera.start({ width: 640, height: 360, fps: 25 });
-    gw = await GatewayProcess.start({ configYaml: 'onvif:\n  requestTimeoutSeconds: 2' });
+    gw = await GatewayProcess.start({ configYaml: 'onvif:\n  requestTimeoutSeconds: 2\n  clockCheckIntervalSeconds: 1' });
     good = await sim({ endpointRef: 'urn:uuid:6a1c0d2e-0000-4000-8000-00000000a001', serial: '12345678901234567890123' });
   });
 
@@ -290,5 +290,41 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
     expect(rows2.map((r) => r.outcome)).toEqual(['already_registered', 'already_registered', 'failed']);
     expect(rows2[1]?.cameraId).toBe(rows[1]?.cameraId);
     expect(await cameraTotal(gw)).toBe(2);
+  });
+
+  it('keeps reading the clocks of onboarded devices: a drift beyond the limit raises clock_drift', async () => {
+    // 12 s is within onboarding's limit (30 s) but beyond the health limit (5 s).
+    const drifting = await sim({ serial: 'CLOCK-DRIFT-12', clockOffsetSeconds: 12 });
+    const res = await gw.api<OnboardBody>('POST', '/api/v1/onboard', {
+      device: drifting.xaddr,
+      username: USER,
+      password: PASSWORD,
+      siteType: 'road',
+      name: 'Drifting clock',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const { cameraId } = res.body;
+    await gw.waitFor(
+      'a clock_drift incident',
+      async () => {
+        const incidents = await gw.api<{ items: Array<{ kind: string; cameraId: string }> }>(
+          'GET',
+          `/api/v1/incidents?cameraId=${cameraId}`,
+        );
+        return incidents.body.items.some((i) => i.kind === 'clock_drift');
+      },
+      10_000,
+    );
+    const drift = await gw.metric('psvgw_camera_clock_drift_seconds', { camera_id: cameraId });
+    console.log(`ONVIF clock check: camera ${cameraId} drifts ${drift} s`);
+    expect(drift).toBeGreaterThan(11);
+    expect(drift).toBeLessThan(13);
+    // The device that keeps good time raises nothing.
+    const devices = (await gw.api<{ items: Array<{ cameraId: string; serialNumber: string | null }> }>('GET', '/api/v1/onvif/devices'))
+      .body;
+    const goodId = devices.items.find((d) => d.serialNumber === '12345678901234567890123')?.cameraId;
+    expect(goodId).toBeDefined();
+    const goodIncidents = await gw.api<{ items: Array<{ kind: string }> }>('GET', `/api/v1/incidents?cameraId=${goodId}`);
+    expect(goodIncidents.body.items.filter((i) => i.kind === 'clock_drift')).toEqual([]);
   });
 });
