@@ -1,8 +1,14 @@
 import type { CameraOptions } from './camera.js';
 
+/** The parts of a run; `--only` picks some. */
+export const PHASES = ['live', 'relay', 'recording', 'masked', 'alerts', 'diagnostics'] as const;
+export type Phase = (typeof PHASES)[number];
+
 /** What one run measures and for how long. */
 export interface BenchOptions {
   quick: boolean;
+  /** Phases to run (all by default). */
+  phases: ReadonlySet<Phase>;
   /** Cameras of the multi-camera case. */
   cameras: number;
   camera: CameraOptions;
@@ -37,18 +43,23 @@ export interface BenchOptions {
   };
 }
 
-const USAGE = `usage: npm run bench [-- --quick] [-- --cameras N]
+const USAGE = `usage: npm run bench [-- --quick] [-- --cameras N] [-- --only PHASE,...]
   --quick       short windows and one trial each (CI smoke run); env PSVGW_BENCH_QUICK=1
+  --only LIST   run only these phases: ${PHASES.join(', ')} (live = bare ffmpeg baselines and the
+                gateway's copy, H.265, latency and recovery figures; alerts = detection delay)
   --cameras N   cameras in the multi-camera case (default 4, 640x360 H.264 at 25 fps, ~2 Mbit/s); env PSVGW_BENCH_CAMERAS`;
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   let quick = env.PSVGW_BENCH_QUICK === '1' || env.PSVGW_BENCH_QUICK === 'true';
   let cameras = env.PSVGW_BENCH_CAMERAS ? Number(env.PSVGW_BENCH_CAMERAS) : 4;
+  let phases = new Set<Phase>(PHASES);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--quick') quick = true;
     else if (a === '--cameras' || a.startsWith('--cameras=')) {
       cameras = Number(a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
+    } else if (a === '--only' || a.startsWith('--only=')) {
+      phases = parsePhases(a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[++i] ?? ''));
     } else if (a === '--help' || a === '-h') {
       process.stderr.write(`${USAGE}\n`);
       process.exit(0);
@@ -59,6 +70,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   if (!Number.isInteger(cameras) || cameras < 2 || cameras > 32) throw new Error(`--cameras must be an integer from 2 to 32\n${USAGE}`);
   return {
     quick,
+    phases,
     cameras,
     camera: { codec: 'h264', width: 640, height: 360, fps: 25, pattern: 'snow' },
     cpuWindowSeconds: quick ? 5 : 15,
@@ -81,4 +93,17 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       budgetSeconds: quick ? 20 : 45,
     },
   };
+}
+
+function parsePhases(list: string): Set<Phase> {
+  const names = list
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  const unknown = names.filter((n) => !(PHASES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0)
+    throw new Error(
+      `--only takes a comma-separated list of ${PHASES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}\n${USAGE}`,
+    );
+  return new Set(names as Phase[]);
 }

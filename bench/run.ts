@@ -12,7 +12,7 @@ import { alertPhase } from './alertPhase.js';
 import { diagnosticsPhase, type DiagnosticsResults } from './diagnosticsPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
-import { parseOptions, type BenchOptions } from './options.js';
+import { parseOptions, type BenchOptions, type Phase } from './options.js';
 import { machineInfo } from './procstat.js';
 import { attempt, elapsedSeconds, progress } from './progress.js';
 import { recordingPhase } from './recordingPhase.js';
@@ -62,65 +62,80 @@ function method(o: BenchOptions) {
   };
 }
 
+/** Bare ffmpeg baselines, then the gateway's copy, H.265, latency and recovery figures on the same cameras. */
+async function livePhase(cameras: BenchCamera[], results: RunResults, o: BenchOptions): Promise<void> {
+  let h265: BenchCamera | null = null;
+  const first = cameras[0] as BenchCamera;
+  await attempt(results.errors, 'baseline recovery', async () => {
+    for (let i = 1; i <= o.recoveryTrials; i++) {
+      progress(`baseline: camera restart → bare ffmpeg first frame, trial ${i}/${o.recoveryTrials}`);
+      const ms = await bareRecovery(first, o.cameraOffMs);
+      if (ms !== null) results.bareRecoveryMs.push(ms);
+    }
+  });
+  await attempt(results.errors, 'baseline 1 camera', async () => {
+    progress(`baseline: bare ffmpeg copy, 1 camera, ${o.cpuWindowSeconds} s`);
+    results.bareOne = await measureBareIngest([first], o.warmupSeconds, o.cpuWindowSeconds);
+  });
+  await attempt(results.errors, `baseline ${o.cameras} cameras`, async () => {
+    progress(`baseline: bare ffmpeg copy, ${o.cameras} cameras, ${o.cpuWindowSeconds} s`);
+    results.bareMany = await measureBareIngest(cameras, o.warmupSeconds, o.cpuWindowSeconds);
+  });
+  const h265Camera = async () => (h265 ??= await BenchCamera.start({ ...o.camera, codec: 'h265' }));
+  await attempt(results.errors, 'gateway', async () => {
+    results.gateway = await gatewayPhase(cameras, h265Camera, o);
+    results.errors.push(...results.gateway.errors);
+  });
+  await attempt(results.errors, 'baseline H.265 transcode', async () => {
+    progress(`baseline: bare ffmpeg H.265 → H.264 transcode, 1 camera, ${o.cpuWindowSeconds} s`);
+    results.bareTranscode = await measureBareIngest([await h265Camera()], o.warmupSeconds, o.cpuWindowSeconds);
+  });
+  await (h265 as BenchCamera | null)?.stop();
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2), process.env);
   const tools = checkTools();
   const startedAt = new Date().toISOString();
   progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
   const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, recording: null, errors: [] };
-  let h265: BenchCamera | null = null;
   let diagnostics: DiagnosticsResults | null = null;
+  const want = (phase: Phase) => o.phases.has(phase);
   try {
-    progress(`starting ${o.cameras} test cameras`);
-    const cameras = await Promise.all(Array.from({ length: o.cameras }, () => BenchCamera.start(o.camera)));
-    const first = cameras[0] as BenchCamera;
-    await attempt(results.errors, 'baseline recovery', async () => {
-      for (let i = 1; i <= o.recoveryTrials; i++) {
-        progress(`baseline: camera restart → bare ffmpeg first frame, trial ${i}/${o.recoveryTrials}`);
-        const ms = await bareRecovery(first, o.cameraOffMs);
-        if (ms !== null) results.bareRecoveryMs.push(ms);
-      }
-    });
-    await attempt(results.errors, 'baseline 1 camera', async () => {
-      progress(`baseline: bare ffmpeg copy, 1 camera, ${o.cpuWindowSeconds} s`);
-      results.bareOne = await measureBareIngest([first], o.warmupSeconds, o.cpuWindowSeconds);
-    });
-    await attempt(results.errors, `baseline ${o.cameras} cameras`, async () => {
-      progress(`baseline: bare ffmpeg copy, ${o.cameras} cameras, ${o.cpuWindowSeconds} s`);
-      results.bareMany = await measureBareIngest(cameras, o.warmupSeconds, o.cpuWindowSeconds);
-    });
-    const h265Camera = async () => (h265 ??= await BenchCamera.start({ ...o.camera, codec: 'h265' }));
-    await attempt(results.errors, 'gateway', async () => {
-      results.gateway = await gatewayPhase(cameras, h265Camera, o);
-      results.errors.push(...results.gateway.errors);
-    });
-    await attempt(results.errors, 'baseline H.265 transcode', async () => {
-      progress(`baseline: bare ffmpeg H.265 → H.264 transcode, 1 camera, ${o.cpuWindowSeconds} s`);
-      results.bareTranscode = await measureBareIngest([await h265Camera()], o.warmupSeconds, o.cpuWindowSeconds);
-    });
-    await (h265 as BenchCamera | null)?.stop();
-    await attempt(results.errors, 'nms relay', async () => {
-      results.relay = await relayPhase(cameras, o);
-      results.errors.push(...results.relay.errors);
-    });
-    await attempt(results.errors, 'recording', async () => {
-      results.recording = await recordingPhase(cameras, o);
-      results.errors.push(...results.recording.errors);
-    });
+    // The copy-mode cameras serve the live, relay and recording phases; the others start their own.
+    const cameras =
+      want('live') || want('relay') || want('recording')
+        ? (progress(`starting ${o.cameras} test cameras`),
+          await Promise.all(Array.from({ length: o.cameras }, () => BenchCamera.start(o.camera))))
+        : [];
+    if (want('live')) await livePhase(cameras, results, o);
+    if (want('relay'))
+      await attempt(results.errors, 'nms relay', async () => {
+        results.relay = await relayPhase(cameras, o);
+        results.errors.push(...results.relay.errors);
+      });
+    if (want('recording'))
+      await attempt(results.errors, 'recording', async () => {
+        results.recording = await recordingPhase(cameras, o);
+        results.errors.push(...results.recording.errors);
+      });
     // The copy-mode cameras are done with: the masked figure runs on its own 720p camera.
     await Promise.all(cameras.map((c) => c.stop()));
-    await attempt(results.errors, 'masked camera', async () => {
-      results.masked = await maskedPhase(o);
-      results.errors.push(...results.masked.errors);
-    });
-    await attempt(results.errors, 'detection delay', async () => {
-      results.alerts = await alertPhase(o);
-      results.errors.push(...results.alerts.errors);
-    });
-    await attempt(results.errors, 'diagnostics', async () => {
-      diagnostics = await diagnosticsPhase(o);
-      results.errors.push(...diagnostics.errors);
-    });
+    if (want('masked'))
+      await attempt(results.errors, 'masked camera', async () => {
+        results.masked = await maskedPhase(o);
+        results.errors.push(...results.masked.errors);
+      });
+    if (want('alerts'))
+      await attempt(results.errors, 'detection delay', async () => {
+        results.alerts = await alertPhase(o);
+        results.errors.push(...results.alerts.errors);
+      });
+    if (want('diagnostics'))
+      await attempt(results.errors, 'diagnostics', async () => {
+        diagnostics = await diagnosticsPhase(o);
+        results.errors.push(...diagnostics.errors);
+      });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -136,6 +151,7 @@ async function main(): Promise<void> {
     versions: { gateway: VERSION, node: process.version, ffmpeg: tools.ffmpeg, nodeMediaServer: nmsVersion },
     machine: machineInfo(),
     setup: {
+      phases: [...o.phases],
       cameras: o.cameras,
       camera: o.camera,
       cpuWindowSeconds: o.cpuWindowSeconds,
