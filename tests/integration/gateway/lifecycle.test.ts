@@ -36,6 +36,17 @@ async function waitUntilNone(what: string, check: () => number[], timeoutMs: num
   }
 }
 
+/** Waits until `check` lists exactly `count` processes (children start a moment after the ingest goes live). */
+async function waitUntilCount(what: string, check: () => number[], count: number, timeoutMs: number): Promise<number[]> {
+  const started = Date.now();
+  for (;;) {
+    const now = check();
+    if (now.length === count) return now;
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: ${now.length} processes (${now.join(', ')}), expected ${count}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('gateway lifecycle: stopping leaves no media process behind', () => {
   let cameraA: TestCamera;
   let cameraB: TestCamera;
@@ -64,8 +75,8 @@ describe('gateway lifecycle: stopping leaves no media process behind', () => {
     const idB = await addCamera(gw, cameraB, 'Gate B');
     await Promise.all([waitLive(gw, idA), waitLive(gw, idB)]);
     await receiver.waitForFrames(1, 20_000);
-    // Two ingests publishing, one push reading: all children of this gateway.
-    expect(childrenOf(gw)).toHaveLength(3);
+    // Two ingests publishing; one push and two image-diagnostics samplers reading: all children of this gateway.
+    await waitUntilCount('children of the gateway', () => childrenOf(gw), 5, 10_000);
     expect(pullsOf(cameraA)).toHaveLength(1);
     expect(pullsOf(cameraB)).toHaveLength(1);
 
@@ -96,8 +107,8 @@ describe('gateway lifecycle: stopping leaves no media process behind', () => {
       first = await GatewayProcess.start();
       const cameraId = await addCamera(first, cameraA, 'Gate A');
       await waitLive(first, cameraId);
-      const ingest = childrenOf(first);
-      expect(ingest).toHaveLength(1);
+      // The ingest and its image-diagnostics sampler.
+      await waitUntilCount('children of the first gateway', () => childrenOf(first!), 2, 10_000);
 
       expect(await first.stop('SIGKILL')).toBeNull();
       const gone = await waitUntilNone('children of the killed gateway', () => [...childrenOf(first!), ...pullsOf(cameraA)], 3000);
@@ -117,7 +128,8 @@ describe('gateway lifecycle: stopping leaves no media process behind', () => {
       // Exactly one pull of the camera, by the new gateway's ingest; none left from the old one.
       const pulls = pullsOf(cameraA);
       expect(pulls).toHaveLength(1);
-      expect(childrenOf(second)).toEqual(pulls);
+      const children = await waitUntilCount('children of the second gateway', () => childrenOf(second), 2, 10_000);
+      expect(children).toEqual(expect.arrayContaining(pulls));
       expect(childrenOf(first)).toEqual([]);
     });
   });
