@@ -171,4 +171,19 @@ describe('the integrator chooses the sub stream for the shared tier', () => {
     expect(pipeline.shared.source).toBe('sub stream');
     expect(pipeline.ingest).toMatchObject({ state: 'live', pid: ingestPid });
   });
+
+  it('brings the shared tier back when the sub stream returns, resolving the incident', async () => {
+    await sub.restart();
+    await waitShared('the sub-stream relay live again', (s) => s.up && s.relay?.state === 'live', 30_000);
+    await gw.waitFor(
+      'the shared_tier_dark incident resolved',
+      async () => {
+        const res = await gw.api<{ items: Array<{ kind: string }> }>('GET', `/api/v1/incidents?cameraId=${cameraId}`);
+        return !res.body.items.some((i) => i.kind === 'shared_tier_dark');
+      },
+      10_000,
+    );
+    expect(await size(urls.shared.httpFlv)).toEqual(SUB);
+    expect((await status()).ingest).toMatchObject({ pid: ingestPid });
+  });
 });
