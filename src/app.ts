@@ -30,6 +30,7 @@ import {
   type FfmpegCapabilities,
   type PipelineSettings,
 } from './pipeline/index.js';
+import { sharedSubStream } from './onvif/profileChoice.js';
 import { startOnvif } from './onvif/wiring.js';
 import { checkSite } from './privacy/siteGuard.js';
 import { RecordingSystem, recordingsDir } from './recording/index.js';
@@ -154,14 +155,15 @@ async function assemble(
   const logFailure = (err: unknown) => logger.error({ err }, 'could not apply a camera change to its pipeline');
   pipelines.on('state', (change) => {
     if (change.stream === 'ingest') recording.onIngestChange(change);
-    // A failed masking transcode leaves the shared tier dark (fail closed): that is an incident until it is live again.
-    if (change.stream !== 'masking') return;
+    // A failed masking transcode or sub-stream relay leaves the shared tier dark (fail closed): an incident until it is live again.
+    if (change.stream !== 'masking' && change.stream !== 'shared') return;
+    const what = change.stream === 'masking' ? 'masking' : 'the sub stream';
     if (change.to === 'backoff')
       incidents.fire({
         cameraId: change.cameraId,
         kind: 'shared_tier_dark',
         severity: 'critical',
-        message: `masking failed (${change.cause ?? 'unknown cause'}): the shared tier is dark until it recovers`,
+        message: `${what} failed (${change.cause ?? 'unknown cause'}): the shared tier is dark until it recovers`,
       });
     else if (change.to === 'live') incidents.resolve(change.cameraId, 'shared_tier_dark');
   });
@@ -198,7 +200,13 @@ async function assemble(
     logger,
   });
   closers.push(() => Promise.resolve(registry.close()));
-  const onvif = startOnvif(config, { store, registry, incidents, playCheck, clock: quality.clock, logger });
+  // The camera went live at registration; once its profile choice is stored, a chosen sub stream takes over the shared tier.
+  const onOnboarded = (cameraId: string) =>
+    void store.cameras
+      .get(cameraId)
+      .then((camera) => (camera ? runCamera(camera) : undefined))
+      .catch(logFailure);
+  const onvif = startOnvif(config, { store, registry, incidents, playCheck, clock: quality.clock, logger, onOnboarded });
   closers.push(() => onvif.discovery.close());
   closers.push(() => onvif.clockCheck.close());
 
@@ -217,11 +225,14 @@ async function assemble(
       return pipelines.refuse(camera.id, verdict.message ?? 'forbidden site type');
     }
     const pushTargets = [...new Set([...config.platform.pushTargets, ...camera.pushTargets])];
+    const credentials = registry.credentialsOf(camera);
+    const subStream = sharedSubStream(camera, await store.onvif.get(camera.id));
     return pipelines.apply({
       id: camera.id,
-      sourceUrl: withCredentials(camera.rtspUrl, registry.credentialsOf(camera)),
+      sourceUrl: withCredentials(camera.rtspUrl, credentials),
       pushTargets,
       shared: { masks: camera.masks, version: camera.masksVersion, encoder: camera.sharedEncoder },
+      ...(subStream === null ? {} : { sharedSourceUrl: withCredentials(subStream, credentials) }),
     });
   };
   registry.on('created', (camera) => void runCamera(camera).catch(logFailure));

@@ -96,7 +96,10 @@ Examples:
       .option('--owner <unit>', 'owner unit (使用单位)')
       .option('--id <gbid>', 'GB/T 28181 20-digit ID (generated when absent)')
       .option('--record-profile <token>', 'profile ingested and recorded (default: the largest H.264 profile, the main stream)')
-      .option('--shared-profile <token>', 'profile for the shared tier (default: the smallest H.264 profile, the sub stream)')
+      .option(
+        '--shared-profile <token>',
+        'profile for the shared tier, e.g. the sub stream (a second pull from the camera); default: the recorded profile, one pull',
+      )
       .option('--endpoint-ref <urn>', 'endpoint reference from discover, so the device is recognised at a new address')
       .option('--profiles-only', 'only read the device and list its profiles, to choose --record-profile and --shared-profile')
       .option('--json', 'print the result (for --csv: the per-row report) as JSON')

@@ -54,6 +54,8 @@ export interface OnboardingDeps {
   settings: OnboardingSettings;
   logger: Logger;
   now?: () => Date;
+  /** Told once the device's facts are stored: its chosen sub stream may now feed the shared tier. */
+  onOnboarded?: (cameraId: string) => void;
 }
 
 const ONVIF_KEYS = new Set(['device', 'username', 'password', 'recordProfile', 'sharedProfile', 'endpointRef']);
@@ -214,6 +216,7 @@ export class OnvifOnboarding {
       },
       'ONVIF camera onboarded',
     );
+    this.#deps.onOnboarded?.(view.id);
     return { outcome: 'onboarded', cameraId: view.id, camera: view, onvif: record, profiles: probe.profiles };
   }
 }

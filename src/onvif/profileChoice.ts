@@ -1,10 +1,10 @@
 /**
  * Which media profile is recorded and ingested (the main stream) and which feeds the
  * shared tier (often the sub stream): the integrator's choice, else the largest H.264
- * profile records and the smallest H.264 profile shares. Pure.
+ * profile records and shares (one pull per camera). Pure.
  */
 import { GatewayError } from '../errors.js';
-import type { MediaProfile } from './types.js';
+import type { MediaProfile, OnvifDeviceRecord } from './types.js';
 
 export interface ProfileChoice {
   record: MediaProfile & { streamUri: string };
@@ -35,9 +35,21 @@ export function chooseProfiles(profiles: readonly MediaProfile[], wanted: { reco
   if (h264.length === 0) throw noH264(playable, 'no media profile encodes H.264');
   const byArea = [...h264].sort((a, b) => area(b) - area(a));
   const record = wanted.record === undefined ? (byArea[0] as Playable) : pick(wanted.record, 'recorded');
-  const shared =
-    wanted.shared === undefined ? (byArea.length > 1 ? (byArea[byArea.length - 1] as Playable) : record) : pick(wanted.shared, 'shared');
+  const shared = wanted.shared === undefined ? record : pick(wanted.shared, 'shared');
   return { record, shared };
+}
+
+/**
+ * The stream that feeds a camera's shared tier through a second pull: only when the
+ * integrator chose a shared profile other than the recorded one, with its own URL.
+ * Null: the shared tier derives from the raw tier (the one pull).
+ */
+export function sharedSubStream(
+  camera: { rtspUrl: string },
+  device: Pick<OnvifDeviceRecord, 'recordProfileToken' | 'sharedProfileToken' | 'sharedStreamUrl'> | undefined,
+): string | null {
+  if (device === undefined || device.sharedProfileToken === device.recordProfileToken) return null;
+  return device.sharedStreamUrl === camera.rtspUrl ? null : device.sharedStreamUrl;
 }
 
 function noH264(playable: readonly MediaProfile[], what: string): GatewayError {

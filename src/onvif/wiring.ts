@@ -17,6 +17,8 @@ export interface OnvifWiringDeps {
   /** Receives the periodic clock readings of onboarded devices. */
   clock: ClockReadingSink;
   logger: Logger;
+  /** Told once an onboarded device's profile choice is stored. */
+  onOnboarded?: (cameraId: string) => void;
 }
 
 export interface OnvifComponents {
@@ -52,6 +54,7 @@ export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): OnvifC
     playCheck: deps.playCheck,
     settings: { requestTimeoutMs, maxClockDriftSeconds: c.maxClockDriftSeconds },
     logger: deps.logger,
+    ...(deps.onOnboarded ? { onOnboarded: deps.onOnboarded } : {}),
   });
   const clockCheck = new OnvifClockCheck({
     devices: deps.store.onvif,

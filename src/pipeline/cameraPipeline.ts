@@ -5,8 +5,9 @@ import type { BackoffPolicy } from './backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings, type RecordingOutput } from './ingestArgs.js';
 import type { SharedEncoderSettings } from './maskingArgs.js';
 import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
+import { needsProbe } from './probeCache.js';
 import { hostPortOf, type HostPort } from './reachability.js';
-import { SharedTier, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
+import { SharedTier, type SharedStream, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
 import type { StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 
@@ -24,14 +25,19 @@ export interface TierEndpoints {
   unmirrorTier(tier: Tier, cameraId: string): void;
 }
 
-/** A camera as the pipeline sees it: one source URL (credentials included) and push targets. */
+/** A camera as the pipeline sees it: its source URL(s) (credentials included) and push targets. */
 export interface CameraSource {
   id: string;
   /** RTSP URL with credentials inserted; never logged. */
   sourceUrl: string;
   pushTargets: string[];
-  /** Privacy masks and encoder override of the shared tier; no masks: shared mirrors raw. */
+  /** Privacy masks and encoder override of the shared tier; no masks and no sub stream: shared mirrors raw. */
   shared: SharedTierSpec;
+  /**
+   * The sub stream that feeds the shared tier (a second pull, chosen by the integrator),
+   * credentials inserted, never logged; absent: the shared tier derives from the raw tier.
+   */
+  sharedSourceUrl?: string | undefined;
 }
 
 export interface PipelineSettings {
@@ -66,12 +72,13 @@ export interface PipelineSnapshot {
 
 export interface PipelineStateChange extends StateChange {
   cameraId: string;
-  /** 'ingest', 'masking' or the push target's label. */
+  /** 'ingest', 'masking', 'shared' (the sub stream's relay) or the push target's label. */
   stream: string;
 }
 
 /**
- * Everything that runs for one camera: the single ingest pull feeding the live tiers,
+ * Everything that runs for one camera: the ingest pull feeding the live tiers (and, when
+ * the integrator chose a sub stream for sharing, a second pull feeding the shared tier),
  * and one supervised relay per platform push target reading the shared tier.
  */
 export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] }> {
@@ -94,10 +101,17 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
         encoder: deps.settings.sharedEncoder,
         maskDir: join(deps.settings.dataDir, 'masks'),
         streamInfo: () => this.info,
-        supervise: (prepare) => this.superviseMasking(log, prepare),
+        probe: deps.probe,
+        input: {
+          rtspTransport: deps.settings.rtspTransport,
+          socketTimeoutSeconds: deps.settings.socketTimeoutSeconds,
+          liveTranscode: deps.settings.liveTranscode,
+        },
+        supervise: (stream, prepare, reachability) => this.superviseShared(stream, log, prepare, reachability),
         logger: log,
       },
       camera.shared,
+      camera.sharedSourceUrl ?? null,
     );
     this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal), hostPortOf(camera.sourceUrl));
     for (const target of camera.pushTargets) {
@@ -111,18 +125,23 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     this.ingest.on('state', (change) => {
       if (change.to !== 'live') return;
       this.shared.ingestLive();
-      // Pushes start once there is something to push, and retry at once when the ingest recovers.
-      if (!this.pushesStarted) {
-        this.pushesStarted = true;
-        for (const push of this.pushes.values()) push.start();
-      } else {
-        for (const push of this.pushes.values()) push.retryNow();
-      }
+      this.wakePushes();
     });
   }
 
   start(): void {
     this.ingest.start();
+    this.shared.start();
+  }
+
+  /** Pushes start once there is something to push, and retry at once when their source recovers. */
+  private wakePushes(): void {
+    if (!this.pushesStarted) {
+      this.pushesStarted = true;
+      for (const push of this.pushes.values()) push.start();
+    } else {
+      for (const push of this.pushes.values()) push.retryNow();
+    }
   }
 
   /** Restarts the ingest (e.g. to start or stop recording); the live tiers resume within the backoff. */
@@ -130,10 +149,10 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     this.ingest.restartNow();
   }
 
-  /** New masks or encoder settings for the shared tier: restarts only the masking transcode, never the ingest. */
-  async updateShared(spec: SharedTierSpec): Promise<void> {
-    this.camera = { ...this.camera, shared: spec };
-    await this.shared.apply(spec);
+  /** New masks, encoder settings or sub stream for the shared tier: restarts only the shared side, never the ingest. */
+  async updateShared(spec: SharedTierSpec, sharedSourceUrl: string | undefined): Promise<void> {
+    this.camera = { ...this.camera, shared: spec, sharedSourceUrl };
+    await this.shared.apply(spec, sharedSourceUrl ?? null);
   }
 
   async close(): Promise<void> {
@@ -154,7 +173,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   private supervise(stream: string, logger: Logger, prepare: SupervisorOptions['prepare'], reachability?: HostPort): StreamSupervisor {
     const s = this.deps.settings;
     const sup = new StreamSupervisor({
-      role: stream === 'ingest' || stream === 'masking' ? stream : 'push',
+      role: stream === 'ingest' || stream === 'masking' || stream === 'shared' ? stream : 'push',
       ffmpegPath: s.ffmpegPath,
       logger,
       prepare,
@@ -172,31 +191,35 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   }
 
   /**
-   * The masking transcode: its failure leaves the shared tier dark (never mirrored back to
-   * raw), an incident worth an error line; pushes are woken once it publishes again.
+   * The process publishing the shared tier (masking transcode or sub-stream relay): its
+   * failure leaves the shared tier dark (never mirrored back to raw), an incident worth an
+   * error line; pushes are woken once it publishes again.
    */
-  private superviseMasking(logger: Logger, prepare: SupervisorOptions['prepare']): StreamSupervisor {
-    const sup = this.supervise('masking', logger, prepare);
+  private superviseShared(
+    stream: SharedStream,
+    logger: Logger,
+    prepare: SupervisorOptions['prepare'],
+    reachability: HostPort | undefined,
+  ): StreamSupervisor {
+    const sup = this.supervise(stream, logger, prepare, reachability);
     sup.on('state', (change) => {
-      if (change.to === 'live') for (const push of this.pushes.values()) push.retryNow();
+      if (change.to === 'live') this.wakePushes();
       if (change.to === 'backoff') {
-        logger.error({ cause: change.cause, detail: sup.snapshot().lastError }, 'shared tier dark: masking failed');
+        const what = stream === 'masking' ? 'masking' : 'sub stream';
+        logger.error({ cause: change.cause, detail: sup.snapshot().lastError }, `shared tier dark: ${what} failed`);
       }
     });
     return sup;
   }
 
   private async prepareIngest(signal: AbortSignal) {
-    // Probe on the first start and after any run that never went live: the camera may
-    // have been swapped or reconfigured; a healthy restart reuses what is known.
-    const snap = this.ingest.snapshot();
-    if (!this.info || snap.lastCause === 'stream_unplayable' || snap.lastCause === 'start_timeout') {
+    if (!this.info || needsProbe(this.info, this.ingest.snapshot().lastCause)) {
       this.info = await this.deps.probe(this.camera.sourceUrl, signal);
     }
     const media = this.deps.media;
     media.describeStream('raw', this.camera.id, { hasAudio: this.info.audio !== null });
-    // Without privacy masks the shared tier carries the raw tier's bytes: publish once and
-    // serve both paths from that one stream. With masks it is never mirrored.
+    // Without privacy masks or sub stream the shared tier carries the raw tier's bytes: publish
+    // once and serve both paths from that one stream. Otherwise it is never mirrored.
     this.shared.beforeIngest();
     const s = this.deps.settings;
     const args = buildIngestArgs({

@@ -139,10 +139,12 @@ export function h264EncoderArgs(settings: H264EncoderSettings, fps: number): str
   ];
 }
 
+/** G.711 and other camera audio is re-encoded to AAC: browsers' FLV players play only AAC. */
+export const AAC_ARGS: readonly string[] = ['-c:a', 'aac', '-b:a', '48k'];
+
 function audioCodecArgs(info: StreamInfo): string[] {
   if (!info.audio) return [];
-  // G.711 and other camera audio is re-encoded to AAC: browsers' FLV players play only AAC.
-  return liveNeedsAudioTranscode(info) ? ['-c:a', 'aac', '-b:a', '48k'] : ['-c:a', 'copy'];
+  return liveNeedsAudioTranscode(info) ? [...AAC_ARGS] : ['-c:a', 'copy'];
 }
 
 /** Escapes tee's special characters in a slave URL. */

@@ -1,4 +1,4 @@
-import { h264EncoderArgs, supervisedArgs, type H264EncoderSettings } from './ingestArgs.js';
+import { AAC_ARGS, h264EncoderArgs, rtspInputArgs, supervisedArgs, type H264EncoderSettings } from './ingestArgs.js';
 
 /** How the shared tier of a camera with privacy masks is encoded (config `privacy.sharedEncoder`). */
 export interface SharedEncoderSettings extends H264EncoderSettings {
@@ -9,8 +9,10 @@ export interface SharedEncoderSettings extends H264EncoderSettings {
 }
 
 export interface MaskingPlan {
-  /** Internal play URL of the camera's raw tier. */
+  /** Internal play URL of the camera's raw tier, or the camera's sub stream (RTSP, credentials inserted). */
   sourceUrl: string;
+  /** Set when the source is the camera's sub stream: read over RTSP like the ingest, its audio made AAC. */
+  rtsp?: { transport: 'tcp' | 'udp'; socketTimeoutSeconds: number; transcodeAudio: boolean };
   /** Mask image files, in the order of the filter graph's inputs [1:v], [2:v]… */
   imageFiles: string[];
   /** Filter graph: video [0:v], images [1:v]…, output [masked]. */
@@ -27,8 +29,9 @@ export interface MaskingPlan {
 const LOCAL_ANALYZE_MICROSECONDS = 500_000;
 
 /**
- * The masking transcode: reads the raw tier, burns the masks in, encodes H.264 and
- * publishes the shared tier. Audio carries no picture, so it is copied (already AAC).
+ * The masking transcode: reads the raw tier (or the sub stream), burns the masks in, encodes
+ * H.264 and publishes the shared tier. Audio carries no picture, so it is copied when it is
+ * already AAC (always so on the raw tier).
  */
 export function buildMaskingArgs(plan: MaskingPlan): string[] {
   const fps = Math.max(1, Math.round(plan.fps));
@@ -39,16 +42,15 @@ export function buildMaskingArgs(plan: MaskingPlan): string[] {
   const graph = `${plan.filterComplex};[masked]scale=-2:${Math.max(2, height - (height % 2))}[shared]`;
   return [
     ...supervisedArgs(),
-    '-analyzeduration',
-    String(LOCAL_ANALYZE_MICROSECONDS),
-    '-i',
-    plan.sourceUrl,
+    ...(plan.rtsp
+      ? rtspInputArgs(plan.sourceUrl, plan.rtsp.transport, plan.rtsp.socketTimeoutSeconds)
+      : ['-analyzeduration', String(LOCAL_ANALYZE_MICROSECONDS), '-i', plan.sourceUrl]),
     ...images,
     '-filter_complex',
     graph,
     '-map',
     '[shared]',
-    ...(plan.hasAudio ? ['-map', '0:a:0', '-c:a', 'copy'] : []),
+    ...(plan.hasAudio ? ['-map', '0:a:0', ...(plan.rtsp?.transcodeAudio ? AAC_ARGS : ['-c:a', 'copy'])] : []),
     ...h264EncoderArgs(plan.encoder, fps),
     '-f',
     'flv',

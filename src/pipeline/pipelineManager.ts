@@ -27,8 +27,8 @@ export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange]
     return this.serialize(camera.id, async () => {
       if (this.closed) return;
       const current = this.pipelines.get(camera.id);
-      // A change of masks or shared-tier encoding alone is applied in place: the ingest and the raw tier run on.
-      if (current && sameSource(current.camera, camera)) return current.updateShared(camera.shared);
+      // A change of masks, shared-tier encoding or sub stream alone is applied in place: the ingest and the raw tier run on.
+      if (current && sameSource(current.camera, camera)) return current.updateShared(camera.shared, camera.sharedSourceUrl);
       await this.stopPipeline(camera.id);
       const pipeline = new CameraPipeline(camera, this.deps);
       pipeline.on('state', (change) => this.emit('state', change));

@@ -1,3 +1,4 @@
+import type { FailureCause } from './failure.js';
 import type { StreamInfo } from './streamInfo.js';
 
 /**
@@ -21,4 +22,13 @@ export class RecentProbes {
     this.entries.delete(url);
     return entry && now - entry.at <= this.maxAgeMs ? entry.info : undefined;
   }
+}
+
+/**
+ * Whether a source is probed before a run: on the first start and after any run that never
+ * went live (the camera may have been swapped or reconfigured); a healthy restart reuses
+ * what is known.
+ */
+export function needsProbe(known: StreamInfo | null, lastCause: FailureCause | null): boolean {
+  return known === null || lastCause === 'stream_unplayable' || lastCause === 'start_timeout';
 }

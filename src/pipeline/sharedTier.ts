@@ -5,10 +5,13 @@ import type { Logger } from '../log.js';
 import { planMasks } from '../privacy/filterGraph.js';
 import type { Mask } from '../privacy/masks.js';
 import { overrideKey, withEncoderOverride, type SharedEncoderOverride } from './encoderSettings.js';
+import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
 import { buildMaskingArgs, type SharedEncoderSettings } from './maskingArgs.js';
-import type { StreamInfo } from './streamInfo.js';
+import { needsProbe } from './probeCache.js';
+import { hostPortOf, type HostPort } from './reachability.js';
+import { liveNeedsAudioTranscode, type StreamInfo } from './streamInfo.js';
 import type { PreparedRun, StreamSnapshot, StreamSupervisor } from './supervisor.js';
-import type { TierEndpoints } from './cameraPipeline.js';
+import type { Prober, TierEndpoints } from './cameraPipeline.js';
 
 /** What a camera's shared tier is made of: its masks, the version that names their images, its encoder override. */
 export interface SharedTierSpec {
@@ -17,14 +20,23 @@ export interface SharedTierSpec {
   encoder: SharedEncoderOverride;
 }
 
+/** Where the shared tier's pictures come from: the raw tier, or the camera's sub stream (a second pull). */
+export type SharedTierSource = 'raw' | 'sub stream';
+
 export interface SharedTierSnapshot {
-  /** 'mirrored': shared = raw; 'masked': the masking transcode publishes the shared tier. */
-  mode: 'mirrored' | 'masked';
+  /** 'mirrored': shared = raw; 'masked': the masking transcode publishes it; 'relayed': the sub stream is copied to it. */
+  mode: 'mirrored' | 'masked' | 'relayed';
+  source: SharedTierSource;
   masksVersion: number;
   /** The encoder settings in effect (gateway defaults with the camera's override); used only when masked. */
   encoder: SharedEncoderSettings;
   masking: StreamSnapshot | null;
+  /** The sub stream's copy relay (a camera with a sub stream and no masks). */
+  relay: StreamSnapshot | null;
 }
+
+/** The process that publishes a shared tier: the masking transcode, or the sub stream's relay ('shared'). */
+export type SharedStream = 'masking' | 'shared';
 
 export interface SharedTierDeps {
   cameraId: string;
@@ -35,96 +47,159 @@ export interface SharedTierDeps {
   maskDir: string;
   /** The raw tier's probed layout, known once the ingest has prepared. */
   streamInfo: () => StreamInfo | null;
-  /** Builds a supervisor for the masking transcode (wired to the pipeline's state events). */
-  supervise: (prepare: (signal: AbortSignal) => Promise<PreparedRun>) => StreamSupervisor;
+  /** Probes the sub stream (codec, resolution, audio). */
+  probe: Prober;
+  /** How the sub stream is read, as the ingest reads the main stream. */
+  input: { rtspTransport: 'tcp' | 'udp'; socketTimeoutSeconds: number; liveTranscode: LiveTranscodeSettings };
+  /** Builds a supervisor for the process publishing the shared tier (wired to the pipeline's state events). */
+  supervise: (stream: SharedStream, prepare: (signal: AbortSignal) => Promise<PreparedRun>, reachability?: HostPort) => StreamSupervisor;
   logger: Logger;
 }
 
 /**
- * What the shared tier of one camera is made of. Without masks it mirrors the raw tier
- * (no encoder). With masks a supervised masking transcode publishes it, and it fails
- * closed: while that transcode is down the shared tier stays dark, never raw.
+ * What the shared tier of one camera is made of. Without masks and sub stream it mirrors
+ * the raw tier (no process). Otherwise one supervised process publishes it: the masking
+ * transcode (of the raw tier, or of the sub stream), or a copy relay of the sub stream.
+ * It fails closed: while that process is down the shared tier stays dark, never raw.
  */
 export class SharedTier {
   private current: SharedTierSpec;
-  private masking: StreamSupervisor | null = null;
+  private subUrl: string | null;
+  private subInfo: StreamInfo | null = null;
+  private worker: StreamSupervisor | null;
+  private started = false;
   private ingestSeenLive = false;
   private closed = false;
 
   constructor(
     private readonly deps: SharedTierDeps,
     spec: SharedTierSpec,
+    /** The sub stream's RTSP URL (credentials inserted, never logged); null: the shared tier derives from raw. */
+    subUrl: string | null,
   ) {
     this.current = spec;
-    // Unmirrored before anything is published, so no raw frame ever reaches the shared path.
-    if (spec.masks.length > 0) {
-      deps.media.unmirrorTier('shared', deps.cameraId);
-      this.masking = deps.supervise((signal) => this.prepareMasking(signal));
-    }
+    this.subUrl = subUrl;
+    this.worker = this.newWorker();
   }
 
   get masked(): boolean {
     return this.current.masks.length > 0;
   }
 
-  /** Called by the ingest's prepare: a camera without masks serves shared from raw's stream. */
-  beforeIngest(): void {
-    if (!this.masked) this.deps.media.mirrorTier('raw', 'shared', this.deps.cameraId);
+  /** Whether a process publishes the shared tier; if not, it mirrors raw. */
+  private get published(): boolean {
+    return this.masked || this.subUrl !== null;
   }
 
-  /** The ingest (re)started publishing raw: start the transcode, or wake it from backoff. */
+  /** The pipeline starts: a process reading the sub stream needs no ingest and starts now. */
+  start(): void {
+    this.started = true;
+    if (this.subUrl !== null) this.worker?.start();
+  }
+
+  /** Called by the ingest's prepare: a camera without masks or sub stream serves shared from raw's stream. */
+  beforeIngest(): void {
+    if (!this.published) this.deps.media.mirrorTier('raw', 'shared', this.deps.cameraId);
+  }
+
+  /** The ingest (re)started publishing raw: start a transcode of raw, or wake it from backoff. */
   ingestLive(): void {
     const first = !this.ingestSeenLive;
     this.ingestSeenLive = true;
-    if (first) this.masking?.start();
-    else this.masking?.retryNow();
+    // The sub stream does not pass through the ingest: its process runs on its own.
+    if (this.subUrl !== null) return;
+    if (first) this.worker?.start();
+    else this.worker?.retryNow();
   }
 
-  /** Applies changed masks or encoder settings in place: only the masking transcode restarts, the ingest runs on. */
-  async apply(next: SharedTierSpec): Promise<void> {
-    if (this.closed || sameSpec(next, this.current)) return;
-    // Encoder settings matter only to a masking transcode: without masks there is nothing to restart.
-    if (next.masks.length === 0 && this.current.masks.length === 0) {
-      this.current = next;
-      return;
-    }
+  /** Applies changed masks, encoder settings or sub stream in place: only the shared side restarts, the ingest runs on. */
+  async apply(next: SharedTierSpec, subUrl: string | null): Promise<void> {
+    if (this.closed) return;
+    const before = workerKey(this.current, this.subUrl);
+    if (subUrl !== this.subUrl) this.subInfo = null;
     this.current = next;
-    const old = this.masking;
-    this.masking = null;
-    if (next.masks.length > 0) this.deps.media.unmirrorTier('shared', this.deps.cameraId);
+    this.subUrl = subUrl;
+    // E.g. encoder settings without masks: nothing runs that they would change.
+    if (workerKey(next, subUrl) === before) return;
+    const old = this.worker;
+    this.worker = null;
+    // Unmirrored before the old process stops, so no raw frame reaches the shared path meanwhile.
+    if (this.published) this.deps.media.unmirrorTier('shared', this.deps.cameraId);
     await old?.close();
     if (this.closed) return;
-    if (next.masks.length === 0) {
+    this.worker = this.newWorker();
+    if (this.worker === null) {
       this.deps.media.mirrorTier('raw', 'shared', this.deps.cameraId);
       return;
     }
-    this.masking = this.deps.supervise((signal) => this.prepareMasking(signal));
-    if (this.ingestSeenLive) this.masking.start();
+    if (this.subUrl !== null ? this.started : this.ingestSeenLive) this.worker.start();
   }
 
   /** Whether the shared tier carries live pictures now, given whether the ingest is live. */
   isUp(ingestLive: boolean): boolean {
-    if (!this.masked) return ingestLive;
-    return this.masking?.snapshot().state === 'live';
+    if (!this.published) return ingestLive;
+    return this.worker?.snapshot().state === 'live';
   }
 
   snapshot(): SharedTierSnapshot {
+    const run = this.worker?.snapshot() ?? null;
+    const relayed = !this.masked && this.subUrl !== null;
     return {
-      mode: this.masked ? 'masked' : 'mirrored',
+      mode: this.masked ? 'masked' : relayed ? 'relayed' : 'mirrored',
+      source: this.subUrl === null ? 'raw' : 'sub stream',
       masksVersion: this.current.version,
       encoder: withEncoderOverride(this.deps.encoder, this.current.encoder),
-      masking: this.masking?.snapshot() ?? null,
+      masking: this.masked ? run : null,
+      relay: relayed ? run : null,
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.masking?.close();
+    await this.worker?.close();
+  }
+
+  /** The process the current spec needs, if any; unmirrors the shared path before it can publish. */
+  private newWorker(): StreamSupervisor | null {
+    if (!this.published) return null;
+    this.deps.media.unmirrorTier('shared', this.deps.cameraId);
+    const sub = this.subUrl === null ? undefined : hostPortOf(this.subUrl);
+    if (this.masked) return this.deps.supervise('masking', (signal) => this.prepareMasking(signal), sub);
+    return this.deps.supervise('shared', (signal) => this.prepareRelay(signal), sub);
+  }
+
+  private async probeSub(url: string, signal: AbortSignal): Promise<StreamInfo> {
+    if (!this.subInfo || needsProbe(this.subInfo, this.worker?.snapshot().lastCause ?? null)) {
+      this.subInfo = await this.deps.probe(url, signal);
+    }
+    return this.subInfo;
+  }
+
+  /** The sub stream copied onto the shared tier, as the ingest copies the main stream onto raw (no recording). */
+  private async prepareRelay(signal: AbortSignal): Promise<PreparedRun> {
+    const { cameraId, media, input } = this.deps;
+    const url = this.subUrl;
+    if (url === null) throw new Error('a sub-stream relay without a sub stream');
+    const info = await this.probeSub(url, signal);
+    media.unmirrorTier('shared', cameraId);
+    media.describeStream('shared', cameraId, { hasAudio: info.audio !== null });
+    const args = buildIngestArgs({
+      inputUrl: url,
+      rtspTransport: input.rtspTransport,
+      socketTimeoutSeconds: input.socketTimeoutSeconds,
+      info,
+      liveTargets: [media.publishUrl('shared', cameraId)],
+      liveTranscode: input.liveTranscode,
+      recording: null,
+    });
+    return { args, reachability: hostPortOf(url) };
   }
 
   private async prepareMasking(signal: AbortSignal): Promise<PreparedRun> {
-    const { cameraId, media } = this.deps;
-    const info = this.deps.streamInfo();
+    const { cameraId, media, input } = this.deps;
+    const sub = this.subUrl;
+    // Mask geometry is planned on the resolution of the stream that is masked.
+    const info = sub === null ? this.deps.streamInfo() : await this.probeSub(sub, signal);
     if (!info) {
       throw new GatewayError('CAMERA_STREAM_UNPLAYABLE', 'the raw tier has not been probed yet', {
         hint: 'The masking transcode starts once the camera ingest is live.',
@@ -144,7 +219,16 @@ export class SharedTier {
     media.unmirrorTier('shared', cameraId);
     media.describeStream('shared', cameraId, { hasAudio: info.audio !== null });
     const args = buildMaskingArgs({
-      sourceUrl: media.internalPlayUrl('raw', cameraId),
+      sourceUrl: sub ?? media.internalPlayUrl('raw', cameraId),
+      ...(sub === null
+        ? {}
+        : {
+            rtsp: {
+              transport: input.rtspTransport,
+              socketTimeoutSeconds: input.socketTimeoutSeconds,
+              transcodeAudio: liveNeedsAudioTranscode(info),
+            },
+          }),
       imageFiles,
       filterComplex: plan.filterComplex,
       fps: info.video.fps ?? 25,
@@ -153,12 +237,12 @@ export class SharedTier {
       targetUrl: media.publishUrl('shared', cameraId),
       encoder: withEncoderOverride(this.deps.encoder, this.current.encoder),
     });
-    return { args };
+    return sub === null ? { args } : { args, reachability: hostPortOf(sub) };
   }
 }
 
-function sameSpec(a: SharedTierSpec, b: SharedTierSpec): boolean {
-  return (
-    a.version === b.version && JSON.stringify(a.masks) === JSON.stringify(b.masks) && overrideKey(a.encoder) === overrideKey(b.encoder)
-  );
+/** Equal keys: the same process (or none) serves the shared tier, nothing to restart. */
+function workerKey(spec: SharedTierSpec, subUrl: string | null): string {
+  if (spec.masks.length === 0) return JSON.stringify(['unmasked', subUrl]);
+  return JSON.stringify(['masked', subUrl, spec.version, spec.masks, overrideKey(spec.encoder)]);
 }

@@ -197,7 +197,7 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
 
   let cameraId: string;
 
-  it('onboards with the CLI: main stream recorded, sub stream shared, and the camera goes live and plays through the gateway', async () => {
+  it('onboards with the CLI: main stream recorded, the chosen sub stream shared, and the camera goes live and plays through the gateway', async () => {
     const r = await cli(gw, [
       'onboard',
       `127.0.0.1:${good.httpPort}`,
@@ -205,6 +205,8 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
       USER,
       '--password',
       PASSWORD,
+      '--shared-profile',
+      'Profile_102',
       '--site-type',
       'road',
       '--name',
@@ -303,6 +305,8 @@ describe('ONVIF discovery and onboarding against a simulated device', () => {
       name: 'Drifting clock',
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
+    // Without a choice the recorded main stream also feeds the shared tier: one pull per camera.
+    expect(res.body.onvif).toMatchObject({ recordProfileToken: 'Profile_101', sharedProfileToken: 'Profile_101' });
     const { cameraId } = res.body;
     await gw.waitFor(
       'a clock_drift incident',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
-import { chooseProfiles } from '../../../src/onvif/profileChoice.js';
+import { chooseProfiles, sharedSubStream } from '../../../src/onvif/profileChoice.js';
 import type { MediaProfile } from '../../../src/onvif/types.js';
 
 const profile = (
@@ -35,8 +35,13 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('chooseProfiles', () => {
-  it('records the largest and shares the smallest H.264 profile by default', () => {
+  it('records and shares the largest H.264 profile by default: one pull per camera', () => {
     const c = chooseProfiles([sub, third, main]);
+    expect([c.record.token, c.shared.token]).toEqual(['main', 'main']);
+  });
+
+  it('shares the sub stream when the integrator chooses it', () => {
+    const c = chooseProfiles([sub, third, main], { shared: 'sub' });
     expect([c.record.token, c.shared.token]).toEqual(['main', 'sub']);
   });
 
@@ -59,5 +64,22 @@ describe('chooseProfiles', () => {
     ['an unknown token', [main], { record: 'nope' }, 'VALIDATION_FAILED'],
   ] as const)('refuses %s', (_what, profiles, wanted, code) => {
     expect(codeOf(() => chooseProfiles(profiles as readonly MediaProfile[], wanted))).toBe(code);
+  });
+});
+
+describe('sharedSubStream', () => {
+  const camera = { rtspUrl: 'rtsp://cam/main' };
+  const device = (shared: string, url: string) => ({ recordProfileToken: 'main', sharedProfileToken: shared, sharedStreamUrl: url });
+
+  it('is the chosen sub stream when it differs from the recorded profile and stream', () => {
+    expect(sharedSubStream(camera, device('sub', 'rtsp://cam/sub'))).toBe('rtsp://cam/sub');
+  });
+
+  it.each([
+    ['a camera registered without ONVIF', undefined],
+    ['the recorded profile shared', device('main', 'rtsp://cam/main')],
+    ['another profile serving the same URL', device('sub', 'rtsp://cam/main')],
+  ] as const)('is null (shared derives from raw) for %s', (_what, d) => {
+    expect(sharedSubStream(camera, d)).toBeNull();
   });
 });

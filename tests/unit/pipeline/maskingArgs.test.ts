@@ -34,4 +34,14 @@ describe('buildMaskingArgs', () => {
     );
     expect(args.slice(-1)).toEqual([plan.targetUrl]);
   });
+
+  it('reads a sub stream over RTSP like the ingest, and makes its audio AAC when it is not', () => {
+    const rtsp = { transport: 'tcp' as const, socketTimeoutSeconds: 5, transcodeAudio: true };
+    const args = buildMaskingArgs({ ...plan, sourceUrl: 'rtsp://u:p@cam/sub', rtsp }).join(' ');
+    expect(args).toContain('-rtsp_transport tcp -timeout 5000000 -analyzeduration 2000000 -i rtsp://u:p@cam/sub -loop 1');
+    expect(args).toContain('-map 0:a:0 -c:a aac -b:a 48k');
+    expect(buildMaskingArgs({ ...plan, sourceUrl: 'rtsp://cam/sub', rtsp: { ...rtsp, transcodeAudio: false } }).join(' ')).toContain(
+      '-map 0:a:0 -c:a copy',
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecentProbes } from '../../../src/pipeline/probeCache.js';
+import { needsProbe, RecentProbes } from '../../../src/pipeline/probeCache.js';
 
 const info = { video: { codec: 'h264', width: 640, height: 360, fps: 25, profile: null }, audio: null, format: 'rtsp' };
 
@@ -16,5 +16,15 @@ describe('RecentProbes', () => {
     probes.remember('rtsp://a', info, 0);
     expect(probes.take('rtsp://b', 10)).toBeUndefined();
     expect(probes.take('rtsp://a', 1001)).toBeUndefined();
+  });
+});
+
+describe('needsProbe', () => {
+  it('probes first, and again only after a run that never went live', () => {
+    expect(needsProbe(null, null)).toBe(true);
+    expect(needsProbe(info, null)).toBe(false);
+    expect(needsProbe(info, 'stalled')).toBe(false);
+    expect(needsProbe(info, 'stream_unplayable')).toBe(true);
+    expect(needsProbe(info, 'start_timeout')).toBe(true);
   });
 });
