@@ -29,7 +29,7 @@ interface DiagnosticsBody {
 }
 
 async function measureGateway(o: BenchOptions, camera: BenchCamera, diagnostics: boolean): Promise<TreeUsage> {
-  const gw = await BenchGateway.start(diagnostics ? '' : 'diagnostics:\n  enabled: false\n');
+  const gw = await BenchGateway.start(`diagnostics:\n  enabled: ${diagnostics}\n`);
   try {
     const id = await gw.addCamera(`bench-diagnostics-${diagnostics ? 'on' : 'off'}`, camera.url);
     if ((await gw.waitUp(id, 1, 30_000, 100)) === null) throw new Error(`camera not up within 30 s:\n${gw.logTail()}`);

@@ -34,9 +34,9 @@ export class BenchGateway {
   }
 
   /**
-   * `configYaml` is appended to the config (e.g. an `alerts:` section, or `diagnostics:\n  enabled: false\n`).
-   * Recording is off unless it has a `recording:` section, so the live-path figures compare with
-   * bare ffmpeg doing the same work (the recording phase measures recording on its own).
+   * `configYaml` is appended to the config (e.g. an `alerts:` section). Recording and image
+   * diagnostics are off unless it has their section, so the live-path figures compare with bare
+   * ffmpeg doing the same work (their own phases measure what they add).
    */
   static async start(configYaml = ''): Promise<BenchGateway> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does it).`);
@@ -44,8 +44,8 @@ export class BenchGateway {
     const dataDir = mkdtempSync(join(tmpdir(), 'psvgw-bench-'));
     removeOnExit(dataDir);
     const configFile = join(dataDir, 'gateway.yaml');
-    const recording = /^recording:/m.test(configYaml) ? '' : 'recording:\n  enabled: false\n';
-    writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${recording}${configYaml}`);
+    const off = (section: string) => (new RegExp(`^${section}:`, 'm').test(configYaml) ? '' : `${section}:\n  enabled: false\n`);
+    writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${off('recording')}${off('diagnostics')}${configYaml}`);
     const child = spawnTracked(
       process.execPath,
       [CLI, 'start', '--config', configFile],
