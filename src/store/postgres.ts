@@ -6,21 +6,8 @@ import pg from 'pg';
 import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
-import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
-import { SqlOnvifDeviceRepository } from './onvifRepository.js';
-import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
-import type {
-  AlertOutboxRepository,
-  AuditRepository,
-  CameraRepository,
-  FilingRepository,
-  MaintenanceRepository,
-  OnvifDeviceRepository,
-  OutageRepository,
-  SettingsRepository,
-  Store,
-} from './store.js';
+import type { SqlValue } from './sqlRepositories.js';
+import { SqlStore } from './sqlStore.js';
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created on migrate) instead of the connection's default. */
@@ -35,17 +22,7 @@ export interface PostgresStoreOptions {
 
 const HINT = 'Check store.postgresUrl: the server must be running and reachable, and the user allowed to connect.';
 
-export class PostgresStore implements Store {
-  readonly cameras: CameraRepository;
-  readonly audit: AuditRepository;
-  readonly settings: SettingsRepository;
-  readonly onvif: OnvifDeviceRepository;
-  readonly outages: OutageRepository;
-  readonly maintenance: MaintenanceRepository;
-  readonly alertOutbox: AlertOutboxRepository;
-  readonly filings: FilingRepository;
-  readonly recordings: RecordingRepository;
-
+export class PostgresStore extends SqlStore {
   readonly #pool: pg.Pool;
   readonly #where: string;
   readonly #schema: string | undefined;
@@ -54,6 +31,7 @@ export class PostgresStore implements Store {
   #closing: Promise<void> | null = null;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
+    super();
     if (opts.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema)) {
       throw new GatewayError('CONFIG_INVALID', `PostgreSQL schema name "${opts.schema}" is not allowed`, {
         hint: 'Use lower-case letters, digits and underscores, starting with a letter or underscore.',
@@ -70,21 +48,18 @@ export class PostgresStore implements Store {
     });
     // An idle client losing its server must not crash the process; the next query reconnects.
     this.#pool.on('error', () => undefined);
+  }
 
-    const executor: SqlExecutor = {
-      all: async (sql, params = []) => (await this.#query(sql, params)).rows as Record<string, unknown>[],
-      run: async (sql, params = []) => (await this.#query(sql, params)).rowCount ?? 0,
-      isUniqueViolation: (err) => (err as { code?: unknown } | null)?.code === '23505',
-    };
-    this.cameras = new SqlCameraRepository(executor);
-    this.audit = new SqlAuditRepository(executor);
-    this.settings = new SqlSettingsRepository(executor);
-    this.onvif = new SqlOnvifDeviceRepository(executor);
-    this.outages = new SqlOutageRepository(executor);
-    this.maintenance = new SqlMaintenanceRepository(executor);
-    this.alertOutbox = new SqlAlertOutboxRepository(executor);
-    this.filings = new SqlFilingRepository(executor);
-    this.recordings = new SqlRecordingRepository(executor);
+  protected async queryRows(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]> {
+    return (await this.#query(sql, params)).rows as Record<string, unknown>[];
+  }
+
+  protected async execute(sql: string, params: readonly SqlValue[]): Promise<number> {
+    return (await this.#query(sql, params)).rowCount ?? 0;
+  }
+
+  protected isUniqueViolation(err: unknown): boolean {
+    return (err as { code?: unknown } | null)?.code === '23505';
   }
 
   /**

@@ -6,21 +6,8 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
-import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
-import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
-import { SqlOnvifDeviceRepository } from './onvifRepository.js';
-import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
-import type {
-  AlertOutboxRepository,
-  AuditRepository,
-  CameraRepository,
-  FilingRepository,
-  MaintenanceRepository,
-  OnvifDeviceRepository,
-  OutageRepository,
-  SettingsRepository,
-  Store,
-} from './store.js';
+import type { SqlValue } from './sqlRepositories.js';
+import { SqlStore } from './sqlStore.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another connection's lock before failing. Default 5000. */
@@ -29,16 +16,7 @@ export interface SqliteStoreOptions {
   migrations?: readonly Migration[];
 }
 
-export class SqliteStore implements Store {
-  readonly cameras: CameraRepository;
-  readonly audit: AuditRepository;
-  readonly settings: SettingsRepository;
-  readonly onvif: OnvifDeviceRepository;
-  readonly outages: OutageRepository;
-  readonly maintenance: MaintenanceRepository;
-  readonly alertOutbox: AlertOutboxRepository;
-  readonly filings: FilingRepository;
-  readonly recordings: RecordingRepository;
+export class SqliteStore extends SqlStore {
   readonly path: string;
 
   #db: Database.Database | null;
@@ -46,6 +24,7 @@ export class SqliteStore implements Store {
   readonly #migrations: readonly Migration[];
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
+    super();
     const inMemory = path === ':memory:' || path === '';
     this.path = inMemory ? ':memory:' : resolve(path);
     this.#migrations = opts.migrations ?? MIGRATIONS;
@@ -72,21 +51,18 @@ export class SqliteStore implements Store {
         cause: err,
       });
     }
-    const executor: SqlExecutor = {
-      all: async (sql, params = []) => this.#statement(sql).all(...params) as Record<string, unknown>[],
-      run: async (sql, params = []) => this.#statement(sql).run(...params).changes,
-      isUniqueViolation: (err) =>
-        err instanceof Database.SqliteError && (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE'),
-    };
-    this.cameras = new SqlCameraRepository(executor);
-    this.audit = new SqlAuditRepository(executor);
-    this.settings = new SqlSettingsRepository(executor);
-    this.onvif = new SqlOnvifDeviceRepository(executor);
-    this.outages = new SqlOutageRepository(executor);
-    this.maintenance = new SqlMaintenanceRepository(executor);
-    this.alertOutbox = new SqlAlertOutboxRepository(executor);
-    this.filings = new SqlFilingRepository(executor);
-    this.recordings = new SqlRecordingRepository(executor);
+  }
+
+  protected async queryRows(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]> {
+    return this.#statement(sql).all(...params) as Record<string, unknown>[];
+  }
+
+  protected async execute(sql: string, params: readonly SqlValue[]): Promise<number> {
+    return this.#statement(sql).run(...params).changes;
+  }
+
+  protected isUniqueViolation(err: unknown): boolean {
+    return err instanceof Database.SqliteError && (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE');
   }
 
   /** Applies pending migrations, each in its own IMMEDIATE transaction, so concurrent starters do not collide. */
