@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { moduleBoundariesPlugin } from './.ci/moduleBoundaries.mjs';
 
 export default tseslint.config(
   {
@@ -55,6 +56,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
+    // Modules meet only through their index.ts; src/domain and the kernel import no module.
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    plugins: { psvgw: moduleBoundariesPlugin },
+    rules: {
+      'psvgw/module-boundaries': 'error',
     },
   },
   {

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { GatewayConfigSchema } from '../src/config/index.js';
-import { buildIngestArgs } from '../src/pipeline/ingestArgs.js';
-import type { StreamInfo } from '../src/pipeline/streamInfo.js';
+import { buildIngestArgs, type StreamInfo } from '../src/pipeline/index.js';
 import type { BenchCamera, CameraOptions } from './camera.js';
 import { isRunning, LineTail, readLines, spawnTracked, stopChild } from './children.js';
 import { measureTree, type TreeUsage } from './procstat.js';

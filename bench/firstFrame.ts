@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import WebSocket from 'ws';
-import { FlvPacketType, FlvTagReader, isDecodableStart, type FlvTag } from '../src/media/flv.js';
+import { FlvPacketType, FlvTagReader, isDecodableStart, type FlvTag } from '../src/media/index.js';
 import { nowMs } from './children.js';
 
 /**

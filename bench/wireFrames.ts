@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import { FlvPacketType, FlvTagReader, FlvVideoCodec } from '../src/media/flv.js';
+import { FlvPacketType, FlvTagReader, FlvVideoCodec } from '../src/media/index.js';
 import { nowMs } from './children.js';
 import type { Frame } from './frames.js';
 

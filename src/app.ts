@@ -12,7 +12,7 @@ import {
   type CameraCredentials,
   type CameraRecord,
 } from './cameras/index.js';
-import { isSiteType } from './cameras/siteTypes.js';
+import { isSiteType } from './domain/index.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
 import { createMetricsRegistry, IncidentBoard, registerAlertMetrics, startAlerting } from './health/index.js';
 import { startDiagnostics } from './health/diagnostics/index.js';
@@ -32,7 +32,7 @@ import {
 } from './pipeline/index.js';
 import { sharedSubStream } from './onvif/profileChoice.js';
 import { startOnvif } from './onvif/wiring.js';
-import { checkSite } from './privacy/siteGuard.js';
+import { checkSite } from './privacy/index.js';
 import { RecordingSystem, recordingsDir } from './recording/index.js';
 import { openStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';

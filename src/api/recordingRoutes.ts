@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Router, type Request } from 'express';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
-import { signPlayToken, verifyPlayToken } from '../media/playToken.js';
+import { signPlayToken, verifyPlayToken } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry, Store } from '../store/index.js';
 

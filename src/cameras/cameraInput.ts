@@ -4,8 +4,7 @@
  */
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { sharedEncoderOverrideSchema } from '../pipeline/encoderSettings.js';
-import { maskListSchema } from '../privacy/masks.js';
+import { maskListSchema, sharedEncoderOverrideSchema } from '../domain/index.js';
 import { validateGbId } from './gbId.js';
 
 const PUSH_SCHEMES = new Set(['rtmp:', 'rtmps:', 'rtsp:']);

@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { GatewayError } from '../errors.js';
-import type { CameraCredentials } from './types.js';
+import type { CameraCredentials } from '../domain/index.js';
 
 const VERSION = 'v1';
 const ALGORITHM = 'aes-256-gcm';

@@ -1,4 +1,4 @@
-export type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';
+export type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from '../domain/index.js';
 export {
   CameraRegistry,
   toView,

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
-import type { CameraListQuery, Store } from '../store/store.js';
+import type { CameraListQuery, Store } from '../store/index.js';
 import {
   cameraCreateSchema,
   cameraPatchSchema,
@@ -21,9 +21,7 @@ import type { CredentialBox } from './credentialBox.js';
 import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
 import { normalizeRtspUrl } from './rtspUrl.js';
 import { SafeEmitter } from './safeEmitter.js';
-import type { Mask } from '../privacy/masks.js';
-import { SITE_TYPES } from './siteTypes.js';
-import type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';
+import { SITE_TYPES, type AuditEntry, type CameraCredentials, type CameraRecord, type CameraView, type Mask } from '../domain/index.js';
 
 /** What the privacy guard says about a site type (see privacy/siteGuard.ts). */
 export interface SiteGuardVerdict {

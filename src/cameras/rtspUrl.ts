@@ -4,7 +4,7 @@
  * Pure functions, no I/O.
  */
 import { GatewayError } from '../errors.js';
-import type { CameraCredentials } from './types.js';
+import type { CameraCredentials } from '../domain/index.js';
 
 export interface NormalizedRtspUrl {
   /** The URL without user info and fragment. */

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { SiteType } from '../cameras/siteTypes.js';
+import type { SiteType } from '../domain/index.js';
 
 /**
  * Jurisdiction profiles: what each regulation asks of a gateway, as data. Every value

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SHARED_ENCODER_LIMITS, sharedEncoderFields } from '../pipeline/encoderSettings.js';
+import { SHARED_ENCODER_LIMITS, sharedEncoderFields } from '../domain/index.js';
 import { PROFILE_NAMES, PROFILES } from './profiles.js';
 
 /**

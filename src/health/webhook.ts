@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { GatewayConfig } from '../config/index.js';
 import { redactUrl, type Logger } from '../log.js';
-import { backoffDelay } from '../pipeline/backoff.js';
+import { backoffDelay } from '../backoff.js';
 import type { AlertOutboxRepository, OutboxEntry } from '../store/index.js';
 import type { IncidentChange } from './incidents.js';
 

@@ -7,7 +7,8 @@
  */
 import type { Logger } from '../log.js';
 import type { OnvifDeviceRepository } from '../store/index.js';
-import type { DeviceInformation, DiscoveredDevice, OnvifDeviceRecord } from './types.js';
+import type { OnvifDeviceRecord } from '../domain/index.js';
+import type { DeviceInformation, DiscoveredDevice } from './types.js';
 import type { ProbeOptions } from './wsDiscovery.js';
 
 export interface DiscoveryEntry {

@@ -1,4 +1,4 @@
-export type { DeviceInformation, DeviceProbe, DiscoveredDevice, MediaProfile, OnvifDeviceRecord } from './types.js';
+export type { DeviceInformation, DeviceProbe, DiscoveredDevice, MediaProfile } from './types.js';
 export { probeNetwork, type ProbeOptions } from './wsDiscovery.js';
 export { probeDevice, readDeviceClock, readDeviceInformation, type DeviceTarget } from './deviceClient.js';
 export { OnvifClockCheck, type ClockReadingSink } from './clockCheck.js';

@@ -14,7 +14,8 @@ import type { AuditRepository, OnvifDeviceRepository } from '../store/index.js';
 import type { DeviceTarget } from './deviceClient.js';
 import { atStep, onvifStepError, type OnvifStep } from './errors.js';
 import { chooseProfiles } from './profileChoice.js';
-import type { DeviceProbe, MediaProfile, OnvifDeviceRecord } from './types.js';
+import type { OnvifDeviceRecord } from '../domain/index.js';
+import type { DeviceProbe, MediaProfile } from './types.js';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 

@@ -4,7 +4,8 @@
  * profile records and shares (one pull per camera). Pure.
  */
 import { GatewayError } from '../errors.js';
-import type { MediaProfile, OnvifDeviceRecord } from './types.js';
+import type { OnvifDeviceRecord } from '../domain/index.js';
+import type { MediaProfile } from './types.js';
 
 export interface ProfileChoice {
   record: MediaProfile & { streamUri: string };

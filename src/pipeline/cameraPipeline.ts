@@ -1,29 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import type { BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from '../backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings, type RecordingOutput } from './ingestArgs.js';
 import type { SharedEncoderSettings } from './maskingArgs.js';
 import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
 import { needsProbe } from './probeCache.js';
 import { hostPortOf, type HostPort } from './reachability.js';
 import { SharedTier, type SharedStream, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
+import type { Prober, TierEndpoints } from './tiers.js';
 import type { StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
-
-export type Tier = 'raw' | 'shared';
-export const TIERS: readonly Tier[] = ['raw', 'shared'];
-
-/** What the pipeline needs from the embedded media server: where to publish and read tiers. */
-export interface TierEndpoints {
-  publishUrl(tier: Tier, cameraId: string): string;
-  internalPlayUrl(tier: Tier, cameraId: string): string;
-  /** Announces what a tier carries before it is published. */
-  describeStream(tier: Tier, cameraId: string, layout: { hasAudio: boolean }): void;
-  /** Serves `tier` from the `from` tier's stream (a camera without masks: shared = raw). */
-  mirrorTier(from: Tier, tier: Tier, cameraId: string): void;
-  unmirrorTier(tier: Tier, cameraId: string): void;
-}
 
 /** A camera as the pipeline sees it: its source URL(s) (credentials included) and push targets. */
 export interface CameraSource {
@@ -55,8 +42,6 @@ export interface PipelineSettings {
   /** The recorder: names each ingest run's segment output (null: not recording that run). */
   recording?: { prepareRun(cameraId: string): RecordingOutput | null };
 }
-
-export type Prober = (url: string, signal: AbortSignal) => Promise<StreamInfo>;
 
 export interface PushSnapshot extends StreamSnapshot {
   target: string;

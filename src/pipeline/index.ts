@@ -1,8 +1,6 @@
 export { PipelineManager } from './pipelineManager.js';
+export { TIERS, type Tier, type TierEndpoints, type Prober } from './tiers.js';
 export {
-  TIERS,
-  type Tier,
-  type TierEndpoints,
   type CameraSource,
   type PipelineSettings,
   type PipelineSnapshot,
@@ -10,7 +8,7 @@ export {
   type PushSnapshot,
 } from './cameraPipeline.js';
 export { STREAM_STATES, StreamSupervisor, type StreamState, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
-export { supervisedArgs } from './ingestArgs.js';
+export { buildIngestArgs, supervisedArgs } from './ingestArgs.js';
 export { probeStream, type ProbeOptions } from './probe.js';
 export { RecentProbes } from './probeCache.js';
 export type { StreamInfo } from './streamInfo.js';
@@ -18,7 +16,7 @@ export { reapOrphans, instanceMarker } from './orphans.js';
 export { chooseH264Encoder, readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';
 export type { FailureCause } from './failure.js';
 export type { SharedTierSpec, SharedTierSnapshot } from './sharedTier.js';
-export type { SharedEncoderSettings } from './maskingArgs.js';
+export { buildMaskingArgs, type SharedEncoderSettings } from './maskingArgs.js';
 export { grabJpeg, dark as streamDark } from './snapshot.js';
 export type { RecordingOutput } from './ingestArgs.js';
 export { FfmpegProcess } from './ffmpegProcess.js';

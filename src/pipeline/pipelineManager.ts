@@ -6,9 +6,8 @@ import {
   type PipelineSettings,
   type PipelineSnapshot,
   type PipelineStateChange,
-  type Prober,
-  type TierEndpoints,
 } from './cameraPipeline.js';
+import type { Prober, TierEndpoints } from './tiers.js';
 
 /** Owns every camera's pipeline: starts, replaces on change, stops, and reports. */
 export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange] }> {

@@ -2,16 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { planMasks } from '../privacy/filterGraph.js';
-import type { Mask } from '../privacy/masks.js';
-import { overrideKey, withEncoderOverride, type SharedEncoderOverride } from './encoderSettings.js';
+import { planMasks } from '../privacy/index.js';
+import { overrideKey, withEncoderOverride, type Mask, type SharedEncoderOverride } from '../domain/index.js';
 import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
 import { buildMaskingArgs, type SharedEncoderSettings } from './maskingArgs.js';
 import { needsProbe } from './probeCache.js';
 import { hostPortOf, type HostPort } from './reachability.js';
 import { liveNeedsAudioTranscode, type StreamInfo } from './streamInfo.js';
 import type { PreparedRun, StreamSnapshot, StreamSupervisor } from './supervisor.js';
-import type { Prober, TierEndpoints } from './cameraPipeline.js';
+import type { Prober, TierEndpoints } from './tiers.js';
 
 /** What a camera's shared tier is made of: its masks, the version that names their images, its encoder override. */
 export interface SharedTierSpec {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isGatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { backoffDelay, RestartRateLimiter, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, RestartRateLimiter, type BackoffPolicy } from '../backoff.js';
 import { classifyFfmpegOutput, isReachabilityFailure, type FailureCause } from './failure.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegProcess.js';
 import type { ProgressSample } from './progress.js';

@@ -4,7 +4,7 @@
  * mode's coverage image is white, and laid over the picture. Work is done in yuv444p so
  * odd frame sizes need no chroma rounding and alpha edges are exact per pixel. No I/O here.
  */
-import { MASK_MODES, type Mask, type MaskMode } from './masks.js';
+import { MASK_MODES, type Mask, type MaskMode } from '../domain/index.js';
 import { rasterizeMasks, toPgm } from './rasterize.js';
 
 export interface MaskPlan {

@@ -4,7 +4,7 @@
  * the region touches, even in part, is hidden: privacy errs on the side of hiding.
  * No I/O here.
  */
-import type { Mask } from './masks.js';
+import type { Mask } from '../domain/index.js';
 
 /** How far, in pixels, each region is grown before sampling. */
 export const MASK_GROW_PX = 1;

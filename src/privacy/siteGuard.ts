@@ -1,5 +1,5 @@
-import { SITE_TYPES, SITE_TYPE_INFO, isSiteType } from '../cameras/siteTypes.js';
-import type { JurisdictionProfile } from '../config/profiles.js';
+import { SITE_TYPES, SITE_TYPE_INFO, isSiteType } from '../domain/index.js';
+import type { JurisdictionProfile } from '../config/index.js';
 
 /**
  * The privacy guard's judgement of one site type under one jurisdiction profile. A

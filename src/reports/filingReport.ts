@@ -1,4 +1,4 @@
-import type { CameraRecord } from '../cameras/types.js';
+import type { CameraRecord } from '../domain/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import type { FilingEvent, FilingRecord } from '../store/index.js';
 

@@ -1,4 +1,4 @@
-import type { CameraRecord } from '../cameras/types.js';
+import type { CameraRecord } from '../domain/index.js';
 import type { MaintenanceWindow, OutageRecord } from '../store/index.js';
 
 export interface OutageRow {

@@ -3,7 +3,7 @@
  * serial), the profiles chosen for recording and for the shared tier with their stream
  * URLs, and the last clock check. One row per camera; removing the camera removes it.
  */
-import type { OnvifDeviceRecord } from '../onvif/types.js';
+import type { OnvifDeviceRecord } from '../domain/index.js';
 import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
 import type { OnvifDeviceRepository } from './store.js';
 

@@ -3,10 +3,8 @@
  * that each store implementation provides. Queries use `?` placeholders; an executor
  * for a dialect with numbered placeholders rewrites them.
  */
-import type { AuditEntry, CameraRecord } from '../cameras/types.js';
+import type { AuditEntry, CameraRecord, Mask, SharedEncoderOverride } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
-import type { SharedEncoderOverride } from '../pipeline/encoderSettings.js';
-import type { Mask } from '../privacy/masks.js';
 import type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository } from './store.js';
 
 export type SqlValue = string | number | null;

@@ -1,5 +1,4 @@
-import type { AuditEntry, CameraRecord } from '../cameras/types.js';
-import type { OnvifDeviceRecord } from '../onvif/types.js';
+import type { AuditEntry, CameraRecord, OnvifDeviceRecord } from '../domain/index.js';
 import type { RecordingRepository } from './sqlRecordings.js';
 
 /**

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectStrengths, planMasks } from '../../../src/privacy/filterGraph.js';
-import { validateMasks, type Mask, type MaskMode } from '../../../src/privacy/masks.js';
+import { validateMasks, type Mask, type MaskMode } from '../../../src/domain/index.js';
 import { rasterizeMasks } from '../../../src/privacy/rasterize.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/cameras/types.js';
+import type { CameraRecord } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import type { Store } from '../../../src/store/store.js';
 import { FORBIDDEN, PASSWORD, USERNAME, failure, input, useRegistry } from './registryFixture.js';

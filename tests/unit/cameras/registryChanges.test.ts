@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/cameras/types.js';
+import type { CameraRecord } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import { FORBIDDEN, PASSWORD, USERNAME, failure, input, useRegistry } from './registryFixture.js';
 

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, vi, type Mock } from 'vitest';
 import { CameraRegistry, type CameraRegistryDeps, type SiteGuardVerdict } from '../../../src/cameras/registry.js';
 import { CredentialBox, deriveKey } from '../../../src/cameras/credentialBox.js';
-import type { CameraCredentials } from '../../../src/cameras/types.js';
+import type { CameraCredentials } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SITE_TYPE_INFO, isSiteType } from '../../../src/cameras/siteTypes.js';
+import { SITE_TYPE_INFO, isSiteType } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import {
   DOCUMENT_IDS,

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { OnvifClockCheck } from '../../../src/onvif/clockCheck.js';
-import type { OnvifDeviceRecord } from '../../../src/onvif/index.js';
+import type { OnvifDeviceRecord } from '../../../src/domain/index.js';
 import type { OnvifDeviceRepository } from '../../../src/store/index.js';
 
 const quiet = pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overrideKey, withEncoderOverride } from '../../../src/pipeline/encoderSettings.js';
+import { overrideKey, withEncoderOverride } from '../../../src/domain/index.js';
 
 const DEFAULTS = { encoder: 'libx264', preset: 'veryfast', maxBitrateKbps: 2000, gopSeconds: 1, maxHeight: undefined };
 

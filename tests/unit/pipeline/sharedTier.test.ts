@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
-import type { TierEndpoints } from '../../../src/pipeline/cameraPipeline.js';
+import type { TierEndpoints } from '../../../src/pipeline/tiers.js';
 import { SharedTier, type SharedStream, type SharedTierSpec } from '../../../src/pipeline/sharedTier.js';
 import type { PreparedRun, StreamSupervisor } from '../../../src/pipeline/supervisor.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { effectStrengths, planMasks } from '../../../src/privacy/filterGraph.js';
-import type { Mask, MaskMode } from '../../../src/privacy/masks.js';
+import type { Mask, MaskMode } from '../../../src/domain/index.js';
 import { rasterizeMasks, toPgm } from '../../../src/privacy/rasterize.js';
 
 const frame = { width: 640, height: 360 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GatewayError } from '../../../src/errors.js';
-import { MASK_MODES, maskListSchema, polygonSelfIntersects, validateMasks, type Mask } from '../../../src/privacy/masks.js';
+import { MASK_MODES, maskListSchema, polygonSelfIntersects, validateMasks, type Mask } from '../../../src/domain/index.js';
 
 const rect = (x: number, y: number, w: number, h: number, mode = 'fill'): Record<string, unknown> => ({ shape: 'rect', x, y, w, h, mode });
 const polygon = (points: unknown, mode = 'blur'): Record<string, unknown> => ({ shape: 'polygon', points, mode });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Mask } from '../../../src/privacy/masks.js';
+import type { Mask } from '../../../src/domain/index.js';
 import { MASK_GROW_PX, rasterizeMasks, toPgm } from '../../../src/privacy/rasterize.js';
 
 type Pt = [number, number];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SITE_TYPES, SITE_TYPE_INFO, isSiteType } from '../../../src/cameras/siteTypes.js';
+import { SITE_TYPES, SITE_TYPE_INFO, isSiteType } from '../../../src/domain/index.js';
 import { PROFILES, PROFILE_NAMES, type ProfileName } from '../../../src/config/profiles.js';
 import { checkSite } from '../../../src/privacy/siteGuard.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/cameras/types.js';
+import type { CameraRecord } from '../../../src/domain/index.js';
 import { getProfile } from '../../../src/config/index.js';
 import { buildFilingReport, buildOutageReport, renderFilingReport, renderOutageReport, renderPdf } from '../../../src/reports/index.js';
 import { toCsv } from '../../../src/reports/csv.js';

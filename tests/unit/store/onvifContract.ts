@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OnvifDeviceRecord } from '../../../src/onvif/types.js';
+import type { OnvifDeviceRecord } from '../../../src/domain/index.js';
 import { camera, type StoreHarness } from './storeContract.js';
 
 export function onvifRecord(cameraId: string, over: Partial<OnvifDeviceRecord> = {}): OnvifDeviceRecord {

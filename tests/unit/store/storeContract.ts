@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/cameras/types.js';
+import type { CameraRecord } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import type { ChainEntry } from '../../../src/store/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, RestartRateLimiter } from '../../../src/pipeline/backoff.js';
+import { backoffDelay, RestartRateLimiter } from '../../src/backoff.js';
 
 const policy = { initialMs: 500, factor: 2, maxMs: 30_000, jitter: 0.2 };
 const mid = () => 0.5;

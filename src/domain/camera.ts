@@ -1,5 +1,5 @@
-import type { SharedEncoderOverride } from '../pipeline/encoderSettings.js';
-import type { Mask } from '../privacy/masks.js';
+import type { SharedEncoderOverride } from './encoderSettings.js';
+import type { Mask } from './masks.js';
 
 /** The camera as the registry keeps it. Credentials never leave the registry in clear. */
 export interface CameraRecord {

@@ -1,0 +1,27 @@
+/**
+ * Types and schemas that several modules share. This module imports nothing of the
+ * gateway's own but the shared kernel (errors), so every other module may depend on it
+ * without creating a cycle.
+ */
+export type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './camera.js';
+export { SITE_TYPES, SITE_TYPE_INFO, isSiteType, type SiteType, type SiteTypeInfo } from './siteTypes.js';
+export {
+  MASK_MODES,
+  MAX_MASKS,
+  MAX_POLYGON_POINTS,
+  maskListSchema,
+  validateMasks,
+  polygonSelfIntersects,
+  type Mask,
+  type MaskMode,
+} from './masks.js';
+export {
+  SHARED_ENCODER_LIMITS,
+  X264_PRESETS,
+  sharedEncoderFields,
+  sharedEncoderOverrideSchema,
+  withEncoderOverride,
+  overrideKey,
+  type SharedEncoderOverride,
+} from './encoderSettings.js';
+export type { OnvifDeviceRecord } from './onvif.js';
