@@ -316,17 +316,30 @@ export class Recorder {
    * as a new segment would be and indexed, marked recovered, in time order.
    */
   private async recoverPlaced(cameraId: string): Promise<void> {
+    // Segments are indexed one at a time per camera, so a file the index lacks can only
+    // start at or after the camera's newest indexed segment: only those days are listed.
+    // An older unindexed file is not taken in (it would break the chain's time order);
+    // psvgw verify reports it.
+    const last = await this.opts.store.recordings.lastSegment(cameraId);
+    const sinceDay = last === undefined ? '' : new Date(last.startMs).toISOString().slice(0, 10);
     const cameraPath = join(this.opts.dir, cameraId);
-    const days = (await readdir(cameraPath).catch(() => [] as string[])).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d)).sort();
-    const files: string[] = [];
+    const days = (await readdir(cameraPath).catch(() => [] as string[])).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d) && d >= sinceDay).sort();
+    const candidates: string[] = [];
     for (const day of days) {
       for (const name of (await readdir(join(cameraPath, day)).catch(() => [] as string[])).sort()) {
-        if (name.endsWith(SEGMENT_EXT)) files.push(join(cameraId, day, name));
+        const startMs = startOfSegmentName(name);
+        if (name.endsWith(SEGMENT_EXT) && (last === undefined || (startMs !== null && startMs >= last.startMs))) {
+          candidates.push(join(cameraId, day, name));
+        }
       }
     }
-    if (files.length === 0) return;
-    const known = new Set((await this.opts.store.recordings.entries({ cameraId, kind: 'segment' })).map((e) => e.path));
-    const orphans = files.filter((rel) => !known.has(rel));
+    if (candidates.length === 0) return;
+    const known = new Set(
+      (await this.opts.store.recordings.entries({ cameraId, kind: 'segment', ...(last ? { fromMs: last.startMs } : {}) })).map(
+        (e) => e.path,
+      ),
+    );
+    const orphans = candidates.filter((rel) => !known.has(rel));
     if (orphans.length === 0) return;
     this.state(cameraId);
     await this.enqueue(cameraId, async () => {
