@@ -88,6 +88,6 @@ describe('a gateway killed while it writes a segment', () => {
         first.cleanup();
       }
     },
-    45_000,
+    55_000,
   );
 });
