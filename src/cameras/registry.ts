@@ -1,13 +1,14 @@
 /**
  * The camera registry: the one place cameras are created, changed and removed. Every
  * change is checked (input, site type, privacy guard, URL, optional probe), stored,
- * audited and announced, in that order; a refused change leaves nothing behind but,
- * for a forbidden site, its audit entry.
+ * audited and announced, in that order. The change and its audit entries are one store
+ * transaction: either both are stored or neither. A refused change leaves nothing behind
+ * but, for a forbidden site, its audit entry.
  */
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
-import type { CameraListQuery, Store } from '../store/index.js';
+import type { CameraListQuery, Store, StoreTx } from '../store/index.js';
 import {
   cameraCreateSchema,
   cameraPatchSchema,
@@ -54,6 +55,12 @@ export interface CameraEvents extends Record<string, unknown[]> {
 export interface CameraWriteOptions {
   /** Store without probing the camera (offline onboarding). */
   skipProbe?: boolean;
+  /**
+   * More writes that belong to a create (e.g. the ONVIF facts of an onboarded camera),
+   * made in the same transaction after the camera and its audit entries: everything is
+   * stored, or nothing. A throw rolls the whole create back and is passed on.
+   */
+  alongside?: (tx: StoreTx, camera: CameraRecord) => Promise<void>;
 }
 
 /** Attempts at a generated ID before giving up when concurrent creates keep taking it. */
@@ -136,18 +143,18 @@ export class CameraRegistry {
       createdAt: at,
       updatedAt: at,
     };
-    const record = await this.#insert(data.id, fields);
-    await this.#auditOrUndo(
-      {
+    const record = await this.#insert(data.id, fields, async (tx, record) => {
+      await this.#audit(tx, {
         actor,
         action: 'camera.create',
         cameraId: record.id,
         outcome: 'ok',
         details: { name: record.name, siteType: record.siteType },
-      },
-      () => this.#store.cameras.remove(record.id),
-    );
-    if (record.masks.length > 0) await this.#auditMasks(record.id, actor, [], record, () => this.#store.cameras.remove(record.id));
+      });
+      if (record.masks.length > 0) await this.#auditMasks(tx, record.id, actor, [], record);
+      await opts.alongside?.(tx, record);
+    });
+    if (record.masks.length > 0) this.#logMasks(record.id, actor, record);
     this.#log.info({ cameraId: record.id, siteType: record.siteType, url: redactUrl(url), actor }, 'camera created');
     this.#events.emit('created', record);
     return toView(record);
@@ -185,7 +192,6 @@ export class CameraRegistry {
     }
     merged.updatedAt = this.#now().toISOString();
 
-    await this.#store.cameras.replace(merged);
     const changed = Object.keys(p).filter((k) => k !== 'id' && k !== 'username' && k !== 'password');
     if (p.username !== undefined || p.password !== undefined) changed.push('credentials');
     // Encoder settings shape what the sharing platform receives: keep what they were and became.
@@ -193,11 +199,18 @@ export class CameraRegistry {
       p.sharedEncoder !== undefined && JSON.stringify(p.sharedEncoder) !== JSON.stringify(current.sharedEncoder)
         ? { sharedEncoder: { before: current.sharedEncoder, after: merged.sharedEncoder } }
         : {};
-    await this.#auditOrUndo(
-      { actor, action: 'camera.update', cameraId: current.id, outcome: 'ok', details: { changed, ...encoderChange } },
-      () => this.#store.cameras.replace(current),
-    );
-    if (masksChanged) await this.#auditMasks(current.id, actor, current.masks, merged, () => this.#store.cameras.replace(current));
+    await this.#atomically('camera.update', current.id, async (tx) => {
+      await tx.cameras.replace(merged);
+      await this.#audit(tx, {
+        actor,
+        action: 'camera.update',
+        cameraId: current.id,
+        outcome: 'ok',
+        details: { changed, ...encoderChange },
+      });
+      if (masksChanged) await this.#auditMasks(tx, current.id, actor, current.masks, merged);
+    });
+    if (masksChanged) this.#logMasks(current.id, actor, merged);
     this.#log.info({ cameraId: current.id, changed, url: redactUrl(merged.rtspUrl), actor }, 'camera updated');
     this.#events.emit('updated', merged, current);
     return toView(merged);
@@ -205,17 +218,16 @@ export class CameraRegistry {
 
   async remove(id: string, actor: string): Promise<void> {
     const current = await this.getRecord(id);
-    if (!(await this.#store.cameras.remove(id))) throw notFound(id);
-    await this.#auditOrUndo(
-      {
+    await this.#atomically('camera.remove', id, async (tx) => {
+      if (!(await tx.cameras.remove(id))) throw notFound(id);
+      await this.#audit(tx, {
         actor,
         action: 'camera.remove',
         cameraId: id,
         outcome: 'ok',
         details: { name: current.name, siteType: current.siteType },
-      },
-      () => this.#store.cameras.insert(current),
-    );
+      });
+    });
     this.#log.info({ cameraId: id, actor }, 'camera removed');
     this.#events.emit('removed', current);
   }
@@ -315,27 +327,39 @@ export class CameraRegistry {
     return { url, credentials: username === '' && password === '' ? null : { username, password } };
   }
 
-  async #insert(explicitId: string | undefined, fields: Omit<CameraRecord, 'id'>): Promise<CameraRecord> {
+  /** Inserts the camera and runs `rest` (its audit entries, …) in one transaction. */
+  async #insert(
+    explicitId: string | undefined,
+    fields: Omit<CameraRecord, 'id'>,
+    rest: (tx: StoreTx, record: CameraRecord) => Promise<void>,
+  ): Promise<CameraRecord> {
     if (explicitId !== undefined) {
       const record = { id: explicitId, ...fields };
-      await this.#store.cameras.insert(record);
-      return record;
+      return this.#atomically('camera.create', explicitId, async (tx) => {
+        await tx.cameras.insert(record);
+        await rest(tx, record);
+        return record;
+      });
     }
     // In-process creates take generated IDs one at a time; the retry covers other processes sharing the store.
-    const turn = this.#idTurn.then(() => this.#insertGenerated(fields));
+    const turn = this.#idTurn.then(() => this.#insertGenerated(fields, rest));
     this.#idTurn = turn.catch(() => undefined);
     return turn;
   }
 
-  async #insertGenerated(fields: Omit<CameraRecord, 'id'>): Promise<CameraRecord> {
+  async #insertGenerated(
+    fields: Omit<CameraRecord, 'id'>,
+    rest: (tx: StoreTx, record: CameraRecord) => Promise<void>,
+  ): Promise<CameraRecord> {
     for (let attempt = 1; ; attempt++) {
-      const record = {
-        id: nextGbId(this.#deps.idParts, await this.#store.cameras.maxSerial(this.#idPrefix)),
-        ...fields,
-      };
       try {
-        await this.#store.cameras.insert(record);
-        return record;
+        // A taken ID ends the transaction (PostgreSQL aborts it); the next attempt starts a fresh one.
+        return await this.#atomically('camera.create', null, async (tx) => {
+          const record = { id: nextGbId(this.#deps.idParts, await tx.cameras.maxSerial(this.#idPrefix)), ...fields };
+          await tx.cameras.insert(record);
+          await rest(tx, record);
+          return record;
+        });
       } catch (err) {
         if (!(isGatewayError(err) && err.code === 'CAMERA_EXISTS') || attempt >= ID_ATTEMPTS) throw err;
       }
@@ -343,23 +367,29 @@ export class CameraRegistry {
   }
 
   /** Every change of a camera's masks is audited with what it was and what it became. */
-  async #auditMasks(cameraId: string, actor: string, before: Mask[], after: CameraRecord, undo: () => Promise<unknown>): Promise<void> {
+  async #auditMasks(tx: StoreTx, cameraId: string, actor: string, before: Mask[], after: CameraRecord): Promise<void> {
     const details = { before, after: after.masks, version: after.masksVersion };
-    await this.#auditOrUndo({ actor, action: 'camera.masks', cameraId, outcome: 'ok', details }, undo);
+    await this.#audit(tx, { actor, action: 'camera.masks', cameraId, outcome: 'ok', details });
+  }
+
+  #logMasks(cameraId: string, actor: string, after: CameraRecord): void {
     this.#log.info({ cameraId, actor, masks: after.masks.length, version: after.masksVersion }, 'camera masks changed');
   }
 
-  /** Appends the audit entry; when that fails, undoes the change so no unaudited change remains. */
-  async #auditOrUndo(entry: Omit<AuditEntry, 'at'>, undo: () => Promise<unknown>): Promise<void> {
+  #audit(tx: StoreTx, entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    return tx.audit.append({ at: this.#now().toISOString(), ...entry });
+  }
+
+  /**
+   * A camera change with its audit entries, as one transaction: when any write fails,
+   * nothing of it is stored (no unaudited change remains) and the error is passed on.
+   */
+  async #atomically<T>(action: string, cameraId: string | null, work: (tx: StoreTx) => Promise<T>): Promise<T> {
     try {
-      await this.#store.audit.append({ at: this.#now().toISOString(), ...entry });
+      return await this.#store.transaction(work);
     } catch (err) {
-      this.#log.error({ cameraId: entry.cameraId, action: entry.action, err }, 'audit append failed; undoing the change');
-      try {
-        await undo();
-      } catch (undoErr) {
-        this.#log.error({ cameraId: entry.cameraId, err: undoErr }, 'undo after a failed audit append failed too');
-      }
+      // Refusals (taken or unknown id) are the caller's to report; anything else is a store failure.
+      if (!isGatewayError(err)) this.#log.error({ cameraId, action, err }, 'camera change not stored: the transaction was rolled back');
       throw err;
     }
   }

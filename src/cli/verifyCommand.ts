@@ -35,6 +35,8 @@ Each finding names the camera, the chain entry and the file:
   reordered       files swapped, or index entries out of time order
   chain_broken / index_tampered / truncated / checkpoint_invalid
                   the index itself was edited, cut short or re-signed
+Segments listed as RECOVERED are not findings: the gateway died while writing them and
+indexed them when it started again (the mark is part of the hashed chain entry).
 Exit status: 0 all verified, 1 any finding (or an error).
 
 Example:
@@ -80,6 +82,12 @@ function printReport(r: VerifyReport): void {
     const where = [f.cameraId, f.seq === null ? null : `entry ${f.seq}`, f.path].filter((x) => x !== null).join('  ');
     process.stdout.write(`${f.kind.toUpperCase().padEnd(18)} ${where}: ${f.message}\n`);
   }
-  const summary = `${r.cameras} camera(s), ${r.segments} segment(s), ${(r.bytes / 1e6).toFixed(1)} MB checked`;
+  for (const s of r.recovered) {
+    process.stdout.write(
+      `${'RECOVERED'.padEnd(18)} ${s.cameraId}  entry ${s.seq}  ${s.path}: indexed at start-up after the gateway died writing it\n`,
+    );
+  }
+  const recovered = r.recovered.length > 0 ? `, ${r.recovered.length} recovered after an interrupted write` : '';
+  const summary = `${r.cameras} camera(s), ${r.segments} segment(s), ${(r.bytes / 1e6).toFixed(1)} MB checked${recovered}`;
   process.stdout.write(r.ok ? `OK: ${summary}, all verified\n` : `FAILED: ${r.findings.length} finding(s); ${summary}\n`);
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { normalizeRtspUrl, type CameraCredentials, type CameraRegistry, type CameraView } from '../cameras/index.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AuditRepository, OnvifDeviceRepository } from '../store/index.js';
+import type { OnvifDeviceRepository } from '../store/index.js';
 import type { DeviceTarget } from './deviceClient.js';
 import { atStep, onvifStepError, type OnvifStep } from './errors.js';
 import { chooseProfiles } from './profileChoice.js';
@@ -47,8 +47,8 @@ export interface OnboardingSettings {
 
 export interface OnboardingDeps {
   registry: CameraRegistry;
+  /** Read to find a device already onboarded; the rows are written with the camera, in one transaction. */
   devices: OnvifDeviceRepository;
-  audit: AuditRepository;
   probeDevice: (target: DeviceTarget) => Promise<DeviceProbe>;
   /** Plays the stream (ffprobe); throws a classified GatewayError when it does not. */
   playCheck: (url: string, credentials: CameraCredentials | null) => Promise<unknown>;
@@ -152,21 +152,9 @@ export class OnvifOnboarding {
     }
 
     const info = probe.info;
-    const view = await step('register', () =>
-      this.#deps.registry.create(
-        {
-          name: [info.manufacturer, info.model, host].filter((s) => s !== null && s !== '').join(' '),
-          ...camera,
-          rtspUrl: recordUrl,
-          ...(credentials === null ? {} : credentials),
-        },
-        actor,
-        { skipProbe: true },
-      ),
-    );
     const at = this.#now().toISOString();
-    const record: OnvifDeviceRecord = {
-      cameraId: view.id,
+    const deviceRecord = (cameraId: string): OnvifDeviceRecord => ({
+      cameraId,
       endpointRef: req.endpointRef ?? null,
       xaddr,
       manufacturer: info.manufacturer,
@@ -183,29 +171,43 @@ export class OnvifOnboarding {
       clockCheckedAt: at,
       onboardedAt: at,
       lastSeenAt: null,
-    };
-    try {
-      await this.#deps.devices.upsert(record);
-      await this.#deps.audit.append({
-        at,
-        actor,
-        action: 'camera.onboard',
-        cameraId: view.id,
-        outcome: 'ok',
-        details: {
-          xaddr,
-          endpointRef: record.endpointRef,
-          serialNumber: record.serialNumber,
-          recordProfile: record.recordProfileToken,
-          sharedProfile: record.sharedProfileToken,
-          clockDriftSeconds: record.clockDriftSeconds,
+    });
+    // The camera, its audit entries, the ONVIF facts and the onboarding audit entry are one
+    // transaction: a failure anywhere leaves nothing registered.
+    const view = await step('register', () =>
+      this.#deps.registry.create(
+        {
+          name: [info.manufacturer, info.model, host].filter((s) => s !== null && s !== '').join(' '),
+          ...camera,
+          rtspUrl: recordUrl,
+          ...(credentials === null ? {} : credentials),
         },
-      });
-    } catch (err) {
-      this.#log.error({ cameraId: view.id, err }, 'could not store the ONVIF facts; removing the camera again');
-      await this.#deps.registry.remove(view.id, actor).catch((undoErr: unknown) => this.#log.error({ err: undoErr }, 'undo failed'));
-      throw onvifStepError('register', where, err);
-    }
+        actor,
+        {
+          skipProbe: true,
+          alongside: async (tx, created) => {
+            const facts = deviceRecord(created.id);
+            await tx.onvif.upsert(facts);
+            await tx.audit.append({
+              at,
+              actor,
+              action: 'camera.onboard',
+              cameraId: created.id,
+              outcome: 'ok',
+              details: {
+                xaddr,
+                endpointRef: facts.endpointRef,
+                serialNumber: facts.serialNumber,
+                recordProfile: facts.recordProfileToken,
+                sharedProfile: facts.sharedProfileToken,
+                clockDriftSeconds: facts.clockDriftSeconds,
+              },
+            });
+          },
+        },
+      ),
+    );
+    const record = deviceRecord(view.id);
     this.#log.info(
       {
         cameraId: view.id,

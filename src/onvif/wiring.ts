@@ -49,7 +49,6 @@ export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): OnvifC
   const onboarding = new OnvifOnboarding({
     registry: deps.registry,
     devices: deps.store.onvif,
-    audit: deps.store.audit,
     probeDevice: (target) => probeDevice(target, deps.logger),
     playCheck: deps.playCheck,
     settings: { requestTimeoutMs, maxClockDriftSeconds: c.maxClockDriftSeconds },

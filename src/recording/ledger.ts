@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { ChainEntry, Store } from '../store/index.js';
+import type { ChainEntry, Store, StoreTx } from '../store/index.js';
 import { nextEntry, type EntryContent } from './chain.js';
 import type { ChainSigner } from './signing.js';
 
@@ -19,13 +19,25 @@ export class ChainLedger {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  append(cameraId: string, content: Omit<EntryContent, 'cameraId' | 'seq' | 'prevHash'>): Promise<ChainEntry> {
-    return this.serialize(cameraId, async () => {
-      const head = await this.store.recordings.head(cameraId);
-      const entry = nextEntry(head, { ...content, cameraId }, new Date(this.clock()).toISOString());
-      await this.store.recordings.append(entry);
-      return entry;
-    });
+  /**
+   * Appends the next entry of the camera's chain. The head is read and the entry written
+   * in one store transaction, together with whatever `alongside` writes through the same
+   * `tx` (e.g. closing the recording gap the segment ends): all of it is stored, or none.
+   */
+  append(
+    cameraId: string,
+    content: Omit<EntryContent, 'cameraId' | 'seq' | 'prevHash'>,
+    alongside?: (tx: StoreTx, entry: ChainEntry) => Promise<void>,
+  ): Promise<ChainEntry> {
+    return this.serialize(cameraId, () =>
+      this.store.transaction(async (tx) => {
+        const head = await tx.recordings.head(cameraId);
+        const entry = nextEntry(head, { ...content, cameraId }, new Date(this.clock()).toISOString());
+        await tx.recordings.append(entry);
+        await alongside?.(tx, entry);
+        return entry;
+      }),
+    );
   }
 
   /** Signs the head of every chain that grew since its last checkpoint. */

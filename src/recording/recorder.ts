@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { IncidentBoard } from '../health/index.js';
 import type { Logger } from '../log.js';
 import type { RecordingOutput } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { DAMAGED, SEGMENT_EXT, incomingDir, segmentRelPath } from './layout.js';
+import type { EntryContent } from './chain.js';
 import type { ChainLedger } from './ledger.js';
 import { fsyncPath, probeSegment, sha256File } from './segmentFile.js';
 
@@ -23,7 +24,19 @@ export interface RecorderOptions {
   restartIngest?: (cameraId: string) => void;
   /** Where a camera whose segments cannot be indexed is reported (`recording_failed`). */
   incidents?: IncidentBoard;
+  /**
+   * Tests only (crash tests): stop for good at this step of indexing the first segment,
+   * after logging `recorder paused at step <step>`, so a test can kill the process there.
+   */
+  pauseAt?: SegmentStep;
 }
+
+/** The steps of indexing a segment, in order; each is durable once passed. */
+export const SEGMENT_STEPS = ['fsync', 'hash', 'rename', 'indexed'] as const;
+export type SegmentStep = (typeof SEGMENT_STEPS)[number];
+
+/** `detail` of a chain entry indexed at start-up, for a segment whose writer died before indexing it. */
+export const RECOVERED_DETAIL = { recovered: true } as const;
 
 /** One ingest process's segment output. */
 interface Run {
@@ -37,9 +50,12 @@ interface Run {
   /** Set when the recording stopped for a reason of its own (disk full). */
   stopCause: string | null;
   finished: boolean;
+  /** Left behind by an earlier process: its segments' entries are marked recovered. */
+  recovered: boolean;
 }
 
 interface CameraState {
+  cameraId: string;
   run: Run | null;
   lastEndMs: number | null;
   gapOpen: boolean;
@@ -71,15 +87,23 @@ export class Recorder {
 
   constructor(private readonly opts: RecorderOptions) {}
 
-  /** Indexes what a previous process left in the incoming directories, then watches for new segments. */
+  /**
+   * Indexes what a previous process left behind, then watches for new segments: first
+   * files already in their dated place that the index lacks (the process died between
+   * the move and the index write), then the incoming directories. Both are entered in
+   * the chain marked `recovered`; a file ffprobe cannot read is moved aside, never left.
+   */
   async start(): Promise<void> {
     mkdirSync(this.opts.dir, { recursive: true });
     for (const cameraId of await readdir(this.opts.dir).catch(() => [] as string[])) {
+      const info = await stat(join(this.opts.dir, cameraId)).catch(() => null);
+      if (!info?.isDirectory()) continue;
+      await this.recoverPlaced(cameraId);
       const names = await readdir(incomingDir(this.opts.dir, cameraId)).catch(() => [] as string[]);
       const runIds = new Set(names.map((n) => /^(r[\w-]+?)(?:-\d+\.ts|\.csv)$/.exec(n)?.[1]).filter((r): r is string => r !== undefined));
       for (const runId of [...runIds].sort()) {
         this.state(cameraId);
-        const run = this.newRun(cameraId, runId);
+        const run = { ...this.newRun(cameraId, runId), recovered: true };
         await this.enqueue(cameraId, () => this.finish(run, 'gateway_down'));
       }
     }
@@ -141,13 +165,23 @@ export class Recorder {
   }
 
   private newRun(cameraId: string, runId: string): Run {
-    return { cameraId, runId, processed: new Set(), anchorMs: null, firstStartS: 0, lastEndMs: null, stopCause: null, finished: false };
+    return {
+      cameraId,
+      runId,
+      processed: new Set(),
+      anchorMs: null,
+      firstStartS: 0,
+      lastEndMs: null,
+      stopCause: null,
+      finished: false,
+      recovered: false,
+    };
   }
 
   private state(cameraId: string): CameraState {
     let state = this.#cameras.get(cameraId);
     if (!state) {
-      state = { run: null, lastEndMs: null, gapOpen: false, bytesPerSecond: 0 };
+      state = { cameraId, run: null, lastEndMs: null, gapOpen: false, bytesPerSecond: 0 };
       this.#cameras.set(cameraId, state);
       // What the store knows from earlier runs: where the footage ends, whether a gap is open.
       void this.enqueue(cameraId, async () => {
@@ -237,18 +271,18 @@ export class Recorder {
     const startMs = Math.round(listed ? run.anchorMs + (listed.startS - run.firstStartS) * 1000 : (run.lastEndMs ?? run.anchorMs));
     const endMs = startMs + durationMs;
     await fsyncPath(file);
+    await this.pause('fsync');
     const sha256 = await sha256File(file);
+    await this.pause('hash');
     const rel = segmentRelPath(cameraId, startMs);
     const dest = join(this.opts.dir, rel);
     await mkdir(dirname(dest), { recursive: true });
     await rename(file, dest);
     await fsyncPath(dirname(dest));
+    await this.pause('rename');
+    // A crash before this point leaves the file, never an entry without it; start() indexes such a file.
     const state = this.state(cameraId);
-    if (state.gapOpen) {
-      await this.opts.store.recordings.closeGap(cameraId, startMs);
-      state.gapOpen = false;
-    }
-    await this.opts.ledger.append(cameraId, {
+    await this.indexEntry(state, {
       kind: 'segment',
       path: rel,
       startMs,
@@ -256,13 +290,100 @@ export class Recorder {
       bytes: info.size,
       sha256,
       partial: listed === null,
-      detail: {},
+      detail: run.recovered ? { ...RECOVERED_DETAIL } : {},
     });
+    await this.pause('indexed');
     run.lastEndMs = endMs;
     state.lastEndMs = endMs;
     if (durationMs > 0) state.bytesPerSecond = info.size / (durationMs / 1000);
     this.opts.logger.debug({ cameraId, path: rel, bytes: info.size, partial: listed === null }, 'segment recorded');
     this.opts.incidents?.resolve(cameraId, 'recording_failed');
+  }
+
+  /** The segment's chain entry and the end of the gap it closes, as one store transaction. */
+  private async indexEntry(state: CameraState, content: Omit<EntryContent, 'cameraId' | 'seq' | 'prevHash'>): Promise<void> {
+    const { cameraId } = state;
+    const closesGap = state.gapOpen;
+    await this.opts.ledger.append(cameraId, content, async (tx) => {
+      if (closesGap) await tx.recordings.closeGap(cameraId, content.startMs);
+    });
+    if (closesGap) state.gapOpen = false;
+  }
+
+  /**
+   * Segment files in the camera's dated directories that the index lacks: the process
+   * died after moving them into place and before the index transaction. Each is checked
+   * as a new segment would be and indexed, marked recovered, in time order.
+   */
+  private async recoverPlaced(cameraId: string): Promise<void> {
+    // Segments are indexed one at a time per camera, so a file the index lacks can only
+    // start at or after the camera's newest indexed segment: only those days are listed.
+    // An older unindexed file is not taken in (it would break the chain's time order);
+    // psvgw verify reports it.
+    const last = await this.opts.store.recordings.lastSegment(cameraId);
+    const sinceDay = last === undefined ? '' : new Date(last.startMs).toISOString().slice(0, 10);
+    const cameraPath = join(this.opts.dir, cameraId);
+    const days = (await readdir(cameraPath).catch(() => [] as string[])).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d) && d >= sinceDay).sort();
+    const candidates: string[] = [];
+    for (const day of days) {
+      for (const name of (await readdir(join(cameraPath, day)).catch(() => [] as string[])).sort()) {
+        const startMs = startOfSegmentName(name);
+        if (name.endsWith(SEGMENT_EXT) && (last === undefined || (startMs !== null && startMs >= last.startMs))) {
+          candidates.push(join(cameraId, day, name));
+        }
+      }
+    }
+    if (candidates.length === 0) return;
+    const known = new Set(
+      (await this.opts.store.recordings.entries({ cameraId, kind: 'segment', ...(last ? { fromMs: last.startMs } : {}) })).map(
+        (e) => e.path,
+      ),
+    );
+    const orphans = candidates.filter((rel) => !known.has(rel));
+    if (orphans.length === 0) return;
+    this.state(cameraId);
+    await this.enqueue(cameraId, async () => {
+      for (const rel of orphans) await this.recoverFile(cameraId, rel);
+    });
+  }
+
+  private async recoverFile(cameraId: string, rel: string): Promise<void> {
+    const file = join(this.opts.dir, rel);
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) return;
+    const probe = info.size > 0 ? await probeSegment(this.opts.ffprobePath, file, this.opts.logger) : null;
+    if (!probe) {
+      if (info.size === 0) await rm(file, { force: true });
+      else await this.quarantine(cameraId, file, basename(file));
+      return;
+    }
+    const durationMs = Math.round(probe.durationS * 1000);
+    const startMs = startOfSegmentName(basename(file)) ?? Math.round(info.mtimeMs - durationMs);
+    await fsyncPath(file);
+    const sha256 = await sha256File(file);
+    const state = this.state(cameraId);
+    await this.indexEntry(state, {
+      kind: 'segment',
+      path: rel,
+      startMs,
+      endMs: startMs + durationMs,
+      bytes: info.size,
+      sha256,
+      partial: false,
+      detail: { ...RECOVERED_DETAIL },
+    });
+    state.lastEndMs = Math.max(state.lastEndMs ?? 0, startMs + durationMs);
+    this.opts.logger.warn(
+      { cameraId, path: rel, bytes: info.size },
+      'recording: segment left unindexed by an earlier process recovered into the index',
+    );
+  }
+
+  /** Test hook (see RecorderOptions.pauseAt): never returns once the step is reached. */
+  private async pause(step: SegmentStep): Promise<void> {
+    if (this.opts.pauseAt !== step) return;
+    this.opts.logger.warn({ step }, `recorder paused at step ${step}`);
+    await new Promise<never>(() => undefined);
   }
 
   /** A non-empty file ffprobe cannot read is kept aside, never deleted: it may still be evidence. */
@@ -272,4 +393,12 @@ export class Recorder {
     await rename(file, dest);
     this.opts.logger.error({ cameraId, file: dest }, 'recording: unreadable segment moved aside');
   }
+}
+
+/** Start time (ms) in a segment file name `<camera>_YYYYMMDDTHHMMSSmmmZ.ts` (see segmentRelPath), or null. */
+function startOfSegmentName(name: string): number | null {
+  const m = /_(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(\d{3})Z\.ts$/.exec(name);
+  if (m === null) return null;
+  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
+  return Number.isFinite(ms) ? ms : null;
 }

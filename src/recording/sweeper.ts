@@ -102,18 +102,22 @@ export class RetentionSweeper {
 
   /** The deletion enters the chain before the file goes, so a crash between leaves an extra file, never an unexplained hole. */
   private async remove(segment: ChainEntry, reason: string): Promise<ChainEntry> {
-    await this.opts.ledger.append(segment.cameraId, {
-      kind: 'deletion',
-      path: segment.path,
-      startMs: segment.startMs,
-      endMs: segment.endMs,
-      bytes: segment.bytes,
-      sha256: segment.sha256,
-      partial: segment.partial,
-      detail: { deletedSeq: segment.seq, reason },
-    });
     const at = new Date(this.clock()).toISOString();
-    await this.opts.store.recordings.markDeleted(segment.cameraId, segment.seq, at);
+    // The deletion entry and the segment's deletedAt are one transaction.
+    await this.opts.ledger.append(
+      segment.cameraId,
+      {
+        kind: 'deletion',
+        path: segment.path,
+        startMs: segment.startMs,
+        endMs: segment.endMs,
+        bytes: segment.bytes,
+        sha256: segment.sha256,
+        partial: segment.partial,
+        detail: { deletedSeq: segment.seq, reason },
+      },
+      (tx) => tx.recordings.markDeleted(segment.cameraId, segment.seq, at),
+    );
     await rm(join(this.opts.dir, segment.path), { force: true });
     return { ...segment, deletedAt: at };
   }

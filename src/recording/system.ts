@@ -9,7 +9,7 @@ import { DiskMonitor } from './disk.js';
 import { EvidenceHolds } from './holds.js';
 import { PeriodicTask } from './periodic.js';
 import { ChainLedger } from './ledger.js';
-import { Recorder, type IngestChange } from './recorder.js';
+import { Recorder, SEGMENT_STEPS, type IngestChange, type SegmentStep } from './recorder.js';
 import type { RetentionPolicy } from './retention.js';
 import { ChainSigner } from './signing.js';
 import { RetentionSweeper } from './sweeper.js';
@@ -77,6 +77,7 @@ export class RecordingSystem {
       logger: log,
       incidents: opts.incidents,
       ...(opts.restartIngest ? { restartIngest: opts.restartIngest } : {}),
+      ...testPause(),
     });
     this.sweeper = new RetentionSweeper({ store, ledger: this.ledger, dir: this.dir, policy: this.policy, logger: log });
     this.disk = new DiskMonitor({
@@ -169,4 +170,17 @@ export class RecordingSystem {
     await this.ledger.idle();
     await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
   }
+}
+
+/**
+ * `PSVGW_TEST_PAUSE_AT=<step>` (crash tests) makes the recorder stop at that step of its
+ * first segment; honoured only when NODE_ENV is `test`, so a production gateway ignores it.
+ */
+function testPause(): { pauseAt?: SegmentStep } {
+  const step = process.env.PSVGW_TEST_PAUSE_AT;
+  if (process.env.NODE_ENV !== 'test' || step === undefined || step === '') return {};
+  if (!(SEGMENT_STEPS as readonly string[]).includes(step)) {
+    throw new Error(`PSVGW_TEST_PAUSE_AT must be one of ${SEGMENT_STEPS.join(', ')} (got ${step})`);
+  }
+  return { pauseAt: step as SegmentStep };
 }

@@ -18,12 +18,21 @@ export interface Finding {
   message: string;
 }
 
+/** A segment indexed at start-up because the process writing it died first (not a finding). */
+export interface RecoveredSegment {
+  cameraId: string;
+  seq: number;
+  path: string;
+}
+
 export interface VerifyReport {
   ok: boolean;
   cameras: number;
   segments: number;
   bytes: number;
   findings: Finding[];
+  /** Segments whose chain entry says `recovered` (the mark is covered by the entry hash). */
+  recovered: RecoveredSegment[];
 }
 
 export interface VerifyOptions {
@@ -113,7 +122,12 @@ export async function verifyRecordings(opts: VerifyOptions): Promise<VerifyRepor
       if (!byPath.has(rel)) findings.push({ kind: 'unexpected', cameraId, seq: null, path: rel, message: 'file is not in the index' });
     }
   }
-  return { ok: findings.length === 0, cameras: cameras.length, segments: toCheck.length, bytes: total, findings };
+  const recovered = perCamera.flatMap(({ entries }) =>
+    entries
+      .filter((e) => e.kind === 'segment' && e.detail.recovered === true)
+      .map((e) => ({ cameraId: e.cameraId, seq: e.seq, path: e.path })),
+  );
+  return { ok: findings.length === 0, cameras: cameras.length, segments: toCheck.length, bytes: total, findings, recovered };
 }
 
 async function checkCheckpoints(opts: VerifyOptions, cameraId: string, entries: readonly ChainEntry[]): Promise<Finding[]> {

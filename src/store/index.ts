@@ -20,6 +20,8 @@ export type {
   OutboxEntry,
   SettingsRepository,
   Store,
+  StoreRepositories,
+  StoreTx,
 } from './store.js';
 export type {
   ChainEntry,

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { GatewayError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
-import type { SqlValue } from './sqlRepositories.js';
+import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
 import { SqlStore } from './sqlStore.js';
 
 export interface PostgresStoreOptions {
@@ -60,6 +60,35 @@ export class PostgresStore extends SqlStore {
 
   protected isUniqueViolation(err: unknown): boolean {
     return (err as { code?: unknown } | null)?.code === '23505';
+  }
+
+  /** A pooled client of its own, between BEGIN and COMMIT (ROLLBACK when `body` throws). */
+  protected async runTransaction<T>(body: (executor: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    let broken: Error | undefined;
+    try {
+      await this.#query('BEGIN', [], client);
+      try {
+        const result = await body({
+          all: async (text, params = []) => (await this.#query(text, params, client)).rows as Record<string, unknown>[],
+          run: async (text, params = []) => (await this.#query(text, params, client)).rowCount ?? 0,
+          isUniqueViolation: (err) => this.isUniqueViolation(err),
+        });
+        await this.#query('COMMIT', [], client);
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          // A client that cannot roll back is not given back to the pool.
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
+        throw err;
+      }
+    } catch (err) {
+      if (broken === undefined && isConnectionError((err as { cause?: unknown }).cause ?? err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /**
@@ -128,10 +157,10 @@ export class PostgresStore extends SqlStore {
     }
   }
 
-  async #query(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> {
+  async #query(sql: string, params: readonly SqlValue[], on: pg.Pool | pg.PoolClient = this.#pool): Promise<pg.QueryResult> {
     this.#checkOpen();
     try {
-      return await this.#pool.query(this.#numbered(sql), params as SqlValue[]);
+      return await on.query(this.#numbered(sql), params as SqlValue[]);
     } catch (err) {
       if (isConnectionError(err)) {
         throw new GatewayError('CONFIG_INVALID', `cannot reach PostgreSQL at ${this.#where}: ${errorMessage(err)}`, {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
@@ -12,7 +13,31 @@ import type {
   OutageRepository,
   SettingsRepository,
   Store,
+  StoreRepositories,
+  StoreTx,
 } from './store.js';
+
+/** The transaction whose work is running in the current async context, if any. */
+interface TxScope {
+  store: SqlStore;
+  open: boolean;
+}
+const txScope = new AsyncLocalStorage<TxScope>();
+
+/** Every repository, built on one executor (the store's own, or a transaction's). */
+function repositoriesOn(executor: SqlExecutor): StoreRepositories {
+  return {
+    cameras: new SqlCameraRepository(executor),
+    audit: new SqlAuditRepository(executor),
+    settings: new SqlSettingsRepository(executor),
+    onvif: new SqlOnvifDeviceRepository(executor),
+    outages: new SqlOutageRepository(executor),
+    maintenance: new SqlMaintenanceRepository(executor),
+    alertOutbox: new SqlAlertOutboxRepository(executor),
+    filings: new SqlFilingRepository(executor),
+    recordings: new SqlRecordingRepository(executor),
+  };
+}
 
 /**
  * What both SQL stores share: the repositories, built once on the dialect's executor.
@@ -33,21 +58,69 @@ export abstract class SqlStore implements Store {
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
     const executor: SqlExecutor = {
-      all: (sql, params = []) => this.queryRows(sql, params),
-      run: (sql, params = []) => this.execute(sql, params),
+      all: async (sql, params = []) => {
+        this.#refuseInsideTransaction('a statement on the store itself');
+        return this.queryRows(sql, params);
+      },
+      run: async (sql, params = []) => {
+        this.#refuseInsideTransaction('a statement on the store itself');
+        return this.execute(sql, params);
+      },
       isUniqueViolation: (err) => this.isUniqueViolation(err),
     };
-    this.cameras = new SqlCameraRepository(executor);
-    this.audit = new SqlAuditRepository(executor);
-    this.settings = new SqlSettingsRepository(executor);
-    this.onvif = new SqlOnvifDeviceRepository(executor);
-    this.outages = new SqlOutageRepository(executor);
-    this.maintenance = new SqlMaintenanceRepository(executor);
-    this.alertOutbox = new SqlAlertOutboxRepository(executor);
-    this.filings = new SqlFilingRepository(executor);
-    this.recordings = new SqlRecordingRepository(executor);
+    const repos = repositoriesOn(executor);
+    this.cameras = repos.cameras;
+    this.audit = repos.audit;
+    this.settings = repos.settings;
+    this.onvif = repos.onvif;
+    this.outages = repos.outages;
+    this.maintenance = repos.maintenance;
+    this.alertOutbox = repos.alertOutbox;
+    this.filings = repos.filings;
+    this.recordings = repos.recordings;
   }
 
+  /** See Store.transaction: commit on resolve, rollback on throw; nesting is refused. */
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.#refuseInsideTransaction('transaction()');
+    return this.runTransaction(async (executor) => {
+      const scope: TxScope = { store: this, open: true };
+      const ensureOpen = () => {
+        if (!scope.open) throw new Error('this store transaction has already ended; its repositories can no longer be used');
+      };
+      const bound: SqlExecutor = {
+        all: async (sql, params = []) => {
+          ensureOpen();
+          return executor.all(sql, params);
+        },
+        run: async (sql, params = []) => {
+          ensureOpen();
+          return executor.run(sql, params);
+        },
+        isUniqueViolation: (err) => executor.isUniqueViolation(err),
+      };
+      try {
+        return await txScope.run(scope, () => work(repositoriesOn(bound)));
+      } finally {
+        scope.open = false;
+      }
+    });
+  }
+
+  #refuseInsideTransaction(what: string): void {
+    const scope = txScope.getStore();
+    if (scope?.store === this && scope.open) {
+      throw new Error(
+        `${what} was called inside a transaction of the same store: transactions do not nest; use the tx repositories given to the work`,
+      );
+    }
+  }
+
+  /**
+   * Runs `body` inside BEGIN … COMMIT (ROLLBACK when it throws) on an executor bound to
+   * the transaction; statements through the store's own executor must not land in it.
+   */
+  protected abstract runTransaction<T>(body: (executor: SqlExecutor) => Promise<T>): Promise<T>;
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
   /** Rows of a query. */

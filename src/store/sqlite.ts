@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, migrationSql, pendingMigrations, type Migration } from './migrations.js';
-import type { SqlValue } from './sqlRepositories.js';
+import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
 import { SqlStore } from './sqlStore.js';
 
 export interface SqliteStoreOptions {
@@ -22,6 +22,11 @@ export class SqliteStore extends SqlStore {
   #db: Database.Database | null;
   readonly #statements = new Map<string, Database.Statement>();
   readonly #migrations: readonly Migration[];
+  /**
+   * Set while a transaction is open on the one connection: every statement outside it
+   * waits for this to settle, so nothing interleaves into the open transaction.
+   */
+  #txGate: Promise<void> | null = null;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     super();
@@ -54,10 +59,62 @@ export class SqliteStore extends SqlStore {
   }
 
   protected async queryRows(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]> {
-    return this.#statement(sql).all(...params) as Record<string, unknown>[];
+    while (this.#txGate !== null) await this.#txGate;
+    return this.#all(sql, params);
   }
 
   protected async execute(sql: string, params: readonly SqlValue[]): Promise<number> {
+    while (this.#txGate !== null) await this.#txGate;
+    return this.#run(sql, params);
+  }
+
+  /**
+   * One transaction at a time on the single connection (BEGIN IMMEDIATE, so another
+   * process's writer cannot slip in between our read and write). While it is open, every
+   * other statement of this store waits; better-sqlite3 runs each statement synchronously,
+   * and a waiter runs its statement in the same turn as it finds the gate open, so
+   * nothing interleaves into a transaction.
+   */
+  protected async runTransaction<T>(body: (executor: SqlExecutor) => Promise<T>): Promise<T> {
+    // The check and the taking of the gate must not be separated by an await.
+    while (this.#txGate !== null) await this.#txGate;
+    let release: () => void = () => undefined;
+    this.#txGate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const db = this.#open();
+      db.exec('BEGIN IMMEDIATE');
+      const rollback = () => {
+        if (db.open && db.inTransaction) db.exec('ROLLBACK');
+      };
+      let result: T;
+      try {
+        result = await body({
+          all: async (sql, params = []) => this.#all(sql, params),
+          run: async (sql, params = []) => this.#run(sql, params),
+          isUniqueViolation: (err) => this.isUniqueViolation(err),
+        });
+      } catch (err) {
+        rollback();
+        throw err;
+      }
+      try {
+        db.exec('COMMIT');
+      } catch (err) {
+        rollback();
+        throw err;
+      }
+      return result;
+    } finally {
+      this.#txGate = null;
+      release();
+    }
+  }
+
+  #all(sql: string, params: readonly SqlValue[]): Record<string, unknown>[] {
+    return this.#statement(sql).all(...params) as Record<string, unknown>[];
+  }
+
+  #run(sql: string, params: readonly SqlValue[]): number {
     return this.#statement(sql).run(...params).changes;
   }
 
@@ -104,6 +161,7 @@ export class SqliteStore extends SqlStore {
   }
 
   async close(): Promise<void> {
+    while (this.#txGate !== null) await this.#txGate;
     const db = this.#db;
     if (db === null) return;
     this.#db = null;

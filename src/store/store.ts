@@ -1,12 +1,8 @@
 import type { AuditEntry, CameraRecord, OnvifDeviceRecord } from '../domain/index.js';
 import type { RecordingRepository } from './sqlRecordings.js';
 
-/**
- * The one interface behind which all state lives. SQLite is the embedded default;
- * a PostgreSQL implementation plugs in behind the same methods, so every method is
- * async even where SQLite would not need it.
- */
-export interface Store {
+/** The repositories of a store; a transaction offers the same ones, bound to it. */
+export interface StoreRepositories {
   readonly cameras: CameraRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
@@ -17,6 +13,31 @@ export interface Store {
   readonly filings: FilingRepository;
   /** Recording index: segment hash chains, checkpoints, gaps, evidence holds. */
   readonly recordings: RecordingRepository;
+}
+
+/**
+ * The repositories inside one transaction. Use them only while its work runs: once the
+ * transaction has ended, every call fails.
+ */
+export type StoreTx = StoreRepositories;
+
+/**
+ * The one interface behind which all state lives. SQLite is the embedded default;
+ * a PostgreSQL implementation plugs in behind the same methods, so every method is
+ * async even where SQLite would not need it.
+ */
+export interface Store extends StoreRepositories {
+  /**
+   * Runs `work` in one transaction: everything it writes through `tx` is committed when
+   * it resolves, and rolled back when it throws (the error is passed on). Statements made
+   * through the store itself (outside `tx`) never land inside the transaction: on SQLite
+   * they wait until it has ended; on PostgreSQL they run on another connection.
+   *
+   * Transactions do not nest: calling `transaction()`, or a statement on the store
+   * itself rather than on `tx`, from inside `work` is rejected with an error that says so
+   * (on SQLite it could only wait for itself). Pass `tx` down instead.
+   */
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Apply pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;

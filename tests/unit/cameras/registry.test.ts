@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CameraRecord } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
-import type { Store } from '../../../src/store/store.js';
+import { FailingStore } from '../../helpers/failingStore.js';
 import { FORBIDDEN, PASSWORD, USERNAME, failure, input, useRegistry } from './registryFixture.js';
 
 const t = useRegistry();
@@ -190,18 +190,12 @@ describe('CameraRegistry.create', () => {
   });
 
   it('undoes the insert when the audit entry cannot be written', async () => {
-    const failingAudit: Store = {
-      ...t.store,
-      cameras: t.store.cameras,
-      settings: t.store.settings,
-      onvif: t.store.onvif,
-      recordings: t.store.recordings,
-      audit: { append: async () => Promise.reject(new Error('disk full')), list: (q) => t.store.audit.list(q) },
-      migrate: () => t.store.migrate(),
-      close: async () => undefined,
-    };
+    const failingAudit = new FailingStore(t.store);
+    // Write 1 is the camera row, write 2 its audit entry.
+    failingAudit.failAtWrite(2, new Error('disk full'));
     const reg = t.makeRegistry({ store: failingAudit });
     await expect(reg.create(input(), 'admin')).rejects.toThrow('disk full');
+    expect(failingAudit.writes).toEqual(['cameras.insert', 'audit.append']);
     expect(await t.store.cameras.count()).toBe(0);
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
 import { OnvifOnboarding, deviceServiceUrl } from '../../../src/onvif/onboarding.js';
 import type { DeviceProbe } from '../../../src/onvif/types.js';
-import type { OnvifDeviceRepository } from '../../../src/store/store.js';
+import { FailingStore } from '../../helpers/failingStore.js';
 import { useRegistry } from '../cameras/registryFixture.js';
 
 const probeResult = (serial: string): DeviceProbe => ({
@@ -28,31 +28,20 @@ const probeResult = (serial: string): DeviceProbe => ({
 
 describe('OnvifOnboarding', () => {
   const t = useRegistry();
-  const make = (over: { upsert?: () => Promise<void> } = {}) => {
+  const make = (over: { failAtWrite?: { n: number; error: Error } } = {}) => {
     const probeDevice = vi.fn(async () => probeResult('SER-1'));
     const playCheck = vi.fn(async () => undefined);
-    const repo = t.store.onvif;
-    const devices: OnvifDeviceRepository =
-      over.upsert === undefined
-        ? repo
-        : {
-            upsert: over.upsert,
-            get: (id) => repo.get(id),
-            list: () => repo.list(),
-            findByIdentity: (identity) => repo.findByIdentity(identity),
-            markSeen: (id, at, ref) => repo.markSeen(id, at, ref),
-            remove: (id) => repo.remove(id),
-          };
+    const store = new FailingStore(t.store);
+    if (over.failAtWrite !== undefined) store.failAtWrite(over.failAtWrite.n, over.failAtWrite.error);
     const onboarding = new OnvifOnboarding({
-      registry: t.registry,
-      devices,
-      audit: t.store.audit,
+      registry: over.failAtWrite === undefined ? t.registry : t.makeRegistry({ store }),
+      devices: store.onvif,
       probeDevice,
       playCheck,
       settings: { requestTimeoutMs: 1000, maxClockDriftSeconds: 30 },
       logger: pino({ level: 'silent' }),
     });
-    return { onboarding, probeDevice, playCheck };
+    return { onboarding, probeDevice, playCheck, store };
   };
   const request = { device: '10.0.0.7', username: 'admin', password: 'pw', siteType: 'road' };
 
@@ -70,11 +59,15 @@ describe('OnvifOnboarding', () => {
   });
 
   it('removes the camera again when its ONVIF facts cannot be stored', async () => {
-    const { onboarding } = make({ upsert: async () => Promise.reject(new Error('disk full')) });
+    // Writes: the camera, its audit entry, the ONVIF row (fails), the onboarding audit entry.
+    const { onboarding, store } = make({ failAtWrite: { n: 3, error: new Error('disk full') } });
     await expect(onboarding.onboard(request, 'admin')).rejects.toSatisfy(
       (e) => e instanceof GatewayError && (e.details as { step?: string }).step === 'register' && /disk full/.test(e.message),
     );
+    expect(store.writes).toEqual(['cameras.insert', 'audit.append', 'onvif.upsert']);
     expect(await t.store.cameras.count()).toBe(0);
+    expect(await t.store.onvif.list()).toEqual([]);
+    expect(await t.store.audit.list()).toEqual([]);
   });
 
   it('refuses a malformed request and unknown camera fields before it talks to the device', async () => {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/domain/index.js';
+import type { AuditEntry, CameraRecord } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import type { ChainEntry } from '../../../src/store/index.js';
-import type { Store } from '../../../src/store/store.js';
+import type { Store, StoreTx } from '../../../src/store/store.js';
 
 export type TestStore = Store & { appliedMigrations(): Promise<number[]> };
 
@@ -41,6 +41,10 @@ export function camera(serial: number, over: Partial<CameraRecord> = {}): Camera
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...over,
   };
+}
+
+function audit(cameraId: string): AuditEntry {
+  return { at: '2025-01-01T00:00:00.000Z', actor: 'admin', action: 'camera.create', cameraId, outcome: 'ok', details: {} };
 }
 
 export function codeOf(err: unknown): string | undefined {
@@ -264,6 +268,92 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       });
       const old = h.sibling(newer);
       await expect(old.migrate()).rejects.toThrow(/newer than this build/);
+    });
+
+    it('commits every write of a transaction together', async () => {
+      const store = await h.fresh();
+      const result = await store.transaction(async (tx) => {
+        await tx.cameras.insert(camera(1));
+        await tx.audit.append(audit(camera(1).id));
+        expect(await tx.cameras.count()).toBe(1);
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect((await store.cameras.get(camera(1).id))?.name).toBe('Gate 1');
+      expect(await store.audit.list({ cameraId: camera(1).id })).toHaveLength(1);
+    });
+
+    it('rolls back every write of a transaction whose work throws, and passes the error on', async () => {
+      const store = await h.fresh();
+      const boom = new Error('boom in the middle');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.cameras.insert(camera(1));
+          await tx.audit.append(audit(camera(1).id));
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(await store.cameras.count()).toBe(0);
+      expect(await store.audit.list()).toEqual([]);
+      // A failed statement (duplicate id) rolls back what came before it in the transaction too.
+      await store.cameras.insert(camera(2));
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.audit.append(audit(camera(2).id));
+          await tx.cameras.insert(camera(2));
+        }),
+      ).rejects.toSatisfy((e) => codeOf(e) === 'CAMERA_EXISTS');
+      expect(await store.audit.list()).toEqual([]);
+      // The store is usable afterwards.
+      await store.transaction(async (tx) => tx.audit.append(audit(camera(2).id)));
+      expect(await store.audit.list()).toHaveLength(1);
+    });
+
+    it('keeps statements made outside a transaction out of it, while it is open', async () => {
+      const store = await h.fresh();
+      let resume: () => void = () => undefined;
+      const held = new Promise<void>((r) => (resume = r));
+      let inside: () => void = () => undefined;
+      const entered = new Promise<void>((r) => (inside = r));
+      const tx = store.transaction(async (t) => {
+        await t.cameras.insert(camera(1));
+        inside();
+        await held;
+        await t.audit.append(audit(camera(1).id));
+        throw new Error('roll it back');
+      });
+      await entered;
+      // Issued while the transaction is open; neither may be rolled back with it.
+      const outsideInsert = store.cameras.insert(camera(2));
+      const outsideAudit = store.audit.append(audit(camera(2).id));
+      const outsideRead = store.cameras.get(camera(1).id);
+      resume();
+      await expect(tx).rejects.toThrow('roll it back');
+      await outsideInsert;
+      await outsideAudit;
+      // Whenever it ran, the outside read never saw the uncommitted camera.
+      expect(await outsideRead).toBeUndefined();
+      expect((await store.cameras.list()).map((c) => c.id)).toEqual([camera(2).id]);
+      expect((await store.audit.list()).map((e) => e.cameraId)).toEqual([camera(2).id]);
+    });
+
+    it('refuses nested transactions and statements on the store itself inside one', async () => {
+      const store = await h.fresh();
+      let leaked: StoreTx | undefined;
+      await store.transaction(async (tx) => {
+        leaked = tx;
+        await expect(store.transaction(async () => undefined)).rejects.toThrow(/do not nest/);
+        await expect(store.cameras.count()).rejects.toThrow(/do not nest/);
+        await tx.cameras.insert(camera(1));
+      });
+      expect(await store.cameras.count()).toBe(1);
+      await expect(leaked!.cameras.count()).rejects.toThrow(/already ended/);
+      // Two transactions asked for at once run one after the other, both committed.
+      await Promise.all([
+        store.transaction(async (tx) => tx.cameras.insert(camera(2))),
+        store.transaction(async (tx) => tx.cameras.insert(camera(3))),
+      ]);
+      expect(await store.cameras.count()).toBe(3);
     });
 
     it('fails clearly after close', async () => {
