@@ -4,7 +4,8 @@ import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import { signPlayToken, verifyPlayToken } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, type RecordingSystem } from '../recording/index.js';
-import type { ChainEntry, Store } from '../store/index.js';
+import type { ChainEntry } from '../domain/index.js';
+import type { Store } from '../store/index.js';
 
 export interface RecordingRoutesDeps {
   registry: CameraRegistry;

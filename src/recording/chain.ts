@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChainEntry } from '../store/index.js';
+import type { ChainEntry } from '../domain/index.js';
 
 /** The `prevHash` of a camera's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
-import type { EvidenceHold, Store } from '../store/index.js';
+import type { EvidenceHold } from '../domain/index.js';
+import type { Store } from '../store/index.js';
 
 /** A time given as ISO-8601 or as milliseconds since the epoch; `name` is for the error. */
 export function parseTime(raw: unknown, name: string): number {

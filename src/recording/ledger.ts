@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
-import type { ChainEntry, Store, StoreTx } from '../store/index.js';
+import type { ChainEntry } from '../domain/index.js';
+import type { Store, StoreTx } from '../store/index.js';
 import { nextEntry, type EntryContent } from './chain.js';
 import type { ChainSigner } from './signing.js';
 

@@ -1,4 +1,4 @@
-import type { ChainEntry } from '../store/index.js';
+import type { ChainEntry } from '../domain/index.js';
 
 /**
  * An HLS VOD playlist of recorded segments. Segments of one ingest run share a timeline;

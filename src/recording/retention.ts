@@ -1,4 +1,4 @@
-import type { ChainEntry, EvidenceHold } from '../store/index.js';
+import type { ChainEntry, EvidenceHold } from '../domain/index.js';
 import { DAY_MS } from './layout.js';
 
 /** How long footage is kept: per camera, and for footage under an evidence hold. */

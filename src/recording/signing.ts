@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, t
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../errors.js';
-import type { Checkpoint } from '../store/index.js';
+import type { Checkpoint } from '../domain/index.js';
 
 /** Where the gateway's Ed25519 key lives under the data directory. */
 export function signingKeyPath(dataDir: string): string {

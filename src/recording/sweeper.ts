@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PeriodicTask } from './periodic.js';
-import type { ChainEntry, Store } from '../store/index.js';
+import type { ChainEntry } from '../domain/index.js';
+import type { Store } from '../store/index.js';
 import type { ChainLedger } from './ledger.js';
 import { retentionVerdict, type RetentionPolicy } from './retention.js';
 

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChainEntry, Store } from '../store/index.js';
+import type { ChainEntry } from '../domain/index.js';
+import type { Store } from '../store/index.js';
 import { checkChain, type ChainProblemKind } from './chain.js';
 import { DAMAGED, INCOMING, daysBetween } from './layout.js';
 import { sha256File } from './segmentFile.js';

@@ -13,25 +13,19 @@ export type {
   FilingRepository,
   MaintenanceRepository,
   MaintenanceWindow,
+  EntryQuery,
   OnvifDeviceRepository,
   OutageQuery,
   OutageRecord,
   OutageRepository,
   OutboxEntry,
+  RecordingRepository,
   SettingsRepository,
   Store,
   StoreRepositories,
   StoreTx,
 } from './store.js';
-export type {
-  ChainEntry,
-  ChainEntryKind,
-  Checkpoint,
-  EntryQuery,
-  EvidenceHold,
-  RecordingGap,
-  RecordingRepository,
-} from './sqlRecordings.js';
+
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';

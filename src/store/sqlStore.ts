@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
-import { SqlRecordingRepository, type RecordingRepository } from './sqlRecordings.js';
+import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type {
   AlertOutboxRepository,
@@ -11,6 +11,7 @@ import type {
   MaintenanceRepository,
   OnvifDeviceRepository,
   OutageRepository,
+  RecordingRepository,
   SettingsRepository,
   Store,
   StoreRepositories,

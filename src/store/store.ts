@@ -1,5 +1,13 @@
-import type { AuditEntry, CameraRecord, OnvifDeviceRecord } from '../domain/index.js';
-import type { RecordingRepository } from './sqlRecordings.js';
+import type {
+  AuditEntry,
+  CameraRecord,
+  ChainEntry,
+  ChainEntryKind,
+  Checkpoint,
+  EvidenceHold,
+  OnvifDeviceRecord,
+  RecordingGap,
+} from '../domain/index.js';
 
 /** The repositories of a store; a transaction offers the same ones, bound to it. */
 export interface StoreRepositories {
@@ -182,4 +190,39 @@ export interface FilingRecord {
 export interface FilingRepository {
   add(filing: Omit<FilingRecord, 'id'>): Promise<FilingRecord>;
   list(query?: { cameraId?: string }): Promise<FilingRecord[]>;
+}
+
+/** Recording index: segment hash chains, checkpoints, gaps, evidence holds (store/sqlRecordings.ts). */
+export interface EntryQuery {
+  cameraId?: string;
+  kind?: ChainEntryKind;
+  /** Entries overlapping [fromMs, toMs]. */
+  fromMs?: number;
+  toMs?: number;
+}
+
+export interface RecordingRepository {
+  /** The newest entry of a camera's chain. */
+  head(cameraId: string): Promise<ChainEntry | undefined>;
+  /** Appends a link; a taken (camera, seq) is a unique violation. */
+  append(entry: ChainEntry): Promise<void>;
+  entry(cameraId: string, seq: number): Promise<ChainEntry | undefined>;
+  /** The camera's newest segment entry (deleted or not). */
+  lastSegment(cameraId: string): Promise<ChainEntry | undefined>;
+  /** Ordered by camera, then seq. */
+  entries(query?: EntryQuery): Promise<ChainEntry[]>;
+  markDeleted(cameraId: string, seq: number, at: string): Promise<void>;
+  cameraIds(): Promise<string[]>;
+  /** Bytes of the segments still on disk. */
+  storedBytes(): Promise<number>;
+  addCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** Oldest first. */
+  checkpoints(cameraId: string): Promise<Checkpoint[]>;
+  openGap(cameraId: string, startMs: number, cause: string): Promise<void>;
+  /** Ends the camera's open gap, if any. */
+  closeGap(cameraId: string, endMs: number): Promise<void>;
+  gaps(cameraId: string, fromMs: number, toMs: number): Promise<RecordingGap[]>;
+  createHold(hold: Omit<EvidenceHold, 'id' | 'liftedBy' | 'liftedAt' | 'liftReason'>): Promise<EvidenceHold>;
+  holds(): Promise<EvidenceHold[]>;
+  liftHold(id: number, by: string, at: string, reason: string): Promise<EvidenceHold | undefined>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hlsPlaylist } from '../../../src/recording/index.js';
-import type { ChainEntry } from '../../../src/store/index.js';
+import type { ChainEntry } from '../../../src/domain/index.js';
 
 const seg = (seq: number, startMs: number, endMs: number, partial = false) => ({ seq, startMs, endMs, partial }) as ChainEntry;
 

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, CameraRecord } from '../../../src/domain/index.js';
+import type { AuditEntry, CameraRecord, ChainEntry } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
-import type { ChainEntry } from '../../../src/store/index.js';
 import type { Store, StoreTx } from '../../../src/store/store.js';
 
 export type TestStore = Store & { appliedMigrations(): Promise<number[]> };

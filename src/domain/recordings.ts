@@ -1,0 +1,60 @@
+/** The recording index as every module sees it: chain links, signed checkpoints, gaps, evidence holds. */
+
+export type ChainEntryKind = 'segment' | 'deletion';
+
+/** One link of a camera's chain. Everything but `deletedAt` is covered by `entryHash`. */
+export interface ChainEntry {
+  cameraId: string;
+  /** 1, 2, 3 … per camera, without holes. */
+  seq: number;
+  kind: ChainEntryKind;
+  /** Segment file relative to the recordings directory (for a deletion: the file deleted). */
+  path: string;
+  /** Wall-clock ms of the first and last instant the segment covers. */
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  /** Hex SHA-256 of the segment file (for a deletion: of the file deleted). */
+  sha256: string;
+  /** Cut short (the ingest died or the disk filled mid-segment). */
+  partial: boolean;
+  /** Kind-specific facts, e.g. `{deletedSeq, reason}` of a deletion. */
+  detail: Record<string, unknown>;
+  prevHash: string;
+  entryHash: string;
+  /** ISO time the entry was appended. */
+  at: string;
+  /** ISO time the segment was swept (set on the segment entry; a deletion entry records it in the chain). */
+  deletedAt: string | null;
+}
+
+export interface Checkpoint {
+  cameraId: string;
+  seq: number;
+  headHash: string;
+  signedAt: string;
+  /** Base64 Ed25519 signature of `checkpointMessage(...)`. */
+  signature: string;
+}
+
+export interface RecordingGap {
+  id: number;
+  cameraId: string;
+  startMs: number;
+  /** Null while the gap is still open (nothing recorded since). */
+  endMs: number | null;
+  cause: string;
+}
+
+export interface EvidenceHold {
+  id: number;
+  cameraIds: string[];
+  startMs: number;
+  endMs: number;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  liftedBy: string | null;
+  liftedAt: string | null;
+  liftReason: string | null;
+}
