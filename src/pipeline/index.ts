@@ -7,8 +7,8 @@ export {
   type PipelineSettings,
   type PipelineSnapshot,
   type PipelineStateChange,
-  type PushSnapshot,
 } from './cameraPipeline.js';
+export type { PushSnapshot, UpstreamContext, UpstreamFactory, UpstreamLinks } from './upstream.js';
 export { STREAM_STATES, StreamSupervisor, type StreamState, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 export { supervisedArgs } from './ingestArgs.js';
 export { probeStream, type ProbeOptions } from './probe.js';
