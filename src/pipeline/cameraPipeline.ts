@@ -123,6 +123,8 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
         logger: log,
         supervise: (stream, logger, prepare) => this.supervise(stream, logger, prepare),
       }) ?? null;
+    if (!this.upstream && camera.pushTargets.length > 0)
+      log.warn({ targets: camera.pushTargets.length }, 'push targets not served: no upstream links');
     this.ingest.on('state', (change) => {
       if (change.to !== 'live') return;
       this.shared.ingestLive();
