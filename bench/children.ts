@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { LineBuffer } from './launcher.js';
 
 /**
  * Every process the benchmark starts goes through here, so that nothing outlives it:
@@ -95,17 +96,18 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Collects a child's output lines (bounded), calling `onLine` for each complete line. */
+/** Calls `onLine` for each complete, non-empty line of a child's output (bench/launcher.ts's LineBuffer). */
 export function readLines(stream: NodeJS.ReadableStream | null | undefined, onLine: (line: string, at: number) => void): void {
   if (!stream) return;
-  let partial = '';
+  const buffer = new LineBuffer(64 * 1024);
   stream.setEncoding('utf8');
   stream.on('data', (text: string) => {
     const at = nowMs();
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
-    if (partial.length > 64 * 1024) partial = '';
-    for (const line of lines) onLine(line, at);
+    for (const line of buffer.push(text)) onLine(line, at);
+  });
+  stream.on('end', () => {
+    const at = nowMs();
+    for (const line of buffer.flush()) onLine(line, at);
   });
 }
 

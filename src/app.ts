@@ -31,6 +31,7 @@ import {
   type PipelineSettings,
 } from './pipeline/index.js';
 import { sharedSubStream } from './onvif/profileChoice.js';
+import { platformUpstream } from './platform/index.js';
 import { startOnvif } from './onvif/wiring.js';
 import { checkSite } from './privacy/index.js';
 import { RecordingSystem, recordingsDir } from './recording/index.js';
@@ -141,7 +142,7 @@ async function assemble(
 
   const recentProbes = new RecentProbes();
   const pipelines = new PipelineManager({
-    settings: { ...pipelineSettings(config, dataDir, sharedEncoder), recording },
+    settings: { ...pipelineSettings(config, dataDir, sharedEncoder), recording, upstream: platformUpstream },
     media,
     probe: async (url, signal) => recentProbes.take(url) ?? probeStream(url, { ...probeOptions, signal }),
     logger,

@@ -33,8 +33,6 @@ export const onboardRequestSchema = z.looseObject({
   endpointRef: text(200).optional(),
 });
 
-export type OnboardRequest = z.input<typeof onboardRequestSchema>;
-
 export type OnboardResult =
   | { outcome: 'onboarded'; cameraId: string; camera: CameraView; onvif: OnvifDeviceRecord; profiles: MediaProfile[] }
   | { outcome: 'already_registered'; cameraId: string; onvif: OnvifDeviceRecord };

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { DiscoveredDevice } from './types.js';
 
 export const WS_DISCOVERY_PORT = 3702;
-export const WS_DISCOVERY_GROUP = '239.255.255.250';
 
 /** A WS-Discovery 2005/04 Probe for ONVIF NetworkVideoTransmitters. */
 export function probeMessage(messageId: string = `urn:uuid:${randomUUID()}`): string {

@@ -4,13 +4,13 @@ import type { Logger } from '../log.js';
 import type { BackoffPolicy } from '../backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings, type RecordingOutput } from './ingestArgs.js';
 import type { SharedEncoderSettings } from './maskingArgs.js';
-import { buildPushArgs, pushTargetLabel } from './pushArgs.js';
 import { needsProbe } from './probeCache.js';
 import { hostPortOf, type HostPort } from './reachability.js';
 import { SharedTier, type SharedStream, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
 import type { Prober, TierEndpoints } from './tiers.js';
 import type { StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
+import type { PushSnapshot, UpstreamFactory, UpstreamLinks } from './upstream.js';
 
 /** A camera as the pipeline sees it: its source URL(s) (credentials included) and push targets. */
 export interface CameraSource {
@@ -41,10 +41,11 @@ export interface PipelineSettings {
   dataDir: string;
   /** The recorder: names each ingest run's segment output (null: not recording that run). */
   recording?: { prepareRun(cameraId: string): RecordingOutput | null };
-}
-
-export interface PushSnapshot extends StreamSnapshot {
-  target: string;
+  /**
+   * Relays the shared tier to the camera's push targets (src/platform's `platformUpstream`).
+   * Without it a camera's push targets are not served.
+   */
+  upstream?: UpstreamFactory;
 }
 
 export interface PipelineSnapshot {
@@ -64,14 +65,14 @@ export interface PipelineStateChange extends StateChange {
 /**
  * Everything that runs for one camera: the ingest pull feeding the live tiers (and, when
  * the integrator chose a sub stream for sharing, a second pull feeding the shared tier),
- * and one supervised relay per platform push target reading the shared tier.
+ * and its upstream links (src/platform: one supervised relay per push target reading the
+ * shared tier), woken whenever the shared tier's source goes live.
  */
 export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] }> {
   private readonly ingest: StreamSupervisor;
-  private readonly pushes = new Map<string, StreamSupervisor>();
+  private readonly upstream: UpstreamLinks | null;
   private readonly shared: SharedTier;
   private info: StreamInfo | null = null;
-  private pushesStarted = false;
 
   constructor(
     public camera: CameraSource,
@@ -99,34 +100,26 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
       camera.sharedSourceUrl ?? null,
     );
     this.ingest = this.supervise('ingest', log, (signal) => this.prepareIngest(signal), hostPortOf(camera.sourceUrl));
-    for (const target of camera.pushTargets) {
-      const label = pushTargetLabel(target);
-      const source = deps.media.internalPlayUrl('shared', camera.id);
-      this.pushes.set(
-        label,
-        this.supervise(label, log.child({ push: label }), () => Promise.resolve({ args: buildPushArgs(source, target) })),
-      );
-    }
+    this.upstream =
+      deps.settings.upstream?.({
+        cameraId: camera.id,
+        pushTargets: camera.pushTargets,
+        sharedPlayUrl: deps.media.internalPlayUrl('shared', camera.id),
+        logger: log,
+        supervise: (stream, logger, prepare) => this.supervise(stream, logger, prepare),
+      }) ?? null;
+    if (!this.upstream && camera.pushTargets.length > 0)
+      log.warn({ targets: camera.pushTargets.length }, 'push targets not served: no upstream links');
     this.ingest.on('state', (change) => {
       if (change.to !== 'live') return;
       this.shared.ingestLive();
-      this.wakePushes();
+      this.upstream?.sourceLive();
     });
   }
 
   start(): void {
     this.ingest.start();
     this.shared.start();
-  }
-
-  /** Pushes start once there is something to push, and retry at once when their source recovers. */
-  private wakePushes(): void {
-    if (!this.pushesStarted) {
-      this.pushesStarted = true;
-      for (const push of this.pushes.values()) push.start();
-    } else {
-      for (const push of this.pushes.values()) push.retryNow();
-    }
   }
 
   /** Restarts the ingest (e.g. to start or stop recording); the live tiers resume within the backoff. */
@@ -141,7 +134,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ingest.close(), this.shared.close(), ...[...this.pushes.values()].map((p) => p.close())]);
+    await Promise.all([this.ingest.close(), this.shared.close(), this.upstream?.close()]);
     this.deps.media.unmirrorTier('shared', this.camera.id);
   }
 
@@ -149,7 +142,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     return {
       cameraId: this.camera.id,
       ingest: this.ingest.snapshot(),
-      pushes: [...this.pushes.entries()].map(([target, sup]) => ({ target, ...sup.snapshot() })),
+      pushes: this.upstream?.snapshot() ?? [],
       shared: { ...this.shared.snapshot(), up: this.shared.isUp(this.ingest.snapshot().state === 'live') },
       info: this.info,
     };
@@ -178,7 +171,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   /**
    * The process publishing the shared tier (masking transcode or sub-stream relay): its
    * failure leaves the shared tier dark (never mirrored back to raw), an incident worth an
-   * error line; pushes are woken once it publishes again.
+   * error line; the upstream links are woken once it publishes again.
    */
   private superviseShared(
     stream: SharedStream,
@@ -188,7 +181,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
   ): StreamSupervisor {
     const sup = this.supervise(stream, logger, prepare, reachability);
     sup.on('state', (change) => {
-      if (change.to === 'live') this.wakePushes();
+      if (change.to === 'live') this.upstream?.sourceLive();
       if (change.to === 'backoff') {
         const what = stream === 'masking' ? 'masking' : 'sub stream';
         logger.error({ cause: change.cause, detail: sup.snapshot().lastError }, `shared tier dark: ${what} failed`);

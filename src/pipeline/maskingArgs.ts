@@ -25,7 +25,7 @@ export interface MaskingPlan {
   encoder: SharedEncoderSettings;
 }
 
-/** See pushArgs.ts: the local tier's streams are interleaved from the first packet. */
+/** See src/platform/pushArgs.ts: the local tier's streams are interleaved from the first packet. */
 const LOCAL_ANALYZE_MICROSECONDS = 500_000;
 
 /**

@@ -9,10 +9,6 @@ export const INCOMING = '.incoming';
 export const DAMAGED = '.damaged';
 export const SEGMENT_EXT = '.ts';
 
-export function cameraDir(dir: string, cameraId: string): string {
-  return join(dir, cameraId);
-}
-
 export function incomingDir(dir: string, cameraId: string): string {
   return join(dir, cameraId, INCOMING);
 }

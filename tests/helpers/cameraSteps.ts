@@ -1,4 +1,6 @@
-import type { GatewayProcess } from './gateway.js';
+import { parseLogLine, type GatewayProcess } from './gateway.js';
+
+export { parseLogLine };
 
 /** The API's error body. */
 export interface ApiError {
@@ -58,16 +60,6 @@ export async function streamUrls(gw: GatewayProcess, cameraId: string): Promise<
   const res = await gw.api<StreamUrls>('GET', `/api/v1/cameras/${cameraId}/streams`);
   if (res.status !== 200) throw new Error(`streams answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
-}
-
-/** One parsed line of the gateway's JSON log, or null for a line that is not JSON. */
-export function parseLogLine(line: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The ingest state changes the gateway logged for a camera, in order, as `to` states. */

@@ -128,7 +128,11 @@ describe('playback and API access control', () => {
     const viewer = await openWsFlv(live.raw.wsFlv);
     try {
       await viewer.until('a video tag', (tags) => tags.some((t) => t.type === 'video'), 5000);
-      expect(await gw.metric('psvgw_stream_viewers', { camera_id: cameraId, tier: 'raw' })).toBe(1);
+      await gw.waitFor(
+        'one raw viewer counted',
+        async () => (await gw.metric('psvgw_stream_viewers', { camera_id: cameraId, tier: 'raw' })) === 1,
+        3000,
+      );
     } finally {
       await viewer.close();
     }

@@ -22,12 +22,16 @@ describe('a camera whose site becomes forbidden under the active profile', () =>
     expect(shown.status).toBe(200);
     expect(shown.body.status.state).toBe('refused');
     expect(shown.body.status.reason).toMatch(/yunnan-2016 Art\. 11/);
-    expect(await yunnan.metric('psvgw_camera_state', { camera_id: added.id, state: 'refused' })).toBe(1);
+    await yunnan.waitFor(
+      'the refused state in the metrics',
+      async () => (await yunnan.metric('psvgw_camera_state', { camera_id: added.id, state: 'refused' })) === 1,
+      5000,
+    );
     expect(await yunnan.metric('psvgw_camera_up', { camera_id: added.id })).toBeUndefined();
     // Give a wrongly started pipeline time to show itself, then check nothing pulls the camera.
     await new Promise((r) => setTimeout(r, 2000));
     expect(mediaProcessesMentioning(`127.0.0.1:${camera.port}/`)).toEqual([]);
-    expect(yunnan.logs.some((l) => l.includes('camera refused'))).toBe(true);
+    await yunnan.waitForLine(/camera refused/, 5000);
 
     // The registry still refuses the same site type for a new camera under this profile.
     const again = await yunnan.api<{ error: { code: string } }>('POST', '/api/v1/cameras', {

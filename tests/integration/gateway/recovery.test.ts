@@ -112,7 +112,7 @@ describe('camera outages and recovery', () => {
     );
     expect(detect).toBeLessThanOrEqual((STALL_SECONDS + 1) * 1000);
     await gw.waitFor('stall counted', async () => (await stalls(gw, id)) >= stallsBefore + 1, 2000);
-    expect(loggedIngestStates(gw, id, logMark)).toContain('stalled');
+    await gw.waitFor('the stall in the log', () => loggedIngestStates(gw, id, logMark).includes('stalled'), 5000);
 
     // Stay frozen long enough for the restart backoff to grow to ~8 s: restarts during the
     // freeze connect but get no RTSP answer, and each waits out ffmpeg's socket timeout.

@@ -116,10 +116,11 @@ describe('video-quality diagnostics against the real test camera', () => {
         const firedMs = await waitForKinds([kind], `${kind} firing`);
         const d = await diagnostics();
         expect(d.incidents.find((i) => i.kind === kind)?.severity).toBe('warning');
-        expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind })).toBe(1);
+        const condition = async () => gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind });
+        await gw.waitFor(`${kind} == 1 in the metrics`, async () => (await condition()) === 1, 5000);
         await camera.setScene('normal');
         const clearedMs = await waitForKinds([], `${kind} resolved`);
-        expect(await gw.metric('psvgw_image_condition', { camera_id: cameraId, check: kind })).toBe(0);
+        await gw.waitFor(`${kind} == 0 in the metrics`, async () => (await condition()) === 0, 5000);
         console.log(`diagnostics: ${scene} → ${kind} fired after ${firedMs} ms, resolved ${clearedMs} ms after the normal scene`);
       },
       2 * DETECT_MS + 10_000,

@@ -107,8 +107,12 @@ describe('outage alerts, ledger and reports on a real camera', () => {
     await gw.waitFor('a failed delivery', () => gw.logs.slice(logFrom).some((l) => l.includes('alert delivery failed')), 10_000);
     const incidents = await gw.api<{ items: Array<{ kind: string; cameraId: string }> }>('GET', '/api/v1/incidents');
     expect(incidents.body.items).toEqual([expect.objectContaining({ kind: 'camera_down', cameraId })]);
-    expect(await gw.metric('psvgw_incidents_active', { camera_id: cameraId, kind: 'camera_down' })).toBe(1);
-    expect(await gw.metric('psvgw_alerts_pending')).toBeGreaterThanOrEqual(1);
+    await gw.waitFor(
+      'the camera_down incident in the metrics',
+      async () => (await gw.metric('psvgw_incidents_active', { camera_id: cameraId, kind: 'camera_down' })) === 1,
+      5000,
+    );
+    await gw.waitFor('a pending alert', async () => ((await gw.metric('psvgw_alerts_pending')) ?? 0) >= 1, 5000);
     await receiver.resume();
     const firing = await receiver.waitFor({ id: cameraId, state: 'firing' }, stoppedAt, 10_000);
     await cam.restart();
@@ -116,7 +120,7 @@ describe('outage alerts, ledger and reports on a real camera', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.matching({ eventId: firing.eventId })).toHaveLength(1);
     expect(receiver.matching({ eventId: resolved.eventId })).toHaveLength(1);
-    expect(await gw.metric('psvgw_alerts_pending')).toBe(0);
+    await gw.waitFor('no pending alert', async () => (await gw.metric('psvgw_alerts_pending')) === 0, 5000);
   });
 
   it('keeps an undelivered alert and an open outage across a gateway restart, and sends each once', async () => {
@@ -138,6 +142,7 @@ describe('outage alerts, ledger and reports on a real camera', () => {
     expect(receiver.matching({ eventId: firing.eventId })).toHaveLength(1);
     expect(receiver.matching({ eventId: resolved.eventId })).toHaveLength(1);
     expect(receiver.matching({ id: cameraId, state: 'firing' }).filter((a) => a.at >= stoppedAt)).toHaveLength(1);
+    await gw.waitFor('the outage closed in the ledger', async () => (await outages()).at(-1)?.endedAt != null, 5000);
     const last = (await outages()).at(-1) as Outage;
     expect(last.startedAt).toBe(firing.body.startedAt);
     expect(last.endedAt).toBe(resolved.body.resolvedAt);

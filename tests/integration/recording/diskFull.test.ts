@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCamera, parseLogLine, waitForUp } from '../../helpers/cameraSteps.js';
+import { addCamera, waitForUp } from '../../helpers/cameraSteps.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { recordingList } from '../../helpers/recordings.js';
@@ -60,9 +60,10 @@ describe('a full recordings disk', () => {
       },
       120_000,
     );
-    const line = gw.logs.map(parseLogLine).find((e) => e?.msg?.toString().startsWith('disk full'));
-    expect(line).toMatchObject({ level: 50 });
-    expect(await gw.metric('psvgw_recording_disk_full')).toBe(1);
+    // The log line and the gauge may trail the incident: wait for each rather than reading once.
+    const line = await gw.waitForLine((_l, e) => typeof e?.msg === 'string' && e.msg.startsWith('disk full'), 15_000);
+    expect(line.entry).toMatchObject({ level: 50 });
+    await gw.waitFor('psvgw_recording_disk_full == 1', async () => (await gw.metric('psvgw_recording_disk_full')) === 1, 15_000);
     // The ingest restarts without its segment output; the live tiers go on.
     await waitForUp(gw, id, 1, 15_000);
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCamera, parseLogLine, waitForUp, type ApiError } from '../../helpers/cameraSteps.js';
+import { addCamera, waitForUp, type ApiError } from '../../helpers/cameraSteps.js';
 import { GatewayProcess, mediaProcessesMentioning, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { probeFormat, recordingList, runVerify, sha256Of, type SegmentView } from '../../helpers/recordings.js';
@@ -167,10 +167,12 @@ describe('continuous recording of a real camera', () => {
     expect(probed.duration).toBeGreaterThan(1);
     expect(sha256Of(fileOf(partial))).toBe(partial.sha256);
 
-    const downCause = gw.logs
-      .slice(logFrom)
-      .map(parseLogLine)
-      .find((e) => e?.msg === 'stream state' && e.cameraId === cameraId && e.stream === 'ingest' && e.to === 'backoff')?.cause;
+    const down = await gw.waitForLine(
+      (_l, e) => e?.msg === 'stream state' && e.cameraId === cameraId && e.stream === 'ingest' && e.to === 'backoff',
+      5000,
+      logFrom,
+    );
+    const downCause = down.entry?.cause;
     expect(downCause).toBeTypeOf('string');
     expect(list.gaps).toEqual([{ start: partial.end, end: next.start, cause: downCause }]);
     expect(Date.parse(next.start) - Date.parse(partial.end)).toBeLessThan(15_000);

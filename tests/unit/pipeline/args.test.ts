@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { buildIngestArgs, teeSpec } from '../../../src/pipeline/ingestArgs.js';
-import { buildPushArgs, pushTargetLabel } from '../../../src/pipeline/pushArgs.js';
 import { parseFfprobeJson, parseRate, type StreamInfo } from '../../../src/pipeline/streamInfo.js';
 
 const h264: StreamInfo = { video: { codec: 'h264', width: 1280, height: 720, fps: 25, profile: 'Main' }, audio: null, format: 'rtsp' };
@@ -75,28 +74,6 @@ describe('recording output of the ingest', () => {
 describe('teeSpec', () => {
   it('escapes tee separators inside URLs and keeps one tier failing from killing the other', () => {
     expect(teeSpec(['rtmp://h/a?x=1|2'])).toBe('[f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://h/a?x=1\\|2');
-  });
-});
-
-describe('push', () => {
-  it('relays with copy, choosing the muxer from the target scheme', () => {
-    expect(buildPushArgs('rtmp://127.0.0.1/shared/1', 'rtsp://p/x').slice(-5)).toEqual([
-      '-f',
-      'rtsp',
-      '-rtsp_transport',
-      'tcp',
-      'rtsp://p/x',
-    ]);
-    expect(buildPushArgs('rtmp://127.0.0.1/shared/1', 'rtmp://p/live/k')).toEqual(expect.arrayContaining(['-c', 'copy', '-f', 'flv']));
-  });
-
-  it('labels targets without their stream key, stably and distinctly', () => {
-    const a = pushTargetLabel('rtmp://platform:1935/live/secret-key-1');
-    const b = pushTargetLabel('rtmp://platform:1935/live/secret-key-2');
-    expect(a).toMatch(/^rtmp:\/\/platform:1935\/live#[0-9a-f]{8}$/);
-    expect(a).not.toContain('secret');
-    expect(a).not.toBe(b);
-    expect(pushTargetLabel('rtmp://platform:1935/live/secret-key-1')).toBe(a);
   });
 });
 

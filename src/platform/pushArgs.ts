@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { supervisedArgs } from './ingestArgs.js';
+import { supervisedArgs } from '../pipeline/index.js';
 
 /**
  * Media time ffmpeg may analyse before relaying the local tier. ffmpeg's FLV reader cannot

@@ -1,0 +1,13 @@
+/**
+ * Upstream links to the sharing platform: RTMP/RTSP push today (GB/T 28181 later). The
+ * pipeline drives a camera's links through the UpstreamFactory seam
+ * (src/pipeline/upstream.ts); this module depends on the pipeline, never the reverse.
+ */
+import type { UpstreamFactory } from '../pipeline/index.js';
+import { PushRelays } from './pushRelays.js';
+
+export { buildPushArgs, pushTargetLabel } from './pushArgs.js';
+export { PushRelays } from './pushRelays.js';
+
+/** The camera's upstream links: a push relay per configured target. Pass as PipelineSettings.upstream. */
+export const platformUpstream: UpstreamFactory = (ctx) => new PushRelays(ctx);
