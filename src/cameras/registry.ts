@@ -20,7 +20,7 @@ import {
 import type { CredentialBox } from './credentialBox.js';
 import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
 import { normalizeRtspUrl } from './rtspUrl.js';
-import { SafeEmitter } from './safeEmitter.js';
+import { SafeEmitter } from '../events.js';
 import type { Mask } from '../privacy/masks.js';
 import { SITE_TYPES } from './siteTypes.js';
 import type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './types.js';

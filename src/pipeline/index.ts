@@ -1,4 +1,4 @@
-export { PipelineManager } from './pipelineManager.js';
+export { PipelineManager, type PipelineEvents } from './pipelineManager.js';
 export {
   TIERS,
   type Tier,
