@@ -10,10 +10,18 @@ import { CloseStack, closeOnce } from './lifecycle.js';
 import type { Logger } from './log.js';
 import { assertPortFree, startMediaServer } from './media/index.js';
 import { startOnvif } from './onvif/wiring.js';
-import * as pipeline from './pipeline/index.js';
+import {
+  cameraProbes,
+  detectFfmpeg,
+  instanceIdOf,
+  instanceMarker,
+  PipelineManager,
+  pipelineSettings,
+  reapOrphans,
+} from './pipeline/index.js';
 import { checkSite } from './privacy/siteGuard.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
-import { recordingsDir, startRecording } from './recording/index.js';
+import { startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -39,8 +47,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const dataDir = resolve(config.dataDir);
     const profile = getProfile(config.profile);
     logger.info({ version: VERSION, config: describeConfig(config) }, 'starting psv-gateway');
-    const ffmpeg = await pipeline.detectFfmpeg(config, logger);
-    const settings = pipeline.pipelineSettings(config, dataDir, ffmpeg.sharedEncoder);
+    const ffmpeg = await detectFfmpeg(config, logger);
+    const settings = pipelineSettings(config, dataDir, ffmpeg.sharedEncoder);
 
     await assertPortFree(config.http.host, config.http.port, 'API', 'http.port / PSVGW_HTTP_PORT');
     const api = stack.push(await startApiServer({ host: config.http.host, port: config.http.port, readiness }));
@@ -50,26 +58,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const store = stack.push(await openStore({ driver: config.store.driver, sqlitePath, postgresUrl: config.store.postgresUrl }));
     await store.migrate();
     readiness.met('store');
-    const instanceId = await pipeline.instanceIdOf(store.settings);
-    pipeline.reapOrphans(instanceId, logger);
+    const instanceId = await instanceIdOf(store.settings);
+    reapOrphans(instanceId, logger);
     const adminToken = await setUpAdminToken(store.settings, config.secrets.adminToken, config.mode);
     const auth = new AdminTokenVerifier(store.settings);
     await auth.load();
-    const marker = pipeline.instanceMarker(instanceId);
+    const marker = instanceMarker(instanceId);
     const media = stack.push(await startMediaServer(config.media, { dataDir, tokenKey: playbackTokenKey, instanceMarker: marker, logger }));
     readiness.met('media');
 
     const incidents = new IncidentBoard(logger);
-    const { ffprobePath } = config.ffmpeg;
-    const dir = recordingsDir({ ...config, dataDir });
     // Closed after the pipelines (the stack runs in reverse): their last partial segments get indexed.
-    const recording = stack.push(
-      await startRecording({ config: config.recording, dataDir, dir, profile, store, incidents, ffprobePath, logger }),
-    );
-    const probes = pipeline.cameraProbes(config, logger);
-    const pipelines = stack.push(
-      new pipeline.PipelineManager({ settings: { ...settings, recording }, media, probe: probes.ingest, logger }),
-    );
+    const recording = stack.push(await startRecording({ config, dataDir, profile, store, incidents, logger }));
+    const probes = cameraProbes(config, logger);
+    const pipelines = stack.push(new PipelineManager({ settings: { ...settings, recording }, media, probe: probes.ingest, logger }));
     recording.onRestartIngest((cameraId) => pipelines.restartIngest(cameraId));
     pipelines.on('state', (change) => change.stream === 'ingest' && recording.onIngestChange(change));
     const alerting = stack.push(await startAlerting({ config, store, incidents, logger }));
@@ -78,21 +80,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
     const siteGuard = (siteType: string) => checkSite(profile, siteType);
     const playCheck = (url: string, credentials: CameraCredentials | null) => probes.playCheck(withCredentials(url, credentials));
-    const registry = stack.push(
-      new CameraRegistry({ store, box, siteGuard, isSiteType, idParts: config.gateway, probe: playCheck, logger }),
-    );
-    const rawTierUrl = (cameraId: string) => media.internalPlayUrl('raw', cameraId);
-    const diagnostics = stack.push(
-      startDiagnostics({
-        config: config.diagnostics,
-        supervision: settings,
-        rawTierUrl,
-        incidents,
-        store: store.settings,
-        registry,
-        logger,
-      }),
-    );
+    const idParts = config.gateway;
+    const registry = stack.push(new CameraRegistry({ store, box, siteGuard, isSiteType, idParts, probe: playCheck, logger }));
+    const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));
     pipelines.on('state', diagnostics.onStreamState);
 
     const { pushTargets } = config.platform;

@@ -188,9 +188,13 @@ export class RecordingSystem {
   }
 }
 
-/** Builds the recording system and starts it (indexing what the last run left); close it after the pipelines. */
-export async function startRecording(opts: RecordingSystemOptions & { dir: string }): Promise<RecordingSystem> {
-  const recording = await RecordingSystem.create(opts);
+/** Builds the recording system from the config and starts it (indexing what the last run left); close it after the pipelines. */
+export async function startRecording(
+  deps: Omit<RecordingSystemOptions, 'config' | 'ffprobePath'> & { config: GatewayConfig },
+): Promise<RecordingSystem> {
+  const { config, dataDir } = deps;
+  const dir = recordingsDir({ ...config, dataDir });
+  const recording = await RecordingSystem.create({ ...deps, config: config.recording, ffprobePath: config.ffmpeg.ffprobePath, dir });
   try {
     await recording.start();
   } catch (err) {

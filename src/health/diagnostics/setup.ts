@@ -30,15 +30,17 @@ export interface DiagnosticsParts {
 
 /** Builds the image diagnostics, the camera clock watch and the NTP watch, started and with their metrics. */
 export function startDiagnostics(opts: {
-  config: GatewayConfig['diagnostics'];
+  config: GatewayConfig;
   supervision: DiagnosticsDeps['supervision'];
-  rawTierUrl: (cameraId: string) => string;
+  /** The samplers read the raw tier from the media server. */
+  media: { internalPlayUrl(tier: 'raw', cameraId: string): string };
   incidents: IncidentBoard;
-  store: KeyValueStore;
+  /** Baselines and thresholds are kept in the settings. */
+  store: { settings: KeyValueStore };
   registry: Pick<CameraRegistry, 'get'>;
   logger: Logger;
 }): DiagnosticsParts {
-  const c = opts.config;
+  const c = opts.config.diagnostics;
   const diagnostics = new Diagnostics({
     settings: {
       fps: c.sampleFps,
@@ -51,9 +53,9 @@ export function startDiagnostics(opts: {
       thresholds: c.thresholds,
     },
     supervision: opts.supervision,
-    rawTierUrl: opts.rawTierUrl,
+    rawTierUrl: (cameraId) => opts.media.internalPlayUrl('raw', cameraId),
     incidents: opts.incidents,
-    store: opts.store,
+    store: opts.store.settings,
     logger: opts.logger.child({ component: 'diagnostics' }),
   });
   if (c.enabled) diagnostics.start();
