@@ -8,14 +8,15 @@ import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
+import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   auth: AdminTokenVerifier;
   metrics: Registry;
   logger: Logger;
-  /** Readiness: store open, media server up. */
-  isReady: () => boolean;
+  /** Readiness: store open, media server listening, first reconciliation done, not closing. */
+  readiness: { state(): ReadinessState };
   /** Further routes under /api/v1/cameras (e.g. /:id/diagnostics), owned by other modules. */
   cameraExtensions?: Router[];
   /** Facts for GET /api/v1/system. */
@@ -39,8 +40,8 @@ export function createApiApp(deps: ApiDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    const ready = deps.isReady();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' });
+    const state = deps.readiness.state();
+    res.status(state === 'ready' ? 200 : 503).json({ status: state });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());

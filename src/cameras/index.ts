@@ -23,3 +23,4 @@ export {
   type GbIdPrefix,
 } from './gbId.js';
 export { normalizeRtspUrl, withCredentials, type NormalizedRtspUrl } from './rtspUrl.js';
+export { allCameras } from './listing.js';

@@ -1,22 +1,25 @@
 import type { GatewayConfig } from '../config/index.js';
+import { closeOnce } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { IncidentBoard } from './incidents.js';
 import { watchCameraDown, type IngestStateChange } from './outageDetector.js';
 import { OutageLedger } from './outageLedger.js';
+import { watchSharedTierDark } from './sharedTierDark.js';
 import { WebhookNotifier, webhookTargets } from './webhook.js';
 
 export interface Alerting {
   ledger: OutageLedger;
   notifier: WebhookNotifier;
-  /** Feed of the pipelines' state changes (ingest, masking, pushes). */
+  /** Feed of the pipelines' state changes (ingest, masking, sub stream, pushes). */
   onStreamState: (change: IngestStateChange) => void;
+  /** Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Wires the outage side of health: the ingest's states raise `camera_down`, every camera
- * outage incident goes to the ledger, every incident change to the webhooks' outbox.
+ * Wires the outage side of health: the ingest's states raise `camera_down`, the masking
+ * transcode's and sub stream's raise `shared_tier_dark`, every camera outage incident goes to the ledger, every incident change to the webhooks' outbox.
  * Started before the cameras, so the first failures are seen.
  */
 export async function startAlerting(deps: {
@@ -39,14 +42,19 @@ export async function startAlerting(deps: {
   const unsubscribe = incidents.onChange((change) => notifier.notify(change));
   await notifier.start();
   logger.info({ webhooks: targets.map((t) => t.name) }, 'alerting ready');
+  const cameraDown = watchCameraDown(incidents, ledger);
+  const sharedTierDark = watchSharedTierDark(incidents);
   return {
     ledger,
     notifier,
-    onStreamState: watchCameraDown(incidents, ledger),
-    close: async () => {
+    onStreamState: (change) => {
+      cameraDown(change);
+      sharedTierDark(change);
+    },
+    close: closeOnce(async () => {
       unsubscribe();
       await notifier.close();
       await ledger.close();
-    },
+    }),
   };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SafeEmitter } from '../cameras/safeEmitter.js';
+import { SafeEmitter } from '../events.js';
 
 export type IncidentSeverity = 'warning' | 'critical';
 

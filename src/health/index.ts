@@ -2,6 +2,7 @@ export { IncidentBoard, incidentKey, type Incident, type IncidentChange, type In
 export { createMetricsRegistry, type MetricsSources } from './metrics.js';
 export { registerAlertMetrics, type AlertMetricsSources } from './alertMetrics.js';
 export { CAMERA_DOWN, outageCause, watchCameraDown, type OutageCause } from './outageDetector.js';
+export { SHARED_TIER_DARK, watchSharedTierDark } from './sharedTierDark.js';
 export { OutageLedger, isOutageKind, causeOf } from './outageLedger.js';
 export { WebhookNotifier, webhookTargets, alertBody, signAlert, type AlertBody, type WebhookTarget } from './webhook.js';
 export { startAlerting, type Alerting } from './alerting.js';

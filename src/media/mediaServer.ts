@@ -260,3 +260,18 @@ function routeNmsLogs(logger: Logger): void {
     }
   };
 }
+
+/** Builds the media server from the config and starts it listening; close it with close(). */
+export async function startMediaServer(
+  config: { host: string; rtmpPort: number; httpPort: number },
+  deps: Omit<MediaServerOptions, 'bindHost' | 'rtmpPort' | 'httpPort'>,
+): Promise<MediaServer> {
+  const media = new MediaServer({ bindHost: config.host, rtmpPort: config.rtmpPort, httpPort: config.httpPort, ...deps });
+  try {
+    await media.start();
+  } catch (err) {
+    await media.close();
+    throw err;
+  }
+  return media;
+}

@@ -11,5 +11,6 @@ export {
   type DiscoverySettings,
 } from './discoveryService.js';
 export { OnvifOnboarding, deviceServiceUrl, type OnboardResult, type OnboardingSettings } from './onboarding.js';
-export { chooseProfiles, type ProfileChoice } from './profileChoice.js';
+export { chooseProfiles, sharedSubStream, type ProfileChoice } from './profileChoice.js';
 export { parseCsv, onboardRowsFromCsv, type OnboardRow } from './csv.js';
+export { startOnvif, type OnvifWiringDeps, type OnvifComponents } from './wiring.js';

@@ -1,4 +1,5 @@
 /** Builds the ONVIF components from the config; called by the composition root. */
+import { closeOnce } from '../lifecycle.js';
 import type { CameraCredentials, CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -10,6 +11,7 @@ import { OnvifOnboarding } from './onboarding.js';
 import { probeNetwork } from './wsDiscovery.js';
 
 export interface OnvifWiringDeps {
+  config: GatewayConfig;
   store: Store;
   registry: CameraRegistry;
   incidents: FindingSink;
@@ -25,10 +27,13 @@ export interface OnvifComponents {
   discovery: OnvifDiscovery;
   onboarding: OnvifOnboarding;
   clockCheck: OnvifClockCheck;
+  /** Stops the sweeps and the clock reads; idempotent. */
+  close(): Promise<void>;
 }
 
-export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): OnvifComponents {
-  const c = config.onvif;
+/** Starts discovery sweeps and clock reads, and builds onboarding. */
+export function startOnvif(deps: OnvifWiringDeps): OnvifComponents {
+  const c = deps.config.onvif;
   const requestTimeoutMs = c.requestTimeoutSeconds * 1000;
   const discovery = new OnvifDiscovery({
     devices: deps.store.onvif,
@@ -63,5 +68,13 @@ export function startOnvif(config: GatewayConfig, deps: OnvifWiringDeps): OnvifC
     logger: deps.logger,
   });
   clockCheck.start();
-  return { discovery, onboarding, clockCheck };
+  return {
+    discovery,
+    onboarding,
+    clockCheck,
+    close: closeOnce(async () => {
+      await clockCheck.close();
+      await discovery.close();
+    }),
+  };
 }

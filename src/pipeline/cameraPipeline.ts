@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import type { BackoffPolicy } from '../backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings, type RecordingOutput } from './ingestArgs.js';
@@ -68,7 +68,7 @@ export interface PipelineStateChange extends StateChange {
  * and its upstream links (src/platform: one supervised relay per push target reading the
  * shared tier), woken whenever the shared tier's source goes live.
  */
-export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] }> {
+export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }> {
   private readonly ingest: StreamSupervisor;
   private readonly upstream: UpstreamLinks | null;
   private readonly shared: SharedTier;
@@ -78,7 +78,7 @@ export class CameraPipeline extends EventEmitter<{ state: [PipelineStateChange] 
     public camera: CameraSource,
     private readonly deps: { settings: PipelineSettings; media: TierEndpoints; probe: Prober; logger: Logger },
   ) {
-    super();
+    super(deps.logger);
     const log = deps.logger.child({ cameraId: camera.id });
     this.shared = new SharedTier(
       {

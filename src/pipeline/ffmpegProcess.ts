@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import { redactSecretsInText } from '../log.js';
 import { ProgressParser, type ProgressSample } from './progress.js';
@@ -42,6 +42,7 @@ export interface FfmpegProcessOptions {
 }
 
 type Events = {
+  [event: string]: unknown[];
   progress: [ProgressSample];
   stderr: [string];
   exit: [FfmpegExit];
@@ -51,7 +52,7 @@ type Events = {
 const SETPRIV = '/usr/bin/setpriv';
 const hasSetpriv = existsSync(SETPRIV);
 
-export class FfmpegProcess extends EventEmitter<Events> {
+export class FfmpegProcess {
   private child: ChildProcess | null = null;
   private readonly tail: string[] = [];
   private readonly progress = new ProgressParser();
@@ -59,9 +60,20 @@ export class FfmpegProcess extends EventEmitter<Events> {
   private startedAt = 0;
   private exited: Promise<FfmpegExit> | null = null;
   private stderrPartial = '';
+  /** A listener's exception is logged, never allowed to break the process bookkeeping. */
+  readonly #events: SafeEmitter<Events>;
 
   constructor(private readonly opts: FfmpegProcessOptions) {
-    super();
+    this.#events = new SafeEmitter<Events>(opts.logger);
+  }
+
+  /** Adds a listener; the returned function removes it. */
+  on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => unknown): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => unknown): void {
+    this.#events.off(event, listener);
   }
 
   get pid(): number | undefined {
@@ -84,7 +96,7 @@ export class FfmpegProcess extends EventEmitter<Events> {
       const captured: Buffer[] = [];
       child.stdout?.on('data', (chunk: Buffer) => {
         if (this.opts.stdout === 'capture') captured.push(chunk);
-        else for (const sample of this.progress.push(chunk)) this.safeEmit('progress', sample);
+        else for (const sample of this.progress.push(chunk)) this.#events.emit('progress', sample);
       });
       child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk));
       let settled = false;
@@ -103,7 +115,7 @@ export class FfmpegProcess extends EventEmitter<Events> {
           stdoutBytes: Buffer.concat(captured),
         };
         exit.stdout = exit.stdoutBytes.toString();
-        this.safeEmit('exit', exit);
+        this.#events.emit('exit', exit);
         resolve(exit);
       };
       child.on('error', (err) => finish(null, null, err));
@@ -152,7 +164,7 @@ export class FfmpegProcess extends EventEmitter<Events> {
       const line = raw.trim();
       if (!line) continue;
       this.pushTail(line);
-      this.safeEmit('stderr', redactSecretsInText(line));
+      this.#events.emit('stderr', redactSecretsInText(line));
     }
   }
 
@@ -160,14 +172,5 @@ export class FfmpegProcess extends EventEmitter<Events> {
     this.tail.push(redactSecretsInText(line));
     const max = this.opts.tailLines ?? 30;
     while (this.tail.length > max) this.tail.shift();
-  }
-
-  /** A listener's exception is logged, never allowed to break the process bookkeeping. */
-  private safeEmit<K extends keyof Events>(event: K, ...args: Events[K]): void {
-    try {
-      (this.emit as (e: K, ...a: Events[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.opts.logger.error({ err, event }, 'ffmpeg process listener threw');
-    }
   }
 }

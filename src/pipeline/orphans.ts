@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 
@@ -6,6 +7,18 @@ import type { Logger } from '../log.js';
  * killed hard leaves nothing thanks to the parent-death signal, but where that is not
  * available (no setpriv) the next start finds and kills the previous run's children.
  */
+/** This installation's instance id, made at the first start and kept in the settings. */
+export async function instanceIdOf(settings: {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}): Promise<string> {
+  const existing = await settings.get('instance_id');
+  if (existing) return existing;
+  const id = randomUUID().replace(/-/g, '').slice(0, 16);
+  await settings.set('instance_id', id);
+  return id;
+}
+
 export function instanceMarker(instanceId: string): string {
   return `psvgw=${instanceId}`;
 }

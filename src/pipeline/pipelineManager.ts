@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import {
   CameraPipeline,
@@ -9,16 +9,33 @@ import {
 } from './cameraPipeline.js';
 import type { Prober, TierEndpoints } from './tiers.js';
 
-/** Owns every camera's pipeline: starts, replaces on change, stops, and reports. */
-export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange] }> {
+export interface PipelineEvents extends Record<string, unknown[]> {
+  state: [change: PipelineStateChange];
+}
+
+/**
+ * Owns every camera's pipeline: starts, replaces on change, stops, and reports. Its state
+ * events reach every listener even when one of them throws.
+ */
+export class PipelineManager {
   private readonly pipelines = new Map<string, CameraPipeline>();
   private readonly refused = new Map<string, string>();
   /** Changes to one camera are applied one after another, never interleaved. */
   private readonly queues = new Map<string, Promise<void>>();
   private closed = false;
+  readonly #events: SafeEmitter<PipelineEvents>;
 
   constructor(private readonly deps: { settings: PipelineSettings; media: TierEndpoints; probe: Prober; logger: Logger }) {
-    super();
+    this.#events = new SafeEmitter<PipelineEvents>(deps.logger);
+  }
+
+  /** Adds a listener of every pipeline's state changes; the returned function removes it. */
+  on<K extends keyof PipelineEvents>(event: K, listener: (...args: PipelineEvents[K]) => unknown): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof PipelineEvents>(event: K, listener: (...args: PipelineEvents[K]) => unknown): void {
+    this.#events.off(event, listener);
   }
 
   /** Starts the camera, or restarts it when what it pulls or pushes changed. */
@@ -30,7 +47,7 @@ export class PipelineManager extends EventEmitter<{ state: [PipelineStateChange]
       if (current && sameSource(current.camera, camera)) return current.updateShared(camera.shared, camera.sharedSourceUrl);
       await this.stopPipeline(camera.id);
       const pipeline = new CameraPipeline(camera, this.deps);
-      pipeline.on('state', (change) => this.emit('state', change));
+      pipeline.on('state', (change) => this.#events.emit('state', change));
       this.pipelines.set(camera.id, pipeline);
       pipeline.start();
     });

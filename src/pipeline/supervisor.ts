@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import { isGatewayError } from '../errors.js';
+import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, RestartRateLimiter, type BackoffPolicy } from '../backoff.js';
 import { classifyFfmpegOutput, isReachabilityFailure, type FailureCause } from './failure.js';
@@ -56,7 +56,7 @@ export interface StreamSnapshot {
   pid: number | null;
 }
 
-type Events = { state: [StateChange]; progress: [ProgressSample] };
+type Events = { [event: string]: unknown[]; state: [StateChange]; progress: [ProgressSample] };
 
 const WATCHDOG_MS = 100;
 /** A stalled or never-started ffmpeg is stuck in a read: no point waiting long for it to exit. */
@@ -74,7 +74,7 @@ const CODE_TO_CAUSE: Record<string, FailureCause> = {
  * ffmpeg's own socket timeouts (which fire late). Restarts back off exponentially with
  * jitter, capped, and are rate-limited.
  */
-export class StreamSupervisor extends EventEmitter<Events> {
+export class StreamSupervisor {
   private state: StreamState = 'stopped';
   private since = Date.now();
   private lastCause: FailureCause | null = null;
@@ -93,9 +93,21 @@ export class StreamSupervisor extends EventEmitter<Events> {
   private pausing: AbortController | null = null;
   private readonly frameRate = new FrameRateWindow(2000);
 
+  /** A listener that throws is logged; the others and the supervision go on. */
+  readonly #events: SafeEmitter<Events>;
+
   constructor(private readonly opts: SupervisorOptions) {
-    super();
+    this.#events = new SafeEmitter<Events>(opts.logger);
     this.limiter = new RestartRateLimiter(opts.maxRestartsPerMinute, 60_000);
+  }
+
+  /** Adds a listener; the returned function removes it. */
+  on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => unknown): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => unknown): void {
+    this.#events.off(event, listener);
   }
 
   start(): void {
@@ -199,7 +211,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
   private onProgress(sample: ProgressSample): void {
     this.fps = this.frameRate.add(Date.now(), sample.frame);
     if (sample.bitrateBps !== null) this.bitrateBps = sample.bitrateBps;
-    this.emit('progress', sample);
+    this.#events.emit('progress', sample);
     if (sample.frame <= this.lastFrame) return;
     this.lastFrame = sample.frame;
     this.lastFrameAt = Date.now();
@@ -241,11 +253,7 @@ export class StreamSupervisor extends EventEmitter<Events> {
     const change: StateChange = { from: this.state, to, cause, at: Date.now() };
     this.state = to;
     this.since = change.at;
-    try {
-      this.emit('state', change);
-    } catch (err) {
-      this.opts.logger.error({ err }, 'state listener threw');
-    }
+    this.#events.emit('state', change);
   }
 }
 

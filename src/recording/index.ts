@@ -1,4 +1,12 @@
-export { RecordingSystem, recordingsDir, retentionPolicy, PUBLIC_KEY_SETTING, type RecordingSystemOptions } from './system.js';
+export {
+  RecordingSystem,
+  startRecording,
+  recordingsDir,
+  retentionPolicy,
+  PUBLIC_KEY_SETTING,
+  type RecordingEvents,
+  type RecordingSystemOptions,
+} from './system.js';
 export { Recorder, type RecorderOptions, type IngestChange } from './recorder.js';
 export { ChainLedger } from './ledger.js';
 export { ChainSigner, signingKeyPath } from './signing.js';

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
+import { SafeEmitter } from '../events.js';
 import type { IncidentBoard } from '../health/index.js';
+import { closeOnce } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { RecordingOutput } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -22,8 +24,11 @@ export interface RecordingSystemOptions {
   incidents: IncidentBoard;
   ffprobePath: string;
   logger: Logger;
-  /** Restarts a camera's ingest (the pipelines'); recording starts or stops with the next run. */
-  restartIngest?: (cameraId: string) => void;
+}
+
+export interface RecordingEvents extends Record<string, unknown[]> {
+  /** A camera's ingest must restart: recording starts or stops with its next run (e.g. the disk filled or has room again). */
+  restartIngest: [cameraId: string];
 }
 
 /** Settings key of the signing key's public half, written when the key is made. */
@@ -58,6 +63,8 @@ export class RecordingSystem {
   readonly holds: EvidenceHolds;
   readonly policy: RetentionPolicy;
   readonly #checkpoints: PeriodicTask;
+  readonly #events: SafeEmitter<RecordingEvents>;
+  readonly #close: () => Promise<void>;
 
   private constructor(
     private readonly opts: RecordingSystemOptions & { dir: string },
@@ -66,6 +73,7 @@ export class RecordingSystem {
     const { config, store, logger } = opts;
     this.dir = opts.dir;
     const log = logger.child({ component: 'recording' });
+    this.#events = new SafeEmitter<RecordingEvents>(log);
     this.policy = retentionPolicy(config, opts.profile);
     this.ledger = new ChainLedger(store, signer, log);
     this.recorder = new Recorder({
@@ -76,7 +84,7 @@ export class RecordingSystem {
       ledger: this.ledger,
       logger: log,
       incidents: opts.incidents,
-      ...(opts.restartIngest ? { restartIngest: opts.restartIngest } : {}),
+      restartIngest: (cameraId) => this.#events.emit('restartIngest', cameraId),
       ...testPause(),
     });
     this.sweeper = new RetentionSweeper({ store, ledger: this.ledger, dir: this.dir, policy: this.policy, logger: log });
@@ -92,6 +100,20 @@ export class RecordingSystem {
     });
     this.holds = new EvidenceHolds(store);
     this.#checkpoints = new PeriodicTask(() => this.ledger.checkpointAll(), log, 'chain checkpoint failed');
+    this.#close = closeOnce(async () => {
+      await this.#checkpoints.close();
+      await this.sweeper.close();
+      await this.disk.close();
+      await this.recorder.close();
+      await this.ledger.idle();
+      await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
+      this.#events.removeAllListeners();
+    });
+  }
+
+  /** Asks for a camera's ingest to restart; the returned function stops listening. */
+  onRestartIngest(listener: (cameraId: string) => void): () => void {
+    return this.#events.on('restartIngest', listener);
   }
 
   static async create(opts: RecordingSystemOptions & { dir: string }): Promise<RecordingSystem> {
@@ -161,15 +183,26 @@ export class RecordingSystem {
     });
   }
 
-  /** After the pipelines: indexes the last partial segments, then signs the final heads. */
-  async close(): Promise<void> {
-    await this.#checkpoints.close();
-    await this.sweeper.close();
-    await this.disk.close();
-    await this.recorder.close();
-    await this.ledger.idle();
-    await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
+  /** After the pipelines: indexes the last partial segments, then signs the final heads. Idempotent. */
+  close(): Promise<void> {
+    return this.#close();
   }
+}
+
+/** Builds the recording system from the config and starts it (indexing what the last run left); close it after the pipelines. */
+export async function startRecording(
+  deps: Omit<RecordingSystemOptions, 'config' | 'ffprobePath'> & { config: GatewayConfig },
+): Promise<RecordingSystem> {
+  const { config, dataDir } = deps;
+  const dir = recordingsDir({ ...config, dataDir });
+  const recording = await RecordingSystem.create({ ...deps, config: config.recording, ffprobePath: config.ffmpeg.ffprobePath, dir });
+  try {
+    await recording.start();
+  } catch (err) {
+    await recording.close();
+    throw err;
+  }
+  return recording;
 }
 
 /**

@@ -1,15 +1,20 @@
-import type { Logger } from 'pino';
+/** Where a failing listener is reported: any logger with an `error(obj, msg)` (pino's Logger fits). */
+export interface ListenerErrorLog {
+  error(obj: object, msg: string): void;
+}
 
 type Listener<Args extends unknown[]> = (...args: Args) => unknown;
 
 /**
+ * Shared kernel, free of dependencies like log.ts and errors.ts.
+ *
  * Typed events whose listeners cannot hurt the emitter: a listener that throws, or
  * returns a promise that rejects, is logged and the remaining listeners still run.
  */
 export class SafeEmitter<Events extends Record<string, unknown[]>> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never[]>>>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: ListenerErrorLog) {}
 
   /** Adds a listener; the returned function removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {

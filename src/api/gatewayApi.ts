@@ -1,0 +1,94 @@
+import type { Express, Router } from 'express';
+import type { Registry } from 'prom-client';
+import type { AdminTokenVerifier } from '../access/index.js';
+import { allCameras, type CameraRegistry } from '../cameras/index.js';
+import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
+import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
+import type { Logger } from '../log.js';
+import type { MediaServer } from '../media/index.js';
+import { grabJpeg, type FfmpegCapabilities, type PipelineManager } from '../pipeline/index.js';
+import type { RecordingSystem } from '../recording/index.js';
+import type { Store } from '../store/index.js';
+import { VERSION } from '../version.js';
+import type { OnvifRoutesDeps } from './onvifRoutes.js';
+import type { ReadinessState } from './readiness.js';
+import { createApiApp } from './server.js';
+
+/** What the API is set up with. */
+export interface GatewayApiSetup {
+  config: GatewayConfig;
+  profile: JurisdictionProfile;
+  ffmpeg: FfmpegCapabilities;
+  readiness: { state(): ReadinessState };
+  logger: Logger;
+}
+
+/** The running components the API serves. */
+export interface GatewayApiParts {
+  store: Store;
+  auth: AdminTokenVerifier;
+  media: MediaServer;
+  registry: CameraRegistry;
+  pipelines: PipelineManager;
+  incidents: IncidentBoard;
+  recording: RecordingSystem;
+  /** Its outage ledger's pending writes are waited for by the reports. */
+  alerting: { ledger: { flush(): Promise<void> } };
+  diagnostics: { routes: Router; registerMetrics(registry: Registry): void };
+  onvif: Omit<OnvifRoutesDeps, 'devices'>;
+  playbackTokenKey: Buffer;
+}
+
+/** The gateway's express app and its metrics, over its running components. */
+export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express {
+  const { config, logger } = setup;
+  const { store, media, pipelines, incidents, recording } = p;
+  const metrics = createMetricsRegistry({
+    pipelines: () => pipelines.snapshots(),
+    refused: () => pipelines.refusedCameras(),
+    viewers: () => media.viewerCounts(),
+    inboundBitrates: () => media.inboundBitrates(),
+    buildInfo: { version: VERSION, ffmpegVersion: setup.ffmpeg.version, profile: config.profile },
+  });
+  registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
+  p.diagnostics.registerMetrics(metrics);
+  recording.registerMetrics(metrics);
+  return createApiApp({
+    registry: p.registry,
+    pipelines,
+    media,
+    metrics,
+    auth: p.auth,
+    logger,
+    playTokenTtlSeconds: config.media.playTokenTtlSeconds,
+    publicHost: config.media.publicHost,
+    grabSnapshot: (tier, cameraId) =>
+      grabJpeg({
+        ffmpegPath: config.ffmpeg.ffmpegPath,
+        url: media.internalPlayUrl(tier, cameraId),
+        what: `${tier} tier of camera ${cameraId}`,
+        logger,
+      }),
+    onvif: { discovery: p.onvif.discovery, onboarding: p.onvif.onboarding, devices: store.onvif },
+    store,
+    incidents,
+    profile: setup.profile,
+    allCameras: () => allCameras(store.cameras),
+    ledgerSettled: () => p.alerting.ledger.flush(),
+    cameraExtensions: [p.diagnostics.routes],
+    readiness: setup.readiness,
+    recordings: {
+      registry: p.registry,
+      store,
+      recording,
+      tokenKey: p.playbackTokenKey,
+      playTokenTtlSeconds: config.media.playTokenTtlSeconds,
+    },
+    systemInfo: () => ({
+      version: VERSION,
+      profile: config.profile,
+      mode: config.mode,
+      ffmpeg: { version: setup.ffmpeg.version, hasLibx264: setup.ffmpeg.hasLibx264 },
+    }),
+  });
+}
