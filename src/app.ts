@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import { AdminTokenVerifier, resolveSecretKey, setUpAdminToken } from './access/index.js';
 import { gatewayApi, Readiness, startApiServer } from './api/index.js';
-import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials, type CameraCredentials } from './cameras/index.js';
-import { isSiteType } from './domain/index.js';
+import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials } from './cameras/index.js';
+import { type CameraCredentials, isSiteType } from './domain/index.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
 import { IncidentBoard, startAlerting } from './health/index.js';
 import { startDiagnostics } from './health/diagnostics/index.js';

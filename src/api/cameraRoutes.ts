@@ -1,5 +1,6 @@
+import type { CameraView } from '../domain/index.js';
 import { Router, type Request } from 'express';
-import type { CameraRegistry, CameraView } from '../cameras/index.js';
+import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';

@@ -1,5 +1,5 @@
+import type { CameraRecord } from '../domain/index.js';
 import { Router, type Request, type Response } from 'express';
-import type { CameraRecord } from '../cameras/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { IncidentBoard } from '../health/index.js';

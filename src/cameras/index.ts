@@ -1,4 +1,3 @@
-export type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from '../domain/index.js';
 export {
   CameraRegistry,
   toView,

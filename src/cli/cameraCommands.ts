@@ -1,6 +1,6 @@
+import type { CameraView } from '../domain/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { CameraView } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import { callApi, requestApi, resolveApiTarget } from './apiClient.js';
 import { printJson, printTable } from './output.js';

@@ -7,14 +7,14 @@
  * twice, so a bulk run can be repeated.
  */
 import { z } from 'zod';
-import { normalizeRtspUrl, type CameraCredentials, type CameraRegistry, type CameraView } from '../cameras/index.js';
+import { normalizeRtspUrl, type CameraRegistry } from '../cameras/index.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OnvifDeviceRepository } from '../store/index.js';
 import type { DeviceTarget } from './deviceClient.js';
 import { atStep, onvifStepError, type OnvifStep } from './errors.js';
 import { chooseProfiles } from './profileChoice.js';
-import type { OnvifDeviceRecord } from '../domain/index.js';
+import type { CameraCredentials, CameraView, OnvifDeviceRecord } from '../domain/index.js';
 import type { DeviceProbe, MediaProfile } from './types.js';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);

@@ -1,6 +1,7 @@
 /** Builds the ONVIF components from the config; called by the composition root. */
+import type { CameraCredentials } from '../domain/index.js';
 import { closeOnce } from '../lifecycle.js';
-import type { CameraCredentials, CameraRegistry } from '../cameras/index.js';
+import type { CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';

@@ -1,4 +1,5 @@
-import { withCredentials, type CameraCredentials, type CameraEvents, type CameraRecord } from '../cameras/index.js';
+import type { CameraCredentials, CameraRecord } from '../domain/index.js';
+import { withCredentials, type CameraEvents } from '../cameras/index.js';
 import type { Logger } from '../log.js';
 import type { CameraSource } from '../pipeline/index.js';
 import type { SiteVerdict } from '../privacy/index.js';

@@ -1,4 +1,5 @@
-import { allCameras, type CameraRecord, type CameraRegistry } from '../cameras/index.js';
+import type { CameraRecord } from '../domain/index.js';
+import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import { sharedSubStream } from '../onvif/index.js';
 import { checkSite } from '../privacy/index.js';

@@ -1,6 +1,7 @@
+import type { CameraRecord } from '../../../src/domain/index.js';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CameraEvents, CameraRecord } from '../../../src/cameras/index.js';
+import type { CameraEvents } from '../../../src/cameras/index.js';
 import { SafeEmitter } from '../../../src/events.js';
 import type { CameraSource } from '../../../src/pipeline/index.js';
 import type { SiteVerdict } from '../../../src/privacy/siteGuard.js';
