@@ -44,3 +44,14 @@ export class CloseStack {
     return this.#close();
   }
 }
+
+/** Starts a built component; when the start fails, closes what it began and rethrows. */
+export async function startOrClose<T extends Closable & { start(): Promise<unknown> }>(component: T): Promise<T> {
+  try {
+    await component.start();
+  } catch (err) {
+    await component.close();
+    throw err;
+  }
+  return component;
+}

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import NodeMediaServer, { type NmsSession } from 'node-media-server';
+import { startOrClose } from '../lifecycle.js';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals } from './nmsInternals.js';
@@ -266,12 +267,5 @@ export async function startMediaServer(
   config: { host: string; rtmpPort: number; httpPort: number },
   deps: Omit<MediaServerOptions, 'bindHost' | 'rtmpPort' | 'httpPort'>,
 ): Promise<MediaServer> {
-  const media = new MediaServer({ bindHost: config.host, rtmpPort: config.rtmpPort, httpPort: config.httpPort, ...deps });
-  try {
-    await media.start();
-  } catch (err) {
-    await media.close();
-    throw err;
-  }
-  return media;
+  return startOrClose(new MediaServer({ bindHost: config.host, rtmpPort: config.rtmpPort, httpPort: config.httpPort, ...deps }));
 }

@@ -1,5 +1,6 @@
 import type { CameraCredentials, CameraRecord } from '../domain/index.js';
 import { withCredentials, type CameraEvents } from '../cameras/index.js';
+import { startOrClose } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { CameraSource } from '../pipeline/index.js';
 import type { SiteVerdict } from '../privacy/index.js';
@@ -159,12 +160,5 @@ export class CameraReconciler {
 
 /** Builds the reconciler and runs the start-up sync; resolves once the first reconciliation is done. */
 export async function startReconciler(deps: ReconcilerDeps): Promise<CameraReconciler> {
-  const reconciler = new CameraReconciler(deps);
-  try {
-    await reconciler.start();
-  } catch (err) {
-    await reconciler.close();
-    throw err;
-  }
-  return reconciler;
+  return startOrClose(new CameraReconciler(deps));
 }

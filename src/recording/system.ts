@@ -4,6 +4,7 @@ import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { SafeEmitter } from '../events.js';
 import type { IncidentBoard } from '../health/index.js';
 import { closeOnce } from '../lifecycle.js';
+import { startOrClose } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import type { RecordingOutput } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -195,14 +196,7 @@ export async function startRecording(
 ): Promise<RecordingSystem> {
   const { config, dataDir } = deps;
   const dir = recordingsDir({ ...config, dataDir });
-  const recording = await RecordingSystem.create({ ...deps, config: config.recording, ffprobePath: config.ffmpeg.ffprobePath, dir });
-  try {
-    await recording.start();
-  } catch (err) {
-    await recording.close();
-    throw err;
-  }
-  return recording;
+  return startOrClose(await RecordingSystem.create({ ...deps, config: config.recording, ffprobePath: config.ffmpeg.ffprobePath, dir }));
 }
 
 /**

@@ -4,8 +4,8 @@ import { CameraRegistry } from '../../../src/cameras/registry.js';
 import { CredentialBox, deriveKey } from '../../../src/cameras/credentialBox.js';
 import { GatewayError } from '../../../src/errors.js';
 import { OnvifOnboarding } from '../../../src/onvif/onboarding.js';
-import type { DeviceProbe } from '../../../src/onvif/types.js';
 import { FailingStore } from '../../helpers/failingStore.js';
+import { probeResult } from '../onvif/probeFixture.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -20,25 +20,7 @@ function registryOn(store: FailingStore): CameraRegistry {
   });
 }
 
-const probe: DeviceProbe = {
-  xaddr: 'http://10.0.0.7/onvif/device_service',
-  info: { manufacturer: 'SimVision', model: 'SV-1', serialNumber: 'SER-9', firmwareVersion: '1', hardwareId: '88' },
-  clockDriftSeconds: 0,
-  services: [],
-  profiles: [
-    {
-      token: 'main',
-      name: 'main',
-      encoding: 'H264',
-      width: 1920,
-      height: 1080,
-      fps: 25,
-      bitrateKbps: 4096,
-      streamUri: 'rtsp://10.0.0.7/ch1',
-      snapshotUri: null,
-    },
-  ],
-};
+const probe = probeResult('SER-9');
 
 describe('A camera created while the store fails its second write leaves nothing behind', () => {
   let store: FailingStore;

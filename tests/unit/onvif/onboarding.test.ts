@@ -2,29 +2,9 @@ import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
 import { OnvifOnboarding, deviceServiceUrl } from '../../../src/onvif/onboarding.js';
-import type { DeviceProbe } from '../../../src/onvif/types.js';
 import { FailingStore } from '../../helpers/failingStore.js';
 import { useRegistry } from '../cameras/registryFixture.js';
-
-const probeResult = (serial: string): DeviceProbe => ({
-  xaddr: 'http://10.0.0.7/onvif/device_service',
-  info: { manufacturer: 'SimVision', model: 'SV-1', serialNumber: serial, firmwareVersion: '1', hardwareId: '88' },
-  clockDriftSeconds: 0,
-  services: [],
-  profiles: [
-    {
-      token: 'main',
-      name: 'main',
-      encoding: 'H264',
-      width: 1920,
-      height: 1080,
-      fps: 25,
-      bitrateKbps: 4096,
-      streamUri: 'rtsp://10.0.0.7/ch1',
-      snapshotUri: null,
-    },
-  ],
-});
+import { probeResult } from './probeFixture.js';
 
 describe('OnvifOnboarding', () => {
   const t = useRegistry();
