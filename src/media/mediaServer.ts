@@ -146,11 +146,7 @@ export class MediaServer implements TierEndpoints {
     return this.viewers;
   }
 
-  /** The gateway's own readers per stream path (`/tier/cameraId`). */
-  internalConsumerCounts(): ReadonlyMap<string, number> {
-    return this.internalConsumers;
-  }
-
+  /** psvgw_internal_consumers: the gateway's own readers per stream, apart from the viewers. */
   registerMetrics(registry: Registry): void {
     const counts = () => this.internalConsumers;
     new Gauge({
