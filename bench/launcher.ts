@@ -233,6 +233,8 @@ export interface LaunchOptions {
   adminToken: string;
   /** YAML appended to the generated config (after `media.host` and `http.host`). */
   configYaml?: string;
+  /** More keys of the `media` section (e.g. `internalTokenSeconds: 10`), one per line, without indentation. */
+  mediaYaml?: string;
   /** Extra environment, over the ports, data directory, token and log level. */
   env?: Record<string, string>;
   /** Start on an existing directory (e.g. a restart on an earlier gateway's data); a fresh temporary one when unset. */
@@ -272,7 +274,9 @@ export async function launchGateway(opts: LaunchOptions): Promise<Launched> {
   const [http, rtmp, flv] = (await freePorts(3)) as [number, number, number];
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), opts.tmpPrefix ?? 'psvgw-'));
   const configFile = join(dataDir, 'gateway.yaml');
-  writeFileSync(configFile, `media:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\n${opts.configYaml ?? ''}\n`);
+  const mediaKeys = (opts.mediaYaml ?? '').split('\n').filter((l) => l.trim() !== '');
+  const media = ['  host: 127.0.0.1', ...mediaKeys.map((l) => `  ${l}`)].join('\n');
+  writeFileSync(configFile, `media:\n${media}\nhttp:\n  host: 127.0.0.1\n${opts.configYaml ?? ''}\n`);
   const child = (opts.spawn ?? spawn)(process.execPath, [CLI_PATH, 'start', '--config', configFile], {
     env: {
       ...process.env,

@@ -84,7 +84,12 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
 export function playbackRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
   const check = (req: Request, cameraId: string) => {
-    const verdict = verifyPlayToken(req.query.token, { cameraId, tier: TIER }, deps.tokenKey, Math.floor(Date.now() / 1000));
+    const verdict = verifyPlayToken(
+      req.query.token,
+      { cameraId, tier: TIER, purpose: 'view' },
+      deps.tokenKey,
+      Math.floor(Date.now() / 1000),
+    );
     if (!verdict.ok)
       throw new GatewayError('FORBIDDEN', `Playback refused: ${verdict.reason}.`, {
         hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings.',

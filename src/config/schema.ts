@@ -76,6 +76,15 @@ const MediaSection = z
       .max(86400)
       .default(3600)
       .describe('Lifetime of signed playback tokens, in seconds (30 to 86400).'),
+    internalTokenSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(86400)
+      .default(600)
+      .describe(
+        "Lifetime of the gateway's own play and publish URLs (masking, diagnostics, snapshot and push ffmpegs), in seconds (5 to 86400); each start of one gets a fresh URL, a connection once made is kept.",
+      ),
   })
   .prefault({})
   .describe('Built-in media server that serves live streams.');

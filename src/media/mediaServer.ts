@@ -2,11 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import NodeMediaServer, { type NmsSession } from 'node-media-server';
+import { Gauge, type Registry } from 'prom-client';
 import { startOrClose } from '../lifecycle.js';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals } from './nmsInternals.js';
-import { signPlayToken, verifyPlayToken, type TokenPurpose } from './playToken.js';
+import { InternalTokens } from './internalTokens.js';
+import { claimedPurpose, isLoopbackPeer, signPlayToken, verifyPlayToken, type TokenCheck } from './playToken.js';
 import { assertPortFree } from './ports.js';
 import { TierMirrors } from './tierMirror.js';
 
@@ -19,6 +21,8 @@ export interface MediaServerOptions {
   tokenKey: Buffer;
   /** Tag put on the gateway's own stream URLs, so leftover children can be recognised. */
   instanceMarker: string;
+  /** Lifetime of the gateway's own play and publish URLs (see InternalTokens). */
+  internalTokenSeconds: number;
   logger: Logger;
 }
 
@@ -28,9 +32,6 @@ export interface PlaybackUrls {
   expiresAt: string;
 }
 
-/** Lifetime of tokens the gateway gives its own readers (platform pushes): they restart with it. */
-const INTERNAL_TOKEN_SECONDS = 10 * 365 * 24 * 3600;
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const BITRATE_SAMPLE_MS = 2000;
 
 /**
@@ -42,16 +43,22 @@ export class MediaServer implements TierEndpoints {
   private nms: NodeMediaServer | null = null;
   private readonly publishSecret = randomBytes(24).toString('hex');
   private readonly viewers = new Map<string, number>();
+  /** The gateway's own readers per stream path: counted apart, never as viewers. */
+  private readonly internalConsumers = new Map<string, number>();
+  private readonly internalTokens: InternalTokens;
   /** Whether each stream path carries audio, as the ingest's probe found. */
   private readonly layouts = new Map<string, { hasAudio: boolean }>();
   /** Publishing sessions by stream path, for bitrate sampling. */
   private readonly publishers = new Map<string, NmsSession>();
   private readonly bitrates = new Map<string, number>();
   private sampler: NodeJS.Timeout | null = null;
-  private readonly counted = new WeakSet<NmsSession>();
+  /** Sessions that passed prePlay, by what they count as. */
+  private readonly counted = new WeakMap<NmsSession, 'view' | 'internal'>();
   private readonly mirrors = new TierMirrors();
 
-  constructor(private readonly opts: MediaServerOptions) {}
+  constructor(private readonly opts: MediaServerOptions) {
+    this.internalTokens = new InternalTokens(opts.internalTokenSeconds);
+  }
 
   async start(): Promise<void> {
     const { bindHost, rtmpPort, httpPort } = this.opts;
@@ -73,8 +80,8 @@ export class MediaServer implements TierEndpoints {
       if (this.publishers.get(s.streamPath) === s) this.publishers.delete(s.streamPath);
     });
     nms.on('prePlay', (s) => this.onPrePlay(s));
-    nms.on('postPlay', (s) => this.countViewer(s, +1));
-    nms.on('donePlay', (s) => this.countViewer(s, -1));
+    nms.on('postPlay', (s) => this.countPlayer(s, +1));
+    nms.on('donePlay', (s) => this.countPlayer(s, -1));
     this.nms = nms;
     await nms.run();
     this.sampler = setInterval(() => this.sampleBitrates(), BITRATE_SAMPLE_MS);
@@ -110,19 +117,21 @@ export class MediaServer implements TierEndpoints {
 
   publishUrl(tier: Tier, cameraId: string): string {
     const streamPath = `/${tier}/${cameraId}`;
-    const exp = Math.floor(Date.now() / 1000) + INTERNAL_TOKEN_SECONDS;
+    const exp = Math.floor(Date.now() / 1000) + this.opts.internalTokenSeconds;
     const sign = createHash('md5').update(`${streamPath}-${exp}-${this.publishSecret}`).digest('hex');
     return `rtmp://127.0.0.1:${this.opts.rtmpPort}${streamPath}?sign=${exp}-${sign}&${this.opts.instanceMarker}`;
   }
 
+  /** A fresh URL for one of the gateway's own readers; ask again at every (re)start of it. */
   internalPlayUrl(tier: Tier, cameraId: string): string {
-    const token = this.token(tier, cameraId, INTERNAL_TOKEN_SECONDS, 'internal');
+    const token = this.internalTokens.mint(tier, cameraId);
     return `rtmp://127.0.0.1:${this.opts.rtmpPort}/${tier}/${cameraId}?token=${token}&${this.opts.instanceMarker}`;
   }
 
   /** Absolute playback URLs for a viewer, valid for `ttlSeconds`. */
   playbackUrls(tier: Tier, cameraId: string, publicHost: string, ttlSeconds: number): PlaybackUrls {
-    const token = this.token(tier, cameraId, ttlSeconds, 'view');
+    const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
+    const token = signPlayToken({ cameraId, tier, expiresAt, purpose: 'view' }, this.opts.tokenKey);
     const path = `/${tier}/${cameraId}.flv?token=${token}`;
     const host = `${publicHost}:${this.opts.httpPort}`;
     return {
@@ -137,9 +146,22 @@ export class MediaServer implements TierEndpoints {
     return this.viewers;
   }
 
-  private token(tier: Tier, cameraId: string, ttlSeconds: number, purpose: TokenPurpose): string {
-    const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
-    return signPlayToken({ cameraId, tier, expiresAt, purpose }, this.opts.tokenKey);
+  /** psvgw_internal_consumers: the gateway's own readers per stream, apart from the viewers. */
+  registerMetrics(registry: Registry): void {
+    const counts = () => this.internalConsumers;
+    new Gauge({
+      name: 'psvgw_internal_consumers',
+      help: "The gateway's own readers of a camera tier (masking, diagnostics sampler, snapshot, platform push); not viewers.",
+      labelNames: ['camera_id', 'tier'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [path, count] of counts()) {
+          const [, tier, cameraId] = path.split('/');
+          if (tier && cameraId) this.set({ camera_id: cameraId, tier }, count);
+        }
+      },
+    });
   }
 
   /**
@@ -174,7 +196,7 @@ export class MediaServer implements TierEndpoints {
   }
 
   private onPrePublish(session: NmsSession): void {
-    if (LOOPBACK.test(session.ip)) {
+    if (isLoopbackPeer(session.ip)) {
       alignResumeOffsets(session.streamPath);
       return;
     }
@@ -183,26 +205,34 @@ export class MediaServer implements TierEndpoints {
   }
 
   private onPrePlay(session: NmsSession): void {
-    const check = verifyPlayToken(
-      first(session.streamQuery.token),
-      { cameraId: session.streamName, tier: session.streamApp },
-      this.opts.tokenKey,
-      Date.now() / 1000,
-    );
+    const check = this.checkPlayToken(session);
     if (check.ok) {
-      if (check.grant.purpose === 'view') this.counted.add(session);
+      this.counted.set(session, check.grant.purpose);
       return;
     }
     this.opts.logger.info({ ip: session.ip, stream: session.streamPath, reason: check.reason }, 'playback refused');
     refuse(session, `playback token refused: ${check.reason}`);
   }
 
-  private countViewer(session: NmsSession, delta: 1 | -1): void {
-    if (!this.counted.has(session)) return;
+  /**
+   * Checked once, when a session starts playing: an internal reader whose token expires
+   * later keeps its connection (it renews by getting a fresh URL when it restarts).
+   */
+  private checkPlayToken(session: NmsSession): TokenCheck {
+    const token = first(session.streamQuery.token);
+    const stream = { cameraId: session.streamName, tier: session.streamApp };
+    if (claimedPurpose(token) === 'internal') return this.internalTokens.check(token, stream, session.ip);
+    return verifyPlayToken(token, { ...stream, purpose: 'view' }, this.opts.tokenKey, Date.now() / 1000);
+  }
+
+  private countPlayer(session: NmsSession, delta: 1 | -1): void {
+    const kind = this.counted.get(session);
+    if (!kind) return;
     if (delta < 0) this.counted.delete(session);
-    const next = (this.viewers.get(session.streamPath) ?? 0) + delta;
-    if (next <= 0) this.viewers.delete(session.streamPath);
-    else this.viewers.set(session.streamPath, next);
+    const counts = kind === 'view' ? this.viewers : this.internalConsumers;
+    const next = (counts.get(session.streamPath) ?? 0) + delta;
+    if (next <= 0) counts.delete(session.streamPath);
+    else counts.set(session.streamPath, next);
   }
 }
 
@@ -264,8 +294,9 @@ function routeNmsLogs(logger: Logger): void {
 
 /** Builds the media server from the config and starts it listening; close it with close(). */
 export async function startMediaServer(
-  config: { host: string; rtmpPort: number; httpPort: number },
-  deps: Omit<MediaServerOptions, 'bindHost' | 'rtmpPort' | 'httpPort'>,
+  config: { host: string; rtmpPort: number; httpPort: number; internalTokenSeconds: number },
+  deps: Omit<MediaServerOptions, 'bindHost' | 'rtmpPort' | 'httpPort' | 'internalTokenSeconds'>,
 ): Promise<MediaServer> {
-  return startOrClose(new MediaServer({ bindHost: config.host, rtmpPort: config.rtmpPort, httpPort: config.httpPort, ...deps }));
+  const { host, rtmpPort, httpPort, internalTokenSeconds } = config;
+  return startOrClose(new MediaServer({ bindHost: host, rtmpPort, httpPort, internalTokenSeconds, ...deps }));
 }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 
 export type TokenPurpose = 'view' | 'internal';
 
@@ -7,7 +8,10 @@ export interface PlayGrant {
   tier: string;
   /** Unix seconds after which the token is refused. */
   expiresAt: number;
-  /** 'internal' grants are the gateway's own readers (platform pushes); they are not viewers. */
+  /**
+   * 'internal' grants are the gateway's own readers (masking, sampler, snapshot, pushes):
+   * not viewers, signed with a per-run key (see InternalTokens), never the playback key.
+   */
   purpose: TokenPurpose;
 }
 
@@ -22,7 +26,12 @@ export function signPlayToken(grant: PlayGrant, key: Buffer): string {
 
 export type TokenCheck = { ok: true; grant: PlayGrant } | { ok: false; reason: string };
 
-export function verifyPlayToken(token: unknown, expected: { cameraId: string; tier: string }, key: Buffer, nowSeconds: number): TokenCheck {
+export function verifyPlayToken(
+  token: unknown,
+  expected: { cameraId: string; tier: string; purpose: TokenPurpose },
+  key: Buffer,
+  nowSeconds: number,
+): TokenCheck {
   if (typeof token !== 'string' || token.length === 0) return { ok: false, reason: 'no token' };
   const [payload, signature, extra] = token.split('.');
   if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'malformed token' };
@@ -33,9 +42,30 @@ export function verifyPlayToken(token: unknown, expected: { cameraId: string; ti
   }
   const grant = decode(payload);
   if (!grant) return { ok: false, reason: 'malformed token' };
+  if (grant.purpose !== expected.purpose) return { ok: false, reason: 'token is for another purpose' };
   if (grant.cameraId !== expected.cameraId || grant.tier !== expected.tier) return { ok: false, reason: 'token is for another stream' };
   if (grant.expiresAt < nowSeconds) return { ok: false, reason: 'token expired' };
   return { ok: true, grant };
+}
+
+/**
+ * The purpose a token claims, read without checking its signature: only to pick the key
+ * that must have signed it (verifyPlayToken then checks). Null when it does not parse.
+ */
+export function claimedPurpose(token: unknown): TokenPurpose | null {
+  if (typeof token !== 'string') return null;
+  const [payload, signature, extra] = token.split('.');
+  if (!payload || !signature || extra !== undefined) return null;
+  return decode(payload)?.purpose ?? null;
+}
+
+/**
+ * Whether a peer, as node-media-server gives it (`address:port`), is on this host's
+ * loopback: 127.0.0.0/8, ::1 or an IPv4-mapped 127.x. Anything unparsable is not.
+ */
+export function isLoopbackPeer(peer: string): boolean {
+  const address = peer.replace(/:\d+$/, '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  return (isIPv4(address) && address.startsWith('127.')) || address === '::1';
 }
 
 function mac(payload: string, key: Buffer): string {

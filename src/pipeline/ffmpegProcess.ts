@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { childEnv } from '../childEnv.js';
 import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import { redactSecretsInText } from '../log.js';
@@ -7,6 +8,7 @@ import { ProgressParser, type ProgressSample } from './progress.js';
 
 /**
  * One ffmpeg (or ffprobe) child: argv array, own process group, parent-death signal,
+ * a minimal environment (childEnv: no PSVGW_* secret reaches a stream parser),
  * `-progress` parsed from stdout, stderr kept as a short tail for diagnosis.
  *
  * Long-lived media processes are spawned here rather than through fluent-ffmpeg: it
@@ -90,7 +92,7 @@ export class FfmpegProcess {
     this.exited = new Promise<FfmpegExit>((resolve) => {
       const pipe3 = this.opts.onPipe3;
       const stdio: Array<'ignore' | 'pipe'> = pipe3 ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
-      const child = spawn(command, argv, { stdio, detached: true });
+      const child = spawn(command, argv, { stdio, detached: true, env: childEnv() });
       this.child = child;
       if (pipe3) (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => pipe3(chunk));
       const captured: Buffer[] = [];

@@ -14,11 +14,9 @@ export class PushRelays implements UpstreamLinks {
   constructor(ctx: UpstreamContext) {
     for (const target of ctx.pushTargets) {
       const label = pushTargetLabel(target);
-      const args = buildPushArgs(ctx.sharedPlayUrl, target);
-      this.relays.set(
-        label,
-        ctx.supervise(label, ctx.logger.child({ push: label }), () => Promise.resolve({ args })),
-      );
+      // Built at each (re)start: the internal token in the source URL lasts minutes.
+      const prepare = () => Promise.resolve({ args: buildPushArgs(ctx.sharedPlayUrl(), target) });
+      this.relays.set(label, ctx.supervise(label, ctx.logger.child({ push: label }), prepare));
     }
   }
 

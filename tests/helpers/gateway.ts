@@ -7,6 +7,8 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export interface GatewayOptions {
   /** Extra YAML appended to the generated config (e.g. `ingest:\n  stallSeconds: 2`). */
   configYaml?: string;
+  /** More keys of the `media` section, one per line without indentation (e.g. `internalTokenSeconds: 10`). */
+  mediaYaml?: string;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
   /** Start on the data directory of an earlier gateway (a restart); a fresh one when unset. */
@@ -26,6 +28,7 @@ export class GatewayProcess extends Gateway {
         tmpPrefix: 'psvgw-test-',
         logLevel: 'debug',
         ...(opts.configYaml === undefined ? {} : { configYaml: opts.configYaml }),
+        ...(opts.mediaYaml === undefined ? {} : { mediaYaml: opts.mediaYaml }),
         ...(opts.env === undefined ? {} : { env: opts.env }),
         ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
       }),

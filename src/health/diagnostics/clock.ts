@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnv } from '../../childEnv.js';
 import type { Logger } from '../../log.js';
 import type { IncidentBoard } from '../incidents.js';
 
@@ -75,7 +76,7 @@ export type CommandRunner = (file: string, args: string[]) => Promise<string>;
 
 const runCommand: CommandRunner = (file, args) =>
   new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 3000, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile(file, args, { timeout: 3000, encoding: 'utf8', env: childEnv() }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 
 /**

@@ -48,6 +48,8 @@ describe('bad config files', () => {
     ['clock drift limit of 0', 'diagnostics:\n  maxClockDriftSeconds: 0\n', 'diagnostics.maxClockDriftSeconds: must be > 0'],
     ['token TTL too short', 'media:\n  playTokenTtlSeconds: 5\n', 'media.playTokenTtlSeconds: must be ≥ 30'],
     ['token TTL too long', 'media:\n  playTokenTtlSeconds: 100000\n', 'media.playTokenTtlSeconds: must be ≤ 86400'],
+    ['internal token lifetime too short', 'media:\n  internalTokenSeconds: 4\n', 'media.internalTokenSeconds: must be ≥ 5'],
+    ['internal token lifetime of years', 'media:\n  internalTokenSeconds: 315360000\n', 'media.internalTokenSeconds: must be ≤ 86400'],
     ['unknown mode', 'mode: prod\n', 'mode: must be one of "development", "production", got "prod"'],
     ['unknown profile', 'profile: beijing\n', 'profile: must be one of "strict"'],
     ['unknown log level', 'logging:\n  level: verbose\n', 'logging.level: must be one of'],
@@ -191,7 +193,7 @@ describe('defaults and JSON Schema', () => {
   it('an empty config is complete and valid', () => {
     const c = valid();
     expect(c.http.port).toBe(8080);
-    expect(c.media).toMatchObject({ rtmpPort: 1935, httpPort: 8000, playTokenTtlSeconds: 3600 });
+    expect(c.media).toMatchObject({ rtmpPort: 1935, httpPort: 8000, playTokenTtlSeconds: 3600, internalTokenSeconds: 600 });
     expect(c.ingest.backoff).toEqual({ initialMs: 500, factor: 2, maxMs: 30000, jitter: 0.2 });
     expect(c.gateway).toEqual({ name: 'psv-gateway', regionCode: '44030500', industryCode: '00', networkCode: '8', typeCode: '132' });
     expect(c.profile).toBe('strict');

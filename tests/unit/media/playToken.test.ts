@@ -1,11 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signPlayToken, verifyPlayToken, type PlayGrant } from '../../../src/media/playToken.js';
+import { claimedPurpose, isLoopbackPeer, signPlayToken, verifyPlayToken, type PlayGrant } from '../../../src/media/playToken.js';
 
 const KEY = randomBytes(32);
 const NOW = 1_800_000_000;
 const grant: PlayGrant = { cameraId: '44030500001328000001', tier: 'shared', expiresAt: NOW + 3600, purpose: 'view' };
-const stream = { cameraId: grant.cameraId, tier: grant.tier };
+const stream = { cameraId: grant.cameraId, tier: grant.tier, purpose: 'view' } as const;
 
 /** A token whose signature is valid for `payload`, as only a holder of the key could make. */
 function signedPayload(payload: string, key = KEY): string {
@@ -22,7 +22,26 @@ describe('playback tokens', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(verifyPlayToken(token, stream, KEY, NOW)).toEqual({ ok: true, grant });
     const internal = signPlayToken({ ...grant, purpose: 'internal' }, KEY);
-    expect(verifyPlayToken(internal, stream, KEY, NOW)).toEqual({ ok: true, grant: { ...grant, purpose: 'internal' } });
+    expect(verifyPlayToken(internal, { ...stream, purpose: 'internal' }, KEY, NOW)).toEqual({
+      ok: true,
+      grant: { ...grant, purpose: 'internal' },
+    });
+  });
+
+  it('are refused for another purpose: an internal token is no viewer token, nor the reverse', () => {
+    const internal = signPlayToken({ ...grant, purpose: 'internal' }, KEY);
+    expect(verifyPlayToken(internal, stream, KEY, NOW)).toEqual({ ok: false, reason: 'token is for another purpose' });
+    const view = signPlayToken(grant, KEY);
+    expect(verifyPlayToken(view, { ...stream, purpose: 'internal' }, KEY, NOW)).toEqual({
+      ok: false,
+      reason: 'token is for another purpose',
+    });
+  });
+
+  it('say, unverified, which purpose they claim (to pick the key that must have signed them)', () => {
+    expect(claimedPurpose(signPlayToken(grant, KEY))).toBe('view');
+    expect(claimedPurpose(signPlayToken({ ...grant, purpose: 'internal' }, randomBytes(32)))).toBe('internal');
+    for (const bad of [undefined, '', 'abc', 'a.b', b64(['x', 'y', 1, 'admin']) + '.sig']) expect(claimedPurpose(bad)).toBeNull();
   });
 
   it('are refused under another key', () => {
@@ -90,5 +109,25 @@ describe('playback tokens', () => {
     ['an unknown purpose', b64([grant.cameraId, grant.tier, grant.expiresAt, 'admin'])],
   ])('are refused when correctly signed but %s', (_what, payload) => {
     expect(verifyPlayToken(signedPayload(payload), stream, KEY, NOW)).toEqual({ ok: false, reason: 'malformed token' });
+  });
+});
+
+describe('isLoopbackPeer', () => {
+  it.each(['127.0.0.1:5000', '127.12.3.4:1', '::1:5000', '::ffff:127.0.0.1:5000', '::FFFF:127.9.9.9:80'])('accepts %s', (peer) => {
+    expect(isLoopbackPeer(peer)).toBe(true);
+  });
+
+  it.each([
+    '10.200.0.2:5000',
+    '192.168.1.127:5000',
+    '::ffff:10.0.0.1:5000',
+    'fe80::1:5000',
+    '::2:5000',
+    '128.0.0.1:1',
+    '',
+    'undefined:undefined',
+    '127.0.0.1.evil:1',
+  ])('refuses %s', (peer) => {
+    expect(isLoopbackPeer(peer)).toBe(false);
   });
 });

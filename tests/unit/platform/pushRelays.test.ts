@@ -27,10 +27,11 @@ function context(pushTargets: string[]) {
   const relays: FakeRelay[] = [];
   const logger = (bindings: Record<string, unknown>): Logger =>
     ({ child: (more: Record<string, unknown>) => logger({ ...bindings, ...more }), bindings }) as unknown as Logger;
+  let minted = 0;
   const ctx: UpstreamContext = {
     cameraId: 'cam-1',
     pushTargets,
-    sharedPlayUrl: 'rtmp://127.0.0.1:1935/shared/cam-1?sign=x',
+    sharedPlayUrl: () => `rtmp://127.0.0.1:1935/shared/cam-1?token=t${++minted}`,
     logger: logger({ cameraId: 'cam-1' }),
     supervise: (stream, log, prepare) => {
       const relay: FakeRelay = { stream, bindings: (log as unknown as { bindings: Record<string, unknown> }).bindings, prepare, calls: [] };
@@ -58,8 +59,22 @@ describe('platform push relays', () => {
     expect(relays.map((r) => r.stream)).toEqual(targets.map(pushTargetLabel));
     expect(relays.map((r) => r.bindings.push)).toEqual(targets.map(pushTargetLabel));
     for (const [i, r] of relays.entries()) {
-      expect(await r.prepare(new AbortController().signal)).toEqual({ args: buildPushArgs(ctx.sharedPlayUrl, targets[i] as string) });
+      const { args } = await r.prepare(new AbortController().signal);
+      expect(args).toEqual(buildPushArgs(args[args.indexOf('-i') + 1] as string, targets[i] as string));
     }
+  });
+
+  it('reads the shared tier with a fresh internal token on every (re)start', async () => {
+    const { ctx, relays } = context(targets.slice(0, 1));
+    platformUpstream(ctx);
+    const relay = relays[0] as FakeRelay;
+    const sources = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const { args } = await relay.prepare(new AbortController().signal);
+      sources.add(args[args.indexOf('-i') + 1] as string);
+    }
+    expect(sources.size).toBe(3);
+    expect([...sources].every((u) => u.startsWith('rtmp://127.0.0.1:1935/shared/cam-1?token='))).toBe(true);
   });
 
   it('starts only once the source is live, then retries at once on each recovery', async () => {
