@@ -46,9 +46,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const close = closeOnce(() => (readiness.stopping(), stack.close()));
   try {
     const dataDir = resolve(config.dataDir);
-    // Footage, keys and database are the gateway user's alone (0700/0600, whatever the umask).
-    ensurePrivateDir(dataDir, 'data directory', logger);
-    if (config.recording.enabled) ensurePrivateDir(recordingsDir(config), 'recordings directory', logger);
     const profile = getProfile(config.profile);
     logger.info({ version: VERSION, config: describeConfig(config) }, 'starting psv-gateway');
     const ffmpeg = await detectFfmpeg(config, logger);
@@ -56,6 +53,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
     await assertPortFree(config.http.host, config.http.port, 'API', 'http.port / PSVGW_HTTP_PORT');
     const api = stack.push(await startApiServer({ host: config.http.host, port: config.http.port, readiness }));
+    // Footage, keys and database are the gateway user's alone (0700/0600, whatever the umask).
+    ensurePrivateDir(dataDir, 'data directory', logger);
+    if (config.recording.enabled) ensurePrivateDir(recordingsDir(config), 'recordings directory', logger);
     const secret = resolveSecretKey({ fromEnv: config.secrets.secretKey, mode: config.mode, dataDir, logger });
     const playbackTokenKey = deriveKey(secret, KEY_PURPOSES.playbackToken);
     const sqlitePath = config.store.sqlitePath ?? join(dataDir, 'psvgw.db');
