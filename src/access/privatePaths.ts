@@ -8,8 +8,8 @@ import type { Logger } from '../log.js';
  * only. Modes are set explicitly on what it creates, so the result does not depend on the
  * umask it was started under; what already exists is the operator's and only warned about.
  */
-export const PRIVATE_DIR_MODE = 0o700;
-export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
 
 function octal(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');

@@ -32,7 +32,8 @@ export function redactedView<T extends Pick<CameraView, 'pushTargets'>>(view: T)
  */
 export function restoreRedactedTargets(sent: unknown, stored: readonly string[]): unknown {
   if (!Array.isArray(sent) || !sent.some((t) => typeof t === 'string' && t.includes(REDACTED))) return sent;
-  const unused = [...stored];
+  // A stored target also sent in full is taken; the redacted entries stand for the others.
+  const unused = stored.filter((s) => !sent.includes(s));
   return sent.map((target: unknown, i) => {
     if (typeof target !== 'string' || !target.includes(REDACTED)) return target;
     const match = unused.findIndex((s) => redactPushTarget(s) === target);

@@ -35,6 +35,7 @@ describe('restoreRedactedTargets', () => {
   it('keeps full URLs and leaves out what was not sent back', () => {
     expect(restoreRedactedTargets(['rtmp://new/live/N', 'rtmp://p/live/***'], stored)).toEqual(['rtmp://new/live/N', 'rtmp://p/live/A']);
     expect(restoreRedactedTargets(['rtmp://new/live/N'], stored)).toEqual(['rtmp://new/live/N']);
+    expect(restoreRedactedTargets(['rtmp://p/live/***', 'rtmp://p/live/A'], stored)).toEqual(['rtmp://p/live/B', 'rtmp://p/live/A']);
   });
 
   it('passes anything else through for the schema to judge', () => {
