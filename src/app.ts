@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { AdminTokenVerifier, resolveSecretKey, setUpAdminToken } from './access/index.js';
+import { AdminTokenVerifier, ensurePrivateDir, ensurePrivateFile, resolveSecretKey, setUpAdminToken } from './access/index.js';
 import { gatewayApi, Readiness, startApiServer } from './api/index.js';
 import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials } from './cameras/index.js';
 import { type CameraCredentials, isSiteType } from './domain/index.js';
@@ -22,7 +22,7 @@ import {
 import { checkSite } from './privacy/index.js';
 import { platformUpstream } from './platform/index.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
-import { startRecording } from './recording/index.js';
+import { recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -53,9 +53,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
     await assertPortFree(config.http.host, config.http.port, 'API', 'http.port / PSVGW_HTTP_PORT');
     const api = stack.push(await startApiServer({ host: config.http.host, port: config.http.port, readiness }));
+    // Footage, keys and database are the gateway user's alone (0700/0600, whatever the umask).
+    ensurePrivateDir(dataDir, 'data directory', logger);
+    if (config.recording.enabled) ensurePrivateDir(recordingsDir(config), 'recordings directory', logger);
     const secret = resolveSecretKey({ fromEnv: config.secrets.secretKey, mode: config.mode, dataDir, logger });
     const playbackTokenKey = deriveKey(secret, KEY_PURPOSES.playbackToken);
     const sqlitePath = config.store.sqlitePath ?? join(dataDir, 'psvgw.db');
+    if (config.store.driver === 'sqlite' && sqlitePath !== ':memory:') ensurePrivateFile(sqlitePath, 'database file', logger);
     const store = stack.push(await openStore({ driver: config.store.driver, sqlitePath, postgresUrl: config.store.postgresUrl }));
     await store.migrate();
     readiness.met('store');

@@ -52,6 +52,24 @@ export function redactUrl(raw: string): string {
 }
 
 /**
+ * A push target (RTMP/RTSP URL to the sharing platform) as it may be shown: the path past
+ * the application name is a stream key, a credential, and the query often carries a
+ * signature, so both become `***`, as does a password; scheme, host and application stay.
+ * `rtmp://h/live/KEY?sig=X` → `rtmp://h/live/***?***`.
+ */
+export function redactPushTarget(target: string): string {
+  const safe = redactUrl(target);
+  try {
+    const url = new URL(safe);
+    const [app, ...rest] = url.pathname.split('/').filter((s) => s !== '');
+    const path = app === undefined ? '/' : `/${app}${rest.length > 0 ? '/***' : ''}`;
+    return `${url.protocol}//${url.username ? `${url.username}${url.password ? ':***' : ''}@` : ''}${url.host}${path}${url.search ? '?***' : ''}`;
+  } catch {
+    return safe;
+  }
+}
+
+/**
  * Scrubs credentials and tokens from free text such as ffmpeg's stderr before it is logged or kept.
  * In an RTMP URL, the path past the application name is the stream key, a credential too
  * (e.g. `rtmp://host/live/KEY: Connection refused` → `rtmp://host/live/***: Connection refused`).

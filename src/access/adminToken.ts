@@ -1,6 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { SettingsRepository } from '../store/index.js';
+import { ensurePrivateDir, writePrivateFile } from './privatePaths.js';
 
 const SETTING = 'admin_token_sha256';
 
@@ -53,4 +56,30 @@ export class AdminTokenVerifier {
     if (!presented || !this.expected) return false;
     return timingSafeEqual(digest(presented), this.expected);
   }
+}
+
+/**
+ * Hands a token generated in development mode to the person starting the gateway, never
+ * to the log: printed once when stderr is a terminal; otherwise (a service, a container,
+ * output piped to a log collector) written to `<dataDir>/keys/admin.token` (0600), and
+ * only that file's path is logged.
+ */
+export function deliverGeneratedToken(opts: {
+  token: string;
+  dataDir: string;
+  terminal: NodeJS.WritableStream & { isTTY?: boolean };
+  logger: Logger;
+}): void {
+  if (opts.terminal.isTTY === true) {
+    opts.terminal.write(`\n  Admin API token (shown only now; set PSVGW_ADMIN_TOKEN to choose your own):\n\n    ${opts.token}\n\n`);
+    return;
+  }
+  const dir = join(opts.dataDir, 'keys');
+  ensurePrivateDir(dir, 'keys directory', opts.logger);
+  const file = join(dir, 'admin.token');
+  writePrivateFile(file, `${opts.token}\n`);
+  opts.logger.warn(
+    { file },
+    'development mode: generated an admin token into this file (output is not a terminal); read it, then delete the file, or set PSVGW_ADMIN_TOKEN',
+  );
 }

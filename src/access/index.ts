@@ -1,2 +1,3 @@
 export { resolveSecretKey } from './secretKey.js';
-export { setUpAdminToken, AdminTokenVerifier, type AdminTokenSetup } from './adminToken.js';
+export { setUpAdminToken, AdminTokenVerifier, deliverGeneratedToken, type AdminTokenSetup } from './adminToken.js';
+export { ensurePrivateDir, ensurePrivateFile } from './privatePaths.js';

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ensurePrivateDir } from './privatePaths.js';
 
 /**
  * The gateway's master secret (PSVGW_SECRET_KEY): camera credentials are encrypted and
@@ -23,7 +24,7 @@ export function resolveSecretKey(opts: {
   }
   const file = join(opts.dataDir, 'keys', 'secret.key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dirname(file), 'keys directory', opts.logger);
   const key = randomBytes(32).toString('hex');
   writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

@@ -1,6 +1,6 @@
 import type { CameraView } from '../domain/index.js';
 import { Router, type Request } from 'express';
-import type { CameraRegistry } from '../cameras/index.js';
+import { redactedView, restoreRedactedTargets, type CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
@@ -38,7 +38,8 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
 
   router.patch('/:id', async (req, res) => {
     const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
-    res.json(withStatus(await deps.registry.update(req.params.id, req.body, actor(res), { skipProbe }), deps));
+    const patch = await withStoredTargets(req.body, req.params.id, deps.registry);
+    res.json(withStatus(await deps.registry.update(req.params.id, patch, actor(res), { skipProbe }), deps));
   });
 
   router.delete('/:id', async (req, res) => {
@@ -76,8 +77,16 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
   return router;
 }
 
+/** Every camera the API returns goes through here: push targets never carry their stream keys. */
 function withStatus(camera: CameraView, deps: CameraRoutesDeps): CameraView & { status: { state: string; reason: string | null } } {
-  return { ...camera, status: statusOf(camera, deps) };
+  return { ...redactedView(camera), status: statusOf(camera, deps) };
+}
+
+/** A change that sends back redacted push targets (as read) means the stored ones. */
+async function withStoredTargets(body: unknown, id: string, registry: CameraRegistry): Promise<unknown> {
+  if (typeof body !== 'object' || body === null || !('pushTargets' in body) || !Array.isArray(body.pushTargets)) return body;
+  const stored = (await registry.get(id)).pushTargets;
+  return { ...body, pushTargets: restoreRedactedTargets(body.pushTargets, stored) };
 }
 
 function statusOf(camera: CameraView, deps: CameraRoutesDeps): { state: string; reason: string | null } {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { redactedView } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { OnvifDiscovery, OnvifOnboarding, DiscoveryRequest } from '../onvif/index.js';
 import type { OnvifDeviceRepository } from '../store/index.js';
@@ -46,8 +47,14 @@ export function onvifRoutes(deps: OnvifRoutesDeps): Router {
 
   router.post('/onboard', async (req, res) => {
     const result = await deps.onboarding.onboard(req.body, actor(res));
-    if (result.outcome === 'onboarded') res.status(201).location(`/api/v1/cameras/${result.cameraId}`);
-    res.json(result);
+    if (result.outcome === 'onboarded') {
+      res
+        .status(201)
+        .location(`/api/v1/cameras/${result.cameraId}`)
+        .json({ ...result, camera: redactedView(result.camera) });
+    } else {
+      res.json(result);
+    }
   });
 
   // What onboarding would read, so the integrator can choose the recorded and the shared profile.

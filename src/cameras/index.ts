@@ -22,4 +22,4 @@ export {
   type GbIdPrefix,
 } from './gbId.js';
 export { normalizeRtspUrl, withCredentials, type NormalizedRtspUrl } from './rtspUrl.js';
-export { allCameras } from './listing.js';
+export { allCameras, redactedView, restoreRedactedTargets } from './listing.js';

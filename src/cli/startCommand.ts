@@ -1,20 +1,22 @@
+import { resolve } from 'node:path';
+import { deliverGeneratedToken } from '../access/index.js';
 import { startGateway } from '../app.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 
 /**
- * `psvgw start`: load and validate the config, start the gateway, print a generated
- * admin token once, and stop everything on SIGTERM/SIGINT before exiting.
+ * `psvgw start`: load and validate the config, start the gateway, hand a generated admin
+ * token over once (never to the log), and stop everything on SIGTERM/SIGINT before exiting.
  */
 export async function runStart(configFile: string | undefined): Promise<void> {
+  // Whatever the gateway and its ffmpegs write (segments, WAL, mask images) is its user's alone.
+  process.umask(0o077);
   const config = loadConfig(configFile === undefined ? {} : { file: configFile });
   const logger = createLogger({ level: config.logging.level });
   const gateway = await startGateway(config, logger);
   if (gateway.generatedAdminToken) {
-    // Shown once on the terminal, never logged: only its hash is stored.
-    process.stderr.write(
-      `\n  Admin API token (shown only now; set PSVGW_ADMIN_TOKEN to choose your own):\n\n    ${gateway.generatedAdminToken}\n\n`,
-    );
+    const token = gateway.generatedAdminToken;
+    deliverGeneratedToken({ token, dataDir: resolve(config.dataDir), terminal: process.stderr, logger });
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { redactUrl } from '../log.js';
+import { redactPushTarget, redactUrl } from '../log.js';
 import { GatewayConfigSchema, GatewayConfigShape, type GatewayConfig } from './schema.js';
 
 /**
@@ -280,18 +280,4 @@ export function describeConfig(config: GatewayConfig): ConfigSummary {
     },
     secrets: { adminToken: state(config.secrets.adminToken), secretKey: state(config.secrets.secretKey) },
   };
-}
-
-/** A push URL's path past the application name is usually a stream key, which is a credential. */
-function redactPushTarget(target: string): string {
-  const safe = redactUrl(target);
-  try {
-    const url = new URL(safe);
-    const [app, ...rest] = url.pathname.split('/').filter((s) => s !== '');
-    url.pathname = app === undefined ? '/' : `/${app}${rest.length > 0 ? '/***' : ''}`;
-    url.search = '';
-    return url.toString();
-  } catch {
-    return safe;
-  }
 }

@@ -187,7 +187,7 @@ describe('describeConfig', () => {
     for (const secret of ['dbpass', 'streamKey123', 'abc', STRONG.PSVGW_SECRET_KEY, STRONG.PSVGW_ADMIN_TOKEN]) {
       expect(text).not.toContain(secret);
     }
-    expect(summary.platform.pushTargets).toEqual(['rtmp://live.example.org/app/***']);
+    expect(summary.platform.pushTargets).toEqual(['rtmp://live.example.org/app/***?***']);
     expect(summary.http.port).toBe(8080);
   });
 
