@@ -32,7 +32,11 @@ function validSignature(secret: string, req: IncomingMessage, body: string): boo
  * the same port, as a receiver outage would.
  */
 export class WebhookReceiver {
+  /** Alerts taken (answered 2xx). */
   readonly received: ReceivedAlert[] = [];
+  /** Alerts refused by `answerWith`, with the status they got, every attempt. */
+  readonly refused: Array<ReceivedAlert & { status: number }> = [];
+  #answer: (alert: ReceivedAlert) => number = () => 204;
   #server: Server | null = null;
   #waiters: Array<() => void> = [];
 
@@ -69,6 +73,11 @@ export class WebhookReceiver {
 
   async resume(): Promise<void> {
     if (this.#server === null) await this.#listen(this.port);
+  }
+
+  /** How to answer each alert from now on (204 takes it; anything else refuses it, with a short JSON error). */
+  answerWith(answer: (alert: ReceivedAlert) => number): void {
+    this.#answer = answer;
   }
 
   /** Alerts matching, in arrival order. */
@@ -110,13 +119,20 @@ export class WebhookReceiver {
           res.writeHead(400).end();
           return;
         }
-        this.received.push({
+        const alert: ReceivedAlert = {
           at: Date.now(),
           eventId: String(req.headers['x-psvgw-event-id'] ?? ''),
           body,
           signatureValid: this.secret === undefined ? null : validSignature(this.secret, req, text),
-        });
-        res.writeHead(204).end();
+        };
+        const status = this.#answer(alert);
+        if (status >= 200 && status < 300) {
+          this.received.push(alert);
+          res.writeHead(status).end();
+        } else {
+          this.refused.push({ ...alert, status });
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `refused with ${status}` }));
+        }
         for (const wake of this.#waiters.splice(0)) wake();
       });
     });

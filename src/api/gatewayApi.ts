@@ -33,7 +33,7 @@ export interface GatewayApiParts {
   incidents: IncidentBoard;
   recording: RecordingSystem;
   /** Its outage ledger's pending writes are waited for by the reports. */
-  alerting: { ledger: { flush(): Promise<void> } };
+  alerting: { ledger: { flush(): Promise<void> }; notifier: { readonly heldCount: number } };
   diagnostics: { routes: Router; registerMetrics(registry: Registry): void };
   onvif: Omit<OnvifRoutesDeps, 'devices'>;
   playbackTokenKey: Buffer;
@@ -50,7 +50,12 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     inboundBitrates: () => media.inboundBitrates(),
     buildInfo: { version: VERSION, ffmpegVersion: setup.ffmpeg.version, profile: config.profile },
   });
-  registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
+  registerAlertMetrics(metrics, {
+    incidents: () => incidents.active(),
+    pendingAlerts: () => store.alertOutbox.pendingCount(),
+    deadLetters: () => store.alertOutbox.deadLetterCounts(),
+    heldAlerts: () => p.alerting.notifier.heldCount,
+  });
   p.diagnostics.registerMetrics(metrics);
   recording.registerMetrics(metrics);
   media.registerMetrics(metrics);

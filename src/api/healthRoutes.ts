@@ -15,7 +15,7 @@ import {
 import type { FilingEvent, Store } from '../store/index.js';
 
 export interface HealthRoutesDeps {
-  store: Pick<Store, 'outages' | 'maintenance' | 'filings' | 'audit'>;
+  store: Pick<Store, 'outages' | 'maintenance' | 'filings' | 'audit' | 'alertOutbox'>;
   incidents: IncidentBoard;
   profile: JurisdictionProfile;
   /** Every registered camera (removed ones included while their record is kept). */
@@ -80,6 +80,26 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
   router.get('/incidents', (req, res) => {
     const cameraId = text(req, 'cameraId');
     res.json({ items: deps.incidents.active(cameraId === undefined ? {} : { cameraId }) });
+  });
+
+  // Alerts given up on: what was refused, by whom, with the receiver's last answer.
+  router.get('/alerts/dead-letters', async (req, res) => {
+    const target = text(req, 'target');
+    const items = await deps.store.alertOutbox.deadLetters(target === undefined ? {} : { target });
+    res.json({
+      items: items.map((e) => ({
+        id: e.id,
+        eventId: e.eventId,
+        target: e.target,
+        createdAt: e.createdAt,
+        deadAt: e.deadAt,
+        attempts: e.attempts,
+        lastStatus: e.lastStatus,
+        lastResponse: e.lastResponse,
+        lastError: e.lastError,
+        body: JSON.parse(e.body) as unknown,
+      })),
+    });
   });
 
   router.get('/outages', async (req, res) => {

@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import { signPlayToken, verifyPlayToken } from '../media/index.js';
-import { hlsPlaylist, holdView, parseRange, type RecordingSystem } from '../recording/index.js';
+import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
 
@@ -23,8 +23,10 @@ const actorOf = (res: { locals: Record<string, unknown> }) => String(res.locals.
 export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
 
+  // A removed camera's recordings stay listed (and playable) while they are kept.
   router.get('/cameras/:id/recordings', async (req, res) => {
-    const camera = await deps.registry.get(req.params.id);
+    const camera = { id: req.params.id };
+    await requireCameraOrFootage(deps.store, camera.id);
     const { fromMs, toMs } = rangeOf(req);
     const segments = await liveSegments(deps.store, camera.id, fromMs, toMs);
     const gaps = await deps.store.recordings.gaps(camera.id, fromMs, toMs);

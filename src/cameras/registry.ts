@@ -199,6 +199,8 @@ export class CameraRegistry {
       p.sharedEncoder !== undefined && JSON.stringify(p.sharedEncoder) !== JSON.stringify(current.sharedEncoder)
         ? { sharedEncoder: { before: current.sharedEncoder, after: merged.sharedEncoder } }
         : {};
+    // A relabelled site type changes which rules apply to the camera: keep what it was and became.
+    const siteTypeChange = merged.siteType !== current.siteType ? { siteType: { before: current.siteType, after: merged.siteType } } : {};
     await this.#atomically('camera.update', current.id, async (tx) => {
       await tx.cameras.replace(merged);
       await this.#audit(tx, {
@@ -206,7 +208,7 @@ export class CameraRegistry {
         action: 'camera.update',
         cameraId: current.id,
         outcome: 'ok',
-        details: { changed, ...encoderChange },
+        details: { changed, ...encoderChange, ...siteTypeChange },
       });
       if (masksChanged) await this.#auditMasks(tx, current.id, actor, current.masks, merged);
     });

@@ -269,6 +269,22 @@ const AlertsSection = z
       })
       .prefault({})
       .describe('Retries of deliveries, from the outbox kept in the store.'),
+    maxRejections: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(8)
+      .describe(
+        'Times a receiver may refuse an alert (HTTP 4xx other than 408/429) before it becomes a dead letter; a refused alert never holds up the next ones.',
+      ),
+    outboxRetentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(30)
+      .describe('Days delivered alerts and dead letters stay in the outbox before they are pruned.'),
   })
   .prefault({})
   .describe('Alerts: incidents (camera down, shared tier dark, …) sent to webhooks on firing and on resolving.');

@@ -5,6 +5,10 @@ export interface AlertMetricsSources {
   incidents: () => Incident[];
   /** Alerts in the outbox not yet taken by their receiver. */
   pendingAlerts: () => Promise<number>;
+  /** Dead letters kept, per target. */
+  deadLetters?: () => Promise<Record<string, number>>;
+  /** Alerts held in memory because the store refused to write them. */
+  heldAlerts?: () => number;
 }
 
 /** Incident and alert-delivery metrics, added to the gateway's registry. */
@@ -36,4 +40,25 @@ export function registerAlertMetrics(registry: Registry, sources: AlertMetricsSo
       this.set(await sources.pendingAlerts());
     },
   });
+  const { deadLetters, heldAlerts } = sources;
+  if (deadLetters)
+    new Gauge({
+      name: 'psvgw_alerts_dead_letters',
+      help: 'Webhook alerts given up on after their receiver refused them too often, kept in the outbox until pruned, by target.',
+      labelNames: ['target'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const [target, n] of Object.entries(await deadLetters())) this.set({ target }, n);
+      },
+    });
+  if (heldAlerts)
+    new Gauge({
+      name: 'psvgw_alerts_held_in_memory',
+      help: 'Webhook alerts held in memory because the store could not write them (a full disk); written and sent once it can.',
+      registers,
+      collect() {
+        this.set(heldAlerts());
+      },
+    });
 }

@@ -8,6 +8,9 @@ import { OutageLedger } from './outageLedger.js';
 import { watchSharedTierDark } from './sharedTierDark.js';
 import { WebhookNotifier, webhookTargets } from './webhook.js';
 
+/** Incident kind: an alert was given up on after its receiver refused it too often. */
+export const ALERT_DEAD_LETTER = 'alert_dead_letter';
+
 export interface Alerting {
   ledger: OutageLedger;
   notifier: WebhookNotifier;
@@ -19,7 +22,8 @@ export interface Alerting {
 
 /**
  * Wires the outage side of health: the ingest's states raise `camera_down`, the masking
- * transcode's and sub stream's raise `shared_tier_dark`, every camera outage incident goes to the ledger, every incident change to the webhooks' outbox.
+ * transcode's and sub stream's raise `shared_tier_dark`, every camera outage incident goes to the ledger, every incident change to the webhooks' outbox;
+ * an alert given up on raises `alert_dead_letter`.
  * Started before the cameras, so the first failures are seen.
  */
 export async function startAlerting(deps: {
@@ -38,6 +42,21 @@ export async function startAlerting(deps: {
     retry: config.alerts.retry,
     gateway: config.gateway.name,
     logger,
+    maxRejections: config.alerts.maxRejections,
+    retentionDays: config.alerts.outboxRetentionDays,
+    onDeadLetter: (entry, failure) => {
+      incidents.fire({
+        cameraId: null,
+        kind: ALERT_DEAD_LETTER,
+        severity: 'warning',
+        message: `a webhook receiver refused an alert ${config.alerts.maxRejections} times; it is kept as a dead letter (GET /api/v1/alerts/dead-letters)`,
+        details: { target: entry.target, eventId: entry.eventId, status: failure.status },
+      });
+    },
+    // Firing while dead letters are kept: they end with the outbox's retention.
+    onPruned: (deadLetters) => {
+      if (Object.keys(deadLetters).length === 0) incidents.resolve(null, ALERT_DEAD_LETTER);
+    },
   });
   const unsubscribe = incidents.onChange((change) => notifier.notify(change));
   await notifier.start();

@@ -4,5 +4,5 @@ export { registerAlertMetrics, type AlertMetricsSources } from './alertMetrics.j
 export { CAMERA_DOWN, outageCause, watchCameraDown, type OutageCause } from './outageDetector.js';
 export { SHARED_TIER_DARK, watchSharedTierDark } from './sharedTierDark.js';
 export { OutageLedger, isOutageKind, causeOf } from './outageLedger.js';
-export { WebhookNotifier, webhookTargets, alertBody, signAlert, type AlertBody, type WebhookTarget } from './webhook.js';
-export { startAlerting, type Alerting } from './alerting.js';
+export { WebhookNotifier, webhookTargets, isRejection, alertBody, signAlert, type AlertBody, type WebhookTarget } from './webhook.js';
+export { startAlerting, ALERT_DEAD_LETTER, type Alerting } from './alerting.js';

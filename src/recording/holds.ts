@@ -21,6 +21,19 @@ export function parseRange(from: unknown, to: unknown): { fromMs: number; toMs: 
 }
 
 /**
+ * A registered camera, or one removed whose recordings are still indexed: footage outlives
+ * its camera's registration and stays evidence (held, listed) until its retention ends.
+ */
+export async function requireCameraOrFootage(store: Store, cameraId: string): Promise<void> {
+  if ((await store.cameras.get(cameraId)) !== undefined) return;
+  if ((await store.recordings.head(cameraId)) !== undefined) return;
+  throw new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${cameraId} and no recordings of one`, {
+    hint: 'List the cameras to see their ids; a removed camera can be named while its recordings remain.',
+    details: { id: cameraId },
+  });
+}
+
+/**
  * Evidence holds (重要信息): footage of some cameras over a time range kept for the
  * profile's long retention. Placing and lifting are audited; a lifted hold stays listed
  * with who lifted it, when and why.
@@ -41,9 +54,7 @@ export class EvidenceHolds {
     if (reason.length < 3)
       throw new GatewayError('VALIDATION_FAILED', '"reason" must say why the footage is held (at least 3 characters).');
     const { fromMs, toMs } = parseRange(body.from, body.to);
-    for (const id of cameraIds as string[])
-      if ((await this.store.cameras.get(id)) === undefined)
-        throw new GatewayError('CAMERA_NOT_FOUND', `no camera with id ${id}`, { hint: 'List the cameras to see their ids.' });
+    for (const id of cameraIds as string[]) await requireCameraOrFootage(this.store, id);
     const at = new Date(this.clock()).toISOString();
     const hold = await this.store.recordings.createHold({
       cameraIds: cameraIds as string[],

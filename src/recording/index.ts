@@ -13,7 +13,7 @@ export { ChainSigner, signingKeyPath } from './signing.js';
 export { RetentionSweeper, type SweepResult, type SweeperOptions } from './sweeper.js';
 export { retentionVerdict, holdsCovering, type RetentionPolicy, type RetentionVerdict } from './retention.js';
 export { DiskMonitor, type DiskStatus } from './disk.js';
-export { EvidenceHolds, parseRange, parseTime, view as holdView } from './holds.js';
+export { EvidenceHolds, parseRange, parseTime, requireCameraOrFootage, view as holdView } from './holds.js';
 export { verifyRecordings, type Finding, type FindingKind, type RecoveredSegment, type VerifyReport } from './verify.js';
 export { hlsPlaylist } from './playlist.js';
 export { entryHash, checkChain, nextEntry, GENESIS_HASH } from './chain.js';

@@ -6,6 +6,7 @@
 import { parseObject, textOrNull, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type {
   AlertOutboxRepository,
+  DeliveryFailure,
   FilingRecord,
   FilingRepository,
   MaintenanceRepository,
@@ -137,7 +138,33 @@ export class SqlMaintenanceRepository implements MaintenanceRepository {
   }
 }
 
-const OUTBOX_COLUMNS = 'id, event_id, target, body, created_at, attempts, next_attempt_at, delivered_at, last_error';
+const OUTBOX_COLUMNS =
+  'id, event_id, target, body, created_at, attempts, next_attempt_at, delivered_at, last_error, rejections, dead_at, last_status, last_response';
+/** Undelivered and not given up on. */
+const OPEN = 'delivered_at IS NULL AND dead_at IS NULL';
+
+function rowToOutboxEntry(r: Record<string, unknown>): OutboxEntry {
+  return {
+    id: Number(r.id),
+    eventId: String(r.event_id),
+    target: String(r.target),
+    body: String(r.body),
+    createdAt: String(r.created_at),
+    attempts: Number(r.attempts),
+    nextAttemptAt: String(r.next_attempt_at),
+    deliveredAt: textOrNull(r.delivered_at),
+    lastError: textOrNull(r.last_error),
+    rejections: Number(r.rejections ?? 0),
+    deadAt: textOrNull(r.dead_at),
+    lastStatus: r.last_status === null || r.last_status === undefined ? null : Number(r.last_status),
+    lastResponse: textOrNull(r.last_response),
+  };
+}
+
+/** The failure's columns, cut to a size a row can hold. */
+function failureParams(f: DeliveryFailure): SqlValue[] {
+  return [f.error.slice(0, 500), f.status, f.response === null ? null : f.response.slice(0, 500)];
+}
 
 export class SqlAlertOutboxRepository implements AlertOutboxRepository {
   constructor(private readonly db: SqlExecutor) {}
@@ -152,45 +179,84 @@ export class SqlAlertOutboxRepository implements AlertOutboxRepository {
   }
 
   async oldestPending(target: string): Promise<OutboxEntry | undefined> {
-    const rows = await this.db.all(
-      `SELECT ${OUTBOX_COLUMNS} FROM alert_outbox WHERE delivered_at IS NULL AND target = ? ORDER BY id LIMIT 1`,
-      [target],
-    );
-    const r = rows[0];
-    if (r === undefined) return undefined;
-    return {
-      id: Number(r.id),
-      eventId: String(r.event_id),
-      target: String(r.target),
-      body: String(r.body),
-      createdAt: String(r.created_at),
-      attempts: Number(r.attempts),
-      nextAttemptAt: String(r.next_attempt_at),
-      deliveredAt: textOrNull(r.delivered_at),
-      lastError: textOrNull(r.last_error),
-    };
+    return this.#first(`${OPEN} AND rejections = 0 AND target = ? ORDER BY id`, [target]);
+  }
+
+  async dueRejected(target: string, now: string): Promise<OutboxEntry | undefined> {
+    return this.#first(`${OPEN} AND rejections > 0 AND target = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id`, [target, now]);
+  }
+
+  async nextRejectedAt(target: string): Promise<string | undefined> {
+    const rows = await this.db.all(`SELECT MIN(next_attempt_at) AS t FROM alert_outbox WHERE ${OPEN} AND rejections > 0 AND target = ?`, [
+      target,
+    ]);
+    return textOrNull(rows[0]?.t) ?? undefined;
   }
 
   async markDelivered(id: number, at: string): Promise<void> {
     await this.db.run('UPDATE alert_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?', [at, id]);
   }
 
-  async markFailed(id: number, error: string, nextAttemptAt: string): Promise<void> {
-    await this.db.run('UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?', [
-      error.slice(0, 500),
-      nextAttemptAt,
-      id,
-    ]);
+  async markFailed(id: number, failure: DeliveryFailure, nextAttemptAt: string): Promise<void> {
+    await this.db.run(
+      'UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?, last_status = ?, last_response = ?, next_attempt_at = ? WHERE id = ?',
+      [...failureParams(failure), nextAttemptAt, id],
+    );
+  }
+
+  async markRejected(id: number, failure: DeliveryFailure, nextAttemptAt: string): Promise<void> {
+    await this.db.run(
+      'UPDATE alert_outbox SET attempts = attempts + 1, rejections = rejections + 1, last_error = ?, last_status = ?, last_response = ?, next_attempt_at = ? WHERE id = ?',
+      [...failureParams(failure), nextAttemptAt, id],
+    );
+  }
+
+  async markDead(id: number, failure: DeliveryFailure, at: string): Promise<void> {
+    await this.db.run(
+      'UPDATE alert_outbox SET attempts = attempts + 1, rejections = rejections + 1, last_error = ?, last_status = ?, last_response = ?, dead_at = ? WHERE id = ?',
+      [...failureParams(failure), at, id],
+    );
   }
 
   async pendingCount(): Promise<number> {
-    const rows = await this.db.all('SELECT COUNT(*) AS n FROM alert_outbox WHERE delivered_at IS NULL');
+    const rows = await this.db.all(`SELECT COUNT(*) AS n FROM alert_outbox WHERE ${OPEN}`);
     return Number(rows[0]?.n ?? 0);
   }
 
   async pendingTargets(): Promise<string[]> {
-    const rows = await this.db.all('SELECT DISTINCT target FROM alert_outbox WHERE delivered_at IS NULL ORDER BY target');
+    const rows = await this.db.all(`SELECT DISTINCT target FROM alert_outbox WHERE ${OPEN} ORDER BY target`);
     return rows.map((r) => String(r.target));
+  }
+
+  async deadLetters(query: { target?: string; limit?: number } = {}): Promise<OutboxEntry[]> {
+    const params: SqlValue[] = [];
+    let sql = `SELECT ${OUTBOX_COLUMNS} FROM alert_outbox WHERE dead_at IS NOT NULL`;
+    if (query.target !== undefined) {
+      sql += ' AND target = ?';
+      params.push(query.target);
+    }
+    params.push(query.limit ?? 1000);
+    const rows = await this.db.all(`${sql} ORDER BY dead_at DESC, id DESC LIMIT ?`, params);
+    return rows.map(rowToOutboxEntry);
+  }
+
+  async deadLetterCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.all(
+      'SELECT target, COUNT(*) AS n FROM alert_outbox WHERE dead_at IS NOT NULL GROUP BY target ORDER BY target',
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.target), Number(r.n)]));
+  }
+
+  async prune(cutoffs: { deliveredBefore: string; deadBefore: string }): Promise<number> {
+    return this.db.run(
+      'DELETE FROM alert_outbox WHERE (delivered_at IS NOT NULL AND delivered_at < ?) OR (dead_at IS NOT NULL AND dead_at < ?)',
+      [cutoffs.deliveredBefore, cutoffs.deadBefore],
+    );
+  }
+
+  async #first(where: string, params: readonly SqlValue[]): Promise<OutboxEntry | undefined> {
+    const rows = await this.db.all(`SELECT ${OUTBOX_COLUMNS} FROM alert_outbox WHERE ${where} LIMIT 1`, params);
+    return rows[0] === undefined ? undefined : rowToOutboxEntry(rows[0]);
   }
 }
 

@@ -19,6 +19,7 @@ export type {
   OutageRecord,
   OutageRepository,
   OutboxEntry,
+  DeliveryFailure,
   RecordingRepository,
   SettingsRepository,
   Store,

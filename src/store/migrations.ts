@@ -212,6 +212,16 @@ CREATE TABLE onvif_devices (
 CREATE UNIQUE INDEX onvif_devices_endpoint_idx ON onvif_devices (endpoint_ref);
 CREATE INDEX onvif_devices_serial_idx ON onvif_devices (serial_number);`,
   },
+  {
+    version: 9,
+    name: 'alert dead letters',
+    sql: `
+ALTER TABLE alert_outbox ADD COLUMN rejections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alert_outbox ADD COLUMN dead_at TEXT;
+ALTER TABLE alert_outbox ADD COLUMN last_status INTEGER;
+ALTER TABLE alert_outbox ADD COLUMN last_response TEXT;
+CREATE INDEX alert_outbox_dead_idx ON alert_outbox (dead_at);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

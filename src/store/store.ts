@@ -160,18 +160,50 @@ export interface OutboxEntry {
   nextAttemptAt: string;
   deliveredAt: string | null;
   lastError: string | null;
+  /** Times the receiver refused it (a 4xx other than 408/429); from the first, it no longer holds up the target's queue. */
+  rejections: number;
+  /** Set when it was given up on after too many rejections (a dead letter). */
+  deadAt: string | null;
+  /** The receiver's last HTTP status and the start of its answer, when it answered. */
+  lastStatus: number | null;
+  lastResponse: string | null;
+}
+
+/** Why a receiver did not take an entry. */
+export interface DeliveryFailure {
+  error: string;
+  status: number | null;
+  response: string | null;
 }
 
 export interface AlertOutboxRepository {
   /** False when that event was already queued for that target. */
   enqueue(entry: { eventId: string; target: string; body: string; createdAt: string }): Promise<boolean>;
-  /** The oldest undelivered entry of a target (deliveries to a target keep their order). */
+  /**
+   * The oldest undelivered entry of a target never rejected, nor dead (deliveries to a
+   * target keep their order while the receiver is merely unreachable).
+   */
   oldestPending(target: string): Promise<OutboxEntry | undefined>;
+  /** The oldest rejected, not yet dead entry of a target whose next attempt is due at `now`. */
+  dueRejected(target: string, now: string): Promise<OutboxEntry | undefined>;
+  /** The earliest next attempt among a target's rejected, not yet dead entries. */
+  nextRejectedAt(target: string): Promise<string | undefined>;
   markDelivered(id: number, at: string): Promise<void>;
-  markFailed(id: number, error: string, nextAttemptAt: string): Promise<void>;
+  markFailed(id: number, failure: DeliveryFailure, nextAttemptAt: string): Promise<void>;
+  /** A refusal: counted, and the entry stops holding up the queue. */
+  markRejected(id: number, failure: DeliveryFailure, nextAttemptAt: string): Promise<void>;
+  /** Gives up on an entry: it stays stored as a dead letter until pruned. */
+  markDead(id: number, failure: DeliveryFailure, at: string): Promise<void>;
+  /** Undelivered entries, dead letters excluded. */
   pendingCount(): Promise<number>;
-  /** Targets with undelivered entries. */
+  /** Targets with undelivered entries (dead letters excluded). */
   pendingTargets(): Promise<string[]>;
+  /** Dead letters, newest first. */
+  deadLetters(query?: { target?: string; limit?: number }): Promise<OutboxEntry[]>;
+  /** Dead letters per target. */
+  deadLetterCounts(): Promise<Record<string, number>>;
+  /** Deletes entries delivered before `deliveredBefore` and dead letters given up before `deadBefore`; returns how many. */
+  prune(cutoffs: { deliveredBefore: string; deadBefore: string }): Promise<number>;
 }
 
 export type FilingEvent = 'commissioning' | 'removal';

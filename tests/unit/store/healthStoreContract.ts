@@ -91,7 +91,11 @@ export function describeHealthStoreContract(label: string, makeHarness: () => St
       expect(await store.alertOutbox.pendingTargets()).toEqual(['noc', 'ops']);
       const first = await store.alertOutbox.oldestPending('ops');
       expect(first).toMatchObject({ eventId: 'e1', attempts: 0, nextAttemptAt: at, deliveredAt: null });
-      await store.alertOutbox.markFailed(first?.id ?? 0, 'ECONNREFUSED', '2026-11-01T00:00:01.000Z');
+      await store.alertOutbox.markFailed(
+        first?.id ?? 0,
+        { error: 'ECONNREFUSED', status: null, response: null },
+        '2026-11-01T00:00:01.000Z',
+      );
       expect(await store.alertOutbox.oldestPending('ops')).toMatchObject({
         eventId: 'e1',
         attempts: 1,
@@ -101,6 +105,40 @@ export function describeHealthStoreContract(label: string, makeHarness: () => St
       await store.alertOutbox.markDelivered(first?.id ?? 0, '2026-11-01T00:00:02.000Z');
       expect((await store.alertOutbox.oldestPending('ops'))?.eventId).toBe('e2');
       expect(await store.alertOutbox.pendingCount()).toBe(2);
+    });
+
+    it('sets rejected alerts aside, keeps dead letters with the last answer, and prunes what is old', async () => {
+      const store = await h.fresh();
+      const outbox = store.alertOutbox;
+      const at = '2026-11-01T00:00:00.000Z';
+      await outbox.enqueue({ eventId: 'bad', target: 'ops', body: '{}', createdAt: at });
+      await outbox.enqueue({ eventId: 'next', target: 'ops', body: '{}', createdAt: at });
+      const bad = await outbox.oldestPending('ops');
+      const refusal = { error: 'HTTP 400', status: 400, response: 'x'.repeat(2000) };
+      await outbox.markRejected(bad?.id ?? 0, refusal, '2026-11-01T00:00:05.000Z');
+      // Rejected: no longer the head of the queue, due again at its next attempt.
+      expect((await outbox.oldestPending('ops'))?.eventId).toBe('next');
+      expect(await outbox.dueRejected('ops', '2026-11-01T00:00:04.000Z')).toBeUndefined();
+      expect(await outbox.dueRejected('ops', '2026-11-01T00:00:05.000Z')).toMatchObject({ eventId: 'bad', rejections: 1, lastStatus: 400 });
+      expect(await outbox.nextRejectedAt('ops')).toBe('2026-11-01T00:00:05.000Z');
+
+      await outbox.markDead(bad?.id ?? 0, refusal, '2026-11-02T00:00:00.000Z');
+      expect(await outbox.dueRejected('ops', '2026-12-01T00:00:00.000Z')).toBeUndefined();
+      expect(await outbox.pendingCount()).toBe(1);
+      const [dead] = await outbox.deadLetters();
+      expect(dead).toMatchObject({ eventId: 'bad', rejections: 2, deadAt: '2026-11-02T00:00:00.000Z', lastStatus: 400 });
+      expect(dead?.lastResponse).toHaveLength(500);
+      expect(await outbox.deadLetterCounts()).toEqual({ ops: 1 });
+
+      const next = await outbox.oldestPending('ops');
+      await outbox.markDelivered(next?.id ?? 0, '2026-11-03T00:00:00.000Z');
+      await outbox.enqueue({ eventId: 'open', target: 'ops', body: '{}', createdAt: at });
+      // Only what was delivered (or given up on) before its cutoff goes; the undelivered entry stays.
+      expect(await outbox.prune({ deliveredBefore: '2026-11-03T00:00:00.000Z', deadBefore: '2026-11-02T00:00:01.000Z' })).toBe(1);
+      expect(await outbox.deadLetters()).toEqual([]);
+      expect(await outbox.prune({ deliveredBefore: '2026-11-04T00:00:00.000Z', deadBefore: '2026-11-04T00:00:00.000Z' })).toBe(1);
+      expect(await outbox.pendingCount()).toBe(1);
+      expect(await outbox.nextRejectedAt('ops')).toBeUndefined();
     });
 
     it('records filings', async () => {
