@@ -53,6 +53,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
   registerAlertMetrics(metrics, { incidents: () => incidents.active(), pendingAlerts: () => store.alertOutbox.pendingCount() });
   p.diagnostics.registerMetrics(metrics);
   recording.registerMetrics(metrics);
+  media.registerMetrics(metrics);
   return createApiApp({
     registry: p.registry,
     pipelines,
