@@ -102,6 +102,13 @@ const MediaLimitsSection = z
       .max(16 * 1024 * 1024)
       .default(64 * 1024)
       .describe('Largest WebSocket message a WS-FLV viewer may send (viewers send nothing meaningful).'),
+    authTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(300)
+      .default(10)
+      .describe('Seconds an RTMP connection may stay open before it publishes or plays with valid credentials.'),
   })
   .prefault({})
   .describe('Limits that protect the media server from hostile clients before they are authenticated.');

@@ -9,6 +9,11 @@ export type GateRefusal = 'total' | 'per_address';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** Whether a peer address (or node-media-server's "address:port" session ip) is on loopback. */
+export function isLoopback(address: string): boolean {
+  return LOOPBACK.test(address);
+}
+
 /**
  * Counts the open connections of one listening port and says whether one more may be
  * accepted. Loopback peers are the gateway's own ffmpegs (a publisher and several
@@ -25,7 +30,7 @@ export class ConnectionGate {
     if (this.open >= this.limits.total) return 'total';
     const key = address ?? '';
     const held = this.byAddress.get(key) ?? 0;
-    if (!LOOPBACK.test(key) && held >= this.limits.perAddress) return 'per_address';
+    if (!isLoopback(key) && held >= this.limits.perAddress) return 'per_address';
     this.open += 1;
     this.byAddress.set(key, held + 1);
     return null;

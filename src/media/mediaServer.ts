@@ -6,8 +6,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { startOrClose } from '../lifecycle.js';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
-import type { ConnectionGate } from './connectionGate.js';
-import { hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
+import { isLoopback, type ConnectionGate } from './connectionGate.js';
+import { authorise, hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals, subscriberCount } from './nmsInternals.js';
 import { signPlayToken, verifyPlayToken, type TokenPurpose } from './playToken.js';
 import { assertPortFree } from './ports.js';
@@ -37,7 +37,6 @@ export interface PlaybackUrls {
 
 /** Lifetime of tokens the gateway gives its own readers (platform pushes): they restart with it. */
 const INTERNAL_TOKEN_SECONDS = 10 * 365 * 24 * 3600;
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const BITRATE_SAMPLE_MS = 2000;
 const CUTOFF_LOG_INTERVAL_MS = 10_000;
 
@@ -235,7 +234,7 @@ export class MediaServer implements TierEndpoints {
       refuse(session, 'publishing is reserved to the gateway');
       return;
     }
-    if (LOOPBACK.test(session.ip)) {
+    if (isLoopback(session.ip)) {
       alignResumeOffsets(session.streamPath);
       return;
     }
@@ -252,6 +251,7 @@ export class MediaServer implements TierEndpoints {
       Date.now() / 1000,
     );
     if (check.ok) {
+      authorise(session);
       if (check.grant.purpose === 'view') this.counted.add(session);
       return;
     }

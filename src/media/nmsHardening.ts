@@ -15,9 +15,10 @@ export interface MediaLimits {
   preAuthMessageBytes: number;
   mediaMessageBytes: number;
   wsMaxPayloadBytes: number;
+  authTimeoutSeconds: number;
 }
 
-export type CutoffReason = GateRefusal | 'message_size' | 'rtmp_protocol' | 'ws_protocol';
+export type CutoffReason = GateRefusal | 'message_size' | 'rtmp_protocol' | 'auth_timeout' | 'ws_protocol';
 
 export interface Cutoff {
   server: 'rtmp' | 'http';
@@ -48,7 +49,12 @@ export function hardenNms(nms: object, opts: HardeningOptions): HardenedServers 
   const gateLimits = { total: opts.limits.maxConnections, perAddress: opts.limits.maxConnectionsPerAddress };
   const rtmp = new ConnectionGate(gateLimits);
   const http = new ConnectionGate(gateLimits);
-  gateConnections(listeners.rtmp, rtmp, (reason, address) => opts.onCutoff({ server: 'rtmp', reason, address }), attachParser);
+  gateConnections(
+    listeners.rtmp,
+    rtmp,
+    (reason, address) => opts.onCutoff({ server: 'rtmp', reason, address }),
+    (socket) => watchRtmpConnection(socket, opts.limits.authTimeoutSeconds * 1000, opts.onCutoff),
+  );
   gateConnections(listeners.http, http, (reason, address) => opts.onCutoff({ server: 'http', reason, address }));
   listeners.ws.options.maxPayload = opts.limits.wsMaxPayloadBytes;
   // ws answers an oversized or malformed frame with a close handshake and reads on for up
@@ -65,7 +71,15 @@ export function hardenNms(nms: object, opts: HardeningOptions): HardenedServers 
 /** Lets an RTMP connection send media messages up to the media cap: it passed publish authentication. */
 export function trustPublisher(session: object): void {
   const parser = (session as { rtmp?: GuardedParser }).rtmp;
-  if (parser) parser[TRUSTED] = true;
+  if (!parser) return;
+  parser[TRUSTED] = true;
+  parser[AUTHORISED] = true;
+}
+
+/** An RTMP connection that passed play authentication may stay open past the authentication deadline. */
+export function authorise(session: object): void {
+  const parser = (session as { rtmp?: GuardedParser }).rtmp;
+  if (parser) parser[AUTHORISED] = true;
 }
 
 /**
@@ -134,23 +148,41 @@ function gateConnections(
 }
 
 const TRUSTED = Symbol('psvgw.rtmpTrusted');
+const AUTHORISED = Symbol('psvgw.rtmpAuthorised');
 const CUT = Symbol('psvgw.rtmpCut');
 const SOCKET = Symbol('psvgw.rtmpSocket');
 
 interface GuardedParser extends RtmpParser {
   [TRUSTED]?: boolean;
+  [AUTHORISED]?: boolean;
   [CUT]?: string;
   [SOCKET]?: Socket;
 }
 
-/** Lets the parser of a new RTMP connection cut its socket. */
-function attachParser(socket: Socket): void {
+/**
+ * Lets the parser of a new RTMP connection cut its socket, and cuts a connection that has
+ * neither published nor played with valid credentials by the deadline: idle connections
+ * would otherwise fill the connection limit the gateway's own ffmpegs need.
+ */
+function watchRtmpConnection(socket: Socket, authTimeoutMs: number, onCutoff: (cutoff: Cutoff) => void): void {
+  let parser: GuardedParser | undefined;
   for (const session of nmsInternals().context.sessions.values()) {
-    if (session.socket === socket && session.rtmp) {
-      (session.rtmp as GuardedParser)[SOCKET] = socket;
-      return;
-    }
+    if (session.socket === socket && session.rtmp) parser = session.rtmp as GuardedParser;
   }
+  if (!parser) return;
+  parser[SOCKET] = socket;
+  const deadline = setTimeout(() => {
+    if (parser[AUTHORISED] || socket.destroyed) return;
+    onCutoff({
+      server: 'rtmp',
+      reason: 'auth_timeout',
+      address: socket.remoteAddress,
+      detail: `no publish or play within ${authTimeoutMs} ms`,
+    });
+    socket.destroy();
+  }, authTimeoutMs);
+  deadline.unref();
+  socket.once('close', () => clearTimeout(deadline));
 }
 
 class RtmpLimitExceeded extends Error {}

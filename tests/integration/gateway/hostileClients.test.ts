@@ -55,6 +55,15 @@ describe('media server against hostile clients', () => {
     expect((await gw.api('GET', '/healthz', undefined, null)).status).toBe(200);
   });
 
+  it('cuts off an RTMP connection that neither publishes nor plays by the deadline', async () => {
+    const socket = await rtmpHandshake(gw.ports.rtmp);
+    const received = collect(socket);
+    const opened = Date.now();
+    await until('the gateway to cut the idle connection', () => received.closed, 40_000);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(9_000); // media.limits.authTimeoutSeconds: 10
+    expect(await gw.metric('psvgw_media_connections_cut_total', { server: 'rtmp', reason: 'auth_timeout' })).toBe(1);
+  });
+
   it('refuses an HTTP-FLV publish without reading the 16 MiB tag it declares', async () => {
     const socket = connect({ host: '127.0.0.1', port: gw.ports.flv });
     const received = collect(socket);

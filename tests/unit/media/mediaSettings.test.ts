@@ -36,6 +36,7 @@ describe('media settings', () => {
       preAuthMessageBytes: 64 * 1024,
       mediaMessageBytes: 8 * 1024 * 1024,
       wsMaxPayloadBytes: 64 * 1024,
+      authTimeoutSeconds: 10,
     });
   });
 

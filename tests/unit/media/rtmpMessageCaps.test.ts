@@ -19,6 +19,7 @@ beforeAll(() => {
       preAuthMessageBytes: 64 * 1024,
       mediaMessageBytes: 1024 * 1024,
       wsMaxPayloadBytes: 1024,
+      authTimeoutSeconds: 10,
     },
     (c) => cutoffs.push(c),
   );
