@@ -33,6 +33,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'PSVGW_DATA_DIR', path: ['dataDir'], kind: 'string' },
   { name: 'PSVGW_HTTP_PORT', path: ['http', 'port'], kind: 'port' },
   { name: 'PSVGW_MEDIA_HOST', path: ['media', 'host'], kind: 'string' },
+  { name: 'PSVGW_RTMP_HOST', path: ['media', 'rtmpHost'], kind: 'string' },
   { name: 'PSVGW_RTMP_PORT', path: ['media', 'rtmpPort'], kind: 'port' },
   { name: 'PSVGW_MEDIA_HTTP_PORT', path: ['media', 'httpPort'], kind: 'port' },
   { name: 'PSVGW_STORE_DRIVER', path: ['store', 'driver'], kind: 'string' },

@@ -59,9 +59,72 @@ const HttpSection = z
   .prefault({})
   .describe('HTTP API.');
 
+/** Binds that still let the gateway's ffmpegs reach RTMP on 127.0.0.1. */
+const RTMP_HOSTS: readonly string[] = ['127.0.0.1', '0.0.0.0', '::'];
+
+const MediaLimitsSection = z
+  .strictObject({
+    maxConnections: z
+      .number()
+      .int()
+      .min(8)
+      .max(100_000)
+      .default(1024)
+      .describe('Open connections each media port (RTMP, HTTP-FLV) accepts at once; more are closed on arrival.'),
+    maxConnectionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(32)
+      .describe("Open connections one remote address may hold on each media port (loopback, the gateway's own ffmpegs, is exempt)."),
+    preAuthMessageBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024)
+      .describe(
+        'Bytes of RTMP messages a connection may have declared, over all its chunk streams, before it is ' +
+          'authorised to publish; a larger declaration closes the connection before anything is allocated.',
+      ),
+    mediaMessageBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(16 * 1024 * 1024)
+      .default(8 * 1024 * 1024)
+      .describe('Largest RTMP message (one video frame) an authorised publisher may send.'),
+    wsMaxPayloadBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024)
+      .describe('Largest WebSocket message a WS-FLV viewer may send (viewers send nothing meaningful).'),
+    authTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(300)
+      .default(10)
+      .describe('Seconds an RTMP connection may stay open before it publishes or plays with valid credentials.'),
+  })
+  .prefault({})
+  .describe('Limits that protect the media server from hostile clients before they are authenticated.');
+
 const MediaSection = z
   .strictObject({
-    host: nonEmpty().default('0.0.0.0').describe('Address the media server (RTMP and HTTP-FLV) binds to.'),
+    host: nonEmpty().default('0.0.0.0').describe("Address the media server's HTTP-FLV / WS-FLV playback binds to."),
+    rtmpHost: nonEmpty()
+      .refine((h) => RTMP_HOSTS.includes(h), {
+        error: `must be ${RTMP_HOSTS.join(', ')}: the gateway's own ffmpegs publish and read over 127.0.0.1`,
+      })
+      .default('127.0.0.1')
+      .describe(
+        "Address the RTMP port binds to. Only the gateway's own ffmpegs use RTMP (no RTMP URL is ever handed " +
+          'out), so the default 127.0.0.1 keeps it off the network; 0.0.0.0 or :: exposes it.',
+      ),
     rtmpPort: port(1935, 'RTMP port of the media server.'),
     httpPort: port(8000, 'HTTP port of the media server (HTTP-FLV playback).'),
     publicHost: z
@@ -85,6 +148,7 @@ const MediaSection = z
       .describe(
         "Lifetime of the gateway's own play and publish URLs (masking, diagnostics, snapshot and push ffmpegs), in seconds (5 to 86400); each start of one gets a fresh URL, a connection once made is kept.",
       ),
+    limits: MediaLimitsSection,
   })
   .prefault({})
   .describe('Built-in media server that serves live streams.');

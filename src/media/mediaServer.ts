@@ -2,19 +2,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import NodeMediaServer, { type NmsSession } from 'node-media-server';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { startOrClose } from '../lifecycle.js';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
-import { alignResumeOffsets, fixMetadataOf, nmsInternals } from './nmsInternals.js';
+import { type ConnectionGate } from './connectionGate.js';
 import { InternalTokens } from './internalTokens.js';
+import { authorise, hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
+import { alignResumeOffsets, fixMetadataOf, nmsInternals, subscriberCount } from './nmsInternals.js';
 import { claimedPurpose, isLoopbackPeer, signPlayToken, verifyPlayToken, type TokenCheck } from './playToken.js';
 import { assertPortFree } from './ports.js';
 import { TierMirrors } from './tierMirror.js';
 
 export interface MediaServerOptions {
+  /** Address of HTTP-FLV / WS-FLV playback. */
   bindHost: string;
+  /** Address of RTMP, which only the gateway's own ffmpegs use (loopback by default). */
+  rtmpHost: string;
   rtmpPort: number;
+  limits: MediaLimits;
   httpPort: number;
   dataDir: string;
   /** Key of the playback-token HMAC. */
@@ -33,6 +39,7 @@ export interface PlaybackUrls {
 }
 
 const BITRATE_SAMPLE_MS = 2000;
+const CUTOFF_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The embedded node-media-server: each camera publishes its tiers here over RTMP on
@@ -55,14 +62,18 @@ export class MediaServer implements TierEndpoints {
   /** Sessions that passed prePlay, by what they count as. */
   private readonly counted = new WeakMap<NmsSession, 'view' | 'internal'>();
   private readonly mirrors = new TierMirrors();
+  private gates: { rtmp: ConnectionGate; http: ConnectionGate } | null = null;
+  /** Connections cut off or refused, by server and reason. */
+  private readonly cutoffs = new Map<string, number>();
+  private readonly cutoffLoggedAt = new Map<string, number>();
 
   constructor(private readonly opts: MediaServerOptions) {
     this.internalTokens = new InternalTokens(opts.internalTokenSeconds);
   }
 
   async start(): Promise<void> {
-    const { bindHost, rtmpPort, httpPort } = this.opts;
-    await assertPortFree(bindHost, rtmpPort, 'RTMP', 'media.rtmpPort / PSVGW_RTMP_PORT');
+    const { bindHost, rtmpHost, rtmpPort, httpPort } = this.opts;
+    await assertPortFree(rtmpHost, rtmpPort, 'RTMP', 'media.rtmpPort / PSVGW_RTMP_PORT');
     await assertPortFree(bindHost, httpPort, 'HTTP-FLV', 'media.httpPort / PSVGW_MEDIA_HTTP_PORT');
     routeNmsLogs(this.opts.logger.child({ component: 'media' }));
     const nms = new NodeMediaServer({
@@ -74,6 +85,7 @@ export class MediaServer implements TierEndpoints {
       store: { path: join(this.opts.dataDir, 'media-server') },
       record: { auto: false },
     });
+    this.gates = hardenNms(nms, { rtmpHost, limits: this.opts.limits, onCutoff: (c) => this.onCutoff(c) });
     nms.on('prePublish', (s) => this.onPrePublish(s));
     nms.on('postPublish', (s) => this.onPostPublish(s));
     nms.on('donePublish', (s) => {
@@ -141,27 +153,61 @@ export class MediaServer implements TierEndpoints {
     };
   }
 
-  /** Current external viewers per stream path (`/tier/cameraId`). */
-  viewerCounts(): ReadonlyMap<string, number> {
-    return this.viewers;
-  }
-
-  /** psvgw_internal_consumers: the gateway's own readers per stream, apart from the viewers. */
+  /** Gauges and counters of the media server's connections and readers, read at scrape time. */
   registerMetrics(registry: Registry): void {
-    const counts = () => this.internalConsumers;
+    const registers = [registry];
+    new Gauge({
+      name: 'psvgw_media_subscribers',
+      help: "Sessions subscribed to a live stream: viewers and the gateway's own readers.",
+      registers,
+      collect() {
+        this.set(subscriberCount());
+      },
+    });
+    const internal = () => this.internalConsumers;
     new Gauge({
       name: 'psvgw_internal_consumers',
       help: "The gateway's own readers of a camera tier (masking, diagnostics sampler, snapshot, platform push); not viewers.",
       labelNames: ['camera_id', 'tier'],
-      registers: [registry],
+      registers,
       collect() {
         this.reset();
-        for (const [path, count] of counts()) {
+        for (const [path, count] of internal()) {
           const [, tier, cameraId] = path.split('/');
           if (tier && cameraId) this.set({ camera_id: cameraId, tier }, count);
         }
       },
     });
+    const gates = () => this.gates;
+    new Gauge({
+      name: 'psvgw_media_connections',
+      help: 'Open connections to the media server, by server (rtmp, http).',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        this.set({ server: 'rtmp' }, gates()?.rtmp.openConnections ?? 0);
+        this.set({ server: 'http' }, gates()?.http.openConnections ?? 0);
+      },
+    });
+    const cutoffs = this.cutoffs;
+    new Counter({
+      name: 'psvgw_media_connections_cut_total',
+      help: 'Media server connections refused or cut off by a limit (total, per_address, message_size, ws_protocol).',
+      labelNames: ['server', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, count] of cutoffs) {
+          const [server = '', reason = ''] = key.split('/');
+          this.inc({ server, reason }, count);
+        }
+      },
+    });
+  }
+
+  /** Current external viewers per stream path (`/tier/cameraId`). */
+  viewerCounts(): ReadonlyMap<string, number> {
+    return this.viewers;
   }
 
   /**
@@ -171,6 +217,7 @@ export class MediaServer implements TierEndpoints {
    * from what the camera really sends.
    */
   private onPostPublish(session: NmsSession): void {
+    trustPublisher(session);
     this.publishers.set(session.streamPath, session);
     const layout = this.layouts.get(session.streamPath);
     const broadcast = nmsInternals().broadcasts.get(session.streamPath);
@@ -196,6 +243,15 @@ export class MediaServer implements TierEndpoints {
   }
 
   private onPrePublish(session: NmsSession): void {
+    muteFlvInput(session);
+    if (session.protocol === 'flv') {
+      this.opts.logger.warn(
+        { ip: session.ip, stream: session.streamPath },
+        'refused an FLV publish (the gateway publishes over RTMP only)',
+      );
+      refuse(session, 'publishing is reserved to the gateway');
+      return;
+    }
     if (isLoopbackPeer(session.ip)) {
       alignResumeOffsets(session.streamPath);
       return;
@@ -205,13 +261,29 @@ export class MediaServer implements TierEndpoints {
   }
 
   private onPrePlay(session: NmsSession): void {
+    muteFlvInput(session);
     const check = this.checkPlayToken(session);
     if (check.ok) {
+      authorise(session);
       this.counted.set(session, check.grant.purpose);
       return;
     }
     this.opts.logger.info({ ip: session.ip, stream: session.streamPath, reason: check.reason }, 'playback refused');
     refuse(session, `playback token refused: ${check.reason}`);
+    unsubscribeRefused(session);
+  }
+
+  /** Counts a cut-off connection; logs at most one line per server and reason every 10 s (a flood stays quiet). */
+  private onCutoff(cutoff: Cutoff): void {
+    const key = `${cutoff.server}/${cutoff.reason}`;
+    this.cutoffs.set(key, (this.cutoffs.get(key) ?? 0) + 1);
+    const now = Date.now();
+    if (now - (this.cutoffLoggedAt.get(key) ?? -Infinity) < CUTOFF_LOG_INTERVAL_MS) return;
+    this.cutoffLoggedAt.set(key, now);
+    this.opts.logger.warn(
+      { server: cutoff.server, reason: cutoff.reason, address: cutoff.address, detail: cutoff.detail, total: this.cutoffs.get(key) },
+      'media server cut off a connection that broke a limit',
+    );
   }
 
   /**
@@ -254,6 +326,8 @@ function refuse(session: NmsSession, reason: string): void {
   if (session.protocol === 'flv' && res?.end && res.setHeader && !res.headersSent) {
     res.statusCode = 403;
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    // A refused client gets nothing more on this connection (see unsubscribeRefused).
+    res.setHeader('Connection', 'close');
     res.end(`${reason}\n`);
     return;
   }
@@ -294,9 +368,9 @@ function routeNmsLogs(logger: Logger): void {
 
 /** Builds the media server from the config and starts it listening; close it with close(). */
 export async function startMediaServer(
-  config: { host: string; rtmpPort: number; httpPort: number; internalTokenSeconds: number },
-  deps: Omit<MediaServerOptions, 'bindHost' | 'rtmpPort' | 'httpPort' | 'internalTokenSeconds'>,
+  config: { host: string; rtmpHost: string; rtmpPort: number; httpPort: number; internalTokenSeconds: number; limits: MediaLimits },
+  deps: Omit<MediaServerOptions, 'bindHost' | 'rtmpHost' | 'rtmpPort' | 'httpPort' | 'internalTokenSeconds' | 'limits'>,
 ): Promise<MediaServer> {
-  const { host, rtmpPort, httpPort, internalTokenSeconds } = config;
-  return startOrClose(new MediaServer({ bindHost: host, rtmpPort, httpPort, internalTokenSeconds, ...deps }));
+  const { host, rtmpHost, rtmpPort, httpPort, internalTokenSeconds, limits } = config;
+  return startOrClose(new MediaServer({ bindHost: host, rtmpHost, rtmpPort, httpPort, internalTokenSeconds, limits, ...deps }));
 }

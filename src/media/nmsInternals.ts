@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import type { Server as NetServer, Socket } from 'node:net';
+import { GatewayError } from '../errors.js';
 import { stripSetDataFrame } from './flvMetadata.js';
 
 /**
@@ -14,6 +16,12 @@ export interface NmsSubscriber {
   close?: () => void;
 }
 
+/** A play session as its broadcast sees it: donePlay drops it from the subscribers. */
+export interface NmsPlaySession {
+  id: string;
+  broadcast?: { donePlay?: (session: NmsPlaySession) => void };
+}
+
 export interface NmsBroadcast {
   streamPath: string;
   flvHeader: Buffer;
@@ -25,20 +33,101 @@ export interface NmsBroadcast {
   _lastDts: Record<number, number | undefined>;
 }
 
+/** One chunk stream's message being reassembled by the RTMP parser. */
+export interface RtmpChunkPacket {
+  header: { length: number; type: number };
+  /** Bytes allocated for its payload. */
+  capacity: number;
+}
+
+/** node-media-server's RTMP parser (protocol/rtmp.js), one per connection. */
+export interface RtmpParser {
+  parserPacket: RtmpChunkPacket;
+  inPackets: Map<number, RtmpChunkPacket>;
+  /** Allocates parserPacket's payload for the length its header declares. */
+  packetAlloc(): void;
+  /** Feeds received bytes; a returned string is an error after which the session ends the socket. */
+  parserData(buffer: Buffer): string | null;
+}
+
+interface NmsContext {
+  config: { bind?: string };
+  broadcasts: Map<string, NmsBroadcast>;
+  sessions: Map<string, { socket?: Socket; rtmp?: RtmpParser }>;
+}
+
+/** The listeners inside a constructed NodeMediaServer (before run()). */
+export interface NmsListeners {
+  rtmp: NetServer;
+  /** Its run() starts the RTMP listener on Context.config.bind. */
+  rtmpServer: { run: () => void };
+  http: NetServer;
+  ws: {
+    options: { maxPayload?: number };
+    on(event: 'connection', listener: (ws: NmsWebSocket, req: { socket: { remoteAddress?: string } }) => void): void;
+  };
+}
+
+export interface NmsWebSocket {
+  on(event: 'error', listener: (err: Error) => void): void;
+  terminate(): void;
+}
+
 interface NmsInternals {
+  context: NmsContext;
   broadcasts: Map<string, NmsBroadcast>;
   createFlvHeader: (hasAudio: boolean, hasVideo: boolean) => Buffer;
+  rtmpParser: { prototype: RtmpParser };
 }
+
+/** The node-media-server line whose internals the hooks below were written against. */
+const SUPPORTED_NMS = /^4\.4\./;
 
 let internals: NmsInternals | null = null;
 
 export function nmsInternals(): NmsInternals {
   if (internals) return internals;
   const require = createRequire(import.meta.url);
-  const context = require('node-media-server/src/core/context.js') as { broadcasts: NmsInternals['broadcasts'] };
+  const { version } = require('node-media-server/package.json') as { version: string };
+  if (!SUPPORTED_NMS.test(version)) throw internalsChanged(`version ${version} is not 4.4.x`);
+  const context = require('node-media-server/src/core/context.js') as NmsContext;
   const flv = require('node-media-server/src/protocol/flv.js') as { createHeader: NmsInternals['createFlvHeader'] };
-  internals = { broadcasts: context.broadcasts, createFlvHeader: (a, v) => flv.createHeader(a, v) };
+  const rtmpParser = require('node-media-server/src/protocol/rtmp.js') as NmsInternals['rtmpParser'];
+  const proto = rtmpParser.prototype as Partial<RtmpParser> | undefined;
+  if (typeof proto?.packetAlloc !== 'function' || typeof proto.parserData !== 'function')
+    throw internalsChanged('protocol/rtmp.js no longer has packetAlloc / parserData');
+  if (!(context.broadcasts instanceof Map) || !(context.sessions instanceof Map))
+    throw internalsChanged('core/context.js no longer keeps broadcasts and sessions in Maps');
+  internals = { context, broadcasts: context.broadcasts, createFlvHeader: (a, v) => flv.createHeader(a, v), rtmpParser };
   return internals;
+}
+
+/** The listeners of a constructed server, checked to be what the gateway hooks into. */
+export function nmsListeners(nms: object): NmsListeners {
+  const inner = nms as {
+    rtmpServer?: { tcpServer?: NetServer; run?: () => void };
+    httpServer?: { httpServer?: NetServer; wsServer?: NmsListeners['ws'] };
+  };
+  const rtmpServer = inner.rtmpServer;
+  const rtmp = rtmpServer?.tcpServer;
+  const http = inner.httpServer?.httpServer;
+  const ws = inner.httpServer?.wsServer;
+  if (!rtmp || typeof rtmpServer?.run !== 'function' || !http || typeof ws?.options !== 'object')
+    throw internalsChanged('NodeMediaServer no longer has rtmpServer.tcpServer / httpServer.httpServer / httpServer.wsServer');
+  return { rtmp, rtmpServer: rtmpServer as { run: () => void }, http, ws };
+}
+
+function internalsChanged(what: string): GatewayError {
+  return new GatewayError('MEDIA_INTERNALS_CHANGED', `node-media-server changed where the gateway hooks into it: ${what}.`, {
+    hint: 'Install the node-media-server version pinned in package-lock.json (`npm ci`), or adapt src/media/nmsInternals.ts to the new one.',
+  });
+}
+
+/** Sessions subscribed to any stream (viewers, internal readers, refused ones not yet dropped). */
+export function subscriberCount(): number {
+  let count = 0;
+  for (const broadcast of nmsInternals().broadcasts.values()) count += broadcast.subscribers.size;
+  return count;
 }
 
 const metadataFixed = new WeakSet<object>();
