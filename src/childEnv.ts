@@ -16,3 +16,15 @@ export function childEnv(from: NodeJS.ProcessEnv = process.env): Record<string, 
   }
   return env;
 }
+
+/**
+ * Removes the variables the config was read from (`names`: every PSVGW_* setting, the
+ * secrets among them) from the gateway's own environment, so that no child spawned later,
+ * by the gateway or by a library that passes its environment on (fluent-ffmpeg does), can
+ * inherit one. Returns the names that were set.
+ */
+export function dropGatewayVariables(names: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const dropped = names.filter((name) => env[name] !== undefined);
+  for (const name of dropped) delete env[name];
+  return dropped;
+}

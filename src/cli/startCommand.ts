@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { deliverGeneratedToken } from '../access/index.js';
 import { startGateway } from '../app.js';
-import { loadConfig } from '../config/index.js';
+import { dropGatewayVariables } from '../childEnv.js';
+import { ENV_OVERRIDES, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 
 /**
@@ -12,6 +13,8 @@ export async function runStart(configFile: string | undefined): Promise<void> {
   // Whatever the gateway and its ffmpegs write (segments, WAL, mask images) is its user's alone.
   process.umask(0o077);
   const config = loadConfig(configFile === undefined ? {} : { file: configFile });
+  // The config now holds what they said; no child started from here on can inherit them.
+  dropGatewayVariables(ENV_OVERRIDES.map((o) => o.name));
   const logger = createLogger({ level: config.logging.level });
   const gateway = await startGateway(config, logger);
   if (gateway.generatedAdminToken) {

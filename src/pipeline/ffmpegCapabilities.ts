@@ -1,3 +1,4 @@
+import ffmpeg from 'fluent-ffmpeg';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FfmpegProcess } from './ffmpegProcess.js';
@@ -14,8 +15,9 @@ const INSTALL_HINT =
 
 /**
  * Version and encoders of the ffmpeg the gateway will drive, read once at start-up.
- * `ffmpeg -encoders` is run through FfmpegProcess, not fluent-ffmpeg, whose spawn would
- * hand ffmpeg the gateway's whole environment (secrets included).
+ * Encoder discovery goes through fluent-ffmpeg's parser of `ffmpeg -encoders`. fluent-ffmpeg
+ * spawns with the gateway's own environment, from which `psvgw start` has dropped the
+ * config's PSVGW_* variables, secrets included (dropGatewayVariables); the listing reads no camera input.
  */
 export async function readFfmpegCapabilities(ffmpegPath: string, logger: Logger): Promise<FfmpegCapabilities> {
   const probe = new FfmpegProcess({ binary: ffmpegPath, args: ['-hide_banner', '-version'], logger, stdout: 'capture' });
@@ -30,28 +32,18 @@ export async function readFfmpegCapabilities(ffmpegPath: string, logger: Logger)
       },
     );
   }
-  const listing = await new FfmpegProcess({ binary: ffmpegPath, args: ['-hide_banner', '-encoders'], logger, stdout: 'capture' }).start();
-  if (listing.code !== 0) {
-    const why = listing.stderrTail.slice(-1).join('') || `status ${String(listing.code)}`;
-    throw new GatewayError('FFMPEG_MISSING', `ffmpeg at "${ffmpegPath}" did not list its encoders: ${why}`, { hint: INSTALL_HINT });
-  }
-  const videoEncoders = parseVideoEncoders(listing.stdout);
-  return { version, videoEncoders, hasLibx264: videoEncoders.includes('libx264') };
-}
-
-/**
- * Names of the video encoders in `ffmpeg -encoders` output: after the legend's `------`
- * line, each line is flags (first one V for video), name, description.
- */
-export function parseVideoEncoders(output: string): string[] {
-  const lines = output.split('\n');
-  const start = lines.findIndex((l) => l.trim().startsWith('------'));
-  if (start < 0) return [];
-  return lines
-    .slice(start + 1)
-    .map((l) => /^\s*V\S{5}\s+(\S+)/.exec(l)?.[1])
-    .filter((name): name is string => name !== undefined)
+  const encoders = await new Promise<Record<string, { type: string }>>((resolve, reject) => {
+    const cmd = ffmpeg();
+    cmd.setFfmpegPath(ffmpegPath);
+    cmd.availableEncoders((err, list) => (err ? reject(err) : resolve(list as Record<string, { type: string }>)));
+  }).catch((err: unknown) => {
+    throw new GatewayError('FFMPEG_MISSING', `ffmpeg at "${ffmpegPath}" did not list its encoders: ${String(err)}`, { hint: INSTALL_HINT });
+  });
+  const videoEncoders = Object.entries(encoders)
+    .filter(([, e]) => e.type === 'video')
+    .map(([name]) => name)
     .sort();
+  return { version, videoEncoders, hasLibx264: videoEncoders.includes('libx264') };
 }
 
 /** Hardware H.264 encoders that take the software frames of a filter graph as they are. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childEnv } from '../../src/childEnv.js';
+import { childEnv, dropGatewayVariables } from '../../src/childEnv.js';
 
 describe('childEnv', () => {
   /** What a child may see: all of it is kept. */
@@ -42,5 +42,13 @@ describe('childEnv', () => {
     } finally {
       delete process.env.PSVGW_SECRET_KEY_FOR_TEST;
     }
+  });
+
+  it('dropGatewayVariables removes the named variables that are set and names them', () => {
+    const env: NodeJS.ProcessEnv = { ...parent };
+    const names = ['PSVGW_ADMIN_TOKEN', 'PSVGW_POSTGRES_URL', 'PSVGW_SECRET_KEY', 'PSVGW_MODE'];
+    expect(dropGatewayVariables(names, env).sort()).toEqual(['PSVGW_ADMIN_TOKEN', 'PSVGW_POSTGRES_URL', 'PSVGW_SECRET_KEY']);
+    expect(Object.keys(env).filter((k) => k.startsWith('PSVGW_'))).toEqual([]);
+    expect(env.PATH).toBe(allowed.PATH);
   });
 });

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropGatewayVariables } from '../../../src/childEnv.js';
+import { ENV_OVERRIDES } from '../../../src/config/index.js';
 import { readNtpState } from '../../../src/health/diagnostics/clock.js';
 import { FfmpegProcess } from '../../../src/pipeline/ffmpegProcess.js';
 import { readFfmpegCapabilities } from '../../../src/pipeline/ffmpegCapabilities.js';
@@ -82,9 +84,18 @@ describe('child processes get a minimal environment', () => {
         ' S..... dvbsub               DVB subtitles (codec dvb_subtitle)',
       ].join('\n'),
     );
-    const caps = await readFfmpegCapabilities(tool, logger);
-    expect(caps).toEqual({ version: '7.1.1', videoEncoders: ['h264_nvenc', 'libx264'], hasLibx264: true });
-    expectMinimal(envOf(tool));
+    // fluent-ffmpeg passes its parent's environment on: psvgw start drops PSVGW_* from it first.
+    const dropped = dropGatewayVariables(ENV_OVERRIDES.map((o) => o.name));
+    try {
+      expect(dropped).toEqual(expect.arrayContaining(Object.keys(SECRETS)));
+      const caps = await readFfmpegCapabilities(tool, logger);
+      expect(caps).toEqual({ version: '7.1.1', videoEncoders: ['h264_nvenc', 'libx264'], hasLibx264: true });
+      const env = envOf(tool);
+      expect(Object.keys(env).filter((k) => k.startsWith('PSVGW_'))).toEqual([]);
+      expect(JSON.stringify(env)).not.toContain('do-not-leak');
+    } finally {
+      Object.assign(process.env, SECRETS);
+    }
   });
 
   it('the NTP state probe (timedatectl)', async () => {
