@@ -26,3 +26,4 @@ export {
 } from './encoderSettings.js';
 export type { OnvifDeviceRecord } from './onvif.js';
 export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, RecordingGap } from './recordings.js';
+export { ROLES, isRole, type Principal, type Role } from './access.js';
