@@ -6,3 +6,4 @@ export { SHARED_TIER_DARK, watchSharedTierDark } from './sharedTierDark.js';
 export { OutageLedger, isOutageKind, causeOf } from './outageLedger.js';
 export { WebhookNotifier, webhookTargets, alertBody, signAlert, type AlertBody, type WebhookTarget } from './webhook.js';
 export { startAlerting, type Alerting } from './alerting.js';
+export { readNtpState } from './diagnostics/clock.js';

@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import { DAMAGED, SEGMENT_EXT, incomingDir, segmentRelPath } from './layout.js';
 import type { EntryContent } from './chain.js';
 import type { ChainLedger } from './ledger.js';
+import type { RetentionRule } from './retention.js';
 import { fsyncPath, probeSegment, sha256File } from './segmentFile.js';
 
 export interface RecorderOptions {
@@ -24,6 +25,10 @@ export interface RecorderOptions {
   restartIngest?: (cameraId: string) => void;
   /** Where a camera whose segments cannot be indexed is reported (`recording_failed`). */
   incidents?: IncidentBoard;
+  /** The retention in force for a camera, written into each new segment's chain entry. */
+  retention?: (cameraId: string) => RetentionRule;
+  /** Injectable for tests: the wall clock, ms since the epoch. */
+  clock?: () => number;
   /**
    * Tests only (crash tests): stop for good at this step of indexing the first segment,
    * after logging `recorder paused at step <step>`, so a test can kill the process there.
@@ -43,9 +48,13 @@ interface Run {
   cameraId: string;
   runId: string;
   processed: Set<string>;
-  /** Wall-clock ms of the run's first timestamp, from the first segment's file time. */
+  /** Wall-clock ms of the run's first timestamp: when its first segment was seen open. */
   anchorMs: number | null;
   firstStartS: number;
+  /** Wall clock when each segment file was first seen in the incoming directory (it opens as ffmpeg starts writing it). */
+  openedAt: Map<string, number>;
+  /** Wall clock when the run was prepared (from the run id for a run left by an earlier process): no segment opens before it. */
+  preparedMs: number;
   lastEndMs: number | null;
   /** Set when the recording stopped for a reason of its own (disk full). */
   stopCause: string | null;
@@ -119,7 +128,7 @@ export class Recorder {
       void this.enqueue(cameraId, () => this.openGap(cameraId, 'disk_full'));
       return null;
     }
-    const run = this.newRun(cameraId, `r${Date.now()}-${++this.#runCounter}`);
+    const run = this.newRun(cameraId, `r${this.now()}-${++this.#runCounter}`);
     const incoming = incomingDir(this.opts.dir, cameraId);
     mkdirSync(incoming, { recursive: true });
     state.run = run;
@@ -171,6 +180,8 @@ export class Recorder {
       processed: new Set(),
       anchorMs: null,
       firstStartS: 0,
+      openedAt: new Map(),
+      preparedMs: Number(/^r(\d+)-/.exec(runId)?.[1] ?? this.now()),
       lastEndMs: null,
       stopCause: null,
       finished: false,
@@ -196,7 +207,10 @@ export class Recorder {
   private poll(): void {
     for (const [cameraId, state] of this.#cameras) {
       const run = state.run;
-      if (run && !run.finished) void this.enqueue(cameraId, () => this.indexListed(run));
+      if (run && !run.finished) {
+        void this.noteOpened(run);
+        void this.enqueue(cameraId, () => this.indexListed(run));
+      }
     }
   }
 
@@ -213,6 +227,27 @@ export class Recorder {
     });
     this.#queues.set(cameraId, next);
     return next;
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? Date.now)();
+  }
+
+  /** What a new chain entry records of the retention in force (nothing when no policy is wired). */
+  private retentionDetail(cameraId: string): Record<string, unknown> {
+    const rule = this.opts.retention?.(cameraId);
+    return rule === undefined ? {} : { retention: { ...rule } };
+  }
+
+  /**
+   * Notes the wall clock at which each of the run's segment files first appears: ffmpeg
+   * creates it when the segment opens, so this anchors the stream's own timestamps to the
+   * wall clock (to within one poll), never the file's modification time.
+   */
+  private async noteOpened(run: Run): Promise<void> {
+    const names = await readdir(incomingDir(this.opts.dir, run.cameraId)).catch(() => [] as string[]);
+    const now = this.now();
+    for (const name of names) if (name.startsWith(`${run.runId}-`) && !run.openedAt.has(name)) run.openedAt.set(name, now);
   }
 
   /** Segments ffmpeg has finished: the ones named in the run's list file. */
@@ -265,9 +300,12 @@ export class Recorder {
     }
     const durationMs = Math.round(listed ? (listed.endS - listed.startS) * 1000 : probe.durationS * 1000);
     if (run.anchorMs === null) {
-      run.anchorMs = info.mtimeMs - durationMs;
-      run.firstStartS = listed?.startS ?? 0;
+      // The first segment of the run anchors the stream's timeline to the wall clock taken
+      // when it opened; later ones follow from their own timestamps (ffmpeg's segment list).
+      run.anchorMs = run.openedAt.get(name) ?? run.preparedMs;
+      run.firstStartS = listed?.startS ?? probe.startS;
     }
+    // A segment cut short (not in the list) follows the one before it.
     const startMs = Math.round(listed ? run.anchorMs + (listed.startS - run.firstStartS) * 1000 : (run.lastEndMs ?? run.anchorMs));
     const endMs = startMs + durationMs;
     await fsyncPath(file);
@@ -290,7 +328,7 @@ export class Recorder {
       bytes: info.size,
       sha256,
       partial: listed === null,
-      detail: run.recovered ? { ...RECOVERED_DETAIL } : {},
+      detail: { ...(run.recovered ? RECOVERED_DETAIL : {}), ...this.retentionDetail(cameraId) },
     });
     await this.pause('indexed');
     run.lastEndMs = endMs;
@@ -370,7 +408,7 @@ export class Recorder {
       bytes: info.size,
       sha256,
       partial: false,
-      detail: { ...RECOVERED_DETAIL },
+      detail: { ...RECOVERED_DETAIL, ...this.retentionDetail(cameraId) },
     });
     state.lastEndMs = Math.max(state.lastEndMs ?? 0, startMs + durationMs);
     this.opts.logger.warn(
