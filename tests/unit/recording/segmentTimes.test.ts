@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -92,5 +92,40 @@ describe('segment times come from the stream, anchored to the wall clock when th
     expect(second?.startMs).toBe(NOW + Math.round(((start1 ?? 0) - (start0 ?? 0)) * 1000));
     // The retention in force is written into each entry (covered by its hash).
     for (const s of segments) expect(s.detail).toEqual({ retention });
+  });
+
+  it('after a crash, a restart anchors the leftovers of a run where the crashed process had anchored it', async () => {
+    const made = makeSegments(work);
+    // What a process killed after indexing the run's first segment leaves in .incoming: the
+    // list, the second segment (mtime 2001) and the wall clock at which the first one opened.
+    const runId = `r${NOW - 3_600_000}-1`;
+    const anchorMs = NOW - 3_590_000;
+    const incoming = join(f.dir, f.cam.id, '.incoming');
+    mkdirSync(incoming, { recursive: true });
+    const names = made.names.map((_, i) => `${runId}-${String(i).padStart(6, '0')}.ts`);
+    renameSync(join(work, made.names[1] ?? ''), join(incoming, names[1] ?? ''));
+    utimesSync(join(incoming, names[1] ?? ''), new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'));
+    const list = made.names.reduce((text, name, i) => text.replaceAll(name, names[i] ?? ''), made.list);
+    writeFileSync(join(incoming, `${runId}.csv`), list);
+    writeFileSync(join(incoming, `${runId}.anchor`), String(anchorMs));
+
+    recorder = new Recorder({
+      dir: f.dir,
+      segmentSeconds: 2,
+      ffprobePath: 'ffprobe',
+      store: f.store,
+      ledger: f.ledger,
+      logger: f.logger,
+      clock: () => f.clock.now,
+    });
+    await recorder.start();
+    const [start0, , start1] = list
+      .trim()
+      .split('\n')
+      .flatMap((line) => line.split(',').slice(1).map(Number));
+    const [second] = await f.store.recordings.entries({ cameraId: f.cam.id, kind: 'segment' });
+    expect(second?.startMs).toBe(anchorMs + Math.round(((start1 ?? 0) - (start0 ?? 0)) * 1000));
+    expect(second?.detail).toEqual({ recovered: true });
+    expect(readdirSync(incoming)).toEqual([]);
   });
 });
