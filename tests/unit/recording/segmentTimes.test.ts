@@ -43,10 +43,9 @@ describe('segment times come from the stream, anchored to the wall clock when th
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('ignores a changed file modification time', async () => {
-    const made = makeSegments(work);
-    expect(made.names).toHaveLength(2);
-    recorder = new Recorder({
+  /** A recorder on the fixture's store and clock, polling every 50 ms. */
+  const newRecorder = (extra: Partial<ConstructorParameters<typeof Recorder>[0]>) =>
+    new Recorder({
       dir: f.dir,
       segmentSeconds: 2,
       ffprobePath: 'ffprobe',
@@ -55,8 +54,13 @@ describe('segment times come from the stream, anchored to the wall clock when th
       logger: f.logger,
       pollMs: 50,
       clock: () => f.clock.now,
-      retention: () => retention,
+      ...extra,
     });
+
+  it('ignores a changed file modification time', async () => {
+    const made = makeSegments(work);
+    expect(made.names).toHaveLength(2);
+    recorder = newRecorder({ retention: () => retention });
     await recorder.start();
     const out = recorder.prepareRun(f.cam.id);
     if (out === null) throw new Error('the recorder gave no segment output');
@@ -109,15 +113,7 @@ describe('segment times come from the stream, anchored to the wall clock when th
     writeFileSync(join(incoming, `${runId}.csv`), list);
     writeFileSync(join(incoming, `${runId}.anchor`), String(anchorMs));
 
-    recorder = new Recorder({
-      dir: f.dir,
-      segmentSeconds: 2,
-      ffprobePath: 'ffprobe',
-      store: f.store,
-      ledger: f.ledger,
-      logger: f.logger,
-      clock: () => f.clock.now,
-    });
+    recorder = newRecorder({});
     await recorder.start();
     const [start0, , start1] = list
       .trim()
