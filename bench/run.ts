@@ -10,6 +10,7 @@ import { BenchCamera } from './camera.js';
 import { stopAllChildren } from './children.js';
 import { alertPhase } from './alertPhase.js';
 import { diagnosticsPhase, type DiagnosticsResults } from './diagnosticsPhase.js';
+import { durabilityPhase, type DurabilityResults } from './durabilityPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions, type Phase } from './options.js';
@@ -56,6 +57,7 @@ function method(o: BenchOptions) {
     detectionDelay: `one ${o.camera.fps} fps 320x180 camera, a gateway with one signed webhook target (alerts.webhooks) pointing at a real HTTP receiver in the bench process (bench/webhookReceiver.ts); ${o.alertTrials} trials: camera SIGKILLed, time to the camera_down firing request arriving at the receiver; camera back after 1000 ms, from its READY line to the resolved request; one frozen-camera trial (SIGSTOP: ingest.stallSeconds, 3 s, comes first), and from its SIGCONT to the resolved request`,
     masked: `one ${o.maskedCamera.width}x${o.maskedCamera.height} ${o.maskedCamera.fps} fps camera (pattern ${o.maskedCamera.pattern}) with a blurred rectangle and a mosaicked polygon; the masking transcode's CPU = gateway tree with the masks minus the same camera in copy mode (masks PATCHed on, same ingest); baseline: bare ffmpeg running the gateway's masking argv (buildMaskingArgs with planMasks' filter graph and mask images, the default privacy.sharedEncoder) on the camera's RTSP stream with the ingest's RTSP options, writing FLV to ${SINK}; the camera process is not counted`,
     camerasPerCore: `computed: floor(100 / masking transcode % of one core); empirical: K bare masking transcodes of a looped ${o.maskedCamera.height}p${o.maskedCamera.fps} H.264 file (-re -stream_loop -1, same argv otherwise) pinned to one core with taskset, K = 1, 2, … (at most ${o.sweep.maxK}, ${o.sweep.budgetSeconds} s in all), each for ${o.sweep.windowSeconds} s; the largest K whose every process outputs ≥ ${o.sweep.threshold}× real time`,
+    durability: `${o.quick ? 200 : 1000} chain appends (what the recorder writes per segment: the head read and the entry insert in one transaction) on a temp SQLite file in WAL mode with synchronous=NORMAL, then the same with FULL, after a warm-up of each; the temp directory is PSVGW_BENCH_DB_DIR or the system's; no media files`,
     diagnostics: `one ${c.width}x${c.height} ${c.fps} fps camera (pattern ${c.pattern}) through a gateway with diagnostics off, then one with the defaults (sampler ffmpeg on the raw tier: 2 fps, 160x90 grey, one decoder thread; analysis in a worker thread); net = tree CPU with minus without over ${o.cpuWindowSeconds} s windows; samplerFfmpeg = the ffmpeg processes' CPU with minus without; node = the gateway process with minus without`,
     recording: `gateway with recording on (segment output of the ingest tee, ${10} s MPEG-TS segments, each checked with ffprobe, hashed and indexed) minus the same ${o.cameras} cameras through the gateway with recording off, per camera; baseline: bare \`ffmpeg -rtsp_transport tcp -i URL -map 0:v:0 -c copy -f segment -segment_time 10 -segment_format mpegts\` per camera; verify: \`psvgw verify --json\` (a process as users run it) and \`sha256sum\` over the same files (random 2 MiB segments indexed through the chain ledger), page cache warm for both`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
   progress(`${o.quick ? 'quick' : 'full'} run, ${o.cameras} cameras at ${o.camera.width}x${o.camera.height}`);
   const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, recording: null, errors: [] };
   let diagnostics: DiagnosticsResults | null = null;
+  let durability: DurabilityResults | null = null;
   const want = (phase: Phase) => o.phases.has(phase);
   try {
     // The copy-mode cameras serve the live, relay and recording phases; the others start their own.
@@ -136,6 +139,10 @@ async function main(): Promise<void> {
         diagnostics = await diagnosticsPhase(o);
         results.errors.push(...diagnostics.errors);
       });
+    if (want('durability'))
+      await attempt(results.errors, 'sqlite durability', async () => {
+        durability = await durabilityPhase(o);
+      });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -161,7 +168,11 @@ async function main(): Promise<void> {
     },
     method: method(o),
     verdicts: verdicts(figures),
-    figures: { ...figures, diagnosticsCpu: (diagnostics as DiagnosticsResults | null)?.figures ?? null },
+    figures: {
+      ...figures,
+      diagnosticsCpu: (diagnostics as DiagnosticsResults | null)?.figures ?? null,
+      sqliteSynchronousCost: durability,
+    },
     raw: {
       bareOne: results.bareOne,
       bareMany: results.bareMany,

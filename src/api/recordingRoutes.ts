@@ -37,7 +37,7 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
       cameraId: camera.id,
       from: iso(fromMs),
       to: iso(toMs),
-      retentionDays: deps.recording.policy.retentionDays(camera.id),
+      retentionDays: deps.recording.policy.rule(camera.id).days,
       segments: segments.map((s) => ({
         seq: s.seq,
         start: iso(s.startMs),
@@ -62,6 +62,12 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
     const { fromMs, toMs } = rangeOf(req);
     const deleted = await deps.recording.sweeper.deleteRange(camera.id, fromMs, toMs, actorOf(res));
     res.json({ deleted: deleted.length });
+  });
+
+  // After a clock_jump the sweeper deletes nothing until an operator confirms the gateway's time (audited).
+  router.post('/recordings/clock/confirm', async (_req, res) => {
+    const { jumpMs } = await deps.recording.sweeper.confirmClock(actorOf(res));
+    res.json({ confirmed: new Date().toISOString(), jumpMs, paused: deps.recording.clockGuard.paused });
   });
 
   router.get('/holds', async (_req, res) => {

@@ -382,6 +382,15 @@ const RecordingSection = z
       .default(300)
       .describe("Seconds between signed checkpoints of each camera's hash chain head."),
     sweepSeconds: z.number().int().min(1).max(86400).default(600).describe('Seconds between retention sweeps.'),
+    clockJumpToleranceSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86400)
+      .default(300)
+      .describe(
+        'Seconds the wall clock may run ahead of the monotonic clock between two retention sweeps; beyond that the sweeper stops deleting (clock_jump) until an operator confirms the time.',
+      ),
     minFreeMB: z
       .number()
       .int()

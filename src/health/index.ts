@@ -6,3 +6,4 @@ export { SHARED_TIER_DARK, watchSharedTierDark } from './sharedTierDark.js';
 export { OutageLedger, isOutageKind, causeOf } from './outageLedger.js';
 export { WebhookNotifier, webhookTargets, isRejection, alertBody, signAlert, type AlertBody, type WebhookTarget } from './webhook.js';
 export { startAlerting, ALERT_DEAD_LETTER, type Alerting } from './alerting.js';
+export { readNtpState } from './diagnostics/clock.js';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { isGatewayError } from '../errors.js';
 import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
@@ -81,6 +82,8 @@ export class StreamSupervisor {
   private lastError: string | null = null;
   private lastFrame = 0;
   private lastFrameAt: number | null = null;
+  /** Monotonic ms (performance.now) of the last frame counter advance: durations never follow the wall clock. */
+  private lastFrameMono: number | null = null;
   private fps = 0;
   private bitrateBps = 0;
   private restarts = 0;
@@ -161,7 +164,7 @@ export class StreamSupervisor {
       this.opts.logger.warn({ role: this.opts.role, cause: outcome.cause, detail: outcome.message }, 'stream down');
       this.setState('backoff', outcome.cause);
       this.attempt += 1;
-      const delay = Math.max(backoffDelay(this.attempt, this.opts.backoff), this.limiter.admit(Date.now()));
+      const delay = Math.max(backoffDelay(this.attempt, this.opts.backoff), this.limiter.admit(performance.now()));
       await this.pause(delay, outcome.reachability ?? this.opts.reachability, outcome.cause);
       if (!signal.aborted) this.restarts += 1;
     }
@@ -186,14 +189,17 @@ export class StreamSupervisor {
     this.proc = proc;
     this.lastFrame = 0;
     this.frameRate.reset();
-    const startedAt = Date.now();
+    // Start timeout and stall are durations: measured on the monotonic clock, so a wall
+    // clock set forward (NTP step, operator) neither stalls a live stream nor fails a start.
+    const startedAt = performance.now();
+    this.lastFrameMono = null;
     let verdict: FailureCause | null = null;
     proc.on('progress', (sample) => this.onProgress(sample));
     proc.on('stderr', (line) => this.opts.logger.debug({ role: this.opts.role, ffmpeg: line }));
     const watchdog = setInterval(() => {
-      const now = Date.now();
+      const now = performance.now();
       if (this.state === 'starting' && now - startedAt > this.opts.startTimeoutMs) verdict = 'start_timeout';
-      else if (this.state === 'live' && this.lastFrameAt !== null && now - this.lastFrameAt > this.opts.stallMs) {
+      else if (this.state === 'live' && this.lastFrameMono !== null && now - this.lastFrameMono > this.opts.stallMs) {
         verdict = 'stalled';
         this.stalls += 1;
         this.setState('stalled', 'stalled');
@@ -209,12 +215,13 @@ export class StreamSupervisor {
   }
 
   private onProgress(sample: ProgressSample): void {
-    this.fps = this.frameRate.add(Date.now(), sample.frame);
+    this.fps = this.frameRate.add(performance.now(), sample.frame);
     if (sample.bitrateBps !== null) this.bitrateBps = sample.bitrateBps;
     this.#events.emit('progress', sample);
     if (sample.frame <= this.lastFrame) return;
     this.lastFrame = sample.frame;
     this.lastFrameAt = Date.now();
+    this.lastFrameMono = performance.now();
     if (this.state === 'starting') {
       this.attempt = 0;
       this.setState('live', null);

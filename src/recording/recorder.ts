@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { IncidentBoard } from '../health/index.js';
 import type { Logger } from '../log.js';
@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import { DAMAGED, SEGMENT_EXT, incomingDir, segmentRelPath } from './layout.js';
 import type { EntryContent } from './chain.js';
 import type { ChainLedger } from './ledger.js';
+import type { RetentionRule } from './retention.js';
 import { fsyncPath, probeSegment, sha256File } from './segmentFile.js';
 
 export interface RecorderOptions {
@@ -24,6 +25,10 @@ export interface RecorderOptions {
   restartIngest?: (cameraId: string) => void;
   /** Where a camera whose segments cannot be indexed is reported (`recording_failed`). */
   incidents?: IncidentBoard;
+  /** The retention in force for a camera, written into each new segment's chain entry. */
+  retention?: (cameraId: string) => RetentionRule;
+  /** Injectable for tests: the wall clock, ms since the epoch. */
+  clock?: () => number;
   /**
    * Tests only (crash tests): stop for good at this step of indexing the first segment,
    * after logging `recorder paused at step <step>`, so a test can kill the process there.
@@ -43,9 +48,15 @@ interface Run {
   cameraId: string;
   runId: string;
   processed: Set<string>;
-  /** Wall-clock ms of the run's first timestamp, from the first segment's file time. */
+  /** Wall-clock ms of the run's first timestamp: when its first segment was seen open. */
   anchorMs: number | null;
   firstStartS: number;
+  /** Wall clock when each segment file was first seen in the incoming directory (it opens as ffmpeg starts writing it). */
+  openedAt: Map<string, number>;
+  /** Wall clock when the run was prepared (from the run id for a run left by an earlier process): no segment opens before it. */
+  preparedMs: number;
+  /** End of the last segment in ffmpeg's list, in seconds of the run's timeline: where a segment cut short begins. */
+  listedEndS: number | null;
   lastEndMs: number | null;
   /** Set when the recording stopped for a reason of its own (disk full). */
   stopCause: string | null;
@@ -100,7 +111,9 @@ export class Recorder {
       if (!info?.isDirectory()) continue;
       await this.recoverPlaced(cameraId);
       const names = await readdir(incomingDir(this.opts.dir, cameraId)).catch(() => [] as string[]);
-      const runIds = new Set(names.map((n) => /^(r[\w-]+?)(?:-\d+\.ts|\.csv)$/.exec(n)?.[1]).filter((r): r is string => r !== undefined));
+      const runIds = new Set(
+        names.map((n) => /^(r[\w-]+?)(?:-\d+\.ts|\.csv|\.anchor)$/.exec(n)?.[1]).filter((r): r is string => r !== undefined),
+      );
       for (const runId of [...runIds].sort()) {
         this.state(cameraId);
         const run = { ...this.newRun(cameraId, runId), recovered: true };
@@ -119,7 +132,7 @@ export class Recorder {
       void this.enqueue(cameraId, () => this.openGap(cameraId, 'disk_full'));
       return null;
     }
-    const run = this.newRun(cameraId, `r${Date.now()}-${++this.#runCounter}`);
+    const run = this.newRun(cameraId, `r${this.now()}-${++this.#runCounter}`);
     const incoming = incomingDir(this.opts.dir, cameraId);
     mkdirSync(incoming, { recursive: true });
     state.run = run;
@@ -171,6 +184,9 @@ export class Recorder {
       processed: new Set(),
       anchorMs: null,
       firstStartS: 0,
+      openedAt: new Map(),
+      preparedMs: Number(/^r(\d+)-/.exec(runId)?.[1] ?? this.now()),
+      listedEndS: null,
       lastEndMs: null,
       stopCause: null,
       finished: false,
@@ -196,7 +212,10 @@ export class Recorder {
   private poll(): void {
     for (const [cameraId, state] of this.#cameras) {
       const run = state.run;
-      if (run && !run.finished) void this.enqueue(cameraId, () => this.indexListed(run));
+      if (run && !run.finished) {
+        void this.noteOpened(run);
+        void this.enqueue(cameraId, () => this.indexListed(run));
+      }
     }
   }
 
@@ -215,14 +234,60 @@ export class Recorder {
     return next;
   }
 
+  private now(): number {
+    return (this.opts.clock ?? Date.now)();
+  }
+
+  /** What a new chain entry records of the retention in force (nothing when no policy is wired). */
+  private retentionDetail(cameraId: string): Record<string, unknown> {
+    const rule = this.opts.retention?.(cameraId);
+    return rule === undefined ? {} : { retention: { ...rule } };
+  }
+
+  /**
+   * Notes the wall clock at which each of the run's segment files first appears: ffmpeg
+   * creates it when the segment opens, so this anchors the stream's own timestamps to the
+   * wall clock (to within one poll), never the file's modification time.
+   */
+  private async noteOpened(run: Run): Promise<void> {
+    const names = await readdir(incomingDir(this.opts.dir, run.cameraId)).catch(() => [] as string[]);
+    const now = this.now();
+    const first = run.openedAt.size === 0;
+    for (const name of names) if (name.startsWith(`${run.runId}-`) && !run.openedAt.has(name)) run.openedAt.set(name, now);
+    // Kept beside the run's files, so that a restart after a crash anchors the run's leftovers the same way.
+    if (first && run.openedAt.size > 0) await writeFile(this.anchorFile(run), String(now)).catch(() => undefined);
+  }
+
+  private anchorFile(run: Run): string {
+    return join(incomingDir(this.opts.dir, run.cameraId), `${run.runId}.anchor`);
+  }
+
+  /**
+   * Anchors the run's timeline (its first segment starts at `firstStartS` seconds) to the
+   * wall clock when that segment was seen open: noted in this process, else as an earlier
+   * process noted it, else when the run was prepared.
+   */
+  private async setAnchor(run: Run, firstName: string, firstStartS: number): Promise<number> {
+    const saved = Number(await readFile(this.anchorFile(run), 'utf8').catch(() => ''));
+    run.anchorMs = run.openedAt.get(firstName) ?? (Number.isFinite(saved) && saved > 0 ? saved : run.preparedMs);
+    run.firstStartS = firstStartS;
+    return run.anchorMs;
+  }
+
   /** Segments ffmpeg has finished: the ones named in the run's list file. */
   private async indexListed(run: Run): Promise<void> {
     if (run.finished) return;
     const list = await readFile(join(incomingDir(this.opts.dir, run.cameraId), `${run.runId}.csv`), 'utf8').catch(() => '');
-    for (const line of list.split('\n')) {
+    const listed = list.split('\n').flatMap((line) => {
       const [name, start, end] = line.trim().split(',');
-      if (!name || start === undefined || end === undefined || run.processed.has(name)) continue;
-      await this.indexSegment(run, name, { startS: Number(start), endS: Number(end) });
+      return name && start !== undefined && end !== undefined ? [{ name, startS: Number(start), endS: Number(end) }] : [];
+    });
+    // The list's first line is the run's first segment, even when an earlier process already indexed and moved it.
+    const first = listed[0];
+    if (run.anchorMs === null && first !== undefined) await this.setAnchor(run, first.name, first.startS);
+    for (const seg of listed) {
+      run.listedEndS = Math.max(run.listedEndS ?? seg.endS, seg.endS);
+      if (!run.processed.has(seg.name)) await this.indexSegment(run, seg.name, seg);
     }
   }
 
@@ -236,6 +301,7 @@ export class Recorder {
     for (const name of leftovers) await this.indexSegment(run, name, null);
     run.finished = true;
     await rm(join(incoming, `${run.runId}.csv`), { force: true });
+    await rm(this.anchorFile(run), { force: true });
     await this.openGap(run.cameraId, run.stopCause ?? cause);
   }
 
@@ -264,11 +330,11 @@ export class Recorder {
       return;
     }
     const durationMs = Math.round(listed ? (listed.endS - listed.startS) * 1000 : probe.durationS * 1000);
-    if (run.anchorMs === null) {
-      run.anchorMs = info.mtimeMs - durationMs;
-      run.firstStartS = listed?.startS ?? 0;
-    }
-    const startMs = Math.round(listed ? run.anchorMs + (listed.startS - run.firstStartS) * 1000 : (run.lastEndMs ?? run.anchorMs));
+    // The stream's own timestamps (ffmpeg's list) from the run's wall-clock anchor; a
+    // segment cut short (not in the list) begins where the list's last segment ends.
+    const anchorMs = run.anchorMs ?? (await this.setAnchor(run, name, listed?.startS ?? 0));
+    const startS = listed?.startS ?? run.listedEndS ?? run.firstStartS;
+    const startMs = Math.max(Math.round(anchorMs + (startS - run.firstStartS) * 1000), listed ? -Infinity : (run.lastEndMs ?? -Infinity));
     const endMs = startMs + durationMs;
     await fsyncPath(file);
     await this.pause('fsync');
@@ -290,7 +356,7 @@ export class Recorder {
       bytes: info.size,
       sha256,
       partial: listed === null,
-      detail: run.recovered ? { ...RECOVERED_DETAIL } : {},
+      detail: { ...(run.recovered ? RECOVERED_DETAIL : {}), ...this.retentionDetail(cameraId) },
     });
     await this.pause('indexed');
     run.lastEndMs = endMs;
@@ -370,7 +436,7 @@ export class Recorder {
       bytes: info.size,
       sha256,
       partial: false,
-      detail: { ...RECOVERED_DETAIL },
+      detail: { ...RECOVERED_DETAIL, ...this.retentionDetail(cameraId) },
     });
     state.lastEndMs = Math.max(state.lastEndMs ?? 0, startMs + durationMs);
     this.opts.logger.warn(

@@ -6,6 +6,7 @@ import { PeriodicTask } from './periodic.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
 import type { ChainLedger } from './ledger.js';
+import type { ClockGuard } from './clockGuard.js';
 import { retentionVerdict, type RetentionPolicy } from './retention.js';
 
 export interface SweeperOptions {
@@ -17,12 +18,16 @@ export interface SweeperOptions {
   logger: Logger;
   /** Injectable for tests; ms since the epoch. */
   clock?: () => number;
+  /** Deletion waits while this finds the clock untrustworthy (absent: the clock is trusted). */
+  clockGuard?: ClockGuard;
 }
 
 export interface SweepResult {
   deleted: ChainEntry[];
   /** Segments past retention kept by an evidence hold. */
   held: number;
+  /** Why nothing was deleted: the clock is not trusted. */
+  paused?: string;
 }
 
 /**
@@ -48,13 +53,18 @@ export class RetentionSweeper {
   }
 
   async sweepOnce(): Promise<SweepResult> {
+    const clock = await this.opts.clockGuard?.check();
+    if (clock?.trusted === false) {
+      this.opts.logger.warn({ reason: clock.reason }, 'retention sweep paused: the clock is not trusted');
+      return { deleted: [], held: 0, paused: clock.reason };
+    }
     const now = this.clock();
     const holds = await this.opts.store.recordings.holds();
     const result: SweepResult = { deleted: [], held: 0 };
     for (const segment of await this.opts.store.recordings.entries({ kind: 'segment' })) {
       if (segment.deletedAt !== null) continue;
       const verdict = retentionVerdict(segment, now, this.opts.policy, holds);
-      if (verdict.deletable) result.deleted.push(await this.remove(segment, 'retention passed'));
+      if (verdict.deletable) result.deleted.push(await this.remove(segment, 'retention passed', verdict));
       else if (verdict.reason.startsWith('under evidence hold')) result.held += 1;
     }
     if (result.deleted.length > 0) this.opts.logger.info({ deleted: result.deleted.length, held: result.held }, 'retention sweep');
@@ -66,15 +76,14 @@ export class RetentionSweeper {
    * changing nothing, when any of them is inside retention or held.
    */
   async deleteRange(cameraId: string, fromMs: number, toMs: number, actor: string): Promise<ChainEntry[]> {
+    const clock = await this.opts.clockGuard?.check();
     const now = this.clock();
     const holds = await this.opts.store.recordings.holds();
     const segments = (await this.opts.store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs })).filter(
       (s) => s.deletedAt === null,
     );
-    const locked = segments.flatMap((s) => {
-      const v = retentionVerdict(s, now, this.opts.policy, holds);
-      return v.deletable ? [] : [{ seq: s.seq, reason: v.reason }];
-    });
+    const verdicts = segments.map((s) => ({ s, v: retentionVerdict(s, now, this.opts.policy, holds) }));
+    const locked = verdicts.flatMap(({ s, v }) => (v.deletable ? [] : [{ seq: s.seq, reason: v.reason }]));
     const audit = (outcome: 'ok' | 'refused', details: Record<string, unknown>) =>
       this.opts.store.audit.append({
         at: new Date(now).toISOString(),
@@ -95,14 +104,35 @@ export class RetentionSweeper {
         },
       );
     }
+    if (clock?.trusted === false) {
+      await audit('refused', { clock: clock.reason });
+      throw new GatewayError('RETENTION_LOCKED', `Footage is not deleted while ${clock.reason}.`, {
+        hint: 'Check the gateway clock (NTP); once it is right, confirm it with POST /api/v1/recordings/clock/confirm.',
+      });
+    }
     const deleted: ChainEntry[] = [];
-    for (const s of segments) deleted.push(await this.remove(s, `deleted by ${actor}`));
+    for (const { s, v } of verdicts) if (v.deletable) deleted.push(await this.remove(s, `deleted by ${actor}`, v));
     await audit('ok', { deleted: deleted.length });
     return deleted;
   }
 
+  /** An operator confirms the gateway clock after a `clock_jump`: deletion resumes; audited. */
+  async confirmClock(actor: string): Promise<{ jumpMs: number | null }> {
+    const guard = this.opts.clockGuard;
+    const result = guard ? guard.confirm(actor) : { jumpMs: null };
+    await this.opts.store.audit.append({
+      at: new Date(this.clock()).toISOString(),
+      actor,
+      action: 'recordings.clock.confirm',
+      cameraId: null,
+      outcome: 'ok',
+      details: { clock: new Date(this.clock()).toISOString(), jumpMs: result.jumpMs },
+    });
+    return result;
+  }
+
   /** The deletion enters the chain before the file goes, so a crash between leaves an extra file, never an unexplained hole. */
-  private async remove(segment: ChainEntry, reason: string): Promise<ChainEntry> {
+  private async remove(segment: ChainEntry, reason: string, allowed: { days: number; keepUntilMs: number }): Promise<ChainEntry> {
     const at = new Date(this.clock()).toISOString();
     // The deletion entry and the segment's deletedAt are one transaction.
     await this.opts.ledger.append(
@@ -115,7 +145,8 @@ export class RetentionSweeper {
         bytes: segment.bytes,
         sha256: segment.sha256,
         partial: segment.partial,
-        detail: { deletedSeq: segment.seq, reason },
+        // The rule that allowed it, so a verifier can check the deletion against the segment's retention.
+        detail: { deletedSeq: segment.seq, reason, retentionDays: allowed.days, keepUntilMs: allowed.keepUntilMs },
       },
       (tx) => tx.recordings.markDeleted(segment.cameraId, segment.seq, at),
     );

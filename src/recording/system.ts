@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { SafeEmitter } from '../events.js';
-import type { IncidentBoard } from '../health/index.js';
+import { readNtpState, type IncidentBoard } from '../health/index.js';
 import { closeOnce } from '../lifecycle.js';
 import { startOrClose } from '../lifecycle.js';
 import type { Logger } from '../log.js';
@@ -12,8 +12,9 @@ import { DiskMonitor } from './disk.js';
 import { EvidenceHolds } from './holds.js';
 import { PeriodicTask } from './periodic.js';
 import { ChainLedger } from './ledger.js';
+import { ClockGuard } from './clockGuard.js';
 import { Recorder, SEGMENT_STEPS, type IngestChange, type SegmentStep } from './recorder.js';
-import type { RetentionPolicy } from './retention.js';
+import type { RetentionPolicy, RetentionRule } from './retention.js';
 import { ChainSigner } from './signing.js';
 import { RetentionSweeper } from './sweeper.js';
 
@@ -44,9 +45,18 @@ export function recordingsDir(config: GatewayConfig): string {
 
 /** Retention as configured on top of the profile (the config rules refuse anything below its minimum). */
 export function retentionPolicy(config: GatewayConfig['recording'], profile: JurisdictionProfile): RetentionPolicy {
-  const base = config.retentionDays ?? profile.retentionDays.value ?? FALLBACK_RETENTION_DAYS;
+  const article = profile.retentionDays.value === null ? null : profile.retentionDays.source;
+  const base: RetentionRule =
+    config.retentionDays !== undefined
+      ? { days: config.retentionDays, profile: profile.name, rule: 'config', article }
+      : profile.retentionDays.value !== null
+        ? { days: profile.retentionDays.value, profile: profile.name, rule: 'profile', article }
+        : { days: FALLBACK_RETENTION_DAYS, profile: profile.name, rule: 'fallback', article };
   return {
-    retentionDays: (cameraId) => config.perCamera.find((p) => p.cameraId === cameraId)?.retentionDays ?? base,
+    rule: (cameraId) => {
+      const days = config.perCamera.find((p) => p.cameraId === cameraId)?.retentionDays;
+      return days === undefined ? { ...base } : { ...base, days, rule: 'perCamera' };
+    },
     holdRetentionDays: profile.importantRetentionDays.value,
   };
 }
@@ -63,6 +73,7 @@ export class RecordingSystem {
   readonly disk: DiskMonitor;
   readonly holds: EvidenceHolds;
   readonly policy: RetentionPolicy;
+  readonly clockGuard: ClockGuard;
   readonly #checkpoints: PeriodicTask;
   readonly #events: SafeEmitter<RecordingEvents>;
   readonly #close: () => Promise<void>;
@@ -86,9 +97,23 @@ export class RecordingSystem {
       logger: log,
       incidents: opts.incidents,
       restartIngest: (cameraId) => this.#events.emit('restartIngest', cameraId),
+      retention: (cameraId) => this.policy.rule(cameraId),
       ...testPause(),
     });
-    this.sweeper = new RetentionSweeper({ store, ledger: this.ledger, dir: this.dir, policy: this.policy, logger: log });
+    this.clockGuard = new ClockGuard({
+      toleranceMs: config.clockJumpToleranceSeconds * 1000,
+      logger: log,
+      incidents: opts.incidents,
+      ntpState: async () => (await readNtpState()).state,
+    });
+    this.sweeper = new RetentionSweeper({
+      store,
+      ledger: this.ledger,
+      dir: this.dir,
+      policy: this.policy,
+      logger: log,
+      clockGuard: this.clockGuard,
+    });
     this.disk = new DiskMonitor({
       dir: this.dir,
       minFreeBytes: config.minFreeMB * 1024 * 1024,
@@ -169,6 +194,15 @@ export class RecordingSystem {
       registers,
       collect() {
         this.set(disk()?.full ? 1 : 0);
+      },
+    });
+    const guard = this.clockGuard;
+    new Gauge({
+      name: 'psvgw_retention_paused',
+      help: '1 while the retention sweeper deletes nothing because the clock is not trusted (clock_jump, NTP unsynchronised), else 0.',
+      registers,
+      collect() {
+        this.set(guard.paused ? 1 : 0);
       },
     });
     const rates = () => this.recorder.bytesPerSecond();

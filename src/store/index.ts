@@ -27,7 +27,7 @@ export type {
   StoreTx,
 } from './store.js';
 
-export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { SqliteStore, type SqliteStoreOptions, type SqliteSynchronous } from './sqlite.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';
 

@@ -14,7 +14,16 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Migrations to apply; the gateway's own list unless a test gives another. */
   migrations?: readonly Migration[];
+  /**
+   * How commits reach the disk. FULL (the default): each commit's WAL frames are synced
+   * before it returns, so an index or chain write that returned survives a power loss.
+   * NORMAL syncs only at checkpoints: faster, but the last commits can vanish. The bench
+   * compares the two.
+   */
+  synchronous?: SqliteSynchronous;
 }
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
 export class SqliteStore extends SqlStore {
   readonly path: string;
@@ -46,7 +55,7 @@ export class SqliteStore extends SqlStore {
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
       if (!inMemory) db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       db.pragma('foreign_keys = ON');
     } catch (err) {
       db.close();
@@ -158,6 +167,14 @@ export class SqliteStore extends SqlStore {
     db.exec(SCHEMA_MIGRATIONS_DDL);
     const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
     return rows.map((r) => Number(r.version));
+  }
+
+  /** The durability settings in force on the connection (journal mode, synchronous level). */
+  durability(): { journalMode: string; synchronous: string } {
+    const db = this.#open();
+    const journalMode = String(db.pragma('journal_mode', { simple: true }));
+    const level = Number(db.pragma('synchronous', { simple: true }));
+    return { journalMode, synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][level] ?? String(level) };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { StreamSupervisor, type StateChange } from '../../../src/pipeline/supervisor.js';
 
@@ -53,9 +54,10 @@ function supervise(mode: string, overrides: Partial<ConstructorParameters<typeof
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const start = Date.now();
+  // Monotonic: one test moves the wall clock.
+  const start = performance.now();
   while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    if (performance.now() - start > timeoutMs) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -81,6 +83,21 @@ describe('StreamSupervisor', () => {
     expect((stalled?.at ?? 0) - (live?.at ?? 0)).toBeLessThan(500 + 600 + 400);
     await until(() => sup.snapshot().restarts >= 1 && sup.snapshot().state === 'live', 3000);
     expect(sup.snapshot().stalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not find a live stream stalled when the wall clock jumps forward (durations are monotonic)', async () => {
+    const { sup, changes } = supervise('advance');
+    await until(() => sup.snapshot().state === 'live', 2000);
+    const realNow = Date.now.bind(Date);
+    const jump = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 3_600_000);
+    try {
+      // Many watchdog ticks (100 ms) and more than two stall windows (600 ms) on the jumped clock.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(changes.map((c) => c.to)).not.toContain('stalled');
+      expect(sup.snapshot()).toMatchObject({ state: 'live', stalls: 0, restarts: 0 });
+    } finally {
+      jump.mockRestore();
+    }
   });
 
   it('treats a clean exit of a live input as a failure (ffmpeg exits 0 when a camera dies)', async () => {

@@ -21,8 +21,8 @@ export async function recordingFixture() {
   const signer = ChainSigner.loadOrCreate(root);
   const ledger = new ChainLedger(store, signer, logger, () => clock.now);
 
-  /** Writes a real segment file of `seconds` ending `daysAgo` before NOW and indexes it. */
-  async function segment(daysAgo: number, seconds = 60) {
+  /** Writes a real segment file of `seconds` ending `daysAgo` before NOW and indexes it (with `detail`). */
+  async function segment(daysAgo: number, seconds = 60, detail: Record<string, unknown> = {}) {
     const endMs = NOW - daysAgo * DAY_MS;
     const startMs = endMs - seconds * 1000;
     const path = segmentRelPath(cam.id, startMs);
@@ -37,7 +37,7 @@ export async function recordingFixture() {
       bytes,
       sha256: await sha256File(join(dir, path)),
       partial: false,
-      detail: {},
+      detail,
     });
   }
 

@@ -14,7 +14,7 @@ describe('RetentionSweeper on a fake clock', () => {
 
   beforeEach(async () => {
     f = await recordingFixture();
-    const policy = { retentionDays: () => 30, holdRetentionDays: 731 };
+    const policy = { rule: () => ({ days: 30, profile: 'strict', rule: 'profile' as const, article: null }), holdRetentionDays: 731 };
     sweeper = new RetentionSweeper({ store: f.store, ledger: f.ledger, dir: f.dir, policy, logger: f.logger, clock: () => f.clock.now });
     holds = new EvidenceHolds(f.store, () => f.clock.now);
   });
