@@ -23,4 +23,6 @@ export interface Principal {
   roles: readonly Role[];
   /** The API key's id when `kind` is `apiKey`. */
   apiKeyId?: string;
+  /** The person's credential number (police or staff ID), when the user record has one: an approver must not be one of a request's staff. */
+  credentialNo?: string;
 }
