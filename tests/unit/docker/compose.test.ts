@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -21,9 +20,6 @@ interface Service {
 
 const services = (parse(readFileSync(COMPOSE, 'utf8')) as { services: Record<string, Service> }).services;
 const OPS = ['prometheus', 'alertmanager', 'grafana'];
-
-/** `docker compose` answers only where the Compose plugin is installed; CI does not need it. */
-const composeInstalled = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
 
 describe('docker/compose.yaml', () => {
   it.each(OPS)('%s has no authentication of its own, so it is published on 127.0.0.1 only', (name) => {
@@ -50,11 +46,5 @@ describe('docker/compose.yaml', () => {
     expect(env.PSVGW_MODE).toBe('production');
     expect(env.PSVGW_SECRET_KEY).toMatch(/^\$\{PSVGW_SECRET_KEY:\?/);
     expect(env.PSVGW_ADMIN_TOKEN).toMatch(/^\$\{PSVGW_ADMIN_TOKEN:\?/);
-  });
-
-  it.skipIf(!composeInstalled)('is a valid compose file (docker compose config; skipped where the Compose plugin is not installed)', () => {
-    const env = { ...process.env, PSVGW_ADMIN_TOKEN: 'x'.repeat(32), PSVGW_SECRET_KEY: 'y'.repeat(32), GRAFANA_ADMIN_PASSWORD: 'z' };
-    const r = spawnSync('docker', ['compose', '-f', COMPOSE, 'config', '--quiet'], { encoding: 'utf8', env });
-    expect(r.status, r.stderr).toBe(0);
   });
 });
