@@ -146,6 +146,26 @@ export class WebhookNotifier {
     return this.#enqueued;
   }
 
+  /**
+   * Queues an event that is not an incident change (e.g. a signed recording `checkpoint`,
+   * so receivers keep a witness copy) for every target, in order with the alerts.
+   */
+  event(e: { kind: string; id: string | null; eventId: string; at: string; details: Record<string, unknown> }): Promise<void> {
+    if (this.#targets.size === 0) return Promise.resolve();
+    const body = JSON.stringify({ eventId: e.eventId, gateway: this.opts.gateway, id: e.id, kind: e.kind, at: e.at, details: e.details });
+    this.#enqueued = this.#enqueued.then(async () => {
+      for (const target of this.#targets.values()) {
+        await this.opts.outbox
+          .enqueue({ eventId: e.eventId, target: target.name, body, createdAt: this.#clock().toISOString() })
+          .catch((err: unknown) =>
+            this.opts.logger.error({ err, target: target.name, eventId: e.eventId }, `could not queue a ${e.kind} event`),
+          );
+        this.#kick(target.name);
+      }
+    });
+    return this.#enqueued;
+  }
+
   async close(): Promise<void> {
     this.#abort.abort();
     for (const timer of this.#timers.values()) clearTimeout(timer);

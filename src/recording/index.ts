@@ -9,13 +9,31 @@ export {
 } from './system.js';
 export { Recorder, type RecorderOptions, type IngestChange } from './recorder.js';
 export { ChainLedger } from './ledger.js';
-export { ChainSigner, signingKeyPath } from './signing.js';
+export {
+  ChainSigner,
+  signingKeyPath,
+  keyFingerprint,
+  checkpointHash,
+  checkpointMessage,
+  publicKeyBase64,
+  GENESIS_CHECKPOINT,
+} from './signing.js';
+export { buildKeyRing, rotationStatement, parseFingerprint, type KeyRing } from './trust.js';
+export { WitnessDir, readWitnesses, type CheckpointWitness, type WitnessedCheckpoint } from './witness.js';
 export { RetentionSweeper, type SweepResult, type SweeperOptions } from './sweeper.js';
 export { retentionVerdict, holdsCovering, type RetentionPolicy, type RetentionVerdict } from './retention.js';
 export { DiskMonitor, type DiskStatus } from './disk.js';
 export { EvidenceHolds, parseRange, parseTime, view as holdView } from './holds.js';
-export { verifyRecordings, type Finding, type FindingKind, type RecoveredSegment, type VerifyReport } from './verify.js';
+export {
+  verifyRecordings,
+  type Finding,
+  type FindingKind,
+  type RecoveredSegment,
+  type VerifyOptions,
+  type VerifyReport,
+} from './verify.js';
 export { hlsPlaylist } from './playlist.js';
 export { entryHash, checkChain, nextEntry, GENESIS_HASH } from './chain.js';
 export { segmentRelPath, DAY_MS } from './layout.js';
 export { sha256File } from './segmentFile.js';
+export { rotateSigningKey } from './rotation.js';

@@ -19,6 +19,7 @@ const WRITES = new Set([
   'markFailed',
   'markDeleted',
   'addCheckpoint',
+  'addKeyRotation',
   'openGap',
   'closeGap',
   'createHold',
