@@ -2,47 +2,15 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
-import { checkChain, type ChainProblemKind } from './chain.js';
+import { checkChain } from './chain.js';
+import type { Finding } from './findings.js';
 import { checkCheckpoints, checkCoverage, checkDeletions, compareWitness } from './verifyProofs.js';
 import { DAMAGED, INCOMING, daysBetween } from './layout.js';
 import { sha256File } from './segmentFile.js';
 import type { KeyRing } from './trust.js';
 import type { WitnessedCheckpoint } from './witness.js';
 
-export type FindingKind =
-  | ChainProblemKind
-  | 'modified'
-  | 'missing'
-  | 'unexpected'
-  | 'checkpoint_invalid'
-  | 'truncated'
-  /** A segment row marked deleted with no deletion entry in the chain. */
-  | 'deleted_unrecorded'
-  /** A deletion entry that names no earlier segment of its camera, or one already deleted. */
-  | 'deletion_invalid'
-  /** A deletion before the segment's retention had passed. */
-  | 'deletion_unlawful'
-  /** A chain older than one checkpoint interval with no checkpoint at all. */
-  | 'checkpoint_missing'
-  /** Entries older than one checkpoint interval that no checkpoint covers. */
-  | 'head_unsigned'
-  /** A checkpoint that does not commit to the one before it (one was deleted or inserted). */
-  | 'checkpoint_chain_broken'
-  /** Signed by a key that is neither pinned nor reached from a pinned key by rotation. */
-  | 'untrusted_key'
-  | 'key_rotation_invalid'
-  /** The first place the data directory differs from a witness copy. */
-  | 'witness_divergence';
-
-export interface Finding {
-  kind: FindingKind;
-  cameraId: string;
-  /** The chain entry concerned, when there is one. */
-  seq: number | null;
-  /** File relative to the recordings directory, when one is concerned. */
-  path: string | null;
-  message: string;
-}
+export type { Finding, FindingKind } from './findings.js';
 
 /** A segment indexed at start-up because the process writing it died first (not a finding). */
 export interface RecoveredSegment {

@@ -3,7 +3,7 @@ import type { ChainEntry, Checkpoint } from '../domain/index.js';
 import { DAY_MS } from './layout.js';
 import { GENESIS_CHECKPOINT, checkpointHash, checkpointMessage, keyFingerprint, publicKeyFromBase64, verifySignature } from './signing.js';
 import type { KeyRing } from './trust.js';
-import type { Finding } from './verify.js';
+import type { Finding } from './findings.js';
 import type { WitnessedCheckpoint } from './witness.js';
 
 /** A deletion may be stamped up to this long after the checkpoint that covers it (clock steps between writes). */
