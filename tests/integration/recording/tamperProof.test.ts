@@ -56,7 +56,11 @@ describe('psvgw verify against a data-directory attacker', () => {
     expect(await gw.stop('SIGTERM')).toBe(0);
     await stopAllTestCameras();
     // Old enough that every entry must be covered by a checkpoint.
-    const newest = Math.max(...copy().entries(cameraId).map((e) => e.endMs));
+    const newest = Math.max(
+      ...copy()
+        .entries(cameraId)
+        .map((e) => e.endMs),
+    );
     await sleep(Math.max(0, newest + GRACE_MS + 1000 - Date.now()));
   }, 150_000);
 
