@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ChainEntry } from '../../../src/domain/index.js';
-import { ChainSigner, GENESIS_CHECKPOINT, entryHash, signingKeyPath } from '../../../src/recording/index.js';
+import { ChainSigner, GENESIS_CHECKPOINT, PUBLIC_KEY_SETTING, entryHash, signingKeyPath } from '../../../src/recording/index.js';
+import { SqliteStore } from '../../../src/store/index.js';
 import { CLI_PATH } from '../../helpers/gateway.js';
 
 const run = promisify(execFile);
@@ -52,95 +53,63 @@ export class DataDirCopy {
     }
   }
 
-  entries(cameraId: string): ChainEntry[] {
-    return this.db((db) =>
-      (db.prepare('SELECT * FROM recording_entries WHERE camera_id = ? ORDER BY seq').all(cameraId) as Array<Record<string, unknown>>).map(
-        (r) => ({
-          cameraId: String(r.camera_id),
-          seq: Number(r.seq),
-          kind: r.kind as ChainEntry['kind'],
-          path: String(r.path),
-          startMs: Number(r.start_ms),
-          endMs: Number(r.end_ms),
-          bytes: Number(r.bytes),
-          sha256: String(r.sha256),
-          partial: Number(r.partial) === 1,
-          detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
-          prevHash: String(r.prev_hash),
-          entryHash: String(r.entry_hash),
-          at: String(r.at),
-          deletedAt: r.deleted_at === null ? null : String(r.deleted_at),
-        }),
-      ),
-    );
+  /** The copy's store, for reads and for writes the store itself allows (an attacker may use the gateway's own code). */
+  async store<T>(work: (store: SqliteStore) => Promise<T>): Promise<T> {
+    const store = new SqliteStore(join(this.dataDir, 'psvgw.db'));
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  entries(cameraId: string): Promise<ChainEntry[]> {
+    return this.store((s) => s.recordings.entries({ cameraId }));
   }
 
   /** Writes `entries` as the camera's whole chain, renumbered and rehashed (plain SHA-256: anyone can). */
-  rewriteChain(cameraId: string, entries: readonly ChainEntry[]): void {
+  async rewriteChain(cameraId: string, entries: readonly ChainEntry[]): Promise<void> {
+    this.db((db) => db.prepare('DELETE FROM recording_entries WHERE camera_id = ?').run(cameraId));
     let prevHash = '0'.repeat(64);
-    const rebuilt = entries.map((e, i) => {
-      const content = { ...e, seq: i + 1, prevHash };
-      const hash = entryHash(content);
-      prevHash = hash;
-      return { ...content, entryHash: hash };
-    });
-    this.db((db) => {
-      db.prepare('DELETE FROM recording_entries WHERE camera_id = ?').run(cameraId);
-      const insert = db.prepare(
-        'INSERT INTO recording_entries (camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      for (const e of rebuilt) {
-        insert.run(
-          e.cameraId,
-          e.seq,
-          e.kind,
-          e.path,
-          e.startMs,
-          e.endMs,
-          e.bytes,
-          e.sha256,
-          e.partial ? 1 : 0,
-          JSON.stringify(e.detail),
-          e.prevHash,
-          e.entryHash,
-          e.at,
-          e.deletedAt,
-        );
+    await this.store(async (s) => {
+      for (const [i, e] of entries.entries()) {
+        const content = { ...e, seq: i + 1, prevHash };
+        prevHash = entryHash(content);
+        await s.recordings.append({ ...content, entryHash: prevHash });
       }
     });
   }
 
   /** Drops segment `seq` from the chain and its file from the disk, and rebuilds the chain. */
-  dropSegment(cameraId: string, seq: number): ChainEntry {
-    const entries = this.entries(cameraId);
+  async dropSegment(cameraId: string, seq: number): Promise<ChainEntry> {
+    const entries = await this.entries(cameraId);
     const gone = entries.find((e) => e.seq === seq);
     if (!gone) throw new Error(`no entry ${seq}`);
     rmSync(join(this.recordings, gone.path));
-    this.rewriteChain(
+    await this.rewriteChain(
       cameraId,
       entries.filter((e) => e.seq !== seq),
     );
     return gone;
   }
 
-  /** A new key in place of the gateway's, with chained checkpoints of every head re-signed by it. */
-  resignWithNewKey(cameraId: string): string {
+  /** A new key in place of the gateway's, the camera's checkpoints replaced by one over the head signed by it. */
+  async resignWithNewKey(cameraId: string): Promise<string> {
     const forger = ChainSigner.generate();
     forger.save(signingKeyPath(this.dataDir));
-    const head = this.entries(cameraId).at(-1)!;
-    const cp = forger.sign({
-      cameraId,
-      seq: head.seq,
-      headHash: head.entryHash,
-      signedAt: new Date().toISOString(),
-      prevHash: GENESIS_CHECKPOINT,
-    });
-    this.db((db) => {
-      db.prepare("UPDATE settings SET value = ? WHERE key = 'recording_public_key'").run(forger.publicPem());
-      db.prepare('DELETE FROM recording_checkpoints WHERE camera_id = ?').run(cameraId);
-      db.prepare(
-        'INSERT INTO recording_checkpoints (camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(cp.cameraId, cp.seq, cp.headHash, cp.signedAt, cp.signature, cp.version, cp.prevHash, cp.keyFingerprint);
+    this.db((db) => db.prepare('DELETE FROM recording_checkpoints WHERE camera_id = ?').run(cameraId));
+    await this.store(async (s) => {
+      await s.settings.set(PUBLIC_KEY_SETTING, forger.publicPem());
+      const head = (await s.recordings.head(cameraId))!;
+      await s.recordings.addCheckpoint(
+        forger.sign({
+          cameraId,
+          seq: head.seq,
+          headHash: head.entryHash,
+          signedAt: new Date().toISOString(),
+          prevHash: GENESIS_CHECKPOINT,
+        }),
+      );
     });
     return forger.fingerprint;
   }

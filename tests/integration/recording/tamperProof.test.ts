@@ -56,11 +56,7 @@ describe('psvgw verify against a data-directory attacker', () => {
     expect(await gw.stop('SIGTERM')).toBe(0);
     await stopAllTestCameras();
     // Old enough that every entry must be covered by a checkpoint.
-    const newest = Math.max(
-      ...copy()
-        .entries(cameraId)
-        .map((e) => e.endMs),
-    );
+    const newest = Math.max(...(await copy().entries(cameraId)).map((e) => e.endMs));
     await sleep(Math.max(0, newest + GRACE_MS + 1000 - Date.now()));
   }, 150_000);
 
@@ -103,7 +99,7 @@ describe('psvgw verify against a data-directory attacker', () => {
 
   it('a segment row marked deleted without a chain entry, its file removed: deleted_unrecorded and missing', async () => {
     const c = copy();
-    const victim = c.entries(cameraId)[2]!;
+    const victim = (await c.entries(cameraId))[2]!;
     c.db((db) =>
       db
         .prepare('UPDATE recording_entries SET deleted_at = ? WHERE camera_id = ? AND seq = ?')
@@ -120,7 +116,7 @@ describe('psvgw verify against a data-directory attacker', () => {
   it('checkpoints deleted and the plain SHA-256 chain rebuilt without a segment: checkpoint_missing', async () => {
     const c = copy();
     c.db((db) => db.prepare('DELETE FROM recording_checkpoints').run());
-    c.dropSegment(cameraId, 3);
+    await c.dropSegment(cameraId, 3);
     const res = await c.verify();
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(new RegExp(`CHECKPOINT_MISSING\\s+${cameraId}\\s+entry 1: no signed checkpoint at all covers`));
@@ -128,8 +124,8 @@ describe('psvgw verify against a data-directory attacker', () => {
 
   it('the chain rebuilt and re-signed with a new key, the old key pinned: untrusted_key', async () => {
     const c = copy();
-    c.dropSegment(cameraId, 3);
-    const forged = c.resignWithNewKey(cameraId);
+    await c.dropSegment(cameraId, 3);
+    const forged = await c.resignWithNewKey(cameraId);
     const res = await c.verify(['--trust', fingerprint]);
     expect(res.code).toBe(1);
     expect(res.stdout).toContain(`UNTRUSTED_KEY      *: the data directory's signing key ${forged} is not pinned`);
@@ -146,12 +142,12 @@ describe('psvgw verify against a data-directory attacker', () => {
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
     c.db((db) => db.prepare('DELETE FROM recording_checkpoints WHERE id = ?').run(checkpoints.at(-1)!.id));
     // The head segment's file gets other content; its entry is rehashed to match.
-    const entries = c.entries(cameraId);
+    const entries = await c.entries(cameraId);
     const head = entries.at(-1)!;
     appendFileSync(join(c.recordings, head.path), Buffer.alloc(188, 0x47));
     const sha256 = await sha256File(join(c.recordings, head.path));
     const rewritten = { ...head, sha256, bytes: head.bytes + 188 };
-    c.rewriteChain(cameraId, [...entries.slice(0, -1), { ...rewritten, entryHash: entryHash(rewritten) }]);
+    await c.rewriteChain(cameraId, [...entries.slice(0, -1), { ...rewritten, entryHash: entryHash(rewritten) }]);
     const res = await c.verify(['--trust', fingerprint]);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(
@@ -163,8 +159,8 @@ describe('psvgw verify against a data-directory attacker', () => {
 
   it('the whole data directory replaced by a consistent forgery: passes alone, the witness names the divergence', async () => {
     const c = copy();
-    const dropped = c.dropSegment(cameraId, 3);
-    c.resignWithNewKey(cameraId);
+    const dropped = await c.dropSegment(cameraId, 3);
+    await c.resignWithNewKey(cameraId);
     const alone = await c.verify(['--json']);
     expect((JSON.parse(alone.stdout) as VerifyJson).findings).toEqual([]);
     expect(alone.code).toBe(0);
