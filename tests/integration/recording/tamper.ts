@@ -39,9 +39,14 @@ export class DataDirCopy {
   }
 
   /** `psvgw verify` on this copy; resolves with exit code and output. */
-  async verify(args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  verify(args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+    return this.cli(['verify', ...args]);
+  }
+
+  /** A `psvgw` command with this copy's config and data directory. */
+  async cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(process.execPath, [CLI_PATH, 'verify', '--config', join(this.root, 'gateway.yaml'), ...args], {
+      const { stdout, stderr } = await run(process.execPath, [CLI_PATH, ...args, '--config', join(this.root, 'gateway.yaml')], {
         env: { ...process.env, PSVGW_DATA_DIR: this.dataDir },
         timeout: 120_000,
       });

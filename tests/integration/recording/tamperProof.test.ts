@@ -97,6 +97,21 @@ describe('psvgw verify against a data-directory attacker', () => {
     expect(report.witnessed).toBeGreaterThanOrEqual(2);
   });
 
+  it('psvgw keys rotate: the old key signs the hand-over, so the old pin still verifies; another pin does not', async () => {
+    const c = copy();
+    const { code, stdout } = await c.cli(['keys', 'rotate']);
+    expect(code).toBe(0);
+    const [, old, next] = /signing key rotated: (\S+) -> (\S+)/.exec(stdout) ?? [];
+    expect(old).toBe(fingerprint);
+    expect(next).not.toBe(fingerprint);
+    const res = await c.verify(['--json', '--trust', fingerprint]);
+    const report = JSON.parse(res.stdout) as VerifyJson;
+    expect(report.findings).toEqual([]);
+    expect(report.keys).toEqual({ dataDir: [next], trusted: [fingerprint, next!].sort(), pinned: true });
+    expect(res.code).toBe(0);
+    expect((await c.verify(['--trust', next!])).code).toBe(1);
+  });
+
   it('a segment row marked deleted without a chain entry, its file removed: deleted_unrecorded and missing', async () => {
     const c = copy();
     const victim = (await c.entries(cameraId))[2]!;
