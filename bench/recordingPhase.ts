@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { ChainLedger, ChainSigner, PUBLIC_KEY_SETTING, segmentRelPath } from '../src/recording/index.js';
+import { ChainLedger, ChainSigner, PUBLIC_KEY_SETTING, WitnessDir, segmentRelPath } from '../src/recording/index.js';
 import { SqliteStore } from '../src/store/index.js';
 import { WatchedFfmpeg } from './bareFfmpeg.js';
 import type { BenchCamera } from './camera.js';
@@ -25,6 +25,10 @@ export interface VerifyThroughput {
   megabytes: number;
   /** Wall time of `psvgw verify` as a user runs it (process start, chain checks, hashing). */
   verifySeconds: number;
+  /** The same, comparing chain and checkpoints with a witness directory (`--witness`). */
+  verifyWitnessSeconds: number;
+  /** Checkpoints in the witness (one per 8 segments, as a 300 s interval over 60 s segments gives about). */
+  witnessed: number;
   sha256sumSeconds: number;
 }
 
@@ -110,8 +114,8 @@ export async function recordingPhase(cameras: readonly BenchCamera[], o: BenchOp
   return results;
 }
 
-/** Indexes `files` random 2 MiB segments like the recorder does, then times `psvgw verify` and `sha256sum` on them. */
-async function verifyThroughput(dataDir: string, files: number): Promise<VerifyThroughput> {
+/** Indexes `files` random 2 MiB segments like the recorder does (checkpoints into a witness directory), then times `psvgw verify` (without and with `--witness`) and `sha256sum` on them. */
+export async function verifyThroughput(dataDir: string, files: number): Promise<VerifyThroughput> {
   progress(`recording: psvgw verify vs sha256sum on ${files} files of 2 MiB`);
   const dir = join(dataDir, 'recordings');
   const store = new SqliteStore(join(dataDir, 'psvgw.db'));
@@ -119,6 +123,9 @@ async function verifyThroughput(dataDir: string, files: number): Promise<VerifyT
   const signer = ChainSigner.loadOrCreate(dataDir);
   await store.settings.set(PUBLIC_KEY_SETTING, signer.publicPem());
   const ledger = new ChainLedger(store, signer, pino({ level: 'silent' }));
+  const witness = `${dataDir}-witness`;
+  ledger.addWitness(new WitnessDir(witness));
+  let witnessed = 0;
   const cameraId = '44030500001320000001';
   const paths: string[] = [];
   const t0 = Date.now() - files * SEGMENT_SECONDS * 1000;
@@ -140,15 +147,19 @@ async function verifyThroughput(dataDir: string, files: number): Promise<VerifyT
       partial: false,
       detail: {},
     });
+    if (i % 8 === 7) witnessed += await ledger.checkpointAll();
   }
-  await ledger.checkpointAll();
+  witnessed += await ledger.checkpointAll();
   await store.close();
   const config = join(dataDir, 'gateway.yaml');
   writeFileSync(config, `dataDir: ${dataDir}\n`);
   for (const p of paths) readFileSync(p); // both readers start from a warm page cache
   const verifySeconds = await timed(process.execPath, [CLI, 'verify', '--config', config, '--json'], { PSVGW_DATA_DIR: dataDir });
+  const verifyWitnessSeconds = await timed(process.execPath, [CLI, 'verify', '--config', config, '--json', '--witness', witness], {
+    PSVGW_DATA_DIR: dataDir,
+  });
   const sha256sumSeconds = await timed('sha256sum', paths, {});
-  return { files, megabytes: (files * FILE_BYTES) / 1e6, verifySeconds, sha256sumSeconds };
+  return { files, megabytes: (files * FILE_BYTES) / 1e6, verifySeconds, verifyWitnessSeconds, witnessed, sha256sumSeconds };
 }
 
 function timed(cmd: string, args: string[], env: Record<string, string>): Promise<number> {

@@ -211,8 +211,11 @@ function recordingFigure(rec: RecordingResults | null, withoutRecording: Usage, 
           files: v.files,
           megabytes: round(v.megabytes, 1),
           verifyMBps: rate(v.verifySeconds),
+          verifyWithWitnessMBps: rate(v.verifyWitnessSeconds),
+          witnessedCheckpoints: v.witnessed,
           sha256sumMBps: rate(v.sha256sumSeconds),
           ratioToSha256sum: ratio(rate(v.verifySeconds), rate(v.sha256sumSeconds)),
+          witnessRatioToSha256sum: ratio(rate(v.verifyWitnessSeconds), rate(v.sha256sumSeconds)),
         }
       : null,
   };

@@ -22,7 +22,7 @@ import {
 import { checkSite } from './privacy/index.js';
 import { platformUpstream } from './platform/index.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
-import { recordingsDir, startRecording } from './recording/index.js';
+import { checkpointHash, recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -83,6 +83,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     pipelines.on('state', (change) => change.stream === 'ingest' && recording.onIngestChange(change));
     const alerting = stack.push(await startAlerting({ config, store, incidents, logger }));
     pipelines.on('state', alerting.onStreamState);
+    // Each signed checkpoint also goes to the webhook receivers: a witness off this box.
+    recording.ledger.addWitness({
+      name: 'webhook outbox',
+      record: (cp) =>
+        alerting.notifier.event({
+          kind: 'checkpoint',
+          id: cp.cameraId,
+          eventId: checkpointHash(cp).slice(0, 32),
+          at: cp.signedAt,
+          details: { ...cp },
+        }),
+    });
 
     const box = new CredentialBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials));
     const siteGuard = (siteType: string) => checkSite(profile, siteType);

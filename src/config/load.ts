@@ -45,6 +45,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'PSVGW_ALERT_WEBHOOK_SECRET', path: ['alerts', 'webhookSecret'], kind: 'string' },
   { name: 'PSVGW_ADMIN_TOKEN', path: ['secrets', 'adminToken'], kind: 'string' },
   { name: 'PSVGW_SECRET_KEY', path: ['secrets', 'secretKey'], kind: 'string' },
+  { name: 'PSVGW_SIGNING_KEY_FILE', path: ['recording', 'signingKeyFile'], kind: 'string' },
 ];
 
 type RawConfig = Record<string, unknown>;

@@ -398,6 +398,22 @@ const RecordingSection = z
       .default(512)
       .describe('Below this much free space the disk counts as full: a critical incident, and no new segments are written.'),
     diskCheckSeconds: z.number().int().min(1).max(3600).default(10).describe('Seconds between disk space checks.'),
+    trustedKeys: z
+      .array(
+        z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a key fingerprint: SHA256: and 43 base64 characters, as `psvgw verify` prints it'),
+      )
+      .default([])
+      .describe(
+        'Fingerprints of the signing keys psvgw verify trusts (keys they handed over to by rotation count too); empty: the key in the data directory, unpinned.',
+      ),
+    witnessDir: nonEmpty()
+      .optional()
+      .describe('Directory, ideally on another volume, that gets every signed checkpoint as an fsynced JSON line (one file per camera).'),
+    signingKeyFile: nonEmpty()
+      .optional()
+      .describe(
+        'PEM of the Ed25519 checkpoint signing key, e.g. off the data volume (PSVGW_SIGNING_KEY_FILE); unset: <dataDir>/keys. In production it must exist.',
+      ),
   })
   .prefault({})
   .describe('Continuous recording, retention and integrity of the original streams.');

@@ -25,5 +25,5 @@ export {
   type SharedEncoderOverride,
 } from './encoderSettings.js';
 export type { OnvifDeviceRecord } from './onvif.js';
-export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, RecordingGap } from './recordings.js';
+export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap } from './recordings.js';
 export { ROLES, isRole, type Principal, type Role } from './access.js';

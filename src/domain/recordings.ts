@@ -33,7 +33,23 @@ export interface Checkpoint {
   seq: number;
   headHash: string;
   signedAt: string;
+  /** 1: older, unchained; 2: also signs `prevHash` and `keyFingerprint`. */
+  version: 1 | 2;
+  /** v2: `checkpointHash` of the camera's previous checkpoint (zeros for the first); null for v1. */
+  prevHash: string | null;
+  /** v2: fingerprint of the signing key; null for v1. */
+  keyFingerprint: string | null;
   /** Base64 Ed25519 signature of `checkpointMessage(...)`. */
+  signature: string;
+}
+
+/** A signed statement by the old signing key naming its successor (`rotationMessage`). */
+export interface KeyRotation {
+  /** SPKI DER of the old and the new public key, base64. */
+  oldPublicKey: string;
+  newPublicKey: string;
+  at: string;
+  /** Base64 Ed25519 signature by the old key. */
   signature: string;
 }
 

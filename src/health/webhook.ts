@@ -201,6 +201,15 @@ export class WebhookNotifier {
     }
   }
 
+  /**
+   * Queues an event that is not an incident change (e.g. a signed recording `checkpoint`,
+   * so receivers keep a witness copy) for every target, in order with the alerts.
+   */
+  event(e: { kind: string; id: string | null; eventId: string; at: string; details: Record<string, unknown> }): Promise<void> {
+    const body = JSON.stringify({ eventId: e.eventId, gateway: this.opts.gateway, id: e.id, kind: e.kind, at: e.at, details: e.details });
+    return this.enqueue(e.eventId, body);
+  }
+
   async close(): Promise<void> {
     this.#abort.abort();
     for (const timer of this.#timers.values()) clearTimeout(timer);

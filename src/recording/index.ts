@@ -9,7 +9,17 @@ export {
 } from './system.js';
 export { Recorder, type RecorderOptions, type IngestChange } from './recorder.js';
 export { ChainLedger } from './ledger.js';
-export { ChainSigner, signingKeyPath } from './signing.js';
+export {
+  ChainSigner,
+  signingKeyPath,
+  keyFingerprint,
+  checkpointHash,
+  checkpointMessage,
+  publicKeyBase64,
+  GENESIS_CHECKPOINT,
+} from './signing.js';
+export { buildKeyRing, rotationStatement, parseFingerprint, type KeyRing } from './trust.js';
+export { WitnessDir, readWitnesses, type CheckpointWitness, type WitnessedCheckpoint } from './witness.js';
 export { RetentionSweeper, type SweepResult, type SweeperOptions } from './sweeper.js';
 export {
   retentionVerdict,
@@ -22,9 +32,17 @@ export {
 } from './retention.js';
 export { DiskMonitor, type DiskStatus } from './disk.js';
 export { EvidenceHolds, parseRange, parseTime, requireCameraOrFootage, view as holdView } from './holds.js';
-export { verifyRecordings, type Finding, type FindingKind, type RecoveredSegment, type VerifyReport } from './verify.js';
+export {
+  verifyRecordings,
+  type Finding,
+  type FindingKind,
+  type RecoveredSegment,
+  type VerifyOptions,
+  type VerifyReport,
+} from './verify.js';
 export { hlsPlaylist } from './playlist.js';
 export { entryHash, checkChain, nextEntry, GENESIS_HASH } from './chain.js';
 export { segmentRelPath, DAY_MS } from './layout.js';
 export { sha256File } from './segmentFile.js';
 export { ClockGuard, CLOCK_JUMP, type ClockGuardOptions, type ClockVerdict, type ClockSyncState } from './clockGuard.js';
+export { rotateSigningKey } from './rotation.js';

@@ -1,8 +1,9 @@
 import type { Logger } from '../log.js';
-import type { ChainEntry } from '../domain/index.js';
+import type { ChainEntry, Checkpoint } from '../domain/index.js';
 import type { Store, StoreTx } from '../store/index.js';
 import { nextEntry, type EntryContent } from './chain.js';
-import type { ChainSigner } from './signing.js';
+import { GENESIS_CHECKPOINT, checkpointHash, publicKeyBase64, type ChainSigner } from './signing.js';
+import type { CheckpointWitness } from './witness.js';
 
 /**
  * The one writer of every camera's hash chain: the recorder (new segments) and the
@@ -11,7 +12,9 @@ import type { ChainSigner } from './signing.js';
  */
 export class ChainLedger {
   readonly #queues = new Map<string, Promise<unknown>>();
-  readonly #checkpointed = new Map<string, number>();
+  /** Each camera's newest checkpoint (null: none yet), the link the next one commits to. */
+  readonly #lastCheckpoint = new Map<string, Checkpoint | null>();
+  readonly #witnesses: CheckpointWitness[] = [];
 
   constructor(
     private readonly store: Store,
@@ -48,17 +51,34 @@ export class ChainLedger {
     return signed;
   }
 
+  /** Every checkpoint signed from now on is also handed to `witness` (its failure is logged, the checkpoint stays). */
+  addWitness(witness: CheckpointWitness): void {
+    this.#witnesses.push(witness);
+  }
+
   checkpoint(cameraId: string): Promise<boolean> {
     return this.serialize(cameraId, async () => {
       const head = await this.store.recordings.head(cameraId);
       if (head === undefined) return false;
-      let last = this.#checkpointed.get(cameraId);
-      if (last === undefined) last = (await this.store.recordings.checkpoints(cameraId)).at(-1)?.seq ?? 0;
-      if (head.seq <= last) return false;
-      const cp = this.signer.sign({ cameraId, seq: head.seq, headHash: head.entryHash, signedAt: new Date(this.clock()).toISOString() });
+      let last = this.#lastCheckpoint.get(cameraId);
+      if (last === undefined) last = (await this.store.recordings.checkpoints(cameraId)).at(-1) ?? null;
+      if (head.seq <= (last?.seq ?? 0)) return false;
+      const cp = this.signer.sign({
+        cameraId,
+        seq: head.seq,
+        headHash: head.entryHash,
+        signedAt: new Date(this.clock()).toISOString(),
+        prevHash: last === null ? GENESIS_CHECKPOINT : checkpointHash(last),
+      });
       await this.store.recordings.addCheckpoint(cp);
-      this.#checkpointed.set(cameraId, head.seq);
+      this.#lastCheckpoint.set(cameraId, cp);
       this.logger.debug({ cameraId, seq: head.seq }, 'chain checkpoint signed');
+      const witnessed = { ...cp, publicKey: publicKeyBase64(this.signer.publicKey) };
+      for (const w of this.#witnesses) {
+        await w
+          .record(witnessed)
+          .catch((err: unknown) => this.logger.error({ err, cameraId, witness: w.name }, 'checkpoint witness failed'));
+      }
       return true;
     });
   }

@@ -17,6 +17,7 @@ import { Recorder, SEGMENT_STEPS, type IngestChange, type SegmentStep } from './
 import type { RetentionPolicy, RetentionRule } from './retention.js';
 import { ChainSigner } from './signing.js';
 import { RetentionSweeper } from './sweeper.js';
+import { WitnessDir } from './witness.js';
 
 export interface RecordingSystemOptions {
   config: GatewayConfig['recording'];
@@ -26,6 +27,8 @@ export interface RecordingSystemOptions {
   incidents: IncidentBoard;
   ffprobePath: string;
   logger: Logger;
+  /** Production mode: a configured signing key file must already exist. */
+  production?: boolean;
 }
 
 export interface RecordingEvents extends Record<string, unknown[]> {
@@ -88,6 +91,7 @@ export class RecordingSystem {
     this.#events = new SafeEmitter<RecordingEvents>(log);
     this.policy = retentionPolicy(config, opts.profile);
     this.ledger = new ChainLedger(store, signer, log);
+    if (config.witnessDir !== undefined) this.ledger.addWitness(new WitnessDir(resolve(config.witnessDir)));
     this.recorder = new Recorder({
       dir: this.dir,
       segmentSeconds: config.segmentSeconds,
@@ -143,7 +147,15 @@ export class RecordingSystem {
   }
 
   static async create(opts: RecordingSystemOptions & { dir: string }): Promise<RecordingSystem> {
-    const signer = ChainSigner.loadOrCreate(opts.dataDir);
+    const signer = ChainSigner.loadOrCreate({
+      dataDir: opts.dataDir,
+      keyFile: opts.config.signingKeyFile,
+      production: opts.production === true,
+    });
+    opts.logger.info(
+      { fingerprint: signer.fingerprint, created: signer.created },
+      `recording signing key ${signer.fingerprint}: pin it with recording.trustedKeys or psvgw verify --trust`,
+    );
     const known = await opts.store.settings.get(PUBLIC_KEY_SETTING);
     if (known === undefined) await opts.store.settings.set(PUBLIC_KEY_SETTING, signer.publicPem());
     else if (known !== signer.publicPem())
@@ -230,7 +242,15 @@ export async function startRecording(
 ): Promise<RecordingSystem> {
   const { config, dataDir } = deps;
   const dir = recordingsDir({ ...config, dataDir });
-  return startOrClose(await RecordingSystem.create({ ...deps, config: config.recording, ffprobePath: config.ffmpeg.ffprobePath, dir }));
+  return startOrClose(
+    await RecordingSystem.create({
+      ...deps,
+      config: config.recording,
+      ffprobePath: config.ffmpeg.ffprobePath,
+      dir,
+      production: config.mode === 'production',
+    }),
+  );
 }
 
 /**

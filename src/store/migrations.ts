@@ -213,6 +213,21 @@ CREATE UNIQUE INDEX onvif_devices_endpoint_idx ON onvif_devices (endpoint_ref);
 CREATE INDEX onvif_devices_serial_idx ON onvif_devices (serial_number);`,
   },
   {
+    version: 7,
+    name: 'chained recording checkpoints (version, previous checkpoint, key fingerprint) and signing key rotations',
+    sql: (t) => `
+ALTER TABLE recording_checkpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE recording_checkpoints ADD COLUMN prev_hash TEXT;
+ALTER TABLE recording_checkpoints ADD COLUMN key_fingerprint TEXT;
+CREATE TABLE recording_key_rotations (
+  id ${t.autoId},
+  old_public_key TEXT NOT NULL,
+  new_public_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  signature TEXT NOT NULL
+);`,
+  },
+  {
     version: 9,
     name: 'alert dead letters',
     sql: `

@@ -3,7 +3,7 @@
  * checkpoints of its head, the gaps with their causes, and evidence holds. Written once
  * over the shared SQL executor, like the other repositories.
  */
-import type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, RecordingGap } from '../domain/index.js';
+import type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap } from '../domain/index.js';
 import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
 import type { EntryQuery, RecordingRepository } from './store.js';
 
@@ -84,18 +84,15 @@ export class SqlRecordingRepository implements RecordingRepository {
   }
 
   async addCheckpoint(c: Checkpoint): Promise<void> {
-    await this.db.run('INSERT INTO recording_checkpoints (camera_id, seq, head_hash, signed_at, signature) VALUES (?, ?, ?, ?, ?)', [
-      c.cameraId,
-      c.seq,
-      c.headHash,
-      c.signedAt,
-      c.signature,
-    ]);
+    await this.db.run(
+      'INSERT INTO recording_checkpoints (camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [c.cameraId, c.seq, c.headHash, c.signedAt, c.signature, c.version, c.prevHash, c.keyFingerprint],
+    );
   }
 
   async checkpoints(cameraId: string): Promise<Checkpoint[]> {
     const rows = await this.db.all(
-      'SELECT camera_id, seq, head_hash, signed_at, signature FROM recording_checkpoints WHERE camera_id = ? ORDER BY seq, id',
+      'SELECT camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint FROM recording_checkpoints WHERE camera_id = ? ORDER BY seq, id',
       [cameraId],
     );
     return rows.map((r) => ({
@@ -103,6 +100,28 @@ export class SqlRecordingRepository implements RecordingRepository {
       seq: Number(r.seq),
       headHash: String(r.head_hash),
       signedAt: String(r.signed_at),
+      version: Number(r.version) === 2 ? 2 : 1,
+      prevHash: r.prev_hash === null || r.prev_hash === undefined ? null : String(r.prev_hash),
+      keyFingerprint: r.key_fingerprint === null || r.key_fingerprint === undefined ? null : String(r.key_fingerprint),
+      signature: String(r.signature),
+    }));
+  }
+
+  async addKeyRotation(r: KeyRotation): Promise<void> {
+    await this.db.run('INSERT INTO recording_key_rotations (old_public_key, new_public_key, at, signature) VALUES (?, ?, ?, ?)', [
+      r.oldPublicKey,
+      r.newPublicKey,
+      r.at,
+      r.signature,
+    ]);
+  }
+
+  async keyRotations(): Promise<KeyRotation[]> {
+    const rows = await this.db.all('SELECT old_public_key, new_public_key, at, signature FROM recording_key_rotations ORDER BY id');
+    return rows.map((r) => ({
+      oldPublicKey: String(r.old_public_key),
+      newPublicKey: String(r.new_public_key),
+      at: String(r.at),
       signature: String(r.signature),
     }));
   }

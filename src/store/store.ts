@@ -4,6 +4,7 @@ import type {
   ChainEntry,
   ChainEntryKind,
   Checkpoint,
+  KeyRotation,
   EvidenceHold,
   OnvifDeviceRecord,
   RecordingGap,
@@ -250,6 +251,9 @@ export interface RecordingRepository {
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Oldest first. */
   checkpoints(cameraId: string): Promise<Checkpoint[]>;
+  /** Signing key rotations, oldest first. */
+  addKeyRotation(rotation: KeyRotation): Promise<void>;
+  keyRotations(): Promise<KeyRotation[]>;
   openGap(cameraId: string, startMs: number, cause: string): Promise<void>;
   /** Ends the camera's open gap, if any. */
   closeGap(cameraId: string, endMs: number): Promise<void>;

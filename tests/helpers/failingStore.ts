@@ -22,6 +22,7 @@ const WRITES = new Set([
   'prune',
   'markDeleted',
   'addCheckpoint',
+  'addKeyRotation',
   'openGap',
   'closeGap',
   'createHold',

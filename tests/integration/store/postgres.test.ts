@@ -122,6 +122,7 @@ describe('PostgresStore specifics', () => {
         'recording_checkpoints',
         'recording_entries',
         'recording_gaps',
+        'recording_key_rotations',
         'schema_migrations',
         'settings',
       ]);

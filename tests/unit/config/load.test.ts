@@ -56,6 +56,7 @@ describe('load order: defaults, file, env', () => {
       PSVGW_LOG_LEVEL: 'debug',
       PSVGW_ALERT_WEBHOOK_URL: 'https://ops.example/hook',
       PSVGW_ALERT_WEBHOOK_SECRET: 'hook-secret',
+      PSVGW_SIGNING_KEY_FILE: '/run/secrets/signing.pem',
       ...STRONG,
     };
     expect(Object.keys(env).sort()).toEqual(ENV_OVERRIDES.map((o) => o.name).sort());
@@ -70,6 +71,7 @@ describe('load order: defaults, file, env', () => {
       ffmpeg: { ffmpegPath: '/opt/ffmpeg/bin/ffmpeg', ffprobePath: '/opt/ffmpeg/bin/ffprobe' },
       logging: { level: 'debug' },
       alerts: { webhookUrl: 'https://ops.example/hook', webhookSecret: 'hook-secret' },
+      recording: { signingKeyFile: '/run/secrets/signing.pem' },
       secrets: { secretKey: STRONG.PSVGW_SECRET_KEY, adminToken: STRONG.PSVGW_ADMIN_TOKEN },
     });
   });

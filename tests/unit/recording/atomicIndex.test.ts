@@ -1,7 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkChain, segmentRelPath, sha256File, verifyRecordings } from '../../../src/recording/index.js';
+import { checkChain, segmentRelPath, sha256File } from '../../../src/recording/index.js';
 import { recordingFixture } from './fixture.js';
 
 type Fixture = Awaited<ReturnType<typeof recordingFixture>>;
@@ -53,7 +53,7 @@ describe('chain entries written in one transaction, and recovered segments', () 
       bytes: statSync(join(f.dir, path)).size,
       sha256: await sha256File(join(f.dir, path)),
     });
-    const report = await verifyRecordings({ store: f.store, dir: f.dir, signer: f.signer, expectedPublicPem: f.signer.publicPem() });
+    const report = await f.verify();
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.recovered).toEqual([{ cameraId: f.cam.id, seq: marked.seq, path }]);

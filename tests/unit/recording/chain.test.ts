@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkChain, entryHash, verifyRecordings } from '../../../src/recording/index.js';
+import { checkChain, entryHash } from '../../../src/recording/index.js';
 import { recordingFixture } from './fixture.js';
 
 type Fixture = Awaited<ReturnType<typeof recordingFixture>>;
@@ -14,7 +14,7 @@ describe('per-camera hash chain', () => {
   afterEach(async () => f.cleanup());
 
   const entries = () => f.store.recordings.entries({ cameraId: f.cam.id });
-  const verify = () => verifyRecordings({ store: f.store, dir: f.dir, signer: f.signer, expectedPublicPem: f.signer.publicPem() });
+  const verify = () => f.verify();
 
   it('links each entry to the previous one and recomputes every hash', async () => {
     for (const days of [3, 2, 1]) await f.segment(days);

@@ -2,7 +2,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
-import { ChainLedger, ChainSigner, DAY_MS, segmentRelPath, sha256File } from '../../../src/recording/index.js';
+import {
+  ChainLedger,
+  ChainSigner,
+  DAY_MS,
+  buildKeyRing,
+  segmentRelPath,
+  sha256File,
+  verifyRecordings,
+  type VerifyOptions,
+} from '../../../src/recording/index.js';
 import { SqliteStore } from '../../../src/store/index.js';
 import { camera } from '../store/storeContract.js';
 
@@ -41,6 +50,22 @@ export async function recordingFixture() {
     });
   }
 
+  /** Signs the heads as the running gateway would, then verifies at the fixture's clock. */
+  async function verify(extra: Partial<VerifyOptions> = {}) {
+    await ledger.checkpointAll();
+    const pem = signer.publicPem();
+    return verifyRecordings({
+      store,
+      dir,
+      keys: buildKeyRing({ dataDirPems: [pem], rotations: await store.recordings.keyRotations(), pins: [] }),
+      keyFilePublicPem: pem,
+      expectedPublicPem: pem,
+      checkpointIntervalMs: 300_000,
+      now: clock.now,
+      ...extra,
+    });
+  }
+
   return {
     root,
     dir,
@@ -51,6 +76,7 @@ export async function recordingFixture() {
     signer,
     ledger,
     segment,
+    verify,
     async cleanup() {
       await store.close();
       rmSync(root, { recursive: true, force: true });

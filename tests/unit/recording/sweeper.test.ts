@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
-import { DAY_MS, EvidenceHolds, RetentionSweeper, verifyRecordings } from '../../../src/recording/index.js';
+import { DAY_MS, EvidenceHolds, RetentionSweeper } from '../../../src/recording/index.js';
 import { NOW, recordingFixture } from './fixture.js';
 
 type Fixture = Awaited<ReturnType<typeof recordingFixture>>;
@@ -21,7 +21,7 @@ describe('RetentionSweeper on a fake clock', () => {
   afterEach(async () => f.cleanup());
 
   const exists = (path: string) => existsSync(join(f.dir, path));
-  const verify = () => verifyRecordings({ store: f.store, dir: f.dir, signer: f.signer, expectedPublicPem: f.signer.publicPem() });
+  const verify = () => f.verify();
 
   it('removes footage past retention, keeps everything inside it and held footage for the long retention', async () => {
     const held = await f.segment(45);

@@ -97,9 +97,21 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       expect(await store.recordings.storedBytes()).toBe(2 * 5_000_000_000 + 5);
       expect(await store.recordings.cameraIds()).toEqual([cam]);
 
-      const cp = { cameraId: cam, seq: 3, headHash: entry(3).entryHash, signedAt: '2026-12-01T00:05:00.000Z', signature: 'c2ln' };
+      const cp = {
+        cameraId: cam,
+        seq: 3,
+        headHash: entry(3).entryHash,
+        signedAt: '2026-12-01T00:05:00.000Z',
+        version: 2 as const,
+        prevHash: '0'.repeat(64),
+        keyFingerprint: 'SHA256:abc',
+        signature: 'c2ln',
+      };
       await store.recordings.addCheckpoint(cp);
       expect(await store.recordings.checkpoints(cam)).toEqual([cp]);
+      const rotation = { oldPublicKey: 'b2xk', newPublicKey: 'cHVi', at: '2026-12-02T00:00:00.000Z', signature: 'c2ln' };
+      await store.recordings.addKeyRotation(rotation);
+      expect(await store.recordings.keyRotations()).toEqual([rotation]);
 
       await store.recordings.openGap(cam, t, 'stalled');
       expect(await store.recordings.gaps(cam, 0, t + 1)).toMatchObject([{ startMs: t, endMs: null, cause: 'stalled' }]);
