@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncidentBoard } from '../../../src/health/incidents.js';
 import { WebhookNotifier } from '../../../src/health/webhook.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
-import { requireTool } from '../../helpers/media.js';
+import { mountTmpfs, type Tmpfs } from '../../helpers/tmpfs.js';
 import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
 
 const TMPFS_MB = 4;
@@ -36,22 +34,16 @@ function fillDisk(dir: string): string {
  * time are held in memory, then written and delivered, in order, once there is room again.
  */
 describe('alerts on a full disk', () => {
+  let tmpfs: Tmpfs | undefined;
   let mountDir: string;
-  let mounted = false;
   let store: SqliteStore;
   let receiver: WebhookReceiver;
   let notifier: WebhookNotifier;
   let board: IncidentBoard;
 
   beforeAll(async () => {
-    requireTool('mount', 'apt-get install -y mount');
-    mountDir = mkdtempSync(join(tmpdir(), 'psvgw-alerts-tmpfs-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MB}m`, 'tmpfs', mountDir]);
-      mounted = true;
-    } catch (err) {
-      throw new Error(`this test mounts a ${TMPFS_MB} MB tmpfs and must run as root (or with CAP_SYS_ADMIN): ${String(err)}`);
-    }
+    tmpfs = mountTmpfs(TMPFS_MB, 'psvgw-alerts-tmpfs-');
+    mountDir = tmpfs.dir;
     store = new SqliteStore(join(mountDir, 'psvgw.db'));
     await store.migrate();
     receiver = await WebhookReceiver.start();
@@ -72,8 +64,7 @@ describe('alerts on a full disk', () => {
     await notifier?.close();
     await store?.close();
     await receiver?.stop();
-    if (mounted) execFileSync('umount', [mountDir]);
-    rmSync(mountDir, { recursive: true, force: true });
+    tmpfs?.remove();
   });
 
   it('holds the alerts while the store cannot write, then queues and delivers them in order', async () => {

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { recordingList } from '../../helpers/recordings.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+import { mountTmpfs, type Tmpfs } from '../../helpers/tmpfs.js';
 
 const TMPFS_MB = 4;
 
@@ -21,27 +20,20 @@ function allFiles(root: string, sub = ''): string[] {
 
 describe('a full recordings disk', () => {
   let gw: GatewayProcess;
+  let tmpfs: Tmpfs | undefined;
   let mountDir: string;
-  let mounted = false;
 
   beforeAll(async () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
-    requireTool('mount', 'apt-get install -y mount');
-    mountDir = mkdtempSync(join(tmpdir(), 'psvgw-tmpfs-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MB}m`, 'tmpfs', mountDir]);
-      mounted = true;
-    } catch (err) {
-      throw new Error(`this test mounts a ${TMPFS_MB} MB tmpfs and must run as root (or with CAP_SYS_ADMIN): ${String(err)}`);
-    }
+    tmpfs = mountTmpfs(TMPFS_MB, 'psvgw-tmpfs-');
+    mountDir = tmpfs.dir;
   });
 
   afterAll(async () => {
     await stopAllGateways();
     await stopAllTestCameras();
     gw?.cleanup();
-    if (mounted) execFileSync('umount', [mountDir]);
-    rmSync(mountDir, { recursive: true, force: true });
+    tmpfs?.remove();
   });
 
   it('raises a critical incident, stops writing segments with a disk_full gap and deletes nothing inside retention', async () => {
