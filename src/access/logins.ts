@@ -105,6 +105,7 @@ export class Logins {
       throw new GatewayError('UNAUTHORIZED', 'The refresh token was used already.', { hint: 'Log in again with POST /api/v1/auth/login.' });
     }
     const { token, expiresAt } = await this.#o.tokens.issue({ userId: user.id, sessionId: session.id });
+    await this.#audit(user.username, 'auth.refresh', 'ok', { sourceAddress: address });
     return { token, expiresAt, refreshToken: refreshToken2, refreshExpiresAt };
   }
 
