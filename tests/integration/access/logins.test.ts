@@ -217,6 +217,9 @@ describe('logins, session tokens and lockout against a real gateway', () => {
     expect(JSON.stringify(tooMuch.body)).toMatch(/cannot have the role\(s\) admin/);
     const listed = await call(gw, 'GET', '/api/v1/api-keys?username=alice', { token: ADMIN_TOKEN });
     expect(JSON.stringify(listed.body)).not.toContain(key);
+    const listedKey = (listed.body.items as Array<Record<string, unknown>>).find((k) => k.id === created.body.id);
+    expect(listedKey).toMatchObject({ username: 'alice', roles: ['police'], name: 'sync', createdBy: 'admin', revokedAt: null });
+    expect(Date.parse(String(listedKey?.lastUsedAt))).toBeGreaterThan(0);
     expect((await call(gw, 'DELETE', `/api/v1/api-keys/${created.body.id as string}`, { token: ADMIN_TOKEN })).status).toBe(204);
     expect((await call(gw, 'GET', '/api/v1/auth/me', { token: key })).status).toBe(401);
   });
