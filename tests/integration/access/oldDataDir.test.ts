@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraRecord } from '../../../src/domain/index.js';
 import { ChainLedger, ChainSigner, segmentRelPath, sha256File } from '../../../src/recording/index.js';
 import { MIGRATIONS, SqliteStore } from '../../../src/store/index.js';
+import { cameraRecord } from '../../helpers/cameraRecords.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 
 /** The admin token of a gateway from before users existed: only its SHA-256 was stored, as the setting admin_token_sha256. */
@@ -16,29 +17,14 @@ const CAMERA = '44030500001320000007';
 const OLD_MIGRATIONS = MIGRATIONS.filter((m) => m.version <= 9);
 
 function oldCamera(at: string): CameraRecord {
-  return {
-    id: CAMERA,
+  return cameraRecord(CAMERA, {
     name: 'North gate (recorded before the upgrade)',
     // Nothing listens there: the camera stays registered, its pipeline just retries.
     rtspUrl: 'rtsp://127.0.0.1:9/Streaming/Channels/101',
-    credentialsEnc: null,
     siteType: 'road',
-    address: null,
-    lat: null,
-    lon: null,
-    ownerUnit: null,
-    governmentFunded: false,
-    signageInstalled: false,
-    commissionedAt: null,
-    removedAt: null,
-    enabled: true,
-    pushTargets: [],
-    masks: [],
-    masksVersion: 0,
-    sharedEncoder: {},
     createdAt: at,
     updatedAt: at,
-  };
+  });
 }
 
 /**
