@@ -224,6 +224,33 @@ describe('logins, session tokens and lockout against a real gateway', () => {
     expect((await call(gw, 'GET', '/api/v1/auth/me', { token: key })).status).toBe(401);
   });
 
+  it('a user makes their own API key but not others’; disabling a user ends their sessions and keys', async () => {
+    const pw = 'a long passphrase for her';
+    expect(
+      (await call(gw, 'POST', '/api/v1/users', { token: ADMIN_TOKEN, body: { username: 'erin', password: pw, roles: ['auditor'] } }))
+        .status,
+    ).toBe(201);
+    const session = await login(gw, 'erin', pw);
+    const token = session.body.token as string;
+    const own = await call(gw, 'POST', '/api/v1/api-keys', { token, body: { name: 'report fetcher' } });
+    expect(own.status).toBe(201);
+    const key = own.body.key as string;
+    secrets.add(key);
+    expect(own.body).toMatchObject({ username: 'erin', roles: ['auditor'], createdBy: 'erin' });
+    expect((await call(gw, 'POST', '/api/v1/api-keys', { token, body: { username: 'alice' } })).status).toBe(403);
+    expect((await call(gw, 'GET', '/api/v1/api-keys?username=alice', { token })).status).toBe(403);
+    expect((await call(gw, 'GET', '/api/v1/api-keys', { token })).body.items).toHaveLength(1);
+
+    const disabled = await runCli(['users', 'disable', 'erin'], { env: { PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN } });
+    expect(disabled.status).toBe(0);
+    expect((await call(gw, 'GET', '/api/v1/auth/me', { token })).status).toBe(401);
+    expect((await call(gw, 'GET', '/api/v1/auth/me', { token: key })).status).toBe(401);
+    expect((await call(gw, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: session.body.refreshToken } })).status).toBe(401);
+    expect((await login(gw, 'erin', pw, '127.0.0.5')).status).toBe(401);
+    // The bootstrap admin cannot be disabled.
+    expect((await call(gw, 'PATCH', '/api/v1/users/admin', { token: ADMIN_TOKEN, body: { disabled: true } })).status).toBe(403);
+  });
+
   it('ten wrong passwords lock the account and the source address, with a growing Retry-After', async () => {
     const statuses: number[] = [];
     const waits: number[] = [];
@@ -266,7 +293,7 @@ describe('logins, session tokens and lockout against a real gateway', () => {
       const logins = await store.audit.list({ action: 'auth.login', limit: 1000 });
       const refused = logins.filter((e) => e.outcome === 'refused');
       expect(refused.length).toBeGreaterThanOrEqual(10);
-      expect(refused.every((e) => /^127\.0\.0\.[134]$/.test(String(e.details.sourceAddress)))).toBe(true);
+      expect(refused.every((e) => /^127\.0\.0\.[1345]$/.test(String(e.details.sourceAddress)))).toBe(true);
       expect(refused.filter((e) => e.details.reason === 'locked').length).toBeGreaterThanOrEqual(6);
       expect(logins.some((e) => e.outcome === 'ok' && e.actor === 'alice' && e.details.sourceAddress === '127.0.0.3')).toBe(true);
       expect(JSON.stringify(logins)).not.toContain(ALICE_PASSWORD);
