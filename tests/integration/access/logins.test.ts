@@ -261,9 +261,9 @@ describe('logins, session tokens and lockout against a real gateway', () => {
       if (answer.status === 429) {
         const wait = Number(answer.retryAfter);
         waits.push(wait);
-        // While locked even the right password is refused, with the same answer.
-        const right = await login(gw, 'alice', ALICE_PASSWORD);
-        expect(right.status).toBe(429);
+        // While locked even the right password is refused, with the same answer (tried under the longer locks only,
+        // so a slow machine cannot let the lock run out in between).
+        if (wait >= 4) expect((await login(gw, 'alice', ALICE_PASSWORD)).status).toBe(429);
         if (i < 10) await sleep(wait * 1000 + 300);
       }
     }
