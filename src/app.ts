@@ -1,5 +1,15 @@
 import { join, resolve } from 'node:path';
-import { AdminTokenVerifier, ensurePrivateDir, ensurePrivateFile, resolveSecretKey, setUpAdminToken } from './access/index.js';
+import {
+  adminTokenDigest,
+  ensurePrivateDir,
+  ensurePrivateFile,
+  LoginLockout,
+  Logins,
+  resolveSecretKey,
+  SessionTokens,
+  setUpAdminToken,
+  UserAccounts,
+} from './access/index.js';
 import { gatewayApi, Readiness, startApiServer } from './api/index.js';
 import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials } from './cameras/index.js';
 import { type CameraCredentials, isSiteType } from './domain/index.js';
@@ -66,8 +76,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const instanceId = await instanceIdOf(store.settings);
     reapOrphans(instanceId, logger);
     const adminToken = await setUpAdminToken(store.settings, config.secrets.adminToken, config.mode);
-    const auth = new AdminTokenVerifier(store.settings);
-    await auth.load();
+    // Users and logins; PSVGW_ADMIN_TOKEN (or the digest an older gateway stored) is the bootstrap admin's API key.
+    const accounts = new UserAccounts({ store, mode: config.mode });
+    await accounts.ensureBootstrapAdmin(await adminTokenDigest(store.settings));
+    const sessionTokens = new SessionTokens(
+      store.signingKeys,
+      new CredentialBox(deriveKey(secret, KEY_PURPOSES.sessionSigningKeys)),
+      config.auth,
+    );
+    await sessionTokens.load();
+    const lockout = new LoginLockout(config.auth.lockout);
+    const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
     const marker = instanceMarker(instanceId);
     const media = stack.push(await startMediaServer(config.media, { dataDir, tokenKey: playbackTokenKey, instanceMarker: marker, logger }));
     readiness.met('media');

@@ -1,6 +1,6 @@
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AdminTokenVerifier } from '../access/index.js';
+import type { AuthRoutesDeps } from './authRoutes.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -26,7 +26,7 @@ export interface GatewayApiSetup {
 /** The running components the API serves. */
 export interface GatewayApiParts {
   store: Store;
-  auth: AdminTokenVerifier;
+  auth: AuthRoutesDeps;
   media: MediaServer;
   registry: CameraRegistry;
   pipelines: PipelineManager;

@@ -1,18 +1,20 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AdminTokenVerifier } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { requireBearer } from './auth.js';
+import { authenticate } from './auth.js';
+import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
+import { userRoutes } from './userRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
-  auth: AdminTokenVerifier;
+  /** Logins, sessions, users and API keys. */
+  auth: AuthRoutesDeps;
   metrics: Registry;
   logger: Logger;
   /** Readiness: store open, media server listening, first reconciliation done, not closing. */
@@ -28,8 +30,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
 }
 
 /**
- * The HTTP API. Only /healthz, /readyz and /metrics answer without a token; they expose
- * no video and no camera URLs.
+ * The HTTP API. Only /healthz, /readyz, /metrics, login and refresh answer without a
+ * token; they expose no video and no camera URLs.
  */
 export function createApiApp(deps: ApiDeps): Express {
   const app = express();
@@ -50,8 +52,11 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use('/playback', playbackRoutes(deps.recordings));
 
   const api = express.Router();
-  api.use(requireBearer(deps.auth));
+  api.use('/auth', publicAuthRoutes(deps.auth));
+  api.use(authenticate(deps.auth.logins));
   api.use(express.json({ limit: '1mb' }));
+  api.use('/auth', sessionRoutes(deps.auth));
+  api.use(userRoutes(deps.auth));
   api.get('/system', (_req, res) => {
     res.json(deps.systemInfo());
   });

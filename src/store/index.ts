@@ -5,6 +5,8 @@ import type { Store } from './store.js';
 
 export type {
   AlertOutboxRepository,
+  ApiKeyRecord,
+  ApiKeyRepository,
   AuditRepository,
   CameraListQuery,
   CameraRepository,
@@ -21,7 +23,14 @@ export type {
   OutboxEntry,
   DeliveryFailure,
   RecordingRepository,
+  SessionRecord,
+  SessionRepository,
   SettingsRepository,
+  SigningKeyRecord,
+  SigningKeyRepository,
+  UserChanges,
+  UserRecord,
+  UserRepository,
   Store,
   StoreRepositories,
   StoreTx,

@@ -39,6 +39,10 @@ const REPOSITORIES = [
   'alertOutbox',
   'filings',
   'recordings',
+  'users',
+  'sessions',
+  'apiKeys',
+  'signingKeys',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -56,6 +60,10 @@ export class FailingStore implements Store {
   readonly alertOutbox!: Store['alertOutbox'];
   readonly filings!: Store['filings'];
   readonly recordings!: Store['recordings'];
+  readonly users!: Store['users'];
+  readonly sessions!: Store['sessions'];
+  readonly apiKeys!: Store['apiKeys'];
+  readonly signingKeys!: Store['signingKeys'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

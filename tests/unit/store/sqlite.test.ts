@@ -9,6 +9,7 @@ import { SqliteStore } from '../../../src/store/sqlite.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
 import { describeHealthStoreContract } from './healthStoreContract.js';
 import { camera, codeOf, describeStoreContract, type StoreHarness } from './storeContract.js';
+import { describeUserStoreContract } from './userStoreContract.js';
 
 function sqliteHarness(): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'psvgw-store-'));
@@ -32,6 +33,7 @@ function sqliteHarness(): StoreHarness {
 describeStoreContract('SqliteStore', sqliteHarness);
 describeOnvifRepositoryContract('SqliteStore', sqliteHarness);
 describeHealthStoreContract('SqliteStore', sqliteHarness);
+describeUserStoreContract('SqliteStore', sqliteHarness);
 
 describe('SqliteStore specifics', () => {
   let dir: string;
