@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'ONVIF_NO_PROFILE'
   | 'ONVIF_NO_H264_PROFILE'
   | 'ONVIF_CLOCK_DRIFT'
-  | 'RETENTION_LOCKED';
+  | 'RETENTION_LOCKED'
+  | 'REQUEST_STATE';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -56,6 +57,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ONVIF_NO_H264_PROFILE: 422,
   ONVIF_CLOCK_DRIFT: 422,
   RETENTION_LOCKED: 409,
+  REQUEST_STATE: 409,
 };
 
 export class GatewayError extends Error {

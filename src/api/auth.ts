@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { GatewayError } from '../errors.js';
 import type { AdminTokenVerifier } from '../access/index.js';
+import type { Principal } from '../domain/index.js';
 
 /** Every /api/v1 call carries `Authorization: Bearer <token>`. */
 export function requireBearer(verifier: AdminTokenVerifier): RequestHandler {
@@ -20,6 +21,7 @@ export function requireBearer(verifier: AdminTokenVerifier): RequestHandler {
       return;
     }
     res.locals.actor = 'admin'; // one administrator until users and roles exist
+    res.locals.principal = { kind: 'apiKey', userId: 'admin', username: 'admin', roles: ['admin'] } satisfies Principal;
     next();
   };
 }

@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
+import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type {
+  AccessRequestRepository,
   AlertOutboxRepository,
   AuditRepository,
   CameraRepository,
@@ -37,6 +39,7 @@ function repositoriesOn(executor: SqlExecutor): StoreRepositories {
     alertOutbox: new SqlAlertOutboxRepository(executor),
     filings: new SqlFilingRepository(executor),
     recordings: new SqlRecordingRepository(executor),
+    accessRequests: new SqlAccessRequestRepository(executor),
   };
 }
 
@@ -55,6 +58,7 @@ export abstract class SqlStore implements Store {
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
   readonly recordings: RecordingRepository;
+  readonly accessRequests: AccessRequestRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -78,6 +82,7 @@ export abstract class SqlStore implements Store {
     this.maintenance = repos.maintenance;
     this.alertOutbox = repos.alertOutbox;
     this.filings = repos.filings;
+    this.accessRequests = repos.accessRequests;
     this.recordings = repos.recordings;
   }
 

@@ -26,6 +26,7 @@ const WRITES = new Set([
   'closeGap',
   'createHold',
   'liftHold',
+  'transition',
 ]);
 
 const REPOSITORIES = [
@@ -38,6 +39,7 @@ const REPOSITORIES = [
   'alertOutbox',
   'filings',
   'recordings',
+  'accessRequests',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -55,6 +57,7 @@ export class FailingStore implements Store {
   readonly alertOutbox!: Store['alertOutbox'];
   readonly filings!: Store['filings'];
   readonly recordings!: Store['recordings'];
+  readonly accessRequests!: Store['accessRequests'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -1,0 +1,61 @@
+/**
+ * `permit(action)`: the express face of the policy module. Every /api/v1 route names its
+ * action; the policy decides, and a refusal is a 403 carrying the policy's reason.
+ */
+import type { Express, Request, RequestHandler, Response } from 'express';
+import { decide, type Action, type CoveringCandidate, type PolicyContext } from '../access/index.js';
+import type { JurisdictionProfile } from '../config/index.js';
+import type { Principal } from '../domain/index.js';
+import { GatewayError } from '../errors.js';
+
+/** What `permit` needs besides the request: set once on the app by `usePolicy`. */
+export interface PolicySetup {
+  profile: JurisdictionProfile;
+  /** The principal's approved requests (for footage actions); absent: none. */
+  candidates?: (principal: Principal) => Promise<CoveringCandidate[]>;
+}
+
+const SETUP_KEY = 'accessPolicy';
+
+export function usePolicy(app: Express, setup: PolicySetup): void {
+  app.locals[SETUP_KEY] = setup;
+}
+
+// Taking the request loosely lets `permit` sit before a handler of any route's parameters.
+type AnyRequest = Request<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type ActionOf = Action | ((req: AnyRequest) => Action | readonly Action[]);
+type ContextOf = (req: AnyRequest) => Omit<PolicyContext, 'profile' | 'requests'>;
+
+/** The principal the authentication middleware set; none is a 401. */
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (principal === undefined) throw new GatewayError('UNAUTHORIZED', 'This call needs an authenticated caller.');
+  return principal;
+}
+
+/**
+ * Allows the call only when the policy allows every action named (a function may pick
+ * them from the request, e.g. a camera change that touches masks). A footage action's
+ * exemption or covering request is left in `res.locals.permit` for the register.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- sits before handlers of any route's parameters
+export function permit(action: ActionOf, context?: ContextOf): RequestHandler<any> {
+  return (req, res, next) => {
+    void (async () => {
+      const setup = req.app.locals[SETUP_KEY] as PolicySetup | undefined;
+      if (setup === undefined) throw new Error('permit() used on an app without usePolicy()');
+      const principal = principalOf(res);
+      const actions = typeof action === 'function' ? [action(req)].flat() : [action];
+      const extra = context?.(req) ?? {};
+      const footage = actions.some((a) => a === 'live.raw' || a === 'recorded.view' || a === 'export');
+      const requests = footage && setup.candidates ? await setup.candidates(principal) : [];
+      const decisions = [];
+      for (const a of actions) {
+        const decision = decide(principal, a, { ...extra, profile: setup.profile, requests });
+        if (!decision.allowed) throw new GatewayError('FORBIDDEN', decision.reason);
+        decisions.push(decision);
+      }
+      res.locals.permit = decisions;
+    })().then(() => next(), next);
+  };
+}
