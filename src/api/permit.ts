@@ -23,6 +23,8 @@ export function usePolicy(app: Express, setup: PolicySetup): void {
 
 // Taking the request loosely lets `permit` sit before a handler of any route's parameters.
 type AnyRequest = Request<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- sits before handlers of any route's parameters
+type AnyHandler = RequestHandler<any>;
 type ActionOf = Action | ((req: AnyRequest) => Action | readonly Action[]);
 type ContextOf = (req: AnyRequest) => Omit<PolicyContext, 'profile' | 'requests'>;
 
@@ -38,8 +40,18 @@ export function principalOf(res: Response): Principal {
  * them from the request, e.g. a camera change that touches masks). A footage action's
  * exemption or covering request is left in `res.locals.permit` for the register.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- sits before handlers of any route's parameters
-export function permit(action: ActionOf, context?: ContextOf): RequestHandler<any> {
+const PERMIT = Symbol('permit');
+
+/** True for a handler made by `permit` (a test walks the routes: none may lack one). */
+export function isPermit(handler: unknown): boolean {
+  return typeof handler === 'function' && PERMIT in handler;
+}
+
+export function permit(action: ActionOf, context?: ContextOf): AnyHandler {
+  return Object.assign(permitHandler(action, context), { [PERMIT]: true });
+}
+
+function permitHandler(action: ActionOf, context?: ContextOf): AnyHandler {
   return (req, res, next) => {
     void (async () => {
       const setup = req.app.locals[SETUP_KEY] as PolicySetup | undefined;
