@@ -92,31 +92,6 @@ export interface PolicyContext {
 
 export type Decision = { allowed: true; exemption?: { article: string }; requestId?: string } | { allowed: false; reason: string };
 
-const ADMINISTRATION: readonly Action[] = [
-  'system.read',
-  'cameras.read',
-  'cameras.write',
-  'masks.write',
-  'diagnostics.read',
-  'onvif.read',
-  'onvif.onboard',
-  'recordings.list',
-  'recordings.delete',
-  'recordings.clock',
-  'holds.read',
-  'holds.write',
-  'verify',
-  'incidents.read',
-  'maintenance.read',
-  'maintenance.write',
-  'filings.read',
-  'filings.write',
-  'reports.read',
-  'users.manage',
-  'register.read',
-  'audit.read',
-];
-
 /**
  * What each role may do outright (footage actions aside, which also need a request).
  *
@@ -134,16 +109,8 @@ const ADMINISTRATION: readonly Action[] = [
  * - auditor: the register, the audit chain, requests, reports and outages; no footage.
  */
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
-  admin: [
-    ...ADMINISTRATION,
-    'live.shared',
-    'requests.create',
-    'requests.read',
-    'requests.readAll',
-    'requests.approve',
-    'requests.reject',
-    'requests.revoke',
-  ],
+  // Everything but footage under request (and the public metrics, which need no role).
+  admin: ACTIONS.filter((a) => !isFootage(a) && a !== 'metrics.read'),
   maintainer: [
     'system.read',
     'cameras.read',
