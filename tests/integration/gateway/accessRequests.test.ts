@@ -85,6 +85,13 @@ describe('access requests against the running gateway (hubei profile, admin toke
     expect(res.body.error.message).toContain('needs an approved access request of kind view_live_raw');
   });
 
+  it('keeps the admin its administration, the diagnostics routes (guarded on their path) included', async () => {
+    for (const path of ['/api/v1/system', `/api/v1/cameras/${cameraId}`, `/api/v1/cameras/${cameraId}/diagnostics`, '/api/v1/holds']) {
+      const res = await gw.api('GET', path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    }
+  });
+
   it('writes no credential number into its log', () => {
     for (const s of STAFF) expect(gw.logs.filter((line) => line.includes(s.credentialNo))).toEqual([]);
   });
