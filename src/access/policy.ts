@@ -3,7 +3,7 @@
  * media server's play hook and exports ask `decide`; none decides on its own.
  */
 import type { JurisdictionProfile } from '../config/index.js';
-import type { Principal, Role } from '../domain/index.js';
+import type { AccessRequestKind, Principal, Role } from '../domain/index.js';
 
 /** Every action the API and the media layer ask about (closed list: a new route adds its action here). */
 export const ACTIONS = [
@@ -48,7 +48,7 @@ export const FOOTAGE_ACTIONS = ['live.raw', 'recorded.view', 'export'] as const 
 export type FootageAction = (typeof FOOTAGE_ACTIONS)[number];
 
 /** The request kind that covers each footage action. */
-export const KIND_OF_ACTION: Readonly<Record<FootageAction, 'view_live_raw' | 'view_recorded' | 'export'>> = {
+export const KIND_OF_ACTION: Readonly<Record<FootageAction, AccessRequestKind>> = {
   'live.raw': 'view_live_raw',
   'recorded.view': 'view_recorded',
   export: 'export',
@@ -57,7 +57,7 @@ export const KIND_OF_ACTION: Readonly<Record<FootageAction, 'view_live_raw' | 'v
 /** What of an approved request the policy needs to see whether it covers an action. */
 export interface CoveringCandidate {
   id: string;
-  kind: 'view_live_raw' | 'view_recorded' | 'export';
+  kind: AccessRequestKind;
   state: string;
   cameraIds: readonly string[];
   /** The footage range (ms). */

@@ -7,7 +7,7 @@ import type { JurisdictionProfile } from '../config/index.js';
 import type { AccessRequest, AccessRequestKind, AccessRequestState, AuditEntry, Principal } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import type { Store, StoreRepositories } from '../store/index.js';
-import { coveringAmong, decide, type CoveringCandidate, type FootageAction } from './policy.js';
+import { coveringAmong, decide, KIND_OF_ACTION, type CoveringCandidate, type FootageAction } from './policy.js';
 import { validateAccessRequest } from './requests.js';
 
 /** Without an expiry from the approver, a request for recorded footage or an export may be used this long. */
@@ -15,11 +15,9 @@ export const DEFAULT_WINDOW_MS = 24 * 3600_000;
 /** No approval lasts longer: a long investigation files again. */
 export const MAX_WINDOW_MS = 7 * 24 * 3600_000;
 
-const ACTION_OF_KIND: Readonly<Record<AccessRequestKind, FootageAction>> = {
-  view_live_raw: 'live.raw',
-  view_recorded: 'recorded.view',
-  export: 'export',
-};
+const ACTION_OF_KIND = Object.fromEntries(Object.entries(KIND_OF_ACTION).map(([action, kind]) => [kind, action])) as Readonly<
+  Record<AccessRequestKind, FootageAction>
+>;
 
 export type CoverQuery = { kind: AccessRequestKind; cameraId: string } & ({ at?: Date } | { from: Date; to: Date });
 
