@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'ONVIF_CLOCK_DRIFT'
   | 'RETENTION_LOCKED'
   | 'USER_EXISTS'
-  | 'TOO_MANY_ATTEMPTS';
+  | 'TOO_MANY_ATTEMPTS'
+  | 'REQUEST_STATE';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -60,6 +61,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   RETENTION_LOCKED: 409,
   USER_EXISTS: 409,
   TOO_MANY_ATTEMPTS: 429,
+  REQUEST_STATE: 409,
 };
 
 export class GatewayError extends Error {

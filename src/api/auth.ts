@@ -1,6 +1,5 @@
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logins } from '../access/index.js';
-import type { Principal } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 
 /**
@@ -40,30 +39,3 @@ export function authenticate(logins: Logins): RequestHandler {
     );
   };
 }
-
-/** The authenticated caller of this call (set by `authenticate`). */
-export function principalOf(res: Response): Principal {
-  const principal = res.locals.principal as Principal | undefined;
-  if (principal === undefined) throw new Error('no principal: authenticate() did not run before this route');
-  return principal;
-}
-
-/**
- * The one place user management asks "is the caller an admin?"; it gives way to the policy
- * module's permit('users.manage').
- */
-export function isAdmin(principal: Principal): boolean {
-  return principal.roles.includes('admin');
-}
-
-export const requireAdmin: RequestHandler = (_req, res, next) => {
-  if (isAdmin(principalOf(res))) {
-    next();
-    return;
-  }
-  next(
-    new GatewayError('FORBIDDEN', 'Only an administrator may manage users and the API keys of others.', {
-      hint: 'Ask a user with the admin role.',
-    }),
-  );
-};

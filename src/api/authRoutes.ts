@@ -2,7 +2,7 @@ import express, { Router, type Request } from 'express';
 import type { Logins, UserAccounts } from '../access/index.js';
 import { userView } from '../access/index.js';
 import { isGatewayError } from '../errors.js';
-import { principalOf } from './auth.js';
+import { permit, principalOf } from './permit.js';
 
 export interface AuthRoutesDeps {
   logins: Logins;
@@ -37,11 +37,11 @@ export function publicAuthRoutes(deps: AuthRoutesDeps): Router {
 /** Logout and "who am I", for an authenticated caller. */
 export function sessionRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
-  router.post('/logout', async (req, res) => {
+  router.post('/logout', permit('session.own'), async (req, res) => {
     await deps.logins.logout(res.locals.sessionId as string | undefined, principalOf(res), sourceAddress(req));
     res.status(204).end();
   });
-  router.get('/me', async (_req, res) => {
+  router.get('/me', permit('session.own'), async (_req, res) => {
     const principal = principalOf(res);
     const user = await deps.accounts.get(principal.username);
     res.json({

@@ -1,6 +1,7 @@
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AuthRoutesDeps } from './authRoutes.js';
+import { AccessRequestService } from '../access/index.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -90,6 +91,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       tokenKey: p.playbackTokenKey,
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
     },
+    accessRequests: new AccessRequestService({ store, profile: setup.profile }),
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

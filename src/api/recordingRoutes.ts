@@ -6,6 +6,7 @@ import { signPlayToken, verifyPlayToken } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import { permit } from './permit.js';
 
 export interface RecordingRoutesDeps {
   registry: CameraRegistry;
@@ -24,7 +25,7 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
 
   // A removed camera's recordings stay listed (and playable) while they are kept.
-  router.get('/cameras/:id/recordings', async (req, res) => {
+  router.get('/cameras/:id/recordings', permit('recordings.list'), async (req, res) => {
     const camera = { id: req.params.id };
     await requireCameraOrFootage(deps.store, camera.id);
     const { fromMs, toMs } = rangeOf(req);
@@ -57,7 +58,7 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   });
 
   // Footage leaves only through the retention rules: inside retention or under a hold the request is refused whole.
-  router.delete('/cameras/:id/recordings', async (req, res) => {
+  router.delete('/cameras/:id/recordings', permit('recordings.delete'), async (req, res) => {
     const camera = await deps.registry.get(req.params.id);
     const { fromMs, toMs } = rangeOf(req);
     const deleted = await deps.recording.sweeper.deleteRange(camera.id, fromMs, toMs, actorOf(res));
@@ -65,18 +66,18 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   });
 
   // After a clock_jump the sweeper deletes nothing until an operator confirms the gateway's time (audited).
-  router.post('/recordings/clock/confirm', async (_req, res) => {
+  router.post('/recordings/clock/confirm', permit('recordings.clock'), async (_req, res) => {
     const { jumpMs } = await deps.recording.sweeper.confirmClock(actorOf(res));
     res.json({ confirmed: new Date().toISOString(), jumpMs, paused: deps.recording.clockGuard.paused });
   });
 
-  router.get('/holds', async (_req, res) => {
+  router.get('/holds', permit('holds.read'), async (_req, res) => {
     res.json({ items: (await deps.recording.holds.list()).map(holdView) });
   });
-  router.post('/holds', async (req, res) => {
+  router.post('/holds', permit('holds.write'), async (req, res) => {
     res.status(201).json(holdView(await deps.recording.holds.create(req.body, actorOf(res))));
   });
-  router.post('/holds/:id/lift', async (req, res) => {
+  router.post('/holds/:id/lift', permit('holds.write'), async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id)) throw new GatewayError('VALIDATION_FAILED', 'A hold id is a whole number.');
     res.json(holdView(await deps.recording.holds.lift(id, req.body, actorOf(res))));

@@ -1,13 +1,16 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
+import type { AccessRequestService } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
 import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRoutes.js';
+import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
+import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
@@ -27,6 +30,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   onvif?: OnvifRoutesDeps;
   /** Recordings, holds, incidents and playback. */
   recordings: RecordingRoutesDeps;
+  /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
+  accessRequests?: AccessRequestService;
 }
 
 /**
@@ -37,6 +42,8 @@ export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  const requests = deps.accessRequests;
+  usePolicy(app, { profile: deps.profile, candidates: requests && ((principal) => requests.candidatesFor(principal)) });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -57,14 +64,20 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(express.json({ limit: '1mb' }));
   api.use('/auth', sessionRoutes(deps.auth));
   api.use(userRoutes(deps.auth));
-  api.get('/system', (_req, res) => {
+  api.get('/system', permit('system.read'), (_req, res) => {
     res.json(deps.systemInfo());
   });
+  // The diagnostics routes live in the health module; their actions are named here.
+  api.use(
+    '/cameras/:id/diagnostics',
+    permit((req) => (req.method === 'GET' ? 'diagnostics.read' : 'cameras.write')),
+  );
   for (const routes of deps.cameraExtensions ?? []) api.use('/cameras', routes);
   api.use(recordingApiRoutes(deps.recordings));
   api.use('/cameras', cameraRoutes(deps));
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));
+  if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -4,6 +4,9 @@ import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type {
+  AccessRequestQuery,
+  AccessRequestRepository,
+  AccessRequestTransition,
   AlertOutboxRepository,
   ApiKeyRecord,
   ApiKeyRepository,

@@ -281,6 +281,38 @@ CREATE TABLE auth_signing_keys (
   created_at TEXT NOT NULL
 );`,
   },
+  {
+    version: 11,
+    name: 'access requests',
+    // Lists (camera ids, staff, documents) are JSON text: read whole, never queried inside.
+    sql: `
+CREATE TABLE access_requests (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  camera_ids TEXT NOT NULL,
+  from_at TEXT NOT NULL,
+  to_at TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  staff TEXT NOT NULL,
+  documents TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  state TEXT NOT NULL,
+  filed_by_user_id TEXT NOT NULL,
+  filed_by_username TEXT NOT NULL,
+  filed_at TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_reason TEXT,
+  valid_from TEXT,
+  valid_until TEXT,
+  revoked_by TEXT,
+  revoked_at TEXT,
+  revoke_reason TEXT
+);
+CREATE INDEX access_requests_state_idx ON access_requests (state);
+CREATE INDEX access_requests_filer_idx ON access_requests (filed_by_user_id);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

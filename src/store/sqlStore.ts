@@ -1,10 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
+import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type {
+  AccessRequestRepository,
   AlertOutboxRepository,
   ApiKeyRepository,
   AuditRepository,
@@ -46,6 +48,7 @@ function repositoriesOn(executor: SqlExecutor): StoreRepositories {
     sessions: new SqlSessionRepository(executor),
     apiKeys: new SqlApiKeyRepository(executor),
     signingKeys: new SqlSigningKeyRepository(executor),
+    accessRequests: new SqlAccessRequestRepository(executor),
   };
 }
 
@@ -68,6 +71,7 @@ export abstract class SqlStore implements Store {
   readonly sessions: SessionRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly signingKeys: SigningKeyRepository;
+  readonly accessRequests: AccessRequestRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -91,6 +95,7 @@ export abstract class SqlStore implements Store {
     this.maintenance = repos.maintenance;
     this.alertOutbox = repos.alertOutbox;
     this.filings = repos.filings;
+    this.accessRequests = repos.accessRequests;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

@@ -1,4 +1,6 @@
 import type {
+  AccessRequest,
+  AccessRequestState,
   AuditEntry,
   CameraRecord,
   ChainEntry,
@@ -28,6 +30,8 @@ export interface StoreRepositories {
   readonly sessions: SessionRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly signingKeys: SigningKeyRepository;
+  /** Access requests to footage and their decisions. */
+  readonly accessRequests: AccessRequestRepository;
 }
 
 /**
@@ -80,6 +84,32 @@ export interface CameraRepository {
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
   list(query?: { cameraId?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+export interface AccessRequestQuery {
+  state?: AccessRequestState;
+  limit?: number;
+}
+
+/** The fields a state change sets (the rest of a request never changes after filing). */
+export interface AccessRequestTransition {
+  state: AccessRequestState;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
+  validFrom?: string;
+  validUntil?: string;
+  revokedBy?: string;
+  revokedAt?: string;
+  revokeReason?: string;
+}
+
+export interface AccessRequestRepository {
+  insert(request: AccessRequest): Promise<void>;
+  get(id: string): Promise<AccessRequest | undefined>;
+  list(query?: AccessRequestQuery): Promise<AccessRequest[]>;
+  /** Applies the change only while the request is still in state `from`; false when it no longer is. */
+  transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean>;
 }
 
 export interface SettingsRepository {

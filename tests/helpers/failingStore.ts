@@ -27,6 +27,7 @@ const WRITES = new Set([
   'closeGap',
   'createHold',
   'liftHold',
+  'transition',
 ]);
 
 const REPOSITORIES = [
@@ -43,6 +44,7 @@ const REPOSITORIES = [
   'sessions',
   'apiKeys',
   'signingKeys',
+  'accessRequests',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -64,6 +66,7 @@ export class FailingStore implements Store {
   readonly sessions!: Store['sessions'];
   readonly apiKeys!: Store['apiKeys'];
   readonly signingKeys!: Store['signingKeys'];
+  readonly accessRequests!: Store['accessRequests'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

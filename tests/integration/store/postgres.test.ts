@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
+import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
 import { describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
@@ -67,6 +68,7 @@ describeStoreContract('PostgresStore', postgresHarness);
 describeOnvifRepositoryContract('PostgresStore', postgresHarness);
 describeHealthStoreContract('PostgresStore', postgresHarness);
 describeUserStoreContract('PostgresStore', postgresHarness);
+describeAccessRequestContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();
@@ -113,6 +115,7 @@ describe('PostgresStore specifics', () => {
       }
       const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
+        'access_requests',
         'alert_outbox',
         'api_keys',
         'audit_log',
