@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
+  ActiveRequests,
   adminTokenDigest,
   ensurePrivateDir,
   ensurePrivateFile,
@@ -88,7 +89,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const lockout = new LoginLockout(config.auth.lockout);
     const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
     const marker = instanceMarker(instanceId);
-    const media = stack.push(await startMediaServer(config.media, { dataDir, tokenKey: playbackTokenKey, instanceMarker: marker, logger }));
+    // Approved access requests, in memory: the play hook checks a viewer's request synchronously.
+    const activeRequests = stack.push(await new ActiveRequests(store, logger).start());
+    const media = stack.push(
+      await startMediaServer(config.media, {
+        dataDir,
+        tokenKey: playbackTokenKey,
+        instanceMarker: marker,
+        requestActive: activeRequests.isActive,
+        logger,
+      }),
+    );
     readiness.met('media');
 
     const incidents = new IncidentBoard(logger);
@@ -132,7 +143,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       void reconciler.refresh(cameraId).catch((err: unknown) => logger.error({ err, cameraId }, 'could not apply an onboarding'));
     const onvif = stack.push(startOnvif({ config, store, registry, incidents, playCheck, clock: diagnostics.clock, logger, onOnboarded }));
 
-    const running = { store, auth, media, registry, pipelines, incidents, recording, alerting, diagnostics, onvif, playbackTokenKey };
+    const running = {
+      store,
+      auth,
+      activeRequests,
+      media,
+      registry,
+      pipelines,
+      incidents,
+      recording,
+      alerting,
+      diagnostics,
+      onvif,
+      playbackTokenKey,
+    };
     api.serve(gatewayApi({ config, profile, ffmpeg: ffmpeg.capabilities, readiness, logger }, running));
     logger.info(
       { api: api.url, rtmpPort: config.media.rtmpPort, flvPort: config.media.httpPort, profile: config.profile },

@@ -23,3 +23,4 @@ export {
 } from './policy.js';
 export { GATEWAY_MIN_STAFF, requiredDocumentFields, requiredStaff, validateAccessRequest, type MissingField } from './requests.js';
 export { AccessRequestService, DEFAULT_WINDOW_MS, MAX_WINDOW_MS, candidateOf, type CoverQuery } from './requestsService.js';
+export { ActiveRequests } from './activeRequests.js';

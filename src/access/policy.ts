@@ -95,7 +95,9 @@ export interface PolicyContext {
   nowMs?: number;
 }
 
-export type Decision = { allowed: true; exemption?: { article: string }; requestId?: string } | { allowed: false; reason: string };
+/** `untilMs`: the end of the covering request's window, which no grant made under it may outlive. */
+export type Decision =
+  { allowed: true; exemption?: { article: string }; requestId?: string; untilMs?: number } | { allowed: false; reason: string };
 
 /**
  * What each role may do outright (footage actions aside, which also need a request).
@@ -209,7 +211,8 @@ function decideFootage(principal: Principal, action: FootageAction, ctx: PolicyC
     return { allowed: true, exemption: { article: exempt.source } };
   }
   const covering = coveringAmong(ctx.requests ?? [], action, ctx);
-  if (covering) return { allowed: true, requestId: covering.id };
+  if (covering)
+    return { allowed: true, requestId: covering.id, ...(covering.validUntilMs === null ? {} : { untilMs: covering.validUntilMs }) };
   const where = ctx.cameraId === undefined ? '' : ` for camera ${ctx.cameraId}`;
   return {
     allowed: false,

@@ -25,14 +25,18 @@ export interface AccessRequestServiceOptions {
   store: Store;
   profile: JurisdictionProfile;
   now?: () => number;
+  /** Awaited after every state change (e.g. ActiveRequests.refresh, so a revocation reaches the play hook before the answer). */
+  onTransition?: () => Promise<void>;
 }
 
 export class AccessRequestService {
   readonly #store: Store;
   readonly #profile: JurisdictionProfile;
   readonly #now: () => number;
+  readonly #onTransition: () => Promise<void>;
 
   constructor(opts: AccessRequestServiceOptions) {
+    this.#onTransition = opts.onTransition ?? (() => Promise.resolve());
     this.#store = opts.store;
     this.#profile = opts.profile;
     this.#now = opts.now ?? Date.now;
@@ -190,6 +194,7 @@ export class AccessRequestService {
         reason: change.decisionReason ?? change.revokeReason,
       });
     });
+    await this.#onTransition();
     return this.#load(request.id);
   }
 
@@ -201,6 +206,7 @@ export class AccessRequestService {
         await tx.audit.append(entry('system', 'access_request.expire', 'ok', request, { validUntil: request.validUntil }, this.#iso()));
       }
     });
+    await this.#onTransition();
     return { ...request, state: 'expired' };
   }
 

@@ -4,6 +4,7 @@ import type { Action } from '../access/index.js';
 import { redactedView, restoreRedactedTargets, type CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
+import { footageGrant, type AuditSink } from './footageGrant.js';
 import { permit } from './permit.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
@@ -13,6 +14,8 @@ export interface CameraRoutesDeps {
   media: MediaServer;
   playTokenTtlSeconds: number;
   publicHost: string | undefined;
+  /** Where an exempt view of footage is audited. */
+  footageAudit: AuditSink;
   /** One JPEG of a tier's current picture; throws STREAM_DARK when it has none. */
   grabSnapshot: (tier: Tier, cameraId: string) => Promise<Buffer>;
 }
@@ -58,7 +61,15 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
     const camera = await deps.registry.get(req.params.id);
     const host = deps.publicHost ?? hostnameOf(req);
     const ttl = deps.playTokenTtlSeconds;
-    const tiers = Object.fromEntries(TIERS.map((tier) => [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)]));
+    // The raw tier is unmasked footage: a URL only under the policy's live.raw, bound to the viewer and request.
+    const raw = await footageGrant(req, res, 'live.raw', { cameraId: camera.id, tier: 'raw' }, deps.footageAudit);
+    const tiers = Object.fromEntries(
+      TIERS.map((tier) => {
+        if (tier !== 'raw') return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)];
+        if ('refused' in raw) return [tier, { refused: raw.refused }];
+        return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, { binding: raw.binding, notAfter: raw.notAfterSeconds })];
+      }),
+    );
     res.json({ cameraId: camera.id, ...tiers });
   });
 

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { Router, type Request } from 'express';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
-import { signPlayToken, verifyPlayToken } from '../media/index.js';
+import { refusalOf, signPlayToken, verifyPlayToken, type RequestActive } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import { footageGrant, type FootageGrant } from './footageGrant.js';
 import { permit } from './permit.js';
 
 export interface RecordingRoutesDeps {
@@ -15,6 +16,8 @@ export interface RecordingRoutesDeps {
   /** Key of the signed playback tokens (the live ones' key; the tier `recording` keeps them apart). */
   tokenKey: Buffer;
   playTokenTtlSeconds: number;
+  /** Whether an access request named by a playback token is still approved and in its window. */
+  requestActive: RequestActive;
 }
 
 const TIER = 'recording';
@@ -31,9 +34,8 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
     const { fromMs, toMs } = rangeOf(req);
     const segments = await liveSegments(deps.store, camera.id, fromMs, toMs);
     const gaps = await deps.store.recordings.gaps(camera.id, fromMs, toMs);
-    const expiresAt = Math.floor(Date.now() / 1000) + deps.playTokenTtlSeconds;
-    const token = signPlayToken({ cameraId: camera.id, tier: TIER, expiresAt, purpose: 'view' }, deps.tokenKey);
-    const query = new URLSearchParams({ from: String(fromMs), to: String(toMs), token });
+    // The list is metadata; playing it is recorded.view, under a request covering this camera and range.
+    const grant = await footageGrant(req, res, 'recorded.view', { cameraId: camera.id, fromMs, toMs }, deps.store.audit);
     res.json({
       cameraId: camera.id,
       from: iso(fromMs),
@@ -50,10 +52,7 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
         path: s.path,
       })),
       gaps: gaps.map((g) => ({ start: iso(g.startMs), end: g.endMs === null ? null : iso(g.endMs), cause: g.cause })),
-      playback: {
-        hls: `${baseUrl(req)}/playback/${encodeURIComponent(camera.id)}/index.m3u8?${query.toString()}`,
-        expiresAt: iso(expiresAt * 1000),
-      },
+      playback: 'refused' in grant ? { refused: grant.refused } : hlsPlayback(req, deps, camera.id, fromMs, toMs, grant),
     });
   });
 
@@ -99,9 +98,10 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       deps.tokenKey,
       Math.floor(Date.now() / 1000),
     );
-    if (!verdict.ok)
-      throw new GatewayError('FORBIDDEN', `Playback refused: ${verdict.reason}.`, {
-        hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings.',
+    const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive) : verdict.reason;
+    if (refusal !== null)
+      throw new GatewayError('FORBIDDEN', `Playback refused: ${refusal}.`, {
+        hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings (it needs an approved view_recorded request).',
       });
   };
   router.get('/:id/index.m3u8', async (req, res) => {
@@ -132,6 +132,23 @@ async function liveSegments(store: Store, cameraId: string, fromMs: number, toMs
 }
 
 /** `from`/`to` query parameters; the last 24 hours by default. */
+function hlsPlayback(
+  req: Request,
+  deps: RecordingRoutesDeps,
+  cameraId: string,
+  fromMs: number,
+  toMs: number,
+  grant: Exclude<FootageGrant, { refused: string }>,
+): { hls: string; expiresAt: string } {
+  const expiresAt = Math.min(Math.floor(Date.now() / 1000) + deps.playTokenTtlSeconds, grant.notAfterSeconds ?? Infinity);
+  const token = signPlayToken({ cameraId, tier: TIER, expiresAt, purpose: 'view', binding: grant.binding }, deps.tokenKey);
+  const query = new URLSearchParams({ from: String(fromMs), to: String(toMs), token });
+  return {
+    hls: `${baseUrl(req)}/playback/${encodeURIComponent(cameraId)}/index.m3u8?${query.toString()}`,
+    expiresAt: iso(expiresAt * 1000),
+  };
+}
+
 function rangeOf(req: Request): { fromMs: number; toMs: number } {
   const now = Date.now();
   return parseRange(req.query.from ?? String(now - 86_400_000), req.query.to ?? String(now));

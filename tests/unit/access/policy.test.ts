@@ -143,10 +143,11 @@ describe('policy: a request covers only its kind, cameras, range and window', ()
   const police = principal('police');
   const base = { profile: PROFILES.strict, cameraId: CAMERA, nowMs: NOW };
 
-  it('names the covering request', () => {
+  it('names the covering request and the end of its window (no grant made under it may outlive it)', () => {
     expect(decide(police, 'recorded.view', { ...base, fromMs: NOW - HOUR, toMs: NOW, requests: ALL_APPROVED })).toEqual({
       allowed: true,
       requestId: 'req-view_recorded',
+      untilMs: NOW + HOUR,
     });
   });
 
