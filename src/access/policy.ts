@@ -133,8 +133,9 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'maintenance.write',
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
-  police: ['system.read', 'cameras.read', 'live.shared', 'requests.create', 'requests.read', 'requests.revoke'],
-  agency: ['system.read', 'cameras.read', 'live.shared', 'requests.create', 'requests.read', 'requests.revoke'],
+  // The recordings list is metadata: playing what it lists is recorded.view, under a request.
+  police: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
+  agency: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
   approver: ['system.read', 'cameras.read', 'requests.read', 'requests.readAll', 'requests.approve', 'requests.reject', 'requests.revoke'],
   auditor: [
     'system.read',

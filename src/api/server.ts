@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
 import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRoutes.js';
 import { accessRequestRoutes } from './accessRequestRoutes.js';
+import { auditRoutes } from './auditRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
@@ -78,6 +79,7 @@ export function createApiApp(deps: ApiDeps): Express {
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
+  api.use(auditRoutes(deps.store));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamUrls } from '../../helpers/cameraSteps.js';
 import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
@@ -72,8 +73,8 @@ describe('playback and API access control', () => {
       enabled: false,
     });
     expect(second.status).toBe(201);
-    live = (await gw.api<StreamsBody>('GET', `/api/v1/cameras/${cameraId}/streams`)).body;
-    other = (await gw.api<StreamsBody>('GET', `/api/v1/cameras/${second.body.id}/streams`)).body;
+    live = await streamUrls(gw, cameraId);
+    other = await streamUrls(gw, second.body.id);
     await gw.waitFor('the camera to be live', async () => (await gw.metric('psvgw_camera_up', { camera_id: cameraId })) === 1, 15_000);
   });
 
