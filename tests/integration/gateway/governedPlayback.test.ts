@@ -8,6 +8,7 @@ import { addCamera, waitForUp, type ApiError } from '../../helpers/cameraSteps.j
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
 
 const SEGMENT_SECONDS = 2;
@@ -24,20 +25,6 @@ interface Streams {
 interface Recordings {
   segments: { seq: number }[];
   playback: { hls: string; expiresAt: string } | { refused: string };
-}
-
-/** GET an HTTP-FLV URL: the status and the first bytes of the body. */
-async function httpFlvStart(url: string): Promise<{ status: number; head: string }> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 10_000);
-  try {
-    const res = await fetch(url, { signal: abort.signal });
-    const first = await res.body!.getReader().read();
-    abort.abort();
-    return { status: res.status, head: first.value ? Buffer.from(first.value).subarray(0, 200).toString('latin1') : '' };
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A WS-FLV play that must be refused: close 4403 with the reason, and no FLV byte. */

@@ -3,6 +3,7 @@ import { streamUrls } from '../../helpers/cameraSteps.js';
 import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
 
 const CAMERA_USER = 'gate-operator7';
@@ -29,22 +30,6 @@ function withToken(url: string, token: string | null): string {
   if (token === null) u.searchParams.delete('token');
   else u.searchParams.set('token', token);
   return u.toString();
-}
-
-/** GET an HTTP-FLV URL and read just the status and the first bytes of the body. */
-async function httpFlvStart(url: string): Promise<{ status: number; head: string }> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 10_000);
-  try {
-    const res = await fetch(url, { signal: abort.signal });
-    const reader = res.body!.getReader();
-    const first = await reader.read();
-    const head = first.value ? Buffer.from(first.value).subarray(0, 64).toString('latin1') : '';
-    abort.abort();
-    return { status: res.status, head };
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe('playback and API access control', () => {
