@@ -6,7 +6,7 @@ import { signPlayToken, type PlayGrant } from '../../../src/media/playToken.js';
 import { decideRequest, fileRequest, userWithRole } from '../../helpers/accessSteps.js';
 import { addCamera, waitForUp, type ApiError } from '../../helpers/cameraSteps.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
-import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
+import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
@@ -103,6 +103,14 @@ describe('playback governed by access requests (strict profile)', () => {
       expect(http.head).toContain(why);
       expect(await wsRefusal(flvUrl(token).replace(/^http:/, 'ws:'))).toContain('playback token refused');
     }
+
+    // RTMP (loopback) is governed by the same hook.
+    const rtmpRefusals = () => gw.logs.filter((l) => l.includes('playback refused') && l.includes('must name its viewer')).length;
+    const seen = rtmpRefusals();
+    await expect(
+      ffprobeStreams(`rtmp://127.0.0.1:${gw.ports.rtmp}/raw/${cameraId}?token=${unbound}`, { timeoutMs: 10_000 }),
+    ).rejects.toThrow();
+    await gw.waitFor('the RTMP refusal in the log', () => Promise.resolve(rtmpRefusals() > seen), 5000);
 
     for (const who of [tokens.officer, undefined]) {
       const list = await recordings(who);
