@@ -91,7 +91,8 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
  */
 export function playbackRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
-  const check = (req: Request, cameraId: string) => {
+  /** The token's signed range (ms), or null for a token that signs none. */
+  const check = (req: Request, cameraId: string): { fromMs: number; toMs: number } | null => {
     const verdict = verifyPlayToken(
       req.query.token,
       { cameraId, tier: TIER, purpose: 'view' },
@@ -99,14 +100,15 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       Math.floor(Date.now() / 1000),
     );
     const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive) : verdict.reason;
-    if (refusal !== null)
-      throw new GatewayError('FORBIDDEN', `Playback refused: ${refusal}.`, {
-        hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings (it needs an approved view_recorded request).',
-      });
+    if (refusal !== null) throw refused(refusal);
+    return (verdict.ok && verdict.grant.binding?.range) || null;
   };
   router.get('/:id/index.m3u8', async (req, res) => {
-    check(req, req.params.id);
+    const signed = check(req, req.params.id);
     const { fromMs, toMs } = rangeOf(req);
+    if (signed !== null && (fromMs < signed.fromMs || toMs > signed.toMs)) {
+      throw refused(`the token plays ${iso(signed.fromMs)} to ${iso(signed.toMs)}, not ${iso(fromMs)} to ${iso(toMs)}`);
+    }
     const token = encodeURIComponent(String(req.query.token));
     const segments = await liveSegments(deps.store, req.params.id, fromMs, toMs);
     if (segments.length === 0) throw new GatewayError('NOT_FOUND', 'Nothing was recorded in this time range.');
@@ -116,14 +118,24 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       .send(hlsPlaylist(segments, (s) => `${s.seq}.ts?token=${token}`));
   });
   router.get('/:id/:seq.ts', async (req, res) => {
-    check(req, req.params.id);
+    const signed = check(req, req.params.id);
     const seq = Number(req.params.seq);
     const entry = Number.isSafeInteger(seq) ? await deps.store.recordings.entry(req.params.id, seq) : undefined;
     if (!entry || entry.kind !== 'segment' || entry.deletedAt !== null) throw new GatewayError('NOT_FOUND', 'No such segment.');
+    // A segment is served when it overlaps the signed range (a playlist's first and last segments reach past it).
+    if (signed !== null && (entry.endMs <= signed.fromMs || entry.startMs >= signed.toMs)) {
+      throw refused(`segment ${seq} lies outside the range the token plays`);
+    }
     res.type('video/mp2t').set('Cache-Control', 'no-store');
     res.sendFile(join(deps.recording.dir, entry.path));
   });
   return router;
+}
+
+function refused(why: string): GatewayError {
+  return new GatewayError('FORBIDDEN', `Playback refused: ${why}.`, {
+    hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings (it needs an approved view_recorded request covering the range).',
+  });
 }
 
 async function liveSegments(store: Store, cameraId: string, fromMs: number, toMs: number): Promise<ChainEntry[]> {
@@ -141,7 +153,9 @@ function hlsPlayback(
   grant: Exclude<FootageGrant, { refused: string }>,
 ): { hls: string; expiresAt: string } {
   const expiresAt = Math.min(Math.floor(Date.now() / 1000) + deps.playTokenTtlSeconds, grant.notAfterSeconds ?? Infinity);
-  const token = signPlayToken({ cameraId, tier: TIER, expiresAt, purpose: 'view', binding: grant.binding }, deps.tokenKey);
+  // The range is signed in: the URL's from/to cannot be widened past what the policy allowed.
+  const binding = { ...grant.binding, range: { fromMs, toMs } };
+  const token = signPlayToken({ cameraId, tier: TIER, expiresAt, purpose: 'view', binding }, deps.tokenKey);
   const query = new URLSearchParams({ from: String(fromMs), to: String(toMs), token });
   return {
     hls: `${baseUrl(req)}/playback/${encodeURIComponent(cameraId)}/index.m3u8?${query.toString()}`,

@@ -24,6 +24,8 @@ export interface PlayGrant {
 export interface PlayBinding {
   userId: string;
   requestId: string | null;
+  /** Recordings: the footage range (ms) the token may play; the playback routes refuse any other. */
+  range?: { fromMs: number; toMs: number };
 }
 
 /**
@@ -34,6 +36,7 @@ export interface PlayBinding {
 export function signPlayToken(grant: PlayGrant, key: Buffer): string {
   const fields: unknown[] = [grant.cameraId, grant.tier, grant.expiresAt, grant.purpose];
   if (grant.binding) fields.push(grant.binding.userId, grant.binding.requestId);
+  if (grant.binding?.range) fields.push(grant.binding.range.fromMs, grant.binding.range.toMs);
   const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   return `${payload}.${mac(payload, key)}`;
 }
@@ -89,13 +92,15 @@ function mac(payload: string, key: Buffer): string {
 function decode(payload: string): PlayGrant | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    if (!Array.isArray(value) || (value.length !== 4 && value.length !== 6)) return null;
-    const [cameraId, tier, expiresAt, purpose, userId, requestId] = value as unknown[];
+    if (!Array.isArray(value) || ![4, 6, 8].includes(value.length)) return null;
+    const [cameraId, tier, expiresAt, purpose, userId, requestId, fromMs, toMs] = value as unknown[];
     if (typeof cameraId !== 'string' || typeof tier !== 'string' || typeof expiresAt !== 'number') return null;
     if (purpose !== 'view' && purpose !== 'internal') return null;
     if (value.length === 4) return { cameraId, tier, expiresAt, purpose };
     if (typeof userId !== 'string' || (typeof requestId !== 'string' && requestId !== null)) return null;
-    return { cameraId, tier, expiresAt, purpose, binding: { userId, requestId } };
+    if (value.length === 6) return { cameraId, tier, expiresAt, purpose, binding: { userId, requestId } };
+    if (typeof fromMs !== 'number' || typeof toMs !== 'number') return null;
+    return { cameraId, tier, expiresAt, purpose, binding: { userId, requestId, range: { fromMs, toMs } } };
   } catch {
     return null;
   }

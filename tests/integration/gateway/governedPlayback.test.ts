@@ -157,6 +157,12 @@ describe('playback governed by access requests (strict profile)', () => {
     const m3u8 = await fetch(hls);
     expect(m3u8.status).toBe(200);
     expect(await m3u8.text()).toContain('#EXTM3U');
+    // The range is signed into the token: widening the URL's from is refused.
+    const widened = new URL(hls);
+    widened.searchParams.set('from', String(now - 2 * 86_400_000));
+    const wide = await fetch(widened);
+    expect(wide.status).toBe(403);
+    expect(await wide.text()).toContain('the token plays');
   });
 
   it('after revocation the running raw viewer is cut off within 5 s and new plays are refused', async () => {

@@ -19,6 +19,11 @@ describe('play tokens bound to a viewer and a request', () => {
       ok: true,
       grant: exempt,
     });
+    const ranged: PlayGrant = { ...grant, tier: 'recording', binding: { userId: 'u-1', requestId: 'r', range: { fromMs: 1, toMs: 2 } } };
+    expect(verifyPlayToken(signPlayToken(ranged, KEY), { cameraId: 'cam-1', tier: 'recording', purpose: 'view' }, KEY, NOW)).toEqual({
+      ok: true,
+      grant: ranged,
+    });
     const [payload, signature] = token.split('.');
     const other = Buffer.from(JSON.stringify(['cam-1', 'raw', NOW + 60, 'view', 'u-2', 'req-live'])).toString('base64url');
     expect(payload).not.toBe(other);
