@@ -189,6 +189,28 @@ describe('playback governed by access requests (strict profile)', () => {
     expect(await hlsAgain.text()).toContain('no longer approved');
   });
 
+  it('when the request expires the running raw viewer is cut off within 5 s and new plays are refused', async () => {
+    // Long enough for filing, approval and a first frame on a loaded machine.
+    const windowEnd = Date.now() + 15_000;
+    const shortLived = await fileRequest(gw, tokens.officer, 'view_live_raw', [cameraId], {
+      from: new Date(Date.now() - 60_000),
+      to: new Date(windowEnd),
+    });
+    await decideRequest(gw, tokens.approver1, shortLived, 'approve');
+    const urls = urlsOf(((await streams(tokens.officer)).body as Streams).raw);
+    expect(Date.parse(urls.expiresAt)).toBeLessThanOrEqual(windowEnd);
+    const viewer = await openWsFlv(urls.wsFlv);
+    await gw.waitFor('FLV bytes at the raw viewer', () => Promise.resolve(viewer.bytes > 0), 10_000);
+    const closed = await Promise.race([viewer.closed, new Promise<null>((r) => setTimeout(() => r(null), windowEnd - Date.now() + 8000))]);
+    const lateMs = Date.now() - windowEnd;
+    await viewer.close();
+    console.log(`raw viewer cut off ${lateMs} ms after its request's window ended`);
+    expect(closed).not.toBeNull();
+    expect(lateMs).toBeLessThanOrEqual(5000);
+    const again = await httpFlvStart(urls.httpFlv);
+    expect(again.status).toBe(403);
+  });
+
   it('an operator plays the shared tier and is refused the raw tier', async () => {
     const body = (await streams(tokens.op)).body as Streams;
     const shared = await httpFlvStart(body.shared.httpFlv);
