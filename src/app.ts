@@ -1,5 +1,16 @@
 import { join, resolve } from 'node:path';
-import { AdminTokenVerifier, ensurePrivateDir, ensurePrivateFile, resolveSecretKey, setUpAdminToken } from './access/index.js';
+import {
+  ActiveRequests,
+  adminTokenDigest,
+  ensurePrivateDir,
+  ensurePrivateFile,
+  LoginLockout,
+  Logins,
+  resolveSecretKey,
+  SessionTokens,
+  setUpAdminToken,
+  UserAccounts,
+} from './access/index.js';
 import { gatewayApi, Readiness, startApiServer } from './api/index.js';
 import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials } from './cameras/index.js';
 import { type CameraCredentials, isSiteType } from './domain/index.js';
@@ -66,10 +77,29 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const instanceId = await instanceIdOf(store.settings);
     reapOrphans(instanceId, logger);
     const adminToken = await setUpAdminToken(store.settings, config.secrets.adminToken, config.mode);
-    const auth = new AdminTokenVerifier(store.settings);
-    await auth.load();
+    // Users and logins; PSVGW_ADMIN_TOKEN (or the digest an older gateway stored) is the bootstrap admin's API key.
+    const accounts = new UserAccounts({ store, mode: config.mode });
+    await accounts.ensureBootstrapAdmin(await adminTokenDigest(store.settings));
+    const sessionTokens = new SessionTokens(
+      store.signingKeys,
+      new CredentialBox(deriveKey(secret, KEY_PURPOSES.sessionSigningKeys)),
+      config.auth,
+    );
+    await sessionTokens.load();
+    const lockout = new LoginLockout(config.auth.lockout);
+    const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
     const marker = instanceMarker(instanceId);
-    const media = stack.push(await startMediaServer(config.media, { dataDir, tokenKey: playbackTokenKey, instanceMarker: marker, logger }));
+    // Approved access requests, in memory: the play hook checks a viewer's request synchronously.
+    const activeRequests = stack.push(await new ActiveRequests(store, logger).start());
+    const media = stack.push(
+      await startMediaServer(config.media, {
+        dataDir,
+        tokenKey: playbackTokenKey,
+        instanceMarker: marker,
+        requestActive: activeRequests.isActive,
+        logger,
+      }),
+    );
     readiness.met('media');
 
     const incidents = new IncidentBoard(logger);
@@ -113,7 +143,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       void reconciler.refresh(cameraId).catch((err: unknown) => logger.error({ err, cameraId }, 'could not apply an onboarding'));
     const onvif = stack.push(startOnvif({ config, store, registry, incidents, playCheck, clock: diagnostics.clock, logger, onOnboarded }));
 
-    const running = { store, auth, media, registry, pipelines, incidents, recording, alerting, diagnostics, onvif, playbackTokenKey };
+    const running = {
+      store,
+      auth,
+      activeRequests,
+      media,
+      registry,
+      pipelines,
+      incidents,
+      recording,
+      alerting,
+      diagnostics,
+      onvif,
+      playbackTokenKey,
+    };
     api.serve(gatewayApi({ config, profile, ffmpeg: ffmpeg.capabilities, readiness, logger }, running));
     logger.info(
       { api: api.url, rtmpPort: config.media.rtmpPort, flvPort: config.media.httpPort, profile: config.profile },

@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'ONVIF_NO_PROFILE'
   | 'ONVIF_NO_H264_PROFILE'
   | 'ONVIF_CLOCK_DRIFT'
-  | 'RETENTION_LOCKED';
+  | 'RETENTION_LOCKED'
+  | 'USER_EXISTS'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'REQUEST_STATE';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
@@ -56,6 +59,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ONVIF_NO_H264_PROFILE: 422,
   ONVIF_CLOCK_DRIFT: 422,
   RETENTION_LOCKED: 409,
+  USER_EXISTS: 409,
+  TOO_MANY_ATTEMPTS: 429,
+  REQUEST_STATE: 409,
 };
 
 export class GatewayError extends Error {

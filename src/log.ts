@@ -19,6 +19,15 @@ const REDACT_PATHS = [
   'req.headers.authorization',
   'secretKey',
   '*.secretKey',
+  // Logins, sessions and API keys: never logged, even inside a request body or a user record.
+  'refreshToken',
+  '*.refreshToken',
+  'apiKey',
+  '*.apiKey',
+  'credentialNo',
+  '*.credentialNo',
+  'passwordHash',
+  '*.passwordHash',
 ];
 
 export interface LogOptions {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -41,21 +41,15 @@ export async function setUpAdminToken(
   return { generated: token };
 }
 
-/** Checks a presented bearer token against the stored digest, in constant time. */
-export class AdminTokenVerifier {
-  private expected: Buffer | null = null;
-
-  constructor(private readonly settings: SettingsRepository) {}
-
-  async load(): Promise<void> {
-    const hex = await this.settings.get(SETTING);
-    this.expected = hex ? Buffer.from(hex, 'hex') : null;
-  }
-
-  verify(presented: string | undefined): boolean {
-    if (!presented || !this.expected) return false;
-    return timingSafeEqual(digest(presented), this.expected);
-  }
+/**
+ * The SHA-256 (hex) of the admin token, as set up by setUpAdminToken: it becomes the
+ * bootstrap admin's API key. A data directory from before users existed stored only this
+ * setting, so its token keeps working unchanged.
+ */
+export async function adminTokenDigest(settings: SettingsRepository): Promise<string> {
+  const hex = await settings.get(SETTING);
+  if (!hex) throw new Error('the admin token digest is missing: setUpAdminToken must run first');
+  return hex;
 }
 
 /**

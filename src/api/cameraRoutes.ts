@@ -1,8 +1,11 @@
 import type { CameraView } from '../domain/index.js';
 import { Router, type Request } from 'express';
+import type { Action } from '../access/index.js';
 import { redactedView, restoreRedactedTargets, type CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
+import { footageGrant, type AuditSink } from './footageGrant.js';
+import { permit } from './permit.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -11,6 +14,8 @@ export interface CameraRoutesDeps {
   media: MediaServer;
   playTokenTtlSeconds: number;
   publicHost: string | undefined;
+  /** Where an exempt view of footage is audited. */
+  footageAudit: AuditSink;
   /** One JPEG of a tier's current picture; throws STREAM_DARK when it has none. */
   grabSnapshot: (tier: Tier, cameraId: string) => Promise<Buffer>;
 }
@@ -19,62 +24,86 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
   const router = Router();
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor ?? 'unknown');
 
-  router.get('/', async (req, res) => {
+  router.get('/', permit('cameras.read'), async (req, res) => {
     const limit = intParam(req.query.limit, 100, 1, 10_000, 'limit');
     const offset = intParam(req.query.offset, 0, 0, Number.MAX_SAFE_INTEGER, 'offset');
     const [items, total] = await Promise.all([deps.registry.list({ limit, offset }), deps.registry.count()]);
     res.json({ items: items.map((c) => withStatus(c, deps)), total, limit, offset });
   });
 
-  router.post('/', async (req, res) => {
+  router.post('/', permit('cameras.write'), async (req, res) => {
     const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
     const camera = await deps.registry.create(req.body, actor(res), { skipProbe });
     res.status(201).location(`/api/v1/cameras/${camera.id}`).json(withStatus(camera, deps));
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/:id', permit('cameras.read'), async (req, res) => {
     res.json(withStatus(await deps.registry.get(req.params.id), deps));
   });
 
-  router.patch('/:id', async (req, res) => {
+  router.patch('/:id', permit(cameraChange), async (req, res) => {
     const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
     const patch = await withStoredTargets(req.body, req.params.id, deps.registry);
     res.json(withStatus(await deps.registry.update(req.params.id, patch, actor(res), { skipProbe }), deps));
   });
 
-  router.delete('/:id', async (req, res) => {
+  router.delete('/:id', permit('cameras.write'), async (req, res) => {
     await deps.registry.remove(req.params.id, actor(res));
     res.status(204).end();
   });
 
-  router.get('/:id/status', async (req, res) => {
+  router.get('/:id/status', permit('cameras.read'), async (req, res) => {
     const camera = await deps.registry.get(req.params.id);
     res.json({ id: camera.id, ...statusOf(camera, deps), pipeline: deps.pipelines.snapshot(camera.id) ?? null });
   });
 
-  router.get('/:id/streams', async (req, res) => {
+  router.get('/:id/streams', permit('live.shared'), async (req, res) => {
     const camera = await deps.registry.get(req.params.id);
     const host = deps.publicHost ?? hostnameOf(req);
     const ttl = deps.playTokenTtlSeconds;
-    const tiers = Object.fromEntries(TIERS.map((tier) => [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)]));
+    // The raw tier is unmasked footage: a URL only under the policy's live.raw, bound to the viewer and request.
+    const raw = await footageGrant(req, res, 'live.raw', { cameraId: camera.id, tier: 'raw' }, deps.footageAudit);
+    const tiers = Object.fromEntries(
+      TIERS.map((tier) => {
+        if (tier !== 'raw') return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)];
+        if ('refused' in raw) return [tier, { refused: raw.refused }];
+        return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, { binding: raw.binding, notAfter: raw.notAfterSeconds })];
+      }),
+    );
     res.json({ cameraId: camera.id, ...tiers });
   });
 
-  // Every API caller is the administrator for now, so the raw tier needs only the bearer token.
-  router.get('/:id/snapshot', async (req, res) => {
-    const tier = req.query.tier ?? 'shared';
-    if (tier !== 'shared' && tier !== 'raw') {
-      throw new GatewayError('VALIDATION_FAILED', 'Query parameter "tier" must be shared or raw.');
-    }
-    const camera = await deps.registry.get(req.params.id);
-    const snap = deps.pipelines.snapshot(camera.id);
-    const live = tier === 'raw' ? snap?.ingest.state === 'live' : snap?.shared.up === true;
-    if (!live) throw streamDark(`${tier} tier of camera ${camera.id}`);
-    const jpeg = await deps.grabSnapshot(tier, camera.id);
-    res.status(200).type('image/jpeg').set('Cache-Control', 'no-store').send(jpeg);
-  });
+  // A raw snapshot is raw live footage: the policy asks for an approved request (or the profile's exemption).
+  router.get(
+    '/:id/snapshot',
+    permit(snapshotAction, (req) => ({ cameraId: String(req.params.id) })),
+    async (req, res) => {
+      const tier = req.query.tier ?? 'shared';
+      if (tier !== 'shared' && tier !== 'raw') {
+        throw new GatewayError('VALIDATION_FAILED', 'Query parameter "tier" must be shared or raw.');
+      }
+      const camera = await deps.registry.get(req.params.id);
+      const snap = deps.pipelines.snapshot(camera.id);
+      const live = tier === 'raw' ? snap?.ingest.state === 'live' : snap?.shared.up === true;
+      if (!live) throw streamDark(`${tier} tier of camera ${camera.id}`);
+      const jpeg = await deps.grabSnapshot(tier, camera.id);
+      res.status(200).type('image/jpeg').set('Cache-Control', 'no-store').send(jpeg);
+    },
+  );
 
   return router;
+}
+
+/** A change that touches masks needs masks.write besides cameras.write. */
+function cameraChange(req: Request): Action[] {
+  const body: unknown = req.body;
+  const masks = typeof body === 'object' && body !== null && 'masks' in body;
+  return masks ? ['cameras.write', 'masks.write'] : ['cameras.write'];
+}
+
+/** An unknown tier falls through to the route, which names the valid ones. */
+function snapshotAction(req: Request): Action {
+  return req.query.tier === 'raw' ? 'live.raw' : 'live.shared';
 }
 
 /** Every camera the API returns goes through here: push targets never carry their stream keys. */

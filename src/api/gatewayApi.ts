@@ -1,6 +1,7 @@
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AdminTokenVerifier } from '../access/index.js';
+import type { AuthRoutesDeps } from './authRoutes.js';
+import { AccessRequestService, type ActiveRequests } from '../access/index.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -26,7 +27,9 @@ export interface GatewayApiSetup {
 /** The running components the API serves. */
 export interface GatewayApiParts {
   store: Store;
-  auth: AdminTokenVerifier;
+  auth: AuthRoutesDeps;
+  /** Approved requests in memory: refreshed on every transition; the HLS playback checks them. */
+  activeRequests: ActiveRequests;
   media: MediaServer;
   registry: CameraRegistry;
   pipelines: PipelineManager;
@@ -68,6 +71,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     logger,
     playTokenTtlSeconds: config.media.playTokenTtlSeconds,
     publicHost: config.media.publicHost,
+    footageAudit: store.audit,
     grabSnapshot: (tier, cameraId) =>
       grabJpeg({
         ffmpegPath: config.ffmpeg.ffmpegPath,
@@ -89,7 +93,9 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       recording,
       tokenKey: p.playbackTokenKey,
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
+      requestActive: p.activeRequests.isActive,
     },
+    accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

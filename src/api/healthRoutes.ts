@@ -2,6 +2,7 @@ import type { CameraRecord } from '../domain/index.js';
 import { Router, type Request, type Response } from 'express';
 import type { JurisdictionProfile } from '../config/index.js';
 import { GatewayError } from '../errors.js';
+import { permit } from './permit.js';
 import type { IncidentBoard } from '../health/index.js';
 import {
   buildFilingReport,
@@ -77,13 +78,13 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     }
   };
 
-  router.get('/incidents', (req, res) => {
+  router.get('/incidents', permit('incidents.read'), (req, res) => {
     const cameraId = text(req, 'cameraId');
     res.json({ items: deps.incidents.active(cameraId === undefined ? {} : { cameraId }) });
   });
 
   // Alerts given up on: what was refused, by whom, with the receiver's last answer.
-  router.get('/alerts/dead-letters', async (req, res) => {
+  router.get('/alerts/dead-letters', permit('incidents.read'), async (req, res) => {
     const target = text(req, 'target');
     const items = await deps.store.alertOutbox.deadLetters(target === undefined ? {} : { target });
     res.json({
@@ -102,7 +103,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     });
   });
 
-  router.get('/outages', async (req, res) => {
+  router.get('/outages', permit('incidents.read'), async (req, res) => {
     await deps.ledgerSettled();
     const { from, to } = reportRange(req.query, new Date());
     const cameraId = text(req, 'cameraId');
@@ -110,7 +111,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     res.json({ from: from.toISOString(), to: to.toISOString(), items });
   });
 
-  router.get('/maintenance', async (req, res) => {
+  router.get('/maintenance', permit('maintenance.read'), async (req, res) => {
     const from = parseTime('from', req.query.from);
     const to = parseTime('to', req.query.to);
     res.json({
@@ -118,7 +119,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     });
   });
 
-  router.post('/maintenance', async (req, res) => {
+  router.post('/maintenance', permit('maintenance.write'), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const startsAt = requireTime('startsAt', body.startsAt);
     const endsAt = requireTime('endsAt', body.endsAt);
@@ -143,7 +144,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     res.status(201).json(window);
   });
 
-  router.delete('/maintenance/:id', async (req, res) => {
+  router.delete('/maintenance/:id', permit('maintenance.write'), async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || !(await deps.store.maintenance.remove(id))) {
       throw new GatewayError('NOT_FOUND', `no maintenance window ${req.params.id}`, { hint: 'List them with GET /api/v1/maintenance.' });
@@ -152,12 +153,12 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/filings', async (req, res) => {
+  router.get('/filings', permit('filings.read'), async (req, res) => {
     const cameraId = text(req, 'cameraId');
     res.json({ items: await deps.store.filings.list(cameraId ? { cameraId } : {}) });
   });
 
-  router.post('/filings', async (req, res) => {
+  router.post('/filings', permit('filings.write'), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const event = body.event;
     if (event !== 'commissioning' && event !== 'removal') {
@@ -178,7 +179,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     res.status(201).json(filing);
   });
 
-  router.get('/reports/outages', async (req, res) => {
+  router.get('/reports/outages', permit('reports.read'), async (req, res) => {
     const now = new Date();
     const { from, to } = reportRange(req.query, now);
     const format = text(req, 'format') ?? 'json';
@@ -194,7 +195,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     send(res, renderOutageReport(report, format, opts), format !== 'json');
   });
 
-  router.get('/reports/filing', async (req, res) => {
+  router.get('/reports/filing', permit('reports.read'), async (req, res) => {
     const format = text(req, 'format') ?? 'json';
     const opts = { lang: checkLang(text(req, 'lang')), timeZone: checkTimeZone(text(req, 'tz')) };
     const [cameras, filings] = await Promise.all([deps.allCameras(), deps.store.filings.list()]);

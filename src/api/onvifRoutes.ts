@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { redactedView } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
+import { permit } from './permit.js';
 import type { OnvifDiscovery, OnvifOnboarding, DiscoveryRequest } from '../onvif/index.js';
 import type { OnvifDeviceRepository } from '../store/index.js';
 
@@ -27,7 +28,7 @@ export function onvifRoutes(deps: OnvifRoutesDeps): Router {
   const router = Router();
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor ?? 'unknown');
 
-  router.get('/discovery', async (req, res) => {
+  router.get('/discovery', permit('onvif.read'), async (req, res) => {
     const q = req.query;
     const probe = q.probe === undefined ? [] : (Array.isArray(q.probe) ? q.probe : [q.probe]).map(String).flatMap((s) => s.split(','));
     res.json(
@@ -41,11 +42,11 @@ export function onvifRoutes(deps: OnvifRoutesDeps): Router {
     );
   });
 
-  router.post('/discovery', async (req, res) => {
+  router.post('/discovery', permit('onvif.onboard'), async (req, res) => {
     res.json(await deps.discovery.discover(discoveryRequest(req.body ?? {})));
   });
 
-  router.post('/onboard', async (req, res) => {
+  router.post('/onboard', permit('onvif.onboard'), async (req, res) => {
     const result = await deps.onboarding.onboard(req.body, actor(res));
     if (result.outcome === 'onboarded') {
       res
@@ -58,15 +59,15 @@ export function onvifRoutes(deps: OnvifRoutesDeps): Router {
   });
 
   // What onboarding would read, so the integrator can choose the recorded and the shared profile.
-  router.post('/onvif/probe', async (req, res) => {
+  router.post('/onvif/probe', permit('onvif.onboard'), async (req, res) => {
     res.json(await deps.onboarding.inspect(req.body));
   });
 
-  router.get('/onvif/devices', async (_req, res) => {
+  router.get('/onvif/devices', permit('onvif.read'), async (_req, res) => {
     res.json({ items: await deps.devices.list() });
   });
 
-  router.get('/onvif/devices/:cameraId', async (req, res) => {
+  router.get('/onvif/devices/:cameraId', permit('onvif.read'), async (req, res) => {
     const record = await deps.devices.get(req.params.cameraId);
     if (record === undefined) {
       throw new GatewayError('NOT_FOUND', `camera ${req.params.cameraId} was not onboarded through ONVIF`, {

@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { Router, type Request } from 'express';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
-import { signPlayToken, verifyPlayToken } from '../media/index.js';
+import { refusalOf, signPlayToken, verifyPlayToken, type RequestActive } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import { footageGrant, type FootageGrant } from './footageGrant.js';
+import { permit } from './permit.js';
 
 export interface RecordingRoutesDeps {
   registry: CameraRegistry;
@@ -14,6 +16,8 @@ export interface RecordingRoutesDeps {
   /** Key of the signed playback tokens (the live ones' key; the tier `recording` keeps them apart). */
   tokenKey: Buffer;
   playTokenTtlSeconds: number;
+  /** Whether an access request named by a playback token is still approved and in its window. */
+  requestActive: RequestActive;
 }
 
 const TIER = 'recording';
@@ -24,15 +28,14 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
 
   // A removed camera's recordings stay listed (and playable) while they are kept.
-  router.get('/cameras/:id/recordings', async (req, res) => {
+  router.get('/cameras/:id/recordings', permit('recordings.list'), async (req, res) => {
     const camera = { id: req.params.id };
     await requireCameraOrFootage(deps.store, camera.id);
     const { fromMs, toMs } = rangeOf(req);
     const segments = await liveSegments(deps.store, camera.id, fromMs, toMs);
     const gaps = await deps.store.recordings.gaps(camera.id, fromMs, toMs);
-    const expiresAt = Math.floor(Date.now() / 1000) + deps.playTokenTtlSeconds;
-    const token = signPlayToken({ cameraId: camera.id, tier: TIER, expiresAt, purpose: 'view' }, deps.tokenKey);
-    const query = new URLSearchParams({ from: String(fromMs), to: String(toMs), token });
+    // The list is metadata; playing it is recorded.view, under a request covering this camera and range.
+    const grant = await footageGrant(req, res, 'recorded.view', { cameraId: camera.id, fromMs, toMs }, deps.store.audit);
     res.json({
       cameraId: camera.id,
       from: iso(fromMs),
@@ -49,15 +52,12 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
         path: s.path,
       })),
       gaps: gaps.map((g) => ({ start: iso(g.startMs), end: g.endMs === null ? null : iso(g.endMs), cause: g.cause })),
-      playback: {
-        hls: `${baseUrl(req)}/playback/${encodeURIComponent(camera.id)}/index.m3u8?${query.toString()}`,
-        expiresAt: iso(expiresAt * 1000),
-      },
+      playback: 'refused' in grant ? { refused: grant.refused } : hlsPlayback(req, deps, camera.id, fromMs, toMs, grant),
     });
   });
 
   // Footage leaves only through the retention rules: inside retention or under a hold the request is refused whole.
-  router.delete('/cameras/:id/recordings', async (req, res) => {
+  router.delete('/cameras/:id/recordings', permit('recordings.delete'), async (req, res) => {
     const camera = await deps.registry.get(req.params.id);
     const { fromMs, toMs } = rangeOf(req);
     const deleted = await deps.recording.sweeper.deleteRange(camera.id, fromMs, toMs, actorOf(res));
@@ -65,18 +65,18 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   });
 
   // After a clock_jump the sweeper deletes nothing until an operator confirms the gateway's time (audited).
-  router.post('/recordings/clock/confirm', async (_req, res) => {
+  router.post('/recordings/clock/confirm', permit('recordings.clock'), async (_req, res) => {
     const { jumpMs } = await deps.recording.sweeper.confirmClock(actorOf(res));
     res.json({ confirmed: new Date().toISOString(), jumpMs, paused: deps.recording.clockGuard.paused });
   });
 
-  router.get('/holds', async (_req, res) => {
+  router.get('/holds', permit('holds.read'), async (_req, res) => {
     res.json({ items: (await deps.recording.holds.list()).map(holdView) });
   });
-  router.post('/holds', async (req, res) => {
+  router.post('/holds', permit('holds.write'), async (req, res) => {
     res.status(201).json(holdView(await deps.recording.holds.create(req.body, actorOf(res))));
   });
-  router.post('/holds/:id/lift', async (req, res) => {
+  router.post('/holds/:id/lift', permit('holds.write'), async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id)) throw new GatewayError('VALIDATION_FAILED', 'A hold id is a whole number.');
     res.json(holdView(await deps.recording.holds.lift(id, req.body, actorOf(res))));
@@ -91,21 +91,24 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
  */
 export function playbackRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
-  const check = (req: Request, cameraId: string) => {
+  /** The token's signed range (ms), or null for a token that signs none. */
+  const check = (req: Request, cameraId: string): { fromMs: number; toMs: number } | null => {
     const verdict = verifyPlayToken(
       req.query.token,
       { cameraId, tier: TIER, purpose: 'view' },
       deps.tokenKey,
       Math.floor(Date.now() / 1000),
     );
-    if (!verdict.ok)
-      throw new GatewayError('FORBIDDEN', `Playback refused: ${verdict.reason}.`, {
-        hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings.',
-      });
+    const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive) : verdict.reason;
+    if (refusal !== null) throw refused(refusal);
+    return (verdict.ok && verdict.grant.binding?.range) || null;
   };
   router.get('/:id/index.m3u8', async (req, res) => {
-    check(req, req.params.id);
+    const signed = check(req, req.params.id);
     const { fromMs, toMs } = rangeOf(req);
+    if (signed !== null && (fromMs < signed.fromMs || toMs > signed.toMs)) {
+      throw refused(`the token plays ${iso(signed.fromMs)} to ${iso(signed.toMs)}, not ${iso(fromMs)} to ${iso(toMs)}`);
+    }
     const token = encodeURIComponent(String(req.query.token));
     const segments = await liveSegments(deps.store, req.params.id, fromMs, toMs);
     if (segments.length === 0) throw new GatewayError('NOT_FOUND', 'Nothing was recorded in this time range.');
@@ -115,14 +118,24 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       .send(hlsPlaylist(segments, (s) => `${s.seq}.ts?token=${token}`));
   });
   router.get('/:id/:seq.ts', async (req, res) => {
-    check(req, req.params.id);
+    const signed = check(req, req.params.id);
     const seq = Number(req.params.seq);
     const entry = Number.isSafeInteger(seq) ? await deps.store.recordings.entry(req.params.id, seq) : undefined;
     if (!entry || entry.kind !== 'segment' || entry.deletedAt !== null) throw new GatewayError('NOT_FOUND', 'No such segment.');
+    // A segment is served when it overlaps the signed range (a playlist's first and last segments reach past it).
+    if (signed !== null && (entry.endMs <= signed.fromMs || entry.startMs >= signed.toMs)) {
+      throw refused(`segment ${seq} lies outside the range the token plays`);
+    }
     res.type('video/mp2t').set('Cache-Control', 'no-store');
     res.sendFile(join(deps.recording.dir, entry.path));
   });
   return router;
+}
+
+function refused(why: string): GatewayError {
+  return new GatewayError('FORBIDDEN', `Playback refused: ${why}.`, {
+    hint: 'Get a fresh URL from GET /api/v1/cameras/:id/recordings (it needs an approved view_recorded request covering the range).',
+  });
 }
 
 async function liveSegments(store: Store, cameraId: string, fromMs: number, toMs: number): Promise<ChainEntry[]> {
@@ -131,6 +144,25 @@ async function liveSegments(store: Store, cameraId: string, fromMs: number, toMs
 }
 
 /** `from`/`to` query parameters; the last 24 hours by default. */
+function hlsPlayback(
+  req: Request,
+  deps: RecordingRoutesDeps,
+  cameraId: string,
+  fromMs: number,
+  toMs: number,
+  grant: Exclude<FootageGrant, { refused: string }>,
+): { hls: string; expiresAt: string } {
+  const expiresAt = Math.min(Math.floor(Date.now() / 1000) + deps.playTokenTtlSeconds, grant.notAfterSeconds ?? Infinity);
+  // The range is signed in: the URL's from/to cannot be widened past what the policy allowed.
+  const binding = { ...grant.binding, range: { fromMs, toMs } };
+  const token = signPlayToken({ cameraId, tier: TIER, expiresAt, purpose: 'view', binding }, deps.tokenKey);
+  const query = new URLSearchParams({ from: String(fromMs), to: String(toMs), token });
+  return {
+    hls: `${baseUrl(req)}/playback/${encodeURIComponent(cameraId)}/index.m3u8?${query.toString()}`,
+    expiresAt: iso(expiresAt * 1000),
+  };
+}
+
 function rangeOf(req: Request): { fromMs: number; toMs: number } {
   const now = Date.now();
   return parseRange(req.query.from ?? String(now - 86_400_000), req.query.to ?? String(now));

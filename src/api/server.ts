@@ -1,18 +1,24 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AdminTokenVerifier } from '../access/index.js';
+import type { AccessRequestService } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { requireBearer } from './auth.js';
+import { authenticate } from './auth.js';
+import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRoutes.js';
+import { accessRequestRoutes } from './accessRequestRoutes.js';
+import { auditRoutes } from './auditRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
+import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
+import { userRoutes } from './userRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
-  auth: AdminTokenVerifier;
+  /** Logins, sessions, users and API keys. */
+  auth: AuthRoutesDeps;
   metrics: Registry;
   logger: Logger;
   /** Readiness: store open, media server listening, first reconciliation done, not closing. */
@@ -25,16 +31,20 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   onvif?: OnvifRoutesDeps;
   /** Recordings, holds, incidents and playback. */
   recordings: RecordingRoutesDeps;
+  /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
+  accessRequests?: AccessRequestService;
 }
 
 /**
- * The HTTP API. Only /healthz, /readyz and /metrics answer without a token; they expose
- * no video and no camera URLs.
+ * The HTTP API. Only /healthz, /readyz, /metrics, login and refresh answer without a
+ * token; they expose no video and no camera URLs.
  */
 export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  const requests = deps.accessRequests;
+  usePolicy(app, { profile: deps.profile, candidates: requests && ((principal) => requests.candidatesFor(principal)) });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -50,16 +60,26 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use('/playback', playbackRoutes(deps.recordings));
 
   const api = express.Router();
-  api.use(requireBearer(deps.auth));
+  api.use('/auth', publicAuthRoutes(deps.auth));
+  api.use(authenticate(deps.auth.logins));
   api.use(express.json({ limit: '1mb' }));
-  api.get('/system', (_req, res) => {
+  api.use('/auth', sessionRoutes(deps.auth));
+  api.use(userRoutes(deps.auth));
+  api.get('/system', permit('system.read'), (_req, res) => {
     res.json(deps.systemInfo());
   });
+  // The diagnostics routes live in the health module; their actions are named here.
+  api.use(
+    '/cameras/:id/diagnostics',
+    permit((req) => (req.method === 'GET' ? 'diagnostics.read' : 'cameras.write')),
+  );
   for (const routes of deps.cameraExtensions ?? []) api.use('/cameras', routes);
   api.use(recordingApiRoutes(deps.recordings));
   api.use('/cameras', cameraRoutes(deps));
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));
+  if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
+  api.use(auditRoutes(deps.store));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

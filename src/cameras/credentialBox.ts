@@ -116,6 +116,7 @@ export function deriveKey(secret: string, purpose: string): Buffer {
 export const KEY_PURPOSES = Object.freeze({
   cameraCredentials: 'camera-credentials',
   playbackToken: 'playback-token-hmac',
+  sessionSigningKeys: 'session-signing-keys',
 });
 
 function isCredentials(value: unknown): value is CameraCredentials {

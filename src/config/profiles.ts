@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { SiteType } from '../domain/index.js';
+import type { Role, SiteType } from '../domain/index.js';
 
 /**
  * Jurisdiction profiles: what each regulation asks of a gateway, as data. Every value
@@ -74,6 +74,13 @@ export interface JurisdictionProfile {
   /** Days to file (备案) with the police after going live, removal, or camera changes. */
   readonly filingDeadlineDays: Cited<number | null>;
   readonly forbiddenSiteTypes: readonly ForbiddenSite[];
+  /** The article that asks for each document of `requiredDocuments` (value and anyOf), quoted when one is missing. */
+  readonly documentSources: Readonly<Partial<Record<DocumentId, string>>>;
+  /**
+   * Roles that may *view* footage (live or recorded, not copy or export) without an approved
+   * request; the view is still registered, naming this article. Empty where the source grants none.
+   */
+  readonly viewWithoutApproval: Cited<readonly Role[]>;
 }
 
 /** "不少于两年", counted as 731 days so that a span crossing 29 February still holds. */
@@ -106,6 +113,8 @@ const HUBEI: JurisdictionProfile = {
   desensitizeShared: cite(false, 'hubei-2013: not required'),
   reportEveryOutage: cite(true, 'hubei-2013 Art. 17(4)'),
   filingDeadlineDays: cite(30, 'hubei-2013 Art. 11'),
+  documentSources: { enforcement_certificate: 'hubei-2013 Art. 16(2)', police_approval: 'hubei-2013 Art. 16(3)' },
+  viewWithoutApproval: cite([], 'hubei-2013: not set'),
   forbiddenSiteTypes: [
     ...forbid('hubei-2013 Art. 8(1)', 'hotel_guest_room'),
     ...forbid('hubei-2013 Art. 8(2)', 'dormitory_room'),
@@ -135,6 +144,12 @@ const QINGDAO: JurisdictionProfile = {
   // 19(3) asks to notify the maintainer and bridge the gap, not to report to the police.
   reportEveryOutage: cite(false, 'qingdao-2020 Art. 19(3)'),
   filingDeadlineDays: cite(30, 'qingdao-2020 Art. 16'),
+  documentSources: {
+    work_id: 'qingdao-2020 Art. 24(2)',
+    police_approval: 'qingdao-2020 Art. 23 ¶1, 24(2)',
+    registration: 'qingdao-2020 Art. 24(3)',
+  },
+  viewWithoutApproval: cite([], 'qingdao-2020: not set'),
   forbiddenSiteTypes: forbid(
     'qingdao-2020 Art. 9 ¶1',
     'hotel_guest_room',
@@ -166,6 +181,8 @@ const ZHUZHOU: JurisdictionProfile = {
   reportEveryOutage: cite(false, 'zhuzhou-2023 Art. 12(1), 15(6)'),
   // Art. 7 ¶2: the police register systems themselves; no deadline for the owner.
   filingDeadlineDays: cite(null, 'zhuzhou-2023 Art. 7 ¶2'),
+  documentSources: {},
+  viewWithoutApproval: cite([], 'zhuzhou-2023: not set'),
   forbiddenSiteTypes: [
     ...forbid('zhuzhou-2023 Art. 8(1)', 'hotel_guest_room'),
     ...forbid('zhuzhou-2023 Art. 8(2)', 'dormitory_room'),
@@ -191,6 +208,12 @@ const YUNNAN: JurisdictionProfile = {
   desensitizeShared: cite(false, 'yunnan-2016: not required'),
   reportEveryOutage: cite(false, 'yunnan-2016 Art. 22(2)'),
   filingDeadlineDays: cite(30, 'yunnan-2016 Art. 20'),
+  documentSources: {
+    work_id: 'yunnan-2016 Art. 17(2)',
+    unit_certificate: 'yunnan-2016 Art. 17(2)',
+    registration: 'yunnan-2016 Art. 17(3)',
+  },
+  viewWithoutApproval: cite([], 'yunnan-2016: not set'),
   forbiddenSiteTypes: [
     ...forbid('yunnan-2016 Art. 11(1)', 'hotel_guest_room', 'ktv_private_room'),
     ...forbid('yunnan-2016 Art. 11(2)', 'dormitory_room', 'public_bath', 'toilet', 'fitting_room', 'changing_room', 'nursing_room'),
@@ -217,6 +240,14 @@ const GUANGDONG: JurisdictionProfile = {
   desensitizeShared: cite(false, 'guangdong-2025: not required'),
   reportEveryOutage: cite(false, 'guangdong-2025: not required'),
   filingDeadlineDays: cite(null, 'guangdong-2025: not set'),
+  documentSources: {
+    work_id: 'guangdong-2025 Art. 23(2)',
+    police_approval: 'guangdong-2025 Art. 23(3)',
+    unit_certificate: 'guangdong-2025 Art. 23(3)',
+    registration: 'guangdong-2025 Art. 23(4)',
+  },
+  // 22 ¶1 also names state security (国家安全机关); the gateway has no role for it, so police only.
+  viewWithoutApproval: cite(['police'], 'guangdong-2025 Art. 22 ¶1, 23 ¶2'),
   forbiddenSiteTypes: [
     ...forbid('guangdong-2025 Art. 7', 'hotel_guest_room', 'dormitory_room', 'public_bath', 'changing_room', 'toilet'),
     // Art. 7 ends in "等涉及公民个人隐私的场所和区域": places where people undress are of that kind.
@@ -254,6 +285,15 @@ const STRICT: JurisdictionProfile = {
   desensitizeShared: cite(true, 'strict: zhuzhou-2023 Art. 13 ¶1, qingdao-2020 Art. 9 ¶2'),
   reportEveryOutage: cite(true, 'strict: hubei-2013 Art. 17(4)'),
   filingDeadlineDays: cite(30, 'strict: hubei-2013 Art. 11, qingdao-2020 Art. 16, yunnan-2016 Art. 20'),
+  documentSources: {
+    work_id: 'strict: qingdao-2020 Art. 24(2), yunnan-2016 Art. 17(2), guangdong-2025 Art. 23(2)',
+    enforcement_certificate: 'strict: hubei-2013 Art. 16(2)',
+    police_approval: 'strict: hubei-2013 Art. 16(3), qingdao-2020 Art. 23 ¶1',
+    unit_certificate: 'strict: yunnan-2016 Art. 17(2)',
+    registration: 'strict: qingdao-2020 Art. 24(3), yunnan-2016 Art. 17(3), guangdong-2025 Art. 23(4)',
+  },
+  // The strictest reading: nobody views without an approved request.
+  viewWithoutApproval: cite([], 'strict: no exemption (guangdong-2025 Art. 22 ¶1 not taken)'),
   forbiddenSiteTypes: unionOfForbidden(SOURCES),
 };
 

@@ -492,6 +492,33 @@ const DiagnosticsSection = z
   .prefault({})
   .describe('Video-quality diagnostics (black, frozen, blurred, covered, turned away, too dark) and clock checks.');
 
+const seconds = (min: number, max: number, def: number, what: string) => z.number().int().min(min).max(max).default(def).describe(what);
+
+const LockoutSection = z
+  .strictObject({
+    userFailures: seconds(1, 1000, 5, 'Failed logins of one username before it is locked.'),
+    addressFailures: seconds(1, 10000, 20, 'Failed logins from one source address before it is locked.'),
+    baseSeconds: seconds(1, 86400, 30, 'First lock, in seconds; each further failure doubles it.'),
+    maxSeconds: seconds(1, 86400, 900, 'Longest lock, in seconds.'),
+  })
+  .prefault({})
+  .describe('Lockout with backoff after repeated failed logins, per username and per source address (reset by a successful login).');
+
+const AuthSection = z
+  .strictObject({
+    sessionSeconds: seconds(1, 86400, 900, 'Lifetime of a session token from login or refresh, in seconds (default 15 minutes).'),
+    refreshSeconds: seconds(60, 30 * 86400, 12 * 3600, 'Lifetime of a refresh token, in seconds; each refresh replaces it.'),
+    signingKeyRotationSeconds: seconds(
+      60,
+      90 * 86400,
+      86400,
+      'Age at which the key that signs session tokens is replaced; the old key verifies until its tokens have expired.',
+    ),
+    lockout: LockoutSection,
+  })
+  .prefault({})
+  .describe('Logins, session tokens and lockout.');
+
 /** The shape without cross-field rules (the rules need every field valid first). */
 export const GatewayConfigShape = z.strictObject({
   mode: z
@@ -516,6 +543,7 @@ export const GatewayConfigShape = z.strictObject({
   diagnostics: DiagnosticsSection,
   recording: RecordingSection,
   logging: LoggingSection,
+  auth: AuthSection,
   secrets: SecretsSection,
 });
 

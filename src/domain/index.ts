@@ -27,3 +27,14 @@ export {
 export type { OnvifDeviceRecord } from './onvif.js';
 export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap } from './recordings.js';
 export { ROLES, isRole, type Principal, type Role } from './access.js';
+export {
+  ACCESS_DOCUMENT_FIELDS,
+  ACCESS_REQUEST_KINDS,
+  ACCESS_REQUEST_STATES,
+  type AccessDocumentField,
+  type AccessDocuments,
+  type AccessRequest,
+  type AccessRequestKind,
+  type AccessRequestState,
+  type AccessStaff,
+} from './accessRequests.js';

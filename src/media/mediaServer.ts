@@ -7,10 +7,11 @@ import { startOrClose } from '../lifecycle.js';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
 import { type ConnectionGate } from './connectionGate.js';
+import { GovernedSessions, refusalOf, type RequestActive } from './governedViews.js';
 import { InternalTokens } from './internalTokens.js';
 import { authorise, hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals, subscriberCount } from './nmsInternals.js';
-import { claimedPurpose, isLoopbackPeer, signPlayToken, verifyPlayToken, type TokenCheck } from './playToken.js';
+import { claimedPurpose, isLoopbackPeer, signPlayToken, verifyPlayToken, type PlayBinding, type TokenCheck } from './playToken.js';
 import { assertPortFree } from './ports.js';
 import { TierMirrors } from './tierMirror.js';
 
@@ -29,6 +30,8 @@ export interface MediaServerOptions {
   instanceMarker: string;
   /** Lifetime of the gateway's own play and publish URLs (see InternalTokens). */
   internalTokenSeconds: number;
+  /** Whether an access request named by a viewer token is still approved and in its window; absent: none is. */
+  requestActive?: RequestActive;
   logger: Logger;
 }
 
@@ -40,6 +43,8 @@ export interface PlaybackUrls {
 
 const BITRATE_SAMPLE_MS = 2000;
 const CUTOFF_LOG_INTERVAL_MS = 10_000;
+/** How often running viewers are checked against their access request (a revoked one ends them within this). */
+const GOVERNED_SWEEP_MS = 1000;
 
 /**
  * The embedded node-media-server: each camera publishes its tiers here over RTMP on
@@ -66,9 +71,18 @@ export class MediaServer implements TierEndpoints {
   /** Connections cut off or refused, by server and reason. */
   private readonly cutoffs = new Map<string, number>();
   private readonly cutoffLoggedAt = new Map<string, number>();
+  private readonly requestActive: RequestActive;
+  /** Viewers playing under an access request: ended when it is revoked or expires. */
+  private readonly governed: GovernedSessions<NmsSession>;
+  private governedSweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: MediaServerOptions) {
     this.internalTokens = new InternalTokens(opts.internalTokenSeconds);
+    this.requestActive = opts.requestActive ?? (() => false);
+    this.governed = new GovernedSessions(this.requestActive, (session, requestId) => {
+      this.opts.logger.info({ ip: session.ip, stream: session.streamPath, requestId }, 'viewer cut off: its access request ended');
+      session.close();
+    });
   }
 
   async start(): Promise<void> {
@@ -93,16 +107,23 @@ export class MediaServer implements TierEndpoints {
     });
     nms.on('prePlay', (s) => this.onPrePlay(s));
     nms.on('postPlay', (s) => this.countPlayer(s, +1));
-    nms.on('donePlay', (s) => this.countPlayer(s, -1));
+    nms.on('donePlay', (s) => {
+      this.governed.forget(s);
+      this.countPlayer(s, -1);
+    });
     this.nms = nms;
     await nms.run();
     this.sampler = setInterval(() => this.sampleBitrates(), BITRATE_SAMPLE_MS);
     this.sampler.unref();
+    this.governedSweeper = setInterval(() => this.governed.sweep(), GOVERNED_SWEEP_MS);
+    this.governedSweeper.unref();
   }
 
   async close(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
     this.sampler = null;
+    if (this.governedSweeper) clearInterval(this.governedSweeper);
+    this.governedSweeper = null;
     const nms = this.nms;
     this.nms = null;
     await nms?.stop();
@@ -140,16 +161,26 @@ export class MediaServer implements TierEndpoints {
     return `rtmp://127.0.0.1:${this.opts.rtmpPort}/${tier}/${cameraId}?token=${token}&${this.opts.instanceMarker}`;
   }
 
-  /** Absolute playback URLs for a viewer, valid for `ttlSeconds`. */
-  playbackUrls(tier: Tier, cameraId: string, publicHost: string, ttlSeconds: number): PlaybackUrls {
-    const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
-    const token = signPlayToken({ cameraId, tier, expiresAt, purpose: 'view' }, this.opts.tokenKey);
+  /**
+   * Absolute playback URLs for a viewer, valid for `ttlSeconds` (never past `notAfter`,
+   * unix seconds); `binding` names the viewer and request for the raw tier.
+   */
+  playbackUrls(
+    tier: Tier,
+    cameraId: string,
+    publicHost: string,
+    ttlSeconds: number,
+    bound?: { binding: PlayBinding; notAfter?: number },
+  ): PlaybackUrls {
+    const expiresAt = Math.min(Math.floor(Date.now() / 1000) + ttlSeconds, bound?.notAfter ?? Infinity);
+    const grant = { cameraId, tier, expiresAt, purpose: 'view' as const, ...(bound ? { binding: bound.binding } : {}) };
+    const token = signPlayToken(grant, this.opts.tokenKey);
     const path = `/${tier}/${cameraId}.flv?token=${token}`;
     const host = `${publicHost}:${this.opts.httpPort}`;
     return {
       httpFlv: `http://${host}${path}`,
       wsFlv: `ws://${host}${path}`,
-      expiresAt: new Date((Math.floor(Date.now() / 1000) + ttlSeconds) * 1000).toISOString(),
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
     };
   }
 
@@ -262,14 +293,16 @@ export class MediaServer implements TierEndpoints {
 
   private onPrePlay(session: NmsSession): void {
     muteFlvInput(session);
-    const check = this.checkPlayToken(session);
-    if (check.ok) {
+    const token = this.checkPlayToken(session);
+    const refusal = token.ok ? refusalOf(token.grant, this.requestActive) : token.reason;
+    if (token.ok && refusal === null) {
       authorise(session);
-      this.counted.set(session, check.grant.purpose);
+      this.counted.set(session, token.grant.purpose);
+      this.governed.track(session, token.grant);
       return;
     }
-    this.opts.logger.info({ ip: session.ip, stream: session.streamPath, reason: check.reason }, 'playback refused');
-    refuse(session, `playback token refused: ${check.reason}`);
+    this.opts.logger.info({ ip: session.ip, stream: session.streamPath, reason: refusal }, 'playback refused');
+    refuse(session, `playback token refused: ${refusal}`);
     unsubscribeRefused(session);
   }
 

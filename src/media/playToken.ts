@@ -13,14 +13,31 @@ export interface PlayGrant {
    * not viewers, signed with a per-run key (see InternalTokens), never the playback key.
    */
   purpose: TokenPurpose;
+  /**
+   * Footage under the policy (raw live, recordings): the viewer and the access request it
+   * was granted under (null: a profile's exemption, e.g. guangdong-2025 Art. 22). Absent on
+   * the shared tier and on internal tokens, whose encoding stays as it was.
+   */
+  binding?: PlayBinding;
+}
+
+export interface PlayBinding {
+  userId: string;
+  requestId: string | null;
+  /** Recordings: the footage range (ms) the token may play; the playback routes refuse any other. */
+  range?: { fromMs: number; toMs: number };
 }
 
 /**
- * Playback tokens: an HMAC-SHA256 over camera, tier, expiry and purpose, so a URL
+ * Playback tokens: an HMAC-SHA256 over camera, tier, expiry, purpose (and the viewer and
+ * request for footage under the policy), so a URL
  * handed to one viewer for one stream can't be widened to another or outlive its time.
  */
 export function signPlayToken(grant: PlayGrant, key: Buffer): string {
-  const payload = Buffer.from(JSON.stringify([grant.cameraId, grant.tier, grant.expiresAt, grant.purpose])).toString('base64url');
+  const fields: unknown[] = [grant.cameraId, grant.tier, grant.expiresAt, grant.purpose];
+  if (grant.binding) fields.push(grant.binding.userId, grant.binding.requestId);
+  if (grant.binding?.range) fields.push(grant.binding.range.fromMs, grant.binding.range.toMs);
+  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   return `${payload}.${mac(payload, key)}`;
 }
 
@@ -75,11 +92,15 @@ function mac(payload: string, key: Buffer): string {
 function decode(payload: string): PlayGrant | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    if (!Array.isArray(value) || value.length !== 4) return null;
-    const [cameraId, tier, expiresAt, purpose] = value as unknown[];
+    if (!Array.isArray(value) || ![4, 6, 8].includes(value.length)) return null;
+    const [cameraId, tier, expiresAt, purpose, userId, requestId, fromMs, toMs] = value as unknown[];
     if (typeof cameraId !== 'string' || typeof tier !== 'string' || typeof expiresAt !== 'number') return null;
     if (purpose !== 'view' && purpose !== 'internal') return null;
-    return { cameraId, tier, expiresAt, purpose };
+    if (value.length === 4) return { cameraId, tier, expiresAt, purpose };
+    if (typeof userId !== 'string' || (typeof requestId !== 'string' && requestId !== null)) return null;
+    if (value.length === 6) return { cameraId, tier, expiresAt, purpose, binding: { userId, requestId } };
+    if (typeof fromMs !== 'number' || typeof toMs !== 'number') return null;
+    return { cameraId, tier, expiresAt, purpose, binding: { userId, requestId, range: { fromMs, toMs } } };
   } catch {
     return null;
   }

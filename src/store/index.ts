@@ -4,7 +4,12 @@ import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type {
+  AccessRequestQuery,
+  AccessRequestRepository,
+  AccessRequestTransition,
   AlertOutboxRepository,
+  ApiKeyRecord,
+  ApiKeyRepository,
   AuditRepository,
   CameraListQuery,
   CameraRepository,
@@ -21,7 +26,14 @@ export type {
   OutboxEntry,
   DeliveryFailure,
   RecordingRepository,
+  SessionRecord,
+  SessionRepository,
   SettingsRepository,
+  SigningKeyRecord,
+  SigningKeyRepository,
+  UserChanges,
+  UserRecord,
+  UserRepository,
   Store,
   StoreRepositories,
   StoreTx,

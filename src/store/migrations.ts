@@ -237,6 +237,82 @@ ALTER TABLE alert_outbox ADD COLUMN last_status INTEGER;
 ALTER TABLE alert_outbox ADD COLUMN last_response TEXT;
 CREATE INDEX alert_outbox_dead_idx ON alert_outbox (dead_at);`,
   },
+  {
+    version: 10,
+    name: 'users, login sessions, API keys, session signing keys',
+    sql: `
+CREATE TABLE users (
+  id TEXT NOT NULL PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT,
+  unit TEXT,
+  credential_no TEXT,
+  roles TEXT NOT NULL,
+  password_hash TEXT,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE auth_sessions (
+  id TEXT NOT NULL PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  refresh_sha256 TEXT NOT NULL UNIQUE,
+  source_address TEXT,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX auth_sessions_user_idx ON auth_sessions (user_id);
+CREATE TABLE api_keys (
+  id TEXT NOT NULL PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  key_sha256 TEXT NOT NULL UNIQUE,
+  roles TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX api_keys_user_idx ON api_keys (user_id);
+CREATE TABLE auth_signing_keys (
+  kid TEXT NOT NULL PRIMARY KEY,
+  sealed TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);`,
+  },
+  {
+    version: 11,
+    name: 'access requests',
+    // Lists (camera ids, staff, documents) are JSON text: read whole, never queried inside.
+    sql: `
+CREATE TABLE access_requests (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  camera_ids TEXT NOT NULL,
+  from_at TEXT NOT NULL,
+  to_at TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  staff TEXT NOT NULL,
+  documents TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  state TEXT NOT NULL,
+  filed_by_user_id TEXT NOT NULL,
+  filed_by_username TEXT NOT NULL,
+  filed_at TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_reason TEXT,
+  valid_from TEXT,
+  valid_until TEXT,
+  revoked_by TEXT,
+  revoked_at TEXT,
+  revoke_reason TEXT
+);
+CREATE INDEX access_requests_state_idx ON access_requests (state);
+CREATE INDEX access_requests_filer_idx ON access_requests (filed_by_user_id);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

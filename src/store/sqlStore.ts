@@ -1,10 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
+import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
+import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 import type {
+  AccessRequestRepository,
   AlertOutboxRepository,
+  ApiKeyRepository,
   AuditRepository,
   CameraRepository,
   FilingRepository,
@@ -12,9 +16,12 @@ import type {
   OnvifDeviceRepository,
   OutageRepository,
   RecordingRepository,
+  SessionRepository,
   SettingsRepository,
+  SigningKeyRepository,
   Store,
   StoreRepositories,
+  UserRepository,
   StoreTx,
 } from './store.js';
 
@@ -37,6 +44,11 @@ function repositoriesOn(executor: SqlExecutor): StoreRepositories {
     alertOutbox: new SqlAlertOutboxRepository(executor),
     filings: new SqlFilingRepository(executor),
     recordings: new SqlRecordingRepository(executor),
+    users: new SqlUserRepository(executor),
+    sessions: new SqlSessionRepository(executor),
+    apiKeys: new SqlApiKeyRepository(executor),
+    signingKeys: new SqlSigningKeyRepository(executor),
+    accessRequests: new SqlAccessRequestRepository(executor),
   };
 }
 
@@ -55,6 +67,11 @@ export abstract class SqlStore implements Store {
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
   readonly recordings: RecordingRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly accessRequests: AccessRequestRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -78,7 +95,12 @@ export abstract class SqlStore implements Store {
     this.maintenance = repos.maintenance;
     this.alertOutbox = repos.alertOutbox;
     this.filings = repos.filings;
+    this.accessRequests = repos.accessRequests;
     this.recordings = repos.recordings;
+    this.users = repos.users;
+    this.sessions = repos.sessions;
+    this.apiKeys = repos.apiKeys;
+    this.signingKeys = repos.signingKeys;
   }
 
   /** See Store.transaction: commit on resolve, rollback on throw; nesting is refused. */

@@ -1,4 +1,6 @@
 import type {
+  AccessRequest,
+  AccessRequestState,
   AuditEntry,
   CameraRecord,
   ChainEntry,
@@ -8,6 +10,7 @@ import type {
   EvidenceHold,
   OnvifDeviceRecord,
   RecordingGap,
+  Role,
 } from '../domain/index.js';
 
 /** The repositories of a store; a transaction offers the same ones, bound to it. */
@@ -22,6 +25,13 @@ export interface StoreRepositories {
   readonly filings: FilingRepository;
   /** Recording index: segment hash chains, checkpoints, gaps, evidence holds. */
   readonly recordings: RecordingRepository;
+  /** People and machines that call the gateway: users, their login sessions, their API keys. */
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly signingKeys: SigningKeyRepository;
+  /** Access requests to footage and their decisions. */
+  readonly accessRequests: AccessRequestRepository;
 }
 
 /**
@@ -74,6 +84,32 @@ export interface CameraRepository {
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
   list(query?: { cameraId?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+export interface AccessRequestQuery {
+  state?: AccessRequestState;
+  limit?: number;
+}
+
+/** The fields a state change sets (the rest of a request never changes after filing). */
+export interface AccessRequestTransition {
+  state: AccessRequestState;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
+  validFrom?: string;
+  validUntil?: string;
+  revokedBy?: string;
+  revokedAt?: string;
+  revokeReason?: string;
+}
+
+export interface AccessRequestRepository {
+  insert(request: AccessRequest): Promise<void>;
+  get(id: string): Promise<AccessRequest | undefined>;
+  list(query?: AccessRequestQuery): Promise<AccessRequest[]>;
+  /** Applies the change only while the request is still in state `from`; false when it no longer is. */
+  transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean>;
 }
 
 export interface SettingsRepository {
@@ -261,4 +297,97 @@ export interface RecordingRepository {
   createHold(hold: Omit<EvidenceHold, 'id' | 'liftedBy' | 'liftedAt' | 'liftReason'>): Promise<EvidenceHold>;
   holds(): Promise<EvidenceHold[]>;
   liftHold(id: number, by: string, at: string, reason: string): Promise<EvidenceHold | undefined>;
+}
+
+/** A person (or the bootstrap admin) who may call the gateway. */
+export interface UserRecord {
+  id: string;
+  username: string;
+  displayName: string | null;
+  unit: string | null;
+  credentialNo: string | null;
+  roles: Role[];
+  /** argon2id PHC string; null: the user cannot log in with a password (the bootstrap admin). */
+  passwordHash: string | null;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type UserChanges = Partial<Pick<UserRecord, 'displayName' | 'unit' | 'credentialNo' | 'roles' | 'passwordHash' | 'disabled'>>;
+
+export interface UserRepository {
+  /** Throws GatewayError USER_EXISTS when the username is taken. */
+  insert(user: UserRecord): Promise<void>;
+  get(id: string): Promise<UserRecord | undefined>;
+  byUsername(username: string): Promise<UserRecord | undefined>;
+  /** By username. */
+  list(): Promise<UserRecord[]>;
+  /** The updated record, or undefined when there is no such user. */
+  update(id: string, changes: UserChanges, at: string): Promise<UserRecord | undefined>;
+}
+
+/** One login: its refresh token (stored as SHA-256 only) and whether it was ended. */
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  refreshSha256: string;
+  sourceAddress: string | null;
+  createdAt: string;
+  /** When the refresh token stops working. */
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+export interface SessionRepository {
+  insert(session: SessionRecord): Promise<void>;
+  get(id: string): Promise<SessionRecord | undefined>;
+  byRefreshDigest(sha256: string): Promise<SessionRecord | undefined>;
+  /** Swaps the refresh token only when `oldSha256` is still the current one (a used token cannot be used twice); true when swapped. */
+  rotateRefresh(id: string, oldSha256: string, newSha256: string, expiresAt: string): Promise<boolean>;
+  /** True when it was not revoked before. */
+  revoke(id: string, at: string): Promise<boolean>;
+  /** Ends every open session of a user (disabled, password changed); returns how many. */
+  revokeAllOf(userId: string, at: string): Promise<number>;
+}
+
+/** A machine's key: acts for its user with a subset of that user's roles. Only its SHA-256 is stored. */
+export interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  name: string;
+  keySha256: string;
+  roles: Role[];
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyRepository {
+  insert(key: ApiKeyRecord): Promise<void>;
+  /** Inserts the key or replaces the digest, roles and name of the one with that id (the bootstrap admin's key). */
+  upsert(key: ApiKeyRecord): Promise<void>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  byDigest(sha256: string): Promise<ApiKeyRecord | undefined>;
+  /** All keys, or a user's; newest first. */
+  list(query?: { userId?: string }): Promise<ApiKeyRecord[]>;
+  /** Records a use, at most once per `minIntervalMs` (no write on every call). */
+  touch(id: string, at: string, minIntervalMs: number): Promise<void>;
+  /** True when it was not revoked before. */
+  revoke(id: string, at: string): Promise<boolean>;
+}
+
+/** A key that signs session tokens, sealed with the master secret. */
+export interface SigningKeyRecord {
+  kid: string;
+  sealed: string;
+  createdAt: string;
+}
+
+export interface SigningKeyRepository {
+  add(key: SigningKeyRecord): Promise<void>;
+  /** Oldest first. */
+  list(): Promise<SigningKeyRecord[]>;
+  remove(kid: string): Promise<boolean>;
 }

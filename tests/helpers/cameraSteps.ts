@@ -1,3 +1,4 @@
+import { footageViewer } from './accessSteps.js';
 import { parseLogLine, type GatewayProcess } from './gateway.js';
 
 export { parseLogLine };
@@ -56,8 +57,19 @@ export function waitForUp(gw: GatewayProcess, cameraId: string, value: 0 | 1, ti
   );
 }
 
-export async function streamUrls(gw: GatewayProcess, cameraId: string): Promise<StreamUrls> {
-  const res = await gw.api<StreamUrls>('GET', `/api/v1/cameras/${cameraId}/streams`);
+const rawViewers = new WeakMap<GatewayProcess, Map<string, Promise<string>>>();
+
+/**
+ * Both tiers' URLs. The raw tier is given only under an approved view_live_raw request, so
+ * (unless `token` is given) a police officer with one for this camera is made, once per
+ * gateway and camera.
+ */
+export async function streamUrls(gw: GatewayProcess, cameraId: string, token?: string): Promise<StreamUrls> {
+  let byCamera = rawViewers.get(gw);
+  if (byCamera === undefined) rawViewers.set(gw, (byCamera = new Map()));
+  let viewer = byCamera.get(cameraId);
+  if (token === undefined && viewer === undefined) byCamera.set(cameraId, (viewer = footageViewer(gw, [cameraId])));
+  const res = await gw.api<StreamUrls>('GET', `/api/v1/cameras/${cameraId}/streams`, undefined, token ?? (await viewer!));
   if (res.status !== 200) throw new Error(`streams answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }

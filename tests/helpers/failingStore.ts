@@ -27,6 +27,7 @@ const WRITES = new Set([
   'closeGap',
   'createHold',
   'liftHold',
+  'transition',
 ]);
 
 const REPOSITORIES = [
@@ -39,6 +40,11 @@ const REPOSITORIES = [
   'alertOutbox',
   'filings',
   'recordings',
+  'users',
+  'sessions',
+  'apiKeys',
+  'signingKeys',
+  'accessRequests',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -56,6 +62,11 @@ export class FailingStore implements Store {
   readonly alertOutbox!: Store['alertOutbox'];
   readonly filings!: Store['filings'];
   readonly recordings!: Store['recordings'];
+  readonly users!: Store['users'];
+  readonly sessions!: Store['sessions'];
+  readonly apiKeys!: Store['apiKeys'];
+  readonly signingKeys!: Store['signingKeys'];
+  readonly accessRequests!: Store['accessRequests'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -25,8 +25,15 @@ export interface RecordingList {
 }
 
 /** The recordings list of a camera over all time (or the given range). */
-export async function recordingList(gw: GatewayProcess, cameraId: string, from = 0, to = Date.now() + 3_600_000): Promise<RecordingList> {
-  const res = await gw.api<RecordingList>('GET', `/api/v1/cameras/${cameraId}/recordings?from=${from}&to=${to}`);
+/** The recordings list (as the admin, or as `token`'s user: its HLS URL needs their approved view_recorded request). */
+export async function recordingList(
+  gw: GatewayProcess,
+  cameraId: string,
+  from = 0,
+  to = Date.now() + 3_600_000,
+  token?: string,
+): Promise<RecordingList> {
+  const res = await gw.api<RecordingList>('GET', `/api/v1/cameras/${cameraId}/recordings?from=${from}&to=${to}`, undefined, token);
   if (res.status !== 200) throw new Error(`recordings list answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDecodableStart } from '../../../src/media/flv.js';
+import { footageViewer } from '../../helpers/accessSteps.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, countFrames, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
@@ -63,7 +64,9 @@ describe('a camera added over the API goes live and plays', () => {
   });
 
   it('hands out playback URLs for both tiers', async () => {
-    const res = await gw.api<StreamsBody>('GET', `/api/v1/cameras/${cameraId}/streams`);
+    // The raw tier's URL is handed out only under an approved view_live_raw request.
+    const officer = await footageViewer(gw, [cameraId]);
+    const res = await gw.api<StreamsBody>('GET', `/api/v1/cameras/${cameraId}/streams`, undefined, officer);
     expect(res.status).toBe(200);
     urls = res.body;
     for (const tier of ['raw', 'shared'] as const) {

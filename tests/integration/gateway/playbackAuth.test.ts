@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamUrls } from '../../helpers/cameraSteps.js';
 import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
 
 const CAMERA_USER = 'gate-operator7';
@@ -30,22 +32,6 @@ function withToken(url: string, token: string | null): string {
   return u.toString();
 }
 
-/** GET an HTTP-FLV URL and read just the status and the first bytes of the body. */
-async function httpFlvStart(url: string): Promise<{ status: number; head: string }> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 10_000);
-  try {
-    const res = await fetch(url, { signal: abort.signal });
-    const reader = res.body!.getReader();
-    const first = await reader.read();
-    const head = first.value ? Buffer.from(first.value).subarray(0, 64).toString('latin1') : '';
-    abort.abort();
-    return { status: res.status, head };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe('playback and API access control', () => {
   let gw: GatewayProcess;
   let cameraId: string;
@@ -72,8 +58,8 @@ describe('playback and API access control', () => {
       enabled: false,
     });
     expect(second.status).toBe(201);
-    live = (await gw.api<StreamsBody>('GET', `/api/v1/cameras/${cameraId}/streams`)).body;
-    other = (await gw.api<StreamsBody>('GET', `/api/v1/cameras/${second.body.id}/streams`)).body;
+    live = await streamUrls(gw, cameraId);
+    other = await streamUrls(gw, second.body.id);
     await gw.waitFor('the camera to be live', async () => (await gw.metric('psvgw_camera_up', { camera_id: cameraId })) === 1, 15_000);
   });
 

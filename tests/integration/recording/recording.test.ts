@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { footageViewer } from '../../helpers/accessSteps.js';
 import { addCamera, waitForUp, type ApiError } from '../../helpers/cameraSteps.js';
 import { GatewayProcess, mediaProcessesMentioning, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
@@ -87,7 +88,9 @@ describe('continuous recording of a real camera', () => {
     const all = (await recordingList(gw, cameraId)).segments;
     const from = Date.parse(all[1]!.start) + 1;
     const to = Date.parse(all[3]!.end) - 1;
-    const list = await recordingList(gw, cameraId, from, to);
+    // Playing recordings is recorded.view: an officer under an approved view_recorded request.
+    const officer = await footageViewer(gw, [cameraId], 'view_recorded');
+    const list = await recordingList(gw, cameraId, from, to, officer);
     expect(list.segments.map((s) => s.seq)).toEqual([all[1]!.seq, all[2]!.seq, all[3]!.seq]);
     const expected = list.segments.reduce((n, s) => n + s.durationMs / 1000, 0);
     const format = await probeFormat(list.playback.hls);

@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
+import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
 import { describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
+import { describeUserStoreContract } from '../../unit/store/userStoreContract.js';
 
 /**
  * Runs against a real PostgreSQL server. Each store gets a schema of its own, dropped
@@ -65,6 +67,8 @@ function postgresHarness(): StoreHarness {
 describeStoreContract('PostgresStore', postgresHarness);
 describeOnvifRepositoryContract('PostgresStore', postgresHarness);
 describeHealthStoreContract('PostgresStore', postgresHarness);
+describeUserStoreContract('PostgresStore', postgresHarness);
+describeAccessRequestContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();
@@ -111,8 +115,12 @@ describe('PostgresStore specifics', () => {
       }
       const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
+        'access_requests',
         'alert_outbox',
+        'api_keys',
         'audit_log',
+        'auth_sessions',
+        'auth_signing_keys',
         'cameras',
         'evidence_holds',
         'filings',
@@ -125,6 +133,7 @@ describe('PostgresStore specifics', () => {
         'recording_key_rotations',
         'schema_migrations',
         'settings',
+        'users',
       ]);
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

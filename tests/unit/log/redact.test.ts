@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { redactSecretsInText, redactUrl } from '../../../src/log.js';
+import { createLogger, redactSecretsInText, redactUrl } from '../../../src/log.js';
 
 describe('redaction', () => {
   it('hides passwords in URLs inside free text, such as ffmpeg stderr', () => {
@@ -15,5 +16,33 @@ describe('redaction', () => {
 
   it('redactUrl keeps the user but not the password', () => {
     expect(redactUrl('rtsp://admin:pw@cam:554/x?token=t')).toBe('rtsp://admin:***@cam:554/x?token=***');
+  });
+});
+
+describe('structured log redaction', () => {
+  it('blanks passwords, tokens, refresh tokens, API keys and credential numbers wherever they sit in a log object', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination });
+    const secrets = {
+      password: 'pw-1-secret',
+      token: 'tok-2-secret',
+      refreshToken: 'refresh-3-secret',
+      apiKey: 'psvgw_key-4-secret',
+      credentialNo: 'PC-5-secret',
+      passwordHash: '$argon2id$6-secret',
+    };
+    logger.info(secrets, 'top level');
+    logger.info({ user: secrets }, 'nested');
+    logger.info({ body: secrets }, 'request body');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      for (const secret of Object.values(secrets)) expect(line).not.toContain(secret);
+    }
   });
 });

@@ -6,34 +6,11 @@ import { SafeEmitter } from '../../../src/events.js';
 import type { CameraSource } from '../../../src/pipeline/index.js';
 import type { SiteVerdict } from '../../../src/privacy/siteGuard.js';
 import { CameraReconciler, startReconciler, type ReconcilerDeps } from '../../../src/reconciler/index.js';
+import { cameraRecord } from '../../helpers/cameraRecords.js';
 
 const quiet = pino({ level: 'silent' });
 
-function camera(id: string, fields: Partial<CameraRecord> = {}): CameraRecord {
-  return {
-    id,
-    name: `camera ${id}`,
-    rtspUrl: `rtsp://10.0.0.${id.length}/${id}`,
-    credentialsEnc: null,
-    siteType: 'school_gate',
-    address: null,
-    lat: null,
-    lon: null,
-    ownerUnit: null,
-    governmentFunded: false,
-    signageInstalled: false,
-    commissionedAt: null,
-    removedAt: null,
-    enabled: true,
-    pushTargets: [],
-    masks: [],
-    masksVersion: 0,
-    sharedEncoder: {},
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-    ...fields,
-  };
-}
+const camera = cameraRecord;
 
 /** The registry's events, the pipelines, the incidents and the diagnostics, as fakes that record what they were told. */
 function setUp(opts: { cameras?: CameraRecord[]; forbidden?: string[]; owns?: ReconcilerDeps['owns']; incidents?: string[] } = {}) {

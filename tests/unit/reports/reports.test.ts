@@ -5,31 +5,18 @@ import { buildFilingReport, buildOutageReport, renderFilingReport, renderOutageR
 import { toCsv } from '../../../src/reports/csv.js';
 import { escapeHtml } from '../../../src/reports/html.js';
 import type { OutageRecord } from '../../../src/store/index.js';
+import { cameraRecord } from '../../helpers/cameraRecords.js';
 
 function cam(id: string, over: Partial<CameraRecord> = {}): CameraRecord {
-  return {
-    id,
+  return cameraRecord(id, {
     name: `Cam ${id}`,
     rtspUrl: 'rtsp://x/1',
-    credentialsEnc: null,
     siteType: 'road',
-    address: null,
-    lat: null,
-    lon: null,
-    ownerUnit: null,
-    governmentFunded: false,
-    signageInstalled: false,
     commissionedAt: '2026-01-01',
-    removedAt: null,
-    enabled: true,
-    pushTargets: [],
-    masks: [],
-    masksVersion: 0,
-    sharedEncoder: {},
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     ...over,
-  };
+  });
 }
 
 let nextId = 1;

@@ -6,9 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/index.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
+import { describeAccessRequestContract } from './accessRequestContract.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
 import { describeHealthStoreContract } from './healthStoreContract.js';
 import { camera, codeOf, describeStoreContract, type StoreHarness } from './storeContract.js';
+import { describeUserStoreContract } from './userStoreContract.js';
 
 function sqliteHarness(): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'psvgw-store-'));
@@ -32,6 +34,8 @@ function sqliteHarness(): StoreHarness {
 describeStoreContract('SqliteStore', sqliteHarness);
 describeOnvifRepositoryContract('SqliteStore', sqliteHarness);
 describeHealthStoreContract('SqliteStore', sqliteHarness);
+describeUserStoreContract('SqliteStore', sqliteHarness);
+describeAccessRequestContract('SqliteStore', sqliteHarness);
 
 describe('SqliteStore specifics', () => {
   let dir: string;
