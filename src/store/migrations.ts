@@ -313,6 +313,17 @@ CREATE TABLE access_requests (
 CREATE INDEX access_requests_state_idx ON access_requests (state);
 CREATE INDEX access_requests_filer_idx ON access_requests (filed_by_user_id);`,
   },
+  {
+    version: 12,
+    name: 'audit log hash chain',
+    // Rows written before this version have NULL chain columns; the next append chains
+    // them in id order first (see SqlAuditRepository), so no hashing happens in SQL.
+    sql: `
+ALTER TABLE audit_log ADD COLUMN seq INTEGER;
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit_log ADD COLUMN entry_hash TEXT;
+CREATE UNIQUE INDEX audit_log_seq_idx ON audit_log (seq);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

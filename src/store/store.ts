@@ -81,9 +81,16 @@ export interface CameraRepository {
   maxSerial(prefix14: string): Promise<number>;
 }
 
+/**
+ * The audit log is an append-only hash chain: append links the entry to the head (the
+ * store serialises appenders, so seq has no holes). There is deliberately no update or
+ * delete: a changed or removed row shows up in verifyAuditChain.
+ */
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
   list(query?: { cameraId?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Entries in stored (id) order with their chain fields; `from`/`to` bound `at` (inclusive). */
+  chain(query?: { from?: string; to?: string }): Promise<AuditEntry[]>;
 }
 
 export interface AccessRequestQuery {
