@@ -94,7 +94,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function openRecordingStore(file: string | undefined): Promise<{ config: GatewayConfig; dataDir: string; store: Store }> {
+export async function openRecordingStore(file: string | undefined): Promise<{ config: GatewayConfig; dataDir: string; store: Store }> {
   const config = loadConfig(file === undefined ? {} : { file });
   const dataDir = resolve(config.dataDir);
   const store = await openStore({
