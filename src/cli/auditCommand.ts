@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GatewayError } from '../errors.js';
-import { parseTime } from '../recording/index.js';
+import { parseFingerprint, parseTime, verifyAuditLog, type AuditLogVerification } from '../recording/index.js';
 import { toCsv } from '../reports/index.js';
-import { verifyAuditChain, type AuditVerification } from '../store/index.js';
 import { printJson } from './output.js';
-import { openRecordingStore } from './verifyCommand.js';
+import { collect, gatewayKeyRing, openRecordingStore } from './verifyCommand.js';
 
 const EXPORT_FORMATS = ['csv', 'json'] as const;
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -16,6 +15,7 @@ export function registerAuditCommands(program: Command): void {
     .command('verify')
     .description('prove that no audit entry was changed, removed or reordered')
     .option('-c, --config <file>', 'YAML config file of the gateway (data directory, store)')
+    .option('--trust <fingerprint>', 'trust only this signing key (repeatable; adds to recording.trustedKeys)', collect, [])
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
@@ -27,12 +27,25 @@ The first bad entry is named by its seq and row id:
   reordered   rows were stored out of seq order
   unlinked    an entry does not commit to the entry before it
   unchained   a chained row lost its chain fields
+  truncated   entries a signed checkpoint covers are gone (the newest deleted)
+  rewritten   the entry at a signed seq is not the one signed
+  checkpoint_invalid / untrusted_key
+              a checkpoint whose signature or link fails, or signed by a key not pinned
+  head_unsigned  entries older than two checkpoint intervals that no checkpoint covers
+Checkpoints are signed with the recording signing key (see psvgw verify, --trust).
 Exit status: 0 the chain verified, 1 any finding (or an error).`,
     )
-    .action(async (flags: { config?: string; json?: boolean }) => {
-      const { store } = await openRecordingStore(flags.config);
+    .action(async (flags: { config?: string; json?: boolean; trust: string[] }) => {
+      const pins = flags.trust.map((t) => parseFingerprint(t, '--trust'));
+      const { config, dataDir, store } = await openRecordingStore(flags.config);
       try {
-        const report = await verifyAuditChain(store);
+        const { keys } = await gatewayKeyRing(config, dataDir, store, pins);
+        const report = await verifyAuditLog({
+          store,
+          keys,
+          nowMs: Date.now(),
+          maxUnsignedMs: 2 * config.recording.checkpointSeconds * 1000,
+        });
         if (flags.json) printJson(report);
         else printVerification(report);
         process.exitCode = report.ok ? 0 : 1;
@@ -83,15 +96,15 @@ Exit status: 0 the chain verified, 1 any finding (or an error).`,
     });
 }
 
-function printVerification(r: AuditVerification): void {
-  const head = r.head === null ? 'empty chain' : `head seq ${r.head.seq} ${r.head.entryHash}`;
+function printVerification(r: AuditLogVerification): void {
+  const head = r.head === null ? 'empty chain' : `head seq ${r.head.seq} ${r.head.entryHash}, signed up to seq ${r.signedSeq}`;
   const pending = r.pending > 0 ? `, ${r.pending} older entries not yet chained (the next append chains them)` : '';
   if (r.ok) {
     process.stdout.write(`audit chain verified: ${r.entries} entries, ${head}${pending}\n`);
     return;
   }
   process.stdout.write(`audit chain FAILED: ${r.problems.length} finding(s); first: ${r.problems[0]?.kind} ${r.problems[0]?.message}\n`);
-  for (const p of r.problems) process.stdout.write(`  ${p.kind.padEnd(10)} seq ${p.seq ?? '-'} id ${p.id}: ${p.message}\n`);
+  for (const p of r.problems) process.stdout.write(`  ${p.kind.padEnd(10)} seq ${p.seq ?? '-'} id ${p.id ?? '-'}: ${p.message}\n`);
 }
 
 function checkFormat(value: string): ExportFormat {

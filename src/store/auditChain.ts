@@ -7,6 +7,9 @@ import type { AuditEntry } from '../domain/index.js';
 import type { AuditRepository } from './store.js';
 import { canonicalJson, GENESIS_HASH, linkFaults, nextLink, sha256Hex, type Link } from '../hashChain.js';
 
+/** The chain name a checkpoint of the audit head signs (never a 20-digit camera ID). */
+export const AUDIT_CHAIN_ID = 'audit';
+
 export type ChainedAuditEntry = AuditEntry & Link & { id: number };
 
 /** SHA-256 over the canonical JSON (sorted keys) of everything but `id` and `entryHash`. */
@@ -31,12 +34,23 @@ export function linkAuditEntry(head: Link | undefined, entry: AuditEntry): Link 
   return { ...link, entryHash: auditEntryHash({ ...entry, ...link }) };
 }
 
-export type AuditProblemKind = 'changed' | 'missing' | 'reordered' | 'unlinked' | 'unchained';
+export type AuditProblemKind =
+  | 'changed'
+  | 'missing'
+  | 'reordered'
+  | 'unlinked'
+  | 'unchained'
+  /** Checked against the signed checkpoints (recording module): */
+  | 'truncated'
+  | 'rewritten'
+  | 'checkpoint_invalid'
+  | 'untrusted_key'
+  | 'head_unsigned';
 
 export interface AuditProblem {
   kind: AuditProblemKind;
-  /** The row's id, and the seq it carries (null when its chain fields were removed). */
-  id: number;
+  /** The row's id (null when no row is left to name), and the seq it carries (null when its chain fields were removed). */
+  id: number | null;
   seq: number | null;
   message: string;
 }
@@ -84,7 +98,7 @@ export function checkAuditChain(entries: readonly AuditEntry[]): AuditVerificati
       else problems.push({ kind: 'changed', id: e.id, seq: e.seq, message: `${at} was changed after it was written` });
     }
   });
-  problems.sort((a, b) => a.id - b.id);
+  problems.sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
   const last = chained.at(-1);
   return {
     ok: problems.length === 0,

@@ -3,10 +3,10 @@
  * that each store implementation provides. Queries use `?` placeholders; an executor
  * for a dialect with numbered placeholders rewrites them.
  */
-import type { AuditEntry, CameraRecord, Mask, SharedEncoderOverride } from '../domain/index.js';
+import type { AuditEntry, CameraRecord, Checkpoint, Mask, SharedEncoderOverride } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import type { Link } from '../hashChain.js';
-import { linkAuditEntry } from './auditChain.js';
+import { AUDIT_CHAIN_ID, linkAuditEntry } from './auditChain.js';
 import type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository } from './store.js';
 
 export type SqlValue = string | number | null;
@@ -224,6 +224,29 @@ export class SqlAuditRepository implements AuditRepository {
         ],
       );
     });
+  }
+
+  async addCheckpoint(c: Checkpoint): Promise<void> {
+    await this.db.run(
+      'INSERT INTO audit_checkpoints (seq, head_hash, signed_at, prev_hash, key_fingerprint, signature) VALUES (?, ?, ?, ?, ?, ?)',
+      [c.seq, c.headHash, c.signedAt, c.prevHash ?? '', c.keyFingerprint ?? '', c.signature],
+    );
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    const rows = await this.db.all(
+      'SELECT seq, head_hash, signed_at, prev_hash, key_fingerprint, signature FROM audit_checkpoints ORDER BY seq',
+    );
+    return rows.map((r) => ({
+      cameraId: AUDIT_CHAIN_ID,
+      seq: Number(r.seq),
+      headHash: String(r.head_hash),
+      signedAt: String(r.signed_at),
+      version: 2,
+      prevHash: String(r.prev_hash),
+      keyFingerprint: String(r.key_fingerprint),
+      signature: String(r.signature),
+    }));
   }
 
   async chain(query: { from?: string; to?: string } = {}): Promise<AuditEntry[]> {

@@ -91,6 +91,10 @@ export interface AuditRepository {
   list(query?: { cameraId?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
   /** Entries in stored (id) order with their chain fields; `from`/`to` bound `at` (inclusive). */
   chain(query?: { from?: string; to?: string }): Promise<AuditEntry[]>;
+  /** Records a signed checkpoint of the chain head (v2, `cameraId` 'audit'). */
+  addCheckpoint(c: Checkpoint): Promise<void>;
+  /** Every checkpoint, ascending seq. */
+  checkpoints(): Promise<Checkpoint[]>;
 }
 
 export interface AccessRequestQuery {

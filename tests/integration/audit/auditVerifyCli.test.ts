@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChainSigner, PUBLIC_KEY_SETTING, signAuditHead } from '../../../src/recording/index.js';
 import { SqliteStore } from '../../../src/store/index.js';
 import { runCli } from '../../helpers/cli.js';
 
@@ -13,6 +14,7 @@ import { runCli } from '../../helpers/cli.js';
 describe('psvgw audit verify / export', () => {
   let dataDir: string;
   let ids: number[];
+  let fingerprint: string;
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'psvgw-audit-'));
@@ -30,6 +32,12 @@ describe('psvgw audit verify / export', () => {
         });
       }
       ids = (await store.audit.chain()).map((e) => e.id ?? 0);
+      // The gateway's key in the data dir, as RecordingSystem makes it, signs the head.
+      const signer = ChainSigner.loadOrCreate(dataDir);
+      await store.settings.set(PUBLIC_KEY_SETTING, signer.publicPem());
+      fingerprint = signer.fingerprint;
+      expect(await signAuditHead(store, signer, '2026-12-01T10:06:00.000Z')).toMatchObject({ seq: 5, cameraId: 'audit' });
+      expect(await signAuditHead(store, signer, '2026-12-01T10:07:00.000Z')).toBeUndefined();
     } finally {
       await store.close();
     }
@@ -52,10 +60,17 @@ describe('psvgw audit verify / export', () => {
     const text = await cli('verify');
     expect(text.stderr).toBe('');
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/audit chain verified: 5 entries, head seq 5 [0-9a-f]{64}/);
-    const json = await cli('verify', '--json');
+    expect(text.stdout).toMatch(/audit chain verified: 5 entries, head seq 5 [0-9a-f]{64}, signed up to seq 5/);
+    const json = await cli('verify', '--json', '--trust', fingerprint);
     expect(json.status).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, entries: 5, head: { seq: 5 }, problems: [] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      entries: 5,
+      head: { seq: 5 },
+      checkpoints: 1,
+      trustedKeys: [fingerprint],
+      problems: [],
+    });
   });
 
   it('fails naming the row whose content was edited', async () => {
@@ -81,6 +96,31 @@ describe('psvgw audit verify / export', () => {
     const r = await cli('verify');
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`first: reordered entry seq 3 (id ${a}) is stored ahead of seq 2`);
+  });
+
+  it('fails naming the signed entries that a deleted newest row took away', async () => {
+    tamper(`DELETE FROM audit_log WHERE id = ${ids[4]}`);
+    const r = await cli('verify');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      'first: truncated entries 5…5 were signed (checkpoint of seq 5 signed 2026-12-01T10:06:00.000Z) but are gone',
+    );
+  });
+
+  it('fails when entries no checkpoint signs are older than two checkpoint intervals', async () => {
+    tamper(`INSERT INTO audit_log (at, actor, action, camera_id, outcome, details, seq, prev_hash, entry_hash)
+            SELECT '2026-12-01T11:00:00.000Z', actor, action, camera_id, outcome, details, 6, entry_hash, 'x' FROM audit_log WHERE seq = 5`);
+    const r = await cli('verify', '--json');
+    expect(r.status).toBe(1);
+    const kinds = (JSON.parse(r.stdout) as { problems: Array<{ kind: string; seq: number }> }).problems.map((p) => [p.kind, p.seq]);
+    expect(kinds).toContainEqual(['head_unsigned', 6]);
+  });
+
+  it('refuses checkpoints signed by a key other than the pinned one', async () => {
+    const other = ChainSigner.loadOrCreate(join(dataDir, 'other-key'));
+    const r = await cli('verify', '--trust', other.fingerprint);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`first: untrusted_key checkpoint of seq 5 signed 2026-12-01T10:06:00.000Z: signed by ${fingerprint}`);
   });
 
   it('exports a period as CSV or JSON with the chain fields, to stdout or a file', async () => {

@@ -134,6 +134,7 @@ describe('PostgresStore specifics', () => {
         'access_requests',
         'alert_outbox',
         'api_keys',
+        'audit_checkpoints',
         'audit_log',
         'auth_sessions',
         'auth_signing_keys',
