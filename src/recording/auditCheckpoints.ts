@@ -10,8 +10,8 @@ import type { KeyRing } from './trust.js';
 
 /** Signs the audit head when it moved since the last checkpoint; undefined when it did not. */
 export async function signAuditHead(store: Store, signer: ChainSigner, signedAt: string): Promise<Checkpoint | undefined> {
-  const chain = await store.audit.chain();
-  const head = chain.filter((e) => e.seq !== undefined).at(-1);
+  // The newest row is the head (appends chain every older row first); reading one row keeps the beat cheap.
+  const [head] = await store.audit.list({ limit: 1 });
   const last = (await store.audit.checkpoints()).at(-1);
   if (head?.seq === undefined || head.entryHash === undefined || head.seq <= (last?.seq ?? 0)) return undefined;
   const cp = signer.sign({
