@@ -11,6 +11,7 @@ import { registerHealthCommands } from './healthCommands.js';
 import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
 import { registerVerifyCommand } from './verifyCommand.js';
+import { registerAuditCommands } from './auditCommand.js';
 import { registerUserCommands } from './userCommands.js';
 
 const program = new Command()
@@ -35,6 +36,7 @@ Quick start:
   psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
   psvgw report outages --from 2026-11-01 --format html -o outages.html
   psvgw verify --config config/gateway.example.yaml      prove the recordings are whole and unaltered
+  psvgw audit verify --config config/gateway.example.yaml   prove the audit log is whole and unaltered
   psvgw users add --username li.wei --role police --password-file pw.txt   add a user
   psvgw api-keys create --user nvr-sync --role operator   an API key for a machine (shown once)
 
@@ -59,6 +61,7 @@ registerCameraCommands(program);
 registerOnvifCommands(program);
 registerHealthCommands(program);
 registerVerifyCommand(program);
+registerAuditCommands(program);
 registerUserCommands(program);
 
 program

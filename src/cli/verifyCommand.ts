@@ -13,6 +13,7 @@ import {
   rotateSigningKey,
   signingKeyPath,
   verifyRecordings,
+  type KeyRing,
   type VerifyReport,
 } from '../recording/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -90,11 +91,11 @@ Example:
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function openRecordingStore(file: string | undefined): Promise<{ config: GatewayConfig; dataDir: string; store: Store }> {
+export async function openRecordingStore(file: string | undefined): Promise<{ config: GatewayConfig; dataDir: string; store: Store }> {
   const config = loadConfig(file === undefined ? {} : { file });
   const dataDir = resolve(config.dataDir);
   const store = await openStore({
@@ -103,6 +104,23 @@ async function openRecordingStore(file: string | undefined): Promise<{ config: G
     postgresUrl: config.store.postgresUrl,
   });
   return { config, dataDir, store };
+}
+
+/** The keys whose checkpoint signatures count: the data directory's (store, key file), rotations, pins. */
+export async function gatewayKeyRing(
+  config: GatewayConfig,
+  dataDir: string,
+  store: Store,
+  pins: readonly string[],
+): Promise<{ keys: KeyRing; expectedPublicPem: string | undefined; fileKey: string | undefined }> {
+  const expectedPublicPem = await store.settings.get(PUBLIC_KEY_SETTING);
+  const fileKey = keyFilePublicPem(signingKeyPath(dataDir, config.recording.signingKeyFile));
+  const keys = buildKeyRing({
+    dataDirPems: [expectedPublicPem, fileKey].filter((p) => p !== undefined),
+    rotations: await store.recordings.keyRotations(),
+    pins: [...config.recording.trustedKeys, ...pins],
+  });
+  return { keys, expectedPublicPem, fileKey };
 }
 
 /** The public half of the key file, when this machine can read it (it may be kept elsewhere). */
@@ -122,14 +140,7 @@ async function runVerify(flags: VerifyFlags): Promise<number> {
   const bar = flags.json ? null : new ProgressBar('verifying');
   try {
     const witness = flags.witness === undefined ? undefined : await readWitnesses(resolve(flags.witness));
-    const expectedPublicPem = await store.settings.get(PUBLIC_KEY_SETTING);
-    const fileKey = keyFilePublicPem(signingKeyPath(dataDir, config.recording.signingKeyFile));
-    const dataDirPems = [expectedPublicPem, fileKey].filter((p) => p !== undefined);
-    const keys = buildKeyRing({
-      dataDirPems,
-      rotations: await store.recordings.keyRotations(),
-      pins: [...config.recording.trustedKeys, ...pins],
-    });
+    const { keys, expectedPublicPem, fileKey } = await gatewayKeyRing(config, dataDir, store, pins);
     const report = await verifyRecordings({
       store,
       dir: recordingsDir({ ...config, dataDir }),

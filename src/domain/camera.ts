@@ -52,4 +52,10 @@ export interface AuditEntry {
   cameraId: string | null;
   outcome: 'ok' | 'refused' | 'error';
   details: Record<string, unknown>;
+  /** Set by the store on append: the entry's place in the audit hash chain (1, 2, …). */
+  seq?: number;
+  /** Set by the store on append: the previous entry's `entryHash` (GENESIS for the first). */
+  prevHash?: string;
+  /** Set by the store on append: SHA-256 over the canonical JSON of the entry, `prevHash` included. */
+  entryHash?: string;
 }

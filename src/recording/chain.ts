@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { ChainEntry } from '../domain/index.js';
+import { linkFaults, GENESIS_HASH, nextLink, sha256Hex, sortKeys } from '../hashChain.js';
 
 /** The `prevHash` of a camera's first entry. */
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH };
 
 /** The fields an entry hash commits to: everything but the hash itself, the append time and `deletedAt`. */
 export type EntryContent = Omit<ChainEntry, 'entryHash' | 'at' | 'deletedAt'>;
@@ -13,12 +13,12 @@ const HASHED = ['cameraId', 'seq', 'kind', 'path', 'startMs', 'endMs', 'bytes', 
 /** SHA-256 over the canonical JSON of the entry's content, the previous hash included. */
 export function entryHash(e: EntryContent): string {
   const canonical = JSON.stringify(HASHED.map((key) => (key === 'detail' ? sortKeys(e.detail) : e[key])));
-  return createHash('sha256').update(canonical).digest('hex');
+  return sha256Hex(canonical);
 }
 
 /** The next link after `head` (undefined: the chain is empty). */
 export function nextEntry(head: ChainEntry | undefined, content: Omit<EntryContent, 'seq' | 'prevHash'>, at: string): ChainEntry {
-  const base: EntryContent = { ...content, seq: (head?.seq ?? 0) + 1, prevHash: head?.entryHash ?? GENESIS_HASH };
+  const base: EntryContent = { ...content, ...nextLink(head) };
   return { ...base, entryHash: entryHash(base), at, deletedAt: null };
 }
 
@@ -37,29 +37,20 @@ export interface ChainProblem {
  */
 export function checkChain(entries: readonly ChainEntry[]): ChainProblem[] {
   const problems: ChainProblem[] = [];
-  let prev: ChainEntry | undefined;
+  const add = (e: ChainEntry, kind: ChainProblemKind, message: string) =>
+    problems.push({ kind, cameraId: e.cameraId, seq: e.seq, message });
+  const faults = linkFaults(entries, entryHash);
   let lastSegmentStart = -Infinity;
-  for (const e of entries) {
-    const expectedSeq = (prev?.seq ?? 0) + 1;
-    if (e.seq !== expectedSeq)
-      problems.push({ kind: 'chain_broken', cameraId: e.cameraId, seq: e.seq, message: `entries ${expectedSeq}…${e.seq - 1} are missing` });
-    const expectedPrev = prev?.entryHash ?? GENESIS_HASH;
-    if (e.seq === expectedSeq && e.prevHash !== expectedPrev)
-      problems.push({ kind: 'chain_broken', cameraId: e.cameraId, seq: e.seq, message: 'does not commit to the previous entry' });
-    if (entryHash(e) !== e.entryHash)
-      problems.push({ kind: 'index_tampered', cameraId: e.cameraId, seq: e.seq, message: 'index entry was changed after it was written' });
+  entries.forEach((e, i) => {
+    for (const fault of faults[i] ?? []) {
+      if (fault.kind === 'missing') add(e, 'chain_broken', `entries ${fault.expectedSeq}…${e.seq - 1} are missing`);
+      else if (fault.kind === 'unlinked') add(e, 'chain_broken', 'does not commit to the previous entry');
+      else add(e, 'index_tampered', 'index entry was changed after it was written');
+    }
     if (e.kind === 'segment') {
-      if (e.startMs < lastSegmentStart)
-        problems.push({ kind: 'reordered', cameraId: e.cameraId, seq: e.seq, message: 'starts before the segment indexed ahead of it' });
+      if (e.startMs < lastSegmentStart) add(e, 'reordered', 'starts before the segment indexed ahead of it');
       lastSegmentStart = Math.max(lastSegmentStart, e.startMs);
     }
-    prev = e;
-  }
+  });
   return problems;
-}
-
-function sortKeys(value: Record<string, unknown>): Array<[string, unknown]> {
-  return Object.keys(value)
-    .sort()
-    .map((k) => [k, value[k]]);
 }

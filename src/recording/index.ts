@@ -46,3 +46,4 @@ export { segmentRelPath, DAY_MS } from './layout.js';
 export { sha256File } from './segmentFile.js';
 export { ClockGuard, CLOCK_JUMP, type ClockGuardOptions, type ClockVerdict, type ClockSyncState } from './clockGuard.js';
 export { rotateSigningKey } from './rotation.js';
+export { signAuditHead, verifyAuditLog, type AuditLogVerification } from './auditCheckpoints.js';

@@ -16,6 +16,7 @@ import { ClockGuard } from './clockGuard.js';
 import { Recorder, SEGMENT_STEPS, type IngestChange, type SegmentStep } from './recorder.js';
 import type { RetentionPolicy, RetentionRule } from './retention.js';
 import { ChainSigner } from './signing.js';
+import { signAuditHead } from './auditCheckpoints.js';
 import { RetentionSweeper } from './sweeper.js';
 import { WitnessDir } from './witness.js';
 
@@ -129,16 +130,22 @@ export class RecordingSystem {
       onFull: (full) => this.recorder.setDiskFull(full),
     });
     this.holds = new EvidenceHolds(store);
-    this.#checkpoints = new PeriodicTask(() => this.ledger.checkpointAll(), log, 'chain checkpoint failed');
+    // The audit chain's head is signed on the same beat, with the same key.
+    this.#checkpoints = new PeriodicTask(() => this.#checkpointAll(signer), log, 'chain checkpoint failed');
     this.#close = closeOnce(async () => {
       await this.#checkpoints.close();
       await this.sweeper.close();
       await this.disk.close();
       await this.recorder.close();
       await this.ledger.idle();
-      await this.ledger.checkpointAll().catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
+      await this.#checkpointAll(signer).catch((err: unknown) => this.opts.logger.error({ err }, 'chain checkpoint failed'));
       this.#events.removeAllListeners();
     });
+  }
+
+  async #checkpointAll(signer: ChainSigner): Promise<void> {
+    await this.ledger.checkpointAll();
+    await signAuditHead(this.opts.store, signer, new Date().toISOString());
   }
 
   /** Asks for a camera's ingest to restart; the returned function stops listening. */

@@ -11,4 +11,5 @@ export {
   type RenderedReport,
 } from './render.js';
 export { REPORT_LANGS, type ReportLang } from './labels.js';
+export { toCsv } from './csv.js';
 export { renderPdf } from './pdf.js';

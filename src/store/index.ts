@@ -42,6 +42,14 @@ export type {
 export { SqliteStore, type SqliteStoreOptions, type SqliteSynchronous } from './sqlite.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';
+export {
+  AUDIT_CHAIN_ID,
+  checkAuditChain,
+  verifyAuditChain,
+  type AuditProblem,
+  type AuditProblemKind,
+  type AuditVerification,
+} from './auditChain.js';
 
 export interface OpenStoreOptions {
   driver: 'sqlite' | 'postgres';

@@ -313,6 +313,25 @@ CREATE TABLE access_requests (
 CREATE INDEX access_requests_state_idx ON access_requests (state);
 CREATE INDEX access_requests_filer_idx ON access_requests (filed_by_user_id);`,
   },
+  {
+    version: 12,
+    name: 'audit log hash chain and signed checkpoints of its head',
+    // Rows written before this version have NULL chain columns; the next append chains
+    // them in id order first (see SqlAuditRepository), so no hashing happens in SQL.
+    sql: `
+ALTER TABLE audit_log ADD COLUMN seq INTEGER;
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit_log ADD COLUMN entry_hash TEXT;
+CREATE UNIQUE INDEX audit_log_seq_idx ON audit_log (seq);
+CREATE TABLE audit_checkpoints (
+  seq INTEGER NOT NULL PRIMARY KEY,
+  head_hash TEXT NOT NULL,
+  signed_at TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  key_fingerprint TEXT NOT NULL,
+  signature TEXT NOT NULL
+);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

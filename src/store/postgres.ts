@@ -23,6 +23,8 @@ export interface PostgresStoreOptions {
 const HINT = 'Check store.postgresUrl: the server must be running and reachable, and the user allowed to connect.';
 
 export class PostgresStore extends SqlStore {
+  /** Audit appenders queue on a transaction-scoped lock per schema (released at COMMIT/ROLLBACK). */
+  protected override readonly auditLockSql = "SELECT pg_advisory_xact_lock(hashtext('psvgw.audit_log.' || current_schema()))";
   readonly #pool: pg.Pool;
   readonly #where: string;
   readonly #schema: string | undefined;

@@ -3,8 +3,10 @@
  * that each store implementation provides. Queries use `?` placeholders; an executor
  * for a dialect with numbered placeholders rewrites them.
  */
-import type { AuditEntry, CameraRecord, Mask, SharedEncoderOverride } from '../domain/index.js';
+import type { AuditEntry, CameraRecord, Checkpoint, Mask, SharedEncoderOverride } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
+import type { Link } from '../hashChain.js';
+import { AUDIT_CHAIN_ID, linkAuditEntry } from './auditChain.js';
 import type { AuditRepository, CameraListQuery, CameraRepository, SettingsRepository } from './store.js';
 
 export type SqlValue = string | number | null;
@@ -168,18 +170,98 @@ export class SqlCameraRepository implements CameraRepository {
   }
 }
 
+/**
+ * Runs audit appends one at a time: `work` gets an executor inside a transaction in which
+ * `lockSql` (when the dialect needs one) has been run, so seq has no holes or twins.
+ */
+export interface AuditSerialiser {
+  serial<T>(work: (db: SqlExecutor) => Promise<T>): Promise<T>;
+  /** A statement that makes concurrent appenders queue (PostgreSQL: a transaction advisory lock). */
+  lockSql?: string;
+}
+
+const AUDIT_COLUMNS = 'id, at, actor, action, camera_id, outcome, details, seq, prev_hash, entry_hash';
+
 export class SqlAuditRepository implements AuditRepository {
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly serialiser: AuditSerialiser,
+  ) {}
 
   async append(entry: AuditEntry): Promise<void> {
-    await this.db.run('INSERT INTO audit_log (at, actor, action, camera_id, outcome, details) VALUES (?, ?, ?, ?, ?, ?)', [
-      entry.at,
-      entry.actor,
-      entry.action,
-      entry.cameraId,
-      entry.outcome,
-      JSON.stringify(entry.details ?? {}),
-    ]);
+    // What the row will read back as: details through JSON, as stored.
+    const stored: AuditEntry = { ...entry, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown> };
+    await this.serialiser.serial(async (db) => {
+      if (this.serialiser.lockSql !== undefined) await db.all(this.serialiser.lockSql);
+      const headRows = await db.all('SELECT seq, prev_hash, entry_hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
+      let head: Link | undefined =
+        headRows[0] === undefined
+          ? undefined
+          : { seq: Number(headRows[0].seq), prevHash: String(headRows[0].prev_hash), entryHash: String(headRows[0].entry_hash) };
+      // Rows from before the chain existed get chained first, in id order.
+      for (const row of await db.all(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq IS NULL ORDER BY id`)) {
+        head = linkAuditEntry(head, rowToAudit(row));
+        await db.run('UPDATE audit_log SET seq = ?, prev_hash = ?, entry_hash = ? WHERE id = ? AND seq IS NULL', [
+          head.seq,
+          head.prevHash,
+          head.entryHash,
+          Number(row.id),
+        ]);
+      }
+      const link = linkAuditEntry(head, stored);
+      await db.run(
+        'INSERT INTO audit_log (at, actor, action, camera_id, outcome, details, seq, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          stored.at,
+          stored.actor,
+          stored.action,
+          stored.cameraId,
+          stored.outcome,
+          JSON.stringify(stored.details),
+          link.seq,
+          link.prevHash,
+          link.entryHash,
+        ],
+      );
+    });
+  }
+
+  async addCheckpoint(c: Checkpoint): Promise<void> {
+    await this.db.run(
+      'INSERT INTO audit_checkpoints (seq, head_hash, signed_at, prev_hash, key_fingerprint, signature) VALUES (?, ?, ?, ?, ?, ?)',
+      [c.seq, c.headHash, c.signedAt, c.prevHash ?? '', c.keyFingerprint ?? '', c.signature],
+    );
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    const rows = await this.db.all(
+      'SELECT seq, head_hash, signed_at, prev_hash, key_fingerprint, signature FROM audit_checkpoints ORDER BY seq',
+    );
+    return rows.map((r) => ({
+      cameraId: AUDIT_CHAIN_ID,
+      seq: Number(r.seq),
+      headHash: String(r.head_hash),
+      signedAt: String(r.signed_at),
+      version: 2,
+      prevHash: String(r.prev_hash),
+      keyFingerprint: String(r.key_fingerprint),
+      signature: String(r.signature),
+    }));
+  }
+
+  async chain(query: { from?: string; to?: string } = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.from !== undefined) {
+      where.push('at >= ?');
+      params.push(query.from);
+    }
+    if (query.to !== undefined) {
+      where.push('at <= ?');
+      params.push(query.to);
+    }
+    const sql = `SELECT ${AUDIT_COLUMNS} FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return (await this.db.all(sql, params)).map(rowToAudit);
   }
 
   /** Newest first. */
@@ -194,7 +276,7 @@ export class SqlAuditRepository implements AuditRepository {
       where.push('action = ?');
       params.push(query.action);
     }
-    let sql = 'SELECT id, at, actor, action, camera_id, outcome, details FROM audit_log';
+    let sql = `SELECT ${AUDIT_COLUMNS} FROM audit_log`;
     if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
     sql += ' ORDER BY id DESC';
     const limit = checkCount('limit', query.limit);
@@ -203,16 +285,24 @@ export class SqlAuditRepository implements AuditRepository {
       params.push(limit);
     }
     const rows = await this.db.all(sql, params);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: String(r.at),
-      actor: String(r.actor),
-      action: String(r.action),
-      cameraId: textOrNull(r.camera_id),
-      outcome: String(r.outcome) as AuditEntry['outcome'],
-      details: parseObject(r.details),
-    }));
+    return rows.map(rowToAudit);
   }
+}
+
+function rowToAudit(r: Record<string, unknown>): AuditEntry {
+  const entry: AuditEntry = {
+    id: Number(r.id),
+    at: String(r.at),
+    actor: String(r.actor),
+    action: String(r.action),
+    cameraId: textOrNull(r.camera_id),
+    outcome: String(r.outcome) as AuditEntry['outcome'],
+    details: parseObject(r.details),
+  };
+  if (r.seq !== null && r.seq !== undefined) entry.seq = Number(r.seq);
+  if (r.prev_hash !== null && r.prev_hash !== undefined) entry.prevHash = String(r.prev_hash);
+  if (r.entry_hash !== null && r.entry_hash !== undefined) entry.entryHash = String(r.entry_hash);
+  return entry;
 }
 
 export class SqlSettingsRepository implements SettingsRepository {

@@ -4,7 +4,14 @@ import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
-import { SqlAuditRepository, SqlCameraRepository, SqlSettingsRepository, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import {
+  SqlAuditRepository,
+  SqlCameraRepository,
+  SqlSettingsRepository,
+  type AuditSerialiser,
+  type SqlExecutor,
+  type SqlValue,
+} from './sqlRepositories.js';
 import type {
   AccessRequestRepository,
   AlertOutboxRepository,
@@ -33,10 +40,10 @@ interface TxScope {
 const txScope = new AsyncLocalStorage<TxScope>();
 
 /** Every repository, built on one executor (the store's own, or a transaction's). */
-function repositoriesOn(executor: SqlExecutor): StoreRepositories {
+function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser): StoreRepositories {
   return {
     cameras: new SqlCameraRepository(executor),
-    audit: new SqlAuditRepository(executor),
+    audit: new SqlAuditRepository(executor, auditSerialiser),
     settings: new SqlSettingsRepository(executor),
     onvif: new SqlOnvifDeviceRepository(executor),
     outages: new SqlOutageRepository(executor),
@@ -86,7 +93,18 @@ export abstract class SqlStore implements Store {
       },
       isUniqueViolation: (err) => this.isUniqueViolation(err),
     };
-    const repos = repositoriesOn(executor);
+    // An audit append on the store gets a transaction of its own, so reading the head and
+    // inserting after it cannot interleave with another append.
+    const lockSql = () => this.auditLockSql;
+    const repos = repositoriesOn(executor, {
+      serial: (work) => {
+        this.#refuseInsideTransaction('an audit append on the store itself');
+        return this.runTransaction(work);
+      },
+      get lockSql() {
+        return lockSql();
+      },
+    });
     this.cameras = repos.cameras;
     this.audit = repos.audit;
     this.settings = repos.settings;
@@ -123,7 +141,9 @@ export abstract class SqlStore implements Store {
         isUniqueViolation: (err) => executor.isUniqueViolation(err),
       };
       try {
-        return await txScope.run(scope, () => work(repositoriesOn(bound)));
+        // Inside a transaction the append joins it (and its lock, where there is one).
+        const inTx: AuditSerialiser = { serial: (append) => append(bound), lockSql: this.auditLockSql };
+        return await txScope.run(scope, () => work(repositoriesOn(bound, inTx)));
       } finally {
         scope.open = false;
       }
@@ -143,6 +163,8 @@ export abstract class SqlStore implements Store {
    * Runs `body` inside BEGIN … COMMIT (ROLLBACK when it throws) on an executor bound to
    * the transaction; statements through the store's own executor must not land in it.
    */
+  /** Run first in an audit append's transaction to queue concurrent appenders; none where the transaction already does. */
+  protected readonly auditLockSql: string | undefined = undefined;
   protected abstract runTransaction<T>(body: (executor: SqlExecutor) => Promise<T>): Promise<T>;
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;

@@ -81,9 +81,20 @@ export interface CameraRepository {
   maxSerial(prefix14: string): Promise<number>;
 }
 
+/**
+ * The audit log is an append-only hash chain: append links the entry to the head (the
+ * store serialises appenders, so seq has no holes). There is deliberately no update or
+ * delete: a changed or removed row shows up in verifyAuditChain.
+ */
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
   list(query?: { cameraId?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Entries in stored (id) order with their chain fields; `from`/`to` bound `at` (inclusive). */
+  chain(query?: { from?: string; to?: string }): Promise<AuditEntry[]>;
+  /** Records a signed checkpoint of the chain head (v2, `cameraId` 'audit'). */
+  addCheckpoint(c: Checkpoint): Promise<void>;
+  /** Every checkpoint, ascending seq. */
+  checkpoints(): Promise<Checkpoint[]>;
 }
 
 export interface AccessRequestQuery {

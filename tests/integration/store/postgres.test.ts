@@ -5,6 +5,7 @@ import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
+import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
 import { describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
@@ -32,6 +33,9 @@ beforeAll(async () => {
   }
 });
 
+/** The schema each harness-made store lives in (for tests that edit rows behind the store). */
+const schemaOfStore = new WeakMap<TestStore, string>();
+
 function postgresHarness(): StoreHarness {
   const schemas = new Map<TestStore, string>();
   const stores: PostgresStore[] = [];
@@ -39,6 +43,7 @@ function postgresHarness(): StoreHarness {
     const store = new PostgresStore(URL, { schema, migrations, maxConnections: 4 });
     stores.push(store);
     schemas.set(store, schema);
+    schemaOfStore.set(store, schema);
     return store;
   };
   const created: string[] = [];
@@ -65,6 +70,17 @@ function postgresHarness(): StoreHarness {
 }
 
 describeStoreContract('PostgresStore', postgresHarness);
+describeAuditChainContract('PostgresStore', postgresHarness, async (store, sql) => {
+  // A separate connection on the store's schema, as someone editing rows by hand would use.
+  const client = new pg.Client({ connectionString: URL });
+  await client.connect();
+  try {
+    await client.query(`SET search_path TO ${schemaOfStore.get(store) ?? 'public'}`);
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+});
 describeOnvifRepositoryContract('PostgresStore', postgresHarness);
 describeHealthStoreContract('PostgresStore', postgresHarness);
 describeUserStoreContract('PostgresStore', postgresHarness);
@@ -118,6 +134,7 @@ describe('PostgresStore specifics', () => {
         'access_requests',
         'alert_outbox',
         'api_keys',
+        'audit_checkpoints',
         'audit_log',
         'auth_sessions',
         'auth_signing_keys',
