@@ -29,7 +29,7 @@ export function argvOf(pid: number): string[] | null {
 export function descendants(root: number): ProcInfo[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (/^\d+$/.exec(entry) === null) continue; // only the numbered entries are processes
     const ppid = parentOf(entry);
     if (ppid !== null) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
   }
