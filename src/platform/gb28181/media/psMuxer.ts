@@ -143,7 +143,13 @@ function timeStamp(prefix: number, t: number): Buffer {
  * differs from PTS; an absent DTS equals the PTS, 2.4.3.7) with data_alignment_indicator;
  * a frame over the 16-bit PES_packet_length goes on in packets without time stamps.
  */
-export function pesPackets(streamId: number, payload: Buffer, pts: number, dts?: number, maxPacketLength = MAX_PES_PACKET_LENGTH): Buffer[] {
+export function pesPackets(
+  streamId: number,
+  payload: Buffer,
+  pts: number,
+  dts?: number,
+  maxPacketLength = MAX_PES_PACKET_LENGTH,
+): Buffer[] {
   const withDts = dts !== undefined && wrap33(dts) !== wrap33(pts);
   const optional = withDts ? Buffer.concat([timeStamp(0x3, pts), timeStamp(0x1, dts)]) : timeStamp(0x2, pts);
   if (maxPacketLength > MAX_PES_PACKET_LENGTH || maxPacketLength <= PES_FLAG_BYTES + optional.length) {

@@ -42,7 +42,8 @@ export interface RtpPacket {
 }
 
 function checkUint(name: string, value: number, bits: number): number {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) throw new RangeError(`${name} ${value} is not a ${bits}-bit unsigned integer`);
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits)
+    throw new RangeError(`${name} ${value} is not a ${bits}-bit unsigned integer`);
   return value;
 }
 
@@ -58,7 +59,8 @@ export class RtpPacketizer {
     this.ssrc = checkUint('SSRC', options.ssrc, 32);
     this.payloadType = checkUint('payload type', options.payloadType ?? 96, 7);
     this.mtu = options.mtu ?? 1400;
-    if (!Number.isInteger(this.mtu) || this.mtu <= RTP_HEADER_SIZE || this.mtu > 0xffff) throw new RangeError(`MTU ${this.mtu} out of range`);
+    if (!Number.isInteger(this.mtu) || this.mtu <= RTP_HEADER_SIZE || this.mtu > 0xffff)
+      throw new RangeError(`MTU ${this.mtu} out of range`);
     this.sequence = checkUint('sequence start', options.sequenceStart ?? randomInt(SEQUENCE_WRAP), 16);
     this.timestampOffset = checkUint('timestamp offset', options.timestampOffset ?? randomInt(2 ** 32 - 1), 32);
   }
