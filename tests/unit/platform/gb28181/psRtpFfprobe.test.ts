@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnexBSplitter, type AccessUnit, type VideoCodec } from '../../../../src/platform/gb28181/media/annexb.js';
+import { splitAdtsFrames } from '../../../../src/platform/gb28181/media/adts.js';
 import { PsMuxer } from '../../../../src/platform/gb28181/media/psMuxer.js';
 import {
   frameRfc4571,
@@ -42,6 +43,44 @@ function makeClip(dir: string, codec: VideoCodec): { stream: Buffer; times: { pt
   return { stream, times: probe.packets.map((p) => ({ pts: to90k(p.pts), dts: to90k(p.dts) })) };
 }
 
+interface RoundTrip {
+  packets: Buffer[];
+  received: Buffer;
+  depacketizer: RtpDepacketizer;
+}
+
+/**
+ * PS frames → RTP (the 90 kHz time of each frame: its SCR, RFC 2250 3) → RFC 4571 over a
+ * "TCP" byte stream cut in 1,001-byte reads → packets → frames → PS bytes.
+ */
+function overRtp(frames: { data: Buffer; time: number }[]): RoundTrip {
+  // Sequence and timestamp start just short of their wrap, so both wrap within a clip.
+  const packetizer = new RtpPacketizer({ ssrc: SSRC, sequenceStart: 65_500, timestampOffset: 2 ** 32 - 200_000 });
+  const packets = frames.flatMap((f) => packetizer.packetize(f.data, f.time));
+  const tcp = Buffer.concat(packets.map(frameRfc4571));
+  const deframer = new Rfc4571Deframer();
+  const depacketizer = new RtpDepacketizer({ ssrc: SSRC, payloadType: 96 });
+  const out: Buffer[] = [];
+  for (let i = 0; i < tcp.length; i += 1001) {
+    for (const packet of deframer.push(tcp.subarray(i, i + 1001))) {
+      for (const frame of depacketizer.push(packet)) {
+        expect(frame.complete).toBe(true);
+        out.push(frame.data);
+      }
+    }
+  }
+  expect(deframer.buffered).toBe(0);
+  return { packets, received: Buffer.concat(out), depacketizer };
+}
+
+/** Access units of an Annex-B stream pushed in pipe-sized chunks. */
+function accessUnits(codec: VideoCodec, stream: Buffer): AccessUnit[] {
+  const splitter = new AnnexBSplitter(codec);
+  const units: AccessUnit[] = [];
+  for (let i = 0; i < stream.length; i += 4096) units.push(...splitter.push(stream.subarray(i, i + 4096)));
+  return [...units, ...splitter.flush()];
+}
+
 describe.each(['h264', 'h265'] as const)('%s clip → PS → RTP (over RFC 4571) → PS, read by ffprobe', (codec) => {
   let dir: string;
   let units: AccessUnit[];
@@ -50,6 +89,7 @@ describe.each(['h264', 'h265'] as const)('%s clip → PS → RTP (over RFC 4571)
   let packets: Buffer[];
   let received: Buffer;
   let depacketizer: RtpDepacketizer;
+  let splitFrames: number;
 
   beforeAll(() => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
@@ -57,34 +97,15 @@ describe.each(['h264', 'h265'] as const)('%s clip → PS → RTP (over RFC 4571)
     dir = mkdtempSync(join(tmpdir(), `psvgw-ps-${codec}-`));
     const clip = makeClip(dir, codec);
     times = clip.times;
-    // The elementary stream arrives in pipe-sized chunks.
-    const splitter = new AnnexBSplitter(codec);
-    units = [];
-    for (let i = 0; i < clip.stream.length; i += 4096) units.push(...splitter.push(clip.stream.subarray(i, i + 4096)));
-    units.push(...splitter.flush());
-
-    const muxer = new PsMuxer({ video: codec });
-    // Sequence and timestamp start just short of their wrap, so both wrap within the clip.
-    const packetizer = new RtpPacketizer({ ssrc: SSRC, sequenceStart: 65_500, timestampOffset: 2 ** 32 - 200_000 });
-    const frames = units.map((au, i) => ({ ps: muxer.writeVideo(au, times[i]!.pts, times[i]!.dts), dts: times[i]!.dts }));
-    sent = Buffer.concat(frames.map((f) => f.ps.data));
-    packets = frames.flatMap((f) => packetizer.packetize(f.ps.data, f.dts));
-
-    // Over TCP: RFC 4571 framed, read back in chunks that cut through lengths and headers.
-    const tcp = Buffer.concat(packets.map(frameRfc4571));
-    const deframer = new Rfc4571Deframer();
-    depacketizer = new RtpDepacketizer({ ssrc: SSRC, payloadType: 96 });
-    const out: Buffer[] = [];
-    for (let i = 0; i < tcp.length; i += 1001) {
-      for (const packet of deframer.push(tcp.subarray(i, i + 1001))) {
-        for (const frame of depacketizer.push(packet)) {
-          expect(frame.complete).toBe(true);
-          out.push(frame.data);
-        }
-      }
-    }
-    expect(deframer.buffered).toBe(0);
-    received = Buffer.concat(out);
+    units = accessUnits(codec, clip.stream);
+    // H.264 goes in PES packets of at most 4,000 bytes, so its larger frames are split (13818-1 2.4.3.7).
+    const muxer = new PsMuxer({ video: codec, maxPesPacketLength: codec === 'h264' ? 4000 : undefined });
+    const frames = units.map((au, i) => ({ data: muxer.writeVideo(au, times[i]!.pts, times[i]!.dts).data, time: times[i]!.dts }));
+    sent = Buffer.concat(frames.map((f) => f.data));
+    splitFrames = frames.filter(
+      (f) => f.data.indexOf(Buffer.from([0, 0, 1, 0xe0]), f.data.indexOf(Buffer.from([0, 0, 1, 0xe0])) + 4) >= 0,
+    ).length;
+    ({ packets, received, depacketizer } = overRtp(frames));
     writeFileSync(join(dir, 'out.ps'), received);
   }, 120_000);
 
@@ -96,6 +117,7 @@ describe.each(['h264', 'h265'] as const)('%s clip → PS → RTP (over RFC 4571)
     expect(units).toHaveLength(50);
     expect(times).toHaveLength(50);
     expect(units[0]!.keyFrame).toBe(true);
+    if (codec === 'h264') expect(splitFrames).toBeGreaterThan(0);
   });
 
   it('sends MTU-sized packets, one timestamp per frame, the marker on each frame’s last packet', () => {
@@ -150,5 +172,64 @@ describe.each(['h264', 'h265'] as const)('%s clip → PS → RTP (over RFC 4571)
       ]).toString(),
     ) as { frames: { key_frame: number; pict_type: string }[] };
     expect(first.frames[0]).toMatchObject({ key_frame: 1, pict_type: 'I' });
+  });
+});
+
+describe('H.264 with AAC interleaved → PS → RTP → PS, read by ffprobe', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
+    requireTool('ffprobe', FFMPEG_INSTALL_HINT);
+    dir = mkdtempSync(join(tmpdir(), 'psvgw-ps-aac-'));
+  });
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('maps AAC as stream type 0x0F on 0xC0 next to the video', () => {
+    const clip = makeClip(dir, 'h264');
+    const adts = tool('ffmpeg', [
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=1000:sample_rate=44100',
+      '-t',
+      '2',
+      '-c:a',
+      'aac',
+      '-f',
+      'adts',
+      '-',
+    ]);
+    const muxer = new PsMuxer({ video: 'h264', audio: 'aac' });
+    const video = accessUnits('h264', clip.stream).map((au, i) => ({
+      time: clip.times[i]!.dts,
+      write: () => muxer.writeVideo(au, clip.times[i]!.pts, clip.times[i]!.dts),
+    }));
+    let samples = 0;
+    const audio = splitAdtsFrames(adts).map((frame) => {
+      const pts = 90_000 + Math.round((samples * 90_000) / frame.sampleRate);
+      samples += frame.samples;
+      return { time: pts, write: () => muxer.writeAudio(frame.data, pts) };
+    });
+    // Interleaved in time order, as a live source delivers them.
+    const frames = [...video, ...audio].sort((a, b) => a.time - b.time).map((f) => ({ data: f.write().data, time: f.time }));
+    const { received } = overRtp(frames);
+    const file = join(dir, 'av.ps');
+    writeFileSync(file, received);
+    const probe = JSON.parse(
+      tool('ffprobe', [
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_type,codec_name,sample_rate,nb_read_frames',
+        '-of',
+        'json',
+        file,
+      ]).toString(),
+    ) as { streams: { codec_type: string; codec_name: string; sample_rate?: string; nb_read_frames: string }[] };
+    const byType = Object.fromEntries(probe.streams.map((s) => [s.codec_type, s]));
+    expect(byType.video).toMatchObject({ codec_name: 'h264', nb_read_frames: '50' });
+    expect(byType.audio).toMatchObject({ codec_name: 'aac', sample_rate: '44100', nb_read_frames: String(audio.length) });
   });
 });
