@@ -75,7 +75,10 @@ export class RtpPacketizer {
     return (((this.timestampOffset + Math.round(time90k)) % TIMESTAMP_WRAP) + TIMESTAMP_WRAP) % TIMESTAMP_WRAP;
   }
 
-  /** All packets of one frame: the same timestamp, the marker on the last (RFC 3550 5.1). */
+  /**
+   * All packets of one frame: the same timestamp, the marker on the last (RFC 3550 5.1).
+   * For a PS pack the time is its SCR, the target transmission time of its first byte (RFC 2250 3).
+   */
   packetize(frame: Buffer, time90k: number): Buffer[] {
     const timestamp = this.rtpTimestamp(time90k);
     const room = this.mtu - RTP_HEADER_SIZE;
@@ -190,6 +193,8 @@ export class RtpDepacketizer {
   lost = 0;
   /** Packets dropped: late, duplicated, another SSRC or payload type. */
   dropped = 0;
+  /** Datagrams that are not RTP packets, dropped: a receiver must not stop on stray input. */
+  malformed = 0;
   received = 0;
   private expected: number | null = null;
   private parts: Buffer[] = [];
@@ -200,7 +205,14 @@ export class RtpDepacketizer {
 
   /** Feeds one packet; returns the frames it completes (a frame also ends when the timestamp changes without a marker). */
   push(raw: Buffer): RtpFrame[] {
-    const packet = parseRtpPacket(raw);
+    let packet: RtpPacket;
+    try {
+      packet = parseRtpPacket(raw);
+    } catch (err) {
+      if (!(err instanceof RtpError)) throw err;
+      this.malformed += 1;
+      return [];
+    }
     const { ssrc, payloadType } = this.options;
     if ((ssrc !== undefined && packet.ssrc !== ssrc) || (payloadType !== undefined && packet.payloadType !== payloadType)) {
       this.dropped += 1;

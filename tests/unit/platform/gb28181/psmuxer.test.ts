@@ -102,6 +102,12 @@ describe('PES packets (13818-1 2.4.3.6)', () => {
     expect(Buffer.concat([packets[0]!.subarray(19), packets[1]!.subarray(9), packets[2]!.subarray(9)])).toEqual(payload);
   });
 
+  it('wraps PTS and DTS at 2^33 (13818-1 2.4.3.7)', () => {
+    expect(pesPackets(0xe0, Buffer.from([1]), 2 ** 33 + 7200, 2 ** 33 + 3600)).toEqual(pesPackets(0xe0, Buffer.from([1]), 7200, 3600));
+    // A DTS equal to the PTS modulo 2^33 is left out.
+    expect(pesPackets(0xe0, Buffer.from([1]), 2 ** 33 + 5, 5)[0]![7]).toBe(0x80);
+  });
+
   it('a frame of exactly 65,535 - 13 bytes fits one packet; one byte more needs two', () => {
     expect(pesPackets(0xe0, Buffer.alloc(65_522), pts, dts)).toHaveLength(1);
     const two = pesPackets(0xe0, Buffer.alloc(65_523), pts, dts);
@@ -162,5 +168,11 @@ describe('PsMuxer', () => {
     expect(startCodes(a.data)).toEqual([0xba, 0xc0]);
     expect(a.data.subarray(0, 14)).toEqual(v.data.subarray(0, 14));
     expect(() => new PsMuxer({ video: 'h264' }).writeAudio(Buffer.alloc(8), 0)).toThrow(/no audio/);
+  });
+
+  it('lets the SCR wrap with the 33-bit clock instead of holding it back', () => {
+    const mux = new PsMuxer({ video: 'h264' });
+    mux.writeVideo(nonIdr, 2 ** 33 - 3600, 2 ** 33 - 3600);
+    expect(mux.writeVideo(nonIdr, 2 ** 33, 2 ** 33).data.subarray(0, 14)).toEqual(packHeader(0, 50_000));
   });
 });

@@ -157,6 +157,14 @@ describe('RtpDepacketizer', () => {
     expect(d.lost).toBe(0);
   });
 
+  it('counts and drops datagrams that are not RTP instead of throwing', () => {
+    const d = new RtpDepacketizer();
+    expect(d.push(Buffer.from('hello'))).toEqual([]);
+    expect(d.push(Buffer.alloc(0))).toEqual([]);
+    expect(d.malformed).toBe(2);
+    expect(d.push(sender().packetize(bytes(3), 0)[0]!)).toEqual([{ timestamp: 0, data: bytes(3), complete: true }]);
+  });
+
   it('hands over an unfinished frame on flush', () => {
     const d = new RtpDepacketizer();
     d.push(sender().packetize(bytes(30), 0)[0]!);
