@@ -11,7 +11,7 @@ export type AudioCodec = 'aac';
 /** stream_type (13818-1 Table 2-34; GB/T 28181-2016 Annex C adds H.265 as 0x24). */
 export const PsStreamType = { H264: 0x1b, H265: 0x24, AAC: 0x0f } as const;
 /** stream_id (13818-1 Table 2-22): the first video and the first audio stream. */
-export const PsStreamId = { VIDEO: 0xe0, AUDIO: 0xc0, MAP: 0xbc } as const;
+export const PsStreamId = { VIDEO: 0xe0, AUDIO: 0xc0 } as const;
 
 export interface PsStream {
   streamType: number;
