@@ -42,7 +42,7 @@ Reads the store of the config (or PSVGW_DATA_DIR) and may run while the gateway 
 The bundle is a tar archive of: each part as JSON and printable HTML (the outage ledger
 also as PDF): ${DOSSIER_PARTS.map((p) => p.name).join(', ')};
 manifest.json (every file's SHA-256 and size, the period, the gateway, the signer's key),
-manifest.sig (Ed25519 over manifest.json with the recording signing key) and signer.pem.
+manifest.sig (Ed25519 over manifest.json with the recording signing key) signer.pem and SHA256SUMS.
 Check it with \`psvgw dossier verify FILE --trust SHA256:…\`, or without the gateway (see README).
 
 Example:

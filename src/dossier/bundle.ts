@@ -1,12 +1,13 @@
 /**
  * Builds the signed bundle (a ustar archive: the parts, manifest.json, manifest.sig,
- * signer.pem), writes it atomically, and checks one offline.
+ * signer.pem, SHA256SUMS), writes it atomically, and checks one offline.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ChainSigner } from '../recording/index.js';
 import {
+  CHECKSUMS_FILE,
   DOSSIER_FORMAT,
   MANIFEST_FILE,
   PUBLIC_KEY_FILE,
@@ -56,6 +57,9 @@ export async function buildDossier(input: BuildDossierInput): Promise<Buffer> {
   }
   const pem = Buffer.from(signer.publicPem());
   entries.push(manifestEntry(PUBLIC_KEY_FILE, 'signer', pem));
+  // `sha256sum -c SHA256SUMS` checks every part without the gateway; the manifest covers this file too.
+  const sums = Buffer.from(entries.map((e) => `${e.sha256}  ${e.path}\n`).join(''));
+  entries.push(manifestEntry(CHECKSUMS_FILE, 'checksums', sums));
   const manifest: Manifest = {
     format: DOSSIER_FORMAT,
     createdAt: ctx.now.toISOString(),
@@ -69,7 +73,13 @@ export async function buildDossier(input: BuildDossierInput): Promise<Buffer> {
   // Raw 64-byte Ed25519 signature, as `openssl pkeyutl -verify -rawin -sigfile` reads it.
   const signature = Buffer.from(signer.signBytes(bytes), 'base64');
   return writeTar(
-    [{ name: MANIFEST_FILE, data: bytes }, { name: SIGNATURE_FILE, data: signature }, { name: PUBLIC_KEY_FILE, data: pem }, ...files],
+    [
+      { name: MANIFEST_FILE, data: bytes },
+      { name: SIGNATURE_FILE, data: signature },
+      { name: PUBLIC_KEY_FILE, data: pem },
+      { name: CHECKSUMS_FILE, data: sums },
+      ...files,
+    ],
     Math.floor(ctx.now.getTime() / 1000),
   );
 }

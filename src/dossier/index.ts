@@ -6,6 +6,7 @@ export {
   MANIFEST_FILE,
   SIGNATURE_FILE,
   PUBLIC_KEY_FILE,
+  CHECKSUMS_FILE,
   type DossierIdentity,
   type DossierProblem,
   type DossierProblemKind,

@@ -10,6 +10,7 @@ import type { TarFile } from './tar.js';
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
 export const PUBLIC_KEY_FILE = 'signer.pem';
+export const CHECKSUMS_FILE = 'SHA256SUMS';
 export const DOSSIER_FORMAT = 'psvgw-dossier/1';
 
 export interface ManifestFile {
