@@ -19,7 +19,6 @@ interface DossierFlags {
   from?: string;
   to?: string;
   output?: string;
-  trust: string[];
   lang?: string;
   tz?: string;
 }
@@ -32,13 +31,13 @@ export function registerDossierCommands(program: Command): void {
     .option('--from <time>', 'start of the period (ISO-8601 or ms since 1970)')
     .option('--to <time>', 'end of the period (default: now)')
     .option('-o, --output <file>', 'the bundle to write (a .tar)')
-    .option('--trust <fingerprint>', 'verify the chains against this key only (repeatable; adds to recording.trustedKeys)', collect, [])
     .option('--lang <lang>', 'language of the printable parts: zh, en, bilingual', 'bilingual')
     .option('--tz <zone>', 'time zone the printable parts print times in', 'Asia/Shanghai')
     .addHelpText(
       'after',
       `
 Reads the store of the config (or PSVGW_DATA_DIR) and may run while the gateway runs.
+The chains are verified against recording.trustedKeys when the config pins keys.
 The bundle is a tar archive of: each part as JSON and printable HTML (the outage ledger
 also as PDF): ${DOSSIER_PARTS.map((p) => p.name).join(', ')};
 manifest.json (every file's SHA-256 and size, the period, the gateway, the signer's key),
@@ -88,13 +87,11 @@ async function runDossier(flags: DossierFlags): Promise<number> {
   const from = new Date(parseTime(flags.from, '--from'));
   const to = new Date(flags.to === undefined ? Date.now() : parseTime(flags.to, '--to'));
   if (from.getTime() >= to.getTime()) throw new GatewayError('CONFIG_INVALID', '--from must be before --to');
-  const pins = flags.trust.map((t) => parseFingerprint(t, '--trust'));
   const { config, dataDir, store } = await openRecordingStore(flags.config);
   try {
     const source = await dossierSource(config, dataDir, store, {
       from,
       to,
-      pins,
       lang: checkLang(flags.lang),
       timeZone: checkTimeZone(flags.tz),
     });
