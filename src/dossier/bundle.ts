@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { GatewayError } from '../errors.js';
 import type { ChainSigner } from '../recording/index.js';
 import {
   CHECKSUMS_FILE,
@@ -108,5 +109,14 @@ export function verifyDossier(archive: Buffer, trust: readonly string[] = []): D
 }
 
 export function verifyDossierFile(path: string, trust: readonly string[] = []): DossierVerification {
-  return verifyDossier(readFileSync(path), trust);
+  let archive: Buffer;
+  try {
+    archive = readFileSync(path);
+  } catch (err) {
+    throw new GatewayError('VALIDATION_FAILED', `cannot read the dossier ${path}: ${(err as Error).message}`, {
+      hint: 'Name the .tar that psvgw dossier or GET /api/v1/dossier wrote.',
+      cause: err,
+    });
+  }
+  return verifyDossier(archive, trust);
 }
