@@ -39,6 +39,8 @@ export const ACTIONS = [
   'requests.revoke',
   'register.read',
   'audit.read',
+  // The compliance dossier handed to the filing police station (reports, register, verifications).
+  'dossier.read',
   // Footage.
   'live.shared',
   'live.raw',
@@ -150,6 +152,7 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'requests.readAll',
     'register.read',
     'audit.read',
+    'dossier.read',
   ],
 };
 

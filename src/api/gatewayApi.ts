@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AuthRoutesDeps } from './authRoutes.js';
@@ -95,6 +96,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
       requestActive: p.activeRequests.isActive,
     },
+    dossier: { config, dataDir: resolve(config.dataDir), store, logger },
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     systemInfo: () => ({
       version: VERSION,

@@ -7,6 +7,7 @@ import { authenticate } from './auth.js';
 import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRoutes.js';
 import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { auditRoutes } from './auditRoutes.js';
+import { dossierRoutes, type DossierRoutesDeps } from './dossierRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
@@ -33,6 +34,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   recordings: RecordingRoutesDeps;
   /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
   accessRequests?: AccessRequestService;
+  /** The compliance dossier; absent: GET /dossier answers 404. */
+  dossier?: DossierRoutesDeps;
 }
 
 /**
@@ -80,6 +83,7 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   api.use(auditRoutes(deps.store));
+  if (deps.dossier !== undefined) api.use(dossierRoutes(deps.dossier));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -12,6 +12,7 @@ import { printError, printJson } from './output.js';
 import { runStart } from './startCommand.js';
 import { registerVerifyCommand } from './verifyCommand.js';
 import { registerAuditCommands } from './auditCommand.js';
+import { registerDossierCommands } from './dossierCommand.js';
 import { registerUserCommands } from './userCommands.js';
 
 const program = new Command()
@@ -37,6 +38,7 @@ Quick start:
   psvgw report outages --from 2026-11-01 --format html -o outages.html
   psvgw verify --config config/gateway.example.yaml      prove the recordings are whole and unaltered
   psvgw audit verify --config config/gateway.example.yaml   prove the audit log is whole and unaltered
+  psvgw dossier --from 2026-11-01 -o dossier.tar          the signed compliance dossier for the filing police
   psvgw users add --username li.wei --role police --password-file pw.txt   add a user
   psvgw api-keys create --user nvr-sync --role operator   an API key for a machine (shown once)
 
@@ -62,6 +64,7 @@ registerOnvifCommands(program);
 registerHealthCommands(program);
 registerVerifyCommand(program);
 registerAuditCommands(program);
+registerDossierCommands(program);
 registerUserCommands(program);
 
 program

@@ -1,24 +1,22 @@
-import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type GatewayConfig } from '../config/index.js';
 import {
-  PUBLIC_KEY_SETTING,
-  buildKeyRing,
+  gatewayKeyRing,
   parseFingerprint,
   parseTime,
   readWitnesses,
   recordingsDir,
   rotateSigningKey,
-  signingKeyPath,
   verifyRecordings,
-  type KeyRing,
   type VerifyReport,
 } from '../recording/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { printJson } from './output.js';
 import { ProgressBar } from './progressBar.js';
+
+// Shared with `psvgw audit verify` and `psvgw dossier`; it lives with the recording keys.
+export { gatewayKeyRing };
 
 interface VerifyFlags {
   config?: string;
@@ -104,34 +102,6 @@ export async function openRecordingStore(file: string | undefined): Promise<{ co
     postgresUrl: config.store.postgresUrl,
   });
   return { config, dataDir, store };
-}
-
-/** The keys whose checkpoint signatures count: the data directory's (store, key file), rotations, pins. */
-export async function gatewayKeyRing(
-  config: GatewayConfig,
-  dataDir: string,
-  store: Store,
-  pins: readonly string[],
-): Promise<{ keys: KeyRing; expectedPublicPem: string | undefined; fileKey: string | undefined }> {
-  const expectedPublicPem = await store.settings.get(PUBLIC_KEY_SETTING);
-  const fileKey = keyFilePublicPem(signingKeyPath(dataDir, config.recording.signingKeyFile));
-  const keys = buildKeyRing({
-    dataDirPems: [expectedPublicPem, fileKey].filter((p) => p !== undefined),
-    rotations: await store.recordings.keyRotations(),
-    pins: [...config.recording.trustedKeys, ...pins],
-  });
-  return { keys, expectedPublicPem, fileKey };
-}
-
-/** The public half of the key file, when this machine can read it (it may be kept elsewhere). */
-function keyFilePublicPem(path: string): string | undefined {
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 async function runVerify(flags: VerifyFlags): Promise<number> {

@@ -16,9 +16,11 @@ export {
   checkpointHash,
   checkpointMessage,
   publicKeyBase64,
+  verifySignature,
   GENESIS_CHECKPOINT,
 } from './signing.js';
 export { buildKeyRing, rotationStatement, parseFingerprint, type KeyRing } from './trust.js';
+export { gatewayKeyRing } from './keyRing.js';
 export { WitnessDir, readWitnesses, type CheckpointWitness, type WitnessedCheckpoint } from './witness.js';
 export { RetentionSweeper, type SweepResult, type SweeperOptions } from './sweeper.js';
 export {

@@ -14,8 +14,19 @@ export interface HtmlTable {
 
 /** A self-contained page that prints on A4 landscape: no scripts, no external assets. */
 export function htmlPage(opts: { lang: ReportLang; title: LabelKey; facts: Array<[LabelKey, string]>; tables: HtmlTable[] }): string {
+  const l = (k: LabelKey) => label(k, opts.lang);
+  return printablePage({
+    lang: opts.lang,
+    title: l(opts.title),
+    facts: opts.facts.map(([k, v]) => [l(k), v]),
+    tables: opts.tables,
+  });
+}
+
+/** The same page with titles already in words (reports of other modules, e.g. the dossier's verifications). */
+export function printablePage(opts: { lang: ReportLang; title: string; facts: Array<[string, string]>; tables: HtmlTable[] }): string {
   const t = (k: LabelKey) => escapeHtml(label(k, opts.lang));
-  const facts = opts.facts.map(([k, v]) => `<div><b>${t(k)}:</b> ${escapeHtml(v)}</div>`).join('\n');
+  const facts = opts.facts.map(([k, v]) => `<div><b>${escapeHtml(k)}:</b> ${escapeHtml(v)}</div>`).join('\n');
   const tables = opts.tables
     .map((table) => {
       const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
@@ -34,7 +45,7 @@ export function htmlPage(opts: { lang: ReportLang; title: LabelKey; facts: Array
 <html lang="${opts.lang === 'en' ? 'en' : 'zh-CN'}">
 <head>
 <meta charset="utf-8">
-<title>${t(opts.title)}</title>
+<title>${escapeHtml(opts.title)}</title>
 <style>
 @page { size: A4 landscape; margin: 12mm; }
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif; font-size: 10pt; color: #000; }
@@ -49,7 +60,7 @@ tr.flag td { background: #fdd; font-weight: bold; }
 </style>
 </head>
 <body>
-<h1>${t(opts.title)}</h1>
+<h1>${escapeHtml(opts.title)}</h1>
 ${facts}
 ${tables}
 </body>

@@ -48,6 +48,7 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'requests.readAll',
     'register.read',
     'audit.read',
+    'dossier.read',
   ],
 };
 
