@@ -5,7 +5,7 @@ import { redactedView, restoreRedactedTargets, type CameraRegistry } from '../ca
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
-import { permit } from './permit.js';
+import { permit, principalOf } from './permit.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -63,9 +63,11 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
     const ttl = deps.playTokenTtlSeconds;
     // The raw tier is unmasked footage: a URL only under the policy's live.raw, bound to the viewer and request.
     const raw = await footageGrant(req, res, 'live.raw', { cameraId: camera.id, tier: 'raw' }, deps.footageAudit);
+    // The shared tier's token names its viewer too, for the access register.
+    const viewer = { binding: { userId: principalOf(res).userId, requestId: null } };
     const tiers = Object.fromEntries(
       TIERS.map((tier) => {
-        if (tier !== 'raw') return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)];
+        if (tier !== 'raw') return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, viewer)];
         if ('refused' in raw) return [tier, { refused: raw.refused }];
         return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, { binding: raw.binding, notAfter: raw.notAfterSeconds })];
       }),

@@ -15,6 +15,7 @@ import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
+import { registerRoutes, type RegisterRoutesDeps } from './registerRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   /** Logins, sessions, users and API keys. */
@@ -33,6 +34,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   recordings: RecordingRoutesDeps;
   /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
   accessRequests?: AccessRequestService;
+  /** The access register; absent: GET /access-register answers 404. */
+  accessRegister?: RegisterRoutesDeps['accessRegister'];
 }
 
 /**
@@ -80,6 +83,7 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   api.use(auditRoutes(deps.store));
+  if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -13,6 +13,7 @@ import { runStart } from './startCommand.js';
 import { registerVerifyCommand } from './verifyCommand.js';
 import { registerAuditCommands } from './auditCommand.js';
 import { registerUserCommands } from './userCommands.js';
+import { registerRegisterCommand } from './registerCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -35,6 +36,7 @@ Quick start:
   psvgw discover                                           find ONVIF cameras on the network
   psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
   psvgw report outages --from 2026-11-01 --format html -o outages.html
+  psvgw register --from 2026-11-01 --format html -o register.html   who viewed or exported what footage
   psvgw verify --config config/gateway.example.yaml      prove the recordings are whole and unaltered
   psvgw audit verify --config config/gateway.example.yaml   prove the audit log is whole and unaltered
   psvgw users add --username li.wei --role police --password-file pw.txt   add a user
@@ -63,6 +65,7 @@ registerHealthCommands(program);
 registerVerifyCommand(program);
 registerAuditCommands(program);
 registerUserCommands(program);
+registerRegisterCommand(program);
 
 program
   .command('probe')

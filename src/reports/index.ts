@@ -13,3 +13,4 @@ export {
 export { REPORT_LANGS, type ReportLang } from './labels.js';
 export { toCsv } from './csv.js';
 export { renderPdf } from './pdf.js';
+export { renderAccessRegister, REGISTER_FORMATS, type AccessRegisterReport, type OngoingRegisterEntry } from './accessRegisterReport.js';
