@@ -1,6 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AccessRequestService } from '../access/index.js';
+import type { AccessRegister, AccessRequestService } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
@@ -15,7 +15,7 @@ import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
-import { registerRoutes, type RegisterRoutesDeps } from './registerRoutes.js';
+import { registerRoutes } from './registerRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   /** Logins, sessions, users and API keys. */
@@ -34,8 +34,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   recordings: RecordingRoutesDeps;
   /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
   accessRequests?: AccessRequestService;
-  /** The access register; absent: GET /access-register answers 404. */
-  accessRegister?: RegisterRoutesDeps['accessRegister'];
+  /** The access register; absent: GET /access-register answers 404 and nothing is registered. */
+  accessRegister?: Pick<AccessRegister, 'list' | 'record'>;
 }
 
 /**

@@ -81,6 +81,12 @@ describe('the access register lists every view of the run (Must show 4)', () => 
     // The operator watches the shared tier.
     const opStreams = (await gw.api<Streams>('GET', `/api/v1/cameras/${cameraId}/streams`, undefined, tokens.op)).body;
     expect(await watch(opStreams.shared.wsFlv)).toBeGreaterThan(0);
+    // A snapshot is a view of live footage too.
+    const snapshot = await fetch(`${gw.apiUrl}/api/v1/cameras/${cameraId}/snapshot?tier=shared`, {
+      headers: { authorization: `Bearer ${tokens.op}` },
+    });
+    expect(snapshot.status).toBe(200);
+    const jpegBytes = (await snapshot.arrayBuffer()).byteLength;
 
     // The officer, under approved requests, watches raw live and plays the recordings over HLS.
     const now = Date.now();
@@ -131,16 +137,17 @@ describe('the access register lists every view of the run (Must show 4)', () => 
     // Running sessions are listed as ongoing until they end; then each is one row.
     let rows: RegisterEntry[] = [];
     const by = (pred: (r: RegisterEntry) => boolean) => rows.find(pred);
-    const shared = (r: RegisterEntry) => r.method === 'view_live' && r.tier === 'shared' && r.retriever.username === 'op';
-    const rawLive = (r: RegisterEntry) => r.method === 'view_live' && r.tier === 'raw';
+    const shared = (r: RegisterEntry) => r.method === 'view_live' && r.protocol === 'ws-flv' && r.tier === 'shared';
+    const rawLive = (r: RegisterEntry) => r.method === 'view_live' && r.protocol === 'ws-flv' && r.tier === 'raw';
     const recorded = (r: RegisterEntry) => r.method === 'view_recorded';
     const push = (r: RegisterEntry) => r.method === 'platform_play';
+    const still = (r: RegisterEntry) => r.protocol === 'snapshot';
     await gw.waitFor(
       'every view of the run in the register',
       async () => {
         const res = await register(`from=${started.toISOString()}`, tokens.aud);
         rows = (res.body as Register).items;
-        return [shared, rawLive, recorded, push].every((p) => rows.some(p));
+        return [shared, rawLive, recorded, push, still].every((p) => rows.some(p));
       },
       40_000,
       500,
@@ -155,6 +162,9 @@ describe('the access register lists every view of the run (Must show 4)', () => 
     expect(by(shared)).toMatchObject({ tier: 'shared', recorder: 'psv-gateway', requestId: null, protocol: 'ws-flv' });
     expect(by(shared)!.bytes).toBeGreaterThan(0);
     expect(by(shared)!.clientAddress).toMatch(/127\.0\.0\.1/);
+    expect(by(shared)!.retriever.username).toBe('op');
+    expect(by(still)).toMatchObject({ method: 'view_live', tier: 'shared', bytes: jpegBytes, recorder: 'psv-gateway' });
+    expect(by(still)!.retriever.username).toBe('op');
 
     // Under a request: the approver registered it; the retriever is the officer and the request's two staff.
     const request = { purpose: 'theft case 2026-118', destination: 'viewed on site, nothing copied', recorder: 'approver1' };
