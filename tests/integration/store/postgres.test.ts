@@ -133,6 +133,7 @@ describe('PostgresStore specifics', () => {
       }
       const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
+        'access_register',
         'access_requests',
         'alert_outbox',
         'api_keys',
