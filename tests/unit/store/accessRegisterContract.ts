@@ -88,8 +88,11 @@ export function describeAccessRegisterContract(label: string, makeHarness: () =>
 
     it('offers no way to change or remove a row', async () => {
       const store = await h.fresh();
-      const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(store.accessRegister)).filter((m) => m !== 'constructor');
-      expect(methods.sort()).toEqual(['insert', 'list']);
+      const methodsOf = (o: object) => Object.getOwnPropertyNames(Object.getPrototypeOf(o)).filter((m) => m !== 'constructor');
+      expect(methodsOf(store.accessRegister).sort()).toEqual(['insert', 'list']);
+      await store.transaction(async (tx) => {
+        expect(methodsOf(tx.accessRegister).sort()).toEqual(['insert', 'list']);
+      });
     });
   });
 }
