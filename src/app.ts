@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
+  AccessRegister,
   ActiveRequests,
   adminTokenDigest,
   ensurePrivateDir,
@@ -91,12 +92,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const marker = instanceMarker(instanceId);
     // Approved access requests, in memory: the play hook checks a viewer's request synchronously.
     const activeRequests = stack.push(await new ActiveRequests(store, logger).start());
+    // Closed after the media server (the stack runs in reverse): plays still running are registered as ending then.
+    // A recorded view ends when its token fetched nothing for two segment lengths (a player fetches about one per segment).
+    const registerIdleMs = Math.max(10_000, 2 * config.recording.segmentSeconds * 1000);
+    const accessRegister = stack.push(new AccessRegister({ store, profile, logger, idleMs: registerIdleMs }).start());
     const media = stack.push(
       await startMediaServer(config.media, {
         dataDir,
         tokenKey: playbackTokenKey,
         instanceMarker: marker,
         requestActive: activeRequests.isActive,
+        onPlay: accessRegister.livePlays,
         logger,
       }),
     );
@@ -147,6 +153,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       store,
       auth,
       activeRequests,
+      accessRegister,
       media,
       registry,
       pipelines,

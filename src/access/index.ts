@@ -24,3 +24,11 @@ export {
 export { GATEWAY_MIN_STAFF, requiredDocumentFields, requiredStaff, validateAccessRequest, type MissingField } from './requests.js';
 export { AccessRequestService, DEFAULT_WINDOW_MS, MAX_WINDOW_MS, candidateOf, type CoverQuery } from './requestsService.js';
 export { ActiveRequests } from './activeRequests.js';
+export {
+  AccessRegister,
+  type AccessRegisterOptions,
+  type LivePlay,
+  type OngoingEntry,
+  type OpenRetrieval,
+  type RetrievalRecord,
+} from './accessRegister.js';

@@ -1,11 +1,11 @@
 import type { CameraView } from '../domain/index.js';
 import { Router, type Request } from 'express';
-import type { Action } from '../access/index.js';
+import type { AccessRegister, Action, Decision } from '../access/index.js';
 import { redactedView, restoreRedactedTargets, type CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
-import { permit } from './permit.js';
+import { permit, principalOf } from './permit.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -18,6 +18,8 @@ export interface CameraRoutesDeps {
   footageAudit: AuditSink;
   /** One JPEG of a tier's current picture; throws STREAM_DARK when it has none. */
   grabSnapshot: (tier: Tier, cameraId: string) => Promise<Buffer>;
+  /** Where a snapshot, a view of live footage, is registered. */
+  accessRegister?: Pick<AccessRegister, 'record'>;
 }
 
 export function cameraRoutes(deps: CameraRoutesDeps): Router {
@@ -63,9 +65,11 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
     const ttl = deps.playTokenTtlSeconds;
     // The raw tier is unmasked footage: a URL only under the policy's live.raw, bound to the viewer and request.
     const raw = await footageGrant(req, res, 'live.raw', { cameraId: camera.id, tier: 'raw' }, deps.footageAudit);
+    // The shared tier's token names its viewer too, for the access register.
+    const viewer = { binding: { userId: principalOf(res).userId, requestId: null } };
     const tiers = Object.fromEntries(
       TIERS.map((tier) => {
-        if (tier !== 'raw') return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl)];
+        if (tier !== 'raw') return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, viewer)];
         if ('refused' in raw) return [tier, { refused: raw.refused }];
         return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, { binding: raw.binding, notAfter: raw.notAfterSeconds })];
       }),
@@ -86,7 +90,22 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
       const snap = deps.pipelines.snapshot(camera.id);
       const live = tier === 'raw' ? snap?.ingest.state === 'live' : snap?.shared.up === true;
       if (!live) throw streamDark(`${tier} tier of camera ${camera.id}`);
+      const startedAt = new Date();
       const jpeg = await deps.grabSnapshot(tier, camera.id);
+      // Registered before it is sent: a snapshot that cannot be registered does not leave.
+      const decision = (res.locals.permit as Decision[] | undefined)?.[0];
+      await deps.accessRegister?.record({
+        method: 'view_live',
+        tier,
+        userId: principalOf(res).userId,
+        requestId: decision?.allowed === true ? (decision.requestId ?? null) : null,
+        cameraIds: [camera.id],
+        startedAt,
+        endedAt: new Date(),
+        bytes: jpeg.length,
+        protocol: 'snapshot',
+        clientAddress: req.socket.remoteAddress ?? null,
+      });
       res.status(200).type('image/jpeg').set('Cache-Control', 'no-store').send(jpeg);
     },
   );

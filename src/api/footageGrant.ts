@@ -26,7 +26,7 @@ export async function footageGrant(
   if (!decision.allowed) return { refused: decision.reason };
   const principal = principalOf(res);
   if (decision.exemption !== undefined) {
-    // The register proper comes later; until then an exempt view is at least in the audit log.
+    // The grant is audited here; the view itself is registered (with the article) when it is played.
     await audit.append({
       at: new Date().toISOString(),
       actor: principal.username,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AuthRoutesDeps } from './authRoutes.js';
-import { AccessRequestService, type ActiveRequests } from '../access/index.js';
+import { AccessRequestService, type AccessRegister, type ActiveRequests } from '../access/index.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -31,6 +31,8 @@ export interface GatewayApiParts {
   auth: AuthRoutesDeps;
   /** Approved requests in memory: refreshed on every transition; the HLS playback checks them. */
   activeRequests: ActiveRequests;
+  /** Every view, copy, export and platform play of footage. */
+  accessRegister: AccessRegister;
   media: MediaServer;
   registry: CameraRegistry;
   pipelines: PipelineManager;
@@ -95,8 +97,10 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       tokenKey: p.playbackTokenKey,
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
       requestActive: p.activeRequests.isActive,
+      register: p.accessRegister,
     },
     dossier: { config, dataDir: resolve(config.dataDir), store, logger },
+    accessRegister: p.accessRegister,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     systemInfo: () => ({
       version: VERSION,

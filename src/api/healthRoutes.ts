@@ -55,7 +55,7 @@ export function reportRange(query: Record<string, unknown>, now: Date): { from: 
   return { from, to };
 }
 
-function send(res: Response, report: RenderedReport, download: boolean): void {
+export function send(res: Response, report: RenderedReport, download: boolean): void {
   res.status(200).type(report.contentType);
   if (download) res.set('Content-Disposition', `attachment; filename="${report.filename}"`);
   res.send(report.body);

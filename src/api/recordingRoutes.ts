@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { AccessRegister } from '../access/index.js';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
-import { refusalOf, signPlayToken, verifyPlayToken, type RequestActive } from '../media/index.js';
+import { refusalOf, signPlayToken, verifyPlayToken, type PlayGrant, type RequestActive } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
@@ -18,6 +19,8 @@ export interface RecordingRoutesDeps {
   playTokenTtlSeconds: number;
   /** Whether an access request named by a playback token is still approved and in its window. */
   requestActive: RequestActive;
+  /** The access register: the fetches of one token add up to one recorded view. */
+  register?: Pick<AccessRegister, 'fetched'>;
 }
 
 const TIER = 'recording';
@@ -91,8 +94,8 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
  */
 export function playbackRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
-  /** The token's signed range (ms), or null for a token that signs none. */
-  const check = (req: Request, cameraId: string): { fromMs: number; toMs: number } | null => {
+  /** The token's grant (the viewer, request and signed range) once it is let in. */
+  const check = (req: Request, cameraId: string): PlayGrant => {
     const verdict = verifyPlayToken(
       req.query.token,
       { cameraId, tier: TIER, purpose: 'view' },
@@ -100,11 +103,37 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       Math.floor(Date.now() / 1000),
     );
     const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive) : verdict.reason;
-    if (refusal !== null) throw refused(refusal);
-    return (verdict.ok && verdict.grant.binding?.range) || null;
+    if (refusal !== null || !verdict.ok) throw refused(refusal ?? 'bad token');
+    return verdict.grant;
+  };
+  /** Counts what a fetch served toward the token's recorded view, once it is sent. */
+  const registered = (req: Request, res: Response, grant: PlayGrant): void => {
+    const register = deps.register;
+    if (register === undefined || grant.binding === undefined) return;
+    const { userId, requestId, range } = grant.binding;
+    const clientAddress = req.socket.remoteAddress ?? null;
+    res.once('finish', () => {
+      if (res.statusCode >= 300) return;
+      register.fetched(
+        `${grant.cameraId}|${String(req.query.token)}|${clientAddress}`,
+        {
+          method: 'view_recorded',
+          tier: 'raw',
+          userId,
+          requestId,
+          cameraIds: [grant.cameraId],
+          startedAt: new Date(),
+          ...(range === undefined ? {} : { footageFrom: new Date(range.fromMs), footageTo: new Date(range.toMs) }),
+          protocol: 'hls',
+          clientAddress,
+        },
+        Number(res.getHeader('Content-Length') ?? 0),
+      );
+    });
   };
   router.get('/:id/index.m3u8', async (req, res) => {
-    const signed = check(req, req.params.id);
+    const grant = check(req, req.params.id);
+    const signed = grant.binding?.range ?? null;
     const { fromMs, toMs } = rangeOf(req);
     if (signed !== null && (fromMs < signed.fromMs || toMs > signed.toMs)) {
       throw refused(`the token plays ${iso(signed.fromMs)} to ${iso(signed.toMs)}, not ${iso(fromMs)} to ${iso(toMs)}`);
@@ -112,13 +141,15 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
     const token = encodeURIComponent(String(req.query.token));
     const segments = await liveSegments(deps.store, req.params.id, fromMs, toMs);
     if (segments.length === 0) throw new GatewayError('NOT_FOUND', 'Nothing was recorded in this time range.');
+    registered(req, res, grant);
     res
       .type('application/vnd.apple.mpegurl')
       .set('Cache-Control', 'no-store')
       .send(hlsPlaylist(segments, (s) => `${s.seq}.ts?token=${token}`));
   });
   router.get('/:id/:seq.ts', async (req, res) => {
-    const signed = check(req, req.params.id);
+    const grant = check(req, req.params.id);
+    const signed = grant.binding?.range ?? null;
     const seq = Number(req.params.seq);
     const entry = Number.isSafeInteger(seq) ? await deps.store.recordings.entry(req.params.id, seq) : undefined;
     if (!entry || entry.kind !== 'segment' || entry.deletedAt !== null) throw new GatewayError('NOT_FOUND', 'No such segment.');
@@ -126,6 +157,7 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
     if (signed !== null && (entry.endMs <= signed.fromMs || entry.startMs >= signed.toMs)) {
       throw refused(`segment ${seq} lies outside the range the token plays`);
     }
+    registered(req, res, grant);
     res.type('video/mp2t').set('Cache-Control', 'no-store');
     res.sendFile(join(deps.recording.dir, entry.path));
   });

@@ -1,6 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AccessRequestService } from '../access/index.js';
+import type { AccessRegister, AccessRequestService } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
@@ -16,6 +16,7 @@ import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
+import { registerRoutes } from './registerRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   /** Logins, sessions, users and API keys. */
@@ -36,6 +37,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   accessRequests?: AccessRequestService;
   /** The compliance dossier; absent: GET /dossier answers 404. */
   dossier?: DossierRoutesDeps;
+  /** The access register; absent: GET /access-register answers 404 and nothing is registered. */
+  accessRegister?: Pick<AccessRegister, 'list' | 'record'>;
 }
 
 /**
@@ -84,6 +87,7 @@ export function createApiApp(deps: ApiDeps): Express {
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   api.use(auditRoutes(deps.store));
   if (deps.dossier !== undefined) api.use(dossierRoutes(deps.dossier));
+  if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

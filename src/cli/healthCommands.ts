@@ -6,7 +6,7 @@ import { callApi, downloadApi, resolveApiTarget } from './apiClient.js';
 import { apiOptions, type ApiOptions } from './cameraCommands.js';
 import { printJson, printTable } from './output.js';
 
-interface ReportOptions extends ApiOptions {
+export interface ReportOptions extends ApiOptions {
   format: string;
   lang: string;
   tz: string;
@@ -15,7 +15,7 @@ interface ReportOptions extends ApiOptions {
   to?: string;
 }
 
-const reportOptions = (cmd: Command, formats: string) =>
+export const reportOptions = (cmd: Command, formats: string) =>
   apiOptions(
     cmd
       .option('--format <format>', formats, 'csv')
@@ -24,7 +24,7 @@ const reportOptions = (cmd: Command, formats: string) =>
       .option('-o, --out <file>', 'write to this file instead of standard output'),
   );
 
-async function fetchReport(path: string, query: Record<string, string | undefined>, o: ReportOptions): Promise<void> {
+export async function fetchReport(path: string, query: Record<string, string | undefined>, o: ReportOptions): Promise<void> {
   const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
   const { body } = await downloadApi(resolveApiTarget(o), `${path}?${params.toString()}`);
   if (o.out === undefined) {

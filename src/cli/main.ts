@@ -14,6 +14,7 @@ import { registerVerifyCommand } from './verifyCommand.js';
 import { registerAuditCommands } from './auditCommand.js';
 import { registerDossierCommands } from './dossierCommand.js';
 import { registerUserCommands } from './userCommands.js';
+import { registerRegisterCommand } from './registerCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -36,6 +37,7 @@ Quick start:
   psvgw discover                                           find ONVIF cameras on the network
   psvgw onboard 192.168.1.64 --username admin --site-type road   add an ONVIF camera
   psvgw report outages --from 2026-11-01 --format html -o outages.html
+  psvgw register --from 2026-11-01 --format html -o register.html   who viewed or exported what footage
   psvgw verify --config config/gateway.example.yaml      prove the recordings are whole and unaltered
   psvgw audit verify --config config/gateway.example.yaml   prove the audit log is whole and unaltered
   psvgw dossier --from 2026-11-01 -o dossier.tar          the signed compliance dossier for the filing police
@@ -66,6 +68,7 @@ registerVerifyCommand(program);
 registerAuditCommands(program);
 registerDossierCommands(program);
 registerUserCommands(program);
+registerRegisterCommand(program);
 
 program
   .command('probe')

@@ -38,3 +38,11 @@ export {
   type AccessRequestState,
   type AccessStaff,
 } from './accessRequests.js';
+export {
+  GATEWAY_RECORDER,
+  REGISTER_METHODS,
+  type NewRegisterEntry,
+  type RegisterEntry,
+  type RegisterMethod,
+  type RegisterRetriever,
+} from './accessRegister.js';

@@ -22,9 +22,10 @@ export class InternalTokens {
     }
   }
 
-  mint(tier: string, cameraId: string): string {
+  /** `reader`: signed in for the register (a platform push names its target). */
+  mint(tier: string, cameraId: string, reader?: string): string {
     const expiresAt = Math.floor(this.nowSeconds()) + this.lifetimeSeconds;
-    return signPlayToken({ cameraId, tier, expiresAt, purpose: 'internal' }, this.#key);
+    return signPlayToken({ cameraId, tier, expiresAt, purpose: 'internal', ...(reader === undefined ? {} : { reader }) }, this.#key);
   }
 
   /** `peer` as node-media-server gives it (`address:port`). */

@@ -11,7 +11,15 @@ import { GovernedSessions, refusalOf, type RequestActive } from './governedViews
 import { InternalTokens } from './internalTokens.js';
 import { authorise, hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals, subscriberCount } from './nmsInternals.js';
-import { claimedPurpose, isLoopbackPeer, signPlayToken, verifyPlayToken, type PlayBinding, type TokenCheck } from './playToken.js';
+import {
+  claimedPurpose,
+  isLoopbackPeer,
+  signPlayToken,
+  verifyPlayToken,
+  type PlayBinding,
+  type PlayGrant,
+  type TokenCheck,
+} from './playToken.js';
 import { assertPortFree } from './ports.js';
 import { TierMirrors } from './tierMirror.js';
 
@@ -32,7 +40,29 @@ export interface MediaServerOptions {
   internalTokenSeconds: number;
   /** Whether an access request named by a viewer token is still approved and in its window; absent: none is. */
   requestActive?: RequestActive;
+  /** Told of every viewer's play and every platform push's read, start and end (the access register). */
+  onPlay?: PlayObserver;
   logger: Logger;
+}
+
+/** One play the access register records: a viewer (bound to a user on every tier) or a platform push (`reader`). */
+export interface PlayStart {
+  id: string;
+  cameraId: string;
+  tier: 'raw' | 'shared';
+  protocol: 'http-flv' | 'ws-flv' | 'rtmp';
+  clientAddress: string;
+  userId: string | null;
+  requestId: string | null;
+  /** The platform target a push relays to. */
+  reader: string | null;
+  /** Bytes sent so far. */
+  bytes: () => number;
+}
+
+export interface PlayObserver {
+  started(play: PlayStart): void;
+  ended(id: string): void;
 }
 
 export interface PlaybackUrls {
@@ -75,6 +105,8 @@ export class MediaServer implements TierEndpoints {
   /** Viewers playing under an access request: ended when it is revoked or expires. */
   private readonly governed: GovernedSessions<NmsSession>;
   private governedSweeper: NodeJS.Timeout | null = null;
+  /** The grant each playing session was let in with, for the play observer. */
+  private readonly grants = new WeakMap<NmsSession, PlayGrant>();
 
   constructor(private readonly opts: MediaServerOptions) {
     this.internalTokens = new InternalTokens(opts.internalTokenSeconds);
@@ -106,10 +138,14 @@ export class MediaServer implements TierEndpoints {
       if (this.publishers.get(s.streamPath) === s) this.publishers.delete(s.streamPath);
     });
     nms.on('prePlay', (s) => this.onPrePlay(s));
-    nms.on('postPlay', (s) => this.countPlayer(s, +1));
+    nms.on('postPlay', (s) => {
+      this.countPlayer(s, +1);
+      this.reportPlay(s);
+    });
     nms.on('donePlay', (s) => {
       this.governed.forget(s);
       this.countPlayer(s, -1);
+      if (this.grants.delete(s)) this.opts.onPlay?.ended(s.id);
     });
     this.nms = nms;
     await nms.run();
@@ -156,8 +192,8 @@ export class MediaServer implements TierEndpoints {
   }
 
   /** A fresh URL for one of the gateway's own readers; ask again at every (re)start of it. */
-  internalPlayUrl(tier: Tier, cameraId: string): string {
-    const token = this.internalTokens.mint(tier, cameraId);
+  internalPlayUrl(tier: Tier, cameraId: string, reader?: string): string {
+    const token = this.internalTokens.mint(tier, cameraId, reader);
     return `rtmp://127.0.0.1:${this.opts.rtmpPort}/${tier}/${cameraId}?token=${token}&${this.opts.instanceMarker}`;
   }
 
@@ -298,6 +334,7 @@ export class MediaServer implements TierEndpoints {
     if (token.ok && refusal === null) {
       authorise(session);
       this.counted.set(session, token.grant.purpose);
+      this.grants.set(session, token.grant);
       this.governed.track(session, token.grant);
       return;
     }
@@ -328,6 +365,29 @@ export class MediaServer implements TierEndpoints {
     const stream = { cameraId: session.streamName, tier: session.streamApp };
     if (claimedPurpose(token) === 'internal') return this.internalTokens.check(token, stream, session.ip);
     return verifyPlayToken(token, { ...stream, purpose: 'view' }, this.opts.tokenKey, Date.now() / 1000);
+  }
+
+  /** Viewers and platform pushes go to the play observer; the gateway's other readers (masking, sampler) do not. */
+  private reportPlay(session: NmsSession): void {
+    const grant = this.grants.get(session);
+    const tier = session.streamApp;
+    const observer = this.opts.onPlay;
+    if (!grant || !observer || (tier !== 'raw' && tier !== 'shared') || (grant.purpose === 'internal' && grant.reader === undefined)) {
+      this.grants.delete(session);
+      return;
+    }
+    const res = session.res as HttpLikeResponse | undefined;
+    observer.started({
+      id: session.id,
+      cameraId: session.streamName,
+      tier,
+      protocol: session.protocol === 'rtmp' ? 'rtmp' : res?.setHeader ? 'http-flv' : 'ws-flv',
+      clientAddress: session.ip,
+      userId: grant.binding?.userId ?? null,
+      requestId: grant.binding?.requestId ?? null,
+      reader: grant.reader ?? null,
+      bytes: () => session.outBytes,
+    });
   }
 
   private countPlayer(session: NmsSession, delta: 1 | -1): void {

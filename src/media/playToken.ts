@@ -19,6 +19,8 @@ export interface PlayGrant {
    * the shared tier and on internal tokens, whose encoding stays as it was.
    */
   binding?: PlayBinding;
+  /** Internal tokens only: what the reader is, where the register needs it (a platform push names its target). */
+  reader?: string;
 }
 
 export interface PlayBinding {
@@ -36,6 +38,7 @@ export interface PlayBinding {
 export function signPlayToken(grant: PlayGrant, key: Buffer): string {
   const fields: unknown[] = [grant.cameraId, grant.tier, grant.expiresAt, grant.purpose];
   if (grant.binding) fields.push(grant.binding.userId, grant.binding.requestId);
+  else if (grant.reader !== undefined) fields.push(grant.reader);
   if (grant.binding?.range) fields.push(grant.binding.range.fromMs, grant.binding.range.toMs);
   const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   return `${payload}.${mac(payload, key)}`;
@@ -92,11 +95,12 @@ function mac(payload: string, key: Buffer): string {
 function decode(payload: string): PlayGrant | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    if (!Array.isArray(value) || ![4, 6, 8].includes(value.length)) return null;
+    if (!Array.isArray(value) || ![4, 5, 6, 8].includes(value.length)) return null;
     const [cameraId, tier, expiresAt, purpose, userId, requestId, fromMs, toMs] = value as unknown[];
     if (typeof cameraId !== 'string' || typeof tier !== 'string' || typeof expiresAt !== 'number') return null;
     if (purpose !== 'view' && purpose !== 'internal') return null;
     if (value.length === 4) return { cameraId, tier, expiresAt, purpose };
+    if (value.length === 5) return typeof userId === 'string' ? { cameraId, tier, expiresAt, purpose, reader: userId } : null;
     if (typeof userId !== 'string' || (typeof requestId !== 'string' && requestId !== null)) return null;
     if (value.length === 6) return { cameraId, tier, expiresAt, purpose, binding: { userId, requestId } };
     if (typeof fromMs !== 'number' || typeof toMs !== 'number') return null;

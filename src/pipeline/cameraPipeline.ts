@@ -104,7 +104,7 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
       deps.settings.upstream?.({
         cameraId: camera.id,
         pushTargets: camera.pushTargets,
-        sharedPlayUrl: () => deps.media.internalPlayUrl('shared', camera.id),
+        sharedPlayUrl: (reader) => deps.media.internalPlayUrl('shared', camera.id, reader),
         logger: log,
         supervise: (stream, logger, prepare) => this.supervise(stream, logger, prepare),
       }) ?? null;

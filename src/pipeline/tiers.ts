@@ -6,7 +6,8 @@ export const TIERS: readonly Tier[] = ['raw', 'shared'];
 /** What the pipeline needs from the embedded media server: where to publish and read tiers. */
 export interface TierEndpoints {
   publishUrl(tier: Tier, cameraId: string): string;
-  internalPlayUrl(tier: Tier, cameraId: string): string;
+  /** `reader`: a platform push's target name, which the access register records. */
+  internalPlayUrl(tier: Tier, cameraId: string, reader?: string): string;
   /** Announces what a tier carries before it is published. */
   describeStream(tier: Tier, cameraId: string, layout: { hasAudio: boolean }): void;
   /** Serves `tier` from the `from` tier's stream (a camera without masks: shared = raw). */

@@ -17,7 +17,7 @@ export interface UpstreamContext {
   /** Platform push targets (credentials and stream keys included; never logged). */
   pushTargets: readonly string[];
   /** Where a relay reads the shared tier on the embedded media server: a fresh internal token per call, so per (re)start. */
-  sharedPlayUrl: () => string;
+  sharedPlayUrl: (reader?: string) => string;
   /** The camera's logger. */
   logger: Logger;
   /** A supervised ffmpeg (role 'push'), not started, that reports as `stream`. */

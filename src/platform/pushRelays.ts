@@ -14,8 +14,9 @@ export class PushRelays implements UpstreamLinks {
   constructor(ctx: UpstreamContext) {
     for (const target of ctx.pushTargets) {
       const label = pushTargetLabel(target);
-      // Built at each (re)start: the internal token in the source URL lasts minutes.
-      const prepare = () => Promise.resolve({ args: buildPushArgs(ctx.sharedPlayUrl(), target) });
+      // Built at each (re)start: the internal token in the source URL lasts minutes. It names the
+      // target, so the access register records the push as a platform play to it.
+      const prepare = () => Promise.resolve({ args: buildPushArgs(ctx.sharedPlayUrl(label), target) });
       this.relays.set(label, ctx.supervise(label, ctx.logger.child({ push: label }), prepare));
     }
   }

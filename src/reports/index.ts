@@ -14,3 +14,4 @@ export { REPORT_LANGS, type ReportLang } from './labels.js';
 export { toCsv } from './csv.js';
 export { renderPdf } from './pdf.js';
 export { printablePage, type HtmlTable } from './html.js';
+export { renderAccessRegister, REGISTER_FORMATS, type AccessRegisterReport, type OngoingRegisterEntry } from './accessRegisterReport.js';

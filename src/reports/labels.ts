@@ -51,12 +51,28 @@ export const LABELS = {
   due: { zh: '待备案', en: 'due' },
   notRequired: { zh: '无期限', en: 'no deadline' },
   deadlineRule: { zh: '备案期限依据', en: 'Deadline rule' },
+  registerTitle: { zh: '视频图像信息调取登记表', en: 'Access register' },
+  registerRows: { zh: '调取记录', en: 'Retrievals' },
+  registerNo: { zh: '序号', en: 'No.' },
+  method: { zh: '调取方式', en: 'Method' },
+  tier: { zh: '视频类别', en: 'Tier' },
+  recorder: { zh: '登记人', en: 'Recorder' },
+  retriever: { zh: '调取人', en: 'Retriever' },
+  purpose: { zh: '调取事由', en: 'Purpose' },
+  destination: { zh: '去向', en: 'Destination' },
+  footage: { zh: '调取视频时段', en: 'Footage range' },
+  bytes: { zh: '数据量（字节）', en: 'Bytes' },
+  basis: { zh: '审批单号或依据', en: 'Request or exemption' },
+  client: { zh: '客户端地址', en: 'Client address' },
 } as const satisfies Record<string, Label>;
 
 export type LabelKey = keyof typeof LABELS;
 
 export function label(key: LabelKey, lang: ReportLang): string {
-  const l = LABELS[key];
+  return pick(LABELS[key], lang);
+}
+
+function pick(l: Label, lang: ReportLang): string {
   if (lang === 'zh') return l.zh;
   if (lang === 'en') return l.en;
   return `${l.zh} ${l.en}`;
@@ -74,8 +90,23 @@ const CAUSES: Record<string, Label> = {
   camera_down: { zh: '设备离线', en: 'camera down' },
 };
 
+const REGISTER_TERMS: Record<string, Label> = {
+  view_live: { zh: '实时查看', en: 'view live' },
+  view_recorded: { zh: '回放查看', en: 'view recorded' },
+  copy: { zh: '复制', en: 'copy' },
+  export: { zh: '导出', en: 'export' },
+  platform_play: { zh: '平台调用', en: 'platform play' },
+  raw: { zh: '原始视频', en: 'raw' },
+  shared: { zh: '共享视频（已遮挡）', en: 'shared (masked)' },
+};
+
+/** A register method or tier in the reader's language. */
+export function registerTerm(term: string, lang: ReportLang): string {
+  const l = REGISTER_TERMS[term];
+  return l === undefined ? term : pick(l, lang);
+}
+
 export function causeLabel(cause: string, lang: ReportLang): string {
   const l = CAUSES[cause];
-  if (l === undefined) return cause;
-  return lang === 'zh' ? l.zh : lang === 'en' ? l.en : `${l.zh} ${l.en}`;
+  return l === undefined ? cause : pick(l, lang);
 }

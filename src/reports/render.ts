@@ -42,7 +42,7 @@ export function checkTimeZone(value: string | undefined): string {
 }
 
 /** `YYYY-MM-DD HH:mm:ss` in the zone. */
-function localTime(iso: string | null, zone: string): string {
+export function localTime(iso: string | null, zone: string): string {
   if (iso === null) return '';
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: zone,
@@ -58,7 +58,7 @@ function localTime(iso: string | null, zone: string): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-const json = (value: unknown, filename: string): RenderedReport => ({
+export const jsonReport = (value: unknown, filename: string): RenderedReport => ({
   contentType: 'application/json',
   filename,
   body: Buffer.from(`${JSON.stringify(value, null, 2)}\n`),
@@ -67,7 +67,7 @@ const json = (value: unknown, filename: string): RenderedReport => ({
 export function renderOutageReport(report: OutageReport, format: string, opts: RenderOptions): RenderedReport {
   const fmt = checkChoice('format', format, OUTAGE_FORMATS);
   const base = `outages-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}`;
-  if (fmt === 'json') return json(report, `${base}.json`);
+  if (fmt === 'json') return jsonReport(report, `${base}.json`);
   if (fmt === 'csv') {
     const body = toCsv(
       ['camera_id', 'camera_name', 'kind', 'cause', 'started_at', 'ended_at', 'duration_seconds', 'planned'],
@@ -145,7 +145,7 @@ function statusText(d: FilingDeadline, lang: ReportLang): string {
 export function renderFilingReport(report: FilingReport, format: string, opts: RenderOptions): RenderedReport {
   const fmt = checkChoice('format', format, FILING_FORMATS);
   const base = `filing-${report.generatedAt.slice(0, 10)}`;
-  if (fmt === 'json') return json(report, `${base}.json`);
+  if (fmt === 'json') return jsonReport(report, `${base}.json`);
   if (fmt === 'geojson')
     return {
       contentType: 'application/geo+json',

@@ -17,7 +17,7 @@ import type {
   OutboxEntry,
 } from './store.js';
 
-async function insertReturningId(db: SqlExecutor, sql: string, params: readonly SqlValue[]): Promise<number> {
+export async function insertReturningId(db: SqlExecutor, sql: string, params: readonly SqlValue[]): Promise<number> {
   const rows = await db.all(`${sql} RETURNING id`, params);
   return Number(rows[0]?.id);
 }

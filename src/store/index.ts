@@ -4,6 +4,8 @@ import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
 export type {
+  AccessRegisterRepository,
+  RegisterQuery,
   AccessRequestQuery,
   AccessRequestRepository,
   AccessRequestTransition,

@@ -332,6 +332,32 @@ CREATE TABLE audit_checkpoints (
   signature TEXT NOT NULL
 );`,
   },
+  {
+    version: 13,
+    name: 'access register',
+    // Append-only: the store offers insert and list only. Lists (retriever staff, camera ids) are JSON text.
+    sql: (t) => `
+CREATE TABLE access_register (
+  id ${t.autoId},
+  method TEXT NOT NULL CHECK (method IN ('view_live', 'view_recorded', 'copy', 'export', 'platform_play')),
+  tier TEXT NOT NULL CHECK (tier IN ('raw', 'shared')),
+  recorder TEXT NOT NULL,
+  retriever TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT NOT NULL,
+  purpose TEXT,
+  destination TEXT,
+  camera_ids TEXT NOT NULL,
+  footage_from TEXT NOT NULL,
+  footage_to TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  request_id TEXT,
+  exemption TEXT,
+  protocol TEXT,
+  client_address TEXT
+);
+CREATE INDEX access_register_time_idx ON access_register (started_at, ended_at);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

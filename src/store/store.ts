@@ -3,6 +3,8 @@ import type {
   AccessRequestState,
   AuditEntry,
   CameraRecord,
+  NewRegisterEntry,
+  RegisterEntry,
   ChainEntry,
   ChainEntryKind,
   Checkpoint,
@@ -32,6 +34,8 @@ export interface StoreRepositories {
   readonly signingKeys: SigningKeyRepository;
   /** Access requests to footage and their decisions. */
   readonly accessRequests: AccessRequestRepository;
+  /** The access register: append-only, no update or delete. */
+  readonly accessRegister: AccessRegisterRepository;
 }
 
 /**
@@ -121,6 +125,22 @@ export interface AccessRequestRepository {
   list(query?: AccessRequestQuery): Promise<AccessRequest[]>;
   /** Applies the change only while the request is still in state `from`; false when it no longer is. */
   transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean>;
+}
+
+/** Register rows whose retrieval overlaps [from, to] (ISO, inclusive), optionally of one camera. */
+export interface RegisterQuery {
+  from?: string;
+  to?: string;
+  cameraId?: string;
+  limit?: number;
+}
+
+/** Insert and list only: a register row, once written, never changes (qingdao-2020 Art. 24). */
+export interface AccessRegisterRepository {
+  /** Stores the row; resolves to it with its id. */
+  insert(entry: NewRegisterEntry): Promise<RegisterEntry>;
+  /** Oldest first (by start, then id). */
+  list(query?: RegisterQuery): Promise<RegisterEntry[]>;
 }
 
 export interface SettingsRepository {

@@ -5,6 +5,7 @@ import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
+import { describeAccessRegisterContract } from '../../unit/store/accessRegisterContract.js';
 import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
@@ -85,6 +86,7 @@ describeOnvifRepositoryContract('PostgresStore', postgresHarness);
 describeHealthStoreContract('PostgresStore', postgresHarness);
 describeUserStoreContract('PostgresStore', postgresHarness);
 describeAccessRequestContract('PostgresStore', postgresHarness);
+describeAccessRegisterContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();
@@ -131,6 +133,7 @@ describe('PostgresStore specifics', () => {
       }
       const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       expect(tables.rows.map((r: { table_name: string }) => r.table_name).sort()).toEqual([
+        'access_register',
         'access_requests',
         'alert_outbox',
         'api_keys',

@@ -25,6 +25,18 @@ describe('internal play tokens', () => {
     });
   });
 
+  it('carry the signed name of a platform push target, for the access register', () => {
+    const { issuer } = tokens();
+    const token = issuer.mint('shared', STREAM.cameraId, 'rtmp://platform.example/live');
+    const shared = { ...STREAM, tier: 'shared' };
+    expect(issuer.check(token, shared, LOOPBACK)).toMatchObject({ ok: true, grant: { reader: 'rtmp://platform.example/live' } });
+    // The name is under the signature: changing it breaks the token.
+    const [payload = '', mac = ''] = token.split('.');
+    const fields = JSON.parse(Buffer.from(payload, 'base64url').toString()) as unknown[];
+    const forged = `${Buffer.from(JSON.stringify([...fields.slice(0, 4), 'elsewhere'])).toString('base64url')}.${mac}`;
+    expect(issuer.check(forged, shared, LOOPBACK)).toEqual({ ok: false, reason: 'bad signature' });
+  });
+
   it('are refused from any address outside loopback, before anything else is looked at', () => {
     const { issuer } = tokens();
     const token = issuer.mint(STREAM.tier, STREAM.cameraId);
