@@ -1,0 +1,270 @@
+/**
+ * RFC 3261 §17.1 client transactions: INVITE (§17.1.1, figure 5) and non-INVITE (§17.1.2,
+ * figure 6). Timers run on an injected scheduler and bytes go out through an injected send
+ * function, so the state machines are pure logic and tested with fake time. Requests are
+ * retransmitted only over unreliable transports (UDP); over TCP only the timeouts run.
+ */
+import { getHeader, getHeaders, serializeSipMessage, type SipRequest, type SipResponse } from './message.js';
+import { parseCSeq, parseVia } from './headers.js';
+
+/** RFC 3261 §17.1.1.1 timer values, in milliseconds. */
+export interface SipTimerValues {
+  /** RTT estimate, default 500 ms. */
+  T1: number;
+  /** Longest retransmit interval for non-INVITE requests, default 4 s. */
+  T2: number;
+  /** Longest time a message stays in the network, default 5 s. */
+  T4: number;
+}
+
+export const DEFAULT_TIMERS: Readonly<SipTimerValues> = { T1: 500, T2: 4000, T4: 5000 };
+
+/** The scheduler the transactions use; node's setTimeout/clearTimeout fit it. */
+export interface TimerHost {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** What the transaction reports to its transaction user (TU). */
+export interface ClientTransactionUser {
+  /** Every response the TU must see: provisional, the first final, and 2xx to INVITE. */
+  onResponse(res: SipResponse): void;
+  /** Timer B or F fired: no final response came (§17.1.1.2, §17.1.2.2); the TU acts as on 408. */
+  onTimeout(): void;
+  /** The send function threw (§17.1.1.2: treated like a 503). */
+  onTransportError(err: unknown): void;
+  /** The transaction is over and can be forgotten. */
+  onTerminated?(): void;
+}
+
+export interface ClientTransactionOptions {
+  request: SipRequest;
+  /** True over TCP: no retransmission, Timers D and K are zero (§17.1.1.2, §17.1.2.2). */
+  reliable: boolean;
+  send: (bytes: Buffer) => void;
+  timers: TimerHost;
+  user: ClientTransactionUser;
+  values?: Partial<SipTimerValues>;
+}
+
+export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'terminated';
+export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+/**
+ * The key that matches responses to a client transaction (§17.1.3): the top Via's branch
+ * and the CSeq method (so a CANCEL's responses do not reach its INVITE).
+ */
+export function clientTransactionKey(msg: SipRequest | SipResponse): string | undefined {
+  const branch = parseVia(getHeader(msg, 'Via') ?? '')?.branch;
+  const method = parseCSeq(getHeader(msg, 'CSeq') ?? '')?.method;
+  if (branch === undefined || method === undefined) return undefined;
+  return `${branch}|${method === 'ACK' ? 'INVITE' : method}`;
+}
+
+abstract class ClientTransactionBase<S extends string> {
+  protected readonly values: SipTimerValues;
+  private readonly handles = new Map<string, unknown>();
+  private readonly bytes: Buffer;
+  protected abstract state: S | 'terminated';
+
+  constructor(protected readonly opts: ClientTransactionOptions) {
+    this.values = { ...DEFAULT_TIMERS, ...opts.values };
+    this.bytes = serializeSipMessage(opts.request);
+  }
+
+  /** Branch and method, as clientTransactionKey gives for responses that belong here. */
+  get key(): string | undefined {
+    return clientTransactionKey(this.opts.request);
+  }
+
+  protected startTimer(name: string, ms: number, fire: () => void): void {
+    this.stopTimer(name);
+    this.handles.set(
+      name,
+      this.opts.timers.setTimeout(() => {
+        this.handles.delete(name);
+        if (this.state !== 'terminated') fire();
+      }, ms),
+    );
+  }
+
+  protected stopTimer(name: string): void {
+    const h = this.handles.get(name);
+    if (h === undefined) return;
+    this.opts.timers.clearTimeout(h);
+    this.handles.delete(name);
+  }
+
+  /** Sends bytes; a transport failure ends the transaction (§17.1.1.2, §17.1.2.2). */
+  protected transmit(bytes: Buffer = this.bytes): boolean {
+    try {
+      this.opts.send(bytes);
+      return true;
+    } catch (err) {
+      this.terminate();
+      this.opts.user.onTransportError(err);
+      return false;
+    }
+  }
+
+  protected terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    for (const name of [...this.handles.keys()]) this.stopTimer(name);
+    this.opts.user.onTerminated?.();
+  }
+
+  /** Ends the transaction without reporting anything more, e.g. when the TU shuts down. */
+  cancelTimers(): void {
+    this.terminate();
+  }
+}
+
+/** Client non-INVITE transaction (§17.1.2): REGISTER, MESSAGE, NOTIFY, BYE, ... */
+export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteClientState> {
+  protected state: NonInviteClientState = 'trying';
+  private interval: number;
+
+  constructor(opts: ClientTransactionOptions) {
+    super(opts);
+    if (opts.request.method === 'INVITE' || opts.request.method === 'ACK') {
+      throw new Error(`${opts.request.method} is not sent in a non-INVITE transaction`);
+    }
+    this.interval = this.values.T1;
+  }
+
+  get currentState(): NonInviteClientState {
+    return this.state;
+  }
+
+  /** Sends the request and starts Timer F (and Timer E over UDP). */
+  start(): void {
+    if (!this.transmit()) return;
+    this.startTimer('F', 64 * this.values.T1, () => {
+      this.terminate();
+      this.opts.user.onTimeout();
+    });
+    if (!this.opts.reliable) this.armE();
+  }
+
+  /** Timer E: retransmit, doubling up to T2 while trying, every T2 once proceeding (§17.1.2.2). */
+  private armE(): void {
+    this.startTimer('E', this.interval, () => {
+      if (!this.transmit()) return;
+      this.interval = this.state === 'trying' ? Math.min(2 * this.interval, this.values.T2) : this.values.T2;
+      this.armE();
+    });
+  }
+
+  /** A response whose key matches this transaction. */
+  receive(res: SipResponse): void {
+    if (this.state === 'terminated' || this.state === 'completed') return; // retransmitted finals are absorbed
+    if (res.status < 200) {
+      if (this.state === 'trying') {
+        this.state = 'proceeding';
+        this.interval = this.values.T2;
+      }
+      this.opts.user.onResponse(res);
+      return;
+    }
+    this.state = 'completed';
+    this.stopTimer('E');
+    this.stopTimer('F');
+    this.opts.user.onResponse(res);
+    // Timer K absorbs retransmitted responses; zero over reliable transports.
+    if (this.opts.reliable) this.terminate();
+    else this.startTimer('K', this.values.T4, () => this.terminate());
+  }
+}
+
+/** Client INVITE transaction (§17.1.1). */
+export class InviteClientTransaction extends ClientTransactionBase<InviteClientState> {
+  protected state: InviteClientState = 'calling';
+  private ackBytes: Buffer | undefined;
+
+  constructor(opts: ClientTransactionOptions) {
+    super(opts);
+    if (opts.request.method !== 'INVITE') throw new Error('an INVITE client transaction sends INVITE');
+  }
+
+  get currentState(): InviteClientState {
+    return this.state;
+  }
+
+  /** Sends the INVITE, starts Timer B (and Timer A over UDP). */
+  start(): void {
+    if (!this.transmit()) return;
+    this.startTimer('B', 64 * this.values.T1, () => {
+      this.terminate();
+      this.opts.user.onTimeout();
+    });
+    if (!this.opts.reliable) this.armA(this.values.T1);
+  }
+
+  /** Timer A doubles each time and is not capped by T2 (§17.1.1.2); Timer B ends it. */
+  private armA(ms: number): void {
+    this.startTimer('A', ms, () => {
+      if (this.state !== 'calling' || !this.transmit()) return;
+      this.armA(2 * ms);
+    });
+  }
+
+  receive(res: SipResponse): void {
+    if (this.state === 'terminated') return;
+    if (this.state === 'completed') {
+      // A retransmitted final response: the ACK was lost, send it again.
+      if (res.status >= 300 && this.ackBytes !== undefined) this.transmit(this.ackBytes);
+      return;
+    }
+    if (res.status < 200) {
+      this.state = 'proceeding';
+      this.stopTimer('A');
+      this.stopTimer('B');
+      this.opts.user.onResponse(res);
+      return;
+    }
+    if (res.status < 300) {
+      // 2xx: the TU (dialog) sends the ACK end to end; the transaction is done (§17.1.1.2).
+      this.opts.user.onResponse(res);
+      this.terminate();
+      return;
+    }
+    this.state = 'completed';
+    this.stopTimer('A');
+    this.stopTimer('B');
+    this.ackBytes = serializeSipMessage(ackForNon2xx(this.opts.request, res));
+    this.opts.user.onResponse(res);
+    if (!this.transmit(this.ackBytes)) return;
+    // Timer D: at least 32 s over UDP to absorb retransmitted finals, zero over TCP.
+    if (this.opts.reliable) this.terminate();
+    else this.startTimer('D', Math.max(32_000, 64 * this.values.T1), () => this.terminate());
+  }
+}
+
+/**
+ * The ACK a client INVITE transaction sends for a 300–699 response (§17.1.1.3): same
+ * Request-URI, Call-ID, From, CSeq number and top Via as the INVITE, To from the response
+ * (with its tag), the INVITE's Route headers, no body.
+ */
+export function ackForNon2xx(invite: SipRequest, res: SipResponse): SipRequest {
+  const cseq = parseCSeq(getHeader(invite, 'CSeq') ?? '');
+  const pick = (name: string, from: SipRequest | SipResponse): { name: string; value: string }[] =>
+    getHeaders(from, name)
+      .slice(0, name === 'Via' ? 1 : undefined)
+      .map((value) => ({ name, value }));
+  return {
+    kind: 'request',
+    method: 'ACK',
+    uri: invite.uri,
+    headers: [
+      ...pick('Via', invite),
+      ...pick('Route', invite),
+      ...pick('Max-Forwards', invite),
+      ...pick('From', invite),
+      ...pick('To', res),
+      ...pick('Call-ID', invite),
+      { name: 'CSeq', value: `${cseq?.seq ?? 0} ACK` },
+    ],
+    body: Buffer.alloc(0),
+  };
+}
