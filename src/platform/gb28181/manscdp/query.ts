@@ -18,13 +18,15 @@ interface Common {
   charset: BodyCharset;
 }
 
+/** Typed by `kind`; `root` and `cmdType` are kept as sent. */
 export type ManscdpMessage =
-  | (Common & { root: 'Notify'; cmdType: 'Keepalive'; status?: string })
-  | (Common & { root: 'Query'; cmdType: 'Catalog'; startTime?: string; endTime?: string })
-  | (Common & { root: 'Query'; cmdType: 'DeviceInfo' })
-  | (Common & { root: 'Query'; cmdType: 'DeviceStatus' })
-  | (Common & { root: 'Query'; cmdType: 'RecordInfo'; query: RecordInfoQuery })
+  | (Common & { kind: 'keepalive'; root: 'Notify'; cmdType: 'Keepalive'; status?: string })
+  | (Common & { kind: 'catalog'; root: 'Query'; cmdType: 'Catalog'; startTime?: string; endTime?: string })
+  | (Common & { kind: 'deviceInfo'; root: 'Query'; cmdType: 'DeviceInfo' })
+  | (Common & { kind: 'deviceStatus'; root: 'Query'; cmdType: 'DeviceStatus' })
+  | (Common & { kind: 'recordInfo'; root: 'Query'; cmdType: 'RecordInfo'; query: RecordInfoQuery })
   | (Common & {
+      kind: 'deviceControl';
       root: 'Control';
       cmdType: 'DeviceControl';
       /** The raw PTZCmd hex when present. */
@@ -34,7 +36,7 @@ export type ManscdpMessage =
       /** Other control fields (TeleBoot, RecordCmd, GuardCmd, HomePosition, ...) as sent. */
       fields: Record<string, unknown>;
     })
-  | (Common & { root: ManscdpRoot; cmdType: string; unknown: true; fields: Record<string, unknown> });
+  | (Common & { kind: 'unknown'; root: ManscdpRoot; cmdType: string; fields: Record<string, unknown> });
 
 /** RecordInfo query fields (GB/T 28181-2016 §A.2.4.5). */
 export interface RecordInfoQuery {
@@ -102,10 +104,11 @@ export function parseManscdp(body: Buffer): ManscdpMessage {
     const v = text(fields, name);
     return v === undefined ? {} : { [key]: v };
   };
-  if (root === 'Notify' && cmdType === 'Keepalive') return { ...common, root, cmdType, ...opt('status', 'Status') };
+  if (root === 'Notify' && cmdType === 'Keepalive') return { ...common, kind: 'keepalive', root, cmdType, ...opt('status', 'Status') };
   if (root === 'Query') {
-    if (cmdType === 'Catalog') return { ...common, root, cmdType, ...opt('startTime', 'StartTime'), ...opt('endTime', 'EndTime') };
-    if (cmdType === 'DeviceInfo' || cmdType === 'DeviceStatus') return { ...common, root, cmdType };
+    if (cmdType === 'Catalog') return { ...common, kind: 'catalog', root, cmdType, ...opt('startTime', 'StartTime'), ...opt('endTime', 'EndTime') };
+    if (cmdType === 'DeviceInfo') return { ...common, kind: 'deviceInfo', root, cmdType };
+    if (cmdType === 'DeviceStatus') return { ...common, kind: 'deviceStatus', root, cmdType };
     if (cmdType === 'RecordInfo') {
       const startTime = text(fields, 'StartTime');
       const endTime = text(fields, 'EndTime');
@@ -120,20 +123,20 @@ export function parseManscdp(body: Buffer): ManscdpMessage {
         ...opt('recorderId', 'RecorderID'),
         ...opt('indistinctQuery', 'IndistinctQuery'),
       };
-      return { ...common, root, cmdType, query };
+      return { ...common, kind: 'recordInfo', root, cmdType, query };
     }
   }
   if (root === 'Control' && cmdType === 'DeviceControl') {
     const { CmdType: _c, SN: _s, DeviceID: _d, PTZCmd: _p, ...rest } = fields;
     const ptzCmdHex = text(fields, 'PTZCmd');
-    if (ptzCmdHex === undefined) return { ...common, root, cmdType, fields: rest };
+    if (ptzCmdHex === undefined) return { ...common, kind: 'deviceControl', root, cmdType, fields: rest };
     let ptz: DecodedPtzCmd | { error: string };
     try {
       ptz = decodePtzCmd(ptzCmdHex);
     } catch (err) {
       ptz = { error: err instanceof Error ? err.message : String(err) };
     }
-    return { ...common, root, cmdType, ptzCmdHex, ptz, fields: rest };
+    return { ...common, kind: 'deviceControl', root, cmdType, ptzCmdHex, ptz, fields: rest };
   }
-  return { ...common, root, cmdType, unknown: true, fields };
+  return { ...common, kind: 'unknown', root, cmdType, fields };
 }
