@@ -106,7 +106,8 @@ export function parseManscdp(body: Buffer): ManscdpMessage {
   };
   if (root === 'Notify' && cmdType === 'Keepalive') return { ...common, kind: 'keepalive', root, cmdType, ...opt('status', 'Status') };
   if (root === 'Query') {
-    if (cmdType === 'Catalog') return { ...common, kind: 'catalog', root, cmdType, ...opt('startTime', 'StartTime'), ...opt('endTime', 'EndTime') };
+    if (cmdType === 'Catalog')
+      return { ...common, kind: 'catalog', root, cmdType, ...opt('startTime', 'StartTime'), ...opt('endTime', 'EndTime') };
     if (cmdType === 'DeviceInfo') return { ...common, kind: 'deviceInfo', root, cmdType };
     if (cmdType === 'DeviceStatus') return { ...common, kind: 'deviceStatus', root, cmdType };
     if (cmdType === 'RecordInfo') {

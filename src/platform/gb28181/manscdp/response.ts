@@ -182,7 +182,9 @@ export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly
   for (const item of items) {
     const encoded = encodeText(catalogItemXml(item), o.charset ?? 'GB18030');
     if (size(1, encoded.length) > budget) {
-      throw new CatalogSizeError(`catalog item ${item.deviceId} needs ${size(1, encoded.length)} bytes alone, over the ${budget}-byte budget`);
+      throw new CatalogSizeError(
+        `catalog item ${item.deviceId} needs ${size(1, encoded.length)} bytes alone, over the ${budget}-byte budget`,
+      );
     }
     if (batch.length >= perMessage || size(batch.length + 1, batchBytes + encoded.length) > budget) {
       out.push(finish(batch));

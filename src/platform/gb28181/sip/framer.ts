@@ -4,14 +4,7 @@
  * framed but malformed is reported and skipped; a stream that cannot be framed any more
  * (bad Content-Length, endless header) makes `feed` throw, and the connection should close.
  */
-import {
-  SipParseError,
-  contentLengthOf,
-  findHeaderEnd,
-  leadingBlankLength,
-  tryParseSipMessage,
-  type SipMessage,
-} from './message.js';
+import { SipParseError, contentLengthOf, findHeaderEnd, leadingBlankLength, tryParseSipMessage, type SipMessage } from './message.js';
 
 export interface SipFrame {
   /** The message's bytes, header section and body. */

@@ -35,14 +35,7 @@ export interface SipResponse extends SipBase {
 export type SipMessage = SipRequest | SipResponse;
 
 export type SipParseErrorCode =
-  | 'empty'
-  | 'no-header-end'
-  | 'bad-start-line'
-  | 'bad-header'
-  | 'missing-header'
-  | 'bad-content-length'
-  | 'truncated-body'
-  | 'too-large';
+  'empty' | 'no-header-end' | 'bad-start-line' | 'bad-header' | 'missing-header' | 'bad-content-length' | 'truncated-body' | 'too-large';
 
 /** Why bytes are not a SIP message; `code` is stable for callers and tests. */
 export class SipParseError extends Error {

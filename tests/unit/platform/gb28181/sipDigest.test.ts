@@ -58,11 +58,14 @@ describe('digest responses against published vectors', () => {
   });
 
   it('RFC 7616 §3.9.1: MD5 and SHA-256, qop=auth', () => {
-    const base = 'realm="http-auth@example.org", qop="auth, auth-int", nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"';
+    const base =
+      'realm="http-auth@example.org", qop="auth, auth-int", nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"';
     const creds = { username: 'Mufasa', password: 'Circle of Life' };
     const req = { method: 'GET', uri: '/dir/index.html' };
     const opts = { cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ', nc: 1 };
-    expect(digestResponse(parseDigestChallenge(`Digest ${base}, algorithm=MD5`), creds, req, opts).response).toBe('8ca523f5e9506fed4657c9700eebdbec');
+    expect(digestResponse(parseDigestChallenge(`Digest ${base}, algorithm=MD5`), creds, req, opts).response).toBe(
+      '8ca523f5e9506fed4657c9700eebdbec',
+    );
     expect(digestResponse(parseDigestChallenge(`Digest ${base}, algorithm=SHA-256`), creds, req, opts).response).toBe(
       '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
     );
@@ -107,9 +110,13 @@ describe('digest responses against published vectors', () => {
     const b = digestResponse(c, { username: 'u', password: 'p' }, { method: 'REGISTER', uri: 'sip:r' }, { nc: 26 });
     expect(a.nc).toBe('0000001a');
     expect(a.cnonce).not.toBe(b.cnonce);
-    expect(() => digestResponse(parseDigestChallenge('Digest realm="r", nonce="n", qop="auth-int"'), { username: 'u', password: 'p' }, { method: 'X', uri: 'y' })).toThrow(
-      /qop/,
-    );
+    expect(() =>
+      digestResponse(
+        parseDigestChallenge('Digest realm="r", nonce="n", qop="auth-int"'),
+        { username: 'u', password: 'p' },
+        { method: 'X', uri: 'y' },
+      ),
+    ).toThrow(/qop/);
   });
 
   it('escapes quotes in the username it writes', () => {

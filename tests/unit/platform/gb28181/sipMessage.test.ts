@@ -95,7 +95,14 @@ describe('SIP message parser', () => {
   });
 
   it('drops bytes past Content-Length in a datagram and takes the rest when it is absent (RFC 3261 §18.3)', () => {
-    const base = ['INFO sip:x@y SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bKx', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>', 'Call-ID: 1', 'CSeq: 2 INFO'];
+    const base = [
+      'INFO sip:x@y SIP/2.0',
+      'Via: SIP/2.0/UDP h;branch=z9hG4bKx',
+      'From: <sip:a@b>;tag=1',
+      'To: <sip:c@d>',
+      'Call-ID: 1',
+      'CSeq: 2 INFO',
+    ];
     const withLength = parseSipMessage(Buffer.from(crlf([...base, 'Content-Length: 3', '', 'abcdef'])));
     expect(withLength.body.toString()).toBe('abc');
     const without = parseSipMessage(Buffer.from(crlf([...base, '', 'abcdef'])));
@@ -106,7 +113,9 @@ describe('SIP message parser', () => {
 
   it('accepts bare LF line ends and leading CRLFs', () => {
     const msg = parseSipMessage(
-      Buffer.from('\r\n\r\nOPTIONS sip:x@y SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKq\nFrom: <sip:a@b>;tag=1\nTo: <sip:c@d>\nCall-ID: 9\nCSeq: 1 OPTIONS\n\n'),
+      Buffer.from(
+        '\r\n\r\nOPTIONS sip:x@y SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKq\nFrom: <sip:a@b>;tag=1\nTo: <sip:c@d>\nCall-ID: 9\nCSeq: 1 OPTIONS\n\n',
+      ),
     );
     expect(msg.kind === 'request' && msg.method).toBe('OPTIONS');
   });
@@ -119,7 +128,11 @@ describe('SIP message parser', () => {
     ['wrong version', 'MESSAGE sip:a@b SIP/3.0\r\n\r\n', 'bad-start-line'],
     ['status out of range', 'SIP/2.0 700 Huh\r\n\r\n', 'bad-start-line'],
     ['header without colon', 'BYE sip:a@b SIP/2.0\r\nVia SIP/2.0/UDP h\r\n\r\n', 'bad-header'],
-    ['missing Call-ID', 'BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>\r\nTo: <sip:b@c>\r\nCSeq: 1 BYE\r\n\r\n', 'missing-header'],
+    [
+      'missing Call-ID',
+      'BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>\r\nTo: <sip:b@c>\r\nCSeq: 1 BYE\r\n\r\n',
+      'missing-header',
+    ],
     [
       'bad CSeq',
       'BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@b>\r\nTo: <sip:b@c>\r\nCall-ID: 1\r\nCSeq: x BYE\r\n\r\n',
@@ -205,7 +218,13 @@ describe('SIP message serialiser', () => {
   });
 
   it('refuses a header value with a line break (header injection)', () => {
-    const msg: SipMessage = { kind: 'response', status: 200, reason: 'OK', headers: [{ name: 'Subject', value: 'a\r\nVia: x' }], body: Buffer.alloc(0) };
+    const msg: SipMessage = {
+      kind: 'response',
+      status: 200,
+      reason: 'OK',
+      headers: [{ name: 'Subject', value: 'a\r\nVia: x' }],
+      body: Buffer.alloc(0),
+    };
     expect(() => serializeSipMessage(msg)).toThrow(SipParseError);
   });
 });
@@ -264,7 +283,17 @@ describe('SIP header helpers', () => {
 describe('SIP stream framer', () => {
   const one = catalogMessage(gbBody);
   const two = Buffer.from(
-    crlf(['SIP/2.0 200 OK', 'Via: SIP/2.0/TCP h;branch=z9hG4bK2', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: 5', 'CSeq: 7 MESSAGE', 'l: 0', '', '']),
+    crlf([
+      'SIP/2.0 200 OK',
+      'Via: SIP/2.0/TCP h;branch=z9hG4bK2',
+      'From: <sip:a@b>;tag=1',
+      'To: <sip:c@d>;tag=2',
+      'Call-ID: 5',
+      'CSeq: 7 MESSAGE',
+      'l: 0',
+      '',
+      '',
+    ]),
   );
 
   it('cuts messages by Content-Length in bytes whatever the chunking', () => {

@@ -161,7 +161,9 @@ describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
   });
 
   it('is not used for INVITE or ACK', () => {
-    expect(() => new NonInviteClientTransaction({ request: request('INVITE'), reliable: false, send: () => {}, timers, user: recorder() })).toThrow();
+    expect(
+      () => new NonInviteClientTransaction({ request: request('INVITE'), reliable: false, send: () => {}, timers, user: recorder() }),
+    ).toThrow();
   });
 });
 
