@@ -72,6 +72,25 @@ abstract class ClientTransactionBase<S extends string> {
     this.bytes = serializeSipMessage(opts.request);
   }
 
+  get currentState(): S | 'terminated' {
+    return this.state;
+  }
+
+  /** Timer B (INVITE) or F (non-INVITE): 64·T1 without a final response ends the transaction. */
+  protected abstract readonly timeoutTimer: 'B' | 'F';
+  /** Starts Timer A or E; only called over unreliable transports. */
+  protected abstract armRetransmit(): void;
+
+  /** Sends the request and starts the timeout timer and, over UDP, the retransmit timer. */
+  start(): void {
+    if (!this.transmit()) return;
+    this.startTimer(this.timeoutTimer, 64 * this.values.T1, () => {
+      this.terminate();
+      this.opts.user.onTimeout();
+    });
+    if (!this.opts.reliable) this.armRetransmit();
+  }
+
   /** Branch and method, as clientTransactionKey gives for responses that belong here. */
   get key(): string | undefined {
     return clientTransactionKey(this.opts.request);
@@ -133,18 +152,10 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     this.interval = this.values.T1;
   }
 
-  get currentState(): NonInviteClientState {
-    return this.state;
-  }
+  protected readonly timeoutTimer = 'F';
 
-  /** Sends the request and starts Timer F (and Timer E over UDP). */
-  start(): void {
-    if (!this.transmit()) return;
-    this.startTimer('F', 64 * this.values.T1, () => {
-      this.terminate();
-      this.opts.user.onTimeout();
-    });
-    if (!this.opts.reliable) this.armE();
+  protected armRetransmit(): void {
+    this.armE();
   }
 
   /** Timer E: retransmit, doubling up to T2 while trying, every T2 once proceeding (§17.1.2.2). */
@@ -187,18 +198,10 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     if (opts.request.method !== 'INVITE') throw new Error('an INVITE client transaction sends INVITE');
   }
 
-  get currentState(): InviteClientState {
-    return this.state;
-  }
+  protected readonly timeoutTimer = 'B';
 
-  /** Sends the INVITE, starts Timer B (and Timer A over UDP). */
-  start(): void {
-    if (!this.transmit()) return;
-    this.startTimer('B', 64 * this.values.T1, () => {
-      this.terminate();
-      this.opts.user.onTimeout();
-    });
-    if (!this.opts.reliable) this.armA(this.values.T1);
+  protected armRetransmit(): void {
+    this.armA(this.values.T1);
   }
 
   /** Timer A doubles each time and is not capped by T2 (§17.1.1.2); Timer B ends it. */
