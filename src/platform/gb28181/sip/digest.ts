@@ -74,6 +74,30 @@ export function parseDigestChallenge(header: string): DigestChallenge {
   };
 }
 
+/**
+ * Picks the challenge to answer when a 401 carries several WWW-Authenticate headers (a
+ * 2022-edition platform may offer SM3 beside MD5): the first of `preference` that this
+ * node can compute. Unparseable or unsupported challenges are skipped.
+ */
+export function chooseDigestChallenge(
+  headers: readonly string[],
+  preference: readonly DigestAlgorithm[] = ['SM3', 'SHA-256', 'MD5', 'SM3-sess', 'SHA-256-sess', 'MD5-sess'],
+): DigestChallenge | undefined {
+  const usable: DigestChallenge[] = [];
+  for (const h of headers) {
+    try {
+      usable.push(parseDigestChallenge(h));
+    } catch (err) {
+      if (!(err instanceof DigestError)) throw err;
+    }
+  }
+  for (const algorithm of preference) {
+    const found = usable.find((c) => c.algorithm === algorithm);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 export interface DigestCredentials {
   /** The configured username (GB/T 28181 platforms may expect it to differ from the device ID). */
   username: string;

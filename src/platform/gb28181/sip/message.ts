@@ -4,7 +4,7 @@
  * bytes (§20.14). Pure: no I/O. Malformed input raises SipParseError, nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { MULTI_VALUE_HEADERS, TOKEN_RE, canonicalHeaderName, parseCSeq, splitOutsideQuotes } from './headers.js';
+import { MULTI_VALUE_HEADERS, TOKEN_RE, canonicalHeaderName, parseCSeq, parseNameAddr, splitOutsideQuotes } from './headers.js';
 
 export const SIP_VERSION = 'SIP/2.0';
 
@@ -191,6 +191,27 @@ export function serializeSipMessage(msg: SipMessage): Buffer {
   }
   lines.push(`Content-Length: ${msg.body.length}`);
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8'), msg.body]);
+}
+
+export interface ResponseOptions {
+  /** Tag added to To when the request's To has none (RFC 3261 §8.2.6.2); not added to 100 Trying. */
+  toTag?: string;
+  /** Extra headers after the copied ones (Contact, Content-Type, Date, ...). */
+  headers?: SipHeader[];
+  body?: Buffer;
+}
+
+/**
+ * A response to `req` (RFC 3261 §8.2.6.2): Via (all, in order), From, To, Call-ID and CSeq
+ * copied; a To tag added unless the request already had one or this is a 100.
+ */
+export function buildResponse(req: SipRequest, status: number, reason: string, opts: ResponseOptions = {}): SipResponse {
+  const copied = req.headers.filter((h) => ['Via', 'From', 'To', 'Call-ID', 'CSeq'].includes(h.name));
+  const headers = copied.map((h) => {
+    if (h.name !== 'To' || status === 100 || opts.toTag === undefined || parseNameAddr(h.value).params.has('tag')) return { ...h };
+    return { name: 'To', value: `${h.value};tag=${opts.toTag}` };
+  });
+  return { kind: 'response', status, reason, headers: [...headers, ...(opts.headers ?? [])], body: opts.body ?? Buffer.alloc(0) };
 }
 
 // --- identifiers (RFC 3261 §8.1.1.4, §8.1.1.7, §19.3) -------------------------------------

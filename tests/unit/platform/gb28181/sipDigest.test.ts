@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DigestError,
   buildDigestAuthorization,
+  chooseDigestChallenge,
   digestAlgorithmSupported,
   digestResponse,
   parseDigestChallenge,
@@ -124,5 +125,17 @@ describe('digest responses against published vectors', () => {
     const header = buildDigestAuthorization(c, { username: 'a"b', password: 'p' }, { method: 'REGISTER', uri: 'sip:r' });
     expect(header).toContain('username="a\\"b"');
     expect(authParams(header).get('username')).toBe('a"b');
+  });
+});
+
+describe('choosing among several challenges', () => {
+  it('prefers SM3 where offered and computable, else MD5, skipping what it cannot use', () => {
+    const md5 = 'Digest realm="r", nonce="n1", algorithm=MD5';
+    const sm3 = 'Digest realm="r", nonce="n2", algorithm=SM3';
+    const odd = 'Digest realm="r", nonce="n3", algorithm=SHA-512-256';
+    const expected = digestAlgorithmSupported('SM3') ? 'n2' : 'n1';
+    expect(chooseDigestChallenge([md5, odd, sm3])?.nonce).toBe(expected);
+    expect(chooseDigestChallenge([md5, sm3], ['MD5'])?.nonce).toBe('n1');
+    expect(chooseDigestChallenge(['Basic realm="x"', odd])).toBeUndefined();
   });
 });

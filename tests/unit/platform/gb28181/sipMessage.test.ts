@@ -4,6 +4,7 @@ import { SipFramer } from '../../../../src/platform/gb28181/sip/framer.js';
 import { canonicalHeaderName, parseCSeq, parseNameAddr, parseVia, sipUriUser } from '../../../../src/platform/gb28181/sip/headers.js';
 import {
   BRANCH_COOKIE,
+  buildResponse,
   SipParseError,
   getHeader,
   getHeaders,
@@ -326,5 +327,48 @@ describe('SIP stream framer', () => {
     expect(() => small.feed(Buffer.alloc(200, 0x41))).toThrow(/header section/);
     const bodyCap = new SipFramer({ maxBodyBytes: 10 });
     expect(() => bodyCap.feed(one)).toThrow(/Content-Length/);
+  });
+});
+
+describe('responses built from a request (RFC 3261 §8.2.6.2)', () => {
+  it('copies Via, From, To, Call-ID and CSeq, adds the To tag, and serialises byte for byte', () => {
+    const req = parseSipMessage(catalogMessage(gbBody));
+    if (req.kind !== 'request') throw new Error('fixture is a request');
+    const ok = buildResponse(req, 200, 'OK', { toTag: 'gw1', headers: [{ name: 'User-Agent', value: 'psv-gateway' }] });
+    expect(serializeSipMessage(ok).toString()).toBe(
+      crlf([
+        'SIP/2.0 200 OK',
+        'Via: SIP/2.0/UDP 192.168.1.10:5060;rport;branch=z9hG4bK1234',
+        'From: <sip:34020000002000000001@3402000000>;tag=abc',
+        'To: <sip:34020000001320000001@3402000000>;tag=gw1',
+        'Call-ID: 42@192.168.1.10',
+        'CSeq: 20 MESSAGE',
+        'User-Agent: psv-gateway',
+        'Content-Length: 0',
+        '',
+        '',
+      ]),
+    );
+    expect(getHeader(buildResponse(req, 100, 'Trying', { toTag: 'gw1' }), 'To')).toBe('<sip:34020000001320000001@3402000000>');
+    const tagged = buildResponse(ok as unknown as typeof req, 481, 'Gone', { toTag: 'other' });
+    expect(getHeader(tagged, 'To')).toBe('<sip:34020000001320000001@3402000000>;tag=gw1');
+  });
+
+  it('keeps every Via of a request that crossed proxies, in order', () => {
+    const raw = Buffer.from(
+      crlf([
+        'BYE sip:a@b SIP/2.0',
+        'Via: SIP/2.0/UDP p1;branch=z9hG4bK1, SIP/2.0/UDP p2;branch=z9hG4bK2',
+        'f: <sip:a@b>;tag=1',
+        't: <sip:c@d>;tag=2',
+        'i: x',
+        'CSeq: 3 BYE',
+        '',
+        '',
+      ]),
+    );
+    const req = parseSipMessage(raw);
+    if (req.kind !== 'request') throw new Error('fixture is a request');
+    expect(getHeaders(buildResponse(req, 200, 'OK'), 'Via')).toEqual(['SIP/2.0/UDP p1;branch=z9hG4bK1', 'SIP/2.0/UDP p2;branch=z9hG4bK2']);
   });
 });
