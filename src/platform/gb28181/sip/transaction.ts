@@ -1,10 +1,11 @@
 /**
- * RFC 3261 §17.1 client transactions: INVITE (§17.1.1, figure 5) and non-INVITE (§17.1.2,
- * figure 6). Timers run on an injected scheduler and bytes go out through an injected send
- * function, so the state machines are pure logic and tested with fake time. Requests are
- * retransmitted only over unreliable transports (UDP); over TCP only the timeouts run.
+ * RFC 3261 §17 transactions: client INVITE (§17.1.1, figure 5) and non-INVITE (§17.1.2,
+ * figure 6), server INVITE (§17.2.1, figure 7) and non-INVITE (§17.2.2, figure 8). Timers
+ * run on an injected scheduler and bytes go out through an injected send function, so the
+ * state machines are pure logic and tested with fake time. Messages are retransmitted only
+ * over unreliable transports (UDP); over TCP only the timeouts run.
  */
-import { getHeader, getHeaders, serializeSipMessage, type SipRequest, type SipResponse } from './message.js';
+import { buildResponse, getHeader, getHeaders, serializeSipMessage, type SipRequest, type SipResponse } from './message.js';
 import { parseCSeq, parseVia } from './headers.js';
 
 /** RFC 3261 §17.1.1.1 timer values, in milliseconds. */
@@ -25,30 +26,50 @@ export interface TimerHost {
   clearTimeout(handle: unknown): void;
 }
 
-/** What the transaction reports to its transaction user (TU). */
-export interface ClientTransactionUser {
-  /** Every response the TU must see: provisional, the first final, and 2xx to INVITE. */
-  onResponse(res: SipResponse): void;
-  /** Timer B or F fired: no final response came (§17.1.1.2, §17.1.2.2); the TU acts as on 408. */
-  onTimeout(): void;
-  /** The send function threw (§17.1.1.2: treated like a 503). */
+/** What every transaction reports to its transaction user (TU). */
+interface TransactionUser {
+  /** The send function threw (§17.1.1.2, §17.2.4: treated like a 503 / reported to the TU). */
   onTransportError(err: unknown): void;
   /** The transaction is over and can be forgotten. */
   onTerminated?(): void;
 }
 
-export interface ClientTransactionOptions {
-  request: SipRequest;
-  /** True over TCP: no retransmission, Timers D and K are zero (§17.1.1.2, §17.1.2.2). */
+/** What a client transaction reports. */
+export interface ClientTransactionUser extends TransactionUser {
+  /** Every response the TU must see: provisional, the first final, and 2xx to INVITE. */
+  onResponse(res: SipResponse): void;
+  /** Timer B or F fired: no final response came (§17.1.1.2, §17.1.2.2); the TU acts as on 408. */
+  onTimeout(): void;
+}
+
+/** What a server transaction reports. */
+export interface ServerTransactionUser extends TransactionUser {
+  /** INVITE only: Timer H fired, the ACK for a 300–699 response never came (§17.2.1). */
+  onTimeout?(): void;
+}
+
+interface TransactionOptions<U extends TransactionUser> {
+  /** True over TCP: nothing is retransmitted, Timers D, I, J and K are zero. */
   reliable: boolean;
   send: (bytes: Buffer) => void;
   timers: TimerHost;
-  user: ClientTransactionUser;
+  user: U;
   values?: Partial<SipTimerValues>;
+}
+
+export interface ClientTransactionOptions extends TransactionOptions<ClientTransactionUser> {
+  request: SipRequest;
+}
+
+export interface ServerTransactionOptions extends TransactionOptions<ServerTransactionUser> {
+  /** The request that created the transaction. */
+  request: SipRequest;
 }
 
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'terminated';
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'terminated';
+export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /**
  * The key that matches responses to a client transaction (§17.1.3): the top Via's branch
@@ -61,39 +82,30 @@ export function clientTransactionKey(msg: SipRequest | SipResponse): string | un
   return `${branch}|${method === 'ACK' ? 'INVITE' : method}`;
 }
 
-abstract class ClientTransactionBase<S extends string> {
+/**
+ * The key that matches requests to a server transaction (§17.2.3): top Via branch and
+ * sent-by, and the method with ACK counted as INVITE. Only RFC 3261 branches (z9hG4bK) are
+ * matched this way; older peers get undefined and each request is new to them.
+ */
+export function serverTransactionKey(req: SipRequest): string | undefined {
+  const via = parseVia(getHeader(req, 'Via') ?? '');
+  if (via?.branch === undefined || !via.branch.startsWith('z9hG4bK')) return undefined;
+  const sentBy = `${via.host.toLowerCase()}:${via.port ?? 5060}`;
+  return `${via.branch}|${sentBy}|${req.method === 'ACK' ? 'INVITE' : req.method}`;
+}
+
+/** Timers, sending and termination that all four state machines share. */
+abstract class TransactionBase<S extends string, U extends TransactionUser> {
   protected readonly values: SipTimerValues;
   private readonly handles = new Map<string, unknown>();
-  private readonly bytes: Buffer;
   protected abstract state: S | 'terminated';
 
-  constructor(protected readonly opts: ClientTransactionOptions) {
+  constructor(protected readonly opts: TransactionOptions<U>) {
     this.values = { ...DEFAULT_TIMERS, ...opts.values };
-    this.bytes = serializeSipMessage(opts.request);
   }
 
   get currentState(): S | 'terminated' {
     return this.state;
-  }
-
-  /** Timer B (INVITE) or F (non-INVITE): 64·T1 without a final response ends the transaction. */
-  protected abstract readonly timeoutTimer: 'B' | 'F';
-  /** Starts Timer A or E; only called over unreliable transports. */
-  protected abstract armRetransmit(): void;
-
-  /** Sends the request and starts the timeout timer and, over UDP, the retransmit timer. */
-  start(): void {
-    if (!this.transmit()) return;
-    this.startTimer(this.timeoutTimer, 64 * this.values.T1, () => {
-      this.terminate();
-      this.opts.user.onTimeout();
-    });
-    if (!this.opts.reliable) this.armRetransmit();
-  }
-
-  /** Branch and method, as clientTransactionKey gives for responses that belong here. */
-  get key(): string | undefined {
-    return clientTransactionKey(this.opts.request);
   }
 
   protected startTimer(name: string, ms: number, fire: () => void): void {
@@ -114,8 +126,8 @@ abstract class ClientTransactionBase<S extends string> {
     this.handles.delete(name);
   }
 
-  /** Sends bytes; a transport failure ends the transaction (§17.1.1.2, §17.1.2.2). */
-  protected transmit(bytes: Buffer = this.bytes): boolean {
+  /** Sends bytes; a transport failure ends the transaction (§17.1.1.2, §17.2.4). */
+  protected transmit(bytes: Buffer): boolean {
     try {
       this.opts.send(bytes);
       return true;
@@ -124,6 +136,15 @@ abstract class ClientTransactionBase<S extends string> {
       this.opts.user.onTransportError(err);
       return false;
     }
+  }
+
+  /**
+   * Runs `then` after `ms`, or at once over a reliable transport where the wait for
+   * retransmissions (Timers D, I, J, K) is zero.
+   */
+  protected afterWait(name: string, ms: number, then: () => void): void {
+    if (this.opts.reliable) then();
+    else this.startTimer(name, ms, then);
   }
 
   protected terminate(): void {
@@ -136,6 +157,39 @@ abstract class ClientTransactionBase<S extends string> {
   /** Ends the transaction without reporting anything more, e.g. when the TU shuts down. */
   cancelTimers(): void {
     this.terminate();
+  }
+}
+
+abstract class ClientTransactionBase<S extends string> extends TransactionBase<S, ClientTransactionUser> {
+  private readonly bytes: Buffer;
+
+  constructor(protected override readonly opts: ClientTransactionOptions) {
+    super(opts);
+    this.bytes = serializeSipMessage(opts.request);
+  }
+
+  /** Timer B (INVITE) or F (non-INVITE): 64·T1 without a final response ends the transaction. */
+  protected abstract readonly timeoutTimer: 'B' | 'F';
+  /** Starts Timer A or E; only called over unreliable transports. */
+  protected abstract armRetransmit(): void;
+
+  /** Sends the request and starts the timeout timer and, over UDP, the retransmit timer. */
+  start(): void {
+    if (!this.sendRequest()) return;
+    this.startTimer(this.timeoutTimer, 64 * this.values.T1, () => {
+      this.terminate();
+      this.opts.user.onTimeout();
+    });
+    if (!this.opts.reliable) this.armRetransmit();
+  }
+
+  protected sendRequest(): boolean {
+    return this.transmit(this.bytes);
+  }
+
+  /** Branch and method, as clientTransactionKey gives for responses that belong here. */
+  get key(): string | undefined {
+    return clientTransactionKey(this.opts.request);
   }
 }
 
@@ -161,7 +215,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
   /** Timer E: retransmit, doubling up to T2 while trying, every T2 once proceeding (§17.1.2.2). */
   private armE(): void {
     this.startTimer('E', this.interval, () => {
-      if (!this.transmit()) return;
+      if (!this.sendRequest()) return;
       this.interval = this.state === 'trying' ? Math.min(2 * this.interval, this.values.T2) : this.values.T2;
       this.armE();
     });
@@ -183,8 +237,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     this.stopTimer('F');
     this.opts.user.onResponse(res);
     // Timer K absorbs retransmitted responses; zero over reliable transports.
-    if (this.opts.reliable) this.terminate();
-    else this.startTimer('K', this.values.T4, () => this.terminate());
+    this.afterWait('K', this.values.T4, () => this.terminate());
   }
 }
 
@@ -207,7 +260,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
   /** Timer A doubles each time and is not capped by T2 (§17.1.1.2); Timer B ends it. */
   private armA(ms: number): void {
     this.startTimer('A', ms, () => {
-      if (this.state !== 'calling' || !this.transmit()) return;
+      if (this.state !== 'calling' || !this.sendRequest()) return;
       this.armA(2 * ms);
     });
   }
@@ -239,8 +292,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     this.opts.user.onResponse(res);
     if (!this.transmit(this.ackBytes)) return;
     // Timer D: at least 32 s over UDP to absorb retransmitted finals, zero over TCP.
-    if (this.opts.reliable) this.terminate();
-    else this.startTimer('D', Math.max(32_000, 64 * this.values.T1), () => this.terminate());
+    this.afterWait('D', Math.max(32_000, 64 * this.values.T1), () => this.terminate());
   }
 }
 
@@ -270,4 +322,110 @@ export function ackForNon2xx(invite: SipRequest, res: SipResponse): SipRequest {
     ],
     body: Buffer.alloc(0),
   };
+}
+
+/**
+ * Server non-INVITE transaction (§17.2.2): MESSAGE, NOTIFY, BYE, ... from the platform.
+ * Retransmitted requests get the last response again; Timer J (64·T1 over UDP) keeps the
+ * final response around for them.
+ */
+export class NonInviteServerTransaction extends TransactionBase<NonInviteServerState, ServerTransactionUser> {
+  protected state: NonInviteServerState = 'trying';
+  private last: Buffer | undefined;
+
+  constructor(protected override readonly opts: ServerTransactionOptions) {
+    super(opts);
+    if (opts.request.method === 'INVITE' || opts.request.method === 'ACK') {
+      throw new Error(`${opts.request.method} does not start a non-INVITE server transaction`);
+    }
+  }
+
+  get key(): string | undefined {
+    return serverTransactionKey(this.opts.request);
+  }
+
+  /** A retransmission of the request (same key). */
+  receiveRequest(_req: SipRequest): void {
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.transmit(this.last);
+  }
+
+  /** The TU's response; ignored once a final response was sent. */
+  respond(res: SipResponse): void {
+    if (this.state === 'completed' || this.state === 'terminated') return;
+    this.last = serializeSipMessage(res);
+    if (res.status < 200) {
+      this.state = 'proceeding';
+      this.transmit(this.last);
+      return;
+    }
+    this.state = 'completed';
+    if (!this.transmit(this.last)) return;
+    this.afterWait('J', 64 * this.values.T1, () => this.terminate());
+  }
+}
+
+/**
+ * Server INVITE transaction (§17.2.1). A 100 Trying goes out by itself when the TU has not
+ * answered within 200 ms. A 2xx ends the transaction (its retransmission is the dialog's
+ * job); a 300–699 is retransmitted on Timer G until the ACK, or Timer H gives up.
+ */
+export class InviteServerTransaction extends TransactionBase<InviteServerState, ServerTransactionUser> {
+  protected state: InviteServerState = 'proceeding';
+  private last: Buffer | undefined;
+
+  constructor(protected override readonly opts: ServerTransactionOptions) {
+    super(opts);
+    if (opts.request.method !== 'INVITE') throw new Error('an INVITE server transaction starts with INVITE');
+  }
+
+  get key(): string | undefined {
+    return serverTransactionKey(this.opts.request);
+  }
+
+  /** Arms the automatic 100 Trying (§17.2.1: unless the TU answers within 200 ms). */
+  start(): void {
+    this.startTimer('Trying', 200, () => {
+      if (this.last === undefined) this.respond(buildResponse(this.opts.request, 100, 'Trying'));
+    });
+  }
+
+  /** A retransmitted INVITE, or the ACK for a 300–699 response. */
+  receiveRequest(req: SipRequest): void {
+    if (req.method === 'ACK') {
+      if (this.state !== 'completed') return;
+      this.state = 'confirmed';
+      this.stopTimer('G');
+      this.stopTimer('H');
+      // Timer I absorbs retransmitted ACKs.
+      this.afterWait('I', this.values.T4, () => this.terminate());
+      return;
+    }
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.transmit(this.last);
+  }
+
+  respond(res: SipResponse): void {
+    if (this.state !== 'proceeding') return;
+    this.stopTimer('Trying');
+    this.last = serializeSipMessage(res);
+    if (!this.transmit(this.last)) return;
+    if (res.status < 200) return;
+    if (res.status < 300) {
+      this.terminate();
+      return;
+    }
+    this.state = 'completed';
+    if (!this.opts.reliable) this.armG(this.values.T1);
+    this.startTimer('H', 64 * this.values.T1, () => {
+      this.terminate();
+      this.opts.user.onTimeout?.();
+    });
+  }
+
+  /** Timer G: resend the final response, doubling up to T2. */
+  private armG(ms: number): void {
+    this.startTimer('G', ms, () => {
+      if (this.last === undefined || !this.transmit(this.last)) return;
+      this.armG(Math.min(2 * ms, this.values.T2));
+    });
+  }
 }

@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseSipMessage, type SipRequest, type SipResponse } from '../../../../src/platform/gb28181/sip/message.js';
+import { buildResponse, parseSipMessage, type SipRequest, type SipResponse } from '../../../../src/platform/gb28181/sip/message.js';
 import {
   InviteClientTransaction,
+  InviteServerTransaction,
   NonInviteClientTransaction,
+  NonInviteServerTransaction,
   ackForNon2xx,
   clientTransactionKey,
+  serverTransactionKey,
   type ClientTransactionUser,
   type TimerHost,
 } from '../../../../src/platform/gb28181/sip/transaction.js';
@@ -248,5 +251,109 @@ describe('client transaction matching (§17.1.3)', () => {
     expect(clientTransactionKey(response(req, 200))).toBe(tx.key);
     expect(clientTransactionKey(response(request('CANCEL', 'z9hG4bKabc'), 200))).not.toBe(tx.key);
     expect(clientTransactionKey({ ...req, headers: [] })).toBeUndefined();
+  });
+});
+
+function serverRecorder(): { events: string[]; onTransportError: () => void; onTerminated: () => void; onTimeout: () => void } {
+  const events: string[] = [];
+  return {
+    events,
+    onTransportError: () => events.push('transport-error'),
+    onTerminated: () => events.push('terminated'),
+    onTimeout: () => events.push('timeout'),
+  };
+}
+
+describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
+  it('answers retransmissions with the last response and forgets after Timer J (64·T1) over UDP', () => {
+    const w = wire();
+    const user = serverRecorder();
+    const req = request('MESSAGE');
+    const tx = new NonInviteServerTransaction({ request: req, reliable: false, send: w.send, timers, user });
+    tx.receiveRequest(req); // nothing sent yet: absorbed in Trying
+    expect(w.methods).toEqual([]);
+    tx.respond(buildResponse(req, 200, 'OK', { toTag: 'g' }));
+    expect(tx.currentState).toBe('completed');
+    tx.receiveRequest(req);
+    tx.respond(buildResponse(req, 500, 'Late')); // a second final is ignored
+    expect(w.methods).toEqual(['200', '200']);
+    vi.advanceTimersByTime(31_999);
+    expect(tx.currentState).toBe('completed');
+    vi.advanceTimersByTime(1);
+    expect(user.events).toEqual(['terminated']);
+  });
+
+  it('resends a provisional response while proceeding and ends at once over TCP', () => {
+    const w = wire();
+    const user = serverRecorder();
+    const req = request('BYE');
+    const tx = new NonInviteServerTransaction({ request: req, reliable: true, send: w.send, timers, user });
+    tx.respond(buildResponse(req, 100, 'Trying'));
+    tx.receiveRequest(req);
+    tx.respond(buildResponse(req, 200, 'OK'));
+    expect(w.methods).toEqual(['100', '100', '200']);
+    expect(user.events).toEqual(['terminated']);
+  });
+});
+
+describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
+  it('sends 100 Trying after 200 ms of silence and ends on a 2xx', () => {
+    const w = wire();
+    const user = serverRecorder();
+    const req = request('INVITE');
+    const tx = new InviteServerTransaction({ request: req, reliable: false, send: w.send, timers, user });
+    tx.start();
+    vi.advanceTimersByTime(200);
+    expect(w.methods).toEqual(['100']);
+    tx.receiveRequest(req);
+    expect(w.methods).toEqual(['100', '100']);
+    tx.respond(buildResponse(req, 200, 'OK', { toTag: 'g' }));
+    expect(w.methods).toEqual(['100', '100', '200']);
+    expect(user.events).toEqual(['terminated']);
+  });
+
+  it('does not send 100 Trying when the TU answers in time', () => {
+    const w = wire();
+    const req = request('INVITE');
+    const tx = new InviteServerTransaction({ request: req, reliable: false, send: w.send, timers, user: serverRecorder() });
+    tx.start();
+    vi.advanceTimersByTime(150);
+    tx.respond(buildResponse(req, 180, 'Ringing', { toTag: 'g' }));
+    vi.advanceTimersByTime(1_000);
+    expect(w.methods).toEqual(['180']);
+  });
+
+  it('retransmits a 488 on Timer G (500, 1000, 2000, 4000, 4000 ms) until the ACK, then waits Timer I (T4)', () => {
+    const w = wire();
+    const user = serverRecorder();
+    const req = request('INVITE');
+    const tx = new InviteServerTransaction({ request: req, reliable: false, send: w.send, timers, user });
+    tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { toTag: 'g' }));
+    vi.advanceTimersByTime(11_600);
+    expect(w.at).toEqual([0, 500, 1500, 3500, 7500, 11500]);
+    tx.receiveRequest({ ...req, method: 'ACK' });
+    expect(tx.currentState).toBe('confirmed');
+    vi.advanceTimersByTime(4_999);
+    expect(w.at).toHaveLength(6);
+    expect(tx.currentState).toBe('confirmed');
+    vi.advanceTimersByTime(1);
+    expect(user.events).toEqual(['terminated']);
+  });
+
+  it('gives up on Timer H (64·T1) when no ACK comes', () => {
+    const user = serverRecorder();
+    const req = request('INVITE');
+    const tx = new InviteServerTransaction({ request: req, reliable: true, send: () => {}, timers, user });
+    tx.respond(buildResponse(req, 404, 'Not Found', { toTag: 'g' }));
+    vi.advanceTimersByTime(32_000);
+    expect(user.events).toEqual(['terminated', 'timeout']);
+  });
+
+  it('keys requests on branch, sent-by and method with ACK as INVITE (§17.2.3)', () => {
+    const inv = request('INVITE', 'z9hG4bKs1');
+    expect(serverTransactionKey(inv)).toBe('z9hG4bKs1|10.0.0.5:5060|INVITE');
+    expect(serverTransactionKey({ ...inv, method: 'ACK' })).toBe(serverTransactionKey(inv));
+    expect(serverTransactionKey(request('CANCEL', 'z9hG4bKs1'))).not.toBe(serverTransactionKey(inv));
+    expect(serverTransactionKey(request('MESSAGE', '1234'))).toBeUndefined();
   });
 });
