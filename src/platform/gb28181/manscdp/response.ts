@@ -1,6 +1,7 @@
 /**
- * Outgoing MANSCDP bodies (GB/T 28181-2016 §A.2.5, §A.2.6): Keepalive notify, Catalog
- * response split into messages that fit a byte budget, DeviceInfo response. Encoded as
+ * Outgoing MANSCDP bodies (GB/T 28181-2016 §A.2.5, §A.2.6): Keepalive notify; Catalog
+ * response, Catalog change notify and RecordInfo response, each split into messages that
+ * fit a byte budget; DeviceInfo, DeviceStatus and Result-only responses. Encoded as
  * GB18030 by default; the declaration says GB2312 unless told otherwise, because that is
  * the label the 2016 edition's examples use and older platforms look for (GB18030 bytes
  * equal GB2312 bytes for every GB2312 character).
@@ -36,7 +37,7 @@ function document(root: string, inner: string, enc: BodyEncoding): Buffer {
 }
 
 export interface KeepaliveNotify {
-  sn: number;
+  sn: string | number;
   deviceId: string;
   /** OK unless the device reports a fault (§A.2.5.2). */
   status?: 'OK' | 'ERROR';
@@ -90,7 +91,8 @@ export interface CatalogItem {
   info?: { ptzType?: number; positionType?: number; roomType?: number; useType?: number; supplyLightType?: number };
 }
 
-function catalogItemXml(item: CatalogItem): string {
+/** An Item element; with `event` (Catalog NOTIFY) the Event follows the DeviceID. */
+function catalogItemXml(item: CatalogItem, event?: CatalogEvent): string {
   const info = item.info;
   const infoXml =
     info !== undefined
@@ -104,6 +106,7 @@ function catalogItemXml(item: CatalogItem): string {
       : '';
   return `<Item>\r\n${elements([
     ['DeviceID', item.deviceId],
+    ['Event', event],
     ['Name', item.name],
     ['Manufacturer', item.manufacturer],
     ['Model', item.model],
@@ -125,9 +128,10 @@ function catalogItemXml(item: CatalogItem): string {
   ])}${infoXml}</Item>\r\n`;
 }
 
-export interface CatalogResponseOptions extends BodyEncoding {
+/** How list responses are cut into messages. */
+export interface SplitOptions extends BodyEncoding {
   sn: string | number;
-  /** The gateway's (or queried) device ID the response is for. */
+  /** The gateway's (or queried) device ID the message is about. */
   deviceId: string;
   /** Largest body in bytes, default 1400 so one MESSAGE over UDP avoids fragmentation. */
   maxBytes?: number;
@@ -137,39 +141,45 @@ export interface CatalogResponseOptions extends BodyEncoding {
   maxItemsPerMessage?: number;
 }
 
-export class CatalogSizeError extends Error {
+export type CatalogResponseOptions = SplitOptions;
+
+/** An item too large for the byte budget even alone: the caller can send over TCP instead. */
+export class MessageSizeError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'CatalogSizeError';
+    this.name = 'MessageSizeError';
   }
 }
 
-/** The Response document around a DeviceList of `num` items, split where the items go. */
-function catalogEnvelope(o: CatalogResponseOptions, sumNum: number, num: number): [Buffer, Buffer] {
-  const head = elements([
-    ['CmdType', 'Catalog'],
-    ['SN', o.sn],
-    ['DeviceID', o.deviceId],
-    ['SumNum', sumNum],
-  ]);
+/** A list-carrying document: Catalog response/notify, RecordInfo response. */
+interface ListShape {
+  root: 'Response' | 'Notify';
+  cmdType: string;
+  /** Fields between DeviceID and SumNum (RecordInfo's Name). */
+  head?: readonly Field[];
+  listTag: 'DeviceList' | 'RecordList';
+}
+
+/** The document around a list of `num` items, split where the items go. */
+function listEnvelope(shape: ListShape, o: SplitOptions, sumNum: number, num: number): [Buffer, Buffer] {
+  const head = elements([['CmdType', shape.cmdType], ['SN', o.sn], ['DeviceID', o.deviceId], ...(shape.head ?? []), ['SumNum', sumNum]]);
   const marker = '\u0000';
-  const whole = document('Response', `${head}<DeviceList Num="${num}">\r\n${marker}</DeviceList>\r\n`, o);
+  const whole = document(shape.root, `${head}<${shape.listTag} Num="${num}">\r\n${marker}</${shape.listTag}>\r\n`, o);
   const at = whole.lastIndexOf(0); // only fixed ASCII follows the marker
   return [whole.subarray(0, at), whole.subarray(at + 1)];
 }
 
 /**
- * Catalog response bodies: every message carries the same SumNum (the whole list) and its
- * own DeviceList Num; items are packed in order while the encoded body stays within
- * maxBytes − reserveBytes. An empty catalog is one message with Num="0". An item that
- * cannot fit even alone raises CatalogSizeError (the caller can use TCP instead).
- * Both charsets are stateless, so a body's size is its envelope's plus its items'.
+ * List bodies: every message carries the same SumNum (the whole list) and its own list
+ * Num; items are packed in order while the encoded body stays within maxBytes −
+ * reserveBytes. An empty list is one message with Num="0". Both charsets are stateless,
+ * so a body's size is its envelope's plus its items'.
  */
-export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly CatalogItem[]): Buffer[] {
+function splitList(shape: ListShape, o: SplitOptions, items: readonly { id: string; xml: string }[]): Buffer[] {
   const budget = (o.maxBytes ?? 1400) - (o.reserveBytes ?? 0);
   const perMessage = Math.max(1, o.maxItemsPerMessage ?? Number.MAX_SAFE_INTEGER);
   const sumNum = items.length;
-  const envelope = (n: number): [Buffer, Buffer] => catalogEnvelope(o, sumNum, n);
+  const envelope = (n: number): [Buffer, Buffer] => listEnvelope(shape, o, sumNum, n);
   const size = (n: number, itemBytes: number): number => envelope(n).reduce((s, b) => s + b.length, itemBytes);
   const finish = (batch: Buffer[]): Buffer => {
     const [before, after] = envelope(batch.length);
@@ -180,10 +190,10 @@ export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly
   let batch: Buffer[] = [];
   let batchBytes = 0;
   for (const item of items) {
-    const encoded = encodeText(catalogItemXml(item), o.charset ?? 'GB18030');
+    const encoded = encodeText(item.xml, o.charset ?? 'GB18030');
     if (size(1, encoded.length) > budget) {
-      throw new CatalogSizeError(
-        `catalog item ${item.deviceId} needs ${size(1, encoded.length)} bytes alone, over the ${budget}-byte budget`,
+      throw new MessageSizeError(
+        `${shape.cmdType} item ${item.id} needs ${size(1, encoded.length)} bytes alone, over the ${budget}-byte budget`,
       );
     }
     if (batch.length >= perMessage || size(batch.length + 1, batchBytes + encoded.length) > budget) {
@@ -196,6 +206,87 @@ export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly
   }
   out.push(finish(batch));
   return out;
+}
+
+/** Catalog response bodies (§A.2.6.4), split as splitList describes. */
+export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly CatalogItem[]): Buffer[] {
+  return splitList(
+    { root: 'Response', cmdType: 'Catalog', listTag: 'DeviceList' },
+    o,
+    items.map((item) => ({ id: item.deviceId, xml: catalogItemXml(item) })),
+  );
+}
+
+/** Catalog change events (2016 §A.2.5.5 and the 2022 event list). */
+export type CatalogEvent = 'ON' | 'OFF' | 'VLOST' | 'DEFECT' | 'ADD' | 'DEL' | 'UPDATE';
+
+/** ADD and UPDATE carry the whole item; the other events only the device ID. */
+export type CatalogChange =
+  { event: 'ADD' | 'UPDATE'; item: CatalogItem } | { event: Exclude<CatalogEvent, 'ADD' | 'UPDATE'>; deviceId: string };
+
+/** Catalog NOTIFY bodies for state or shared-set changes, split like the response. */
+export function buildCatalogNotifies(o: SplitOptions, changes: readonly CatalogChange[]): Buffer[] {
+  return splitList(
+    { root: 'Notify', cmdType: 'Catalog', listTag: 'DeviceList' },
+    o,
+    changes.map((c) =>
+      'item' in c
+        ? { id: c.item.deviceId, xml: catalogItemXml(c.item, c.event) }
+        : {
+            id: c.deviceId,
+            xml: `<Item>\r\n${elements([
+              ['DeviceID', c.deviceId],
+              ['Event', c.event],
+            ])}</Item>\r\n`,
+          },
+    ),
+  );
+}
+
+/** One recording in a RecordInfo response (§A.2.6.6 itemFileType). */
+export interface RecordItem {
+  deviceId: string;
+  name: string;
+  filePath?: string;
+  address?: string;
+  /** Local time as the standard writes it: 2026-12-05T08:00:00. */
+  startTime: string;
+  endTime: string;
+  /** 0 not secret, 1 secret. */
+  secrecy: 0 | 1;
+  /** time, alarm or manual. */
+  type: 'time' | 'alarm' | 'manual';
+  recorderId?: string;
+  /** Bytes, where known (2016 edition). */
+  fileSize?: number;
+}
+
+export interface RecordInfoResponseOptions extends SplitOptions {
+  /** The channel's name, echoed in the response head. */
+  name: string;
+}
+
+/** RecordInfo response bodies (§A.2.6.6): SumNum is the whole result, RecordList per message. */
+export function buildRecordInfoResponses(o: RecordInfoResponseOptions, records: readonly RecordItem[]): Buffer[] {
+  return splitList(
+    { root: 'Response', cmdType: 'RecordInfo', head: [['Name', o.name]], listTag: 'RecordList' },
+    o,
+    records.map((r) => ({
+      id: `${r.deviceId} ${r.startTime}`,
+      xml: `<Item>\r\n${elements([
+        ['DeviceID', r.deviceId],
+        ['Name', r.name],
+        ['FilePath', r.filePath],
+        ['Address', r.address],
+        ['StartTime', r.startTime],
+        ['EndTime', r.endTime],
+        ['Secrecy', r.secrecy],
+        ['Type', r.type],
+        ['RecorderID', r.recorderId],
+        ['FileSize', r.fileSize],
+      ])}</Item>\r\n`,
+    })),
+  );
 }
 
 export interface DeviceInfoResponse extends BodyEncoding {
@@ -223,6 +314,58 @@ export function buildDeviceInfoResponse(r: DeviceInfoResponse): Buffer {
       ['Model', r.model],
       ['Firmware', r.firmware],
       ['Channel', r.channel],
+    ]),
+    r,
+  );
+}
+
+/** The result of a DeviceControl (§A.2.6.2) or any command answered only with Result. */
+export function buildResultResponse(
+  r: { cmdType: string; sn: string | number; deviceId: string; result: 'OK' | 'ERROR' },
+  enc: BodyEncoding = {},
+): Buffer {
+  return document(
+    'Response',
+    elements([
+      ['CmdType', r.cmdType],
+      ['SN', r.sn],
+      ['DeviceID', r.deviceId],
+      ['Result', r.result],
+    ]),
+    enc,
+  );
+}
+
+export interface DeviceStatusResponse extends BodyEncoding {
+  sn: string | number;
+  deviceId: string;
+  result?: 'OK' | 'ERROR';
+  online: boolean;
+  /** Whether the device works normally (Status OK/ERROR); Reason says why not. */
+  ok: boolean;
+  reason?: string;
+  encode?: boolean;
+  record?: boolean;
+  /** Local time, 2026-12-05T08:00:00. */
+  deviceTime?: string;
+}
+
+/** DeviceStatus response (§A.2.6.7), without the alarm status list. */
+export function buildDeviceStatusResponse(r: DeviceStatusResponse): Buffer {
+  const onOff = (v: boolean | undefined): string | undefined => (v === undefined ? undefined : v ? 'ON' : 'OFF');
+  return document(
+    'Response',
+    elements([
+      ['CmdType', 'DeviceStatus'],
+      ['SN', r.sn],
+      ['DeviceID', r.deviceId],
+      ['Result', r.result ?? 'OK'],
+      ['Online', r.online ? 'ONLINE' : 'OFFLINE'],
+      ['Status', r.ok ? 'OK' : 'ERROR'],
+      ['Reason', r.reason],
+      ['Encode', onOff(r.encode)],
+      ['Record', onOff(r.record)],
+      ['DeviceTime', r.deviceTime],
     ]),
     r,
   );

@@ -4,10 +4,14 @@ import { CharsetError, decodeBody, declaredXmlEncoding } from '../../../../src/p
 import { PtzCmdError, decodePtzCmd, encodePtzCmd } from '../../../../src/platform/gb28181/manscdp/ptz.js';
 import { ManscdpParseError, parseManscdp } from '../../../../src/platform/gb28181/manscdp/query.js';
 import {
-  CatalogSizeError,
+  MessageSizeError,
+  buildCatalogNotifies,
   buildCatalogResponses,
   buildDeviceInfoResponse,
+  buildDeviceStatusResponse,
   buildKeepaliveNotify,
+  buildRecordInfoResponses,
+  buildResultResponse,
   type CatalogItem,
 } from '../../../../src/platform/gb28181/manscdp/response.js';
 
@@ -247,7 +251,7 @@ describe('MANSCDP responses', () => {
   });
 
   it('refuses an item that cannot fit the limit alone', () => {
-    expect(() => buildCatalogResponses({ sn: 1, deviceId: GW, maxBytes: 400 }, [camera(1)])).toThrow(CatalogSizeError);
+    expect(() => buildCatalogResponses({ sn: 1, deviceId: GW, maxBytes: 400 }, [camera(1)])).toThrow(MessageSizeError);
   });
 
   it('packs 500 cameras quickly, every message under the limit', () => {
@@ -261,5 +265,67 @@ describe('MANSCDP responses', () => {
       return n + Number(m.kind === 'unknown' ? (m.fields['DeviceList'] as { '@Num': string })['@Num'] : 0);
     }, 0);
     expect(total).toBe(500);
+  });
+
+  it('writes Catalog change notifies: ON/OFF/DEL with the ID only, ADD/UPDATE with the whole item', () => {
+    const [b] = buildCatalogNotifies({ sn: 3, deviceId: GW, maxBytes: 65_000 }, [
+      { event: 'OFF', deviceId: '34020000001320000001' },
+      { event: 'ADD', item: camera(2, '新增 堃') },
+    ]);
+    const text = iconv.decode(b ?? Buffer.alloc(0), 'gb18030');
+    expect(text).toContain(
+      '<Notify>\r\n<CmdType>Catalog</CmdType>\r\n<SN>3</SN>\r\n<DeviceID>34020000002000000001</DeviceID>\r\n<SumNum>2</SumNum>\r\n<DeviceList Num="2">\r\n' +
+        '<Item>\r\n<DeviceID>34020000001320000001</DeviceID>\r\n<Event>OFF</Event>\r\n</Item>\r\n' +
+        '<Item>\r\n<DeviceID>34020000001320000002</DeviceID>\r\n<Event>ADD</Event>\r\n<Name>新增 堃</Name>\r\n',
+    );
+  });
+
+  it('writes RecordInfo responses split under the limit with Name, SumNum and RecordList Num', () => {
+    const records = Array.from({ length: 12 }, (_, i) => ({
+      deviceId: '34020000001320000001',
+      name: '东门 堃',
+      startTime: `2026-12-05T${String(i).padStart(2, '0')}:00:00`,
+      endTime: `2026-12-05T${String(i).padStart(2, '0')}:59:59`,
+      secrecy: 0 as const,
+      type: 'time' as const,
+      fileSize: 1024 * i,
+    }));
+    const bodies = buildRecordInfoResponses({ sn: 8, deviceId: '34020000001320000001', name: '东门 堃' }, records);
+    expect(bodies.length).toBeGreaterThan(1);
+    let count = 0;
+    for (const b of bodies) {
+      expect(b.length).toBeLessThanOrEqual(1400);
+      const m = parseManscdp(b);
+      if (m.kind !== 'unknown') throw new Error('a Response parses as unknown');
+      expect(m.cmdType).toBe('RecordInfo');
+      expect(m.fields['Name']).toBe('东门 堃');
+      expect(m.fields['SumNum']).toBe('12');
+      const list = m.fields['RecordList'] as { '@Num': string; Item: unknown[] | unknown };
+      const n = Array.isArray(list.Item) ? list.Item.length : 1;
+      expect(list['@Num']).toBe(String(n));
+      count += n;
+    }
+    expect(count).toBe(12);
+    expect(iconv.decode(bodies[0] ?? Buffer.alloc(0), 'gb18030')).toContain(
+      '<Item>\r\n<DeviceID>34020000001320000001</DeviceID>\r\n<Name>东门 堃</Name>\r\n<StartTime>2026-12-05T00:00:00</StartTime>\r\n' +
+        '<EndTime>2026-12-05T00:59:59</EndTime>\r\n<Secrecy>0</Secrecy>\r\n<Type>time</Type>\r\n<FileSize>0</FileSize>\r\n</Item>',
+    );
+  });
+
+  it('writes DeviceStatus and Result-only responses byte for byte', () => {
+    expect(
+      buildDeviceStatusResponse({ sn: 5, deviceId: GW, online: true, ok: false, reason: '离线', encode: true, record: false }).equals(
+        iconv.encode(
+          '<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>DeviceStatus</CmdType>\r\n<SN>5</SN>\r\n' +
+            `<DeviceID>${GW}</DeviceID>\r\n<Result>OK</Result>\r\n<Online>ONLINE</Online>\r\n<Status>ERROR</Status>\r\n` +
+            '<Reason>离线</Reason>\r\n<Encode>ON</Encode>\r\n<Record>OFF</Record>\r\n</Response>\r\n',
+          'gb18030',
+        ),
+      ),
+    ).toBe(true);
+    expect(buildResultResponse({ cmdType: 'DeviceControl', sn: 11, deviceId: GW, result: 'ERROR' }).toString('latin1')).toBe(
+      '<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>DeviceControl</CmdType>\r\n<SN>11</SN>\r\n' +
+        `<DeviceID>${GW}</DeviceID>\r\n<Result>ERROR</Result>\r\n</Response>\r\n`,
+    );
   });
 });
