@@ -80,12 +80,15 @@ function text(fields: Record<string, unknown>, name: string): string | undefined
 /** Parses a MANSCDP body; throws ManscdpParseError (or CharsetError) on malformed input. */
 export function parseManscdp(body: Buffer): ManscdpMessage {
   const { text: xml, charset } = decodeBody(body);
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) throw new ManscdpParseError(`MANSCDP body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
+  // MANSCDP never declares a DTD; refusing one rules out entity-expansion tricks.
+  if (/<!DOCTYPE/i.test(xml)) throw new ManscdpParseError('MANSCDP body must not carry a DOCTYPE');
   let doc: unknown;
   try {
+    const valid = XMLValidator.validate(xml);
+    if (valid !== true) throw new ManscdpParseError(`MANSCDP body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
     doc = parser.parse(xml);
   } catch (err) {
+    if (err instanceof ManscdpParseError) throw err;
     throw new ManscdpParseError(`MANSCDP body is not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
   }
   const roots = Object.keys(doc as object).filter((k) => ROOTS.has(k));

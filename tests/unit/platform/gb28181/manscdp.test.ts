@@ -107,9 +107,33 @@ describe('MANSCDP query parsing', () => {
     ['missing SN', `<Query><CmdType>Catalog</CmdType><DeviceID>${GW}</DeviceID></Query>`],
     ['not XML', 'hello'],
     ['empty', ''],
+    ['a DOCTYPE', '<!DOCTYPE Query [<!ENTITY a "aaaa">]><Query><CmdType>&a;</CmdType><SN>1</SN><DeviceID>1</DeviceID></Query>'],
+    ['a __proto__ element', `<Query><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>${GW}</DeviceID><__proto__><x>1</x></__proto__></Query>`],
   ];
   it.each(malformed)('rejects %s with ManscdpParseError', (_n, xml) => {
     expect(() => parseManscdp(body(xml))).toThrow(ManscdpParseError);
+  });
+});
+
+describe('MANSCDP parser robustness', () => {
+  it('throws only its typed errors on byte flips and truncations of a valid body', () => {
+    const good = body(
+      `<?xml version="1.0" encoding="GB2312"?>\r\n<Query>\r\n<CmdType>Catalog</CmdType>\r\n<SN>1</SN>\r\n<DeviceID>${GW}</DeviceID>\r\n<Name>堃𠀀</Name>\r\n</Query>\r\n`,
+    );
+    const inputs: Buffer[] = [];
+    for (let n = 0; n < good.length; n += 5) inputs.push(good.subarray(0, n));
+    for (let i = 0; i < good.length; i += 2) {
+      const flipped = Buffer.from(good);
+      flipped[i] = (flipped[i] ?? 0) ^ 0x2f;
+      inputs.push(flipped);
+    }
+    for (const input of inputs) {
+      try {
+        parseManscdp(input);
+      } catch (err) {
+        expect(err instanceof ManscdpParseError || err instanceof CharsetError).toBe(true);
+      }
+    }
   });
 });
 
