@@ -22,6 +22,15 @@ export function xmlEscape(s: string): string {
 
 type Field = readonly [name: string, value: string | number | undefined];
 
+/** CmdType, SN and DeviceID: how every MANSCDP body starts (§A.2.1). */
+function commandHead(cmdType: string, m: { sn: string | number; deviceId: string }): Field[] {
+  return [
+    ['CmdType', cmdType],
+    ['SN', m.sn],
+    ['DeviceID', m.deviceId],
+  ];
+}
+
 /** `<Name>value</Name>` lines for the defined fields, in the given order. */
 function elements(fields: readonly Field[]): string {
   return fields
@@ -50,16 +59,7 @@ export function buildKeepaliveNotify(k: KeepaliveNotify, enc: BodyEncoding = {})
     k.faultDeviceIds !== undefined && k.faultDeviceIds.length > 0
       ? `<Info>\r\n${k.faultDeviceIds.map((id) => elements([['DeviceID', id]])).join('')}</Info>\r\n`
       : '';
-  return document(
-    'Notify',
-    elements([
-      ['CmdType', 'Keepalive'],
-      ['SN', k.sn],
-      ['DeviceID', k.deviceId],
-      ['Status', k.status ?? 'OK'],
-    ]) + faults,
-    enc,
-  );
+  return document('Notify', elements([...commandHead('Keepalive', k), ['Status', k.status ?? 'OK']]) + faults, enc);
 }
 
 /**
@@ -162,7 +162,7 @@ interface ListShape {
 
 /** The document around a list of `num` items, split where the items go. */
 function listEnvelope(shape: ListShape, o: SplitOptions, sumNum: number, num: number): [Buffer, Buffer] {
-  const head = elements([['CmdType', shape.cmdType], ['SN', o.sn], ['DeviceID', o.deviceId], ...(shape.head ?? []), ['SumNum', sumNum]]);
+  const head = elements([...commandHead(shape.cmdType, o), ...(shape.head ?? []), ['SumNum', sumNum]]);
   const marker = '\u0000';
   const whole = document(shape.root, `${head}<${shape.listTag} Num="${num}">\r\n${marker}</${shape.listTag}>\r\n`, o);
   const at = whole.lastIndexOf(0); // only fixed ASCII follows the marker
@@ -305,9 +305,7 @@ export function buildDeviceInfoResponse(r: DeviceInfoResponse): Buffer {
   return document(
     'Response',
     elements([
-      ['CmdType', 'DeviceInfo'],
-      ['SN', r.sn],
-      ['DeviceID', r.deviceId],
+      ...commandHead('DeviceInfo', r),
       ['DeviceName', r.deviceName],
       ['Result', r.result ?? 'OK'],
       ['Manufacturer', r.manufacturer],
@@ -324,16 +322,7 @@ export function buildResultResponse(
   r: { cmdType: string; sn: string | number; deviceId: string; result: 'OK' | 'ERROR' },
   enc: BodyEncoding = {},
 ): Buffer {
-  return document(
-    'Response',
-    elements([
-      ['CmdType', r.cmdType],
-      ['SN', r.sn],
-      ['DeviceID', r.deviceId],
-      ['Result', r.result],
-    ]),
-    enc,
-  );
+  return document('Response', elements([...commandHead(r.cmdType, r), ['Result', r.result]]), enc);
 }
 
 export interface DeviceStatusResponse extends BodyEncoding {
@@ -356,9 +345,7 @@ export function buildDeviceStatusResponse(r: DeviceStatusResponse): Buffer {
   return document(
     'Response',
     elements([
-      ['CmdType', 'DeviceStatus'],
-      ['SN', r.sn],
-      ['DeviceID', r.deviceId],
+      ...commandHead('DeviceStatus', r),
       ['Result', r.result ?? 'OK'],
       ['Online', r.online ? 'ONLINE' : 'OFFLINE'],
       ['Status', r.ok ? 'OK' : 'ERROR'],
