@@ -166,3 +166,30 @@ export function parseCSeq(header: string): CSeq | undefined {
 export function formatCSeq(cseq: CSeq): string {
   return `${cseq.seq} ${cseq.method}`;
 }
+
+/**
+ * The instant a Date header names. RFC 3261 §20.17 writes RFC 1123 dates in GMT; GB/T
+ * 28181 platforms put Beijing time in the REGISTER 200 OK as `2026-12-05T20:00:00.000`
+ * (2016 §9.10 SIP time synchronisation; the milliseconds are often left out), without a
+ * zone, so `localOffsetMinutes` says which zone that is (UTC+8 unless told). Undefined
+ * when the value is neither form or names an impossible time.
+ */
+export function parseSipDate(value: string, localOffsetMinutes = 480): Date | undefined {
+  const gb = /^\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?\s*$/.exec(value);
+  if (gb !== null) {
+    const n = gb.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+    const millis = gb[7] === undefined ? 0 : Number(gb[7].padEnd(3, '0'));
+    const t = Date.UTC(n[0], n[1] - 1, n[2], n[3], n[4], n[5], millis) - localOffsetMinutes * 60_000;
+    const check = new Date(t + localOffsetMinutes * 60_000);
+    // Reject impossible times such as 2026-02-31 or 24:00 instead of rolling them over.
+    const fields = [check.getUTCMonth() + 1, check.getUTCDate(), check.getUTCHours(), check.getUTCMinutes(), check.getUTCSeconds()];
+    if (fields.some((v, i) => v !== n[i + 1])) return undefined;
+    return new Date(t);
+  }
+  const rfc = /^\s*[A-Za-z]{3},\s+\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{2}:\d{2}:\d{2}\s+GMT\s*$/.exec(value);
+  if (rfc !== null) {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? undefined : new Date(t);
+  }
+  return undefined;
+}

@@ -193,6 +193,45 @@ export function serializeSipMessage(msg: SipMessage): Buffer {
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8'), msg.body]);
 }
 
+export interface RequestOptions {
+  method: string;
+  /** Request-URI, e.g. sip:34020000002000000001@3402000000. */
+  uri: string;
+  /** Top Via: transport, the address the peer should answer to, and the branch (newBranch()). */
+  via: { transport: 'UDP' | 'TCP'; host: string; port: number; branch: string; rport?: boolean };
+  /** From/To as name-addr values, tag included where one belongs (`<sip:…>;tag=…`). */
+  from: string;
+  to: string;
+  callId: string;
+  cseq: number;
+  /** Extra headers after the required ones (Contact, Expires, Authorization, X-GB-ver, ...). */
+  headers?: SipHeader[];
+  body?: Buffer;
+}
+
+/**
+ * An outgoing request with the headers RFC 3261 §8.1.1 requires, in a fixed order:
+ * Via, Max-Forwards 70, From, To, Call-ID, CSeq, then the caller's.
+ */
+export function buildRequest(o: RequestOptions): SipRequest {
+  const via = `SIP/2.0/${o.via.transport} ${o.via.host}:${o.via.port}${o.via.rport === false ? '' : ';rport'};branch=${o.via.branch}`;
+  return {
+    kind: 'request',
+    method: o.method,
+    uri: o.uri,
+    headers: [
+      { name: 'Via', value: via },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: o.from },
+      { name: 'To', value: o.to },
+      { name: 'Call-ID', value: o.callId },
+      { name: 'CSeq', value: `${o.cseq} ${o.method}` },
+      ...(o.headers ?? []),
+    ],
+    body: o.body ?? Buffer.alloc(0),
+  };
+}
+
 export interface ResponseOptions {
   /** Tag added to To when the request's To has none (RFC 3261 §8.2.6.2); not added to 100 Trying. */
   toTag?: string;

@@ -1,9 +1,17 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { SipFramer } from '../../../../src/platform/gb28181/sip/framer.js';
-import { canonicalHeaderName, parseCSeq, parseNameAddr, parseVia, sipUriUser } from '../../../../src/platform/gb28181/sip/headers.js';
+import {
+  canonicalHeaderName,
+  parseCSeq,
+  parseNameAddr,
+  parseSipDate,
+  parseVia,
+  sipUriUser,
+} from '../../../../src/platform/gb28181/sip/headers.js';
 import {
   BRANCH_COOKIE,
+  buildRequest,
   buildResponse,
   SipParseError,
   getHeader,
@@ -370,5 +378,49 @@ describe('responses built from a request (RFC 3261 §8.2.6.2)', () => {
     const req = parseSipMessage(raw);
     if (req.kind !== 'request') throw new Error('fixture is a request');
     expect(getHeaders(buildResponse(req, 200, 'OK'), 'Via')).toEqual(['SIP/2.0/UDP p1;branch=z9hG4bK1', 'SIP/2.0/UDP p2;branch=z9hG4bK2']);
+  });
+});
+
+describe('requests and dates', () => {
+  it('builds a REGISTER with the required headers in order, byte for byte', () => {
+    const reg = buildRequest({
+      method: 'REGISTER',
+      uri: 'sip:34020000002000000001@3402000000',
+      via: { transport: 'UDP', host: '192.168.1.20', port: 5060, branch: 'z9hG4bK0001' },
+      from: '<sip:34020000001180000001@3402000000>;tag=aa',
+      to: '<sip:34020000001180000001@3402000000>',
+      callId: 'reg-1',
+      cseq: 1,
+      headers: [
+        { name: 'Contact', value: '<sip:34020000001180000001@192.168.1.20:5060>' },
+        { name: 'Expires', value: '3600' },
+        { name: 'X-GB-ver', value: '3.0' },
+      ],
+    });
+    expect(serializeSipMessage(reg).toString()).toBe(
+      crlf([
+        'REGISTER sip:34020000002000000001@3402000000 SIP/2.0',
+        'Via: SIP/2.0/UDP 192.168.1.20:5060;rport;branch=z9hG4bK0001',
+        'Max-Forwards: 70',
+        'From: <sip:34020000001180000001@3402000000>;tag=aa',
+        'To: <sip:34020000001180000001@3402000000>',
+        'Call-ID: reg-1',
+        'CSeq: 1 REGISTER',
+        'Contact: <sip:34020000001180000001@192.168.1.20:5060>',
+        'Expires: 3600',
+        'X-GB-ver: 3.0',
+        'Content-Length: 0',
+        '',
+        '',
+      ]),
+    );
+  });
+
+  it('reads the GB/T 28181 Date form as Beijing time unless told otherwise, and RFC 1123 dates', () => {
+    expect(parseSipDate('2026-12-05T20:00:00.123')?.toISOString()).toBe('2026-12-05T12:00:00.123Z');
+    expect(parseSipDate('2026-12-05T20:00:00')?.toISOString()).toBe('2026-12-05T12:00:00.000Z');
+    expect(parseSipDate('2026-12-05T20:00:00.5', 0)?.toISOString()).toBe('2026-12-05T20:00:00.500Z');
+    expect(parseSipDate('Sat, 05 Dec 2026 12:00:00 GMT')?.toISOString()).toBe('2026-12-05T12:00:00.000Z');
+    for (const bad of ['2026-02-31T10:00:00', '2026-12-05T24:00:00', 'yesterday', '']) expect(parseSipDate(bad)).toBeUndefined();
   });
 });
