@@ -150,7 +150,7 @@ export function parseSipMessage(buf: Buffer, opts: ParseOptions = {}): SipMessag
   const skip = leadingBlankLength(buf);
   if (skip >= buf.length) throw new SipParseError('empty', 'empty SIP message');
   const bounds = findHeaderEnd(buf, skip);
-  // A datagram with no body may omit the blank line's last CRLF only by error; still reject.
+  // RFC 3261 §7: the header section always ends in an empty line, even without a body.
   if (bounds === undefined) throw new SipParseError('no-header-end', 'SIP header section has no terminating blank line');
   const { start, headers } = parseHead(buf.toString('utf8', skip, bounds.end));
   for (const name of REQUIRED) {
