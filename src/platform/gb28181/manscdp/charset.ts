@@ -32,18 +32,26 @@ export class CharsetError extends Error {
 /**
  * Decodes a body honouring its declared encoding. Without a declaration XML means UTF-8;
  * bytes that are not valid UTF-8 are then read as GB18030, since platforms that omit the
- * declaration send GB2312 in practice.
+ * declaration send GB2312 in practice. One known mislabelling is corrected: a body that
+ * declares GB2312/GBK/GB18030 but is valid UTF-8 made only of ASCII and 3- or 4-byte
+ * sequences (CJK text) is UTF-8; GB-encoded Chinese practically never forms such
+ * sequences, and a 2-byte sequence (Latin/Greek/Cyrillic) is left to the declaration.
  */
-export function decodeBody(body: Buffer): { text: string; charset: BodyCharset } {
+export function decodeBody(body: Buffer): { text: string; charset: BodyCharset; mislabelled?: true } {
   const label = declaredXmlEncoding(body);
   let charset: BodyCharset;
+  let mislabelled = false;
   if (label !== undefined) {
     const known = charsetOfLabel(label);
     if (known === undefined) throw new CharsetError(`unsupported XML encoding ${label}`);
     charset = known;
-  } else charset = isUtf8(body) ? 'UTF-8' : 'GB18030';
-  const text = iconv.decode(body, charset === 'UTF-8' ? 'utf8' : 'gb18030');
-  return { text: text.replace(/^\uFEFF/, ''), charset };
+    if (charset === 'GB18030' && looksLikeCjkUtf8(body)) {
+      charset = 'UTF-8';
+      mislabelled = true;
+    }
+  } else charset = utf8Text(body) !== undefined ? 'UTF-8' : 'GB18030';
+  const text = iconv.decode(body, charset === 'UTF-8' ? 'utf8' : 'gb18030').replace(/^\uFEFF/, '');
+  return mislabelled ? { text, charset, mislabelled: true } : { text, charset };
 }
 
 /** Encodes text in the given charset (GB18030 covers every Unicode character). */
@@ -51,11 +59,17 @@ export function encodeText(text: string, charset: BodyCharset): Buffer {
   return charset === 'UTF-8' ? Buffer.from(text, 'utf8') : iconv.encode(text, 'gb18030');
 }
 
-function isUtf8(buf: Buffer): boolean {
+/** The text when `buf` is valid UTF-8, else undefined. */
+function utf8Text(buf: Buffer): string | undefined {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-    return true;
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Valid UTF-8 with non-ASCII text, none of it in the 2-byte range U+0080–U+07FF. */
+function looksLikeCjkUtf8(buf: Buffer): boolean {
+  const text = utf8Text(buf);
+  return text !== undefined && /[^\u0000-\u007f]/.test(text) && !/[\u0080-\u07ff]/.test(text);
 }

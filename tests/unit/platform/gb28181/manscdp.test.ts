@@ -36,6 +36,22 @@ describe('MANSCDP body charset', () => {
     expect(decodeBody(body(xml, 'gb18030'))).toEqual({ text: xml, charset: 'GB18030' });
   });
 
+  it('reads a body declared GB2312 but sent as UTF-8 Chinese as UTF-8, and says so', () => {
+    const xml = '<?xml version="1.0" encoding="GB2312"?>\r\n<Notify><Name>东门摄像机 堃𠀀</Name></Notify>';
+    expect(decodeBody(body(xml, 'utf8'))).toEqual({ text: xml, charset: 'UTF-8', mislabelled: true });
+    // Honest GB18030 text, Chinese or ASCII only, stays GB18030.
+    expect(decodeBody(body(xml, 'gb18030'))).toEqual({ text: xml, charset: 'GB18030' });
+    const ascii = xml.replace('东门摄像机 堃𠀀', 'gate');
+    expect(decodeBody(body(ascii, 'utf8'))).toEqual({ text: ascii, charset: 'GB18030' });
+    // Common GB2312 characters whose bytes would pass as 2-byte UTF-8 stay with the declaration.
+    const latinLike = Buffer.concat([
+      Buffer.from('<?xml version="1.0" encoding="GB2312"?><a>'),
+      Buffer.from([0xc3, 0xa1]),
+      Buffer.from('</a>'),
+    ]);
+    expect(decodeBody(latinLike).charset).toBe('GB18030');
+  });
+
   it('refuses an encoding it cannot read', () => {
     expect(() => decodeBody(Buffer.from('<?xml version="1.0" encoding="Shift_JIS"?><a/>'))).toThrow(CharsetError);
   });
