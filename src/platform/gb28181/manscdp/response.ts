@@ -8,6 +8,9 @@
  */
 import { encodeText, type BodyCharset } from './charset.js';
 
+/** The Content-Type of MANSCDP bodies (GB/T 28181-2016 Annex A, MANSCDP). */
+export const MANSCDP_CONTENT_TYPE = 'Application/MANSCDP+xml';
+
 export interface BodyEncoding {
   /** Bytes written: GB18030 (default) or UTF-8. */
   charset?: BodyCharset;

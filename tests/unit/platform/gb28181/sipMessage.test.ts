@@ -319,6 +319,13 @@ describe('SIP stream framer', () => {
     }
   });
 
+  it('does not mistake an empty line inside a body for the end of a message', () => {
+    const tricky = catalogMessage(Buffer.from('<a>\r\n\r\nSIP/2.0 200 OK\r\n\r\n</a>'));
+    const frames = new SipFramer().feed(Buffer.concat([tricky, two]));
+    expect(frames.map((f) => f.raw.length)).toEqual([tricky.length, two.length]);
+    expect((frames[0]?.message as SipMessage).body.toString()).toContain('SIP/2.0 200 OK');
+  });
+
   it('reports a framed but malformed message and goes on with the next', () => {
     const bad = Buffer.from('HELLO\r\nl: 2\r\n\r\nxy');
     const frames = new SipFramer().feed(Buffer.concat([bad, two]));
