@@ -36,9 +36,9 @@ export class PtzCmdError extends Error {
   }
 }
 
-/** Annex A.3.1 instruction bits for pan/tilt/zoom (byte 4, bits 0–5). */
+/** Annex A.3 instruction bits for pan/tilt/zoom (byte 4, bits 0–5). */
 const BIT = { right: 0x01, left: 0x02, down: 0x04, up: 0x08, zoomIn: 0x10, zoomOut: 0x20 } as const;
-/** Annex A.3.4 preset instructions. */
+/** Annex A.3 preset instructions. */
 const PRESET: Readonly<Record<number, 'set' | 'goto' | 'delete'>> = { 0x81: 'set', 0x82: 'goto', 0x83: 'delete' };
 
 function axis(bits: number, plus: number, minus: number): -1 | 0 | 1 {
@@ -105,7 +105,7 @@ export function encodePtzCmd(command: PtzCommand, address = 0): string {
       break;
   }
   const version = 0;
-  // Byte 2's check nibble: (A + 5 + version) mod 16 (Annex A.3.1).
+  // Byte 2's check nibble: (A + 5 + version) mod 16 (Annex A.3).
   const b2 = (version << 4) | ((0xa + 0x5 + version) & 0x0f);
   const bytes = [0xa5, b2, address & 0xff, instruction & 0xff, data1 & 0xff, data2 & 0xff, ((data3 & 0x0f) << 4) | ((address >> 8) & 0x0f)];
   bytes.push(bytes.reduce((s, v) => s + v, 0) & 0xff);

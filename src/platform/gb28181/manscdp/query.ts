@@ -38,7 +38,7 @@ export type ManscdpMessage =
     })
   | (Common & { kind: 'unknown'; root: ManscdpRoot; cmdType: string; fields: Record<string, unknown> });
 
-/** RecordInfo query fields (GB/T 28181-2016 §A.2.4.5). */
+/** RecordInfo query fields (GB/T 28181-2016 Annex A.2.4, query commands: file directory search). */
 export interface RecordInfoQuery {
   startTime: string;
   endTime: string;

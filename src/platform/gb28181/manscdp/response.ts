@@ -1,5 +1,5 @@
 /**
- * Outgoing MANSCDP bodies (GB/T 28181-2016 §A.2.5, §A.2.6): Keepalive notify; Catalog
+ * Outgoing MANSCDP bodies (GB/T 28181-2016 Annex A.2.5 notify, A.2.6 response): Keepalive notify; Catalog
  * response, Catalog change notify and RecordInfo response, each split into messages that
  * fit a byte budget; DeviceInfo, DeviceStatus and Result-only responses. Encoded as
  * GB18030 by default; the declaration says GB2312 unless told otherwise, because that is
@@ -25,7 +25,7 @@ export function xmlEscape(s: string): string {
 
 type Field = readonly [name: string, value: string | number | undefined];
 
-/** CmdType, SN and DeviceID: how every MANSCDP body starts (§A.2.1). */
+/** CmdType, SN and DeviceID: how every MANSCDP body starts (Annex A.2). */
 function commandHead(cmdType: string, m: { sn: string | number; deviceId: string }): Field[] {
   return [
     ['CmdType', cmdType],
@@ -51,9 +51,9 @@ function document(root: string, inner: string, enc: BodyEncoding): Buffer {
 export interface KeepaliveNotify {
   sn: string | number;
   deviceId: string;
-  /** OK unless the device reports a fault (§A.2.5.2). */
+  /** OK unless the device reports a fault (A.2.5, keepalive notify). */
   status?: 'OK' | 'ERROR';
-  /** Devices with faults, listed in Info (2016 §A.2.5.2). */
+  /** Devices with faults, listed in Info (A.2.5, keepalive notify). */
   faultDeviceIds?: string[];
 }
 
@@ -66,7 +66,7 @@ export function buildKeepaliveNotify(k: KeepaliveNotify, enc: BodyEncoding = {})
 }
 
 /**
- * One catalog entry (§A.2.6.4 itemType; 2022 edition adds fields under Info). A camera has
+ * One catalog entry (A.2.6 catalog response, itemType; 2022 adds Info fields). A camera has
  * a 20-digit ID with type code 131/132; business groups (215) and virtual organisations
  * (216) carry only DeviceID, Name, ParentID and BusinessGroupID.
  */
@@ -90,7 +90,7 @@ export interface CatalogItem {
   status?: 'ON' | 'OFF';
   longitude?: number;
   latitude?: number;
-  /** Info fields (§A.2.6.4 Info): PTZType 1 ball, 2 half-ball, 3 fixed, 4 remote-control fixed. */
+  /** Info fields (A.2.6 catalog item Info): PTZType 1 ball, 2 half-ball, 3 fixed, 4 remote-control fixed. */
   info?: { ptzType?: number; positionType?: number; roomType?: number; useType?: number; supplyLightType?: number };
 }
 
@@ -211,7 +211,7 @@ function splitList(shape: ListShape, o: SplitOptions, items: readonly { id: stri
   return out;
 }
 
-/** Catalog response bodies (§A.2.6.4), split as splitList describes. */
+/** Catalog response bodies (A.2.6), split as splitList describes. */
 export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly CatalogItem[]): Buffer[] {
   return splitList(
     { root: 'Response', cmdType: 'Catalog', listTag: 'DeviceList' },
@@ -220,7 +220,7 @@ export function buildCatalogResponses(o: CatalogResponseOptions, items: readonly
   );
 }
 
-/** Catalog change events (2016 §A.2.5.5 and the 2022 event list). */
+/** Catalog change events (A.2.5 catalog notify, with the 2022 event list). */
 export type CatalogEvent = 'ON' | 'OFF' | 'VLOST' | 'DEFECT' | 'ADD' | 'DEL' | 'UPDATE';
 
 /** ADD and UPDATE carry the whole item; the other events only the device ID. */
@@ -246,7 +246,7 @@ export function buildCatalogNotifies(o: SplitOptions, changes: readonly CatalogC
   );
 }
 
-/** One recording in a RecordInfo response (§A.2.6.6 itemFileType). */
+/** One recording in a RecordInfo response (A.2.6, itemFileType). */
 export interface RecordItem {
   deviceId: string;
   name: string;
@@ -269,7 +269,7 @@ export interface RecordInfoResponseOptions extends SplitOptions {
   name: string;
 }
 
-/** RecordInfo response bodies (§A.2.6.6): SumNum is the whole result, RecordList per message. */
+/** RecordInfo response bodies (A.2.6): SumNum is the whole result, RecordList per message. */
 export function buildRecordInfoResponses(o: RecordInfoResponseOptions, records: readonly RecordItem[]): Buffer[] {
   return splitList(
     { root: 'Response', cmdType: 'RecordInfo', head: [['Name', o.name]], listTag: 'RecordList' },
@@ -300,7 +300,7 @@ export interface DeviceInfoResponse extends BodyEncoding {
   manufacturer?: string;
   model?: string;
   firmware?: string;
-  /** Number of video input channels (§A.2.6.5). */
+  /** Number of video input channels (A.2.6, device info response). */
   channel?: number;
 }
 
@@ -320,7 +320,7 @@ export function buildDeviceInfoResponse(r: DeviceInfoResponse): Buffer {
   );
 }
 
-/** The result of a DeviceControl (§A.2.6.2) or any command answered only with Result. */
+/** The result of a DeviceControl (A.2.6) or any command answered only with Result. */
 export function buildResultResponse(
   r: { cmdType: string; sn: string | number; deviceId: string; result: 'OK' | 'ERROR' },
   enc: BodyEncoding = {},
@@ -342,7 +342,7 @@ export interface DeviceStatusResponse extends BodyEncoding {
   deviceTime?: string;
 }
 
-/** DeviceStatus response (§A.2.6.7), without the alarm status list. */
+/** DeviceStatus response (A.2.6), without the alarm status list. */
 export function buildDeviceStatusResponse(r: DeviceStatusResponse): Buffer {
   const onOff = (v: boolean | undefined): string | undefined => (v === undefined ? undefined : v ? 'ON' : 'OFF');
   return document(
