@@ -67,7 +67,7 @@ export function getHeaders(msg: Pick<SipBase, 'headers'>, name: string): string[
 export function findHeaderEnd(buf: Buffer, from = 0): { end: number; bodyStart: number } | undefined {
   const crlf = buf.indexOf('\r\n\r\n', from, 'latin1');
   const lf = buf.indexOf('\n\n', from, 'latin1');
-  // Bare LF line ends are tolerated on input (RFC 3261 §7.5 allows being lenient).
+  // Bare LF line ends are not RFC 3261 but some devices send them: accepted on input only.
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return { end: crlf, bodyStart: crlf + 4 };
   if (lf >= 0) return { end: lf, bodyStart: lf + 2 };
   return undefined;
