@@ -154,7 +154,7 @@ abstract class TransactionBase<S extends string, U extends TransactionUser> {
     this.opts.user.onTerminated?.();
   }
 
-  /** Ends the transaction without reporting anything more, e.g. when the TU shuts down. */
+  /** Ends the transaction at once: timers stop, only onTerminated is reported (e.g. on shutdown). */
   cancelTimers(): void {
     this.terminate();
   }
@@ -427,5 +427,83 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState, 
       if (this.last === undefined || !this.transmit(this.last)) return;
       this.armG(Math.min(2 * ms, this.values.T2));
     });
+  }
+}
+
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+
+/**
+ * The live transactions of one SIP endpoint, keyed as §17.1.3 and §17.2.3 say. It creates
+ * them so that each leaves the table when it terminates. What it cannot route is for the
+ * core: a stray response, a new request, or the ACK to a 2xx (its INVITE transaction is
+ * already over, §17.2.1).
+ */
+export class TransactionTable {
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
+
+  get size(): number {
+    return this.clients.size + this.servers.size;
+  }
+
+  /** Creates (not starts) the client transaction that fits the request's method. */
+  createClient(opts: ClientTransactionOptions): ClientTransaction {
+    const key = clientTransactionKey(opts.request);
+    if (key === undefined) throw new Error('a client request needs a Via branch and a CSeq');
+    const tu = opts.user;
+    // Delegating methods, not spreading: a TU may be a class whose methods live on its prototype.
+    const user: ClientTransactionUser = {
+      onResponse: (res) => tu.onResponse(res),
+      onTimeout: () => tu.onTimeout(),
+      onTransportError: (err) => tu.onTransportError(err),
+      onTerminated: () => {
+        this.clients.delete(key);
+        tu.onTerminated?.();
+      },
+    };
+    const tx =
+      opts.request.method === 'INVITE' ? new InviteClientTransaction({ ...opts, user }) : new NonInviteClientTransaction({ ...opts, user });
+    this.clients.set(key, tx);
+    return tx;
+  }
+
+  /** Creates the server transaction for a new request; not tabled when its branch is pre-3261. */
+  createServer(opts: ServerTransactionOptions): ServerTransaction {
+    const key = serverTransactionKey(opts.request);
+    const tu = opts.user;
+    const user: ServerTransactionUser = {
+      onTimeout: () => tu.onTimeout?.(),
+      onTransportError: (err) => tu.onTransportError(err),
+      onTerminated: () => {
+        if (key !== undefined) this.servers.delete(key);
+        tu.onTerminated?.();
+      },
+    };
+    const tx =
+      opts.request.method === 'INVITE' ? new InviteServerTransaction({ ...opts, user }) : new NonInviteServerTransaction({ ...opts, user });
+    if (key !== undefined) this.servers.set(key, tx);
+    return tx;
+  }
+
+  /** Hands a response to its client transaction; false when none matches. */
+  routeResponse(res: SipResponse): boolean {
+    const key = clientTransactionKey(res);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    tx?.receive(res);
+    return tx !== undefined;
+  }
+
+  /** Hands a retransmitted request or an ACK to its server transaction; false when it is new. */
+  routeRequest(req: SipRequest): boolean {
+    const key = serverTransactionKey(req);
+    const tx = key === undefined ? undefined : this.servers.get(key);
+    tx?.receiveRequest(req);
+    return tx !== undefined;
+  }
+
+  /** Ends every transaction at once (only onTerminated is reported), e.g. on shutdown. */
+  clear(): void {
+    for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.cancelTimers();
   }
 }

@@ -5,6 +5,7 @@ import {
   InviteServerTransaction,
   NonInviteClientTransaction,
   NonInviteServerTransaction,
+  TransactionTable,
   ackForNon2xx,
   clientTransactionKey,
   serverTransactionKey,
@@ -355,5 +356,64 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
     expect(serverTransactionKey({ ...inv, method: 'ACK' })).toBe(serverTransactionKey(inv));
     expect(serverTransactionKey(request('CANCEL', 'z9hG4bKs1'))).not.toBe(serverTransactionKey(inv));
     expect(serverTransactionKey(request('MESSAGE', '1234'))).toBeUndefined();
+  });
+});
+
+describe('transaction table', () => {
+  it('routes responses and retransmitted requests by key and forgets terminated transactions', () => {
+    const table = new TransactionTable();
+    const w = wire();
+    const user = recorder();
+    const req = request('MESSAGE', 'z9hG4bKc1');
+    const client = table.createClient({ request: req, reliable: true, send: w.send, timers, user });
+    expect(client).toBeInstanceOf(NonInviteClientTransaction);
+    client.start();
+    expect(table.size).toBe(1);
+    expect(table.routeResponse(response(request('MESSAGE', 'z9hG4bKother'), 200))).toBe(false);
+    expect(table.routeResponse(response(req, 200))).toBe(true);
+    expect(user.events).toEqual(['response 200', 'terminated']);
+    expect(table.size).toBe(0);
+    expect(table.routeResponse(response(req, 200))).toBe(false);
+
+    const inv = request('INVITE', 'z9hG4bKs9');
+    const server = table.createServer({ request: inv, reliable: false, send: w.send, timers, user: serverRecorder() });
+    expect(server).toBeInstanceOf(InviteServerTransaction);
+    server.respond(buildResponse(inv, 486, 'Busy Here', { toTag: 'x' }));
+    expect(table.routeRequest(inv)).toBe(true); // retransmitted INVITE: the 486 again
+    expect(w.methods.slice(-2)).toEqual(['486', '486']);
+    expect(table.routeRequest({ ...inv, method: 'ACK' })).toBe(true);
+    vi.advanceTimersByTime(5_000);
+    expect(table.size).toBe(0);
+    expect(table.routeRequest({ ...inv, method: 'ACK' })).toBe(false);
+  });
+
+  it('calls a TU written as a class and clears everything on shutdown', () => {
+    class Tu {
+      readonly seen: string[] = [];
+      onResponse(r: SipResponse): void {
+        this.seen.push(String(r.status));
+      }
+      onTimeout(): void {
+        this.seen.push('timeout');
+      }
+      onTransportError(): void {
+        this.seen.push('error');
+      }
+      onTerminated(): void {
+        this.seen.push('terminated');
+      }
+    }
+    const table = new TransactionTable();
+    const tu = new Tu();
+    const req = request('REGISTER', 'z9hG4bKr1');
+    table.createClient({ request: req, reliable: false, send: () => {}, timers, user: tu }).start();
+    table.routeResponse(response(req, 100));
+    table.createServer({ request: request('BYE', 'z9hG4bKb1'), reliable: false, send: () => {}, timers, user: tu });
+    expect(table.size).toBe(2);
+    table.clear();
+    expect(table.size).toBe(0);
+    expect(tu.seen).toEqual(['100', 'terminated', 'terminated']);
+    vi.advanceTimersByTime(60_000);
+    expect(tu.seen).toHaveLength(3);
   });
 });
