@@ -9,6 +9,8 @@ import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { auditRoutes } from './auditRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
+import { exportRoutes } from './exportRoutes.js';
+import type { ExportService } from '../exports/index.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 import { permit, usePolicy } from './permit.js';
@@ -33,6 +35,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   recordings: RecordingRoutesDeps;
   /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
   accessRequests?: AccessRequestService;
+  /** Watermarked, signed exports of recordings; absent: those routes answer 404. */
+  exports?: ExportService;
 }
 
 /**
@@ -80,6 +84,8 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   api.use(auditRoutes(deps.store));
+  if (deps.exports !== undefined)
+    api.use('/exports', exportRoutes({ exports: deps.exports, store: deps.recordings.store, profile: deps.profile }));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -13,6 +13,7 @@ import { runStart } from './startCommand.js';
 import { registerVerifyCommand } from './verifyCommand.js';
 import { registerAuditCommands } from './auditCommand.js';
 import { registerUserCommands } from './userCommands.js';
+import { registerExportCommands } from './exportCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -63,6 +64,7 @@ registerHealthCommands(program);
 registerVerifyCommand(program);
 registerAuditCommands(program);
 registerUserCommands(program);
+registerExportCommands(program);
 
 program
   .command('probe')

@@ -38,3 +38,4 @@ export {
   type AccessRequestState,
   type AccessStaff,
 } from './accessRequests.js';
+export { EXPORT_JOB_STATES, type ExportJob, type ExportJobState } from './exports.js';

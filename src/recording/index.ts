@@ -16,6 +16,8 @@ export {
   checkpointHash,
   checkpointMessage,
   publicKeyBase64,
+  publicKeyFromBase64,
+  verifySignature,
   GENESIS_CHECKPOINT,
 } from './signing.js';
 export { buildKeyRing, rotationStatement, parseFingerprint, type KeyRing } from './trust.js';

@@ -8,6 +8,8 @@ import type {
   Checkpoint,
   KeyRotation,
   EvidenceHold,
+  ExportJob,
+  ExportJobState,
   OnvifDeviceRecord,
   RecordingGap,
   Role,
@@ -32,6 +34,8 @@ export interface StoreRepositories {
   readonly signingKeys: SigningKeyRepository;
   /** Access requests to footage and their decisions. */
   readonly accessRequests: AccessRequestRepository;
+  /** Export jobs: watermarked, signed clips cut from recordings. */
+  readonly exportJobs: ExportJobRepository;
 }
 
 /**
@@ -121,6 +125,25 @@ export interface AccessRequestRepository {
   list(query?: AccessRequestQuery): Promise<AccessRequest[]>;
   /** Applies the change only while the request is still in state `from`; false when it no longer is. */
   transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean>;
+}
+
+export interface ExportJobQuery {
+  userId?: string;
+  state?: ExportJobState;
+  limit?: number;
+}
+
+/** What a job's progress and end set (the rest never changes after creation). */
+export type ExportJobChange = Partial<
+  Pick<ExportJob, 'state' | 'progress' | 'clip' | 'manifest' | 'clipBytes' | 'clipSha256' | 'error' | 'startedAt' | 'finishedAt'>
+>;
+
+export interface ExportJobRepository {
+  insert(job: ExportJob): Promise<void>;
+  get(id: string): Promise<ExportJob | undefined>;
+  list(query?: ExportJobQuery): Promise<ExportJob[]>;
+  /** Applies the change only while the job is still in state `from`; false when it no longer is. */
+  update(id: string, from: ExportJobState, change: ExportJobChange): Promise<boolean>;
 }
 
 export interface SettingsRepository {
