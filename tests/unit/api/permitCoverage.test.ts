@@ -35,6 +35,7 @@ describe('every /api/v1 route asks the policy', () => {
       recordings: {},
       onvif: {},
       accessRequests: {},
+      exports: {},
       profile: PROFILES.strict,
       systemInfo: () => ({}),
     } as unknown as ApiDeps;
