@@ -55,7 +55,7 @@ Exit status: 0 the export verified, 1 any finding (or an error).`,
         from: o.from,
         to: o.to,
       });
-      const bar = new ProgressBar(`export ${job.id}`);
+      const bar = new ProgressBar(`export ${job.id}`, process.stderr, 'share');
       while (job.state === 'queued' || job.state === 'running') {
         await new Promise((r) => setTimeout(r, 500));
         job = await callApi<ExportJob>(target, 'GET', `/api/v1/exports/${job.id}`);

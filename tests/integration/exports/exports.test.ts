@@ -199,6 +199,22 @@ describe('watermarked, signed exports of recordings', () => {
     }
   });
 
+  it('psvgw export create runs a job with a progress bar and downloads both files; export verify accepts them', async () => {
+    const segs = (await recordingList(gw, cameraId)).segments;
+    const out = mkdtempSync(join(work, 'cli-'));
+    const created = await runCli(
+      ['export', 'create', '--request', requestId, '--camera', cameraId, '--from', segs[0]!.start, '--to', segs[1]!.end, '-o', out],
+      { env: { PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: officer }, timeoutMs: 60_000 },
+    );
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stderr).toMatch(/export [0-9a-f-]+: 100%/);
+    const files = readdirSync(out).sort();
+    expect(files).toHaveLength(2);
+    const verified = await runCli(['export', 'verify', join(out, files[1]!), join(out, files[0]!)]);
+    expect(verified.status, verified.stdout).toBe(0);
+    expect(verified.stdout).toContain('not pinned: pass --trust');
+  });
+
   it('a job with nothing recorded in its range fails, naming why, and leaves no file behind', async () => {
     const now = Date.now();
     const answer = await create(officer, {
