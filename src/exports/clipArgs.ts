@@ -21,7 +21,9 @@ export interface CutRange {
 
 /**
  * Where in the joined segments the asked range lies. The concat demuxer starts the first
- * file at 0, so the offset is from the first segment's start.
+ * file at 0 and lays the files end to end, so a gap in the recording takes no time there:
+ * the offset is from the first segment's start, and the duration is the sum of what each
+ * segment holds of the range (the wall-clock span would read past the range's end).
  */
 export function cutRange(segments: readonly Pick<ChainEntry, 'startMs' | 'endMs'>[], fromMs: number, toMs: number): CutRange {
   const first = segments[0];
@@ -29,9 +31,10 @@ export function cutRange(segments: readonly Pick<ChainEntry, 'startMs' | 'endMs'
   if (first === undefined || last === undefined) throw new Error('cutRange needs at least one segment');
   const coveredFromMs = Math.max(fromMs, first.startMs);
   const coveredToMs = Math.min(toMs, last.endMs);
+  const heldMs = segments.reduce((sum, s) => sum + Math.max(0, Math.min(toMs, s.endMs) - Math.max(fromMs, s.startMs)), 0);
   return {
     offsetSeconds: (coveredFromMs - first.startMs) / 1000,
-    durationSeconds: Math.max(0, coveredToMs - coveredFromMs) / 1000,
+    durationSeconds: heldMs / 1000,
     coveredFromMs,
     coveredToMs,
   };

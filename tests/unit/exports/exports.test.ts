@@ -119,6 +119,12 @@ describe('clip command', () => {
       coveredToMs: 4500,
     });
     expect(cutRange([seg(1, 1000, 3000)], 0, 9000)).toMatchObject({ offsetSeconds: 0, durationSeconds: 2 });
+    // A gap takes no time in the joined segments: reading the wall-clock span would run past the range's end.
+    expect(cutRange([seg(1, 0, 2000), seg(2, 62_000, 64_000)], 1000, 63_000)).toMatchObject({
+      offsetSeconds: 1,
+      durationSeconds: 2,
+      coveredToMs: 63_000,
+    });
   });
 
   it('encodes H.264 MP4 with faststart, reporting progress', () => {
