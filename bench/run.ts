@@ -11,6 +11,7 @@ import { stopAllChildren } from './children.js';
 import { alertPhase } from './alertPhase.js';
 import { diagnosticsPhase, type DiagnosticsResults } from './diagnosticsPhase.js';
 import { durabilityPhase, type DurabilityResults } from './durabilityPhase.js';
+import { exportPhase, type ExportResults } from './exportPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions, type Phase } from './options.js';
@@ -60,6 +61,7 @@ function method(o: BenchOptions) {
     durability: `${o.quick ? 200 : 1000} chain appends (what the recorder writes per segment: the head read and the entry insert in one transaction) on a temp SQLite file in WAL mode with synchronous=NORMAL, then the same with FULL, after a warm-up of each; the temp directory is PSVGW_BENCH_DB_DIR or the system's; no media files`,
     diagnostics: `one ${c.width}x${c.height} ${c.fps} fps camera (pattern ${c.pattern}) through a gateway with diagnostics off, then one with the defaults (sampler ffmpeg on the raw tier: 2 fps, 160x90 grey, one decoder thread; analysis in a worker thread); net = tree CPU with minus without over ${o.cpuWindowSeconds} s windows; samplerFfmpeg = the ffmpeg processes' CPU with minus without; node = the gateway process with minus without`,
     recording: `gateway with recording on (segment output of the ingest tee, ${10} s MPEG-TS segments, each checked with ffprobe, hashed and indexed) minus the same ${o.cameras} cameras through the gateway with recording off, per camera; baseline: bare \`ffmpeg -rtsp_transport tcp -i URL -map 0:v:0 -c copy -f segment -segment_time 10 -segment_format mpegts\` per camera; verify: \`psvgw verify --json\` (a process as users run it), the same with \`--witness DIR\` (one witnessed checkpoint per 8 segments), and \`sha256sum\` over the same files (random 2 MiB segments indexed through the chain ledger), page cache warm for both`,
+    export: `${o.quick ? 60 : 600} s of 1280x720 25 fps testsrc2 footage in 10 s MPEG-TS segments indexed in a temp recording chain; the gateway's export job (src/exports ExportService: segment hashes checked, ffmpeg cut + drawtext watermark + libx264 veryfast MP4 with faststart, ffprobe check, SHA-256, signed manifest) against bare ffmpeg running the same clipArgs (same segments, cut and drawtext filter); wall time and CPU seconds of the bench process and its waited-for children (user+sys incl. cutime/cstime)`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
   const results: RunResults = { options: o, bareRecoveryMs: [], gateway: null, relay: null, masked: null, recording: null, errors: [] };
   let diagnostics: DiagnosticsResults | null = null;
   let durability: DurabilityResults | null = null;
+  let exported: ExportResults | null = null;
   const want = (phase: Phase) => o.phases.has(phase);
   try {
     // The copy-mode cameras serve the live, relay and recording phases; the others start their own.
@@ -143,6 +146,10 @@ async function main(): Promise<void> {
       await attempt(results.errors, 'sqlite durability', async () => {
         durability = await durabilityPhase(o);
       });
+    if (want('export'))
+      await attempt(results.errors, 'export', async () => {
+        exported = await exportPhase(o);
+      });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -172,6 +179,7 @@ async function main(): Promise<void> {
       ...figures,
       diagnosticsCpu: (diagnostics as DiagnosticsResults | null)?.figures ?? null,
       sqliteSynchronousCost: durability,
+      exportWatermarked: exported,
     },
     raw: {
       bareOne: results.bareOne,

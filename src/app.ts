@@ -36,6 +36,7 @@ import { platformUpstream } from './platform/index.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
 import { checkpointHash, recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
+import { ExportService } from './exports/index.js';
 import { VERSION } from './version.js';
 
 export interface Gateway {
@@ -147,6 +148,32 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     // The camera went live at registration; once its profile choice is stored, a chosen sub stream takes over the shared tier.
     const onOnboarded = (cameraId: string) =>
       void reconciler.refresh(cameraId).catch((err: unknown) => logger.error({ err, cameraId }, 'could not apply an onboarding'));
+    // Exports: one job at a time; each finished clip is registered like any other retrieval.
+    const exports = stack.push(
+      await new ExportService({
+        store,
+        dir: join(dataDir, 'exports'),
+        recordingsDir: recording.dir,
+        signer: recording.signer,
+        ffmpegPath: config.ffmpeg.ffmpegPath,
+        ffprobePath: config.ffmpeg.ffprobePath,
+        logger,
+        onExported: (e) =>
+          accessRegister.record({
+            method: 'export',
+            tier: 'raw',
+            userId: e.userId,
+            requestId: e.requestId,
+            cameraIds: [e.cameraId],
+            startedAt: e.at,
+            endedAt: e.at,
+            footageFrom: e.from,
+            footageTo: e.to,
+            bytes: e.bytes,
+            protocol: 'mp4',
+          }),
+      }).start(),
+    );
     const onvif = stack.push(startOnvif({ config, store, registry, incidents, playCheck, clock: diagnostics.clock, logger, onOnboarded }));
 
     const running = {
@@ -163,6 +190,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       diagnostics,
       onvif,
       playbackTokenKey,
+      exports,
     };
     api.serve(gatewayApi({ config, profile, ffmpeg: ffmpeg.capabilities, readiness, logger }, running));
     logger.info(

@@ -11,6 +11,7 @@ import type { MediaServer } from '../media/index.js';
 import { grabJpeg, type FfmpegCapabilities, type PipelineManager } from '../pipeline/index.js';
 import type { RecordingSystem } from '../recording/index.js';
 import type { Store } from '../store/index.js';
+import type { ExportService } from '../exports/index.js';
 import { VERSION } from '../version.js';
 import type { OnvifRoutesDeps } from './onvifRoutes.js';
 import type { ReadinessState } from './readiness.js';
@@ -43,6 +44,7 @@ export interface GatewayApiParts {
   diagnostics: { routes: Router; registerMetrics(registry: Registry): void };
   onvif: Omit<OnvifRoutesDeps, 'devices'>;
   playbackTokenKey: Buffer;
+  exports?: ExportService;
 }
 
 /** The gateway's express app and its metrics, over its running components. */
@@ -101,6 +103,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     },
     dossier: { config, dataDir: resolve(config.dataDir), store, logger },
     accessRegister: p.accessRegister,
+    ...(p.exports === undefined ? {} : { exports: p.exports }),
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     systemInfo: () => ({
       version: VERSION,

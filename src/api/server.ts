@@ -10,6 +10,8 @@ import { auditRoutes } from './auditRoutes.js';
 import { dossierRoutes, type DossierRoutesDeps } from './dossierRoutes.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
+import { exportRoutes } from './exportRoutes.js';
+import type { ExportService } from '../exports/index.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 import { permit, usePolicy } from './permit.js';
@@ -39,6 +41,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   dossier?: DossierRoutesDeps;
   /** The access register; absent: GET /access-register answers 404 and nothing is registered. */
   accessRegister?: Pick<AccessRegister, 'list' | 'record'>;
+  /** Watermarked, signed exports of recordings; absent: those routes answer 404. */
+  exports?: ExportService;
 }
 
 /**
@@ -88,6 +92,8 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(auditRoutes(deps.store));
   if (deps.dossier !== undefined) api.use(dossierRoutes(deps.dossier));
   if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));
+  if (deps.exports !== undefined)
+    api.use('/exports', exportRoutes({ exports: deps.exports, store: deps.recordings.store, profile: deps.profile }));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

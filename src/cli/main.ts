@@ -15,6 +15,7 @@ import { registerAuditCommands } from './auditCommand.js';
 import { registerDossierCommands } from './dossierCommand.js';
 import { registerUserCommands } from './userCommands.js';
 import { registerRegisterCommand } from './registerCommand.js';
+import { registerExportCommands } from './exportCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -69,6 +70,7 @@ registerAuditCommands(program);
 registerDossierCommands(program);
 registerUserCommands(program);
 registerRegisterCommand(program);
+registerExportCommands(program);
 
 program
   .command('probe')

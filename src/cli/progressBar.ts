@@ -9,6 +9,8 @@ export class ProgressBar {
   constructor(
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** Whether `done`/`total` are bytes (shown in MB) or a bare share (only the percentage is shown). */
+    private readonly unit: 'bytes' | 'share' = 'bytes',
   ) {
     this.#tty = stream.isTTY;
   }
@@ -20,15 +22,19 @@ export class ProgressBar {
       if (pct === this.#lastShown) return;
       const width = 30;
       const filled = Math.round(share * width);
-      this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${mb(done)}/${mb(total)} MB`);
+      this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}%${this.#amount(done, total, ' ')}`);
     } else {
       const step = Math.floor(pct / 10) * 10;
       if (step === this.#lastShown) return;
-      this.stream.write(`${this.label}: ${step}% (${mb(done)}/${mb(total)} MB)\n`);
+      this.stream.write(`${this.label}: ${step}%${this.#amount(done, total, ' (', ')')}\n`);
       this.#lastShown = step;
       return;
     }
     this.#lastShown = pct;
+  }
+
+  #amount(done: number, total: number, before: string, after = ''): string {
+    return this.unit === 'bytes' ? `${before}${mb(done)}/${mb(total)} MB${after}` : '';
   }
 
   finish(): void {

@@ -46,3 +46,4 @@ export {
   type RegisterMethod,
   type RegisterRetriever,
 } from './accessRegister.js';
+export { EXPORT_JOB_STATES, type ExportJob, type ExportJobState } from './exports.js';

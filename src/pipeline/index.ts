@@ -16,3 +16,4 @@ export { grabJpeg, dark as streamDark } from './snapshot.js';
 export type { RecordingOutput } from './ingestArgs.js';
 export { FfmpegProcess } from './ffmpegProcess.js';
 export { cameraProbes, detectFfmpeg, pipelineSettings, type CameraProbes, type FfmpegSetup } from './setup.js';
+export { ProgressParser, type ProgressSample } from './progress.js';

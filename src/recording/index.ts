@@ -16,6 +16,7 @@ export {
   checkpointHash,
   checkpointMessage,
   publicKeyBase64,
+  publicKeyFromBase64,
   verifySignature,
   GENESIS_CHECKPOINT,
 } from './signing.js';

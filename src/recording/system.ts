@@ -84,7 +84,8 @@ export class RecordingSystem {
 
   private constructor(
     private readonly opts: RecordingSystemOptions & { dir: string },
-    signer: ChainSigner,
+    /** The gateway's Ed25519 key; exports sign their manifests with it too. */
+    readonly signer: ChainSigner,
   ) {
     const { config, store, logger } = opts;
     this.dir = opts.dir;

@@ -358,6 +358,33 @@ CREATE TABLE access_register (
 );
 CREATE INDEX access_register_time_idx ON access_register (started_at, ended_at);`,
   },
+  {
+    version: 14,
+    name: 'export jobs: watermarked, signed clips cut from recordings',
+    // One row per job; the clip and manifest file names are set only once both are complete.
+    sql: `
+CREATE TABLE export_jobs (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  camera_id TEXT NOT NULL,
+  from_at TEXT NOT NULL,
+  to_at TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  username TEXT NOT NULL,
+  state TEXT NOT NULL,
+  progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+  clip TEXT,
+  manifest TEXT,
+  clip_bytes BIGINT,
+  clip_sha256 TEXT,
+  error TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT
+);
+CREATE INDEX export_jobs_user_idx ON export_jobs (user_id);
+CREATE INDEX export_jobs_state_idx ON export_jobs (state);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlAccessRegisterRepository } from './accessRegisterRepository.js';
+import { SqlExportJobRepository } from './exportJobRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
@@ -16,6 +17,7 @@ import {
 import type {
   AccessRequestRepository,
   AccessRegisterRepository,
+  ExportJobRepository,
   AlertOutboxRepository,
   ApiKeyRepository,
   AuditRepository,
@@ -59,6 +61,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     signingKeys: new SqlSigningKeyRepository(executor),
     accessRequests: new SqlAccessRequestRepository(executor),
     accessRegister: new SqlAccessRegisterRepository(executor),
+    exportJobs: new SqlExportJobRepository(executor),
   };
 }
 
@@ -83,6 +86,7 @@ export abstract class SqlStore implements Store {
   readonly signingKeys: SigningKeyRepository;
   readonly accessRequests: AccessRequestRepository;
   readonly accessRegister: AccessRegisterRepository;
+  readonly exportJobs: ExportJobRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -119,6 +123,7 @@ export abstract class SqlStore implements Store {
     this.filings = repos.filings;
     this.accessRequests = repos.accessRequests;
     this.accessRegister = repos.accessRegister;
+    this.exportJobs = repos.exportJobs;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

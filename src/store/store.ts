@@ -10,6 +10,8 @@ import type {
   Checkpoint,
   KeyRotation,
   EvidenceHold,
+  ExportJob,
+  ExportJobState,
   OnvifDeviceRecord,
   RecordingGap,
   Role,
@@ -36,6 +38,8 @@ export interface StoreRepositories {
   readonly accessRequests: AccessRequestRepository;
   /** The access register: append-only, no update or delete. */
   readonly accessRegister: AccessRegisterRepository;
+  /** Export jobs: watermarked, signed clips cut from recordings. */
+  readonly exportJobs: ExportJobRepository;
 }
 
 /**
@@ -141,6 +145,25 @@ export interface AccessRegisterRepository {
   insert(entry: NewRegisterEntry): Promise<RegisterEntry>;
   /** Oldest first (by start, then id). */
   list(query?: RegisterQuery): Promise<RegisterEntry[]>;
+}
+
+export interface ExportJobQuery {
+  userId?: string;
+  state?: ExportJobState;
+  limit?: number;
+}
+
+/** What a job's progress and end set (the rest never changes after creation). */
+export type ExportJobChange = Partial<
+  Pick<ExportJob, 'state' | 'progress' | 'clip' | 'manifest' | 'clipBytes' | 'clipSha256' | 'error' | 'startedAt' | 'finishedAt'>
+>;
+
+export interface ExportJobRepository {
+  insert(job: ExportJob): Promise<void>;
+  get(id: string): Promise<ExportJob | undefined>;
+  list(query?: ExportJobQuery): Promise<ExportJob[]>;
+  /** Applies the change only while the job is still in state `from`; false when it no longer is. */
+  update(id: string, from: ExportJobState, change: ExportJobChange): Promise<boolean>;
 }
 
 export interface SettingsRepository {

@@ -46,6 +46,7 @@ const REPOSITORIES = [
   'signingKeys',
   'accessRequests',
   'accessRegister',
+  'exportJobs',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -69,6 +70,7 @@ export class FailingStore implements Store {
   readonly signingKeys!: Store['signingKeys'];
   readonly accessRequests!: Store['accessRequests'];
   readonly accessRegister!: Store['accessRegister'];
+  readonly exportJobs!: Store['exportJobs'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -6,6 +6,7 @@ import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
 import { describeAccessRegisterContract } from '../../unit/store/accessRegisterContract.js';
+import { describeExportJobContract } from '../../unit/store/exportJobContract.js';
 import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
@@ -71,6 +72,7 @@ function postgresHarness(): StoreHarness {
 }
 
 describeStoreContract('PostgresStore', postgresHarness);
+describeExportJobContract('PostgresStore', postgresHarness);
 describeAuditChainContract('PostgresStore', postgresHarness, async (store, sql) => {
   // A separate connection on the store's schema, as someone editing rows by hand would use.
   const client = new pg.Client({ connectionString: URL });

@@ -36,6 +36,7 @@ describe('every /api/v1 route asks the policy', () => {
       onvif: {},
       accessRequests: {},
       dossier: {},
+      exports: {},
       profile: PROFILES.strict,
       systemInfo: () => ({}),
     } as unknown as ApiDeps;

@@ -8,6 +8,7 @@ import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/m
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import { describeAccessRequestContract } from './accessRequestContract.js';
 import { describeAccessRegisterContract } from './accessRegisterContract.js';
+import { describeExportJobContract } from './exportJobContract.js';
 import { describeAuditChainContract } from './auditChainContract.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
 import { describeHealthStoreContract } from './healthStoreContract.js';
@@ -39,6 +40,7 @@ describeHealthStoreContract('SqliteStore', sqliteHarness);
 describeUserStoreContract('SqliteStore', sqliteHarness);
 describeAccessRequestContract('SqliteStore', sqliteHarness);
 describeAccessRegisterContract('SqliteStore', sqliteHarness);
+describeExportJobContract('SqliteStore', sqliteHarness);
 describeAuditChainContract('SqliteStore', sqliteHarness, async (store, sql) => {
   // A second connection on the real store file, as someone editing it by hand would use.
   const db = new Database((store as SqliteStore).path);

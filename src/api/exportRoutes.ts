@@ -1,0 +1,122 @@
+import type { Request } from 'express';
+import { basename } from 'node:path';
+import { Router } from 'express';
+import { candidateOf, coveringAmong } from '../access/index.js';
+import type { JurisdictionProfile } from '../config/index.js';
+import type { ExportJob, Principal } from '../domain/index.js';
+import { GatewayError } from '../errors.js';
+import type { ExportService } from '../exports/index.js';
+import { parseRange } from '../recording/index.js';
+import type { Store } from '../store/index.js';
+import { decideFor, permit, principalOf } from './permit.js';
+
+export interface ExportRoutesDeps {
+  exports: ExportService;
+  store: Store;
+  profile: JurisdictionProfile;
+}
+
+/** The body of POST /exports, checked: 400 naming the field otherwise. */
+function exportBody(req: Request): { requestId: string; cameraId: string; fromMs: number; toMs: number } {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  for (const field of ['requestId', 'cameraId'] as const) {
+    if (typeof body[field] !== 'string' || body[field] === '') {
+      throw new GatewayError('VALIDATION_FAILED', `"${field}" is required: the id of the approved export request and of its camera.`);
+    }
+  }
+  const { fromMs, toMs } = parseRange(body.from, body.to);
+  if (toMs === fromMs) throw new GatewayError('VALIDATION_FAILED', '"to" must be after "from": an export needs a range.');
+  return { requestId: String(body.requestId), cameraId: String(body.cameraId), fromMs, toMs };
+}
+
+/**
+ * /api/v1/exports: watermarked, signed clips of recordings. Creating and downloading are the
+ * policy's `export` action over the camera and range, under the named request, which the
+ * caller must have filed; the job list is each requester's own (all for those who read all requests).
+ */
+export function exportRoutes(deps: ExportRoutesDeps): Router {
+  const router = Router();
+  const jobOf = async (id: string): Promise<ExportJob> => {
+    const job = await deps.exports.get(id);
+    if (job === undefined) throw new GatewayError('NOT_FOUND', `No export job ${id}.`);
+    return job;
+  };
+  const jobRange = async (req: Request<{ id: string }>) => {
+    const job = await jobOf(req.params.id);
+    return { cameraId: job.cameraId, fromMs: Date.parse(job.from), toMs: Date.parse(job.to) };
+  };
+
+  router.post(
+    '/',
+    permit('export', (req) => {
+      const { cameraId, fromMs, toMs } = exportBody(req);
+      return { cameraId, fromMs, toMs };
+    }),
+    async (req, res) => {
+      const principal = principalOf(res);
+      const body = exportBody(req);
+      const request = await deps.store.accessRequests.get(body.requestId);
+      if (request === undefined) throw new GatewayError('NOT_FOUND', `No access request ${body.requestId}.`);
+      if (request.filedBy.userId !== principal.userId) {
+        throw new GatewayError('FORBIDDEN', `Only the filer of request ${request.id} (${request.filedBy.username}) may export under it.`);
+      }
+      const covers = coveringAmong([candidateOf(request)], 'export', { profile: deps.profile, ...body });
+      if (covers === null) {
+        throw new GatewayError(
+          'FORBIDDEN',
+          `Request ${request.id} (kind ${request.kind}, ${request.state}) does not cover camera ${body.cameraId} from ${new Date(body.fromMs).toISOString()} to ${new Date(body.toMs).toISOString()} now: an export needs an approved export request covering that camera and range, used within its window.`,
+        );
+      }
+      const job = await deps.exports.create(principal, { request, ...body });
+      res.status(202).location(`/api/v1/exports/${job.id}`).json(job);
+    },
+  );
+
+  router.get('/', permit('requests.read'), async (req, res) => {
+    const principal = principalOf(res);
+    res.json({ items: await deps.exports.list((await readsAll(req, res)) ? undefined : principal.userId) });
+  });
+
+  router.get('/:id', permit('requests.read'), async (req, res) => {
+    const job = await jobOf(req.params.id);
+    if (job.userId !== principalOf(res).userId && !(await readsAll(req, res))) {
+      throw new GatewayError('NOT_FOUND', `No export job ${job.id}.`);
+    }
+    res.json(job);
+  });
+
+  // Downloads: the requester only, and only while the request still allows the export.
+  for (const which of ['clip', 'manifest'] as const) {
+    router.get(`/:id/${which}`, permit('export', jobRange), async (req, res) => {
+      const principal = principalOf(res);
+      const job = await jobOf(req.params.id);
+      requireRequester(job, principal);
+      const path = deps.exports.fileOf(job, which);
+      if (job.state !== 'done' || path === null) {
+        throw new GatewayError(
+          'REQUEST_STATE',
+          `Export ${job.id} is ${job.state}${job.error === null ? '' : ` (${job.error})`}; only a finished export can be downloaded.`,
+        );
+      }
+      await deps.store.audit.append({
+        at: new Date().toISOString(),
+        actor: principal.username,
+        action: 'export.download',
+        cameraId: job.cameraId,
+        outcome: 'ok',
+        details: { jobId: job.id, requestId: job.requestId, file: which },
+      });
+      res.download(path, basename(path));
+    });
+  }
+  return router;
+}
+
+function requireRequester(job: ExportJob, principal: Principal): void {
+  if (job.userId !== principal.userId)
+    throw new GatewayError('FORBIDDEN', `Only ${job.username}, who asked for export ${job.id}, may download it.`);
+}
+
+async function readsAll(req: Request, res: Parameters<typeof principalOf>[0]): Promise<boolean> {
+  return (await decideFor(req, res, 'requests.readAll')).allowed;
+}
