@@ -5,7 +5,8 @@ import { redactedView, restoreRedactedTargets, type CameraRegistry } from '../ca
 import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
-import { permit } from './permit.js';
+import { permit, principalOf } from './permit.js';
+import type { FourEyes } from '../changes/index.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -18,6 +19,8 @@ export interface CameraRoutesDeps {
   footageAudit: AuditSink;
   /** One JPEG of a tier's current picture; throws STREAM_DARK when it has none. */
   grabSnapshot: (tier: Tier, cameraId: string) => Promise<Buffer>;
+  /** Four eyes: removing or shrinking masks waits for a second admin (absent: it applies at once). */
+  fourEyes?: FourEyes;
 }
 
 export function cameraRoutes(deps: CameraRoutesDeps): Router {
@@ -43,6 +46,11 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
 
   router.patch('/:id', permit(cameraChange), async (req, res) => {
     const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
+    const pending = await deps.fourEyes?.cameraPatch(principalOf(res), req.params.id, req.body);
+    if (pending) {
+      res.status(202).location(`/api/v1/pending-changes/${pending.id}`).json(pending);
+      return;
+    }
     const patch = await withStoredTargets(req.body, req.params.id, deps.registry);
     res.json(withStatus(await deps.registry.update(req.params.id, patch, actor(res), { skipProbe }), deps));
   });

@@ -10,6 +10,7 @@ import type { MediaServer } from '../media/index.js';
 import { grabJpeg, type FfmpegCapabilities, type PipelineManager } from '../pipeline/index.js';
 import type { RecordingSystem } from '../recording/index.js';
 import type { Store } from '../store/index.js';
+import type { FourEyes, PendingChanges } from '../changes/index.js';
 import { VERSION } from '../version.js';
 import type { OnvifRoutesDeps } from './onvifRoutes.js';
 import type { ReadinessState } from './readiness.js';
@@ -40,6 +41,9 @@ export interface GatewayApiParts {
   diagnostics: { routes: Router; registerMetrics(registry: Registry): void };
   onvif: Omit<OnvifRoutesDeps, 'devices'>;
   playbackTokenKey: Buffer;
+  /** Four eyes on changes that weaken protection. */
+  changes: PendingChanges;
+  fourEyes: FourEyes;
 }
 
 /** The gateway's express app and its metrics, over its running components. */
@@ -94,7 +98,10 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       tokenKey: p.playbackTokenKey,
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
       requestActive: p.activeRequests.isActive,
+      fourEyes: p.fourEyes,
     },
+    fourEyes: p.fourEyes,
+    changes: p.changes,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     systemInfo: () => ({
       version: VERSION,

@@ -7,6 +7,8 @@ import { authenticate } from './auth.js';
 import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRoutes.js';
 import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { auditRoutes } from './auditRoutes.js';
+import { changeRoutes } from './changeRoutes.js';
+import type { PendingChanges } from '../changes/index.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
@@ -33,6 +35,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   recordings: RecordingRoutesDeps;
   /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
   accessRequests?: AccessRequestService;
+  /** Changes that weaken protection, pending a second admin; absent: those routes answer 404. */
+  changes?: PendingChanges;
 }
 
 /**
@@ -80,6 +84,7 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   api.use(auditRoutes(deps.store));
+  if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -38,3 +38,10 @@ export {
   type AccessRequestState,
   type AccessStaff,
 } from './accessRequests.js';
+export {
+  PENDING_CHANGE_KINDS,
+  PENDING_CHANGE_STATES,
+  type PendingChange,
+  type PendingChangeKind,
+  type PendingChangeState,
+} from './pendingChanges.js';

@@ -9,6 +9,8 @@ import type {
   KeyRotation,
   EvidenceHold,
   OnvifDeviceRecord,
+  PendingChange,
+  PendingChangeState,
   RecordingGap,
   Role,
 } from '../domain/index.js';
@@ -32,6 +34,8 @@ export interface StoreRepositories {
   readonly signingKeys: SigningKeyRepository;
   /** Access requests to footage and their decisions. */
   readonly accessRequests: AccessRequestRepository;
+  /** Changes that weaken protection, waiting for a second admin (four eyes). */
+  readonly pendingChanges: PendingChangeRepository;
 }
 
 /**
@@ -121,6 +125,28 @@ export interface AccessRequestRepository {
   list(query?: AccessRequestQuery): Promise<AccessRequest[]>;
   /** Applies the change only while the request is still in state `from`; false when it no longer is. */
   transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean>;
+}
+
+export interface PendingChangeQuery {
+  state?: PendingChangeState;
+  limit?: number;
+}
+
+/** A decision on a pending change (the rest of it never changes after filing). */
+export interface PendingChangeTransition {
+  state: PendingChangeState;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
+}
+
+export interface PendingChangeRepository {
+  insert(change: PendingChange): Promise<void>;
+  get(id: string): Promise<PendingChange | undefined>;
+  /** Newest first. */
+  list(query?: PendingChangeQuery): Promise<PendingChange[]>;
+  /** Applies the decision only while the change is still in state `from`; false when it no longer is. */
+  transition(id: string, from: PendingChangeState, change: PendingChangeTransition): Promise<boolean>;
 }
 
 export interface SettingsRepository {

@@ -29,6 +29,8 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'incidents.read',
     'maintenance.read',
     'maintenance.write',
+    'changes.read',
+    'changes.withdraw',
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
@@ -48,6 +50,7 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'requests.readAll',
     'register.read',
     'audit.read',
+    'changes.read',
   ],
 };
 
