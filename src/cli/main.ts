@@ -13,6 +13,7 @@ import { runStart } from './startCommand.js';
 import { registerVerifyCommand } from './verifyCommand.js';
 import { registerAuditCommands } from './auditCommand.js';
 import { registerUserCommands } from './userCommands.js';
+import { registerChangeCommands } from './changeCommands.js';
 
 const program = new Command()
   .name('psvgw')
@@ -39,6 +40,7 @@ Quick start:
   psvgw audit verify --config config/gateway.example.yaml   prove the audit log is whole and unaltered
   psvgw users add --username li.wei --role police --password-file pw.txt   add a user
   psvgw api-keys create --user nvr-sync --role operator   an API key for a machine (shown once)
+  psvgw changes list                                       changes that weaken protection, pending a second admin
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -63,6 +65,7 @@ registerHealthCommands(program);
 registerVerifyCommand(program);
 registerAuditCommands(program);
 registerUserCommands(program);
+registerChangeCommands(program);
 
 program
   .command('probe')

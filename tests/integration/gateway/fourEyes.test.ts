@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userWithRole } from '../../helpers/accessSteps.js';
+import { spawnSync } from 'node:child_process';
+import { secondAdmin, type PendingChangeBody as PendingChange } from '../../helpers/changeSteps.js';
 import { addCamera, streamUrls, type ApiError } from '../../helpers/cameraSteps.js';
 import { grayFrame, regionStats, type Region } from '../../helpers/frames.js';
-import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
@@ -10,16 +11,6 @@ const SIZE = { width: 640, height: 360 };
 const MASKED: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 const OUTSIDE: Region = { x: 0.55, y: 0.55, w: 0.4, h: 0.35 };
 
-interface PendingChange {
-  id: string;
-  kind: string;
-  subject: string;
-  state: string;
-  current: unknown;
-  proposed: unknown;
-  proposedBy: { username: string };
-  proposedAt: string;
-}
 interface Hold {
   id: number;
   liftedAt: string | null;
@@ -45,7 +36,7 @@ describe('four eyes on changes that weaken protection (Must show 8)', () => {
     const camera = await TestCamera.start({ ...SIZE, fps: 25, pattern: 'snow' });
     gw = await GatewayProcess.start({ configYaml: 'ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000' });
     cameraId = (await addCamera(gw, camera.url, 'Masked gate', { masks: [{ shape: 'rect', ...MASKED, mode: 'fill' }] })).id;
-    adminB = await userWithRole(gw, 'admin-b', 'admin');
+    adminB = await secondAdmin(gw);
     await gw.waitFor(
       'psvgw_shared_tier_up == 1',
       async () => (await gw.metric('psvgw_shared_tier_up', { camera_id: cameraId })) === 1,
@@ -133,8 +124,21 @@ describe('four eyes on changes that weaken protection (Must show 8)', () => {
     const holds = async () => (await gw.api<{ items: Hold[] }>('GET', '/api/v1/holds')).body.items.find((h) => h.id === placed.body.id);
     expect((await holds())?.liftedAt).toBeNull();
 
-    const approve = await gw.api<PendingChange>('POST', `/api/v1/pending-changes/${lift.body.id}/approve`, {}, adminB);
-    expect(approve.status).toBe(200);
+    // From the CLI: the queue lists it, and the second admin approves it there.
+    const cli = (token: string, ...args: string[]) =>
+      spawnSync(process.execPath, [CLI_PATH, 'changes', ...args], {
+        env: { ...process.env, PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: token },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const list = cli(ADMIN_TOKEN, 'list');
+    expect(list.stderr).toBe('');
+    expect(list.stdout).toContain(lift.body.id);
+    expect(list.stdout).toContain('hold.lift');
+    const approve = cli(adminB, 'approve', lift.body.id, '--reason', 'case file checked');
+    expect(approve.stderr).toBe('');
+    expect(approve.stdout).toContain(`change ${lift.body.id}`);
+    expect(approve.stdout).toContain('is approved');
     expect(await holds()).toMatchObject({ liftedBy: 'admin' });
     expect((await holds())?.liftedAt).not.toBeNull();
 
