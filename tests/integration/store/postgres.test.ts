@@ -5,6 +5,7 @@ import { openStore } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
+import { describePendingChangeContract } from '../../unit/store/pendingChangeContract.js';
 import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
@@ -85,6 +86,7 @@ describeOnvifRepositoryContract('PostgresStore', postgresHarness);
 describeHealthStoreContract('PostgresStore', postgresHarness);
 describeUserStoreContract('PostgresStore', postgresHarness);
 describeAccessRequestContract('PostgresStore', postgresHarness);
+describePendingChangeContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();

@@ -7,6 +7,7 @@ import { openStore } from '../../../src/store/index.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import { describeAccessRequestContract } from './accessRequestContract.js';
+import { describePendingChangeContract } from './pendingChangeContract.js';
 import { describeAuditChainContract } from './auditChainContract.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
 import { describeHealthStoreContract } from './healthStoreContract.js';
@@ -37,6 +38,7 @@ describeOnvifRepositoryContract('SqliteStore', sqliteHarness);
 describeHealthStoreContract('SqliteStore', sqliteHarness);
 describeUserStoreContract('SqliteStore', sqliteHarness);
 describeAccessRequestContract('SqliteStore', sqliteHarness);
+describePendingChangeContract('SqliteStore', sqliteHarness);
 describeAuditChainContract('SqliteStore', sqliteHarness, async (store, sql) => {
   // A second connection on the real store file, as someone editing it by hand would use.
   const db = new Database((store as SqliteStore).path);
