@@ -8,6 +8,8 @@ import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIZE = { width: 640, height: 360 };
+const CONFIG = (retentionDays: number) =>
+  `ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000\nrecording:\n  retentionDays: ${retentionDays}`;
 const MASKED: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 const OUTSIDE: Region = { x: 0.55, y: 0.55, w: 0.4, h: 0.35 };
 
@@ -34,7 +36,7 @@ describe('four eyes on changes that weaken protection (Must show 8)', () => {
   beforeAll(async () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
     const camera = await TestCamera.start({ ...SIZE, fps: 25, pattern: 'snow' });
-    gw = await GatewayProcess.start({ configYaml: 'ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000' });
+    gw = await GatewayProcess.start({ configYaml: CONFIG(60) });
     cameraId = (await addCamera(gw, camera.url, 'Masked gate', { masks: [{ shape: 'rect', ...MASKED, mode: 'fill' }] })).id;
     adminB = await secondAdmin(gw);
     await gw.waitFor(
@@ -154,4 +156,18 @@ describe('four eyes on changes that weaken protection (Must show 8)', () => {
       ]),
     );
   });
+
+  it('a start whose config lowers the retention keeps the approved one and files the change as pending', async () => {
+    await gw.stop();
+    gw = await GatewayProcess.start({ dataDir: gw.dataDir, configYaml: CONFIG(45) });
+    const list = await gw.api<{ retentionDays: number }>(
+      'GET',
+      `/api/v1/cameras/${cameraId}/recordings?from=${Date.now() - 60_000}&to=${Date.now()}`,
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.retentionDays).toBe(60);
+    const change = (await pending()).find((c) => c.kind === 'config.retention');
+    expect(change).toMatchObject({ subject: 'default', current: 60, proposed: 45, proposedBy: { username: 'config file' } });
+    expect(gw.logs.some((l) => l.includes('the config weakens protection') && l.includes(change!.id))).toBe(true);
+  }, 40_000);
 });
