@@ -37,6 +37,7 @@ import { cameraSources, startReconciler } from './reconciler/index.js';
 import { checkpointHash, recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
 import { ExportService } from './exports/index.js';
+import { FourEyes, guardConfig, PendingChanges, registerConfigAppliers } from './changes/index.js';
 import { VERSION } from './version.js';
 
 export interface Gateway {
@@ -59,7 +60,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const close = closeOnce(() => (readiness.stopping(), stack.close()));
   try {
     const dataDir = resolve(config.dataDir);
-    const profile = getProfile(config.profile);
+    let profile = getProfile(config.profile);
     logger.info({ version: VERSION, config: describeConfig(config) }, 'starting psv-gateway');
     const ffmpeg = await detectFfmpeg(config, logger);
     const settings = pipelineSettings(config, dataDir, ffmpeg.sharedEncoder);
@@ -75,6 +76,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (config.store.driver === 'sqlite' && sqlitePath !== ':memory:') ensurePrivateFile(sqlitePath, 'database file', logger);
     const store = stack.push(await openStore({ driver: config.store.driver, sqlitePath, postgresUrl: config.store.postgresUrl }));
     await store.migrate();
+    // Four eyes: a config value that weakens protection stays at its approved value until a second admin approves.
+    const changes = new PendingChanges({ store, profile, pendingDays: config.auth.pendingChangeDays });
+    config = await guardConfig(config, store, changes, logger);
+    profile = getProfile(config.profile);
+    registerConfigAppliers(changes, store);
     readiness.met('store');
     const instanceId = await instanceIdOf(store.settings);
     reapOrphans(instanceId, logger);
@@ -138,6 +144,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const playCheck = (url: string, credentials: CameraCredentials | null) => probes.playCheck(withCredentials(url, credentials));
     const idParts = config.gateway;
     const registry = stack.push(new CameraRegistry({ store, box, siteGuard, isSiteType, idParts, probe: playCheck, logger }));
+    const fourEyes = new FourEyes(changes, registry, recording.holds);
     const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));
     pipelines.on('state', diagnostics.onStreamState);
 
@@ -191,6 +198,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       onvif,
       playbackTokenKey,
       exports,
+      changes,
+      fourEyes,
     };
     api.serve(gatewayApi({ config, profile, ffmpeg: ffmpeg.capabilities, readiness, logger }, running));
     logger.info(

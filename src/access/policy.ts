@@ -41,6 +41,11 @@ export const ACTIONS = [
   'audit.read',
   // The compliance dossier handed to the filing police station (reports, register, verifications).
   'dossier.read',
+  // Four eyes on changes that weaken protection: list them, decide them (a second admin), withdraw one's own.
+  'changes.read',
+  'changes.approve',
+  'changes.reject',
+  'changes.withdraw',
   // Footage.
   'live.shared',
   'live.raw',
@@ -133,6 +138,9 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'incidents.read',
     'maintenance.read',
     'maintenance.write',
+    // A mask removal they propose waits for an admin; they see it and may withdraw it.
+    'changes.read',
+    'changes.withdraw',
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
@@ -153,6 +161,7 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'register.read',
     'audit.read',
     'dossier.read',
+    'changes.read',
   ],
 };
 
@@ -193,6 +202,11 @@ export function decide(principal: Principal, action: Action, context: PolicyCont
   if (context.request && (action === 'requests.approve' || action === 'requests.reject')) {
     const conflict = fourEyesConflict(principal, context.request);
     if (conflict) return { allowed: false, reason: conflict };
+  }
+  // A change that weakens protection is decided by the same four-eyes rule as an access request.
+  if (context.request && (action === 'changes.approve' || action === 'changes.reject')) {
+    const conflict = fourEyesConflict(principal, context.request);
+    if (conflict) return { allowed: false, reason: `Four-eyes rule: a change that weakens protection needs a second admin. ${conflict}` };
   }
   if (action === 'requests.revoke' && context.request && !roles.some((r) => r === 'admin' || r === 'approver')) {
     // Police and agency staff may withdraw only a request they filed themselves.

@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.js';
 import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
 import { permit, principalOf } from './permit.js';
+import type { FourEyes } from '../changes/index.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -20,6 +21,8 @@ export interface CameraRoutesDeps {
   grabSnapshot: (tier: Tier, cameraId: string) => Promise<Buffer>;
   /** Where a snapshot, a view of live footage, is registered. */
   accessRegister?: Pick<AccessRegister, 'record'>;
+  /** Four eyes: removing or shrinking masks waits for a second admin (absent: it applies at once). */
+  fourEyes?: FourEyes;
 }
 
 export function cameraRoutes(deps: CameraRoutesDeps): Router {
@@ -45,6 +48,11 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
 
   router.patch('/:id', permit(cameraChange), async (req, res) => {
     const skipProbe = req.query.skipProbe === 'true' || req.query.skipProbe === '1';
+    const pending = await deps.fourEyes?.cameraPatch(principalOf(res), req.params.id, req.body);
+    if (pending) {
+      res.status(202).location(`/api/v1/pending-changes/${pending.id}`).json(pending);
+      return;
+    }
     const patch = await withStoredTargets(req.body, req.params.id, deps.registry);
     res.json(withStatus(await deps.registry.update(req.params.id, patch, actor(res), { skipProbe }), deps));
   });

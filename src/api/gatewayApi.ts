@@ -12,6 +12,7 @@ import { grabJpeg, type FfmpegCapabilities, type PipelineManager } from '../pipe
 import type { RecordingSystem } from '../recording/index.js';
 import type { Store } from '../store/index.js';
 import type { ExportService } from '../exports/index.js';
+import type { FourEyes, PendingChanges } from '../changes/index.js';
 import { VERSION } from '../version.js';
 import type { OnvifRoutesDeps } from './onvifRoutes.js';
 import type { ReadinessState } from './readiness.js';
@@ -45,6 +46,9 @@ export interface GatewayApiParts {
   onvif: Omit<OnvifRoutesDeps, 'devices'>;
   playbackTokenKey: Buffer;
   exports?: ExportService;
+  /** Four eyes on changes that weaken protection. */
+  changes: PendingChanges;
+  fourEyes: FourEyes;
 }
 
 /** The gateway's express app and its metrics, over its running components. */
@@ -100,10 +104,13 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
       requestActive: p.activeRequests.isActive,
       register: p.accessRegister,
+      fourEyes: p.fourEyes,
     },
     dossier: { config, dataDir: resolve(config.dataDir), store, logger },
     accessRegister: p.accessRegister,
     ...(p.exports === undefined ? {} : { exports: p.exports }),
+    fourEyes: p.fourEyes,
+    changes: p.changes,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     systemInfo: () => ({
       version: VERSION,

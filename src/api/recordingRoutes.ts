@@ -7,8 +7,9 @@ import { refusalOf, signPlayToken, verifyPlayToken, type PlayGrant, type Request
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import type { FourEyes } from '../changes/index.js';
 import { footageGrant, type FootageGrant } from './footageGrant.js';
-import { permit } from './permit.js';
+import { permit, principalOf } from './permit.js';
 
 export interface RecordingRoutesDeps {
   registry: CameraRegistry;
@@ -21,6 +22,8 @@ export interface RecordingRoutesDeps {
   requestActive: RequestActive;
   /** The access register: the fetches of one token add up to one recorded view. */
   register?: Pick<AccessRegister, 'fetched'>;
+  /** Four eyes: a hold lift waits for a second admin (absent: it applies at once). */
+  fourEyes?: FourEyes;
 }
 
 const TIER = 'recording';
@@ -82,6 +85,11 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
   router.post('/holds/:id/lift', permit('holds.write'), async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id)) throw new GatewayError('VALIDATION_FAILED', 'A hold id is a whole number.');
+    if (deps.fourEyes !== undefined) {
+      const pending = await deps.fourEyes.holdLift(principalOf(res), id, req.body);
+      res.status(202).location(`/api/v1/pending-changes/${pending.id}`).json(pending);
+      return;
+    }
     res.json(holdView(await deps.recording.holds.lift(id, req.body, actorOf(res))));
   });
 

@@ -8,6 +8,8 @@ import { publicAuthRoutes, sessionRoutes, type AuthRoutesDeps } from './authRout
 import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { auditRoutes } from './auditRoutes.js';
 import { dossierRoutes, type DossierRoutesDeps } from './dossierRoutes.js';
+import { changeRoutes } from './changeRoutes.js';
+import type { PendingChanges } from '../changes/index.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
 import { exportRoutes } from './exportRoutes.js';
@@ -43,6 +45,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   accessRegister?: Pick<AccessRegister, 'list' | 'record'>;
   /** Watermarked, signed exports of recordings; absent: those routes answer 404. */
   exports?: ExportService;
+  /** Changes that weaken protection, pending a second admin; absent: those routes answer 404. */
+  changes?: PendingChanges;
 }
 
 /**
@@ -94,6 +98,7 @@ export function createApiApp(deps: ApiDeps): Express {
   if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));
   if (deps.exports !== undefined)
     api.use('/exports', exportRoutes({ exports: deps.exports, store: deps.recordings.store, profile: deps.profile }));
+  if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

@@ -1,4 +1,4 @@
-import type { CameraView } from '../domain/index.js';
+import type { CameraView, PendingChange } from '../domain/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GatewayError } from '../errors.js';
@@ -126,8 +126,16 @@ Check the result before sharing: psvgw cameras snapshot <id> --tier shared -o pr
       sharedEncoder: o.sharedEncoder === undefined ? undefined : parseJsonOption('--shared-encoder', String(o.sharedEncoder)),
     });
     if (Object.keys(body).length === 0) throw usage('nothing to change: give at least one option (see --help)');
-    const camera = await callApi<CameraWithStatus>(resolveApiTarget(o), 'PATCH', `/api/v1/cameras/${encodeURIComponent(id)}`, body);
+    const camera = await callApi<CameraWithStatus | PendingChange>(
+      resolveApiTarget(o),
+      'PATCH',
+      `/api/v1/cameras/${encodeURIComponent(id)}`,
+      body,
+    );
     if (o.json) printJson(camera);
+    // Masks that hide less wait for a second admin (four eyes): the answer is the pending change.
+    else if ('kind' in camera)
+      process.stdout.write(`pending change ${camera.id}: ${camera.summary}; a second admin approves it (psvgw changes approve)\n`);
     else process.stdout.write(`updated ${camera.id}: ${Object.keys(body).join(', ')}; masks version ${camera.masksVersion}\n`);
   });
 

@@ -16,6 +16,7 @@ import { registerDossierCommands } from './dossierCommand.js';
 import { registerUserCommands } from './userCommands.js';
 import { registerRegisterCommand } from './registerCommand.js';
 import { registerExportCommands } from './exportCommand.js';
+import { registerChangeCommands } from './changeCommands.js';
 
 const program = new Command()
   .name('psvgw')
@@ -44,6 +45,7 @@ Quick start:
   psvgw dossier --from 2026-11-01 -o dossier.tar          the signed compliance dossier for the filing police
   psvgw users add --username li.wei --role police --password-file pw.txt   add a user
   psvgw api-keys create --user nvr-sync --role operator   an API key for a machine (shown once)
+  psvgw changes list                                       changes that weaken protection, pending a second admin
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -71,6 +73,7 @@ registerDossierCommands(program);
 registerUserCommands(program);
 registerRegisterCommand(program);
 registerExportCommands(program);
+registerChangeCommands(program);
 
 program
   .command('probe')

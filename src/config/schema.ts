@@ -515,6 +515,13 @@ const AuthSection = z
       'Age at which the key that signs session tokens is replaced; the old key verifies until its tokens have expired.',
     ),
     lockout: LockoutSection,
+    pendingChangeDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(90)
+      .default(7)
+      .describe('Days a change that weakens protection (four eyes) waits for a second admin before it expires.'),
   })
   .prefault({})
   .describe('Logins, session tokens and lockout.');

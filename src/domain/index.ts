@@ -47,3 +47,10 @@ export {
   type RegisterRetriever,
 } from './accessRegister.js';
 export { EXPORT_JOB_STATES, type ExportJob, type ExportJobState } from './exports.js';
+export {
+  PENDING_CHANGE_KINDS,
+  PENDING_CHANGE_STATES,
+  type PendingChange,
+  type PendingChangeKind,
+  type PendingChangeState,
+} from './pendingChanges.js';

@@ -72,7 +72,8 @@ export class EvidenceHolds {
     return this.store.recordings.holds();
   }
 
-  async lift(id: number, input: unknown, actor: string): Promise<EvidenceHold> {
+  /** The hold and the reason a lift gives, or the error a lift would answer (checked before a lift is proposed, too). */
+  async liftable(id: number, input: unknown): Promise<{ hold: EvidenceHold; reason: string }> {
     const body = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
     if (reason.length < 3) throw new GatewayError('VALIDATION_FAILED', '"reason" must say why the hold is lifted (at least 3 characters).');
@@ -80,6 +81,11 @@ export class EvidenceHolds {
     if (!existing) throw new GatewayError('NOT_FOUND', `no evidence hold with id ${id}`, { hint: 'GET /api/v1/holds lists them.' });
     if (existing.liftedAt !== null)
       throw new GatewayError('VALIDATION_FAILED', `evidence hold ${id} was already lifted at ${existing.liftedAt} by ${existing.liftedBy}`);
+    return { hold: existing, reason };
+  }
+
+  async lift(id: number, input: unknown, actor: string): Promise<EvidenceHold> {
+    const { hold: existing, reason } = await this.liftable(id, input);
     const at = new Date(this.clock()).toISOString();
     const lifted = (await this.store.recordings.liftHold(id, actor, at, reason)) ?? existing;
     await this.store.audit.append({ at, actor, action: 'hold.lift', cameraId: null, outcome: 'ok', details: { ...view(lifted) } });

@@ -385,6 +385,29 @@ CREATE TABLE export_jobs (
 CREATE INDEX export_jobs_user_idx ON export_jobs (user_id);
 CREATE INDEX export_jobs_state_idx ON export_jobs (state);`,
   },
+  {
+    version: 15,
+    name: 'pending changes that weaken protection (four eyes)',
+    // current/proposed are JSON text: shown whole, never queried inside.
+    sql: `
+CREATE TABLE pending_changes (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  current_value TEXT NOT NULL,
+  proposed_value TEXT NOT NULL,
+  proposed_by_user_id TEXT NOT NULL,
+  proposed_by_username TEXT NOT NULL,
+  proposed_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_reason TEXT
+);
+CREATE INDEX pending_changes_state_idx ON pending_changes (state);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -4,6 +4,7 @@ import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlAccessRegisterRepository } from './accessRegisterRepository.js';
 import { SqlExportJobRepository } from './exportJobRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
+import { SqlPendingChangeRepository } from './pendingChangeRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -26,6 +27,7 @@ import type {
   MaintenanceRepository,
   OnvifDeviceRepository,
   OutageRepository,
+  PendingChangeRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -62,6 +64,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     accessRequests: new SqlAccessRequestRepository(executor),
     accessRegister: new SqlAccessRegisterRepository(executor),
     exportJobs: new SqlExportJobRepository(executor),
+    pendingChanges: new SqlPendingChangeRepository(executor),
   };
 }
 
@@ -87,6 +90,7 @@ export abstract class SqlStore implements Store {
   readonly accessRequests: AccessRequestRepository;
   readonly accessRegister: AccessRegisterRepository;
   readonly exportJobs: ExportJobRepository;
+  readonly pendingChanges: PendingChangeRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -124,6 +128,7 @@ export abstract class SqlStore implements Store {
     this.accessRequests = repos.accessRequests;
     this.accessRegister = repos.accessRegister;
     this.exportJobs = repos.exportJobs;
+    this.pendingChanges = repos.pendingChanges;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

@@ -13,6 +13,8 @@ import type {
   ExportJob,
   ExportJobState,
   OnvifDeviceRecord,
+  PendingChange,
+  PendingChangeState,
   RecordingGap,
   Role,
 } from '../domain/index.js';
@@ -40,6 +42,8 @@ export interface StoreRepositories {
   readonly accessRegister: AccessRegisterRepository;
   /** Export jobs: watermarked, signed clips cut from recordings. */
   readonly exportJobs: ExportJobRepository;
+  /** Changes that weaken protection, waiting for a second admin (four eyes). */
+  readonly pendingChanges: PendingChangeRepository;
 }
 
 /**
@@ -164,6 +168,28 @@ export interface ExportJobRepository {
   list(query?: ExportJobQuery): Promise<ExportJob[]>;
   /** Applies the change only while the job is still in state `from`; false when it no longer is. */
   update(id: string, from: ExportJobState, change: ExportJobChange): Promise<boolean>;
+}
+
+export interface PendingChangeQuery {
+  state?: PendingChangeState;
+  limit?: number;
+}
+
+/** A decision on a pending change (the rest of it never changes after filing). */
+export interface PendingChangeTransition {
+  state: PendingChangeState;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
+}
+
+export interface PendingChangeRepository {
+  insert(change: PendingChange): Promise<void>;
+  get(id: string): Promise<PendingChange | undefined>;
+  /** Newest first. */
+  list(query?: PendingChangeQuery): Promise<PendingChange[]>;
+  /** Applies the decision only while the change is still in state `from`; false when it no longer is. */
+  transition(id: string, from: PendingChangeState, change: PendingChangeTransition): Promise<boolean>;
 }
 
 export interface SettingsRepository {

@@ -47,6 +47,7 @@ const REPOSITORIES = [
   'accessRequests',
   'accessRegister',
   'exportJobs',
+  'pendingChanges',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -71,6 +72,7 @@ export class FailingStore implements Store {
   readonly accessRequests!: Store['accessRequests'];
   readonly accessRegister!: Store['accessRegister'];
   readonly exportJobs!: Store['exportJobs'];
+  readonly pendingChanges!: Store['pendingChanges'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvedBySecondAdmin, secondAdmin } from '../../helpers/changeSteps.js';
 import { addCamera, streamUrls, type ApiError, type StreamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, grayFrames, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
@@ -99,6 +100,7 @@ describe('privacy masks on the shared tier', () => {
       20_000,
     );
     urls = await streamUrls(gw, cameraId);
+    await secondAdmin(gw);
   }, 60_000);
 
   afterAll(async () => {
@@ -150,13 +152,12 @@ describe('privacy masks on the shared tier', () => {
     const viewer = await openWsFlv(urls.raw.wsFlv);
     try {
       await viewer.until('a raw frame', (tags) => tags.some((t) => t.type === 'video'), 5000);
+      // Dropping the old masks weakens protection: it applies when a second admin approves (four eyes).
+      const proposed = await gw.api('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [{ shape: 'rect', ...NEW_RECT, mode: 'fill' }] });
       const before = viewer.tags.length;
       const patched = Date.now();
-      const res = await gw.api<MaskedCamera>('PATCH', `/api/v1/cameras/${cameraId}`, {
-        masks: [{ shape: 'rect', ...NEW_RECT, mode: 'fill' }],
-      });
-      expect(res.status).toBe(200);
-      expect(res.body.masksVersion).toBe(2);
+      await approvedBySecondAdmin(gw, proposed);
+      expect((await gw.api<MaskedCamera>('GET', `/api/v1/cameras/${cameraId}`)).body.masksVersion).toBe(2);
       let frame: GrayFrame | null = null;
       for (;;) {
         frame = await grayFrame(urls.shared.httpFlv, SIZE).catch(() => null);
@@ -296,8 +297,7 @@ describe('privacy masks on the shared tier', () => {
   }, 60_000);
 
   it('mirrors raw again once the masks are removed', async () => {
-    const res = await gw.api<MaskedCamera>('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [] });
-    expect(res.status).toBe(200);
+    await approvedBySecondAdmin(gw, await gw.api('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [] }));
     await gw.waitFor('no masking transcode', () => maskingPids(cameraId).length === 0, 10_000);
     const raw = await grayFrame(urls.raw.httpFlv, SIZE);
     await gw.waitFor(

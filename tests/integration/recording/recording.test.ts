@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { footageViewer } from '../../helpers/accessSteps.js';
+import { approvedBySecondAdmin } from '../../helpers/changeSteps.js';
 import { addCamera, waitForUp, type ApiError } from '../../helpers/cameraSteps.js';
 import { GatewayProcess, mediaProcessesMentioning, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
@@ -133,13 +134,15 @@ describe('continuous recording of a real camera', () => {
     expect(created.body.createdBy).toBe('admin');
     const bad = await gw.api<ApiError>('POST', `/api/v1/holds/${created.body.id}/lift`, {});
     expect(bad.status).toBe(400);
-    const lifted = await gw.api<{ liftedBy: string; liftReason: string }>('POST', `/api/v1/holds/${created.body.id}/lift`, {
-      reason: 'case closed',
-    });
-    expect(lifted.status).toBe(200);
-    expect(lifted.body).toMatchObject({ liftedBy: 'admin', liftReason: 'case closed' });
-    const listed = await gw.api<{ items: Array<{ id: number; liftedAt: string | null }> }>('GET', '/api/v1/holds');
-    expect(listed.body.items.find((h) => h.id === created.body.id)?.liftedAt).not.toBeNull();
+    // Lifting a hold weakens protection: it applies when a second admin approves (four eyes).
+    await approvedBySecondAdmin(gw, await gw.api('POST', `/api/v1/holds/${created.body.id}/lift`, { reason: 'case closed' }));
+    const listed = await gw.api<{ items: Array<{ id: number; liftedAt: string | null; liftedBy: string; liftReason: string }> }>(
+      'GET',
+      '/api/v1/holds',
+    );
+    const lifted = listed.body.items.find((h) => h.id === created.body.id);
+    expect(lifted).toMatchObject({ liftedBy: 'admin', liftReason: 'case closed' });
+    expect(lifted?.liftedAt).not.toBeNull();
   });
 
   it('indexes the partial segment when the ingest ffmpeg is killed, records the gap with its cause, and resumes', async () => {

@@ -7,6 +7,7 @@ import { PostgresStore } from '../../../src/store/postgres.js';
 import { describeAccessRequestContract } from '../../unit/store/accessRequestContract.js';
 import { describeAccessRegisterContract } from '../../unit/store/accessRegisterContract.js';
 import { describeExportJobContract } from '../../unit/store/exportJobContract.js';
+import { describePendingChangeContract } from '../../unit/store/pendingChangeContract.js';
 import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
@@ -89,6 +90,7 @@ describeHealthStoreContract('PostgresStore', postgresHarness);
 describeUserStoreContract('PostgresStore', postgresHarness);
 describeAccessRequestContract('PostgresStore', postgresHarness);
 describeAccessRegisterContract('PostgresStore', postgresHarness);
+describePendingChangeContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();
@@ -145,10 +147,12 @@ describe('PostgresStore specifics', () => {
         'auth_signing_keys',
         'cameras',
         'evidence_holds',
+        'export_jobs',
         'filings',
         'maintenance_windows',
         'onvif_devices',
         'outages',
+        'pending_changes',
         'recording_checkpoints',
         'recording_entries',
         'recording_gaps',

@@ -29,6 +29,8 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'incidents.read',
     'maintenance.read',
     'maintenance.write',
+    'changes.read',
+    'changes.withdraw',
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
@@ -49,6 +51,7 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'register.read',
     'audit.read',
     'dossier.read',
+    'changes.read',
   ],
 };
 

@@ -37,6 +37,7 @@ describe('every /api/v1 route asks the policy', () => {
       accessRequests: {},
       dossier: {},
       exports: {},
+      changes: {},
       profile: PROFILES.strict,
       systemInfo: () => ({}),
     } as unknown as ApiDeps;
@@ -46,6 +47,7 @@ describe('every /api/v1 route asks the policy', () => {
     const routes: { name: string; guarded: boolean }[] = [];
     routesOf(api!.handle.stack!, routes);
     expect(routes.length).toBeGreaterThan(30);
+    expect(routes.map((r) => r.name)).toContain('POST /:id/withdraw');
     // Login and refresh are the two calls made before there is a principal to ask about.
     expect(routes.filter((r) => !r.guarded).map((r) => r.name)).toEqual(['POST /login', 'POST /refresh']);
   });

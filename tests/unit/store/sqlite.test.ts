@@ -9,6 +9,7 @@ import { SqliteStore } from '../../../src/store/sqlite.js';
 import { describeAccessRequestContract } from './accessRequestContract.js';
 import { describeAccessRegisterContract } from './accessRegisterContract.js';
 import { describeExportJobContract } from './exportJobContract.js';
+import { describePendingChangeContract } from './pendingChangeContract.js';
 import { describeAuditChainContract } from './auditChainContract.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
 import { describeHealthStoreContract } from './healthStoreContract.js';
@@ -41,6 +42,7 @@ describeUserStoreContract('SqliteStore', sqliteHarness);
 describeAccessRequestContract('SqliteStore', sqliteHarness);
 describeAccessRegisterContract('SqliteStore', sqliteHarness);
 describeExportJobContract('SqliteStore', sqliteHarness);
+describePendingChangeContract('SqliteStore', sqliteHarness);
 describeAuditChainContract('SqliteStore', sqliteHarness, async (store, sql) => {
   // A second connection on the real store file, as someone editing it by hand would use.
   const db = new Database((store as SqliteStore).path);
