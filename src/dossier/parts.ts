@@ -12,6 +12,7 @@ import {
   buildOutageReport,
   printablePage,
   renderFilingReport,
+  renderAccessRegister,
   renderOutageReport,
   type ReportLang,
 } from '../reports/index.js';
@@ -197,5 +198,22 @@ const integrityPart: DossierPart = {
   },
 };
 
+const registerPart: DossierPart = {
+  name: 'access-register',
+  title: 'Access register (调阅登记)',
+  async build(ctx) {
+    // Read from the store: the dossier is written offline too, where no session is running.
+    const range = { from: ctx.from.toISOString(), to: ctx.to.toISOString() };
+    const items = await ctx.store.accessRegister.list(range);
+    const report = { generatedAt: ctx.now.toISOString(), ...range, cameraId: null, profile: ctx.profile.name, items, ongoing: [] };
+    const opts = { lang: ctx.lang, timeZone: ctx.timeZone };
+    return {
+      json: report,
+      html: renderAccessRegister(report, 'html', opts).body.toString('utf8'),
+      pdf: renderAccessRegister(report, 'pdf', opts).body,
+    };
+  },
+};
+
 /** The parts in the order they are printed. */
-export const DOSSIER_PARTS: readonly DossierPart[] = [filingPart, outagePart, auditPart, integrityPart];
+export const DOSSIER_PARTS: readonly DossierPart[] = [filingPart, outagePart, registerPart, auditPart, integrityPart];
