@@ -24,3 +24,5 @@ export {
 export { GATEWAY_MIN_STAFF, requiredDocumentFields, requiredStaff, validateAccessRequest, type MissingField } from './requests.js';
 export { AccessRequestService, DEFAULT_WINDOW_MS, MAX_WINDOW_MS, candidateOf, type CoverQuery } from './requestsService.js';
 export { ActiveRequests } from './activeRequests.js';
+export { PublicRequestService } from './publicRequests.js';
+export { CATEGORY_ARTICLES, validateDecision, validatePublicRequest, validateResult } from './publicRequestInput.js';

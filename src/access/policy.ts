@@ -39,6 +39,11 @@ export const ACTIONS = [
   'requests.revoke',
   'register.read',
   'audit.read',
+  // Public requests (zhuzhou-2023 Art. 14, yunnan-2016 Art. 16): intake by staff, decision and result by the police.
+  'publicRequests.create',
+  'publicRequests.read',
+  'publicRequests.decide',
+  'publicRequests.result',
   // Footage.
   'live.shared',
   'live.raw',
@@ -112,14 +117,23 @@ export type Decision =
  *   (masks are drawn on coordinates; the shared tier shows their effect to an operator).
  * - operator (duty watch): the shared (masked) tier live, incidents and outages.
  * - police, agency: the shared tier live and requests; footage only under an approved request.
+ *   The police also file, decide (not their own filing) and close public requests; an admin
+ *   files them on an applicant's behalf at the unit's desk but does not decide them.
  * - approver: reads and decides requests; no footage (who approves does not also retrieve).
  * - auditor: the register, the audit chain, requests, reports and outages; no footage.
  */
 const OWN_ACCOUNT: readonly Action[] = ['session.own', 'apiKeys.manage'];
+const PUBLIC_REQUESTS: readonly Action[] = [
+  'publicRequests.create',
+  'publicRequests.read',
+  'publicRequests.decide',
+  'publicRequests.result',
+];
 
 const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   // Everything but footage under request (and the public metrics, which need no role).
-  admin: ACTIONS.filter((a) => !isFootage(a) && a !== 'metrics.read'),
+  // Deciding a public request is the police's (zhuzhou-2023 Art. 14 ¶2: 公安机关 decides), not the admin's.
+  admin: ACTIONS.filter((a) => !isFootage(a) && a !== 'metrics.read' && a !== 'publicRequests.decide'),
   maintainer: [
     'system.read',
     'cameras.read',
@@ -134,7 +148,16 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
-  police: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
+  police: [
+    'system.read',
+    'cameras.read',
+    'live.shared',
+    'recordings.list',
+    'requests.create',
+    'requests.read',
+    'requests.revoke',
+    ...PUBLIC_REQUESTS,
+  ],
   agency: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
   approver: ['system.read', 'cameras.read', 'requests.read', 'requests.readAll', 'requests.approve', 'requests.reject', 'requests.revoke'],
   auditor: [
@@ -150,6 +173,7 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'requests.readAll',
     'register.read',
     'audit.read',
+    'publicRequests.read',
   ],
 };
 
@@ -187,7 +211,7 @@ export function decide(principal: Principal, action: Action, context: PolicyCont
     const holders = (Object.keys(GRANTS) as Role[]).filter((r) => GRANTS[r].includes(action));
     return { allowed: false, reason: `${action} needs one of the roles ${holders.join(', ')}; ${who(principal)} has ${rolesText(roles)}.` };
   }
-  if (context.request && (action === 'requests.approve' || action === 'requests.reject')) {
+  if (context.request && (action === 'requests.approve' || action === 'requests.reject' || action === 'publicRequests.decide')) {
     const conflict = fourEyesConflict(principal, context.request);
     if (conflict) return { allowed: false, reason: conflict };
   }

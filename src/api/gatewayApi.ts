@@ -1,7 +1,7 @@
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AuthRoutesDeps } from './authRoutes.js';
-import { AccessRequestService, type ActiveRequests } from '../access/index.js';
+import { AccessRequestService, PublicRequestService, type ActiveRequests } from '../access/index.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -96,6 +96,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       requestActive: p.activeRequests.isActive,
     },
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
+    publicRequests: new PublicRequestService({ store, profile: setup.profile }),
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

@@ -55,13 +55,13 @@ export function reportRange(query: Record<string, unknown>, now: Date): { from: 
   return { from, to };
 }
 
-function send(res: Response, report: RenderedReport, download: boolean): void {
+export function send(res: Response, report: RenderedReport, download: boolean): void {
   res.status(200).type(report.contentType);
   if (download) res.set('Content-Disposition', `attachment; filename="${report.filename}"`);
   res.send(report.body);
 }
 
-const text = (req: Request, key: string): string | undefined => {
+export const text = (req: Request, key: string): string | undefined => {
   const v = req.query[key];
   return typeof v === 'string' ? v : undefined;
 };

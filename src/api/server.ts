@@ -1,6 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AccessRequestService } from '../access/index.js';
+import type { AccessRequestService, PublicRequestService } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
@@ -13,6 +13,7 @@ import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
+import { publicRequestRoutes } from './publicRequestRoutes.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
 
@@ -33,6 +34,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   recordings: RecordingRoutesDeps;
   /** Access requests to footage; absent: those routes answer 404 and no request covers footage. */
   accessRequests?: AccessRequestService;
+  /** Public requests for footage; absent: those routes answer 404. */
+  publicRequests?: PublicRequestService;
 }
 
 /**
@@ -79,6 +82,7 @@ export function createApiApp(deps: ApiDeps): Express {
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
+  if (deps.publicRequests !== undefined) api.use('/public-requests', publicRequestRoutes(deps.publicRequests, deps.profile));
   api.use(auditRoutes(deps.store));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));

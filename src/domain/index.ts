@@ -38,3 +38,15 @@ export {
   type AccessRequestState,
   type AccessStaff,
 } from './accessRequests.js';
+export {
+  PUBLIC_REQUEST_CATEGORIES,
+  PUBLIC_REQUEST_DECISIONS,
+  PUBLIC_REQUEST_RESULTS,
+  PUBLIC_REQUEST_STATES,
+  type PublicApplicant,
+  type PublicRequest,
+  type PublicRequestCategory,
+  type PublicRequestDecision,
+  type PublicRequestResult,
+  type PublicRequestState,
+} from './publicRequests.js';

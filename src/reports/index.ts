@@ -13,3 +13,11 @@ export {
 export { REPORT_LANGS, type ReportLang } from './labels.js';
 export { toCsv } from './csv.js';
 export { renderPdf } from './pdf.js';
+export {
+  buildPublicRequestReport,
+  renderPublicRequestReport,
+  maskDocumentNumber,
+  PUBLIC_REQUEST_FORMATS,
+  type PublicRequestReport,
+  type PublicRequestRow,
+} from './publicRequestReport.js';

@@ -42,7 +42,7 @@ export function checkTimeZone(value: string | undefined): string {
 }
 
 /** `YYYY-MM-DD HH:mm:ss` in the zone. */
-function localTime(iso: string | null, zone: string): string {
+export function localTime(iso: string | null, zone: string): string {
   if (iso === null) return '';
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: zone,
@@ -58,7 +58,7 @@ function localTime(iso: string | null, zone: string): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-const json = (value: unknown, filename: string): RenderedReport => ({
+export const json = (value: unknown, filename: string): RenderedReport => ({
   contentType: 'application/json',
   filename,
   body: Buffer.from(`${JSON.stringify(value, null, 2)}\n`),

@@ -24,6 +24,8 @@ export type {
   OutageRecord,
   OutageRepository,
   OutboxEntry,
+  PublicRequestRepository,
+  PublicRequestTransition,
   DeliveryFailure,
   RecordingRepository,
   SessionRecord,

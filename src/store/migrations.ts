@@ -332,6 +332,39 @@ CREATE TABLE audit_checkpoints (
   signature TEXT NOT NULL
 );`,
   },
+  {
+    version: 16,
+    name: 'public requests for footage',
+    // The applicant's identity document is JSON text read whole; the report filters on filed_at.
+    sql: `
+CREATE TABLE public_requests (
+  id TEXT PRIMARY KEY,
+  category TEXT NOT NULL,
+  applicant_name TEXT NOT NULL,
+  applicant_contact TEXT NOT NULL,
+  applicant_relationship TEXT NOT NULL,
+  id_document TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  camera_ids TEXT NOT NULL,
+  from_at TEXT NOT NULL,
+  to_at TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  state TEXT NOT NULL,
+  filed_by_user_id TEXT NOT NULL,
+  filed_by_username TEXT NOT NULL,
+  filed_at TEXT NOT NULL,
+  decision TEXT,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_reason TEXT,
+  access_request_id TEXT,
+  result TEXT,
+  result_notes TEXT,
+  result_by TEXT,
+  result_at TEXT
+);
+CREATE INDEX public_requests_filed_idx ON public_requests (filed_at);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

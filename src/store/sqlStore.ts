@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
 import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
+import { SqlPublicRequestRepository } from './publicRequestRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -22,6 +23,7 @@ import type {
   MaintenanceRepository,
   OnvifDeviceRepository,
   OutageRepository,
+  PublicRequestRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -56,6 +58,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     apiKeys: new SqlApiKeyRepository(executor),
     signingKeys: new SqlSigningKeyRepository(executor),
     accessRequests: new SqlAccessRequestRepository(executor),
+    publicRequests: new SqlPublicRequestRepository(executor),
   };
 }
 
@@ -79,6 +82,7 @@ export abstract class SqlStore implements Store {
   readonly apiKeys: ApiKeyRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly accessRequests: AccessRequestRepository;
+  readonly publicRequests: PublicRequestRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -114,6 +118,7 @@ export abstract class SqlStore implements Store {
     this.alertOutbox = repos.alertOutbox;
     this.filings = repos.filings;
     this.accessRequests = repos.accessRequests;
+    this.publicRequests = repos.publicRequests;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

@@ -9,6 +9,8 @@ import type {
   KeyRotation,
   EvidenceHold,
   OnvifDeviceRecord,
+  PublicRequest,
+  PublicRequestState,
   RecordingGap,
   Role,
 } from '../domain/index.js';
@@ -32,6 +34,8 @@ export interface StoreRepositories {
   readonly signingKeys: SigningKeyRepository;
   /** Access requests to footage and their decisions. */
   readonly accessRequests: AccessRequestRepository;
+  /** Requests from the public (guardians, citizens), their police decision and result. */
+  readonly publicRequests: PublicRequestRepository;
 }
 
 /**
@@ -121,6 +125,23 @@ export interface AccessRequestRepository {
   list(query?: AccessRequestQuery): Promise<AccessRequest[]>;
   /** Applies the change only while the request is still in state `from`; false when it no longer is. */
   transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean>;
+}
+
+/** The fields a decision or a result sets (the intake never changes after filing). */
+export type PublicRequestTransition = { state: PublicRequestState } & Partial<
+  Pick<
+    PublicRequest,
+    'decision' | 'decidedBy' | 'decidedAt' | 'decisionReason' | 'accessRequestId' | 'result' | 'resultNotes' | 'resultBy' | 'resultAt'
+  >
+>;
+
+export interface PublicRequestRepository {
+  insert(request: PublicRequest): Promise<void>;
+  get(id: string): Promise<PublicRequest | undefined>;
+  /** Newest first; `from`/`to` bound the filing time (ISO, [from, to)). */
+  list(query?: { from?: string; to?: string; limit?: number }): Promise<PublicRequest[]>;
+  /** Applies the change only while the request is still in state `from`; false when it no longer is. */
+  transition(id: string, from: PublicRequestState, change: PublicRequestTransition): Promise<boolean>;
 }
 
 export interface SettingsRepository {

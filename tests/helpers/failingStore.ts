@@ -45,6 +45,7 @@ const REPOSITORIES = [
   'apiKeys',
   'signingKeys',
   'accessRequests',
+  'publicRequests',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -67,6 +68,7 @@ export class FailingStore implements Store {
   readonly apiKeys!: Store['apiKeys'];
   readonly signingKeys!: Store['signingKeys'];
   readonly accessRequests!: Store['accessRequests'];
+  readonly publicRequests!: Store['publicRequests'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;
