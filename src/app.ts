@@ -90,13 +90,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
     const marker = instanceMarker(instanceId);
     // Approved access requests, in memory: the play hook checks a viewer's request synchronously.
-    const activeRequests = stack.push(await new ActiveRequests(store, logger).start());
+    const activeRequests = stack.push(await new ActiveRequests(store, logger, Date.now, profile.viewWithoutApproval.value).start());
     const media = stack.push(
       await startMediaServer(config.media, {
         dataDir,
         tokenKey: playbackTokenKey,
         instanceMarker: marker,
         requestActive: activeRequests.isActive,
+        exemptionActive: activeRequests.isExemptViewer,
         logger,
       }),
     );

@@ -94,6 +94,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       tokenKey: p.playbackTokenKey,
       playTokenTtlSeconds: config.media.playTokenTtlSeconds,
       requestActive: p.activeRequests.isActive,
+      exemptionActive: p.activeRequests.isExemptViewer,
     },
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     publicRequests: new PublicRequestService({ store, profile: setup.profile }),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Router, type Request } from 'express';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
-import { refusalOf, signPlayToken, verifyPlayToken, type RequestActive } from '../media/index.js';
+import { refusalOf, signPlayToken, verifyPlayToken, type ExemptionActive, type RequestActive } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
@@ -18,6 +18,8 @@ export interface RecordingRoutesDeps {
   playTokenTtlSeconds: number;
   /** Whether an access request named by a playback token is still approved and in its window. */
   requestActive: RequestActive;
+  /** Whether a viewer under the profile's exemption still holds it; absent: always. */
+  exemptionActive?: ExemptionActive;
 }
 
 const TIER = 'recording';
@@ -99,7 +101,7 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       deps.tokenKey,
       Math.floor(Date.now() / 1000),
     );
-    const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive) : verdict.reason;
+    const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive, deps.exemptionActive) : verdict.reason;
     if (refusal !== null) throw refused(refusal);
     return (verdict.ok && verdict.grant.binding?.range) || null;
   };

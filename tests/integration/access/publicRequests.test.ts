@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, PublicRequest } from '../../../src/domain/index.js';
 import { decideRequest, fileRequest, userWithRole } from '../../helpers/accessSteps.js';
-import type { ApiError } from '../../helpers/cameraSteps.js';
+import { addCamera, waitForUp, type ApiError } from '../../helpers/cameraSteps.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
+import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+import { openWsFlv } from '../../helpers/wsFlv.js';
 
 const ID_NUMBER = '430202198001015678';
 const CONTACT = '+86 731 5550 4321';
@@ -14,9 +16,11 @@ interface Report {
   rows: { id: string; idDocument: string; decision: string | null; accessRequestId: string | null; result: string | null }[];
 }
 
-describe('public requests against the running gateway (zhuzhou profile)', () => {
+// guangdong: its exemption (police view without approval, Art. 22) is what the last test ends early.
+describe('public requests and exempt viewers against the running gateway (guangdong profile)', () => {
   let gw: GatewayProcess;
   let cams: [string, string];
+  let liveCam: string;
   let t: Record<'officer1' | 'officer2' | 'approver' | 'op' | 'aud', string>;
   const range = { from: new Date(Date.now() - 3 * HOUR), to: new Date(Date.now() - HOUR) };
 
@@ -37,7 +41,9 @@ describe('public requests against the running gateway (zhuzhou profile)', () => 
 
   beforeAll(async () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
-    gw = await GatewayProcess.start({ configYaml: 'profile: zhuzhou' });
+    const camera = await TestCamera.start();
+    gw = await GatewayProcess.start({ configYaml: 'profile: guangdong' });
+    liveCam = (await addCamera(gw, camera.url, 'Gate north')).id;
     // Disabled camera records: requests name cameras; no video is needed to file or decide them.
     const ids: string[] = [];
     for (const name of ['Gate east', 'Gate west']) {
@@ -58,10 +64,12 @@ describe('public requests against the running gateway (zhuzhou profile)', () => 
       op: await userWithRole(gw, 'op', 'operator'),
       aud: await userWithRole(gw, 'aud', 'auditor'),
     };
-  }, 60_000);
+    await waitForUp(gw, liveCam, 1, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     await stopAllGateways();
+    await stopAllTestCameras();
   });
 
   it('refuses an incomplete intake naming each field, unknown cameras, and filers without the role', async () => {
@@ -84,7 +92,7 @@ describe('public requests against the running gateway (zhuzhou profile)', () => 
     const filed = await file(undefined);
     expect(filed.status, JSON.stringify(filed.body)).toBe(201);
     const id = (filed.body as PublicRequest).id;
-    expect(filed.body).toMatchObject({ state: 'filed', decision: null, profile: 'zhuzhou', filedBy: { username: 'admin' } });
+    expect(filed.body).toMatchObject({ state: 'filed', decision: null, profile: 'guangdong', filedBy: { username: 'admin' } });
 
     const byAdmin = await decision(id, 'test-admin-token-0123456789abcdef', { decision: 'refuse', reason: 'x' });
     expect(byAdmin.status).toBe(403);
@@ -198,5 +206,40 @@ describe('public requests against the running gateway (zhuzhou profile)', () => 
     const everything = [JSON.stringify(audit.body.items), ...gw.logs].join('\n');
     expect(everything).not.toContain(ID_NUMBER);
     expect(everything).not.toContain(CONTACT);
+  });
+
+  it('a raw viewer under the exemption is cut off within 5 s once disabled or stripped of the police role', async () => {
+    for (const [username, change] of [
+      ['exempt1', { disabled: true }],
+      ['exempt2', { roles: ['operator'] }],
+    ] as const) {
+      const token = await userWithRole(gw, username, 'police');
+      const streams = await gw.api<{ raw: { wsFlv: string } | { refused: string } }>(
+        'GET',
+        `/api/v1/cameras/${liveCam}/streams`,
+        undefined,
+        token,
+      );
+      expect(streams.status).toBe(200);
+      const raw = streams.body.raw;
+      if ('refused' in raw) throw new Error(`the exempt officer was refused the raw tier: ${raw.refused}`);
+      const viewer = await openWsFlv(raw.wsFlv);
+      await gw.waitFor('FLV bytes at the exempt raw viewer', () => Promise.resolve(viewer.bytes > 0), 15_000);
+      const patched = await gw.api('PATCH', `/api/v1/users/${username}`, change);
+      expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+      const changedAt = Date.now();
+      const closed = await Promise.race([viewer.closed, new Promise<null>((r) => setTimeout(() => r(null), 8000))]);
+      const cutAfterMs = Date.now() - changedAt;
+      await viewer.close();
+      expect(closed, `${username}: still playing 8 s after ${JSON.stringify(change)}`).not.toBeNull();
+      expect(cutAfterMs).toBeLessThanOrEqual(5000);
+      expect(gw.logs.some((l) => l.includes('viewer cut off: its exemption ended'))).toBe(true);
+      // And the same URL no longer plays.
+      const again = await openWsFlv(raw.wsFlv);
+      const refused = await Promise.race([again.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+      await again.close();
+      expect(refused?.code).toBe(4403);
+      expect(refused?.reason).toContain('playback token refused');
+    }
   });
 });
