@@ -86,7 +86,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       config.auth,
     );
     await sessionTokens.load();
-    const lockout = new LoginLockout(config.auth.lockout);
+    // Persisted, so a restart neither lifts a lock nor resets a count.
+    const lockout = await new LoginLockout(config.auth.lockout, Date.now, { repository: store.lockouts, logger }).load();
     const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
     const marker = instanceMarker(instanceId);
     // Approved access requests, in memory: the play hook checks a viewer's request synchronously.

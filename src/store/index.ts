@@ -26,6 +26,8 @@ export type {
   OutboxEntry,
   PublicRequestRepository,
   PublicRequestTransition,
+  LockoutRecord,
+  LockoutRepository,
   DeliveryFailure,
   RecordingRepository,
   SessionRecord,

@@ -334,8 +334,9 @@ CREATE TABLE audit_checkpoints (
   },
   {
     version: 16,
-    name: 'public requests for footage',
+    name: 'public requests for footage; login lockout counters',
     // The applicant's identity document is JSON text read whole; the report filters on filed_at.
+    // Lockout counters (per username and per source address) survive a restart, so restarting does not reset a lock.
     sql: `
 CREATE TABLE public_requests (
   id TEXT PRIMARY KEY,
@@ -363,7 +364,13 @@ CREATE TABLE public_requests (
   result_by TEXT,
   result_at TEXT
 );
-CREATE INDEX public_requests_filed_idx ON public_requests (filed_at);`,
+CREATE INDEX public_requests_filed_idx ON public_requests (filed_at);
+CREATE TABLE login_lockouts (
+  key TEXT NOT NULL PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  locked_until_ms BIGINT NOT NULL,
+  touched_ms BIGINT NOT NULL
+);`,
   },
 ];
 

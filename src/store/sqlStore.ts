@@ -3,6 +3,7 @@ import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository
 import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlPublicRequestRepository } from './publicRequestRepository.js';
+import { SqlLockoutRepository } from './lockoutRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -24,6 +25,7 @@ import type {
   OnvifDeviceRepository,
   OutageRepository,
   PublicRequestRepository,
+  LockoutRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -59,6 +61,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     signingKeys: new SqlSigningKeyRepository(executor),
     accessRequests: new SqlAccessRequestRepository(executor),
     publicRequests: new SqlPublicRequestRepository(executor),
+    lockouts: new SqlLockoutRepository(executor),
   };
 }
 
@@ -83,6 +86,7 @@ export abstract class SqlStore implements Store {
   readonly signingKeys: SigningKeyRepository;
   readonly accessRequests: AccessRequestRepository;
   readonly publicRequests: PublicRequestRepository;
+  readonly lockouts: LockoutRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -119,6 +123,7 @@ export abstract class SqlStore implements Store {
     this.filings = repos.filings;
     this.accessRequests = repos.accessRequests;
     this.publicRequests = repos.publicRequests;
+    this.lockouts = repos.lockouts;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

@@ -36,6 +36,8 @@ export interface StoreRepositories {
   readonly accessRequests: AccessRequestRepository;
   /** Requests from the public (guardians, citizens), their police decision and result. */
   readonly publicRequests: PublicRequestRepository;
+  /** Failed-login counters and locks, per username and per source address. */
+  readonly lockouts: LockoutRepository;
 }
 
 /**
@@ -142,6 +144,21 @@ export interface PublicRequestRepository {
   list(query?: { from?: string; to?: string; limit?: number }): Promise<PublicRequest[]>;
   /** Applies the change only while the request is still in state `from`; false when it no longer is. */
   transition(id: string, from: PublicRequestState, change: PublicRequestTransition): Promise<boolean>;
+}
+
+/** One lockout counter: `key` is `user:<name>` or `addr:<address>`. */
+export interface LockoutRecord {
+  key: string;
+  failures: number;
+  lockedUntilMs: number;
+  touchedMs: number;
+}
+
+export interface LockoutRepository {
+  list(): Promise<LockoutRecord[]>;
+  /** Inserts or replaces the counter of `record.key`. */
+  put(record: LockoutRecord): Promise<void>;
+  remove(key: string): Promise<void>;
 }
 
 export interface SettingsRepository {

@@ -46,6 +46,7 @@ const REPOSITORIES = [
   'signingKeys',
   'accessRequests',
   'publicRequests',
+  'lockouts',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -69,6 +70,7 @@ export class FailingStore implements Store {
   readonly signingKeys!: Store['signingKeys'];
   readonly accessRequests!: Store['accessRequests'];
   readonly publicRequests!: Store['publicRequests'];
+  readonly lockouts!: Store['lockouts'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;
