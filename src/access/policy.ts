@@ -123,12 +123,11 @@ export type Decision =
  * - auditor: the register, the audit chain, requests, reports and outages; no footage.
  */
 const OWN_ACCOUNT: readonly Action[] = ['session.own', 'apiKeys.manage'];
-const PUBLIC_REQUESTS: readonly Action[] = [
-  'publicRequests.create',
-  'publicRequests.read',
-  'publicRequests.decide',
-  'publicRequests.result',
-];
+/** Public requests: the police file, decide and close them; the auditor reads them (the admin holds all but deciding). */
+const PUBLIC_REQUEST_GRANTS: Readonly<Partial<Record<Role, readonly Action[]>>> = {
+  police: ['publicRequests.create', 'publicRequests.read', 'publicRequests.decide', 'publicRequests.result'],
+  auditor: ['publicRequests.read'],
+};
 
 const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   // Everything but footage under request (and the public metrics, which need no role).
@@ -148,16 +147,7 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
-  police: [
-    'system.read',
-    'cameras.read',
-    'live.shared',
-    'recordings.list',
-    'requests.create',
-    'requests.read',
-    'requests.revoke',
-    ...PUBLIC_REQUESTS,
-  ],
+  police: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
   agency: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
   approver: ['system.read', 'cameras.read', 'requests.read', 'requests.readAll', 'requests.approve', 'requests.reject', 'requests.revoke'],
   auditor: [
@@ -173,13 +163,15 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'requests.readAll',
     'register.read',
     'audit.read',
-    'publicRequests.read',
   ],
 };
 
-/** Every role manages its own session and API keys. */
+/** Every role manages its own session and API keys; the public request grants join the table here. */
 const GRANTS = Object.fromEntries(
-  (Object.keys(ROLE_GRANTS) as Role[]).map((role) => [role, [...new Set([...ROLE_GRANTS[role], ...OWN_ACCOUNT])]]),
+  (Object.keys(ROLE_GRANTS) as Role[]).map((role) => [
+    role,
+    [...new Set([...ROLE_GRANTS[role], ...(PUBLIC_REQUEST_GRANTS[role] ?? []), ...OWN_ACCOUNT])],
+  ]),
 ) as unknown as Readonly<Record<Role, readonly Action[]>>;
 
 /** Roles that may retrieve footage under an approved request (maintainer, approver and auditor never). */
