@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JurisdictionProfile } from '../config/index.js';
-import type { AuditEntry, Principal, PublicRequest, PublicRequestState } from '../domain/index.js';
+import { maskNumber, type AuditEntry, type Principal, type PublicRequest, type PublicRequestState } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import type { PublicRequestTransition, Store, StoreRepositories } from '../store/index.js';
 import { decide, type Action } from './policy.js';
@@ -66,13 +66,23 @@ export class PublicRequestService {
 
   async get(principal: Principal, id: string): Promise<PublicRequest> {
     this.#require(principal, 'publicRequests.read');
-    return this.#load(id);
+    return this.#viewFor(principal, await this.#load(id));
   }
 
   /** Newest first; `from`/`to` bound the filing time. */
   async list(principal: Principal, query: { from?: Date; to?: Date } = {}): Promise<PublicRequest[]> {
     this.#require(principal, 'publicRequests.read');
-    return this.#store.publicRequests.list({ from: query.from?.toISOString(), to: query.to?.toISOString() });
+    const all = await this.#store.publicRequests.list({ from: query.from?.toISOString(), to: query.to?.toISOString() });
+    return all.map((r) => this.#viewFor(principal, r));
+  }
+
+  /** Who only reads (the auditor) sees the identity document masked: the full number is for those who handle the request. */
+  #viewFor(principal: Principal, r: PublicRequest): PublicRequest {
+    if (decide(principal, 'publicRequests.create', { profile: this.#profile }).allowed) return r;
+    return {
+      ...r,
+      applicant: { ...r.applicant, idDocument: { type: r.applicant.idDocument.type, number: maskNumber(r.applicant.idDocument.number) } },
+    };
   }
 
   /** A police officer other than the filer decides; a release names an approved export request covering the cameras. */

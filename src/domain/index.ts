@@ -43,6 +43,8 @@ export {
   PUBLIC_REQUEST_DECISIONS,
   PUBLIC_REQUEST_RESULTS,
   PUBLIC_REQUEST_STATES,
+  maskDocumentNumber,
+  maskNumber,
   type PublicApplicant,
   type PublicRequest,
   type PublicRequestCategory,

@@ -32,6 +32,16 @@ export interface PublicApplicant {
   idDocument: { type: string; number: string };
 }
 
+/** The document as printed and shown to readers who check the process, not the person: type and last four characters. */
+export function maskDocumentNumber(doc: { type: string; number: string }): string {
+  return `${doc.type} ${maskNumber(doc.number)}`;
+}
+
+/** `****` and the last four characters (none of a number that short). */
+export function maskNumber(number: string): string {
+  return `****${number.length > 4 ? number.slice(-4) : ''}`;
+}
+
 export interface PublicRequest {
   id: string;
   category: PublicRequestCategory;

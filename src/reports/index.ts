@@ -16,7 +16,6 @@ export { renderPdf } from './pdf.js';
 export {
   buildPublicRequestReport,
   renderPublicRequestReport,
-  maskDocumentNumber,
   PUBLIC_REQUEST_FORMATS,
   type PublicRequestReport,
   type PublicRequestRow,

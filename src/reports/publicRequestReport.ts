@@ -4,7 +4,7 @@
  * applicant's identity document appears masked (type and last four characters): the report
  * is printed and handed on, and the full number stays in the gateway's record.
  */
-import type { PublicRequest } from '../domain/index.js';
+import { maskDocumentNumber, type PublicRequest } from '../domain/index.js';
 import { toCsv } from './csv.js';
 import { htmlPage } from './html.js';
 import { label, type LabelKey, type ReportLang } from './labels.js';
@@ -42,11 +42,6 @@ export interface PublicRequestReport {
   profile: string;
   totals: { filed: number; released: number; refused: number; referred: number; undecided: number; closed: number };
   rows: PublicRequestRow[];
-}
-
-export function maskDocumentNumber(doc: { type: string; number: string }): string {
-  const tail = doc.number.length > 4 ? doc.number.slice(-4) : '';
-  return `${doc.type} ****${tail}`;
 }
 
 /** Oldest first, as a register reads. */

@@ -166,6 +166,10 @@ describe('public requests and exempt viewers against the running gateway (guangd
     const list = await gw.api<{ items: PublicRequest[] }>('GET', '/api/v1/public-requests', undefined, t.aud);
     expect(list.status).toBe(200);
     expect(list.body.items.length).toBe(2);
+    // The auditor checks the process, not the person: the identity document is masked for them, whole for those who handle it.
+    expect(list.body.items.map((r) => r.applicant.idDocument.number)).toEqual(['****5678', '****5678']);
+    const handled = await gw.api<{ items: PublicRequest[] }>('GET', '/api/v1/public-requests', undefined, t.officer2);
+    expect(handled.body.items.map((r) => r.applicant.idDocument.number)).toEqual([ID_NUMBER, ID_NUMBER]);
     expect((await gw.api('GET', '/api/v1/public-requests', undefined, t.op)).status).toBe(403);
 
     const q = `from=${new Date(Date.now() - HOUR).toISOString()}&to=${new Date(Date.now() + HOUR).toISOString()}`;

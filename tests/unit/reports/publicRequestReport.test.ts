@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PublicRequest } from '../../../src/domain/index.js';
-import { buildPublicRequestReport, maskDocumentNumber, renderPublicRequestReport } from '../../../src/reports/index.js';
+import { maskDocumentNumber, type PublicRequest } from '../../../src/domain/index.js';
+import { buildPublicRequestReport, renderPublicRequestReport } from '../../../src/reports/index.js';
 
 const ID_NUMBER = '430202198001011234';
 
