@@ -15,6 +15,7 @@ import { exportPhase, type ExportResults } from './exportPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions, type Phase } from './options.js';
+import { policyPhase, type PolicyResults } from './policyPhase.js';
 import { machineInfo } from './procstat.js';
 import { attempt, elapsedSeconds, progress } from './progress.js';
 import { recordingPhase } from './recordingPhase.js';
@@ -62,6 +63,7 @@ function method(o: BenchOptions) {
     diagnostics: `one ${c.width}x${c.height} ${c.fps} fps camera (pattern ${c.pattern}) through a gateway with diagnostics off, then one with the defaults (sampler ffmpeg on the raw tier: 2 fps, 160x90 grey, one decoder thread; analysis in a worker thread); net = tree CPU with minus without over ${o.cpuWindowSeconds} s windows; samplerFfmpeg = the ffmpeg processes' CPU with minus without; node = the gateway process with minus without`,
     recording: `gateway with recording on (segment output of the ingest tee, ${10} s MPEG-TS segments, each checked with ffprobe, hashed and indexed) minus the same ${o.cameras} cameras through the gateway with recording off, per camera; baseline: bare \`ffmpeg -rtsp_transport tcp -i URL -map 0:v:0 -c copy -f segment -segment_time 10 -segment_format mpegts\` per camera; verify: \`psvgw verify --json\` (a process as users run it), the same with \`--witness DIR\` (one witnessed checkpoint per 8 segments), and \`sha256sum\` over the same files (random 2 MiB segments indexed through the chain ledger), page cache warm for both`,
     export: `${o.quick ? 60 : 600} s of 1280x720 25 fps testsrc2 footage in 10 s MPEG-TS segments indexed in a temp recording chain; the gateway's export job (src/exports ExportService: segment hashes checked, ffmpeg cut + drawtext watermark + libx264 veryfast MP4 with faststart, ffprobe check, SHA-256, signed manifest) against bare ffmpeg running the same clipArgs (same segments, cut and drawtext filter); wall time and CPU seconds of the bench process and its waited-for children (user+sys incl. cutime/cstime)`,
+    policy: `a real express app on loopback (keep-alive, one socket) with a GET route behind permit() and the same route without it, called alternately ${o.quick ? 2000 : 20_000} times each after a warm-up (authentication is a fixed principal in both, so only the policy differs); the footage route (permit('recorded.view')) reads the caller's 20 approved requests from a SQLite store and decides, as the recordings list does; the play check is verifyPlayToken + refusalOf on the in-memory ActiveRequests vs verifyPlayToken alone, timed in batches of 100 (${o.quick ? 20_000 : 200_000} checks); audit appends: store.audit.append (hash chain, one transaction each) on a temp SQLite file, ${o.quick ? 500 : 5000} in a row and ${o.quick ? 500 : 5000} from 8 concurrent callers`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
   let diagnostics: DiagnosticsResults | null = null;
   let durability: DurabilityResults | null = null;
   let exported: ExportResults | null = null;
+  let policy: PolicyResults | null = null;
   const want = (phase: Phase) => o.phases.has(phase);
   try {
     // The copy-mode cameras serve the live, relay and recording phases; the others start their own.
@@ -150,6 +153,10 @@ async function main(): Promise<void> {
       await attempt(results.errors, 'export', async () => {
         exported = await exportPhase(o);
       });
+    if (want('policy'))
+      await attempt(results.errors, 'access policy and audit', async () => {
+        policy = await policyPhase(o);
+      });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -180,6 +187,7 @@ async function main(): Promise<void> {
       diagnosticsCpu: (diagnostics as DiagnosticsResults | null)?.figures ?? null,
       sqliteSynchronousCost: durability,
       exportWatermarked: exported,
+      accessPolicyCost: policy,
     },
     raw: {
       bareOne: results.bareOne,

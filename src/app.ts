@@ -94,11 +94,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       config.auth,
     );
     await sessionTokens.load();
-    const lockout = new LoginLockout(config.auth.lockout);
+    // Persisted, so a restart neither lifts a lock nor resets a count.
+    const lockout = await new LoginLockout(config.auth.lockout, Date.now, { repository: store.lockouts, logger }).load();
     const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
     const marker = instanceMarker(instanceId);
     // Approved access requests, in memory: the play hook checks a viewer's request synchronously.
-    const activeRequests = stack.push(await new ActiveRequests(store, logger).start());
+    const activeRequests = stack.push(await new ActiveRequests(store, logger, Date.now, profile.viewWithoutApproval.value).start());
     // Closed after the media server (the stack runs in reverse): plays still running are registered as ending then.
     // A recorded view ends when its token fetched nothing for two segment lengths (a player fetches about one per segment).
     const registerIdleMs = Math.max(10_000, 2 * config.recording.segmentSeconds * 1000);
@@ -110,6 +111,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         instanceMarker: marker,
         requestActive: activeRequests.isActive,
         onPlay: accessRegister.livePlays,
+        exemptionActive: activeRequests.isExemptViewer,
         logger,
       }),
     );

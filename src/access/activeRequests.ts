@@ -5,6 +5,7 @@
  * made by another process on the same store); expiry is checked against the clock at each
  * question, so a window that ends is seen at once.
  */
+import type { Role } from '../domain/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 
@@ -12,6 +13,8 @@ const REFRESH_MS = 1000;
 
 export class ActiveRequests {
   #windows = new Map<string, { fromMs: number; untilMs: number | null }>();
+  /** Per user: enabled and holding a role the profile exempts from approval (their exempt sessions live while true). */
+  #exempt = new Map<string, boolean>();
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
 
@@ -19,6 +22,8 @@ export class ActiveRequests {
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** The profile's viewWithoutApproval roles. */
+    private readonly exemptRoles: readonly Role[] = [],
   ) {}
 
   /** Loads the approved requests; then refreshes them every second until `close`. */
@@ -42,6 +47,12 @@ export class ActiveRequests {
     return w !== undefined && w.fromMs <= now && (w.untilMs === null || now < w.untilMs);
   };
 
+  /**
+   * Enabled and still holding an exempt role, as of the last refresh (at most a second old).
+   * A user created since then is trusted: the API minted the token on their current roles.
+   */
+  readonly isExemptViewer = (userId: string): boolean => this.#exempt.get(userId) ?? true;
+
   /** Re-reads the approved requests after any read in flight (a failed read keeps the last set and is logged). */
   refresh(): Promise<void> {
     const run = (this.#refreshing ?? Promise.resolve()).then(() => this.#load());
@@ -58,6 +69,11 @@ export class ActiveRequests {
         next.set(r.id, { fromMs: Date.parse(r.validFrom), untilMs: r.validUntil === null ? null : Date.parse(r.validUntil) });
       }
       this.#windows = next;
+      // Roles and the disabled flag change outside any request transition: the periodic refresh catches them.
+      if (this.exemptRoles.length > 0) {
+        const users = await this.store.users.list();
+        this.#exempt = new Map(users.map((u) => [u.id, !u.disabled && u.roles.some((r) => this.exemptRoles.includes(r))]));
+      }
     } catch (err) {
       this.logger.warn({ err }, 'could not refresh the approved access requests; keeping the last known set');
     }

@@ -3,9 +3,13 @@
  * address: after `threshold` failures a key is locked for `baseSeconds`, and each further
  * failure doubles the lock up to `maxSeconds`. A successful login resets both counters.
  * Attempts made while locked are refused without looking at the password and do not
- * count. Kept in memory: a restart forgets the counters, and the audit log keeps every
- * attempt.
+ * count. Kept in memory for the synchronous checks and, given a repository, written
+ * through to the store (and loaded at start), so a restart does not lift a lock or reset
+ * a count. The audit log keeps every attempt either way.
  */
+import type { Logger } from '../log.js';
+import type { LockoutRepository } from '../store/index.js';
+
 export interface LockoutSettings {
   userFailures: number;
   addressFailures: number;
@@ -23,11 +27,28 @@ const FORGET_AFTER_MS = 24 * 3600_000;
 
 export class LoginLockout {
   readonly #counters = new Map<string, Counter & { touchedMs: number }>();
+  /** Writes to the store, one after another so the last state of a key is the one kept. */
+  #writes: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly settings: LockoutSettings,
     private readonly now: () => number = Date.now,
+    private readonly saved?: { repository: LockoutRepository; logger: Logger },
   ) {}
+
+  /** Loads the counters a previous run left in the store. */
+  async load(): Promise<this> {
+    for (const r of (await this.saved?.repository.list()) ?? []) {
+      this.#counters.set(r.key, { failures: r.failures, lockedUntilMs: r.lockedUntilMs, touchedMs: r.touchedMs });
+    }
+    this.#forgetOld();
+    return this;
+  }
+
+  /** Resolves once every change so far is in the store. */
+  flush(): Promise<void> {
+    return this.#writes;
+  }
 
   /** Seconds until a login of that user from that address may be tried again; 0 when it may now. */
   retryAfterSeconds(username: string, address: string): number {
@@ -45,8 +66,9 @@ export class LoginLockout {
   }
 
   succeeded(username: string, address: string): void {
-    this.#counters.delete(userKey(username));
-    this.#counters.delete(addressKey(address));
+    for (const key of [userKey(username), addressKey(address)]) {
+      if (this.#counters.delete(key)) this.#save(key);
+    }
   }
 
   #lockedUntil(key: string): number {
@@ -63,12 +85,31 @@ export class LoginLockout {
       c.lockedUntilMs = now + seconds * 1000;
     }
     this.#counters.set(key, c);
+    this.#save(key);
+  }
+
+  /** Writes the key's current counter (or its absence) behind the answer; a failed write is logged, the memory stays right. */
+  #save(key: string): void {
+    const saved = this.saved;
+    if (saved === undefined) return;
+    this.#writes = this.#writes.then(async () => {
+      const c = this.#counters.get(key);
+      try {
+        if (c === undefined) await saved.repository.remove(key);
+        else await saved.repository.put({ key, failures: c.failures, lockedUntilMs: c.lockedUntilMs, touchedMs: c.touchedMs });
+      } catch (err) {
+        saved.logger.warn({ err }, 'could not store a login lockout counter; it holds until the gateway restarts');
+      }
+    });
   }
 
   #forgetOld(): void {
     const cutoff = this.now() - FORGET_AFTER_MS;
     for (const [key, c] of this.#counters) {
-      if (c.touchedMs < cutoff && c.lockedUntilMs < this.now()) this.#counters.delete(key);
+      if (c.touchedMs < cutoff && c.lockedUntilMs < this.now()) {
+        this.#counters.delete(key);
+        this.#save(key);
+      }
     }
   }
 }

@@ -46,6 +46,11 @@ export const ACTIONS = [
   'changes.approve',
   'changes.reject',
   'changes.withdraw',
+  // Public requests (zhuzhou-2023 Art. 14, yunnan-2016 Art. 16): intake by staff, decision and result by the police.
+  'publicRequests.create',
+  'publicRequests.read',
+  'publicRequests.decide',
+  'publicRequests.result',
   // Footage.
   'live.shared',
   'live.raw',
@@ -119,14 +124,22 @@ export type Decision =
  *   (masks are drawn on coordinates; the shared tier shows their effect to an operator).
  * - operator (duty watch): the shared (masked) tier live, incidents and outages.
  * - police, agency: the shared tier live and requests; footage only under an approved request.
+ *   The police also file, decide (not their own filing) and close public requests; an admin
+ *   files them on an applicant's behalf at the unit's desk but does not decide them.
  * - approver: reads and decides requests; no footage (who approves does not also retrieve).
  * - auditor: the register, the audit chain, requests, reports and outages; no footage.
  */
 const OWN_ACCOUNT: readonly Action[] = ['session.own', 'apiKeys.manage'];
+/** Public requests: the police file, decide and close them; the auditor reads them (the admin holds all but deciding). */
+const PUBLIC_REQUEST_GRANTS: Readonly<Partial<Record<Role, readonly Action[]>>> = {
+  police: ['publicRequests.create', 'publicRequests.read', 'publicRequests.decide', 'publicRequests.result'],
+  auditor: ['publicRequests.read'],
+};
 
 const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   // Everything but footage under request (and the public metrics, which need no role).
-  admin: ACTIONS.filter((a) => !isFootage(a) && a !== 'metrics.read'),
+  // Deciding a public request is the police's (zhuzhou-2023 Art. 14 ¶2: 公安机关 decides), not the admin's.
+  admin: ACTIONS.filter((a) => !isFootage(a) && a !== 'metrics.read' && a !== 'publicRequests.decide'),
   maintainer: [
     'system.read',
     'cameras.read',
@@ -165,9 +178,12 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   ],
 };
 
-/** Every role manages its own session and API keys. */
+/** Every role manages its own session and API keys; the public request grants join the table here. */
 const GRANTS = Object.fromEntries(
-  (Object.keys(ROLE_GRANTS) as Role[]).map((role) => [role, [...new Set([...ROLE_GRANTS[role], ...OWN_ACCOUNT])]]),
+  (Object.keys(ROLE_GRANTS) as Role[]).map((role) => [
+    role,
+    [...new Set([...ROLE_GRANTS[role], ...(PUBLIC_REQUEST_GRANTS[role] ?? []), ...OWN_ACCOUNT])],
+  ]),
 ) as unknown as Readonly<Record<Role, readonly Action[]>>;
 
 /** Roles that may retrieve footage under an approved request (maintainer, approver and auditor never). */
@@ -199,7 +215,7 @@ export function decide(principal: Principal, action: Action, context: PolicyCont
     const holders = (Object.keys(GRANTS) as Role[]).filter((r) => GRANTS[r].includes(action));
     return { allowed: false, reason: `${action} needs one of the roles ${holders.join(', ')}; ${who(principal)} has ${rolesText(roles)}.` };
   }
-  if (context.request && (action === 'requests.approve' || action === 'requests.reject')) {
+  if (context.request && (action === 'requests.approve' || action === 'requests.reject' || action === 'publicRequests.decide')) {
     const conflict = fourEyesConflict(principal, context.request);
     if (conflict) return { allowed: false, reason: conflict };
   }

@@ -188,11 +188,12 @@ function parseDocuments(raw: unknown, problems: string[]): AccessDocuments {
   return out;
 }
 
-function isText(v: unknown): v is string {
+/** Shared with the public requests' checks. */
+export function isText(v: unknown): v is string {
   return typeof v === 'string' && v.trim().length > 0 && v.length <= MAX_TEXT;
 }
 
-function timeOf(v: unknown): number | null {
+export function timeOf(v: unknown): number | null {
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v)) return null;
   const ms = Date.parse(v);
   return Number.isFinite(ms) ? ms : null;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AuthRoutesDeps } from './authRoutes.js';
-import { AccessRequestService, type AccessRegister, type ActiveRequests } from '../access/index.js';
+import { AccessRequestService, PublicRequestService, type AccessRegister, type ActiveRequests } from '../access/index.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -105,6 +105,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       requestActive: p.activeRequests.isActive,
       register: p.accessRegister,
       fourEyes: p.fourEyes,
+      exemptionActive: p.activeRequests.isExemptViewer,
     },
     dossier: { config, dataDir: resolve(config.dataDir), store, logger },
     accessRegister: p.accessRegister,
@@ -112,6 +113,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     fourEyes: p.fourEyes,
     changes: p.changes,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
+    publicRequests: new PublicRequestService({ store, profile: setup.profile }),
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

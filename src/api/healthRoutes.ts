@@ -61,7 +61,7 @@ export function send(res: Response, report: RenderedReport, download: boolean): 
   res.send(report.body);
 }
 
-const text = (req: Request, key: string): string | undefined => {
+export const text = (req: Request, key: string): string | undefined => {
   const v = req.query[key];
   return typeof v === 'string' ? v : undefined;
 };

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { AccessRegister } from '../access/index.js';
 import type { CameraRegistry } from '../cameras/index.js';
 import { GatewayError } from '../errors.js';
-import { refusalOf, signPlayToken, verifyPlayToken, type PlayGrant, type RequestActive } from '../media/index.js';
+import { refusalOf, signPlayToken, verifyPlayToken, type ExemptionActive, type PlayGrant, type RequestActive } from '../media/index.js';
 import { hlsPlaylist, holdView, parseRange, requireCameraOrFootage, type RecordingSystem } from '../recording/index.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
@@ -24,6 +24,8 @@ export interface RecordingRoutesDeps {
   register?: Pick<AccessRegister, 'fetched'>;
   /** Four eyes: a hold lift waits for a second admin (absent: it applies at once). */
   fourEyes?: FourEyes;
+  /** Whether a viewer under the profile's exemption still holds it; absent: always. */
+  exemptionActive?: ExemptionActive;
 }
 
 const TIER = 'recording';
@@ -110,7 +112,7 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       deps.tokenKey,
       Math.floor(Date.now() / 1000),
     );
-    const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive) : verdict.reason;
+    const refusal = verdict.ok ? refusalOf(verdict.grant, deps.requestActive, deps.exemptionActive) : verdict.reason;
     if (refusal !== null || !verdict.ok) throw refused(refusal ?? 'bad token');
     return verdict.grant;
   };

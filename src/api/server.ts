@@ -1,6 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { AccessRegister, AccessRequestService } from '../access/index.js';
+import type { AccessRegister, AccessRequestService, PublicRequestService } from '../access/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
@@ -18,6 +18,7 @@ import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
 import { permit, usePolicy } from './permit.js';
 import type { ReadinessState } from './readiness.js';
+import { publicRequestRoutes } from './publicRequestRoutes.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
 import { registerRoutes } from './registerRoutes.js';
@@ -47,6 +48,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   exports?: ExportService;
   /** Changes that weaken protection, pending a second admin; absent: those routes answer 404. */
   changes?: PendingChanges;
+  /** Public requests for footage; absent: those routes answer 404. */
+  publicRequests?: PublicRequestService;
 }
 
 /**
@@ -93,6 +96,7 @@ export function createApiApp(deps: ApiDeps): Express {
   if (deps.onvif !== undefined) api.use(onvifRoutes(deps.onvif));
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
+  if (deps.publicRequests !== undefined) api.use('/public-requests', publicRequestRoutes(deps.publicRequests, deps.profile));
   api.use(auditRoutes(deps.store));
   if (deps.dossier !== undefined) api.use(dossierRoutes(deps.dossier));
   if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));

@@ -54,3 +54,17 @@ export {
   type PendingChangeKind,
   type PendingChangeState,
 } from './pendingChanges.js';
+export {
+  PUBLIC_REQUEST_CATEGORIES,
+  PUBLIC_REQUEST_DECISIONS,
+  PUBLIC_REQUEST_RESULTS,
+  PUBLIC_REQUEST_STATES,
+  maskDocumentNumber,
+  maskNumber,
+  type PublicApplicant,
+  type PublicRequest,
+  type PublicRequestCategory,
+  type PublicRequestDecision,
+  type PublicRequestResult,
+  type PublicRequestState,
+} from './publicRequests.js';

@@ -12,8 +12,10 @@ import {
   buildOutageReport,
   printablePage,
   renderFilingReport,
+  buildPublicRequestReport,
   renderAccessRegister,
   renderOutageReport,
+  renderPublicRequestReport,
   type ReportLang,
 } from '../reports/index.js';
 import type { Store } from '../store/index.js';
@@ -215,5 +217,19 @@ const registerPart: DossierPart = {
   },
 };
 
+const publicRequestsPart: DossierPart = {
+  name: 'public-requests',
+  title: 'Public requests (群众调阅申请)',
+  async build(ctx) {
+    // The report masks the applicants' identity documents: the dossier leaves the unit.
+    const requests = await ctx.store.publicRequests.list({ from: ctx.from.toISOString(), to: ctx.to.toISOString() });
+    const report = buildPublicRequestReport({ from: ctx.from, to: ctx.to, now: ctx.now, profile: ctx.profile.name, requests });
+    return {
+      json: report,
+      html: renderPublicRequestReport(report, 'html', { lang: ctx.lang, timeZone: ctx.timeZone }).body.toString('utf8'),
+    };
+  },
+};
+
 /** The parts in the order they are printed. */
-export const DOSSIER_PARTS: readonly DossierPart[] = [filingPart, outagePart, registerPart, auditPart, integrityPart];
+export const DOSSIER_PARTS: readonly DossierPart[] = [filingPart, outagePart, registerPart, publicRequestsPart, auditPart, integrityPart];

@@ -7,6 +7,6 @@ export {
   type PlayStart,
 } from './mediaServer.js';
 export { signPlayToken, verifyPlayToken, type PlayGrant } from './playToken.js';
-export { refusalOf, type RequestActive } from './governedViews.js';
+export { refusalOf, type ExemptionActive, type RequestActive } from './governedViews.js';
 export { FlvPacketType, FlvTagReader, FlvVideoCodec, isDecodableStart, type FlvTag } from './flv.js';
 export { assertPortFree } from './ports.js';

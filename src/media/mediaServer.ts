@@ -7,7 +7,7 @@ import { startOrClose } from '../lifecycle.js';
 import { redactSecretsInText, type Logger } from '../log.js';
 import type { Tier, TierEndpoints } from '../pipeline/index.js';
 import { type ConnectionGate } from './connectionGate.js';
-import { GovernedSessions, refusalOf, type RequestActive } from './governedViews.js';
+import { GovernedSessions, refusalOf, type ExemptionActive, type RequestActive } from './governedViews.js';
 import { InternalTokens } from './internalTokens.js';
 import { authorise, hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals, subscriberCount } from './nmsInternals.js';
@@ -42,6 +42,8 @@ export interface MediaServerOptions {
   requestActive?: RequestActive;
   /** Told of every viewer's play and every platform push's read, start and end (the access register). */
   onPlay?: PlayObserver;
+  /** Whether a viewer playing under the profile's exemption still holds it; absent: always. */
+  exemptionActive?: ExemptionActive;
   logger: Logger;
 }
 
@@ -111,10 +113,15 @@ export class MediaServer implements TierEndpoints {
   constructor(private readonly opts: MediaServerOptions) {
     this.internalTokens = new InternalTokens(opts.internalTokenSeconds);
     this.requestActive = opts.requestActive ?? (() => false);
-    this.governed = new GovernedSessions(this.requestActive, (session, requestId) => {
-      this.opts.logger.info({ ip: session.ip, stream: session.streamPath, requestId }, 'viewer cut off: its access request ended');
-      session.close();
-    });
+    this.governed = new GovernedSessions(
+      this.requestActive,
+      (session, requestId) => {
+        const why = requestId === null ? 'viewer cut off: its exemption ended' : 'viewer cut off: its access request ended';
+        this.opts.logger.info({ ip: session.ip, stream: session.streamPath, requestId }, why);
+        session.close();
+      },
+      opts.exemptionActive,
+    );
   }
 
   async start(): Promise<void> {
@@ -330,7 +337,7 @@ export class MediaServer implements TierEndpoints {
   private onPrePlay(session: NmsSession): void {
     muteFlvInput(session);
     const token = this.checkPlayToken(session);
-    const refusal = token.ok ? refusalOf(token.grant, this.requestActive) : token.reason;
+    const refusal = token.ok ? refusalOf(token.grant, this.requestActive, this.opts.exemptionActive) : token.reason;
     if (token.ok && refusal === null) {
       authorise(session);
       this.counted.set(session, token.grant.purpose);

@@ -15,3 +15,10 @@ export { toCsv } from './csv.js';
 export { renderPdf } from './pdf.js';
 export { printablePage, type HtmlTable } from './html.js';
 export { renderAccessRegister, REGISTER_FORMATS, type AccessRegisterReport, type OngoingRegisterEntry } from './accessRegisterReport.js';
+export {
+  buildPublicRequestReport,
+  renderPublicRequestReport,
+  PUBLIC_REQUEST_FORMATS,
+  type PublicRequestReport,
+  type PublicRequestRow,
+} from './publicRequestReport.js';

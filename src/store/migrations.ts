@@ -408,6 +408,46 @@ CREATE TABLE pending_changes (
 );
 CREATE INDEX pending_changes_state_idx ON pending_changes (state);`,
   },
+  {
+    version: 16,
+    name: 'public requests for footage; login lockout counters',
+    // The applicant's identity document is JSON text read whole; the report filters on filed_at.
+    // Lockout counters (per username and per source address) survive a restart, so restarting does not reset a lock.
+    sql: `
+CREATE TABLE public_requests (
+  id TEXT PRIMARY KEY,
+  category TEXT NOT NULL,
+  applicant_name TEXT NOT NULL,
+  applicant_contact TEXT NOT NULL,
+  applicant_relationship TEXT NOT NULL,
+  id_document TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  camera_ids TEXT NOT NULL,
+  from_at TEXT NOT NULL,
+  to_at TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  state TEXT NOT NULL,
+  filed_by_user_id TEXT NOT NULL,
+  filed_by_username TEXT NOT NULL,
+  filed_at TEXT NOT NULL,
+  decision TEXT,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_reason TEXT,
+  access_request_id TEXT,
+  result TEXT,
+  result_notes TEXT,
+  result_by TEXT,
+  result_at TEXT
+);
+CREATE INDEX public_requests_filed_idx ON public_requests (filed_at);
+CREATE TABLE login_lockouts (
+  key TEXT NOT NULL PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  locked_until_ms BIGINT NOT NULL,
+  touched_ms BIGINT NOT NULL
+);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

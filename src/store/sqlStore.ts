@@ -5,6 +5,8 @@ import { SqlAccessRegisterRepository } from './accessRegisterRepository.js';
 import { SqlExportJobRepository } from './exportJobRepository.js';
 import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlPendingChangeRepository } from './pendingChangeRepository.js';
+import { SqlPublicRequestRepository } from './publicRequestRepository.js';
+import { SqlLockoutRepository } from './lockoutRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -28,6 +30,8 @@ import type {
   OnvifDeviceRepository,
   OutageRepository,
   PendingChangeRepository,
+  PublicRequestRepository,
+  LockoutRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -65,6 +69,8 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     accessRegister: new SqlAccessRegisterRepository(executor),
     exportJobs: new SqlExportJobRepository(executor),
     pendingChanges: new SqlPendingChangeRepository(executor),
+    publicRequests: new SqlPublicRequestRepository(executor),
+    lockouts: new SqlLockoutRepository(executor),
   };
 }
 
@@ -91,6 +97,8 @@ export abstract class SqlStore implements Store {
   readonly accessRegister: AccessRegisterRepository;
   readonly exportJobs: ExportJobRepository;
   readonly pendingChanges: PendingChangeRepository;
+  readonly publicRequests: PublicRequestRepository;
+  readonly lockouts: LockoutRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -129,6 +137,8 @@ export abstract class SqlStore implements Store {
     this.accessRegister = repos.accessRegister;
     this.exportJobs = repos.exportJobs;
     this.pendingChanges = repos.pendingChanges;
+    this.publicRequests = repos.publicRequests;
+    this.lockouts = repos.lockouts;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

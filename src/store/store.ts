@@ -15,6 +15,8 @@ import type {
   OnvifDeviceRecord,
   PendingChange,
   PendingChangeState,
+  PublicRequest,
+  PublicRequestState,
   RecordingGap,
   Role,
 } from '../domain/index.js';
@@ -44,6 +46,10 @@ export interface StoreRepositories {
   readonly exportJobs: ExportJobRepository;
   /** Changes that weaken protection, waiting for a second admin (four eyes). */
   readonly pendingChanges: PendingChangeRepository;
+  /** Requests from the public (guardians, citizens), their police decision and result. */
+  readonly publicRequests: PublicRequestRepository;
+  /** Failed-login counters and locks, per username and per source address. */
+  readonly lockouts: LockoutRepository;
 }
 
 /**
@@ -190,6 +196,38 @@ export interface PendingChangeRepository {
   list(query?: PendingChangeQuery): Promise<PendingChange[]>;
   /** Applies the decision only while the change is still in state `from`; false when it no longer is. */
   transition(id: string, from: PendingChangeState, change: PendingChangeTransition): Promise<boolean>;
+}
+
+/** The fields a decision or a result sets (the intake never changes after filing). */
+export type PublicRequestTransition = { state: PublicRequestState } & Partial<
+  Pick<
+    PublicRequest,
+    'decision' | 'decidedBy' | 'decidedAt' | 'decisionReason' | 'accessRequestId' | 'result' | 'resultNotes' | 'resultBy' | 'resultAt'
+  >
+>;
+
+export interface PublicRequestRepository {
+  insert(request: PublicRequest): Promise<void>;
+  get(id: string): Promise<PublicRequest | undefined>;
+  /** Newest first; `from`/`to` bound the filing time (ISO, [from, to)). */
+  list(query?: { from?: string; to?: string; limit?: number }): Promise<PublicRequest[]>;
+  /** Applies the change only while the request is still in state `from`; false when it no longer is. */
+  transition(id: string, from: PublicRequestState, change: PublicRequestTransition): Promise<boolean>;
+}
+
+/** One lockout counter: `key` is `user:<name>` or `addr:<address>`. */
+export interface LockoutRecord {
+  key: string;
+  failures: number;
+  lockedUntilMs: number;
+  touchedMs: number;
+}
+
+export interface LockoutRepository {
+  list(): Promise<LockoutRecord[]>;
+  /** Inserts or replaces the counter of `record.key`. */
+  put(record: LockoutRecord): Promise<void>;
+  remove(key: string): Promise<void>;
 }
 
 export interface SettingsRepository {

@@ -48,6 +48,8 @@ const REPOSITORIES = [
   'accessRegister',
   'exportJobs',
   'pendingChanges',
+  'publicRequests',
+  'lockouts',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -73,6 +75,8 @@ export class FailingStore implements Store {
   readonly accessRegister!: Store['accessRegister'];
   readonly exportJobs!: Store['exportJobs'];
   readonly pendingChanges!: Store['pendingChanges'];
+  readonly publicRequests!: Store['publicRequests'];
+  readonly lockouts!: Store['lockouts'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -11,7 +11,7 @@ import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { recordingList } from '../../helpers/recordings.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
-const PARTS = ['filing-report', 'outage-ledger', 'access-register', 'audit-verification', 'recording-integrity'];
+const PARTS = ['filing-report', 'outage-ledger', 'access-register', 'public-requests', 'audit-verification', 'recording-integrity'];
 
 interface IntegrityJson {
   verification: { ok: boolean; segments: number; findings: unknown[] };
@@ -77,12 +77,12 @@ describe('the compliance dossier of a test run', () => {
     const written = await cli('dossier', '--config', join(gw.dataDir, 'gateway.yaml'), '--from', from.toISOString(), '-o', file);
     expect(written.stderr).not.toMatch(/error/);
     expect(written.status).toBe(0);
-    for (const part of PARTS) expect(written.stderr).toMatch(new RegExp(`part \\d/5 ${part}: done`));
+    for (const part of PARTS) expect(written.stderr).toMatch(new RegExp(`part \\d/6 ${part}: done`));
     expect(readdirSync(outDir).filter((f) => f.endsWith('.partial'))).toEqual([]);
 
     const fingerprint = ChainSigner.load(join(gw.dataDir, 'data')).fingerprint;
     const verified = await cli('dossier', 'verify', file, '--trust', fingerprint);
-    expect(verified.stdout).toMatch(/OK: 5 part\(s\), 14 file\(s\) verified/);
+    expect(verified.stdout).toMatch(/OK: 6 part\(s\), 16 file\(s\) verified/);
     expect(verified.stdout).toContain(`signer ${fingerprint} (pinned)`);
     expect(verified.status).toBe(0);
 
@@ -93,7 +93,9 @@ describe('the compliance dossier of a test run', () => {
     for (const part of PARTS) for (const ext of ['json', 'html']) expect(byName.get(`${part}.${ext}`)?.length).toBeGreaterThan(0);
     expect(byName.get('outage-ledger.pdf')?.subarray(0, 5).toString()).toBe('%PDF-');
     expect(byName.get('access-register.pdf')?.subarray(0, 5).toString()).toBe('%PDF-');
-    const register = JSON.parse(byName.get('access-register.json')!.toString()) as { items: Array<{ method: string; cameraIds: string[] }> };
+    const register = JSON.parse(byName.get('access-register.json')!.toString()) as {
+      items: Array<{ method: string; cameraIds: string[] }>;
+    };
     expect(register.items).toContainEqual(expect.objectContaining({ method: 'view_live', cameraIds: [cameraId] }));
     const manifest = JSON.parse(byName.get('manifest.json')!.toString()) as Manifest;
     expect(manifest.signer.fingerprint).toBe(fingerprint);

@@ -17,7 +17,10 @@ const principal = (role: Role, extra: Partial<Principal> = {}): Principal => ({
 
 /** What each role may do outright: the table the policy must reproduce (footage aside). */
 const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
-  admin: ACTIONS.filter((a) => !(FOOTAGE_ACTIONS as readonly string[]).includes(a) && a !== 'metrics.read'),
+  // Public requests are decided by the police, not the admin who files them at the desk.
+  admin: ACTIONS.filter(
+    (a) => !(FOOTAGE_ACTIONS as readonly string[]).includes(a) && a !== 'metrics.read' && a !== 'publicRequests.decide',
+  ),
   maintainer: [
     'system.read',
     'cameras.read',
@@ -34,7 +37,19 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
-  police: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
+  police: [
+    'system.read',
+    'cameras.read',
+    'live.shared',
+    'recordings.list',
+    'requests.create',
+    'requests.read',
+    'requests.revoke',
+    'publicRequests.create',
+    'publicRequests.read',
+    'publicRequests.decide',
+    'publicRequests.result',
+  ],
   agency: ['system.read', 'cameras.read', 'live.shared', 'recordings.list', 'requests.create', 'requests.read', 'requests.revoke'],
   approver: ['system.read', 'cameras.read', 'requests.read', 'requests.readAll', 'requests.approve', 'requests.reject', 'requests.revoke'],
   auditor: [
@@ -52,6 +67,7 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'audit.read',
     'dossier.read',
     'changes.read',
+    'publicRequests.read',
   ],
 };
 
@@ -199,5 +215,20 @@ describe('policy: four eyes on decisions', () => {
   it('lets police revoke only their own request', () => {
     expect(decide(principal('police'), 'requests.revoke', ctx).allowed).toBe(true);
     expect(decide(principal('police', { userId: 'u-other', username: 'other' }), 'requests.revoke', ctx).allowed).toBe(false);
+  });
+});
+
+describe('policy: public request decisions', () => {
+  const request = { filedBy: { userId: 'u-desk', username: 'desk' }, staffCredentialNos: [] };
+  const ctx = { profile: PROFILES.zhuzhou, request };
+
+  it('a police officer who did not file it decides; the filer, an admin and an operator do not', () => {
+    expect(decide(principal('police'), 'publicRequests.decide', ctx)).toEqual({ allowed: true });
+    const filer = decide(principal('police', { userId: 'u-desk', username: 'desk' }), 'publicRequests.decide', ctx);
+    expect(filer).toEqual({ allowed: false, reason: expect.stringContaining('filed this request') });
+    for (const role of ['admin', 'operator', 'approver'] as const) {
+      const d = decide(principal(role), 'publicRequests.decide', ctx);
+      expect(d).toEqual({ allowed: false, reason: expect.stringContaining('publicRequests.decide needs one of the roles police') });
+    }
   });
 });

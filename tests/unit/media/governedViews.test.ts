@@ -65,7 +65,7 @@ describe('GovernedSessions', () => {
     sessions.track('viewer-b', { ...base, tier: 'raw', binding: { userId: 'u', requestId: 'b' } });
     sessions.track('exempt', { ...base, tier: 'raw', binding: { userId: 'u', requestId: null } });
     sessions.track('shared', { ...base, tier: 'shared' });
-    expect(sessions.size).toBe(2);
+    expect(sessions.size).toBe(3);
     expect(sessions.sweep()).toBe(0);
     live.delete('a');
     expect(sessions.sweep()).toBe(1);
@@ -74,5 +74,32 @@ describe('GovernedSessions', () => {
     sessions.forget('viewer-b');
     live.delete('b');
     expect(sessions.sweep()).toBe(0);
+  });
+
+  it('closes a session under an exemption once its viewer is disabled or loses the exempt role', () => {
+    const exempt = new Set(['officer-1', 'officer-2']);
+    const closed: Array<[string, string | null]> = [];
+    const sessions = new GovernedSessions<string>(
+      () => true,
+      (s, requestId) => closed.push([s, requestId]),
+      (userId) => exempt.has(userId),
+    );
+    sessions.track('one', { ...base, tier: 'raw', binding: { userId: 'officer-1', requestId: null } });
+    sessions.track('two', { ...base, tier: 'raw', binding: { userId: 'officer-2', requestId: null } });
+    sessions.track('requested', { ...base, tier: 'raw', binding: { userId: 'officer-1', requestId: 'req' } });
+    expect(sessions.sweep()).toBe(0);
+    exempt.delete('officer-1');
+    expect(sessions.sweep()).toBe(1);
+    expect(closed).toEqual([['one', null]]);
+  });
+});
+
+describe('refusalOf: exemptions', () => {
+  it('refuses an exemption token once its viewer no longer holds the exempt role; a request-bound token is not affected', () => {
+    const none = () => false;
+    expect(refusalOf({ ...base, tier: 'raw', binding: { userId: 'u', requestId: null } }, isActive, none)).toContain(
+      'no longer holds a role the profile exempts',
+    );
+    expect(refusalOf({ ...base, tier: 'raw', binding: { userId: 'u', requestId: 'req-live' } }, isActive, none)).toBeNull();
   });
 });

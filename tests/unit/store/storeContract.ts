@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, CameraRecord, ChainEntry } from '../../../src/domain/index.js';
+import type { AuditEntry, CameraRecord, ChainEntry, PublicRequest } from '../../../src/domain/index.js';
 import { GatewayError } from '../../../src/errors.js';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import type { Store, StoreTx } from '../../../src/store/store.js';
@@ -242,6 +242,65 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       await store.settings.set('k', 'one');
       await store.settings.set('k', 'two');
       expect(await store.settings.get('k')).toBe('two');
+    });
+
+    it('keeps public requests: lists by filing time, changes state only from the expected one', async () => {
+      const store = await h.fresh();
+      const request = (id: string, filedAt: string): PublicRequest => ({
+        id,
+        category: 'missing_person',
+        applicant: { name: '王芳', contact: '13800000000', relationship: '女儿', idDocument: { type: 'resident_id', number: 'X1234' } },
+        reason: 'father missing',
+        cameraIds: ['A', 'B'],
+        from: '2026-05-01T00:00:00.000Z',
+        to: '2026-05-01T02:00:00.000Z',
+        profile: 'zhuzhou',
+        state: 'filed',
+        filedBy: { userId: 'u1', username: 'desk' },
+        filedAt,
+        decision: null,
+        decidedBy: null,
+        decidedAt: null,
+        decisionReason: null,
+        accessRequestId: null,
+        result: null,
+        resultNotes: null,
+        resultBy: null,
+        resultAt: null,
+      });
+      await store.publicRequests.insert(request('p1', '2026-05-01T03:00:00.000Z'));
+      await store.publicRequests.insert(request('p2', '2026-05-02T03:00:00.000Z'));
+      expect(await store.publicRequests.get('p1')).toEqual(request('p1', '2026-05-01T03:00:00.000Z'));
+      expect((await store.publicRequests.list()).map((r) => r.id)).toEqual(['p2', 'p1']);
+      expect((await store.publicRequests.list({ from: '2026-05-02T00:00:00.000Z' })).map((r) => r.id)).toEqual(['p2']);
+      const decided = {
+        state: 'decided',
+        decision: 'release',
+        decidedBy: 'officer',
+        decidedAt: '2026-05-01T04:00:00.000Z',
+        accessRequestId: 'ar',
+      } as const;
+      expect(await store.publicRequests.transition('p1', 'filed', decided)).toBe(true);
+      expect(await store.publicRequests.transition('p1', 'filed', { ...decided, decision: 'refuse' })).toBe(false);
+      expect(await store.publicRequests.get('p1')).toMatchObject({
+        state: 'decided',
+        decision: 'release',
+        accessRequestId: 'ar',
+        result: null,
+      });
+    });
+
+    it('keeps login lockout counters with upsert', async () => {
+      const store = await h.fresh();
+      await store.lockouts.put({ key: 'user:alice', failures: 3, lockedUntilMs: 1_800_000_030_000, touchedMs: 1_800_000_000_000 });
+      await store.lockouts.put({ key: 'user:alice', failures: 4, lockedUntilMs: 1_800_000_060_000, touchedMs: 1_800_000_001_000 });
+      await store.lockouts.put({ key: 'addr:10.0.0.1', failures: 1, lockedUntilMs: 0, touchedMs: 1_800_000_000_000 });
+      expect(await store.lockouts.list()).toEqual([
+        { key: 'addr:10.0.0.1', failures: 1, lockedUntilMs: 0, touchedMs: 1_800_000_000_000 },
+        { key: 'user:alice', failures: 4, lockedUntilMs: 1_800_000_060_000, touchedMs: 1_800_000_001_000 },
+      ]);
+      await store.lockouts.remove('user:alice');
+      expect((await store.lockouts.list()).map((r) => r.key)).toEqual(['addr:10.0.0.1']);
     });
 
     it('applies migrations once, and again safely after reopening', async () => {
