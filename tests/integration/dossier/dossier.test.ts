@@ -115,7 +115,7 @@ describe('the compliance dossier of a test run', () => {
 
     // One byte flipped in each file of each part, in a copy: verification names that part.
     const partFiles = files.filter((f) => manifest.files.some((m) => m.path === f.name && PARTS.includes(m.part)));
-    expect(partFiles.length).toBe(9);
+    expect(partFiles.length).toBe(14);
     for (const f of partFiles) {
       const copy = Buffer.from(bytes);
       copy[f.offset + Math.floor(f.data.length / 2)]! ^= 0x01;
