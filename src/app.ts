@@ -103,7 +103,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     // Closed after the media server (the stack runs in reverse): plays still running are registered as ending then.
     // A recorded view ends when its token fetched nothing for two segment lengths (a player fetches about one per segment).
     const registerIdleMs = Math.max(10_000, 2 * config.recording.segmentSeconds * 1000);
-    const accessRegister = stack.push(new AccessRegister({ store, profile, logger, idleMs: registerIdleMs }).start());
+    // A push relay reads again within its restart backoff after a failure: until then it is the same retrieval.
+    const pushLingerMs = 2 * config.ingest.backoff.maxMs + 5_000;
+    const accessRegister = stack.push(new AccessRegister({ store, profile, logger, idleMs: registerIdleMs, pushLingerMs }).start());
     const media = stack.push(
       await startMediaServer(config.media, {
         dataDir,

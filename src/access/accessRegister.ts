@@ -70,14 +70,25 @@ export interface AccessRegisterOptions {
   logger: Logger;
   /** An HTTP retrieval (HLS) with no fetch for this long has ended. */
   idleMs: number;
+  /**
+   * A platform push whose relay has not read again for this long has ended. A relay
+   * reconnects after each failure (up to its restart backoff): its reads until then are
+   * one retrieval, so a target that keeps failing is one row, not one per retry.
+   */
+  pushLingerMs: number;
   now?: () => number;
 }
 
 interface Running {
   retrieval: OpenRetrieval;
-  /** HTTP retrievals: the last fetch (ms), from which idleness counts, and the bytes of all fetches. */
+  /** HTTP retrievals and pushes between reads: when it was last seen (ms), from which idleness counts. */
   lastSeenMs: number | null;
+  /** The bytes of the fetches (HTTP) or of the relay's finished reads (push). */
   fetchedBytes: number;
+  /** A push: the byte counter of the relay's read now running. */
+  current?: (() => number) | null;
+  /** How long it may go unseen before it has ended (default: idleMs). */
+  idleMs?: number;
 }
 
 const SWEEP_MS = 1000;
@@ -86,6 +97,8 @@ export class AccessRegister {
   readonly #o: AccessRegisterOptions;
   readonly #now: () => number;
   readonly #running = new Map<string, Running>();
+  /** Live play id → the key of the retrieval it belongs to (a push's reads share one). */
+  readonly #playKeys = new Map<string, string>();
   #timer: NodeJS.Timeout | null = null;
   readonly #pending = new Set<Promise<unknown>>();
 
@@ -181,27 +194,68 @@ export class AccessRegister {
   /** The media server's play observer: live views and platform pushes. */
   readonly livePlays = {
     started: (play: LivePlay): void => {
-      const push = play.reader !== null;
+      if (play.reader !== null) return this.#pushRead(play, play.reader);
       this.begin(play.id, {
-        method: push ? 'platform_play' : 'view_live',
+        method: 'view_live',
         tier: play.tier,
         userId: play.userId,
         requestId: play.requestId,
         cameraIds: [play.cameraId],
         startedAt: new Date(this.#now()),
-        destination: play.reader,
+        destination: null,
         protocol: play.protocol,
-        clientAddress: push ? null : play.clientAddress,
+        clientAddress: play.clientAddress,
         bytes: play.bytes,
       });
     },
-    ended: (id: string): void => this.end(id),
+    ended: (id: string): void => {
+      const key = this.#playKeys.get(id);
+      if (key === undefined) return this.end(id);
+      this.#playKeys.delete(id);
+      const running = this.#running.get(key);
+      if (running?.current == null) return;
+      // The relay's read ended: its bytes are kept, and the push lingers until it reads again or its time is up.
+      running.fetchedBytes += running.current();
+      running.current = null;
+      running.lastSeenMs = this.#now();
+    },
   };
+
+  /** A push relay reads the shared tier: a new retrieval, or the next read of one that lingers. */
+  #pushRead(play: LivePlay, reader: string): void {
+    const key = `push|${play.cameraId}|${reader}`;
+    this.#playKeys.set(play.id, key);
+    const lingering = this.#running.get(key);
+    if (lingering !== undefined) {
+      lingering.current = play.bytes;
+      lingering.lastSeenMs = null;
+      return;
+    }
+    const running: Running = {
+      retrieval: {
+        method: 'platform_play',
+        tier: play.tier,
+        userId: play.userId,
+        requestId: play.requestId,
+        cameraIds: [play.cameraId],
+        startedAt: new Date(this.#now()),
+        destination: reader,
+        protocol: play.protocol,
+        clientAddress: null,
+        bytes: () => running.fetchedBytes + (running.current?.() ?? 0),
+      },
+      lastSeenMs: null,
+      fetchedBytes: 0,
+      current: play.bytes,
+      idleMs: this.#o.pushLingerMs,
+    };
+    this.#running.set(key, running);
+  }
 
   #endIdle(): void {
     const now = this.#now();
     for (const [key, running] of this.#running) {
-      if (running.lastSeenMs !== null && now - running.lastSeenMs >= this.#o.idleMs) this.end(key);
+      if (running.lastSeenMs !== null && now - running.lastSeenMs >= (running.idleMs ?? this.#o.idleMs)) this.end(key);
     }
   }
 

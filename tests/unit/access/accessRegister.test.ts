@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessRegister } from '../../../src/access/index.js';
 import { getProfile } from '../../../src/config/index.js';
 import { SqliteStore } from '../../../src/store/index.js';
@@ -41,6 +41,7 @@ describe('AccessRegister', () => {
       profile: getProfile('guangdong'),
       logger: pino({ level: 'silent' }),
       idleMs: 10_000,
+      pushLingerMs: 30_000,
       now: () => now,
     });
   });
@@ -128,6 +129,43 @@ describe('AccessRegister', () => {
     expect(rows[0]).toMatchObject({ startedAt: '2026-05-01T10:00:00.000Z', endedAt: '2026-05-01T10:01:00.000Z' });
     expect(rows[0]?.footageFrom).toBe(rows[0]?.startedAt);
     expect(rows[1]?.retriever.username).toBeNull();
+  });
+
+  it('a push relay that fails and reconnects within the linger time is one retrieval; it ends once it stops reading', async () => {
+    const read = (id: string, bytes: number) =>
+      register.livePlays.started({
+        id,
+        cameraId: 'cam-1',
+        tier: 'shared',
+        protocol: 'rtmp',
+        clientAddress: '127.0.0.1:4000',
+        userId: null,
+        requestId: null,
+        reader: 'rtmp://platform.example/live',
+        bytes: () => bytes,
+      });
+    register.start(); // the sweep that ends idle retrievals
+    // Three reads of a relay whose target keeps failing, 20 s apart (inside the 30 s linger).
+    for (const [i, bytes] of [100, 200, 300].entries()) {
+      read(`p${i}`, bytes);
+      now += 1_000;
+      register.livePlays.ended(`p${i}`);
+      // The sweep runs every second on the real clock; the register's own clock (now) says 20 s passed.
+      now += 20_000;
+    }
+    expect(await store.accessRegister.list()).toEqual([]);
+    expect((await register.list()).ongoing.map((e) => [e.method, e.bytes])).toEqual([['platform_play', 600]]);
+    // No read for longer than the linger time: the push has ended, as one row from the first read to the last.
+    now += 30_000;
+    await vi.waitFor(async () => expect(await store.accessRegister.list()).toHaveLength(1), { timeout: 5_000, interval: 100 });
+    const [row] = await store.accessRegister.list();
+    expect(row).toMatchObject({
+      method: 'platform_play',
+      bytes: 600,
+      startedAt: '2026-05-01T10:00:00.000Z',
+      endedAt: '2026-05-01T10:00:43.000Z',
+      destination: 'rtmp://platform.example/live',
+    });
   });
 
   it('adds up the fetches of one HLS token into one recorded view, ended after the idle time', async () => {
