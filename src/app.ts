@@ -13,7 +13,7 @@ import {
   UserAccounts,
 } from './access/index.js';
 import { gatewayApi, Readiness, startApiServer } from './api/index.js';
-import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, withCredentials } from './cameras/index.js';
+import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, TextBox, withCredentials } from './cameras/index.js';
 import { type CameraCredentials, isSiteType } from './domain/index.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
 import { IncidentBoard, startAlerting } from './health/index.js';
@@ -201,6 +201,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       diagnostics,
       onvif,
       playbackTokenKey,
+      idDocuments: new TextBox(deriveKey(secret, KEY_PURPOSES.personalData), 'identity document numbers'),
       exports,
       changes,
       fourEyes,

@@ -32,5 +32,5 @@ export {
   type OpenRetrieval,
   type RetrievalRecord,
 } from './accessRegister.js';
-export { PublicRequestService } from './publicRequests.js';
+export { PublicRequestService, type TextSealer } from './publicRequests.js';
 export { CATEGORY_ARTICLES, validateDecision, validatePublicRequest, validateResult } from './publicRequestInput.js';

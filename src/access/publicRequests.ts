@@ -14,9 +14,17 @@ import type { PublicRequestTransition, Store, StoreRepositories } from '../store
 import { decide, type Action } from './policy.js';
 import { validateDecision, validatePublicRequest, validateResult } from './publicRequestInput.js';
 
+/** Seals and opens text at rest (cameras' TextBox): the identity document numbers. */
+export interface TextSealer {
+  seal(text: string): string;
+  open(box: string): string;
+}
+
 export interface PublicRequestServiceOptions {
   store: Store;
   profile: JurisdictionProfile;
+  /** The store keeps an identity document number sealed, beside its masked form (which reports and the dossier print). */
+  idDocuments: TextSealer;
   now?: () => number;
 }
 
@@ -24,10 +32,12 @@ export class PublicRequestService {
   readonly #store: Store;
   readonly #profile: JurisdictionProfile;
   readonly #now: () => number;
+  readonly #idDocuments: TextSealer;
 
   constructor(opts: PublicRequestServiceOptions) {
     this.#store = opts.store;
     this.#profile = opts.profile;
+    this.#idDocuments = opts.idDocuments;
     this.#now = opts.now ?? Date.now;
   }
 
@@ -57,8 +67,13 @@ export class PublicRequestService {
       resultBy: null,
       resultAt: null,
     };
+    const { type, number } = input.applicant.idDocument;
+    const stored: PublicRequest = {
+      ...request,
+      applicant: { ...request.applicant, idDocument: { type, number: maskNumber(number), sealed: this.#idDocuments.seal(number) } },
+    };
     await this.#store.transaction(async (tx) => {
-      await tx.publicRequests.insert(request);
+      await tx.publicRequests.insert(stored);
       await this.#audit(tx, principal, 'public_request.file', 'ok', request, {});
     });
     return request;
@@ -78,11 +93,10 @@ export class PublicRequestService {
 
   /** Who only reads (the auditor) sees the identity document masked: the full number is for those who handle the request. */
   #viewFor(principal: Principal, r: PublicRequest): PublicRequest {
-    if (decide(principal, 'publicRequests.create', { profile: this.#profile }).allowed) return r;
-    return {
-      ...r,
-      applicant: { ...r.applicant, idDocument: { type: r.applicant.idDocument.type, number: maskNumber(r.applicant.idDocument.number) } },
-    };
+    const { type, number, sealed } = r.applicant.idDocument;
+    const handles = decide(principal, 'publicRequests.create', { profile: this.#profile }).allowed;
+    const shown = handles && sealed !== undefined ? this.#idDocuments.open(sealed) : maskNumber(number);
+    return { ...r, applicant: { ...r.applicant, idDocument: { type, number: shown } } };
   }
 
   /** A police officer other than the filer decides; a release names an approved export request covering the cameras. */
@@ -168,7 +182,7 @@ export class PublicRequestService {
       const { state, ...fields } = change;
       await this.#audit(tx, principal, action, 'ok', request, { from, to: state, ...fields });
     });
-    return this.#load(request.id);
+    return this.#viewFor(principal, await this.#load(request.id));
   }
 
   async #load(id: string): Promise<PublicRequest> {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Express, Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AuthRoutesDeps } from './authRoutes.js';
-import { AccessRequestService, PublicRequestService, type AccessRegister, type ActiveRequests } from '../access/index.js';
+import { AccessRequestService, PublicRequestService, type AccessRegister, type ActiveRequests, type TextSealer } from '../access/index.js';
 import { allCameras, type CameraRegistry } from '../cameras/index.js';
 import type { GatewayConfig, JurisdictionProfile } from '../config/index.js';
 import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from '../health/index.js';
@@ -45,6 +45,8 @@ export interface GatewayApiParts {
   diagnostics: { routes: Router; registerMetrics(registry: Registry): void };
   onvif: Omit<OnvifRoutesDeps, 'devices'>;
   playbackTokenKey: Buffer;
+  /** Seals the identity document numbers of public requests at rest. */
+  idDocuments: TextSealer;
   exports?: ExportService;
   /** Four eyes on changes that weaken protection. */
   changes: PendingChanges;
@@ -113,7 +115,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     fourEyes: p.fourEyes,
     changes: p.changes,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
-    publicRequests: new PublicRequestService({ store, profile: setup.profile }),
+    publicRequests: new PublicRequestService({ store, profile: setup.profile, idDocuments: p.idDocuments }),
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

@@ -7,7 +7,7 @@ export {
   type SiteGuardVerdict,
 } from './registry.js';
 export { cameraCreateSchema, cameraPatchSchema, parseCameraInput, type CameraCreateInput, type CameraPatchInput } from './cameraInput.js';
-export { CredentialBox, deriveKey, KEY_PURPOSES } from './credentialBox.js';
+export { CredentialBox, deriveKey, KEY_PURPOSES, TextBox } from './credentialBox.js';
 export {
   CAMERA_TYPE_CODES,
   GB_ID_MAX_SERIAL,

@@ -29,7 +29,11 @@ export interface PublicApplicant {
   /** To the missing person (guardian, parent, child, …) or `self`. */
   relationship: string;
   /** The identity document shown (type and number). Never logged, never audited. */
-  idDocument: { type: string; number: string };
+  /**
+   * The identity document shown. At rest `number` is masked and `sealed` holds the number
+   * in an AES-256-GCM box; the API opens it only for those who handle the request.
+   */
+  idDocument: { type: string; number: string; sealed?: string };
 }
 
 /** The document as printed and shown to readers who check the process, not the person: type and last four characters. */

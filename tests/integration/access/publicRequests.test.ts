@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, PublicRequest } from '../../../src/domain/index.js';
 import { decideRequest, fileRequest, userWithRole } from '../../helpers/accessSteps.js';
@@ -170,6 +172,23 @@ describe('public requests and exempt viewers against the running gateway (guangd
     expect(list.body.items.map((r) => r.applicant.idDocument.number)).toEqual(['****5678', '****5678']);
     const handled = await gw.api<{ items: PublicRequest[] }>('GET', '/api/v1/public-requests', undefined, t.officer2);
     expect(handled.body.items.map((r) => r.applicant.idDocument.number)).toEqual([ID_NUMBER, ID_NUMBER]);
+    expect(handled.body.items.every((r) => r.applicant.idDocument.sealed === undefined)).toBe(true);
+    // At rest the number is sealed: the database file holds it nowhere in clear, only its masked form.
+    const db = new Database(join(gw.dataDir, 'data', 'psvgw.db'), { readonly: true });
+    try {
+      const stored = db.prepare('SELECT id_document FROM public_requests').all() as Array<{ id_document: string }>;
+      expect(stored).toHaveLength(2);
+      for (const row of stored) {
+        expect(row.id_document).not.toContain(ID_NUMBER);
+        expect(JSON.parse(row.id_document)).toMatchObject({
+          type: 'resident_id',
+          number: '****5678',
+          sealed: expect.stringMatching(/^v1\./),
+        });
+      }
+    } finally {
+      db.close();
+    }
     expect((await gw.api('GET', '/api/v1/public-requests', undefined, t.op)).status).toBe(403);
 
     const q = `from=${new Date(Date.now() - HOUR).toISOString()}&to=${new Date(Date.now() + HOUR).toISOString()}`;
