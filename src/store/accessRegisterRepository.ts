@@ -2,7 +2,7 @@
 import type { NewRegisterEntry, RegisterEntry, RegisterRetriever } from '../domain/index.js';
 import { insertReturningId } from './healthRepositories.js';
 import type { AccessRegisterRepository, RegisterQuery } from './store.js';
-import { checkCount, textOrNull, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { listQuery, textOrNull, when, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 
 const COLUMNS = [
   'method',
@@ -76,30 +76,14 @@ export class SqlAccessRegisterRepository implements AccessRegisterRepository {
   }
 
   async list(query: RegisterQuery = {}): Promise<RegisterEntry[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    // ISO-8601 UTC text compares in time order.
-    if (query.from !== undefined) {
-      where.push('ended_at >= ?');
-      params.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('started_at <= ?');
-      params.push(query.to);
-    }
-    if (query.cameraId !== undefined) {
-      // camera_ids is a JSON array of strings: match the quoted id, LIKE's wildcards escaped.
-      where.push("camera_ids LIKE ? ESCAPE '!'");
-      params.push(`%${JSON.stringify(query.cameraId).replace(/[%_!]/g, '!$&')}%`);
-    }
-    let sql = `SELECT id, ${COLUMNS.join(', ')} FROM access_register`;
-    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-    sql += ' ORDER BY started_at, id';
-    const limit = checkCount('limit', query.limit);
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+    // ISO-8601 UTC text compares in time order. camera_ids is a JSON array of strings: match the quoted id, LIKE's wildcards escaped.
+    const camera = query.cameraId === undefined ? undefined : `%${JSON.stringify(query.cameraId).replace(/[%_!]/g, '!$&')}%`;
+    const [sql, params] = listQuery(
+      `SELECT id, ${COLUMNS.join(', ')} FROM access_register`,
+      [when('ended_at >= ?', query.from), when('started_at <= ?', query.to), when("camera_ids LIKE ? ESCAPE '!'", camera)],
+      'started_at, id',
+      query.limit,
+    );
     return (await this.db.all(sql, params)).map(fromRow);
   }
 }

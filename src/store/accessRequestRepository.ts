@@ -1,7 +1,7 @@
 /** Access requests (see access/requests.ts), over the shared SQL executor. */
 import type { AccessRequest, AccessRequestState } from '../domain/index.js';
 import type { AccessRequestQuery, AccessRequestRepository, AccessRequestTransition } from './store.js';
-import { checkCount, parseObject, textOrNull, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { columnsOf, listQuery, parseObject, textOrNull, updateInState, when, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 
 const COLUMNS = [
   'id',
@@ -109,34 +109,12 @@ export class SqlAccessRequestRepository implements AccessRequestRepository {
 
   /** Newest first. */
   async list(query: AccessRequestQuery = {}): Promise<AccessRequest[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.state !== undefined) {
-      where.push('state = ?');
-      params.push(query.state);
-    }
-    let sql = SELECT;
-    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-    sql += ' ORDER BY filed_at DESC, id DESC';
-    const limit = checkCount('limit', query.limit);
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+    const [sql, params] = listQuery(SELECT, [when('state = ?', query.state)], 'filed_at DESC, id DESC', query.limit);
     return (await this.db.all(sql, params)).map(fromRow);
   }
 
   /** Compare-and-set on the state, so two deciders racing cannot both win. */
   async transition(id: string, from: AccessRequestState, change: AccessRequestTransition): Promise<boolean> {
-    const sets = ['state = ?'];
-    const params: SqlValue[] = [change.state];
-    for (const [key, column] of Object.entries(TRANSITION_COLUMNS) as [keyof typeof TRANSITION_COLUMNS, string][]) {
-      const value = change[key];
-      if (value === undefined) continue;
-      sets.push(`${column} = ?`);
-      params.push(value);
-    }
-    params.push(id, from);
-    return (await this.db.run(`UPDATE access_requests SET ${sets.join(', ')} WHERE id = ? AND state = ?`, params)) === 1;
+    return updateInState(this.db, 'access_requests', id, from, [['state', change.state], ...columnsOf(change, TRANSITION_COLUMNS)]);
   }
 }

@@ -1,7 +1,7 @@
 /** Export jobs (see exports/), over the shared SQL executor. */
 import type { ExportJob, ExportJobState } from '../domain/index.js';
 import type { ExportJobChange, ExportJobQuery, ExportJobRepository } from './store.js';
-import { checkCount, textOrNull, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { columnsOf, listQuery, textOrNull, updateInState, when, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 
 const COLUMNS = [
   'id',
@@ -100,39 +100,17 @@ export class SqlExportJobRepository implements ExportJobRepository {
 
   /** Oldest first (the queue's order). */
   async list(query: ExportJobQuery = {}): Promise<ExportJob[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.userId !== undefined) {
-      where.push('user_id = ?');
-      params.push(query.userId);
-    }
-    if (query.state !== undefined) {
-      where.push('state = ?');
-      params.push(query.state);
-    }
-    let sql = SELECT;
-    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-    sql += ' ORDER BY created_at, id';
-    const limit = checkCount('limit', query.limit);
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+    const [sql, params] = listQuery(
+      SELECT,
+      [when('user_id = ?', query.userId), when('state = ?', query.state)],
+      'created_at, id',
+      query.limit,
+    );
     return (await this.db.all(sql, params)).map(fromRow);
   }
 
   /** Compare-and-set on the state, so a job is started or finished once. */
   async update(id: string, from: ExportJobState, change: ExportJobChange): Promise<boolean> {
-    const sets: string[] = [];
-    const params: SqlValue[] = [];
-    for (const [key, column] of Object.entries(CHANGE_COLUMNS) as [keyof ExportJobChange, string][]) {
-      const value = change[key];
-      if (value === undefined) continue;
-      sets.push(`${column} = ?`);
-      params.push(value);
-    }
-    if (sets.length === 0) return true;
-    params.push(id, from);
-    return (await this.db.run(`UPDATE export_jobs SET ${sets.join(', ')} WHERE id = ? AND state = ?`, params)) === 1;
+    return updateInState(this.db, 'export_jobs', id, from, columnsOf(change, CHANGE_COLUMNS));
   }
 }

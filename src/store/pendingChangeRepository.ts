@@ -1,7 +1,7 @@
 /** Pending changes that weaken protection (see changes/pendingChanges.ts), over the shared SQL executor. */
 import type { PendingChange, PendingChangeState } from '../domain/index.js';
 import type { PendingChangeQuery, PendingChangeRepository, PendingChangeTransition } from './store.js';
-import { checkCount, textOrNull, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { listQuery, textOrNull, updateInState, when, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 
 const COLUMNS = [
   'id',
@@ -73,25 +73,17 @@ export class SqlPendingChangeRepository implements PendingChangeRepository {
 
   /** Newest first. */
   async list(query: PendingChangeQuery = {}): Promise<PendingChange[]> {
-    const params: SqlValue[] = [];
-    let sql = SELECT;
-    if (query.state !== undefined) {
-      sql += ' WHERE state = ?';
-      params.push(query.state);
-    }
-    sql += ' ORDER BY proposed_at DESC, id DESC';
-    const limit = checkCount('limit', query.limit);
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+    const [sql, params] = listQuery(SELECT, [when('state = ?', query.state)], 'proposed_at DESC, id DESC', query.limit);
     return (await this.db.all(sql, params)).map(fromRow);
   }
 
   /** Compare-and-set on the state, so two deciders racing cannot both win. */
   async transition(id: string, from: PendingChangeState, change: PendingChangeTransition): Promise<boolean> {
-    const sql = 'UPDATE pending_changes SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = ?';
-    const params: SqlValue[] = [change.state, change.decidedBy ?? null, change.decidedAt ?? null, change.decisionReason ?? null, id, from];
-    return (await this.db.run(sql, params)) === 1;
+    return updateInState(this.db, 'pending_changes', id, from, [
+      ['state', change.state],
+      ['decided_by', change.decidedBy ?? null],
+      ['decided_at', change.decidedAt ?? null],
+      ['decision_reason', change.decisionReason ?? null],
+    ]);
   }
 }

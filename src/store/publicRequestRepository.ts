@@ -1,7 +1,7 @@
 /** Public requests (see access/publicRequests.ts), over the shared SQL executor. */
 import type { PublicRequest, PublicRequestState } from '../domain/index.js';
 import type { PublicRequestRepository, PublicRequestTransition } from './store.js';
-import { checkCount, textOrNull, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
+import { columnsOf, listQuery, textOrNull, updateInState, when, type SqlExecutor, type SqlValue } from './sqlRepositories.js';
 
 const COLUMNS = [
   'id',
@@ -117,38 +117,17 @@ export class SqlPublicRequestRepository implements PublicRequestRepository {
   }
 
   async list(query: { from?: string; to?: string; limit?: number } = {}): Promise<PublicRequest[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.from !== undefined) {
-      where.push('filed_at >= ?');
-      params.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('filed_at < ?');
-      params.push(query.to);
-    }
-    let sql = SELECT;
-    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-    sql += ' ORDER BY filed_at DESC, id DESC';
-    const limit = checkCount('limit', query.limit);
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+    const [sql, params] = listQuery(
+      SELECT,
+      [when('filed_at >= ?', query.from), when('filed_at < ?', query.to)],
+      'filed_at DESC, id DESC',
+      query.limit,
+    );
     return (await this.db.all(sql, params)).map(fromRow);
   }
 
   /** Compare-and-set on the state, so two police officers deciding at once cannot both win. */
   async transition(id: string, from: PublicRequestState, change: PublicRequestTransition): Promise<boolean> {
-    const sets = ['state = ?'];
-    const params: SqlValue[] = [change.state];
-    for (const [key, column] of Object.entries(TRANSITION_COLUMNS) as [keyof typeof TRANSITION_COLUMNS, string][]) {
-      const value = change[key];
-      if (value === undefined) continue;
-      sets.push(`${column} = ?`);
-      params.push(value);
-    }
-    params.push(id, from);
-    return (await this.db.run(`UPDATE public_requests SET ${sets.join(', ')} WHERE id = ? AND state = ?`, params)) === 1;
+    return updateInState(this.db, 'public_requests', id, from, [['state', change.state], ...columnsOf(change, TRANSITION_COLUMNS)]);
   }
 }

@@ -250,40 +250,23 @@ export class SqlAuditRepository implements AuditRepository {
   }
 
   async chain(query: { from?: string; to?: string } = {}): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.from !== undefined) {
-      where.push('at >= ?');
-      params.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('at <= ?');
-      params.push(query.to);
-    }
-    const sql = `SELECT ${AUDIT_COLUMNS} FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    const [sql, params] = listQuery(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log`,
+      [when('at >= ?', query.from), when('at <= ?', query.to)],
+      'id',
+      undefined,
+    );
     return (await this.db.all(sql, params)).map(rowToAudit);
   }
 
   /** Newest first. */
   async list(query: { cameraId?: string; action?: string; limit?: number } = {}): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.cameraId !== undefined) {
-      where.push('camera_id = ?');
-      params.push(query.cameraId);
-    }
-    if (query.action !== undefined) {
-      where.push('action = ?');
-      params.push(query.action);
-    }
-    let sql = `SELECT ${AUDIT_COLUMNS} FROM audit_log`;
-    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-    sql += ' ORDER BY id DESC';
-    const limit = checkCount('limit', query.limit);
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+    const [sql, params] = listQuery(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log`,
+      [when('camera_id = ?', query.cameraId), when('action = ?', query.action)],
+      'id DESC',
+      query.limit,
+    );
     const rows = await this.db.all(sql, params);
     return rows.map(rowToAudit);
   }
@@ -326,6 +309,60 @@ function notFound(id: string): GatewayError {
     hint: 'List the cameras to see their ids.',
     details: { id },
   });
+}
+
+/** One AND-ed condition of a list query and its parameter. */
+export type Condition = readonly [sql: string, value: SqlValue];
+
+/** The condition, when its value is given (a list filter left unset is no condition). */
+export function when(sql: string, value: SqlValue | undefined): Condition | undefined {
+  return value === undefined ? undefined : [sql, value];
+}
+
+/** `select` narrowed by the conditions given, in `orderBy` order, at most `limit` rows when set. */
+export function listQuery(
+  select: string,
+  conditions: ReadonlyArray<Condition | undefined>,
+  orderBy: string,
+  limit: number | undefined,
+): [sql: string, params: SqlValue[]] {
+  const present = conditions.filter((c): c is Condition => c !== undefined);
+  let sql = select;
+  if (present.length > 0) sql += ` WHERE ${present.map(([c]) => c).join(' AND ')}`;
+  sql += ` ORDER BY ${orderBy}`;
+  const params = present.map(([, v]) => v);
+  const checked = checkCount('limit', limit);
+  if (checked !== undefined) {
+    sql += ' LIMIT ?';
+    params.push(checked);
+  }
+  return [sql, params];
+}
+
+/** A change's fields as [column, value] pairs, by a field → column map (unset fields have value undefined). */
+export function columnsOf<K extends string>(
+  change: Partial<Record<NoInfer<K>, SqlValue>>,
+  columns: Readonly<Record<K, string>>,
+): Array<readonly [string, SqlValue | undefined]> {
+  return (Object.entries(columns) as Array<[K, string]>).map(([key, column]) => [column, change[key]]);
+}
+
+/**
+ * Compare-and-set on a row's state: sets the columns whose value is given only while the row
+ * is still in state `from`, so two deciders racing cannot both win. True when it was (or
+ * when there was nothing to set).
+ */
+export async function updateInState(
+  db: SqlExecutor,
+  table: string,
+  id: string,
+  from: string,
+  columns: ReadonlyArray<readonly [column: string, value: SqlValue | undefined]>,
+): Promise<boolean> {
+  const sets = columns.filter((c): c is readonly [string, SqlValue] => c[1] !== undefined);
+  if (sets.length === 0) return true;
+  const sql = `UPDATE ${table} SET ${sets.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? AND state = ?`;
+  return (await db.run(sql, [...sets.map(([, v]) => v), id, from])) === 1;
 }
 
 export function checkCount(name: string, value: number | undefined): number | undefined {
