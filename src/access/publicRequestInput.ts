@@ -13,10 +13,9 @@ import {
   type PublicRequestResult,
 } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
-import { isText, timeOf } from './requests.js';
+import { camerasAndRange, isText } from './requests.js';
 
 const MAX_TEXT = 500;
-const MAX_CAMERAS = 64;
 
 /** The rule each category invokes (printed in the report and the answer). */
 export const CATEGORY_ARTICLES: Readonly<Record<PublicRequestCategory, string>> = {
@@ -75,18 +74,7 @@ export function validatePublicRequest(body: unknown): PublicRequestInput {
     );
   }
   if (!isText(b.reason)) problems.push(`${textRule('reason')} (what happened, whom or what the footage should show)`);
-  const cameraIds = b.cameraIds;
-  const camerasOk =
-    Array.isArray(cameraIds) &&
-    cameraIds.length > 0 &&
-    cameraIds.length <= MAX_CAMERAS &&
-    cameraIds.every((c) => typeof c === 'string' && c.length > 0);
-  if (!camerasOk) problems.push(`cameraIds must be a list of 1 to ${MAX_CAMERAS} camera ids`);
-  const fromMs = timeOf(b.from);
-  const toMs = timeOf(b.to);
-  if (fromMs === null) problems.push('from must be an ISO 8601 time, e.g. 2026-05-01T08:00:00+08:00');
-  if (toMs === null) problems.push('to must be an ISO 8601 time, e.g. 2026-05-01T09:00:00+08:00');
-  if (fromMs !== null && toMs !== null && toMs <= fromMs) problems.push('to must be after from');
+  const { cameraIds, fromMs, toMs } = camerasAndRange(b, problems);
   if (problems.length > 0) refuse('The public request is incomplete', problems, 'Add what is named and file the request again.');
   const trim = (v: unknown) => (v as string).trim();
   return {
@@ -98,7 +86,7 @@ export function validatePublicRequest(body: unknown): PublicRequestInput {
       idDocument: { type: trim(doc.type), number: trim(doc.number) },
     },
     reason: trim(b.reason),
-    cameraIds: [...new Set(cameraIds as string[])],
+    cameraIds,
     fromMs: fromMs as number,
     toMs: toMs as number,
   };

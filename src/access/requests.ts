@@ -89,18 +89,7 @@ export function validateAccessRequest(body: unknown, profile: JurisdictionProfil
   if (typeof kind !== 'string' || !(ACCESS_REQUEST_KINDS as readonly string[]).includes(kind)) {
     problems.push(`kind must be one of ${ACCESS_REQUEST_KINDS.join(', ')}`);
   }
-  const cameraIds = b.cameraIds;
-  const camerasOk =
-    Array.isArray(cameraIds) &&
-    cameraIds.length > 0 &&
-    cameraIds.length <= MAX_CAMERAS &&
-    cameraIds.every((c) => typeof c === 'string' && c.length > 0);
-  if (!camerasOk) problems.push(`cameraIds must be a list of 1 to ${MAX_CAMERAS} camera ids`);
-  const fromMs = timeOf(b.from);
-  const toMs = timeOf(b.to);
-  if (fromMs === null) problems.push('from must be an ISO 8601 time, e.g. 2026-05-01T08:00:00+08:00');
-  if (toMs === null) problems.push('to must be an ISO 8601 time, e.g. 2026-05-01T09:00:00+08:00');
-  if (fromMs !== null && toMs !== null && toMs <= fromMs) problems.push('to must be after from');
+  const { cameraIds, fromMs, toMs } = camerasAndRange(b, problems);
   for (const field of ['purpose', 'destination'] as const) {
     if (!isText(b[field]))
       problems.push(`${field} must be a non-empty text of at most ${MAX_TEXT} characters (it goes into the access register)`);
@@ -139,7 +128,7 @@ export function validateAccessRequest(body: unknown, profile: JurisdictionProfil
   }
   return {
     kind: kind as AccessRequestKind,
-    cameraIds: [...new Set(cameraIds as string[])],
+    cameraIds,
     fromMs: fromMs as number,
     toMs: toMs as number,
     purpose: (b.purpose as string).trim(),
@@ -186,6 +175,26 @@ function parseDocuments(raw: unknown, problems: string[]): AccessDocuments {
     } else out[key as AccessDocumentField] = value.trim();
   }
   return out;
+}
+
+/**
+ * The cameras and footage range every request names (an access request, a public request),
+ * checked into `problems`: 1 to MAX_CAMERAS distinct ids, ISO times, `to` after `from`.
+ */
+export function camerasAndRange(
+  b: Record<string, unknown>,
+  problems: string[],
+): { cameraIds: string[]; fromMs: number | null; toMs: number | null } {
+  const ids = b.cameraIds;
+  const camerasOk =
+    Array.isArray(ids) && ids.length > 0 && ids.length <= MAX_CAMERAS && ids.every((c) => typeof c === 'string' && c.length > 0);
+  if (!camerasOk) problems.push(`cameraIds must be a list of 1 to ${MAX_CAMERAS} camera ids`);
+  const fromMs = timeOf(b.from);
+  const toMs = timeOf(b.to);
+  if (fromMs === null) problems.push('from must be an ISO 8601 time, e.g. 2026-05-01T08:00:00+08:00');
+  if (toMs === null) problems.push('to must be an ISO 8601 time, e.g. 2026-05-01T09:00:00+08:00');
+  if (fromMs !== null && toMs !== null && toMs <= fromMs) problems.push('to must be after from');
+  return { cameraIds: camerasOk ? [...new Set(ids as string[])] : [], fromMs, toMs };
 }
 
 /** Shared with the public requests' checks. */
