@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addCamera, type CameraBody } from '../../helpers/cameraSteps.js';
+import { secondAdmin, type PendingChangeBody } from '../../helpers/changeSteps.js';
 import { GatewayProcess, mediaProcessesMentioning, stopAllGateways } from '../../helpers/gateway.js';
 import { stopAllTestCameras, TestCamera } from '../../helpers/testCamera.js';
 
@@ -17,7 +18,24 @@ describe('a camera whose site becomes forbidden under the active profile', () =>
     const added: CameraBody = await addCamera(hubei, camera.url, 'KTV corridor', { siteType: 'ktv_private_room' });
     await hubei.stop();
 
-    const yunnan = await GatewayProcess.start({ env: { PSVGW_PROFILE: 'yunnan', PSVGW_DATA_DIR: join(hubei.dataDir, 'data') } });
+    // Another profile is a change under four eyes: the first start under it keeps hubei and files it as pending.
+    const yunnanEnv = { PSVGW_PROFILE: 'yunnan', PSVGW_DATA_DIR: join(hubei.dataDir, 'data') };
+    const pending = await GatewayProcess.start({ env: yunnanEnv });
+    const changes = await pending.api<{ items: PendingChangeBody[] }>('GET', '/api/v1/pending-changes');
+    const change = changes.body.items.find((c) => c.kind === 'config.profile' && c.state === 'pending');
+    expect(change).toMatchObject({ current: 'hubei', proposed: 'yunnan', proposedBy: { username: 'config file' } });
+    expect((await pending.api<CameraBody>('GET', `/api/v1/cameras/${added.id}`)).body.status.state).not.toBe('refused');
+    const approved = await pending.api(
+      'POST',
+      `/api/v1/pending-changes/${change!.id}/approve`,
+      { reason: 'the unit moved to Yunnan' },
+      await secondAdmin(pending),
+    );
+    expect(approved.status).toBe(200);
+    await pending.stop();
+
+    // Approved: the next start runs under yunnan.
+    const yunnan = await GatewayProcess.start({ env: yunnanEnv });
     const shown = await yunnan.api<CameraBody>('GET', `/api/v1/cameras/${added.id}`);
     expect(shown.status).toBe(200);
     expect(shown.body.status.state).toBe('refused');
@@ -43,6 +61,7 @@ describe('a camera whose site becomes forbidden under the active profile', () =>
     expect(again.body.error.code).toBe('PRIVACY_FORBIDDEN_SITE');
     await yunnan.stop();
     yunnan.cleanup();
+    pending.cleanup();
     hubei.cleanup();
   });
 });
