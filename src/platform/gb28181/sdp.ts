@@ -199,7 +199,10 @@ export function parseGbOffer(body: string | Buffer, contentType?: string): GbSdp
   const formats = video.payloadTypes.map((pt) => rtpmaps.get(pt) ?? GB_DEFAULT_FORMATS[pt]).filter((f): f is SdpFormat => f !== undefined);
   const ps = formats.find((f) => f.encoding.toUpperCase() === 'PS' && f.clockRate === 90_000);
   if (ps === undefined)
-    refuse('no-ps-format', `offered ${formats.map((f) => `${f.payloadType} ${f.encoding}/${f.clockRate}`).join(', ') || 'no format'}: offer PS/90000`);
+    refuse(
+      'no-ps-format',
+      `offered ${formats.map((f) => `${f.payloadType} ${f.encoding}/${f.clockRate}`).join(', ') || 'no format'}: offer PS/90000`,
+    );
 
   let ssrc: Ssrc | null = null;
   if (ssrcText !== undefined) {
@@ -237,7 +240,14 @@ export function sessionSsrc(offer: GbSdpOffer, allocator: SsrcAllocator): Ssrc {
 }
 
 /** f= resolution codes of GB/T 28181-2016 Annex F; other sizes are written WxH as the 2022 edition allows. */
-const RESOLUTION_CODES: Record<string, string> = { '176x144': '1', '352x288': '2', '704x576': '3', '720x576': '4', '1280x720': '5', '1920x1080': '6' };
+const RESOLUTION_CODES: Record<string, string> = {
+  '176x144': '1',
+  '352x288': '2',
+  '704x576': '3',
+  '720x576': '4',
+  '1280x720': '5',
+  '1920x1080': '6',
+};
 /** f= video codec codes: 2 H.264, 5 H.265 (2022 edition). */
 const VIDEO_CODEC_CODES = { h264: '2', h265: '5' } as const;
 

@@ -123,7 +123,10 @@ describe('GB/T 28181 SDP offer', () => {
       uri: '64010000041310000345:0',
       time: { start: 1_288_625_085, stop: 1_288_625_871 },
       ssrc: { kind: 'history' },
-      media: { video: { codec: '2', resolution: '4', fps: '25', rateType: '1', kbps: '4000' }, audio: { codec: '1', kbps: '8', sampleRate: '1' } },
+      media: {
+        video: { codec: '2', resolution: '4', fps: '25', rateType: '1', kbps: '4000' },
+        audio: { codec: '1', kbps: '8', sampleRate: '1' },
+      },
     });
     expect(parseGbOffer(DOWNLOAD)).toMatchObject({ sessionName: 'Download', downloadSpeed: 4 });
   });
@@ -140,11 +143,22 @@ describe('GB/T 28181 SDP offer', () => {
     expect(refusal(Buffer.from(h264Only))).toMatchObject({ reason: 'no-ps-format', status: 488 });
     expect(refusal(Buffer.from(h264Only)).message).toMatch(/offered 98 H264\/90000: offer PS\/90000/);
     expect(refusal(LIVE_UDP, 'application/MANSCDP+xml')).toMatchObject({ reason: 'not-sdp', status: 415 });
-    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('RTP/AVP', 'RTP/SAVP')))).toMatchObject({ reason: 'unsupported-transport', status: 488 });
-    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('a=recvonly', 'a=sendonly')))).toMatchObject({ reason: 'unsupported-direction' });
-    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('s=Play', 's=Talk')))).toMatchObject({ reason: 'bad-session-name', status: 488 });
+    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('RTP/AVP', 'RTP/SAVP')))).toMatchObject({
+      reason: 'unsupported-transport',
+      status: 488,
+    });
+    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('a=recvonly', 'a=sendonly')))).toMatchObject({
+      reason: 'unsupported-direction',
+    });
+    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('s=Play', 's=Talk')))).toMatchObject({
+      reason: 'bad-session-name',
+      status: 488,
+    });
     expect(refusal(Buffer.from(LIVE_UDP.toString().replace('m=video', 'm=audio')))).toMatchObject({ reason: 'no-video', status: 488 });
-    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('y=0100000001', 'y=0000000000')))).toMatchObject({ reason: 'bad-ssrc', status: 400 });
+    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('y=0100000001', 'y=0000000000')))).toMatchObject({
+      reason: 'bad-ssrc',
+      status: 400,
+    });
   });
 
   it('rejects malformed bodies without crashing', () => {
