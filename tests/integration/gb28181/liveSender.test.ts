@@ -146,6 +146,10 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     const live = await sender({ transport: 'tcp-passive', destination: { host: '127.0.0.1', port: 9 } });
     const { localPort } = await live.prepare();
     expect(localPort).toBeGreaterThan(0);
+    // Only the platform named in the offer may take the stream: another address is hung up on.
+    const stranger = connect({ host: '127.0.0.1', port: localPort!, localAddress: '127.0.0.2' });
+    stranger.on('error', () => undefined);
+    await deadline(new Promise((resolve) => stranger.once('close', resolve)), 2000, 'the stranger’s hang-up');
     const deframer = new Rfc4571Deframer();
     const socket: Socket = connect({ host: '127.0.0.1', port: localPort! });
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));

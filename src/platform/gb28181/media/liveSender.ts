@@ -27,8 +27,14 @@ export interface LiveSenderOptions {
   /** The shared tier's frame rate: PS time stamps count frames at this rate (the elementary stream carries none). */
   fps: number;
   transport: MediaTransport;
-  /** Where the platform receives (UDP, TCP active); the platform's address for TCP passive (informational). */
+  /** Where the platform receives (UDP, TCP active); for TCP passive, the host is the platform's address (c=) and the port unused. */
   destination: { host: string; port: number };
+  /**
+   * TCP passive: whom to accept. 'destination' (default) takes a connection from the
+   * destination host only, so nobody else on the network picks up the stream; 'any' for a
+   * platform behind NAT whose media arrives from another address than its SDP names.
+   */
+  acceptFrom?: 'destination' | 'any';
   /** The RTP SSRC, from the SDP y= (see ssrc.ts). */
   ssrc: number;
   /** Default 96 (PS). */
@@ -231,6 +237,14 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   private listen(address: string, port: number): Promise<number> {
     const server = createServer((socket) => {
       // One connection per session (a=connection:new); later ones are refused.
+      if (!this.acceptable(socket.remoteAddress)) {
+        this.options.logger?.warn(
+          { cameraId: this.options.cameraId, remote: socket.remoteAddress },
+          'GB/T 28181 media connection from another address refused',
+        );
+        socket.destroy();
+        return;
+      }
       if (this.tcp !== null || this.stateNow === 'ended') {
         socket.destroy();
         return;
@@ -248,6 +262,12 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
         resolve(typeof bound === 'object' && bound !== null ? bound.port : port);
       });
     });
+  }
+
+  private acceptable(remote: string | undefined): boolean {
+    if (this.options.acceptFrom === 'any') return true;
+    const plain = (address: string | undefined) => (address ?? '').replace(/^::ffff:/, '');
+    return plain(remote) === plain(this.options.destination.host);
   }
 
   /** TCP active: the first attempt plus `connectRetries` more, `connectRetryMs` apart. Null when every one failed or the session ended. */
