@@ -45,6 +45,8 @@ export interface GbSdpOffer {
   media?: MediaDescription;
   /** a=downloadspeed of a Download. */
   downloadSpeed?: number;
+  /** Main (0) or sub (1) stream asked for (a=streamnumber of the 2022 edition, or the older a=stream / a=streamprofile). */
+  streamNumber?: number;
 }
 
 export type SdpRefusalReason =
@@ -213,13 +215,17 @@ export function parseGbOffer(body: string | Buffer, contentType?: string): GbSdp
       throw err;
     }
   }
+  const transport = transportOf(video.proto, attributes.get('setup'));
+  // Port 0 rejects the stream (RFC 3264 6); only a platform that connects to the gateway needs no port.
+  if (video.port === 0 && transport !== 'tcp-passive') refuse('no-video', 'm=video has port 0: name the port to send to');
   const speed = Number(attributes.get('downloadspeed'));
+  const streamNumber = Number(attributes.get('streamnumber') ?? attributes.get('stream') ?? attributes.get('streamprofile'));
   return {
     origin,
     sessionName: sessionName as GbSessionName,
     address,
     port: video.port,
-    transport: transportOf(video.proto, attributes.get('setup')),
+    transport,
     time,
     ...(uri !== undefined ? { uri } : {}),
     formats,
@@ -227,6 +233,7 @@ export function parseGbOffer(body: string | Buffer, contentType?: string): GbSdp
     ssrc,
     ...(media !== undefined ? { media } : {}),
     ...(Number.isFinite(speed) && speed > 0 ? { downloadSpeed: speed } : {}),
+    ...(Number.isInteger(streamNumber) && streamNumber >= 0 ? { streamNumber } : {}),
   };
 }
 

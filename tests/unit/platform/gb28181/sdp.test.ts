@@ -138,6 +138,14 @@ describe('GB/T 28181 SDP offer', () => {
     expect(parseGbOffer(text)).toMatchObject({ address: '172.20.16.9', ps: { payloadType: 96, encoding: 'PS' } });
   });
 
+  it('reads the main/sub stream number in its 2022 and older spellings', () => {
+    const withAttr = (attr: string) => Buffer.from(LIVE_UDP.toString().replace('a=recvonly\r\n', `a=recvonly\r\n${attr}\r\n`));
+    expect(parseGbOffer(withAttr('a=streamnumber:1')).streamNumber).toBe(1);
+    expect(parseGbOffer(withAttr('a=stream:0')).streamNumber).toBe(0);
+    expect(parseGbOffer(withAttr('a=streamprofile:1')).streamNumber).toBe(1);
+    expect(parseGbOffer(LIVE_UDP).streamNumber).toBeUndefined();
+  });
+
   it('refuses what it cannot serve with a reason and the SIP status', () => {
     const h264Only = LIVE_UDP.toString().replace('RTP/AVP 96 98 97', 'RTP/AVP 98').replace('a=rtpmap:96 PS/90000\r\n', '');
     expect(refusal(Buffer.from(h264Only))).toMatchObject({ reason: 'no-ps-format', status: 488 });
@@ -158,6 +166,10 @@ describe('GB/T 28181 SDP offer', () => {
     expect(refusal(Buffer.from(LIVE_UDP.toString().replace('y=0100000001', 'y=0000000000')))).toMatchObject({
       reason: 'bad-ssrc',
       status: 400,
+    });
+    expect(refusal(Buffer.from(LIVE_UDP.toString().replace('m=video 6000', 'm=video 0')))).toMatchObject({
+      reason: 'no-video',
+      status: 488,
     });
   });
 
