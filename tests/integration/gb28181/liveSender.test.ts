@@ -86,7 +86,7 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
   });
 
   /** A sender on the shared tier's play URL, as the operator's API hands it out (the gateway wires the internal URL). */
-  async function sender(options: Pick<LiveSenderOptions, 'transport' | 'destination'>): Promise<LiveSender> {
+  async function sender(options: Pick<LiveSenderOptions, 'transport' | 'destination' | 'stallTimeoutMs'>): Promise<LiveSender> {
     const sourceUrl = (await streamUrls(gw, cameraId)).shared.httpFlv;
     return new LiveSender({ cameraId, sourceUrl, fps: FPS, ssrc: SSRC, localAddress: '127.0.0.1', connectRetryMs: 200, ...options });
   }
@@ -132,8 +132,10 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     // Nothing before start() (the ACK).
     await new Promise((r) => setTimeout(r, 300));
     expect(live.counters.packets).toBe(0);
+    const startedAt = Date.now();
     await live.start();
     await receiver.waitForFrames(FRAMES_WANTED, 20_000);
+    console.log(`udp: start() → first RTP packet ${live.counters.firstPacketAt!.getTime() - startedAt} ms`);
     expect(largest).toBeLessThanOrEqual(1400);
     expect(live.counters.firstPacketAt).not.toBeNull();
     udp.close();
@@ -188,6 +190,22 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     late.close();
     expect(await deadline(live.ended, 2000, 'the session end')).toMatchObject({ reason: 'receiver-closed' });
     await checkStream(receiver, 'tcp-active');
+  }, 40_000);
+
+  // Last: it stops the camera.
+  it('the camera going down ends the session (the SIP layer then sends BYE and an alarm)', async () => {
+    const receiver = new Receiver();
+    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    udp.on('message', (packet) => receiver.push(packet));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const live = await sender({ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port }, stallTimeoutMs: 2000 });
+    await live.start();
+    await receiver.waitForFrames(5, 20_000);
+    await camera.stop();
+    const t0 = Date.now();
+    expect(await deadline(live.ended, 15_000, 'the session end after the camera stopped')).toMatchObject({ reason: 'source-ended' });
+    console.log(`camera down → session ended in ${Date.now() - t0} ms`);
+    udp.close();
   }, 40_000);
 
   it('refuses a source that is not the shared tier', async () => {

@@ -51,6 +51,12 @@ export interface LiveSenderOptions {
   connectRetryMs?: number;
   /** TCP passive: how long to wait for the platform to connect after start(); default 10 s. */
   acceptTimeoutMs?: number;
+  /**
+   * The session ends (source-ended) after this long without video from the shared tier;
+   * default 5,000 ms. A viewer of the media server stays connected through a camera outage,
+   * waiting for the next publish: without this the platform would get silence, not a BYE.
+   */
+  stallTimeoutMs?: number;
   /** Default 'ffmpeg'. */
   ffmpegPath?: string;
   logger?: Logger;
@@ -97,6 +103,7 @@ const UDP_BURST_BYTES = 16 << 10;
 /** stop() must finish within a second; ffmpeg gets this long to exit on SIGTERM. */
 const KILL_GRACE_MS = 500;
 const STDERR_KEEP = 2048;
+const STALL_CHECK_MS = 250;
 
 /** The tier a play URL reads: the path's first segment (rtmp://…/shared/<id>, http://…/shared/<id>.flv). */
 export function tierOfPlayUrl(url: string, cameraId: string): 'shared' | 'other' {
@@ -137,6 +144,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   private readonly udpQueue: Buffer[] = [];
   private udpQueuedBytes = 0;
   private udpDrainTimer: NodeJS.Timeout | null = null;
+  private stallCheck: NodeJS.Timeout | null = null;
+  private lastSourceDataAt = 0;
   private readonly splitter: AnnexBSplitter;
   private readonly parameterSets: ParameterSetCache;
   private readonly muxer: PsMuxer;
@@ -317,7 +326,13 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     });
     this.ffmpeg = child;
     this.ffmpegExited = new Promise((resolve) => child.once('close', () => resolve()));
+    this.lastSourceDataAt = Date.now();
+    const stallMs = this.options.stallTimeoutMs ?? 5000;
+    this.stallCheck = setInterval(() => {
+      if (Date.now() - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from the shared tier for ${stallMs} ms`);
+    }, STALL_CHECK_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
+      this.lastSourceDataAt = Date.now();
       for (const au of this.splitter.push(chunk)) this.sendAccessUnit(au);
     });
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -394,6 +409,7 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.setState('ended');
     if (this.acceptTimer !== null) clearTimeout(this.acceptTimer);
     if (this.udpDrainTimer !== null) clearTimeout(this.udpDrainTimer);
+    if (this.stallCheck !== null) clearInterval(this.stallCheck);
     this.udpQueue.length = 0;
     this.udpQueuedBytes = 0;
     const child = this.ffmpeg;
