@@ -9,6 +9,7 @@ export {
   MIN_SECRET_KEY_LENGTH,
   type ConfigRule,
   type GatewayConfig,
+  type Gb28181PlatformConfig,
   type GatewayConfigInput,
   type RuleIssue,
 } from './schema.js';
