@@ -60,11 +60,7 @@ export class SipEndpoint {
   request(req: SipRequest, peer: SipPeer): Promise<SipResponse> {
     return new Promise((resolve, reject) => {
       const tx = this.table.createClient({
-        request: req,
-        reliable: peer.transport === 'TCP',
-        send: (bytes) => this.o.transport.send(peer, bytes),
-        timers: this.timers,
-        ...(this.o.values === undefined ? {} : { values: this.o.values }),
+        ...this.wiring(req, peer),
         user: {
           onResponse: (res) => res.status >= 200 && resolve(res),
           onTimeout: () => reject(new SipRequestError('timeout', `no answer to ${req.method} from ${peer.host}:${peer.port}`)),
@@ -76,6 +72,17 @@ export class SipEndpoint {
     });
   }
 
+  /** What every transaction with `peer` shares: reliability, the way out, the timers. */
+  private wiring(request: SipRequest, peer: SipPeer) {
+    return {
+      request,
+      reliable: peer.transport === 'TCP',
+      send: (bytes: Buffer) => this.o.transport.send(peer, bytes),
+      timers: this.timers,
+      ...(this.o.values === undefined ? {} : { values: this.o.values }),
+    };
+  }
+
   private onResponse(res: SipResponse): void {
     if (!this.table.routeResponse(res)) this.o.logger.debug({ status: res.status }, 'SIP response matches no transaction');
   }
@@ -84,11 +91,7 @@ export class SipEndpoint {
     if (this.table.routeRequest(req)) return;
     if (req.method === 'ACK') return; // an ACK to a 2xx: no INVITE dialogs here yet
     const tx = this.table.createServer({
-      request: req,
-      reliable: peer.transport === 'TCP',
-      send: (bytes) => this.o.transport.send(peer, bytes),
-      timers: this.timers,
-      ...(this.o.values === undefined ? {} : { values: this.o.values }),
+      ...this.wiring(req, peer),
       user: { onTransportError: (err) => this.o.logger.debug({ err }, 'SIP response could not be sent') },
     });
     if ('start' in tx) tx.start();

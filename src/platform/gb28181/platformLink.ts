@@ -56,19 +56,9 @@ export interface PlatformLinkDeps {
 }
 
 /** What the API shows of a link; never the password. */
-export interface PlatformStatus {
+export interface PlatformStatus extends Omit<PlatformLinkConfig, 'password' | 'username' | 'catalogItemsPerMessage'> {
   id: string;
   kind: 'gb28181';
-  name: string;
-  serverId: string;
-  serverDomain: string;
-  host: string;
-  port: number;
-  transport: 'udp' | 'tcp';
-  deviceId: string;
-  cameraIds: 'all' | string[];
-  keepaliveSeconds: number;
-  registerExpiresSeconds: number;
   state: LinkState;
   registered: boolean;
   registration: RegistrationState;
