@@ -4,6 +4,7 @@ export {
   DiagnosticsThresholdsSection,
   gatewayConfigJsonSchema,
   checkConfigRules,
+  platformPasswordEnv,
   CONFIG_RULES,
   MIN_ADMIN_TOKEN_LENGTH,
   MIN_SECRET_KEY_LENGTH,

@@ -715,7 +715,30 @@ export function retentionNotBelowProfileMinimum(c: GatewayConfig): RuleIssue[] {
   return issues;
 }
 
+/** The environment variable holding a GB/T 28181 platform's password. */
+export function platformPasswordEnv(name: string): string {
+  return `PSVGW_PLATFORM_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`;
+}
+
+/** Platform names are their API ids and metric labels: unique. In production passwords come only from the environment. */
+export function gb28181PlatformsSound(c: GatewayConfig): RuleIssue[] {
+  return c.gb28181.platforms.flatMap((p, i): RuleIssue[] => {
+    const issues: RuleIssue[] = [];
+    if (c.gb28181.platforms.findIndex((q) => q.name === p.name) !== i)
+      issues.push({ path: ['gb28181', 'platforms', i, 'name'], message: `${p.name} is used twice; give each platform its own name` });
+    if (c.mode === 'production' && p.password !== undefined) {
+      const env = platformPasswordEnv(p.name);
+      issues.push({
+        path: ['gb28181', 'platforms', i, 'password'],
+        message: `not allowed in the config file in production; set ${env} instead`,
+      });
+    }
+    return issues;
+  });
+}
+
 export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
+  gb28181PlatformsSound,
   postgresNeedsUrl,
   alertRetryMaxNotBelowInitial,
   portsDistinct,

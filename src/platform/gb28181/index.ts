@@ -4,6 +4,7 @@
  * config file outside production) and are never logged or shown.
  */
 import { Gauge, type Registry } from 'prom-client';
+import { platformPasswordEnv } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
@@ -44,11 +45,6 @@ export interface Gb28181Service {
   get(id: string): PlatformStatus | undefined;
   registerMetrics(registry: Registry): void;
   close(): Promise<void>;
-}
-
-/** The environment variable holding a platform's password. */
-export function platformPasswordEnv(name: string): string {
-  return `PSVGW_PLATFORM_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`;
 }
 
 /** The incident kind of a platform link that is down (one per platform). */
