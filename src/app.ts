@@ -157,6 +157,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
               cameras: () => registry.list(),
               online: (id) => !incidents.isFiring(id, 'camera_down'),
               incidents,
+              audit: store.audit,
               logger,
             }),
           );

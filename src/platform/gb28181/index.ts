@@ -32,8 +32,21 @@ export interface LinkIncidents {
   resolve(cameraId: string | null, kind: string): boolean;
 }
 
+/** Where link transitions are audited (the store's audit chain fits). */
+export interface LinkAudit {
+  append(entry: {
+    at: string;
+    actor: string;
+    action: string;
+    cameraId: null;
+    outcome: 'ok' | 'error';
+    details: Record<string, unknown>;
+  }): Promise<void>;
+}
+
 export interface Gb28181Deps {
   cameras(): Promise<CatalogCamera[]>;
+  audit?: LinkAudit;
   online(cameraId: string): boolean;
   incidents: LinkIncidents;
   logger: Logger;
@@ -73,6 +86,18 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         logger: deps.logger,
         onChange: (link, change) => {
           deps.logger.info({ platform: link.id, from: change.from, to: change.to, error: change.error }, 'GB/T 28181 platform link state');
+          // Transitions only (a retry that fails again is not one): the audit chain shows when each link was up.
+          if (change.from !== change.to)
+            void deps.audit
+              ?.append({
+                at: new Date().toISOString(),
+                actor: 'system',
+                action: 'platform.link',
+                cameraId: null,
+                outcome: change.to === 'offline' ? 'error' : 'ok',
+                details: { platform: link.id, from: change.from, to: change.to, error: change.error },
+              })
+              .catch((err: unknown) => deps.logger.error({ err, platform: link.id }, 'could not audit a platform link change'));
           if (change.to === 'registered' || change.to === 'closed') deps.incidents.resolve(null, linkDownKind(link.id));
           else if (change.to === 'offline')
             deps.incidents.fire({

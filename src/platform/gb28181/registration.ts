@@ -96,11 +96,11 @@ export class Registration {
     this.clear();
     this.set('closed', {});
     if (!wasRegistered) return;
-    try {
-      await this.exchange(0);
-    } catch {
-      // Shutting down: an unanswered unregister is not worth waiting for.
-    }
+    // Shutting down: an unanswered unregister is not worth waiting for past a couple of seconds.
+    let timer: unknown;
+    const giveUp = new Promise<void>((resolve) => (timer = this.deps.timers.setTimeout(resolve, 2000)));
+    await Promise.race([this.exchange(0).catch(() => undefined), giveUp]);
+    this.deps.timers.clearTimeout(timer);
   }
 
   private async run(): Promise<void> {

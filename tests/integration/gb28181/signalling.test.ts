@@ -183,6 +183,16 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'catalog' })).toBe(1);
     const incidents = await gw.api<{ items: { kind: string }[] } | { kind: string }[]>('GET', '/api/v1/incidents');
     expect(JSON.stringify(incidents.body)).toContain('platform_down:badpass');
+    const audit = await gw.api<{ items: { outcome: string; details: { platform: string; to: string } }[] }>(
+      'GET',
+      '/api/v1/audit?action=platform.link',
+    );
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({ outcome: 'error', details: expect.objectContaining({ platform: 'badpass', to: 'offline' }) }),
+    );
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({ outcome: 'ok', details: expect.objectContaining({ platform: 'catalog', to: 'registered' }) }),
+    );
     const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
     expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'catalog', 'badpass']);
     expect(gw.logs.join('\n')).not.toMatch(/not-the-password|sipp-secret|catalog-secret/);
