@@ -1,7 +1,7 @@
 /**
  * Keepalive MESSAGEs (GB/T 28181-2016 §9.6): one every interval; the link is offline after
- * `maxMisses` keepalives in a row without a 200 (a timeout counts, so a platform that only
- * answers with ICMP over UDP is seen as down). Timers are injected for tests.
+ * `maxMisses` keepalives in a row without a 200 before the next is due (so a platform that
+ * only answers with ICMP over UDP is seen as down within a few intervals). Timers are injected for tests.
  */
 import type { TimerHost } from './sip/transaction.js';
 
@@ -52,12 +52,17 @@ export class Keepalive {
 
   private async tick(gen: number): Promise<void> {
     this.sent++;
+    // A keepalive still unanswered when the next is due is a miss: the SIP timeout (32 s over
+    // UDP) would let a dead platform look alive for minutes.
+    let timer: unknown;
+    const late = new Promise<boolean>((resolve) => (timer = this.deps.timers.setTimeout(() => resolve(false), this.deps.intervalMs)));
     let ok: boolean;
     try {
-      ok = await this.deps.beat();
+      ok = await Promise.race([this.deps.beat(), late]);
     } catch {
       ok = false;
     }
+    this.deps.timers.clearTimeout(timer);
     if (gen !== this.generation || !this.running) return;
     if (ok) {
       this.misses = 0;

@@ -82,12 +82,14 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   let keep: Sipp;
   let catalog: Sipp;
   let bad: Sipp;
+  let keepPort: number;
   const cameraIds: string[] = [];
 
   beforeAll(async () => {
     expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
     dir = mkdtempSync(join(tmpdir(), 'psvgw-sipp-'));
-    const [sipPort, keepPort, catalogPort, badPort] = (await freePorts(4)) as [number, number, number, number];
+    const [sipPort, keepAt, catalogPort, badPort] = (await freePorts(4)) as [number, number, number, number];
+    keepPort = keepAt;
     // The catalog platform waits for the query flow; the others start on the first REGISTER.
     keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
     catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000);
@@ -145,6 +147,31 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     expect(state.status).toBe(200);
     expect(state.body.keepalivesAnswered).toBeGreaterThanOrEqual(3);
     expect(state.body.clockDriftMs).not.toBeNull();
+  });
+
+  it('detects a platform that stops answering keepalives, and registers again when it returns', async () => {
+    // The sipp of the first test has exited: its port answers only with ICMP now.
+    const down = await pollUntil(
+      async () => (await gw.api<{ state: string }>('GET', '/api/v1/platforms/keep')).body.state === 'offline',
+      15_000,
+      200,
+    );
+    expect(down).not.toBeNull();
+    const state = await gw.api<{ lastError: string; registered: boolean }>('GET', '/api/v1/platforms/keep');
+    expect(state.body).toMatchObject({ registered: false, lastError: '3 keepalives unanswered' });
+    expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'keep' })).toBe(0);
+    expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).toContain('platform_down:keep');
+    // The platform returns: the REGISTER being retransmitted reaches it, and one keepalive is answered.
+    // Late retransmissions of the old keepalives reach it too: it answers whatever comes until the link is back.
+    keep = startSipp(dir, 'gb-register-keepalive', keepPort, 1000);
+    const isBack = async () => {
+      const b = (
+        await gw.api<{ registered: boolean; keepaliveMisses: number; keepalivesAnswered: number }>('GET', '/api/v1/platforms/keep')
+      ).body;
+      return b.registered && b.keepaliveMisses === 0;
+    };
+    expect(await pollUntil(isBack, 20_000, 200)).not.toBeNull();
+    expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).not.toContain('platform_down:keep');
   });
 
   it('answers a Catalog query with every camera, a stable SumNum and each MESSAGE under the UDP limit', async () => {

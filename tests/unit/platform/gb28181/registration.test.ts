@@ -190,3 +190,21 @@ describe('Keepalive', () => {
     expect(offline).toEqual([3]);
   });
 });
+
+describe('Keepalive without answers', () => {
+  it('counts a keepalive unanswered when the next is due as a miss', async () => {
+    vi.useFakeTimers();
+    const offline: number[] = [];
+    const k = new Keepalive({
+      intervalMs: 1000,
+      timers,
+      beat: () => new Promise<boolean>(() => undefined),
+      onOffline: (m) => offline.push(m),
+    });
+    k.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(k.misses).toBe(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(offline).toEqual([3]);
+  });
+});
