@@ -41,10 +41,17 @@ export class SipEndpoint {
   private readonly table = new TransactionTable();
   private readonly handlers = new Set<RequestHandler>();
   private readonly timers: TimerHost;
+  /** Client requests waiting on each TCP peer, failed at once when its connection fails. */
+  private readonly waiting = new Map<string, Set<(err: SipRequestError) => void>>();
 
   constructor(private readonly o: SipEndpointOptions) {
     this.timers = o.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
     o.transport.onMessage((msg, peer) => (msg.kind === 'response' ? this.onResponse(msg) : this.onRequest(msg, peer)));
+    o.transport.onPeerError((peer, err) => {
+      const failing = this.waiting.get(`${peer.host}:${peer.port}`);
+      for (const fail of [...(failing ?? [])])
+        fail(new SipRequestError('transport', `TCP connection to ${peer.host}:${peer.port} failed: ${err.message}`));
+    });
   }
 
   get localPort(): number {
@@ -58,18 +65,29 @@ export class SipEndpoint {
 
   /** Sends a request in a client transaction; resolves with the final response. */
   request(req: SipRequest, peer: SipPeer): Promise<SipResponse> {
-    return new Promise((resolve, reject) => {
+    const key = `${peer.host}:${peer.port}`;
+    let fail: ((err: SipRequestError) => void) | undefined;
+    const settled = (): void => {
+      if (fail !== undefined) this.waiting.get(key)?.delete(fail);
+    };
+    return new Promise<SipResponse>((resolve, reject) => {
       const tx = this.table.createClient({
         ...this.wiring(req, peer),
         user: {
           onResponse: (res) => res.status >= 200 && resolve(res),
-          onTimeout: () => reject(new SipRequestError('timeout', `no answer to ${req.method} from ${peer.host}:${peer.port}`)),
-          onTransportError: (err) =>
-            reject(new SipRequestError('transport', `${req.method} to ${peer.host}:${peer.port} could not be sent: ${String(err)}`)),
+          onTimeout: () => reject(new SipRequestError('timeout', `no answer to ${req.method} from ${key}`)),
+          onTransportError: (err) => reject(new SipRequestError('transport', `${req.method} to ${key} could not be sent: ${String(err)}`)),
         },
       });
+      if (peer.transport === 'TCP') {
+        fail = (err) => {
+          tx.cancelTimers();
+          reject(err);
+        };
+        this.waiting.set(key, (this.waiting.get(key) ?? new Set()).add(fail));
+      }
       tx.start();
-    });
+    }).finally(settled);
   }
 
   /** What every transaction with `peer` shares: reliability, the way out, the timers. */

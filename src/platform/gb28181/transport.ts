@@ -16,6 +16,8 @@ export interface SipPeer {
 }
 
 export type SipInbound = (message: SipMessage, peer: SipPeer) => void;
+/** A TCP connection to the peer failed or broke: what was sent on it may never be answered. */
+export type SipPeerError = (peer: SipPeer, err: Error) => void;
 
 export interface SipTransportOptions {
   host: string;
@@ -28,6 +30,7 @@ const peerKey = (host: string, port: number): string => `${host.replace(/^::ffff
 export class SipTransport {
   private readonly tcp = new Map<string, Socket>();
   private readonly listeners: SipInbound[] = [];
+  private readonly peerErrors: SipPeerError[] = [];
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -64,6 +67,10 @@ export class SipTransport {
     this.listeners.push(listener);
   }
 
+  onPeerError(listener: SipPeerError): void {
+    this.peerErrors.push(listener);
+  }
+
   /** Sends bytes; throws at once when they cannot go out (the transaction then ends with a transport error). */
   send(peer: SipPeer, bytes: Buffer): void {
     if (peer.transport === 'UDP') {
@@ -93,7 +100,10 @@ export class SipTransport {
         socket.destroy();
       }
     });
-    socket.on('error', (err) => this.logger.debug({ err, peer: key }, 'SIP TCP connection error'));
+    socket.on('error', (err) => {
+      this.logger.debug({ err, peer: key }, 'SIP TCP connection error');
+      for (const l of this.peerErrors) l({ transport: 'TCP', host, port }, err);
+    });
     socket.on('close', () => {
       if (this.tcp.get(key) === socket) this.tcp.delete(key);
     });

@@ -25,8 +25,8 @@ interface Sipp {
 }
 
 /** sipp as a UAS on `port` with the scenario; every message it sees goes to its trace file. */
-function startSipp(dir: string, scenario: string, port: number, calls: number): Sipp {
-  const trace = join(dir, `${scenario}.trace`);
+function startSipp(dir: string, scenario: string, port: number, calls: number, tcp = false): Sipp {
+  const trace = join(dir, `${scenario}${tcp ? '-tcp' : ''}.trace`);
   const proc = spawn(
     SIPP,
     [
@@ -45,6 +45,8 @@ function startSipp(dir: string, scenario: string, port: number, calls: number): 
       '-trace_msg',
       '-message_file',
       trace,
+      // One TCP connection per peer: the gateway dials out to the platform.
+      ...(tcp ? ['-t', 't1'] : []),
     ],
     { stdio: 'ignore', cwd: dir },
   );
@@ -82,18 +84,20 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   let keep: Sipp;
   let catalog: Sipp;
   let bad: Sipp;
+  let tcp: Sipp;
   let keepPort: number;
   const cameraIds: string[] = [];
 
   beforeAll(async () => {
     expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
     dir = mkdtempSync(join(tmpdir(), 'psvgw-sipp-'));
-    const [sipPort, keepAt, catalogPort, badPort] = (await freePorts(4)) as [number, number, number, number];
+    const [sipPort, keepAt, catalogPort, badPort, tcpPort] = (await freePorts(5)) as [number, number, number, number, number];
     keepPort = keepAt;
     // The catalog platform waits for the query flow; the others start on the first REGISTER.
     keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
     catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000);
     bad = startSipp(dir, 'gb-wrong-password', badPort, 1);
+    tcp = startSipp(dir, 'gb-register-keepalive', tcpPort, 4, true);
     gw = await GatewayProcess.start({
       configYaml: [
         'gb28181:',
@@ -104,11 +108,13 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
         // Registration waits until the cameras exist: the catalog platform is told to answer later.
         platformYaml('catalog', '34020000002000000001', catalogPort, '34020000001180000002', 60),
         platformYaml('badpass', '34020000002000000013', badPort, '34020000001180000003', 60),
+        platformYaml('tcpkeep', '34020000002000000015', tcpPort, '34020000001180000001', 1, '      transport: tcp'),
       ].join('\n'),
       env: {
         PSVGW_PLATFORM_KEEP_PASSWORD: 'sipp-secret',
         PSVGW_PLATFORM_CATALOG_PASSWORD: 'catalog-secret',
         PSVGW_PLATFORM_BADPASS_PASSWORD: 'not-the-password',
+        PSVGW_PLATFORM_TCPKEEP_PASSWORD: 'sipp-secret',
       },
     });
     for (let i = 0; i < CAMERAS; i++) {
@@ -124,7 +130,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const s of [keep, catalog, bad]) s?.proc.kill('SIGTERM');
+    for (const s of [keep, catalog, bad, tcp]) s?.proc.kill('SIGTERM');
     await stopAllGateways();
     if (dir !== undefined && process.env.KEEP_SIPP === undefined) rmSync(dir, { recursive: true, force: true });
   });
@@ -147,6 +153,15 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     expect(state.status).toBe(200);
     expect(state.body.keepalivesAnswered).toBeGreaterThanOrEqual(3);
     expect(state.body.clockDriftMs).not.toBeNull();
+  });
+
+  it('registers and keeps alive over TCP as well', async () => {
+    expect(await Promise.race([tcp.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))])).toBe(0);
+    const seen = received(tcp);
+    expect(seen.filter((m) => m.text.startsWith('REGISTER ') && m.text.includes('SIP/2.0/TCP'))).toHaveLength(2);
+    expect(
+      seen.filter((m) => m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>Keepalive</CmdType>')).length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('detects a platform that stops answering keepalives, and registers again when it returns', async () => {
@@ -221,7 +236,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
       expect.objectContaining({ outcome: 'ok', details: expect.objectContaining({ platform: 'catalog', to: 'registered' }) }),
     );
     const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
-    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'catalog', 'badpass']);
+    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'catalog', 'badpass', 'tcpkeep']);
     expect(gw.logs.join('\n')).not.toMatch(/not-the-password|sipp-secret|catalog-secret/);
   });
 });
