@@ -5,6 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { platformPasswordEnv } from '../../config/index.js';
+import type { IncidentBoard } from '../../health/index.js';
 import type { Logger } from '../../log.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
@@ -20,17 +21,8 @@ export interface Gb28181Settings {
   platforms: Array<Omit<PlatformLinkConfig, 'password'> & { password?: string | undefined }>;
 }
 
-/** Where link-down incidents go (the health module's IncidentBoard fits). */
-export interface LinkIncidents {
-  fire(report: {
-    cameraId: string | null;
-    kind: string;
-    severity: 'warning' | 'critical';
-    message: string;
-    details?: Record<string, unknown>;
-  }): boolean;
-  resolve(cameraId: string | null, kind: string): boolean;
-}
+/** Where link-down incidents go. */
+export type LinkIncidents = Pick<IncidentBoard, 'fire' | 'resolve'>;
 
 /** Where link transitions are audited (the store's audit chain fits). */
 export interface LinkAudit {
