@@ -102,17 +102,21 @@ describe('PlatformLink catalog', () => {
           inFlight++;
           maxInFlight = Math.max(maxInFlight, inFlight);
           sent.push(serializeSipMessage(req));
-          await new Promise((r) => setTimeout(r, 0));
+          await Promise.resolve();
           inFlight--;
           return buildResponse(req, 200, 'OK');
         },
       } as unknown as SipEndpoint;
       const l = link(transport, endpoint, cameras);
       expect(answer(l, message('MESSAGE', xml('Query', 'Catalog')))).toBe(200);
-      await vi.waitFor(() =>
-        expect(
-          sent.map((b) => decodeBody(b.subarray(b.indexOf('\r\n\r\n') + 4)).text.match(/<Item>/g)?.length ?? 0).reduce((a, n) => a + n, 0),
-        ).toBe(500),
+      await vi.waitFor(
+        () =>
+          expect(
+            sent
+              .map((b) => decodeBody(b.subarray(b.indexOf('\r\n\r\n') + 4)).text.match(/<Item>/g)?.length ?? 0)
+              .reduce((a, n) => a + n, 0),
+          ).toBe(500),
+        { timeout: 10_000 },
       );
       const bodies = sent.map((b) => decodeBody(b.subarray(b.indexOf('\r\n\r\n') + 4)).text);
       const ids = bodies.flatMap((t) => [...t.matchAll(/<Item>\s*<DeviceID>(\d{20})/g)].map((m) => m[1]));
