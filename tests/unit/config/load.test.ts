@@ -196,6 +196,16 @@ describe('describeConfig', () => {
     expect(summary.http.port).toBe(8080);
   });
 
+  it('shows a GB/T 28181 platform password only as set, and refuses it in the file in production', () => {
+    const platform =
+      'gb28181:\n  platforms:\n    - name: city\n      serverId: "34020000002000000001"\n      serverDomain: "3402000000"\n' +
+      '      host: 10.0.0.1\n      deviceId: "34020000001180000001"\n      password: gbpass123\n';
+    const summary = describeConfig(loadConfig({ text: platform, env: {} }));
+    expect(JSON.stringify(summary)).not.toContain('gbpass123');
+    expect(summary.gb28181.platforms[0]?.password).toBe('[set]');
+    expect(() => loadConfig({ text: platform, env: { ...STRONG, PSVGW_MODE: 'production' } })).toThrow(/PSVGW_PLATFORM_CITY_PASSWORD/);
+  });
+
   it('says when secrets are not set', () => {
     expect(describeConfig(loadConfig({ env: {} })).secrets).toEqual({ adminToken: '[not set]', secretKey: '[not set]' });
   });
