@@ -32,7 +32,7 @@ import {
   reapOrphans,
 } from './pipeline/index.js';
 import { checkSite } from './privacy/index.js';
-import { platformUpstream } from './platform/index.js';
+import { platformUpstream, startGb28181 } from './platform/index.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
 import { checkpointHash, recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
@@ -149,6 +149,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const idParts = config.gateway;
     const registry = stack.push(new CameraRegistry({ store, box, siteGuard, isSiteType, idParts, probe: playCheck, logger }));
     const fourEyes = new FourEyes(changes, registry, recording.holds);
+    // GB/T 28181 upper platforms: the SIP port opens only when one is configured.
+    const { gb28181 } = config;
+    const platforms =
+      gb28181.platforms.length === 0
+        ? undefined
+        : stack.push(
+            await startGb28181(gb28181, {
+              cameras: () => registry.list(),
+              online: (id) => !incidents.isFiring(id, 'camera_down'),
+              incidents,
+              audit: store.audit,
+              logger,
+            }),
+          );
     const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));
     pipelines.on('state', diagnostics.onStreamState);
 
@@ -205,6 +219,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       exports,
       changes,
       fourEyes,
+      platforms,
     };
     api.serve(gatewayApi({ config, profile, ffmpeg: ffmpeg.capabilities, readiness, logger }, running));
     logger.info(

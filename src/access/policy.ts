@@ -51,6 +51,8 @@ export const ACTIONS = [
   'publicRequests.read',
   'publicRequests.decide',
   'publicRequests.result',
+  // GB/T 28181 upper platforms and their link state.
+  'platforms.read',
   // Footage.
   'live.shared',
   'live.raw',
@@ -154,6 +156,7 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     // A mask removal they propose waits for an admin; they see it and may withdraw it.
     'changes.read',
     'changes.withdraw',
+    'platforms.read',
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
@@ -175,6 +178,7 @@ const ROLE_GRANTS: Readonly<Record<Role, readonly Action[]>> = {
     'audit.read',
     'dossier.read',
     'changes.read',
+    'platforms.read',
   ],
 };
 

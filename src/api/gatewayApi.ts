@@ -51,6 +51,8 @@ export interface GatewayApiParts {
   /** Four eyes on changes that weaken protection. */
   changes: PendingChanges;
   fourEyes: FourEyes;
+  /** GB/T 28181 upper platforms; undefined when none is configured. */
+  platforms?: { list(): object[]; get(id: string): object | undefined; registerMetrics(registry: Registry): void } | undefined;
 }
 
 /** The gateway's express app and its metrics, over its running components. */
@@ -73,6 +75,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
   p.diagnostics.registerMetrics(metrics);
   recording.registerMetrics(metrics);
   media.registerMetrics(metrics);
+  p.platforms?.registerMetrics(metrics);
   return createApiApp({
     registry: p.registry,
     pipelines,
@@ -114,6 +117,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     ...(p.exports === undefined ? {} : { exports: p.exports }),
     fourEyes: p.fourEyes,
     changes: p.changes,
+    platforms: p.platforms,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     publicRequests: new PublicRequestService({ store, profile: setup.profile, idDocuments: p.idDocuments }),
     systemInfo: () => ({

@@ -22,6 +22,7 @@ import { publicRequestRoutes } from './publicRequestRoutes.js';
 import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './recordingRoutes.js';
 import { userRoutes } from './userRoutes.js';
 import { registerRoutes } from './registerRoutes.js';
+import { platformRoutes, type PlatformRoutesDeps } from './platformRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   /** Logins, sessions, users and API keys. */
@@ -46,6 +47,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   accessRegister?: Pick<AccessRegister, 'list' | 'record'>;
   /** Watermarked, signed exports of recordings; absent: those routes answer 404. */
   exports?: ExportService;
+  /** GB/T 28181 upper platforms and their link state; absent: none configured (an empty list). */
+  platforms?: PlatformRoutesDeps | undefined;
   /** Changes that weaken protection, pending a second admin; absent: those routes answer 404. */
   changes?: PendingChanges;
   /** Public requests for footage; absent: those routes answer 404. */
@@ -103,6 +106,7 @@ export function createApiApp(deps: ApiDeps): Express {
   if (deps.exports !== undefined)
     api.use('/exports', exportRoutes({ exports: deps.exports, store: deps.recordings.store, profile: deps.profile }));
   if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
+  api.use(platformRoutes(deps.platforms));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

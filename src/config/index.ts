@@ -4,11 +4,13 @@ export {
   DiagnosticsThresholdsSection,
   gatewayConfigJsonSchema,
   checkConfigRules,
+  platformPasswordEnv,
   CONFIG_RULES,
   MIN_ADMIN_TOKEN_LENGTH,
   MIN_SECRET_KEY_LENGTH,
   type ConfigRule,
   type GatewayConfig,
+  type Gb28181PlatformConfig,
   type GatewayConfigInput,
   type RuleIssue,
 } from './schema.js';

@@ -41,6 +41,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'PSVGW_FFMPEG', path: ['ffmpeg', 'ffmpegPath'], kind: 'string' },
   { name: 'PSVGW_FFPROBE', path: ['ffmpeg', 'ffprobePath'], kind: 'string' },
   { name: 'PSVGW_LOG_LEVEL', path: ['logging', 'level'], kind: 'string' },
+  { name: 'PSVGW_SIP_PORT', path: ['gb28181', 'sipPort'], kind: 'port' },
   { name: 'PSVGW_ALERT_WEBHOOK_URL', path: ['alerts', 'webhookUrl'], kind: 'string' },
   { name: 'PSVGW_ALERT_WEBHOOK_SECRET', path: ['alerts', 'webhookSecret'], kind: 'string' },
   { name: 'PSVGW_ADMIN_TOKEN', path: ['secrets', 'adminToken'], kind: 'string' },
@@ -258,7 +259,10 @@ function editDistance(a: string, b: string): number {
 
 export type SecretState = '[set]' | '[not set]';
 
-export type ConfigSummary = Omit<GatewayConfig, 'secrets' | 'alerts'> & {
+export type ConfigSummary = Omit<GatewayConfig, 'secrets' | 'alerts' | 'gb28181'> & {
+  gb28181: Omit<GatewayConfig['gb28181'], 'platforms'> & {
+    platforms: Array<Omit<GatewayConfig['gb28181']['platforms'][number], 'password'> & { password: SecretState }>;
+  };
   alerts: Omit<GatewayConfig['alerts'], 'webhooks' | 'webhookSecret'> & {
     webhooks: Array<Omit<GatewayConfig['alerts']['webhooks'][number], 'secret'> & { secret: SecretState }>;
     webhookSecret: SecretState;
@@ -274,6 +278,7 @@ export function describeConfig(config: GatewayConfig): ConfigSummary {
     ...config,
     store: { ...config.store, ...(postgresUrl === undefined ? {} : { postgresUrl: redactUrl(postgresUrl) }) },
     platform: { pushTargets: config.platform.pushTargets.map(redactPushTarget) },
+    gb28181: { ...config.gb28181, platforms: config.gb28181.platforms.map((p) => ({ ...p, password: state(p.password) })) },
     alerts: {
       ...config.alerts,
       webhooks: config.alerts.webhooks.map((w) => ({ ...w, url: redactUrl(w.url), secret: state(w.secret) })),

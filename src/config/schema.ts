@@ -249,6 +249,58 @@ const PlatformSection = z
   .prefault({})
   .describe('Upstream sharing platform (共享平台).');
 
+/** One upper GB/T 28181 platform (上级平台) the gateway registers with as a lower platform. */
+const Gb28181PlatformEntry = z.strictObject({
+  kind: z.literal('gb28181').default('gb28181').describe('Protocol of the link; only gb28181 today.'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'use letters, digits, - and _ (it names metrics and the password variable)')
+    .describe('Short name: the API id, the metrics label and PSVGW_PLATFORM_<NAME>_PASSWORD.'),
+  serverId: z
+    .string()
+    .regex(/^\d{20}$/, "must be the platform's 20-digit SIP server ID")
+    .describe("The upper platform's SIP server ID."),
+  serverDomain: z
+    .string()
+    .regex(/^\d{10}$/, 'must be the 10-digit SIP domain')
+    .describe("The upper platform's SIP domain."),
+  host: nonEmpty().describe("Address of the upper platform's SIP server."),
+  port: z.number().int().min(1).max(65535).default(5060).describe('Its SIP port.'),
+  transport: z.enum(['udp', 'tcp']).default('udp').describe('SIP transport to the platform.'),
+  deviceId: z
+    .string()
+    .regex(/^\d{20}$/, "must be the gateway's 20-digit ID the platform assigned")
+    .describe("The gateway's own ID at this platform."),
+  username: z.string().optional().describe('Digest username when the platform wants one other than deviceId.'),
+  password: z.string().optional().describe('Digest password; in production set PSVGW_PLATFORM_<NAME>_PASSWORD instead.'),
+  cameraIds: z
+    .union([z.literal('all'), z.array(nonEmpty())])
+    .default('all')
+    .describe('Cameras shared with this platform: all, or a list of camera IDs.'),
+  keepaliveSeconds: z.number().min(1).max(3600).default(60).describe('Keepalive MESSAGE interval; 3 misses mark the link down.'),
+  registerExpiresSeconds: z.number().int().min(10).max(86400).default(3600).describe('REGISTER Expires; refreshed before it runs out.'),
+  catalogItemsPerMessage: z.number().int().min(1).max(100).optional().describe('Most catalog items per MESSAGE (default: as many as fit).'),
+});
+
+/**
+ * GB/T 28181 cascade. The issue names the list `platforms:` and the port `platforms.sipPort`;
+ * one key cannot be both a list and an object, so both live under `gb28181:`.
+ */
+const Gb28181Section = z
+  .strictObject({
+    sipPort: z.number().int().min(1).max(65535).default(5060).describe('Local SIP port, UDP and TCP (env PSVGW_SIP_PORT).'),
+    sipHost: nonEmpty().default('0.0.0.0').describe('Local address the SIP port binds to.'),
+    advertisedHost: z
+      .string()
+      .optional()
+      .describe('Address put in Via/Contact for platforms to reach the gateway (default: sipHost, or 127.0.0.1).'),
+    platforms: z.array(Gb28181PlatformEntry).default([]).describe('Upper platforms to register with.'),
+  })
+  .prefault({})
+  .describe('GB/T 28181 lower-platform signalling (registration, keepalive, catalog).');
+
+export type Gb28181PlatformConfig = z.output<typeof Gb28181PlatformEntry>;
+
 const OnvifSection = z
   .strictObject({
     discoveryTimeoutSeconds: z
@@ -545,6 +597,7 @@ export const GatewayConfigShape = z.strictObject({
   ingest: IngestSection,
   privacy: PrivacySection,
   platform: PlatformSection,
+  gb28181: Gb28181Section,
   onvif: OnvifSection,
   alerts: AlertsSection,
   diagnostics: DiagnosticsSection,
@@ -662,7 +715,30 @@ export function retentionNotBelowProfileMinimum(c: GatewayConfig): RuleIssue[] {
   return issues;
 }
 
+/** The environment variable holding a GB/T 28181 platform's password. */
+export function platformPasswordEnv(name: string): string {
+  return `PSVGW_PLATFORM_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`;
+}
+
+/** Platform names are their API ids and metric labels: unique. In production passwords come only from the environment. */
+export function gb28181PlatformsSound(c: GatewayConfig): RuleIssue[] {
+  return c.gb28181.platforms.flatMap((p, i): RuleIssue[] => {
+    const issues: RuleIssue[] = [];
+    if (c.gb28181.platforms.findIndex((q) => q.name === p.name) !== i)
+      issues.push({ path: ['gb28181', 'platforms', i, 'name'], message: `${p.name} is used twice; give each platform its own name` });
+    if (c.mode === 'production' && p.password !== undefined) {
+      const env = platformPasswordEnv(p.name);
+      issues.push({
+        path: ['gb28181', 'platforms', i, 'password'],
+        message: `not allowed in the config file in production; set ${env} instead`,
+      });
+    }
+    return issues;
+  });
+}
+
 export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
+  gb28181PlatformsSound,
   postgresNeedsUrl,
   alertRetryMaxNotBelowInitial,
   portsDistinct,

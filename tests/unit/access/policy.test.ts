@@ -34,6 +34,7 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'maintenance.write',
     'changes.read',
     'changes.withdraw',
+    'platforms.read',
   ],
   operator: ['system.read', 'cameras.read', 'live.shared', 'incidents.read', 'maintenance.read'],
   // The recordings list is metadata: playing what it lists is recorded.view, under a request.
@@ -68,6 +69,7 @@ const EXPECTED_GRANTS: Record<Role, readonly Action[]> = {
     'dossier.read',
     'changes.read',
     'publicRequests.read',
+    'platforms.read',
   ],
 };
 

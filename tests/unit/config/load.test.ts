@@ -54,6 +54,7 @@ describe('load order: defaults, file, env', () => {
       PSVGW_FFMPEG: '/opt/ffmpeg/bin/ffmpeg',
       PSVGW_FFPROBE: '/opt/ffmpeg/bin/ffprobe',
       PSVGW_LOG_LEVEL: 'debug',
+      PSVGW_SIP_PORT: '15061',
       PSVGW_ALERT_WEBHOOK_URL: 'https://ops.example/hook',
       PSVGW_ALERT_WEBHOOK_SECRET: 'hook-secret',
       PSVGW_SIGNING_KEY_FILE: '/run/secrets/signing.pem',
@@ -70,6 +71,7 @@ describe('load order: defaults, file, env', () => {
       store: { driver: 'postgres', postgresUrl: 'postgres://psvgw@db:5432/psvgw' },
       ffmpeg: { ffmpegPath: '/opt/ffmpeg/bin/ffmpeg', ffprobePath: '/opt/ffmpeg/bin/ffprobe' },
       logging: { level: 'debug' },
+      gb28181: { sipPort: 15061 },
       alerts: { webhookUrl: 'https://ops.example/hook', webhookSecret: 'hook-secret' },
       recording: { signingKeyFile: '/run/secrets/signing.pem' },
       secrets: { secretKey: STRONG.PSVGW_SECRET_KEY, adminToken: STRONG.PSVGW_ADMIN_TOKEN },
@@ -192,6 +194,16 @@ describe('describeConfig', () => {
     }
     expect(summary.platform.pushTargets).toEqual(['rtmp://live.example.org/app/***?***']);
     expect(summary.http.port).toBe(8080);
+  });
+
+  it('shows a GB/T 28181 platform password only as set, and refuses it in the file in production', () => {
+    const platform =
+      'gb28181:\n  platforms:\n    - name: city\n      serverId: "34020000002000000001"\n      serverDomain: "3402000000"\n' +
+      '      host: 10.0.0.1\n      deviceId: "34020000001180000001"\n      password: gbpass123\n';
+    const summary = describeConfig(loadConfig({ text: platform, env: {} }));
+    expect(JSON.stringify(summary)).not.toContain('gbpass123');
+    expect(summary.gb28181.platforms[0]?.password).toBe('[set]');
+    expect(() => loadConfig({ text: platform, env: { ...STRONG, PSVGW_MODE: 'production' } })).toThrow(/PSVGW_PLATFORM_CITY_PASSWORD/);
   });
 
   it('says when secrets are not set', () => {

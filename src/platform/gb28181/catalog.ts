@@ -1,0 +1,46 @@
+/**
+ * The catalog an upper platform sees (GB/T 28181-2016 §9.5.2, A.2.6): one item per shared
+ * camera, its DeviceID the camera's 20-digit GB/T 28181 ID. CivilCode is never empty: it is
+ * the ID's first 6 digits (the administrative division the ID was issued under).
+ */
+import type { CatalogItem } from './manscdp/response.js';
+
+/** What the catalog needs of a camera (a subset of the registry's view). */
+export interface CatalogCamera {
+  id: string;
+  name: string;
+  address: string | null;
+  lat: number | null;
+  lon: number | null;
+  ownerUnit: string | null;
+  enabled: boolean;
+  manufacturer?: string | null;
+  model?: string | null;
+}
+
+/** The cameras a platform is given: all, or the listed IDs, in registry order. */
+export function sharedCameras<C extends { id: string }>(all: readonly C[], cameraIds: 'all' | readonly string[]): C[] {
+  if (cameraIds === 'all') return [...all];
+  const wanted = new Set(cameraIds);
+  return all.filter((c) => wanted.has(c.id));
+}
+
+export function catalogItem(c: CatalogCamera, opts: { parentId: string; online: boolean }): CatalogItem {
+  return {
+    deviceId: c.id,
+    name: c.name,
+    manufacturer: c.manufacturer ?? 'unknown',
+    model: c.model ?? 'unknown',
+    owner: c.ownerUnit ?? 'unknown',
+    civilCode: c.id.slice(0, 6),
+    address: c.address ?? '',
+    parental: 0,
+    parentId: opts.parentId,
+    safetyWay: 0,
+    registerWay: 1,
+    secrecy: 0,
+    status: c.enabled && opts.online ? 'ON' : 'OFF',
+    ...(c.lon === null ? {} : { longitude: c.lon }),
+    ...(c.lat === null ? {} : { latitude: c.lat }),
+  };
+}

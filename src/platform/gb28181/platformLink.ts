@@ -1,0 +1,296 @@
+/**
+ * The link to one upper platform: registration, keepalive and the requests it sends us
+ * (Catalog, DeviceInfo, DeviceStatus; the rest refused with a status). States: `connecting`
+ * until the first 200, `registered`, `offline` after a failed registration or 3 missed
+ * keepalives (re-registering with backoff), `closed`. Counters for the API and metrics.
+ */
+import type { Logger } from '../../log.js';
+import { catalogItem, sharedCameras, type CatalogCamera } from './catalog.js';
+import type { Reply, RequestHandler, SipEndpoint } from './endpoint.js';
+import { Keepalive } from './keepalive.js';
+import { CharsetError } from './manscdp/charset.js';
+import { ManscdpParseError, parseManscdp, type ManscdpMessage } from './manscdp/query.js';
+import {
+  buildCatalogResponses,
+  buildDeviceInfoResponse,
+  buildDeviceStatusResponse,
+  buildKeepaliveNotify,
+  MANSCDP_CONTENT_TYPE,
+} from './manscdp/response.js';
+import { Registration, type RegistrationState } from './registration.js';
+import { parseNameAddr, sipUriUser } from './sip/headers.js';
+import { buildRequest, getHeader, newBranch, newCallId, newCSeqNumber, newTag, type SipRequest } from './sip/message.js';
+import type { TimerHost } from './sip/transaction.js';
+import type { SipPeer } from './transport.js';
+
+export type LinkState = 'connecting' | 'registered' | 'offline' | 'closed';
+
+export interface PlatformLinkConfig {
+  name: string;
+  serverId: string;
+  serverDomain: string;
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+  deviceId: string;
+  username?: string | undefined;
+  password: string;
+  cameraIds: 'all' | string[];
+  keepaliveSeconds: number;
+  registerExpiresSeconds: number;
+  catalogItemsPerMessage?: number | undefined;
+}
+
+export interface PlatformLinkDeps {
+  endpoint: SipEndpoint;
+  /** Via/Contact address the platform reaches us at. */
+  local: { host: string; port: number };
+  cameras(): Promise<CatalogCamera[]>;
+  /** Live state of a camera for the catalog's Status. */
+  online(cameraId: string): boolean;
+  logger: Logger;
+  /** Called on every link state change (metrics, incidents, audit). */
+  onChange?(link: PlatformLink, change: { from: LinkState; to: LinkState; error: string | null }): void;
+  timers?: TimerHost;
+  now?: () => number;
+}
+
+/** What the API shows of a link; never the password. */
+export interface PlatformStatus extends Omit<PlatformLinkConfig, 'password' | 'username' | 'catalogItemsPerMessage'> {
+  id: string;
+  kind: 'gb28181';
+  state: LinkState;
+  registered: boolean;
+  registration: RegistrationState;
+  registeredAt: string | null;
+  expiresAt: string | null;
+  keepaliveMisses: number;
+  keepalivesSent: number;
+  keepalivesAnswered: number;
+  registerFailures: number;
+  lastError: string | null;
+  lastStatus: number | null;
+  clockDriftMs: number | null;
+  catalogQueries: number;
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+export class PlatformLink implements RequestHandler {
+  state: LinkState = 'connecting';
+  lastError: string | null = null;
+  catalogQueries = 0;
+  private readonly registration: Registration;
+  private readonly keepalive: Keepalive;
+  private readonly peer: SipPeer;
+  private readonly fromTag = newTag();
+  private cseq = newCSeqNumber();
+  private sn = 1;
+
+  constructor(
+    readonly cfg: PlatformLinkConfig,
+    private readonly deps: PlatformLinkDeps,
+  ) {
+    const timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    const now = deps.now ?? Date.now;
+    this.peer = { transport: cfg.transport === 'tcp' ? 'TCP' : 'UDP', host: cfg.host, port: cfg.port };
+    this.registration = new Registration(
+      {
+        serverId: cfg.serverId,
+        serverDomain: cfg.serverDomain,
+        deviceId: cfg.deviceId,
+        username: cfg.username ?? cfg.deviceId,
+        password: cfg.password,
+        expiresSeconds: cfg.registerExpiresSeconds,
+        target: this.peer,
+        local: deps.local,
+      },
+      {
+        send: (req, peer) => deps.endpoint.request(req, peer),
+        timers,
+        now,
+        onChange: (state, info) => this.onRegistration(state, info.error ?? null),
+        onClockDrift: (driftMs) => {
+          if (Math.abs(driftMs) > 5000) deps.logger.warn({ platform: cfg.name, driftMs }, 'platform clock differs from ours (not applied)');
+        },
+      },
+    );
+    this.keepalive = new Keepalive({
+      intervalMs: cfg.keepaliveSeconds * 1000,
+      timers,
+      beat: () => this.sendKeepalive(),
+      onMiss: (misses) => deps.logger.info({ platform: cfg.name, misses }, 'platform keepalive unanswered'),
+      onOffline: (misses) => {
+        this.setState('offline', `${misses} keepalives unanswered`);
+        this.registration.start(); // at once; failures back off
+      },
+    });
+  }
+
+  get id(): string {
+    return this.cfg.name;
+  }
+
+  start(): void {
+    this.registration.start();
+  }
+
+  async close(): Promise<void> {
+    this.keepalive.stop();
+    await this.registration.close();
+    this.setState('closed', null);
+  }
+
+  snapshot(): PlatformStatus {
+    const c = this.cfg;
+    const r = this.registration;
+    return {
+      id: this.id,
+      kind: 'gb28181',
+      name: c.name,
+      serverId: c.serverId,
+      serverDomain: c.serverDomain,
+      host: c.host,
+      port: c.port,
+      transport: c.transport,
+      deviceId: c.deviceId,
+      cameraIds: c.cameraIds,
+      keepaliveSeconds: c.keepaliveSeconds,
+      registerExpiresSeconds: c.registerExpiresSeconds,
+      state: this.state,
+      registered: this.state === 'registered',
+      registration: r.state,
+      registeredAt: iso(r.registeredAt),
+      expiresAt: iso(r.expiresAt),
+      keepaliveMisses: this.keepalive.misses,
+      keepalivesSent: this.keepalive.sent,
+      keepalivesAnswered: this.keepalive.answered,
+      registerFailures: r.failures,
+      lastError: this.lastError,
+      lastStatus: r.lastStatus,
+      clockDriftMs: r.clockDriftMs,
+      catalogQueries: this.catalogQueries,
+    };
+  }
+
+  owns(req: SipRequest, peer: SipPeer): boolean {
+    const from = sipUriUser(parseNameAddr(getHeader(req, 'From') ?? '').uri);
+    if (from !== undefined) return from === this.cfg.serverId;
+    return peer.host === this.peer.host && peer.port === this.peer.port;
+  }
+
+  handle(req: SipRequest, _peer: SipPeer, reply: Reply): void {
+    if (req.method === 'OPTIONS') return reply(200, 'OK', { headers: [{ name: 'Allow', value: 'MESSAGE, OPTIONS' }] });
+    if (req.method !== 'MESSAGE') return reply(501, 'Not Implemented');
+    let msg: ManscdpMessage;
+    try {
+      msg = parseManscdp(req.body);
+    } catch (err) {
+      if (err instanceof CharsetError) return reply(415, 'Unsupported Media Type');
+      if (err instanceof ManscdpParseError) return reply(400, 'Bad Request');
+      throw err;
+    }
+    if (msg.kind === 'catalog') {
+      reply(200, 'OK');
+      this.catalogQueries++;
+      void this.answerCatalog(msg).catch((err: unknown) =>
+        this.deps.logger.warn({ err, platform: this.cfg.name }, 'catalog answer to the platform failed'),
+      );
+      return;
+    }
+    if (msg.kind === 'deviceInfo' || msg.kind === 'deviceStatus') {
+      reply(200, 'OK');
+      void this.answerDevice(msg).catch((err: unknown) =>
+        this.deps.logger.warn({ err, platform: this.cfg.name }, 'answer to the platform failed'),
+      );
+      return;
+    }
+    // Known to the parser but not served over this link yet, or unknown: refused, never ignored.
+    this.deps.logger.info({ platform: this.cfg.name, cmdType: msg.cmdType, root: msg.root }, 'MANSCDP command not supported; refused');
+    reply(501, 'Not Implemented');
+  }
+
+  private async answerCatalog(q: Extract<ManscdpMessage, { kind: 'catalog' }>): Promise<void> {
+    const cameras = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds);
+    const items = cameras.map((c) => catalogItem(c, { parentId: this.cfg.deviceId, online: this.deps.online(c.id) }));
+    const bodies = buildCatalogResponses(
+      {
+        sn: q.sn,
+        deviceId: this.cfg.deviceId,
+        charset: q.charset,
+        // Over UDP one MESSAGE must stay under ~1,400 bytes: the SIP headers take their share.
+        maxBytes: this.peer.transport === 'UDP' ? 1400 : 60_000,
+        reserveBytes: this.peer.transport === 'UDP' ? 500 : 0,
+        ...(this.cfg.catalogItemsPerMessage === undefined ? {} : { maxItemsPerMessage: this.cfg.catalogItemsPerMessage }),
+      },
+      items,
+    );
+    // One after another, each waiting for its 200: platforms drop bursts.
+    for (const body of bodies) {
+      const res = await this.sendMessage(body);
+      if (res !== 200) throw new Error(`catalog MESSAGE answered ${res}`);
+    }
+  }
+
+  private async answerDevice(q: Extract<ManscdpMessage, { kind: 'deviceInfo' | 'deviceStatus' }>): Promise<void> {
+    const shared = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds);
+    const enc = { charset: q.charset };
+    const body =
+      q.kind === 'deviceInfo'
+        ? buildDeviceInfoResponse({
+            sn: q.sn,
+            deviceId: q.deviceId,
+            deviceName: 'psv-gateway',
+            manufacturer: 'psv-gateway',
+            channel: shared.length,
+            ...enc,
+          })
+        : buildDeviceStatusResponse({ sn: q.sn, deviceId: q.deviceId, online: true, ok: true, ...enc });
+    await this.sendMessage(body);
+  }
+
+  private async sendKeepalive(): Promise<boolean> {
+    const body = buildKeepaliveNotify({ sn: this.sn++, deviceId: this.cfg.deviceId, status: 'OK' });
+    return (await this.sendMessage(body)) === 200;
+  }
+
+  /** A MESSAGE with a MANSCDP body to the platform; resolves with the final status. */
+  private async sendMessage(body: Buffer): Promise<number> {
+    const c = this.cfg;
+    const target = this.registration.currentTarget;
+    const req = buildRequest({
+      method: 'MESSAGE',
+      uri: `sip:${c.serverId}@${c.serverDomain}`,
+      via: { transport: target.transport, host: this.deps.local.host, port: this.deps.local.port, branch: newBranch() },
+      from: `<sip:${c.deviceId}@${c.deviceId.slice(0, 10)}>;tag=${this.fromTag}`,
+      to: `<sip:${c.serverId}@${c.serverDomain}>`,
+      callId: newCallId(),
+      cseq: ++this.cseq,
+      headers: [
+        { name: 'Content-Type', value: MANSCDP_CONTENT_TYPE },
+        { name: 'User-Agent', value: 'psv-gateway' },
+      ],
+      body,
+    });
+    return (await this.deps.endpoint.request(req, target)).status;
+  }
+
+  private onRegistration(state: RegistrationState, error: string | null): void {
+    if (state === 'registered') {
+      this.keepalive.start();
+      this.setState('registered', null);
+    } else if (state === 'retrying') {
+      this.keepalive.stop();
+      this.setState('offline', error);
+    }
+  }
+
+  private setState(to: LinkState, error: string | null): void {
+    const from = this.state;
+    if (error !== null) this.lastError = error;
+    else if (to === 'registered') this.lastError = null;
+    if (from === to && error === null) return;
+    this.state = to;
+    this.deps.onChange?.(this, { from, to, error });
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * GB/T 28181 signalling against sipp playing three upper platforms, one gateway: REGISTER
+ * challenged with 401 and accepted (digest checked by sipp), keepalives at the interval, a
+ * Catalog query answered with every camera over several MESSAGEs under the UDP size limit
+ * with a stable SumNum, and a wrong password (403) shown in the platform state, the
+ * metrics and the incidents, and retried.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../../bench/stats.js';
+import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { freePorts } from '../../helpers/ports.js';
+
+const SIPP = '/usr/bin/sipp';
+const FIXTURES = join(import.meta.dirname, '../../fixtures/sipp');
+const CAMERAS = 8;
+
+interface Sipp {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  trace: string;
+}
+
+/** sipp as a UAS on `port` with the scenario; every message it sees goes to its trace file. */
+function startSipp(dir: string, scenario: string, port: number, calls: number, tcp = false): Sipp {
+  const trace = join(dir, `${scenario}${tcp ? '-tcp' : ''}.trace`);
+  const proc = spawn(
+    SIPP,
+    [
+      '-sf',
+      join(FIXTURES, `${scenario}.xml`),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-m',
+      String(calls),
+      '-nostdin',
+      '-timeout',
+      '50s',
+      '-timeout_error',
+      '-trace_msg',
+      '-message_file',
+      trace,
+      // One TCP connection per peer: the gateway dials out to the platform.
+      ...(tcp ? ['-t', 't1'] : []),
+    ],
+    { stdio: 'ignore', cwd: dir },
+  );
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, exited, trace };
+}
+
+/** Messages sipp received, with their time and size: "----- 2026-12-05\t21:30:00.123456 ... UDP message received [n] bytes". */
+function received(s: Sipp): { at: number; bytes: number; text: string }[] {
+  if (!existsSync(s.trace)) return [];
+  const chunks = readFileSync(s.trace, 'utf8').split(/^-{20,} /m);
+  return chunks.flatMap((chunk) => {
+    const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message received \[(\d+)\] bytes :\s*\n([\s\S]*)$/.exec(chunk);
+    if (m === null) return [];
+    return [{ at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), bytes: Number(m[3]), text: m[4] ?? '' }];
+  });
+}
+
+function platformYaml(name: string, serverId: string, port: number, deviceId: string, keepalive: number, extra = ''): string {
+  return [
+    `    - name: ${name}`,
+    `      serverId: "${serverId}"`,
+    `      serverDomain: "3402000000"`,
+    `      host: 127.0.0.1`,
+    `      port: ${port}`,
+    `      deviceId: "${deviceId}"`,
+    `      keepaliveSeconds: ${keepalive}`,
+    extra,
+  ].join('\n');
+}
+
+describe('GB/T 28181 signalling against sipp as the upper platform', () => {
+  let gw: GatewayProcess;
+  let dir: string;
+  let keep: Sipp;
+  let catalog: Sipp;
+  let bad: Sipp;
+  let tcp: Sipp;
+  let keepPort: number;
+  const cameraIds: string[] = [];
+
+  beforeAll(async () => {
+    expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
+    dir = mkdtempSync(join(tmpdir(), 'psvgw-sipp-'));
+    const [sipPort, keepAt, catalogPort, badPort, tcpPort] = (await freePorts(5)) as [number, number, number, number, number];
+    keepPort = keepAt;
+    // The catalog platform waits for the query flow; the others start on the first REGISTER.
+    keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
+    catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000);
+    bad = startSipp(dir, 'gb-wrong-password', badPort, 1);
+    tcp = startSipp(dir, 'gb-register-keepalive', tcpPort, 4, true);
+    gw = await GatewayProcess.start({
+      configYaml: [
+        'gb28181:',
+        '  sipHost: 127.0.0.1',
+        `  sipPort: ${sipPort}`,
+        '  platforms:',
+        platformYaml('keep', '34020000002000000011', keepPort, '34020000001180000001', 1),
+        // Registration waits until the cameras exist: the catalog platform is told to answer later.
+        platformYaml('catalog', '34020000002000000001', catalogPort, '34020000001180000002', 60),
+        platformYaml('badpass', '34020000002000000013', badPort, '34020000001180000003', 60),
+        platformYaml('tcpkeep', '34020000002000000015', tcpPort, '34020000001180000001', 1, '      transport: tcp'),
+      ].join('\n'),
+      env: {
+        PSVGW_PLATFORM_KEEP_PASSWORD: 'sipp-secret',
+        PSVGW_PLATFORM_CATALOG_PASSWORD: 'catalog-secret',
+        PSVGW_PLATFORM_BADPASS_PASSWORD: 'not-the-password',
+        PSVGW_PLATFORM_TCPKEEP_PASSWORD: 'sipp-secret',
+      },
+    });
+    for (let i = 0; i < CAMERAS; i++) {
+      const res = await gw.api<{ id: string }>('POST', '/api/v1/cameras?skipProbe=true', {
+        name: `南门卡口 ${i + 1} 号`,
+        rtspUrl: `rtsp://127.0.0.1:9/none${i}`,
+        siteType: 'road',
+        address: `深圳市南山区 ${i + 1}`,
+      });
+      expect(res.status).toBe(201);
+      cameraIds.push(res.body.id);
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of [keep, catalog, bad, tcp]) s?.proc.kill('SIGTERM');
+    await stopAllGateways();
+    if (dir !== undefined && process.env.KEEP_SIPP === undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers through the 401 digest challenge and sends keepalives at the interval', async () => {
+    // sipp exits 0 once the REGISTER (digest verified, X-GB-ver checked) and 3 keepalives are answered.
+    const code = await Promise.race([keep.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    expect(code).toBe(0);
+    const keepalives = received(keep).filter((m) => m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>Keepalive</CmdType>'));
+    expect(keepalives.length).toBeGreaterThanOrEqual(3);
+    const gaps = keepalives.slice(1).map((m, i) => m.at - (keepalives[i]?.at ?? 0));
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThan(500);
+      expect(gap).toBeLessThan(2000);
+    }
+    const state = await gw.api<{ registered: boolean; keepalivesAnswered: number; clockDriftMs: number | null }>(
+      'GET',
+      '/api/v1/platforms/keep',
+    );
+    expect(state.status).toBe(200);
+    expect(state.body.keepalivesAnswered).toBeGreaterThanOrEqual(3);
+    expect(state.body.clockDriftMs).not.toBeNull();
+  });
+
+  it('registers and keeps alive over TCP as well', async () => {
+    expect(await Promise.race([tcp.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))])).toBe(0);
+    const seen = received(tcp);
+    expect(seen.filter((m) => m.text.startsWith('REGISTER ') && m.text.includes('SIP/2.0/TCP'))).toHaveLength(2);
+    expect(
+      seen.filter((m) => m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>Keepalive</CmdType>')).length,
+    ).toBeGreaterThanOrEqual(3);
+  });
+
+  it('detects a platform that stops answering keepalives, and registers again when it returns', async () => {
+    // The sipp of the first test has exited: its port answers only with ICMP now.
+    const down = await pollUntil(
+      async () => (await gw.api<{ state: string }>('GET', '/api/v1/platforms/keep')).body.state === 'offline',
+      15_000,
+      200,
+    );
+    expect(down).not.toBeNull();
+    const state = await gw.api<{ lastError: string; registered: boolean }>('GET', '/api/v1/platforms/keep');
+    expect(state.body).toMatchObject({ registered: false, lastError: '3 keepalives unanswered' });
+    expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'keep' })).toBe(0);
+    expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).toContain('platform_down:keep');
+    // The platform returns: the REGISTER being retransmitted reaches it, and one keepalive is answered.
+    // Late retransmissions of the old keepalives reach it too: it answers whatever comes until the link is back.
+    keep = startSipp(dir, 'gb-register-keepalive', keepPort, 1000);
+    const isBack = async () => {
+      const b = (
+        await gw.api<{ registered: boolean; keepaliveMisses: number; keepalivesAnswered: number }>('GET', '/api/v1/platforms/keep')
+      ).body;
+      return b.registered && b.keepaliveMisses === 0;
+    };
+    expect(await pollUntil(isBack, 20_000, 200)).not.toBeNull();
+    expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).not.toContain('platform_down:keep');
+  });
+
+  it('answers a Catalog query with every camera, a stable SumNum and each MESSAGE under the UDP limit', async () => {
+    const catalogMessages = () =>
+      received(catalog).filter((m) => m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>Catalog</CmdType>'));
+    const items = () => catalogMessages().flatMap((m) => [...m.text.matchAll(/<Item>\s*<DeviceID>(\d{20})<\/DeviceID>/g)].map((x) => x[1]));
+    const waited = await pollUntil(() => items().length >= CAMERAS, 20_000, 200);
+    expect(waited, `catalog items seen: ${items().length}`).not.toBeNull();
+    const messages = catalogMessages();
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) {
+      expect(m.bytes).toBeLessThanOrEqual(1400);
+      expect(m.text).toMatch(/<SumNum>8<\/SumNum>/);
+      expect(m.text).toMatch(/<SN>17430<\/SN>/);
+    }
+    expect(new Set(items())).toEqual(new Set(cameraIds));
+    // CivilCode never empty: the ID's first 6 digits.
+    expect(messages[0]?.text).toMatch(/<CivilCode>\d{6}<\/CivilCode>/);
+    const state = await gw.api<{ catalogQueries: number; registered: boolean }>('GET', '/api/v1/platforms/catalog');
+    expect(state.body).toMatchObject({ catalogQueries: 1, registered: true });
+  });
+
+  it('reports a wrong password (403) in the platform state, metrics and incidents, and retries with backoff', async () => {
+    const code = await Promise.race([bad.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    expect(code, 'sipp saw the REGISTER retried after the 403').toBe(0);
+    const state = await gw.api<{ registered: boolean; state: string; lastError: string; lastStatus: number; registerFailures: number }>(
+      'GET',
+      '/api/v1/platforms/badpass',
+    );
+    expect(state.body.registered).toBe(false);
+    expect(state.body.state).toBe('offline');
+    expect(state.body.lastError).toMatch(/wrong password/);
+    expect(state.body.registerFailures).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(state.body)).not.toContain('not-the-password');
+    expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'badpass' })).toBe(0);
+    expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'catalog' })).toBe(1);
+    const incidents = await gw.api<{ items: { kind: string }[] } | { kind: string }[]>('GET', '/api/v1/incidents');
+    expect(JSON.stringify(incidents.body)).toContain('platform_down:badpass');
+    const audit = await gw.api<{ items: { outcome: string; details: { platform: string; to: string } }[] }>(
+      'GET',
+      '/api/v1/audit?action=platform.link',
+    );
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({ outcome: 'error', details: expect.objectContaining({ platform: 'badpass', to: 'offline' }) }),
+    );
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({ outcome: 'ok', details: expect.objectContaining({ platform: 'catalog', to: 'registered' }) }),
+    );
+    const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
+    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'catalog', 'badpass', 'tcpkeep']);
+    expect(gw.logs.join('\n')).not.toMatch(/not-the-password|sipp-secret|catalog-secret/);
+  });
+});

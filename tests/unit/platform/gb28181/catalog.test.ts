@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { catalogItem, sharedCameras, type CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
+
+const camera = (id: string, fields: Partial<CatalogCamera> = {}): CatalogCamera => ({
+  id,
+  name: '南门',
+  address: null,
+  lat: null,
+  lon: null,
+  ownerUnit: null,
+  enabled: true,
+  ...fields,
+});
+
+describe('catalog', () => {
+  it('shares all cameras or only the listed ones, in registry order', () => {
+    const all = [camera('44030500001328000001'), camera('44030500001328000002'), camera('44030500001328000003')];
+    expect(sharedCameras(all, 'all').map((c) => c.id)).toHaveLength(3);
+    expect(sharedCameras(all, ['44030500001328000003', '44030500001328000001']).map((c) => c.id)).toEqual([
+      '44030500001328000001',
+      '44030500001328000003',
+    ]);
+  });
+
+  it('fills CivilCode from the ID and Status from live state, never leaving mandatory fields null', () => {
+    const item = catalogItem(camera('44030500001328000001', { lat: 22.5, lon: 113.9, ownerUnit: '南山分局' }), {
+      parentId: '34020000001180000001',
+      online: true,
+    });
+    expect(item).toMatchObject({
+      deviceId: '44030500001328000001',
+      civilCode: '440305',
+      owner: '南山分局',
+      manufacturer: 'unknown',
+      address: '',
+      parental: 0,
+      parentId: '34020000001180000001',
+      status: 'ON',
+      longitude: 113.9,
+      latitude: 22.5,
+    });
+    expect(catalogItem(camera('44030500001328000001'), { parentId: 'x', online: false }).status).toBe('OFF');
+    expect(catalogItem(camera('44030500001328000001', { enabled: false }), { parentId: 'x', online: true }).status).toBe('OFF');
+  });
+});
