@@ -9,6 +9,7 @@ import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { auditRoutes } from './auditRoutes.js';
 import { dossierRoutes, type DossierRoutesDeps } from './dossierRoutes.js';
 import { changeRoutes } from './changeRoutes.js';
+import { consoleRoutes } from './consoleRoutes.js';
 import type { PendingChanges } from '../changes/index.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
@@ -107,6 +108,8 @@ export function createApiApp(deps: ApiDeps): Express {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });
   app.use('/api/v1', api);
+  // The web console: everything else GET, after the API so /api/v1 keeps precedence.
+  app.use(consoleRoutes());
   app.use(errorHandler(deps.logger));
   return app;
 }
