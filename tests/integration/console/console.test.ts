@@ -138,6 +138,20 @@ describe('the web console in a real browser', () => {
     expect(await untranslated(page, 'zh')).toEqual([]);
   });
 
+  it('shows its tiles offline when the camera stops, and plays again by itself when it is back', async () => {
+    const tileStates = () => page.locator('[data-tile]').evaluateAll((els) => els.map((el) => el.getAttribute('data-state')));
+    const stoppedAt = Date.now();
+    await camera.stop();
+    await expect.poll(tileStates, { timeout: 8000, interval: 200 }).toEqual(Array(TILES).fill('offline'));
+    console.log(`tiles offline ${Date.now() - stoppedAt} ms after the camera stopped`);
+    expect(await page.locator('[data-tile] .overlay').first().textContent()).toBe(zh['tile.offline']);
+
+    const restartedAt = Date.now();
+    await camera.restart();
+    await expect.poll(tileStates, { timeout: 30_000, interval: 250 }).toEqual(Array(TILES).fill('playing'));
+    console.log(`tiles playing again ${Date.now() - restartedAt} ms after the camera restarted`);
+  });
+
   it('shows every page in English with no untranslated string, and remembers the choice', async () => {
     await switchLanguage(page, 'en');
     expect(await untranslated(page, 'en')).toEqual([]);
