@@ -6,31 +6,42 @@ import express, { Router } from 'express';
 export const CONSOLE_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /**
- * The console's own scripts and styles only, no inline script or style, nothing from
- * another origin but the media port's WS-FLV (its host is whatever the API hands out,
- * so any ws:/wss: origin is allowed for connections). Video plays from MediaSource blobs.
+ * The console's own scripts and styles only, no inline script or style, no eval, nothing
+ * from another origin but the media port's WS-FLV (on whatever host the API hands out,
+ * `media.publicHost` or the one the browser used). Video plays from MediaSource blobs.
  */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  "connect-src 'self' ws: wss:",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleCsp(mediaPort?: number): string {
+  const media = mediaPort === undefined ? 'ws: wss:' : `ws://*:${mediaPort} wss://*:${mediaPort}`;
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "media-src 'self' blob:",
+    `connect-src 'self' ${media}`,
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export interface ConsoleOptions {
+  /** The built console; default dist/web. */
+  dir?: string;
+  mediaPort?: number | undefined;
+}
 
 /**
  * The web console at `/`: its built files, and its index.html for any other GET outside
  * /api/v1 (the console routes itself). Mounted after the API, so the API keeps precedence.
  */
-export function consoleRoutes(dir: string = CONSOLE_DIR): Router {
+export function consoleRoutes(opts: ConsoleOptions = {}): Router {
+  const dir = opts.dir ?? CONSOLE_DIR;
+  const csp = consoleCsp(opts.mediaPort);
   const router = Router();
   router.use((_req, res, next) => {
-    res.setHeader('Content-Security-Policy', CONSOLE_CSP);
+    res.setHeader('Content-Security-Policy', csp);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();

@@ -51,6 +51,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   changes?: PendingChanges;
   /** Public requests for footage; absent: those routes answer 404. */
   publicRequests?: PublicRequestService;
+  /** The media port the console's WS-FLV tiles connect to (its CSP names it); absent: any WebSocket. */
+  mediaHttpPort?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export function createApiApp(deps: ApiDeps): Express {
   });
   app.use('/api/v1', api);
   // The web console: everything else GET, after the API so /api/v1 keeps precedence.
-  app.use(consoleRoutes());
+  app.use(consoleRoutes({ mediaPort: deps.mediaHttpPort }));
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -89,7 +89,9 @@ describe('the web console in a real browser', () => {
   it('is served at / with a strict Content-Security-Policy, the API keeping its paths', async () => {
     const res = await fetch(`${gw.apiUrl}/wall`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain(`connect-src 'self' ws://*:${gw.ports.flv}`);
     expect(await res.text()).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>/);
     expect((await gw.api('GET', '/api/v1/no-such-route')).status).toBe(404);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_CSP, consoleRoutes } from '../../../src/api/consoleRoutes.js';
+import { consoleCsp, consoleRoutes } from '../../../src/api/consoleRoutes.js';
 
 /** The console's routes over a built console of two files, an API route mounted first as in server.ts. */
 describe('the console routes', () => {
@@ -22,8 +22,8 @@ describe('the console routes', () => {
     app.get('/api/v1/ping', (_req, res) => {
       res.json({ pong: true });
     });
-    app.use('/unbuilt', consoleRoutes(join(dir, 'missing/')));
-    app.use(consoleRoutes(`${dir}/`));
+    app.use('/unbuilt', consoleRoutes({ dir: join(dir, 'missing/') }));
+    app.use(consoleRoutes({ dir: `${dir}/`, mediaPort: 8000 }));
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -38,11 +38,12 @@ describe('the console routes', () => {
     for (const path of ['/', '/wall', '/cameras/42']) {
       const res = await fetch(base + path);
       expect(res.status, path).toBe(200);
-      expect(res.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+      expect(res.headers.get('content-security-policy')).toBe(consoleCsp(8000));
       expect(await res.text()).toContain('/assets/app.js');
     }
-    expect(CONSOLE_CSP).toContain("script-src 'self'");
-    expect(CONSOLE_CSP).not.toContain('unsafe');
+    expect(consoleCsp(8000)).toContain("script-src 'self'");
+    expect(consoleCsp(8000)).toContain("connect-src 'self' ws://*:8000 wss://*:8000");
+    expect(consoleCsp(8000)).not.toContain('unsafe');
   });
 
   it('serves assets, and a missing asset is a 404, not the page', async () => {
