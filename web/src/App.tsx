@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { logout, sessionToken } from './api';
+import { forgetSession, logout, sessionToken } from './api';
 import { initialLang, rememberLang, translator, type Lang } from './i18n';
 import { I18nContext } from './i18nContext';
 import { CamerasPage } from './pages/Cameras';
@@ -14,6 +14,7 @@ export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const [loggedIn, setLoggedIn] = useState(sessionToken() !== null);
   const [page, setPage] = useState<Page>(pageOf(location.pathname));
+  const [expired, setExpired] = useState(false);
   const i18n = useMemo(() => ({ lang, t: translator(lang) }), [lang]);
 
   useEffect(() => {
@@ -35,6 +36,12 @@ export function App() {
     setLang(l);
   };
   const t = i18n.t;
+  // A 401 from the API: the session ended (expiry, logout elsewhere, a restart with new keys).
+  const sessionLost = () => {
+    forgetSession();
+    setExpired(true);
+    setLoggedIn(false);
+  };
 
   return (
     <I18nContext.Provider value={i18n}>
@@ -65,11 +72,17 @@ export function App() {
       </header>
       <main>
         {!loggedIn ? (
-          <LoginPage onLoggedIn={() => setLoggedIn(true)} />
+          <LoginPage
+            notice={expired ? t('error.sessionExpired') : null}
+            onLoggedIn={() => {
+              setExpired(false);
+              setLoggedIn(true);
+            }}
+          />
         ) : page === 'wall' ? (
-          <WallPage onSessionLost={() => setLoggedIn(false)} />
+          <WallPage onSessionLost={sessionLost} />
         ) : (
-          <CamerasPage onSessionLost={() => setLoggedIn(false)} />
+          <CamerasPage onSessionLost={sessionLost} />
         )}
       </main>
     </I18nContext.Provider>

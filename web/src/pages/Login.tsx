@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { isApiError, login } from '../api';
 import { useI18n } from '../i18nContext';
 
-export function LoginPage({ onLoggedIn }: { onLoggedIn: () => void }) {
+export function LoginPage({ onLoggedIn, notice }: { onLoggedIn: () => void; notice: string | null }) {
   const { t } = useI18n();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -44,6 +44,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => void }) {
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
       </label>
+      {notice !== null && error === null && <p role="status">{notice}</p>}
       {error !== null && (
         <p class="error" role="alert">
           {error}

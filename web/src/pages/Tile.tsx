@@ -16,7 +16,7 @@ type TileState = { kind: 'connecting' } | { kind: 'playing' } | { kind: 'offline
  * or a picture that stops advancing shows "offline"; the tile then asks the API for a
  * fresh play URL and tries again by itself, backing off up to 10 s.
  */
-export function Tile({ index, camera }: { index: number; camera: TileCamera | null }) {
+export function Tile({ index, camera, onSessionLost }: { index: number; camera: TileCamera | null; onSessionLost: () => void }) {
   const { t } = useI18n();
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<TileState>({ kind: 'connecting' });
@@ -62,6 +62,11 @@ export function Tile({ index, camera }: { index: number; camera: TileCamera | nu
         player = p;
         void Promise.resolve(p.play()).catch(() => undefined);
       } catch (err) {
+        if (isApiError(err) && err.status === 401) {
+          closed = true;
+          onSessionLost();
+          return;
+        }
         if (isApiError(err) && err.status === 403) {
           closed = true;
           setState({ kind: 'refused', message: err.message });

@@ -52,7 +52,7 @@ export function WallPage({ onSessionLost }: { onSessionLost: () => void }) {
                   ))}
                 </select>
               </label>
-              <Tile index={i} camera={camera === null ? null : { id: camera.id, name: camera.name }} />
+              <Tile index={i} camera={camera === null ? null : { id: camera.id, name: camera.name }} onSessionLost={onSessionLost} />
             </div>
           );
         })}
