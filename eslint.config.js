@@ -8,7 +8,7 @@ export default tseslint.config(
     ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '.tmp/'],
   },
   {
-    files: ['**/*.ts', '**/*.js'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.js'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
     languageOptions: {
       ecmaVersion: 2022,
@@ -46,7 +46,7 @@ export default tseslint.config(
     // Type-aware checks, limited to the promise rules: a forgotten or misused promise in a
     // long-running process (ffmpeg supervisors, media server, HTTP handlers) ends as an
     // unhandled rejection. The full type-checked preset is left out to keep lint quick.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
         projectService: true,

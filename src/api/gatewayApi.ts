@@ -85,6 +85,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     logger,
     playTokenTtlSeconds: config.media.playTokenTtlSeconds,
     publicHost: config.media.publicHost,
+    mediaHttpPort: config.media.httpPort,
     footageAudit: store.audit,
     grabSnapshot: (tier, cameraId) =>
       grabJpeg({

@@ -9,6 +9,7 @@ import { accessRequestRoutes } from './accessRequestRoutes.js';
 import { auditRoutes } from './auditRoutes.js';
 import { dossierRoutes, type DossierRoutesDeps } from './dossierRoutes.js';
 import { changeRoutes } from './changeRoutes.js';
+import { consoleRoutes } from './consoleRoutes.js';
 import type { PendingChanges } from '../changes/index.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
@@ -53,6 +54,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   changes?: PendingChanges;
   /** Public requests for footage; absent: those routes answer 404. */
   publicRequests?: PublicRequestService;
+  /** The media port the console's WS-FLV tiles connect to (its CSP names it); absent: any WebSocket. */
+  mediaHttpPort?: number;
 }
 
 /**
@@ -111,6 +114,8 @@ export function createApiApp(deps: ApiDeps): Express {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });
   app.use('/api/v1', api);
+  // The web console: everything else GET, after the API so /api/v1 keeps precedence.
+  app.use(consoleRoutes({ mediaPort: deps.mediaHttpPort }));
   app.use(errorHandler(deps.logger));
   return app;
 }
