@@ -337,4 +337,13 @@ echo "SHA256:$(openssl pkey -pubin -in signer.pem -outform DER | openssl dgst -s
     expect(bad.code).not.toBe(0);
     expect(bad.out).toContain('Signature Verification Failure');
   });
+
+  it('once the request is revoked, no further export runs under it', async () => {
+    const segs = (await recordingList(gw, cameraId)).segments;
+    const body = { requestId, cameraId, from: segs[0]!.start, to: segs[1]!.end };
+    await decideRequest(gw, approver, requestId, 'revoke');
+    const refused = await create(officer, body);
+    expect(refused.status).toBe(403);
+    expect((refused.body as ApiError).error.message).toContain('needs an approved access request of kind export');
+  });
 });
