@@ -161,6 +161,27 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
               incidents,
               audit: store.audit,
               logger,
+              // Live play reads the masked shared tier through an internal token, like the push relays.
+              live: {
+                sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),
+                sharedStream: (id) => {
+                  const video = pipelines.snapshot(id)?.info?.video;
+                  return video === undefined ? undefined : { fps: video.fps ?? 25, width: video.width, height: video.height };
+                },
+              },
+              onSessionEnd: (e) =>
+                void accessRegister
+                  .record({
+                    method: 'platform_play',
+                    tier: 'shared',
+                    cameraIds: [e.cameraId],
+                    startedAt: e.startedAt,
+                    endedAt: e.endedAt,
+                    bytes: e.bytes,
+                    destination: e.platform,
+                    protocol: 'gb28181',
+                  })
+                  .catch((err: unknown) => logger.error({ err, cameraId: e.cameraId }, 'could not register a platform session')),
             }),
           );
     const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));

@@ -107,7 +107,11 @@ export class SipEndpoint {
 
   private onRequest(req: SipRequest, peer: SipPeer): void {
     if (this.table.routeRequest(req)) return;
-    if (req.method === 'ACK') return; // an ACK to a 2xx: no INVITE dialogs here yet
+    if (req.method === 'ACK') {
+      // An ACK to a 2xx is end to end (no transaction): the dialog's owner takes it, nothing answers it.
+      [...this.handlers].find((h) => h.owns(req, peer))?.handle(req, peer, () => undefined);
+      return;
+    }
     const tx = this.table.createServer({
       ...this.wiring(req, peer),
       user: { onTransportError: (err) => this.o.logger.debug({ err }, 'SIP response could not be sent') },
