@@ -57,6 +57,8 @@ export interface LiveDialogsDeps {
   logger: Logger;
   onEvent?(e: { action: 'platform.session'; phase: 'start' | 'end'; channel: string; details: Record<string, unknown> }): void;
   onEnd?(e: LiveSessionEnd): void;
+  /** A 200 not ACKed within this ends the dialog (RFC 3261 13.3.1.4: 64*T1); default 32 s. */
+  ackTimeoutMs?: number;
 }
 
 interface Dialog {
@@ -74,6 +76,7 @@ interface Dialog {
   acked: boolean;
   startedAt: Date | null;
   ended: boolean;
+  ackTimer: NodeJS.Timeout | null;
 }
 
 const destinationOf = (o: GbSdpOffer): string => `${o.address}:${o.port}`;
@@ -164,8 +167,11 @@ export class LiveDialogs {
       acked: false,
       startedAt: null,
       ended: false,
+      ackTimer: null,
     };
     this.dialogs.set(callId, dialog);
+    // No ACK: the platform never took the answer; the prepared socket must not linger.
+    dialog.ackTimer = setTimeout(() => void this.end(dialog, 'no ACK for the 200', true), this.d.ackTimeoutMs ?? 32_000);
     sender.once('ended', (end) => void this.onSenderEnded(dialog, end));
     const body = buildGbAnswer({
       offer,
@@ -190,6 +196,7 @@ export class LiveDialogs {
     const g = this.dialogs.get(getHeader(req, 'Call-ID') ?? '');
     if (g === undefined || g.acked) return;
     g.acked = true;
+    if (g.ackTimer !== null) clearTimeout(g.ackTimer);
     g.startedAt = new Date();
     this.d.onEvent?.({ action: 'platform.session', phase: 'start', channel: g.channel, details: this.details(g) });
     void g.sender.start().catch((err: unknown) => this.d.logger.warn({ err, platform: this.d.platform }, 'live session start failed'));
@@ -218,6 +225,7 @@ export class LiveDialogs {
   private async end(g: Dialog, reason: string, sendBye: boolean): Promise<void> {
     if (g.ended) return;
     g.ended = true;
+    if (g.ackTimer !== null) clearTimeout(g.ackTimer);
     this.dialogs.delete(g.callId);
     await g.sender.stop();
     this.ssrcs.release(g.ssrc);
