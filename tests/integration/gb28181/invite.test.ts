@@ -2,7 +2,7 @@
  * GB/T 28181 live play end to end (issue 13, Must show 2 and 3 over UDP): sipp plays the upper
  * platform (tests/fixtures/sipp/gb-live-invite.xml), registers the gateway, INVITEs the masked
  * camera with its SDP pointing at this test's UDP socket, ACKs and BYEs. The RTP is
- * depacketized here: the requested SSRC, H.264 PS at the camera's size from a key frame; BYE
+ * depacketized here: the requested SSRC, H.264 PS at the camera's size and rate from a key frame, the mask region flat; BYE
  * stops it within a second; a second INVITE for the same channel and destination replaces the
  * first (the gateway BYEs it); stopping the camera makes the gateway send BYE, and the session
  * is in the access register as a platform play of the shared tier.
@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRtpPacket, RtpDepacketizer } from '../../../src/platform/gb28181/media/rtp.js';
-import { addCamera } from '../../helpers/cameraSteps.js';
+import { addCamera, streamUrls } from '../../helpers/cameraSteps.js';
+import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { freePorts } from '../../helpers/ports.js';
@@ -27,6 +28,7 @@ const SIZE = { width: 640, height: 360 };
 const FPS = 25;
 /** The y= of the scenario's three INVITEs, as RTP SSRC values. */
 const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003 };
+const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 
 /** Every RTP packet that arrived, per SSRC, with its arrival time. */
 class Receiver {
@@ -70,6 +72,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
   let traceFile: string;
   let rtp: Socket;
   let sippPort: number;
+  let rawFrame: GrayFrame;
   const receiver = new Receiver();
 
   beforeAll(async () => {
@@ -111,9 +114,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       ].join('\n'),
       env: { PSVGW_PLATFORM_LIVE_PASSWORD: 'sipp-secret' },
     });
-    cameraId = (
-      await addCamera(gw, camera.url, 'GB live gate', { masks: [{ shape: 'rect', x: 0.05, y: 0.1, w: 0.3, h: 0.4, mode: 'fill' }] })
-    ).id;
+    cameraId = (await addCamera(gw, camera.url, 'GB live gate', { masks: [{ shape: 'rect', ...MASK, mode: 'fill' }] })).id;
     await gw.waitFor(
       'shared tier up and platform registered',
       async () =>
@@ -121,6 +122,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
         (await gw.api<{ registered: boolean }>('GET', '/api/v1/platforms/live')).body.registered,
       30_000,
     );
+    rawFrame = await grayFrame((await streamUrls(gw, cameraId)).raw.httpFlv, SIZE);
     // The go: an OPTIONS in the REGISTER's Call-ID tells sipp which channel to play.
     const register = trace(traceFile).find((m) => !m.sent && m.text.startsWith('REGISTER '));
     const callId = /^Call-ID:\s*(.+)$/im.exec(register?.text ?? '')?.[1]?.trim();
@@ -164,7 +166,17 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     const a = receiver.streams.get(SSRC.a)!;
     const file = join(dir, 'a.ps');
     writeFileSync(file, Buffer.concat(a.frames));
-    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({ codec_name: 'h264', width: SIZE.width, height: SIZE.height });
+    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({
+      codec_name: 'h264',
+      width: SIZE.width,
+      height: SIZE.height,
+      r_frame_rate: `${FPS}/1`,
+    });
+    // The masked region is flat where the raw tier has detail.
+    const masked = regionStats(await grayFrame(file, SIZE), MASK).edge;
+    const raw = regionStats(rawFrame, MASK).edge;
+    expect(raw).toBeGreaterThan(10);
+    expect(masked).toBeLessThan(0.1 * raw);
     const { stdout } = await promisify(execFile)('ffprobe', [
       ...['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1'],
       ...['-show_entries', 'frame=key_frame', '-of', 'json', file],
