@@ -7,7 +7,7 @@
 import type { Logger } from '../../log.js';
 import type { SipPeer, SipTransport } from './transport.js';
 import { sipUriUser, parseNameAddr } from './sip/headers.js';
-import { buildResponse, getHeader, type ResponseOptions, type SipRequest, type SipResponse } from './sip/message.js';
+import { buildResponse, getHeader, serializeSipMessage, type ResponseOptions, type SipRequest, type SipResponse } from './sip/message.js';
 import { TransactionTable, type SipTimerValues, type TimerHost } from './sip/transaction.js';
 
 /** Why a client request got no final response. */
@@ -88,6 +88,11 @@ export class SipEndpoint {
       }
       tx.start();
     }).finally(settled);
+  }
+
+  /** Sends a response outside any transaction: the UAS core's 2xx retransmissions to an INVITE (RFC 3261 13.3.1.4). */
+  resend(res: SipResponse, peer: SipPeer): void {
+    this.o.transport.send(peer, serializeSipMessage(res));
   }
 
   /** What every transaction with `peer` shares: reliability, the way out, the timers. */

@@ -12,7 +12,7 @@ import { LiveSender, type LiveSenderEnd } from './media/liveSender.js';
 import { SsrcAllocator, type Ssrc } from './media/ssrc.js';
 import { buildGbAnswer, parseGbOffer, SdpRefusal, sessionSsrc, type GbSdpOffer, type MediaTransport } from './sdp.js';
 import { parseNameAddr, sipUriUser } from './sip/headers.js';
-import { buildRequest, getHeader, newBranch, newTag, type SipRequest } from './sip/message.js';
+import { buildRequest, buildResponse, getHeader, newBranch, newTag, type SipRequest } from './sip/message.js';
 import type { SipPeer } from './transport.js';
 
 /** What a live session reads: the camera's masked shared tier, never the raw one. */
@@ -77,7 +77,12 @@ interface Dialog {
   startedAt: Date | null;
   ended: boolean;
   ackTimer: NodeJS.Timeout | null;
+  resendTimer: NodeJS.Timeout | null;
 }
+
+/** RFC 3261 timer values for the 2xx retransmission (17.1.1.1). */
+const T1_MS = 500;
+const T2_MS = 4000;
 
 const destinationOf = (o: GbSdpOffer): string => `${o.address}:${o.port}`;
 
@@ -168,6 +173,7 @@ export class LiveDialogs {
       startedAt: null,
       ended: false,
       ackTimer: null,
+      resendTimer: null,
     };
     this.dialogs.set(callId, dialog);
     // No ACK: the platform never took the answer; the prepared socket must not linger.
@@ -181,14 +187,27 @@ export class LiveDialogs {
       ssrc,
       stream: { codec: stream?.codec ?? 'h264', ...pick(stream) },
     });
-    reply(200, 'OK', {
+    const answer = {
       toTag,
       headers: [
         { name: 'Contact', value: `<sip:${this.d.deviceId}@${this.d.local.host}:${this.d.local.port}>` },
         { name: 'Content-Type', value: 'application/sdp' },
       ],
       body: Buffer.from(body),
-    });
+    };
+    reply(200, 'OK', answer);
+    // Over UDP the 200 is resent (T1 doubling up to T2) until the ACK: the INVITE transaction ended with it.
+    if (peer.transport === 'UDP') {
+      const ok = buildResponse(req, 200, 'OK', answer);
+      const resend = (ms: number): void => {
+        dialog.resendTimer = setTimeout(() => {
+          if (dialog.acked || dialog.ended) return;
+          this.d.endpoint.resend(ok, peer);
+          resend(Math.min(2 * ms, T2_MS));
+        }, ms);
+      };
+      resend(T1_MS);
+    }
   }
 
   /** ACK of our 200: media starts, at a key frame (the sender waits for one). */
@@ -197,6 +216,7 @@ export class LiveDialogs {
     if (g === undefined || g.acked) return;
     g.acked = true;
     if (g.ackTimer !== null) clearTimeout(g.ackTimer);
+    if (g.resendTimer !== null) clearTimeout(g.resendTimer);
     g.startedAt = new Date();
     this.d.onEvent?.({ action: 'platform.session', phase: 'start', channel: g.channel, details: this.details(g) });
     void g.sender.start().catch((err: unknown) => this.d.logger.warn({ err, platform: this.d.platform }, 'live session start failed'));
@@ -226,6 +246,7 @@ export class LiveDialogs {
     if (g.ended) return;
     g.ended = true;
     if (g.ackTimer !== null) clearTimeout(g.ackTimer);
+    if (g.resendTimer !== null) clearTimeout(g.resendTimer);
     this.dialogs.delete(g.callId);
     await g.sender.stop();
     this.ssrcs.release(g.ssrc);

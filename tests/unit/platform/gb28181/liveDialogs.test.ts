@@ -79,11 +79,13 @@ describe('GB/T 28181 live INVITE refusals', () => {
 describe('GB/T 28181 live INVITE dialog', () => {
   it('answers 200 with the SDP, a To tag and a Contact; without an ACK it ends the dialog with a BYE in it', async () => {
     const sent: SipRequest[] = [];
+    const resent: number[] = [];
     const endpoint = {
       request: (req: SipRequest) => {
         sent.push(req);
         return Promise.resolve({ kind: 'response', status: 200, reason: 'OK', headers: [], body: Buffer.alloc(0) } as SipResponse);
       },
+      resend: (res: SipResponse) => resent.push(res.status),
     } as unknown as SipEndpoint;
     const ended: string[] = [];
     const dialogs = new LiveDialogs({
@@ -96,7 +98,7 @@ describe('GB/T 28181 live INVITE dialog', () => {
       known: () => Promise.resolve([SHARED]),
       logger: pino({ level: 'silent' }),
       onEvent: (e) => ended.push(e.phase),
-      ackTimeoutMs: 100,
+      ackTimeoutMs: 700,
     });
     const req = invite(SHARED, offer());
     req.headers.push({ name: 'Contact', value: '<sip:34020000002000000001@127.0.0.1:15060>' });
@@ -118,6 +120,7 @@ describe('GB/T 28181 live INVITE dialog', () => {
     ]);
     for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     const bye = sent[0]!;
+    expect(resent, 'the 200 resent once at T1 before the ACK timeout').toEqual([200]);
     expect(bye.method).toBe('BYE');
     expect(bye.uri).toBe('sip:34020000002000000001@127.0.0.1:15060');
     expect(getHeader(bye, 'Call-ID')).toBe(getHeader(req, 'Call-ID'));
