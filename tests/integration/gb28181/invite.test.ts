@@ -4,7 +4,8 @@
  * camera with its SDP pointing at this test's UDP socket, ACKs and BYEs. The RTP is
  * depacketized here: the requested SSRC, H.264 PS at the camera's size and rate from a key frame, the mask region flat; BYE
  * stops it within a second; a second INVITE for the same channel and destination replaces the
- * first (the gateway BYEs it); stopping the camera makes the gateway send BYE, and the session
+ * first (the gateway BYEs it); a TCP INVITE (a=setup:passive) gets RFC 4571 framed RTP on the
+ * test's listener; stopping the camera makes the gateway send BYE, and the session
  * is in the access register as a platform play of the shared tier.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -14,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRtpPacket, RtpDepacketizer } from '../../../src/platform/gb28181/media/rtp.js';
+import { createServer, type Server } from 'node:net';
+import { parseRtpPacket, Rfc4571Deframer, RtpDepacketizer } from '../../../src/platform/gb28181/media/rtp.js';
 import { addCamera, streamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
@@ -27,7 +29,7 @@ const SCENARIO = join(import.meta.dirname, '../../fixtures/sipp/gb-live-invite.x
 const SIZE = { width: 640, height: 360 };
 const FPS = 25;
 /** The y= of the scenario's three INVITEs, as RTP SSRC values. */
-const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003 };
+const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003, d: 100_000_004 };
 const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 
 /** Every RTP packet that arrived, per SSRC, with its arrival time. */
@@ -73,6 +75,8 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
   let rtp: Socket;
   let sippPort: number;
   let rawFrame: GrayFrame;
+  let tcp: Server;
+  const tcpReceiver = new Receiver();
   const receiver = new Receiver();
 
   beforeAll(async () => {
@@ -83,6 +87,16 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     rtp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
     rtp.on('message', (packet) => receiver.push(packet));
     await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+    // The platform's TCP media listener (a=setup:passive): RFC 4571 framed RTP.
+    tcp = createServer((socket) => {
+      const deframer = new Rfc4571Deframer();
+      socket.on('data', (chunk: Buffer) => {
+        for (const packet of deframer.push(chunk)) tcpReceiver.push(packet);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const tcpPort = (tcp.address() as { port: number }).port;
     const [sipPort, platformPort] = (await freePorts(2)) as [number, number];
     sippPort = platformPort;
     traceFile = join(dir, 'sipp.trace');
@@ -90,7 +104,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       SIPP,
       [
         ...['-sf', SCENARIO, '-i', '127.0.0.1', '-p', String(sippPort), '-m', '1', '-nostdin'],
-        ...['-key', 'rtpport', String(rtp.address().port), '-timeout', '90s', '-timeout_error'],
+        ...['-key', 'rtpport', String(rtp.address().port), '-key', 'tcpport', String(tcpPort), '-timeout', '90s', '-timeout_error'],
         ...['-trace_msg', '-message_file', traceFile, '-trace_err', '-error_file', join(dir, 'sipp.errors')],
       ],
       { stdio: 'ignore', cwd: dir },
@@ -147,6 +161,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
   afterAll(async () => {
     sipp?.kill('SIGTERM');
     rtp?.close();
+    tcp?.close();
     await stopAllGateways();
     await stopAllTestCameras();
     if (dir !== undefined && process.env.KEEP_SIPP === undefined) rmSync(dir, { recursive: true, force: true });
@@ -202,10 +217,29 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect(b.frames.length).toBeGreaterThan(10);
     // B stopped before C was answered: no packet of B after C's first.
     expect(b.at[b.at.length - 1]!).toBeLessThanOrEqual(c.at[0]!);
-    const sessions = (await gw.api<{ sessions: { ssrc: string }[] }>('GET', '/api/v1/platforms/live')).body.sessions;
-    expect(sessions.map((s) => s.ssrc)).toEqual(['0100000003']);
+    // One session to this destination (D, to the TCP listener, is another destination and may run beside it).
+    const sessions = (await gw.api<{ sessions: { ssrc: string; transport: string }[] }>('GET', '/api/v1/platforms/live')).body.sessions;
+    expect(sessions.filter((s) => s.transport === 'udp').map((s) => s.ssrc)).toEqual(['0100000003']);
     // Every packet carried the SSRC its INVITE asked for.
     expect([...receiver.streams.keys()].sort()).toEqual([SSRC.a, SSRC.b, SSRC.c]);
+  });
+
+  it('TCP active: the gateway connects to the port the platform listens on; RFC 4571 framed RTP with the SSRC, H.264 from a key frame', async () => {
+    await gw.waitFor('25 PS frames of session D over TCP', () => tcpReceiver.frames(SSRC.d) >= 25, 20_000, 100);
+    expect([...tcpReceiver.streams.keys()]).toEqual([SSRC.d]);
+    const file = join(dir, 'd.ps');
+    writeFileSync(file, Buffer.concat(tcpReceiver.streams.get(SSRC.d)!.frames));
+    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({ codec_name: 'h264', width: SIZE.width, height: SIZE.height });
+    // sipp BYEs D after 4 s; the camera is stopped only after, so the gateway's BYE goes to C alone.
+    await gw.waitFor(
+      "sipp's BYE of session D answered",
+      () =>
+        trace(traceFile).some(
+          (m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /Call-ID:\s*d\/\/\//i.test(m.text) && /CSeq:\s*2 BYE/i.test(m.text),
+        ),
+      15_000,
+      100,
+    );
   });
 
   it('stopping the camera ends the session with a BYE from the gateway; the register lists the platform plays', async () => {
