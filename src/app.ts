@@ -165,8 +165,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
               live: {
                 sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),
                 sharedStream: (id) => {
-                  const video = pipelines.snapshot(id)?.info?.video;
-                  return video === undefined ? undefined : { fps: video.fps ?? 25, width: video.width, height: video.height };
+                  const snap = pipelines.snapshot(id);
+                  const video = snap?.info?.video;
+                  if (video === undefined) return undefined;
+                  // Masking re-encodes to H.264; a mirrored shared tier carries the camera's own codec.
+                  const codec = snap?.shared.mode === 'mirrored' && video.codec === 'hevc' ? 'h265' : 'h264';
+                  return { fps: video.fps ?? 25, codec, width: video.width, height: video.height };
                 },
               },
               onSessionEnd: (e) =>
