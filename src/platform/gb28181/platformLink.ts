@@ -206,6 +206,8 @@ export class PlatformLink implements RequestHandler {
   handle(req: SipRequest, peer: SipPeer, reply: Reply): void {
     if (req.method === 'OPTIONS') return reply(200, 'OK', { headers: [{ name: 'Allow', value: 'MESSAGE, OPTIONS' }] });
     if (this.live !== undefined && req.method === 'ACK') return this.live.ack(req);
+    // Media goes only to a platform the gateway is registered with (its identity was checked by the registration).
+    if (req.method === 'INVITE' && this.state !== 'registered') return reply(403, 'Forbidden');
     if (this.live !== undefined && (req.method === 'INVITE' || req.method === 'BYE')) {
       const live = this.live;
       const work = req.method === 'INVITE' ? live.invite(req, peer, reply) : live.bye(req, reply);
