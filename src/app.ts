@@ -161,6 +161,31 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
               incidents,
               audit: store.audit,
               logger,
+              // Live play reads the masked shared tier through an internal token, like the push relays.
+              live: {
+                sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),
+                sharedStream: (id) => {
+                  const snap = pipelines.snapshot(id);
+                  const video = snap?.info?.video;
+                  if (video === undefined) return undefined;
+                  // Masking re-encodes to H.264; a mirrored shared tier carries the camera's own codec.
+                  const codec = snap?.shared.mode === 'mirrored' && video.codec === 'hevc' ? 'h265' : 'h264';
+                  return { fps: video.fps ?? 25, codec, width: video.width, height: video.height };
+                },
+              },
+              onSessionEnd: (e) =>
+                void accessRegister
+                  .record({
+                    method: 'platform_play',
+                    tier: 'shared',
+                    cameraIds: [e.cameraId],
+                    startedAt: e.startedAt,
+                    endedAt: e.endedAt,
+                    bytes: e.bytes,
+                    destination: e.platform,
+                    protocol: 'gb28181',
+                  })
+                  .catch((err: unknown) => logger.error({ err, cameraId: e.cameraId }, 'could not register a platform session')),
             }),
           );
     const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));

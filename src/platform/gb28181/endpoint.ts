@@ -7,7 +7,7 @@
 import type { Logger } from '../../log.js';
 import type { SipPeer, SipTransport } from './transport.js';
 import { sipUriUser, parseNameAddr } from './sip/headers.js';
-import { buildResponse, getHeader, type ResponseOptions, type SipRequest, type SipResponse } from './sip/message.js';
+import { buildResponse, getHeader, serializeSipMessage, type ResponseOptions, type SipRequest, type SipResponse } from './sip/message.js';
 import { TransactionTable, type SipTimerValues, type TimerHost } from './sip/transaction.js';
 
 /** Why a client request got no final response. */
@@ -90,6 +90,11 @@ export class SipEndpoint {
     }).finally(settled);
   }
 
+  /** Sends a response outside any transaction: the UAS core's 2xx retransmissions to an INVITE (RFC 3261 13.3.1.4). */
+  resend(res: SipResponse, peer: SipPeer): void {
+    this.o.transport.send(peer, serializeSipMessage(res));
+  }
+
   /** What every transaction with `peer` shares: reliability, the way out, the timers. */
   private wiring(request: SipRequest, peer: SipPeer) {
     return {
@@ -107,7 +112,11 @@ export class SipEndpoint {
 
   private onRequest(req: SipRequest, peer: SipPeer): void {
     if (this.table.routeRequest(req)) return;
-    if (req.method === 'ACK') return; // an ACK to a 2xx: no INVITE dialogs here yet
+    if (req.method === 'ACK') {
+      // An ACK to a 2xx is end to end (no transaction): the dialog's owner takes it, nothing answers it.
+      [...this.handlers].find((h) => h.owns(req, peer))?.handle(req, peer, () => undefined);
+      return;
+    }
     const tx = this.table.createServer({
       ...this.wiring(req, peer),
       user: { onTransportError: (err) => this.o.logger.debug({ err }, 'SIP response could not be sent') },

@@ -9,10 +9,12 @@ import type { IncidentBoard } from '../../health/index.js';
 import type { Logger } from '../../log.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
+import type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
 import { PlatformLink, type PlatformLinkConfig, type PlatformStatus } from './platformLink.js';
 import { SipTransport } from './transport.js';
 
 export type { PlatformStatus } from './platformLink.js';
+export type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
 
 export interface Gb28181Settings {
   sipHost: string;
@@ -30,7 +32,7 @@ export interface LinkAudit {
     at: string;
     actor: string;
     action: string;
-    cameraId: null;
+    cameraId: string | null;
     outcome: 'ok' | 'error';
     details: Record<string, unknown>;
   }): Promise<void>;
@@ -43,6 +45,10 @@ export interface Gb28181Deps {
   incidents: LinkIncidents;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Live play: the shared tier's internal URL and stream facts; without it INVITE is refused 501. */
+  live?: LiveSource;
+  /** A live session ended (the access register records it as a platform_play). */
+  onSessionEnd?(e: LiveSessionEnd): void;
 }
 
 export interface Gb28181Service {
@@ -76,6 +82,19 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         cameras: deps.cameras,
         online: deps.online,
         logger: deps.logger,
+        ...(deps.live === undefined ? {} : { live: deps.live }),
+        ...(deps.onSessionEnd === undefined ? {} : { onSessionEnd: deps.onSessionEnd }),
+        onSessionEvent: (e) =>
+          void deps.audit
+            ?.append({
+              at: new Date().toISOString(),
+              actor: 'system',
+              action: `${e.action}.${e.phase}`,
+              cameraId: e.channel,
+              outcome: 'ok',
+              details: e.details,
+            })
+            .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a platform session')),
         onChange: (link, change) => {
           deps.logger.info({ platform: link.id, from: change.from, to: change.to, error: change.error }, 'GB/T 28181 platform link state');
           // Transitions only (a retry that fails again is not one): the audit chain shows when each link was up.
@@ -126,6 +145,15 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         registers,
         collect() {
           for (const l of links) this.set({ platform: l.id }, l.snapshot().keepaliveMisses);
+        },
+      });
+      new Gauge({
+        name: 'psvgw_gb28181_sessions',
+        help: 'Live GB/T 28181 sessions (INVITE dialogs) sending to the platform.',
+        labelNames: ['platform'],
+        registers,
+        collect() {
+          for (const l of links) this.set({ platform: l.id }, l.live?.count ?? 0);
         },
       });
       new Gauge({

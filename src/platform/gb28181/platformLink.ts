@@ -8,6 +8,7 @@ import type { Logger } from '../../log.js';
 import { catalogItem, sharedCameras, type CatalogCamera } from './catalog.js';
 import type { Reply, RequestHandler, SipEndpoint } from './endpoint.js';
 import { Keepalive } from './keepalive.js';
+import { LiveDialogs, type LiveDialogsDeps, type LiveSessionInfo, type LiveSource } from './liveDialogs.js';
 import { CharsetError } from './manscdp/charset.js';
 import { ManscdpParseError, parseManscdp, type ManscdpMessage } from './manscdp/query.js';
 import {
@@ -53,6 +54,10 @@ export interface PlatformLinkDeps {
   onChange?(link: PlatformLink, change: { from: LinkState; to: LinkState; error: string | null }): void;
   timers?: TimerHost;
   now?: () => number;
+  /** Live play (INVITE): where the shared tier is read; without it INVITE gets 501. */
+  live?: LiveSource;
+  onSessionEvent?: LiveDialogsDeps['onEvent'];
+  onSessionEnd?: LiveDialogsDeps['onEnd'];
 }
 
 /** What the API shows of a link; never the password. */
@@ -72,6 +77,7 @@ export interface PlatformStatus extends Omit<PlatformLinkConfig, 'password' | 'u
   lastStatus: number | null;
   clockDriftMs: number | null;
   catalogQueries: number;
+  sessions: LiveSessionInfo[];
 }
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
@@ -86,6 +92,7 @@ export class PlatformLink implements RequestHandler {
   private readonly fromTag = newTag();
   private cseq = newCSeqNumber();
   private sn = 1;
+  readonly live: LiveDialogs | undefined;
 
   constructor(
     readonly cfg: PlatformLinkConfig,
@@ -115,6 +122,21 @@ export class PlatformLink implements RequestHandler {
         },
       },
     );
+    this.live =
+      deps.live === undefined
+        ? undefined
+        : new LiveDialogs({
+            platform: cfg.name,
+            deviceId: cfg.deviceId,
+            endpoint: deps.endpoint,
+            local: deps.local,
+            source: deps.live,
+            shared: async () => sharedCameras(await deps.cameras(), cfg.cameraIds).map((c) => c.id),
+            known: async () => (await deps.cameras()).map((c) => c.id),
+            logger: deps.logger,
+            ...(deps.onSessionEvent === undefined ? {} : { onEvent: deps.onSessionEvent }),
+            ...(deps.onSessionEnd === undefined ? {} : { onEnd: deps.onSessionEnd }),
+          });
     this.keepalive = new Keepalive({
       intervalMs: cfg.keepaliveSeconds * 1000,
       timers,
@@ -137,6 +159,7 @@ export class PlatformLink implements RequestHandler {
 
   async close(): Promise<void> {
     this.keepalive.stop();
+    await this.live?.closeAll();
     await this.registration.close();
     this.setState('closed', null);
   }
@@ -170,6 +193,7 @@ export class PlatformLink implements RequestHandler {
       lastStatus: r.lastStatus,
       clockDriftMs: r.clockDriftMs,
       catalogQueries: this.catalogQueries,
+      sessions: this.live?.list() ?? [],
     };
   }
 
@@ -179,8 +203,20 @@ export class PlatformLink implements RequestHandler {
     return peer.host === this.peer.host && peer.port === this.peer.port;
   }
 
-  handle(req: SipRequest, _peer: SipPeer, reply: Reply): void {
+  handle(req: SipRequest, peer: SipPeer, reply: Reply): void {
     if (req.method === 'OPTIONS') return reply(200, 'OK', { headers: [{ name: 'Allow', value: 'MESSAGE, OPTIONS' }] });
+    if (this.live !== undefined && req.method === 'ACK') return this.live.ack(req);
+    // Media goes only to a platform the gateway is registered with (its identity was checked by the registration).
+    if (req.method === 'INVITE' && this.state !== 'registered') return reply(403, 'Forbidden');
+    if (this.live !== undefined && (req.method === 'INVITE' || req.method === 'BYE')) {
+      const live = this.live;
+      const work = req.method === 'INVITE' ? live.invite(req, peer, reply) : live.bye(req, reply);
+      void work.catch((err: unknown) => {
+        this.deps.logger.error({ err, platform: this.cfg.name, method: req.method }, 'live play request failed');
+        reply(500, 'Server Internal Error');
+      });
+      return;
+    }
     if (req.method !== 'MESSAGE') return reply(501, 'Not Implemented');
     let msg: ManscdpMessage;
     try {

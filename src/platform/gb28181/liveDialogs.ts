@@ -1,0 +1,312 @@
+/**
+ * Live play dialogs of one upper platform (RFC 3261 UAS side, GB/T 28181 s=Play): an INVITE
+ * for a shared channel is answered 200 with the answer SDP once a LiveSender is prepared;
+ * media starts on the ACK and stops on BYE. One forward per channel and destination: a new
+ * INVITE for the same pair ends the old dialog (BYE) first. A session that ends on its own
+ * (receiver gone, camera silent) sends BYE to the platform.
+ */
+import type { Logger } from '../../log.js';
+import type { SipEndpoint, Reply } from './endpoint.js';
+import type { VideoCodec } from './media/annexb.js';
+import { LiveSender, type LiveSenderEnd } from './media/liveSender.js';
+import { SsrcAllocator, type Ssrc } from './media/ssrc.js';
+import { buildGbAnswer, parseGbOffer, SdpRefusal, sessionSsrc, type GbSdpOffer, type MediaTransport } from './sdp.js';
+import { parseNameAddr, sipUriUser } from './sip/headers.js';
+import { buildRequest, buildResponse, getHeader, newBranch, newTag, type SipRequest } from './sip/message.js';
+import type { SipPeer } from './transport.js';
+
+/** What a live session reads: the camera's masked shared tier, never the raw one. */
+export interface LiveSource {
+  /** The internal (token) play URL of shared/<cameraId>; a fresh token per call. */
+  sharedPlayUrl(cameraId: string): string;
+  /** The shared tier as last probed; undefined while unknown (the session assumes H.264 at 25 fps). */
+  sharedStream(cameraId: string): { fps: number; codec?: VideoCodec; width?: number; height?: number } | undefined;
+}
+
+/** One ended session, for the access register (the composition root wires it). */
+export interface LiveSessionEnd {
+  platform: string;
+  cameraId: string;
+  startedAt: Date;
+  endedAt: Date;
+  bytes: number;
+  reason: string;
+}
+
+/** A session as the API lists it. */
+export interface LiveSessionInfo {
+  channel: string;
+  destination: string;
+  transport: MediaTransport;
+  ssrc: string;
+  started: string | null;
+  packets: number;
+  bytes: number;
+}
+
+export interface LiveDialogsDeps {
+  platform: string;
+  deviceId: string;
+  endpoint: SipEndpoint;
+  local: { host: string; port: number };
+  source: LiveSource;
+  /** The channels this platform may play (its shared cameras). */
+  shared(): Promise<string[]>;
+  /** Every camera the gateway knows (404 vs 403). */
+  known(): Promise<string[]>;
+  logger: Logger;
+  onEvent?(e: { action: 'platform.session'; phase: 'start' | 'end'; channel: string; details: Record<string, unknown> }): void;
+  onEnd?(e: LiveSessionEnd): void;
+  /** A 200 not ACKed within this ends the dialog (RFC 3261 13.3.1.4: 64*T1); default 32 s. */
+  ackTimeoutMs?: number;
+}
+
+interface Dialog {
+  callId: string;
+  channel: string;
+  offer: GbSdpOffer;
+  ssrc: Ssrc;
+  sender: LiveSender;
+  peer: SipPeer;
+  /** The platform's From (with its tag) and our To (with ours), for a BYE we send. */
+  remote: string;
+  localAddr: string;
+  remoteTarget: string;
+  cseq: number;
+  acked: boolean;
+  startedAt: Date | null;
+  ended: boolean;
+  ackTimer: NodeJS.Timeout | null;
+  resendTimer: NodeJS.Timeout | null;
+}
+
+/** RFC 3261 timer values for the 2xx retransmission (17.1.1.1). */
+const T1_MS = 500;
+const T2_MS = 4000;
+
+const destinationOf = (o: GbSdpOffer): string => `${o.address}:${o.port}`;
+
+export class LiveDialogs {
+  private readonly dialogs = new Map<string, Dialog>();
+  private readonly ssrcs: SsrcAllocator;
+
+  constructor(private readonly d: LiveDialogsDeps) {
+    this.ssrcs = new SsrcAllocator(d.deviceId.slice(0, 10));
+  }
+
+  get count(): number {
+    return this.dialogs.size;
+  }
+
+  list(): LiveSessionInfo[] {
+    return [...this.dialogs.values()].map((g) => ({
+      channel: g.channel,
+      destination: destinationOf(g.offer),
+      transport: g.offer.transport,
+      ssrc: g.ssrc.text,
+      started: g.startedAt?.toISOString() ?? null,
+      packets: g.sender.counters.packets,
+      bytes: g.sender.counters.bytes,
+    }));
+  }
+
+  /** INVITE (a new dialog; re-INVITEs within a dialog are refused). */
+  async invite(req: SipRequest, peer: SipPeer, reply: Reply): Promise<void> {
+    const callId = getHeader(req, 'Call-ID') ?? '';
+    if (parseNameAddr(getHeader(req, 'To') ?? '').params.has('tag')) return reply(488, 'Not Acceptable Here');
+    if (this.dialogs.has(callId)) return; // a retransmission: the transaction answers it
+    reply(100, 'Trying'); // the checks and the media socket may take a moment
+    const channel = channelOf(req);
+    if (channel === undefined) return reply(400, 'Bad Request');
+    if (!(await this.d.known()).includes(channel)) return reply(404, 'Not Found');
+    if (!(await this.d.shared()).includes(channel)) return reply(403, 'Forbidden');
+    let offer: GbSdpOffer;
+    try {
+      offer = parseGbOffer(req.body, getHeader(req, 'Content-Type'));
+    } catch (err) {
+      if (!(err instanceof SdpRefusal)) throw err;
+      this.d.logger.info({ platform: this.d.platform, channel, reason: err.reason, error: err.message }, 'INVITE offer refused');
+      return reply(err.status, err.status === 415 ? 'Unsupported Media Type' : err.status === 400 ? 'Bad Request' : 'Not Acceptable Here');
+    }
+    if (offer.sessionName !== 'Play') return reply(488, 'Not Acceptable Here'); // Playback/Download: not served yet
+    // One forward per channel and destination: the old one ends before the new one starts.
+    for (const old of [...this.dialogs.values()])
+      if (old.channel === channel && destinationOf(old.offer) === destinationOf(offer))
+        await this.end(old, 'replaced by a new INVITE', true);
+    const stream = this.d.source.sharedStream(channel);
+    const ssrc = sessionSsrc(offer, this.ssrcs);
+    const sender = new LiveSender({
+      cameraId: channel,
+      sourceUrl: this.d.source.sharedPlayUrl(channel),
+      codec: stream?.codec ?? 'h264',
+      fps: stream?.fps ?? 25,
+      transport: offer.transport,
+      destination: { host: offer.address, port: offer.port },
+      ssrc: ssrc.value,
+      payloadType: offer.ps.payloadType,
+      logger: this.d.logger,
+    });
+    let localPort: number | undefined;
+    try {
+      localPort = (await sender.prepare()).localPort;
+    } catch (err) {
+      this.ssrcs.release(ssrc);
+      this.d.logger.warn({ err, platform: this.d.platform, channel }, 'live session could not open its media socket');
+      return reply(500, 'Server Internal Error');
+    }
+    const toTag = newTag();
+    const from = getHeader(req, 'From') ?? '';
+    const to = `${getHeader(req, 'To') ?? ''};tag=${toTag}`;
+    const contact = parseNameAddr(getHeader(req, 'Contact') ?? '').uri;
+    const dialog: Dialog = {
+      callId,
+      channel,
+      offer,
+      ssrc,
+      sender,
+      peer,
+      remote: from,
+      localAddr: to,
+      remoteTarget: contact !== '' ? contact : `sip:${sipUriUser(parseNameAddr(from).uri) ?? ''}@${peer.host}:${peer.port}`,
+      cseq: 1,
+      acked: false,
+      startedAt: null,
+      ended: false,
+      ackTimer: null,
+      resendTimer: null,
+    };
+    this.dialogs.set(callId, dialog);
+    // No ACK: the platform never took the answer; the prepared socket must not linger.
+    dialog.ackTimer = setTimeout(() => void this.end(dialog, 'no ACK for the 200', true), this.d.ackTimeoutMs ?? 32_000);
+    sender.once('ended', (end) => void this.onSenderEnded(dialog, end));
+    const body = buildGbAnswer({
+      offer,
+      deviceId: channel,
+      address: this.d.local.host,
+      ...(localPort === undefined ? {} : { port: localPort }),
+      ssrc,
+      stream: { codec: stream?.codec ?? 'h264', ...pick(stream) },
+    });
+    const answer = {
+      toTag,
+      headers: [
+        { name: 'Contact', value: `<sip:${this.d.deviceId}@${this.d.local.host}:${this.d.local.port}>` },
+        { name: 'Content-Type', value: 'application/sdp' },
+      ],
+      body: Buffer.from(body),
+    };
+    reply(200, 'OK', answer);
+    // Over UDP the 200 is resent (T1 doubling up to T2) until the ACK: the INVITE transaction ended with it.
+    if (peer.transport === 'UDP') {
+      const ok = buildResponse(req, 200, 'OK', answer);
+      const resend = (ms: number): void => {
+        dialog.resendTimer = setTimeout(() => {
+          if (dialog.acked || dialog.ended) return;
+          this.d.endpoint.resend(ok, peer);
+          resend(Math.min(2 * ms, T2_MS));
+        }, ms);
+      };
+      resend(T1_MS);
+    }
+  }
+
+  /** ACK of our 200: media starts, at a key frame (the sender waits for one). */
+  ack(req: SipRequest): void {
+    const g = this.dialogs.get(getHeader(req, 'Call-ID') ?? '');
+    if (g === undefined || g.acked) return;
+    g.acked = true;
+    if (g.ackTimer !== null) clearTimeout(g.ackTimer);
+    if (g.resendTimer !== null) clearTimeout(g.resendTimer);
+    g.startedAt = new Date();
+    this.d.onEvent?.({ action: 'platform.session', phase: 'start', channel: g.channel, details: this.details(g) });
+    void g.sender.start().catch((err: unknown) => this.d.logger.warn({ err, platform: this.d.platform }, 'live session start failed'));
+  }
+
+  /** BYE from the platform: stop, then 200. */
+  async bye(req: SipRequest, reply: Reply): Promise<void> {
+    const g = this.dialogs.get(getHeader(req, 'Call-ID') ?? '');
+    if (g === undefined) return reply(481, 'Call/Transaction Does Not Exist');
+    await this.end(g, 'BYE from the platform', false);
+    reply(200, 'OK');
+  }
+
+  /** Shutdown: every session ends with a BYE. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.dialogs.values()].map((g) => this.end(g, 'gateway shutting down', true)));
+  }
+
+  private async onSenderEnded(g: Dialog, end: LiveSenderEnd): Promise<void> {
+    if (g.ended) return;
+    this.d.logger.info({ platform: this.d.platform, channel: g.channel, reason: end.reason, detail: end.detail }, 'live session ended');
+    await this.end(g, `${end.reason}: ${end.detail}`, true);
+  }
+
+  /** Ends a dialog once: stops the media, sends BYE when we end it, audits and registers it. */
+  private async end(g: Dialog, reason: string, sendBye: boolean): Promise<void> {
+    if (g.ended) return;
+    g.ended = true;
+    if (g.ackTimer !== null) clearTimeout(g.ackTimer);
+    if (g.resendTimer !== null) clearTimeout(g.resendTimer);
+    this.dialogs.delete(g.callId);
+    await g.sender.stop();
+    this.ssrcs.release(g.ssrc);
+    if (sendBye) await this.sendBye(g);
+    const endedAt = new Date();
+    this.d.onEvent?.({ action: 'platform.session', phase: 'end', channel: g.channel, details: { ...this.details(g), reason } });
+    if (g.startedAt !== null)
+      this.d.onEnd?.({
+        platform: this.d.platform,
+        cameraId: g.channel,
+        startedAt: g.startedAt,
+        endedAt,
+        bytes: g.sender.counters.bytes,
+        reason,
+      });
+  }
+
+  private async sendBye(g: Dialog): Promise<void> {
+    const req = buildRequest({
+      method: 'BYE',
+      uri: g.remoteTarget,
+      via: { transport: g.peer.transport, host: this.d.local.host, port: this.d.local.port, branch: newBranch() },
+      from: g.localAddr,
+      to: g.remote,
+      callId: g.callId,
+      cseq: ++g.cseq,
+    });
+    try {
+      await this.d.endpoint.request(req, g.peer);
+    } catch (err) {
+      this.d.logger.info({ err, platform: this.d.platform, channel: g.channel }, 'BYE to the platform got no answer');
+    }
+  }
+
+  private details(g: Dialog): Record<string, unknown> {
+    const c = g.sender.counters;
+    return {
+      platform: this.d.platform,
+      destination: destinationOf(g.offer),
+      transport: g.offer.transport,
+      ssrc: g.ssrc.text,
+      packets: c.packets,
+      bytes: c.bytes,
+    };
+  }
+}
+
+function pick(s: { width?: number; height?: number; fps?: number } | undefined): { width?: number; height?: number; fps?: number } {
+  if (s === undefined) return {};
+  return {
+    ...(s.width !== undefined ? { width: s.width } : {}),
+    ...(s.height !== undefined ? { height: s.height } : {}),
+    ...(s.fps !== undefined ? { fps: s.fps } : {}),
+  };
+}
+
+/** The channel: the request URI's user part, else the first ID of Subject ("<channel>:<ssrc>,<receiver>:0"). */
+export function channelOf(req: SipRequest): string | undefined {
+  const user = sipUriUser(req.uri);
+  if (user !== undefined && /^\d{20}$/.test(user)) return user;
+  const subject = /^(\d{20}):/.exec(getHeader(req, 'Subject') ?? '');
+  return subject?.[1];
+}

@@ -1,0 +1,269 @@
+/**
+ * GB/T 28181 live play end to end (issue 13, Must show 2 and 3 over UDP): sipp plays the upper
+ * platform (tests/fixtures/sipp/gb-live-invite.xml), registers the gateway, INVITEs the masked
+ * camera with its SDP pointing at this test's UDP socket, ACKs and BYEs. The RTP is
+ * depacketized here: the requested SSRC, H.264 PS at the camera's size and rate from a key frame, the mask region flat; BYE
+ * stops it within a second; a second INVITE for the same channel and destination replaces the
+ * first (the gateway BYEs it); a TCP INVITE (a=setup:passive) gets RFC 4571 framed RTP on the
+ * test's listener; stopping the camera makes the gateway send BYE, and the session
+ * is in the access register as a platform play of the shared tier.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:net';
+import { parseRtpPacket, Rfc4571Deframer, RtpDepacketizer } from '../../../src/platform/gb28181/media/rtp.js';
+import { addCamera, streamUrls } from '../../helpers/cameraSteps.js';
+import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
+import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
+import { freePorts } from '../../helpers/ports.js';
+import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
+
+const SIPP = '/usr/bin/sipp';
+const SCENARIO = join(import.meta.dirname, '../../fixtures/sipp/gb-live-invite.xml');
+const SIZE = { width: 640, height: 360 };
+const FPS = 25;
+/** The y= of the scenario's three INVITEs, as RTP SSRC values. */
+const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003, d: 100_000_004 };
+const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
+
+/** Every RTP packet that arrived, per SSRC, with its arrival time. */
+class Receiver {
+  readonly streams = new Map<number, { at: number[]; depacketizer: RtpDepacketizer; frames: Buffer[] }>();
+
+  push(packet: Buffer): void {
+    const ssrc = parseRtpPacket(packet).ssrc;
+    let s = this.streams.get(ssrc);
+    if (s === undefined) {
+      s = { at: [], depacketizer: new RtpDepacketizer({ payloadType: 96 }), frames: [] };
+      this.streams.set(ssrc, s);
+    }
+    s.at.push(Date.now());
+    for (const frame of s.depacketizer.push(packet)) if (frame.complete) s.frames.push(frame.data);
+  }
+
+  frames(ssrc: number): number {
+    return this.streams.get(ssrc)?.frames.length ?? 0;
+  }
+}
+
+/** What sipp sent and received, from its -trace_msg file: time, direction, first line and headers. */
+function trace(file: string): { at: number; sent: boolean; text: string }[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split(/^-{20,} /m)
+    .flatMap((chunk) => {
+      const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message (sent|received)[^\n]*\n([\s\S]*)$/.exec(chunk);
+      if (m === null) return [];
+      return [{ at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), sent: m[3] === 'sent', text: (m[4] ?? '').trim() }];
+    });
+}
+
+describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
+  let gw: GatewayProcess;
+  let camera: TestCamera;
+  let cameraId: string;
+  let dir: string;
+  let sipp: ChildProcess;
+  let sippExit: Promise<number | null>;
+  let traceFile: string;
+  let rtp: Socket;
+  let sippPort: number;
+  let rawFrame: GrayFrame;
+  let tcp: Server;
+  const tcpReceiver = new Receiver();
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
+    requireTool('ffprobe', FFMPEG_INSTALL_HINT);
+    dir = mkdtempSync(join(tmpdir(), 'psvgw-invite-'));
+    // A platform's media receiver reads with a large socket buffer (the first GOP comes at once).
+    rtp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    rtp.on('message', (packet) => receiver.push(packet));
+    await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+    // The platform's TCP media listener (a=setup:passive): RFC 4571 framed RTP.
+    tcp = createServer((socket) => {
+      const deframer = new Rfc4571Deframer();
+      socket.on('data', (chunk: Buffer) => {
+        for (const packet of deframer.push(chunk)) tcpReceiver.push(packet);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const tcpPort = (tcp.address() as { port: number }).port;
+    const [sipPort, platformPort] = (await freePorts(2)) as [number, number];
+    sippPort = platformPort;
+    traceFile = join(dir, 'sipp.trace');
+    sipp = spawn(
+      SIPP,
+      [
+        ...['-sf', SCENARIO, '-i', '127.0.0.1', '-p', String(sippPort), '-m', '1', '-nostdin'],
+        ...['-key', 'rtpport', String(rtp.address().port), '-key', 'tcpport', String(tcpPort), '-timeout', '90s', '-timeout_error'],
+        ...['-trace_msg', '-message_file', traceFile, '-trace_err', '-error_file', join(dir, 'sipp.errors')],
+      ],
+      { stdio: 'ignore', cwd: dir },
+    );
+    sippExit = new Promise((resolve) => sipp.on('exit', (code) => resolve(code)));
+    camera = await TestCamera.start({ ...SIZE, fps: FPS, pattern: 'snow' });
+    gw = await GatewayProcess.start({
+      configYaml: [
+        'ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000',
+        'gb28181:',
+        '  sipHost: 127.0.0.1',
+        `  sipPort: ${sipPort}`,
+        '  platforms:',
+        '    - name: live',
+        '      serverId: "34020000002000000001"',
+        '      serverDomain: "3402000000"',
+        '      host: 127.0.0.1',
+        `      port: ${sippPort}`,
+        '      deviceId: "34020000001180000009"',
+        '      keepaliveSeconds: 60',
+      ].join('\n'),
+      env: { PSVGW_PLATFORM_LIVE_PASSWORD: 'sipp-secret' },
+    });
+    cameraId = (await addCamera(gw, camera.url, 'GB live gate', { masks: [{ shape: 'rect', ...MASK, mode: 'fill' }] })).id;
+    await gw.waitFor(
+      'shared tier up and platform registered',
+      async () =>
+        (await gw.metric('psvgw_shared_tier_up', { camera_id: cameraId })) === 1 &&
+        (await gw.api<{ registered: boolean }>('GET', '/api/v1/platforms/live')).body.registered,
+      30_000,
+    );
+    rawFrame = await grayFrame((await streamUrls(gw, cameraId)).raw.httpFlv, SIZE);
+    // The go: an OPTIONS in the REGISTER's Call-ID tells sipp which channel to play.
+    const register = trace(traceFile).find((m) => !m.sent && m.text.startsWith('REGISTER '));
+    const callId = /^Call-ID:\s*(.+)$/im.exec(register?.text ?? '')?.[1]?.trim();
+    expect(callId, 'sipp saw the REGISTER').toBeDefined();
+    const go = [
+      `OPTIONS sip:34020000002000000001@127.0.0.1:${sippPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${rtp.address().port};branch=z9hG4bKgo1`,
+      'From: <sip:test@127.0.0.1>;tag=go',
+      'To: <sip:34020000002000000001@3402000000>',
+      `Call-ID: ${callId}`,
+      'CSeq: 1 OPTIONS',
+      `Subject: ${cameraId}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    const goSocket = createSocket('udp4');
+    await new Promise<void>((resolve) => goSocket.send(go, sippPort, '127.0.0.1', () => resolve()));
+    goSocket.close();
+  }, 60_000);
+
+  afterAll(async () => {
+    sipp?.kill('SIGTERM');
+    rtp?.close();
+    tcp?.close();
+    await stopAllGateways();
+    await stopAllTestCameras();
+    if (dir !== undefined && process.env.KEEP_SIPP === undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('INVITE → 200 with the answer SDP → ACK: PS over RTP with the requested SSRC, H.264 at the camera size from a key frame; BYE stops it within 1 s', async () => {
+    await gw.waitFor('25 PS frames of session A', async () => receiver.frames(SSRC.a) >= 25, 20_000, 100);
+    const sessions = (await gw.api<{ sessions: { channel: string; ssrc: string; transport: string }[] }>('GET', '/api/v1/platforms/live'))
+      .body.sessions;
+    expect(sessions).toContainEqual(expect.objectContaining({ channel: cameraId, ssrc: '0100000001', transport: 'udp' }));
+    expect(await gw.metric('psvgw_gb28181_sessions', { platform: 'live' })).toBe(1);
+    const answer = trace(traceFile).find((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*1 INVITE/i.test(m.text));
+    expect(answer?.text).toMatch(/a=sendonly/);
+    expect(answer?.text).toMatch(/y=0100000001/);
+    expect(answer?.text).toMatch(/^Contact:/im);
+
+    const a = receiver.streams.get(SSRC.a)!;
+    const file = join(dir, 'a.ps');
+    writeFileSync(file, Buffer.concat(a.frames));
+    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({
+      codec_name: 'h264',
+      width: SIZE.width,
+      height: SIZE.height,
+      r_frame_rate: `${FPS}/1`,
+    });
+    // The masked region is flat where the raw tier has detail.
+    const masked = regionStats(await grayFrame(file, SIZE), MASK).edge;
+    const raw = regionStats(rawFrame, MASK).edge;
+    expect(raw).toBeGreaterThan(10);
+    expect(masked).toBeLessThan(0.1 * raw);
+    const { stdout } = await promisify(execFile)('ffprobe', [
+      ...['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1'],
+      ...['-show_entries', 'frame=key_frame', '-of', 'json', file],
+    ]);
+    expect((JSON.parse(stdout) as { frames: unknown[] }).frames[0]).toMatchObject({ key_frame: 1 });
+
+    // sipp BYEs 4 s after its ACK; the gateway's 200 comes once the sender stopped.
+    await gw.waitFor(
+      "sipp's BYE of session A answered",
+      () => trace(traceFile).some((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*2 BYE/i.test(m.text)),
+      15_000,
+      100,
+    );
+    const bye = trace(traceFile).find((m) => m.sent && m.text.startsWith('BYE '))!;
+    const last = a.at[a.at.length - 1]!;
+    expect(last - bye.at, 'last packet of A after the BYE (ms)').toBeLessThan(1000);
+  });
+
+  it('a second INVITE for the same channel and destination replaces the first: the gateway BYEs it, one stream at a time', async () => {
+    await gw.waitFor('session C streaming', async () => receiver.frames(SSRC.c) >= 10, 30_000, 100);
+    const b = receiver.streams.get(SSRC.b)!;
+    const c = receiver.streams.get(SSRC.c)!;
+    expect(b.frames.length).toBeGreaterThan(10);
+    // B stopped before C was answered: no packet of B after C's first.
+    expect(b.at[b.at.length - 1]!).toBeLessThanOrEqual(c.at[0]!);
+    // One session to this destination (D, to the TCP listener, is another destination and may run beside it).
+    const sessions = (await gw.api<{ sessions: { ssrc: string; transport: string }[] }>('GET', '/api/v1/platforms/live')).body.sessions;
+    expect(sessions.filter((s) => s.transport === 'udp').map((s) => s.ssrc)).toEqual(['0100000003']);
+    // Every packet carried the SSRC its INVITE asked for.
+    expect([...receiver.streams.keys()].sort()).toEqual([SSRC.a, SSRC.b, SSRC.c]);
+  });
+
+  it('TCP active: the gateway connects to the port the platform listens on; RFC 4571 framed RTP with the SSRC, H.264 from a key frame', async () => {
+    await gw.waitFor('25 PS frames of session D over TCP', () => tcpReceiver.frames(SSRC.d) >= 25, 20_000, 100);
+    expect([...tcpReceiver.streams.keys()]).toEqual([SSRC.d]);
+    const file = join(dir, 'd.ps');
+    writeFileSync(file, Buffer.concat(tcpReceiver.streams.get(SSRC.d)!.frames));
+    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({ codec_name: 'h264', width: SIZE.width, height: SIZE.height });
+    // sipp BYEs D after 4 s; the camera is stopped only after, so the gateway's BYE goes to C alone.
+    await gw.waitFor(
+      "sipp's BYE of session D answered",
+      () =>
+        trace(traceFile).some(
+          (m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /Call-ID:\s*d\/\/\//i.test(m.text) && /CSeq:\s*2 BYE/i.test(m.text),
+        ),
+      15_000,
+      100,
+    );
+  });
+
+  it('stopping the camera ends the session with a BYE from the gateway; the register lists the platform plays', async () => {
+    await camera.stop();
+    // sipp exits 0 only once it got the gateway's BYE of C (its Call-ID checked) and answered it.
+    const code = await Promise.race([sippExit, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    const errors = join(dir, 'sipp.errors');
+    expect(code, existsSync(errors) ? readFileSync(errors, 'utf8').slice(-2000) : 'no sipp error file').toBe(0);
+    await gw.waitFor('no session left', async () => (await gw.metric('psvgw_gb28181_sessions', { platform: 'live' })) === 0, 5_000);
+    type Row = { method: string; tier: string; destination: string | null; bytes: number; cameraIds: string[] };
+    let rows: Row[] = [];
+    await gw.waitFor(
+      'three platform plays in the register',
+      async () => {
+        const res = await gw.api<{ items: Row[] }>('GET', '/api/v1/access-register');
+        rows = (res.body.items ?? []).filter((r) => r.method === 'platform_play' && r.destination === 'live');
+        return rows.length >= 3;
+      },
+      10_000,
+      300,
+    );
+    for (const row of rows) expect(row).toMatchObject({ tier: 'shared', cameraIds: [cameraId] });
+    expect(rows.every((r) => r.bytes > 0)).toBe(true);
+    const audit = await gw.api<{ items: { action: string }[] }>('GET', '/api/v1/audit?action=platform.session.end');
+    expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -1,0 +1,132 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Reply, SipEndpoint } from '../../../../src/platform/gb28181/endpoint.js';
+import { channelOf, LiveDialogs } from '../../../../src/platform/gb28181/liveDialogs.js';
+import { buildRequest, getHeader, type SipRequest, type SipResponse } from '../../../../src/platform/gb28181/sip/message.js';
+
+const SHARED = '44030500001328000001';
+const HIDDEN = '44030500001328000002';
+const UNKNOWN = '44030500001328000009';
+
+function invite(channel: string, body: string, opts: { contentType?: string; subjectOnly?: boolean } = {}): SipRequest {
+  return buildRequest({
+    method: 'INVITE',
+    uri: opts.subjectOnly === true ? 'sip:3402000000@127.0.0.1' : `sip:${channel}@3402000000`,
+    via: { transport: 'UDP', host: '127.0.0.1', port: 15060, branch: 'z9hG4bKt1' },
+    from: '<sip:34020000002000000001@3402000000>;tag=p1',
+    to: `<sip:${channel}@3402000000>`,
+    callId: `call-${channel}-${body.length}`,
+    cseq: 1,
+    headers: [
+      { name: 'Subject', value: `${channel}:0100000001,34020000002000000001:0` },
+      { name: 'Content-Type', value: opts.contentType ?? 'application/sdp' },
+    ],
+    body: Buffer.from(body),
+  });
+}
+
+const offer = (proto = 'RTP/AVP', rtpmap = 'a=rtpmap:96 PS/90000'): string =>
+  [
+    'v=0',
+    'o=x 0 0 IN IP4 127.0.0.1',
+    's=Play',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=video 9000 ${proto} 96`,
+    'a=recvonly',
+    rtpmap,
+    'y=0100000001',
+    '',
+  ].join('\r\n');
+
+/** The final status the dialogs answer `req` with (no sender is prepared for a refusal). */
+async function finalStatus(req: SipRequest): Promise<number> {
+  const dialogs = new LiveDialogs({
+    platform: 'city',
+    deviceId: '34020000001180000001',
+    endpoint: {} as SipEndpoint,
+    local: { host: '127.0.0.1', port: 5060 },
+    source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
+    shared: () => Promise.resolve([SHARED]),
+    known: () => Promise.resolve([SHARED, HIDDEN]),
+    logger: pino({ level: 'silent' }),
+  });
+  const statuses: number[] = [];
+  const reply: Reply = (status) => statuses.push(status);
+  await dialogs.invite(req, { transport: 'UDP', host: '127.0.0.1', port: 15060 }, reply);
+  return statuses.filter((s) => s >= 200)[0] ?? 0;
+}
+
+describe('GB/T 28181 live INVITE refusals', () => {
+  it('names the channel from the request URI, else from Subject', () => {
+    expect(channelOf(invite(SHARED, ''))).toBe(SHARED);
+    expect(channelOf(invite(SHARED, '', { subjectOnly: true }))).toBe(SHARED);
+  });
+
+  it('refuses an unknown channel 404, one not shared 403', async () => {
+    expect(await finalStatus(invite(UNKNOWN, offer()))).toBe(404);
+    expect(await finalStatus(invite(HIDDEN, offer()))).toBe(403);
+  });
+
+  it('refuses a body that is not SDP 415, a broken one 400, an offer without PS 488', async () => {
+    expect(await finalStatus(invite(SHARED, '<xml/>', { contentType: 'application/xml' }))).toBe(415);
+    expect(await finalStatus(invite(SHARED, 'v=0\r\nm=video\r\n'))).toBe(400);
+    expect(await finalStatus(invite(SHARED, offer('RTP/AVP', 'a=rtpmap:96 H264/90000')))).toBe(488);
+    expect(await finalStatus(invite(SHARED, offer('RTP/SAVP')))).toBe(488);
+  });
+});
+
+describe('GB/T 28181 live INVITE dialog', () => {
+  it('answers 200 with the SDP, a To tag and a Contact; without an ACK it ends the dialog with a BYE in it', async () => {
+    const sent: SipRequest[] = [];
+    const resent: number[] = [];
+    const endpoint = {
+      request: (req: SipRequest) => {
+        sent.push(req);
+        return Promise.resolve({ kind: 'response', status: 200, reason: 'OK', headers: [], body: Buffer.alloc(0) } as SipResponse);
+      },
+      resend: (res: SipResponse) => resent.push(res.status),
+    } as unknown as SipEndpoint;
+    const ended: string[] = [];
+    const dialogs = new LiveDialogs({
+      platform: 'city',
+      deviceId: '34020000001180000001',
+      endpoint,
+      local: { host: '127.0.0.1', port: 5060 },
+      source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
+      shared: () => Promise.resolve([SHARED]),
+      known: () => Promise.resolve([SHARED]),
+      logger: pino({ level: 'silent' }),
+      onEvent: (e) => ended.push(e.phase),
+      ackTimeoutMs: 700,
+    });
+    const req = invite(SHARED, offer());
+    req.headers.push({ name: 'Contact', value: '<sip:34020000002000000001@127.0.0.1:15060>' });
+    const replies: { status: number; toTag?: string; body?: Buffer; contact?: string }[] = [];
+    await dialogs.invite(req, { transport: 'UDP', host: '127.0.0.1', port: 15060 }, (status, _r, opts) =>
+      replies.push({
+        status,
+        ...(opts?.toTag === undefined ? {} : { toTag: opts.toTag }),
+        ...(opts?.body === undefined ? {} : { body: opts.body }),
+        ...(opts?.headers?.[0] === undefined ? {} : { contact: opts.headers[0].value }),
+      }),
+    );
+    expect(replies.map((r) => r.status)).toEqual([100, 200]);
+    const ok = replies[1]!;
+    expect(ok.body?.toString()).toMatch(/a=sendonly[\s\S]*y=0100000001/);
+    expect(ok.contact).toBe('<sip:34020000001180000001@127.0.0.1:5060>');
+    expect(dialogs.list()).toEqual([
+      expect.objectContaining({ channel: SHARED, ssrc: '0100000001', started: null, destination: '127.0.0.1:9000' }),
+    ]);
+    for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const bye = sent[0]!;
+    expect(resent, 'the 200 resent once at T1 before the ACK timeout').toEqual([200]);
+    expect(bye.method).toBe('BYE');
+    expect(bye.uri).toBe('sip:34020000002000000001@127.0.0.1:15060');
+    expect(getHeader(bye, 'Call-ID')).toBe(getHeader(req, 'Call-ID'));
+    expect(getHeader(bye, 'From')).toContain(`tag=${ok.toTag}`);
+    expect(getHeader(bye, 'To')).toContain('tag=p1');
+    expect(dialogs.count).toBe(0);
+    expect(ended).toEqual(['end']);
+  });
+});
