@@ -1,6 +1,7 @@
 /**
- * The one place that decides who may do what. Routes (through `permit`) and, later, the
- * media server's play hook and exports ask `decide`; none decides on its own.
+ * The one place that decides who may do what. Routes (through `permit`), the play tokens
+ * the media server's hook checks, exports and public requests ask `decide`; none decides on
+ * its own.
  */
 import type { JurisdictionProfile } from '../config/index.js';
 import type { AccessRequestKind, Principal, Role } from '../domain/index.js';

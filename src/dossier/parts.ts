@@ -16,6 +16,7 @@ import {
   renderAccessRegister,
   renderOutageReport,
   renderPublicRequestReport,
+  type RenderedReport,
   type ReportLang,
 } from '../reports/index.js';
 import type { Store } from '../store/index.js';
@@ -51,6 +52,16 @@ export interface DossierPart {
   build(ctx: DossierContext): Promise<PartOutput>;
 }
 
+/** A report's renderer from the reports module (json, csv, html, pdf…). */
+type Render<R> = (report: R, format: string, opts: { lang: ReportLang; timeZone: string }) => RenderedReport;
+
+/** A report as a part: its JSON, its printable HTML and, where the reports module prints one, its PDF. */
+function reportPart<R>(report: R, render: Render<R>, ctx: DossierContext, pdf: boolean): PartOutput {
+  const opts = { lang: ctx.lang, timeZone: ctx.timeZone };
+  const html = render(report, 'html', opts).body.toString('utf8');
+  return pdf ? { json: report, html, pdf: render(report, 'pdf', opts).body } : { json: report, html };
+}
+
 /** The checkpoints signed in the period and the newest one (which covers all before it). */
 function inPeriod<T extends { signedAt: string }>(checkpoints: readonly T[], ctx: DossierContext): T[] {
   const from = ctx.from.toISOString();
@@ -64,9 +75,7 @@ const filingPart: DossierPart = {
   title: 'Camera filing report (备案)',
   async build(ctx) {
     const [cameras, filings] = await Promise.all([allCameras(ctx.store.cameras), ctx.store.filings.list()]);
-    const report = buildFilingReport({ cameras, filings, profile: ctx.profile, now: ctx.now });
-    const html = renderFilingReport(report, 'html', { lang: ctx.lang, timeZone: ctx.timeZone }).body.toString('utf8');
-    return { json: report, html };
+    return reportPart(buildFilingReport({ cameras, filings, profile: ctx.profile, now: ctx.now }), renderFilingReport, ctx, false);
   },
 };
 
@@ -81,12 +90,7 @@ const outagePart: DossierPart = {
       ctx.store.maintenance.list(range),
     ]);
     const report = buildOutageReport({ from: ctx.from, to: ctx.to, now: ctx.now, outages, cameras, maintenance });
-    const opts = { lang: ctx.lang, timeZone: ctx.timeZone };
-    return {
-      json: report,
-      html: renderOutageReport(report, 'html', opts).body.toString('utf8'),
-      pdf: renderOutageReport(report, 'pdf', opts).body,
-    };
+    return reportPart(report, renderOutageReport, ctx, true);
   },
 };
 
@@ -208,12 +212,7 @@ const registerPart: DossierPart = {
     const range = { from: ctx.from.toISOString(), to: ctx.to.toISOString() };
     const items = await ctx.store.accessRegister.list(range);
     const report = { generatedAt: ctx.now.toISOString(), ...range, cameraId: null, profile: ctx.profile.name, items, ongoing: [] };
-    const opts = { lang: ctx.lang, timeZone: ctx.timeZone };
-    return {
-      json: report,
-      html: renderAccessRegister(report, 'html', opts).body.toString('utf8'),
-      pdf: renderAccessRegister(report, 'pdf', opts).body,
-    };
+    return reportPart(report, renderAccessRegister, ctx, true);
   },
 };
 
@@ -224,10 +223,7 @@ const publicRequestsPart: DossierPart = {
     // The report masks the applicants' identity documents: the dossier leaves the unit.
     const requests = await ctx.store.publicRequests.list({ from: ctx.from.toISOString(), to: ctx.to.toISOString() });
     const report = buildPublicRequestReport({ from: ctx.from, to: ctx.to, now: ctx.now, profile: ctx.profile.name, requests });
-    return {
-      json: report,
-      html: renderPublicRequestReport(report, 'html', { lang: ctx.lang, timeZone: ctx.timeZone }).body.toString('utf8'),
-    };
+    return reportPart(report, renderPublicRequestReport, ctx, false);
   },
 };
 

@@ -141,7 +141,9 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   private ffmpeg: ChildProcess | null = null;
   private ffmpegExited: Promise<void> = Promise.resolve();
   private acceptTimer: NodeJS.Timeout | null = null;
-  private readonly udpQueue: Buffer[] = [];
+  private udpQueue: Buffer[] = [];
+  /** The next packet of udpQueue to send: a read index, so a burst costs no array shift per packet. */
+  private udpHead = 0;
   private udpQueuedBytes = 0;
   private udpDrainTimer: NodeJS.Timeout | null = null;
   private stallCheck: NodeJS.Timeout | null = null;
@@ -385,8 +387,13 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.udpDrainTimer = null;
     let sent = 0;
     while (this.udp !== null && this.stateNow === 'sending' && sent < UDP_BURST_BYTES) {
-      const packet = this.udpQueue.shift();
-      if (packet === undefined) return;
+      const packet = this.udpQueue[this.udpHead];
+      if (packet === undefined) {
+        this.udpQueue = [];
+        this.udpHead = 0;
+        return;
+      }
+      this.udpHead += 1;
       this.udpQueuedBytes -= packet.length;
       sent += packet.length;
       this.udp.send(packet, (err) => {
@@ -394,7 +401,12 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
       });
       this.count(packet);
     }
-    if (this.udpQueue.length > 0 && this.stateNow === 'sending') this.udpDrainTimer = setTimeout(() => this.drainUdp(), 1);
+    // Drop what was sent now and then, so a queue that never runs dry does not keep every packet.
+    if (this.udpHead >= 1024) {
+      this.udpQueue = this.udpQueue.slice(this.udpHead);
+      this.udpHead = 0;
+    }
+    if (this.udpHead < this.udpQueue.length && this.stateNow === 'sending') this.udpDrainTimer = setTimeout(() => this.drainUdp(), 1);
   }
 
   private count(packet: Buffer): void {
@@ -410,7 +422,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     if (this.acceptTimer !== null) clearTimeout(this.acceptTimer);
     if (this.udpDrainTimer !== null) clearTimeout(this.udpDrainTimer);
     if (this.stallCheck !== null) clearInterval(this.stallCheck);
-    this.udpQueue.length = 0;
+    this.udpQueue = [];
+    this.udpHead = 0;
     this.udpQueuedBytes = 0;
     const child = this.ffmpeg;
     if (child !== null && child.exitCode === null && child.signalCode === null) {
