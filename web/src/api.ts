@@ -1,7 +1,8 @@
 /**
  * The console's only way to the gateway: the same /api/v1 as the CLI, with the session
  * token as a bearer. The token lives in sessionStorage (see README "Web console": the
- * HttpOnly cookie with CSRF protection is the planned replacement).
+ * HttpOnly cookie with CSRF protection is the planned replacement). Pages add their calls
+ * next to their own code and reach the gateway through `call`.
  */
 
 const TOKEN_KEY = 'psvgw.session';
@@ -48,7 +49,7 @@ export function isApiError(e: unknown): e is ApiError {
   return typeof e === 'object' && e !== null && 'status' in e && 'code' in e;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   const token = sessionToken();
   if (token !== null) headers.authorization = `Bearer ${token}`;
