@@ -1,21 +1,49 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests run in parallel; integration tests start real cameras, ffmpeg and gateways
-// on a 2-core machine, so they run one file at a time.
+/**
+ * Integration files that assert how fast something happens (first picture, death detection,
+ * BYE to last packet, keepalive gaps, a browser decoding a wall of tiles). They run one at a
+ * time after everything else, alone on the machine, so another file's ffmpeg cannot make them late.
+ */
+const TIMED = [
+  'tests/integration/gb28181/**/*.test.ts',
+  'tests/integration/console/**/*.test.ts',
+  'tests/integration/gateway/live.test.ts',
+  'tests/integration/gateway/lifecycle.test.ts',
+  'tests/integration/gateway/push.test.ts',
+  'tests/integration/gateway/recovery.test.ts',
+  'tests/integration/health/outages.test.ts',
+  'tests/integration/testCamera.test.ts',
+];
+
+const integration = { pool: 'forks', testTimeout: 90_000, hookTimeout: 60_000 } as const;
+
+// Unit tests run in parallel. Integration tests start real cameras, ffmpeg and gateways and
+// spend most of their time waiting on them, so two files share the 2-core machine; the timed
+// ones follow, one at a time.
 export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], pool: 'forks' },
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], pool: 'forks', sequence: { groupOrder: 0 } },
       },
       {
         test: {
+          ...integration,
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
-          pool: 'forks',
+          exclude: TIMED,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...integration,
+          name: 'integration-timed',
+          include: TIMED,
           fileParallelism: false,
-          testTimeout: 90_000,
-          hookTimeout: 60_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
