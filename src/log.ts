@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { prettyDestination } from './logFormat.js';
 
 export type { Logger };
 
@@ -30,10 +31,19 @@ const REDACT_PATHS = [
   '*.passwordHash',
 ];
 
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export interface LogOptions {
   level?: string;
+  /** `auto` (the default): readable lines when the output is a terminal, JSON otherwise. */
+  format?: LogFormat;
   /** Write to this destination instead of stdout (tests). */
   destination?: NodeJS.WritableStream;
+}
+
+/** Whether `auto` means readable lines for this output: a terminal. */
+function isTerminal(out: NodeJS.WritableStream): boolean {
+  return (out as { isTTY?: boolean }).isTTY === true;
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
@@ -43,6 +53,11 @@ export function createLogger(opts: LogOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  const out = opts.destination ?? process.stdout;
+  const format = opts.format ?? 'auto';
+  if (format === 'pretty' || (format === 'auto' && isTerminal(out))) {
+    return pino(options, prettyDestination(out, { color: isTerminal(out) && process.env.NO_COLOR === undefined }));
+  }
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 

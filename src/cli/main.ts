@@ -61,7 +61,12 @@ program
   .command('start')
   .description('run the gateway: API, media server, camera pipelines, metrics')
   .option('-c, --config <file>', 'YAML config file (see config/gateway.example.yaml)')
-  .addHelpText('after', '\nStops cleanly on SIGTERM or SIGINT: every ffmpeg child is stopped before the gateway exits.')
+  .addHelpText(
+    'after',
+    '\nStops cleanly on SIGTERM or SIGINT: every ffmpeg child is stopped before the gateway exits.\n' +
+      'Logs: readable lines on a terminal, one JSON object a line when piped (for collectors);\n' +
+      'PSVGW_LOG_FORMAT=json|pretty (or logging.format) chooses, PSVGW_LOG_LEVEL=debug shows more.',
+  )
   .action(async (o: { config?: string }) => runStart(o.config));
 
 registerCameraCommands(program);

@@ -15,7 +15,7 @@ export async function runStart(configFile: string | undefined): Promise<void> {
   const config = loadConfig(configFile === undefined ? {} : { file: configFile });
   // The config now holds what they said; no child started from here on can inherit them.
   dropGatewayVariables(ENV_OVERRIDES.map((o) => o.name));
-  const logger = createLogger({ level: config.logging.level });
+  const logger = createLogger({ level: config.logging.level, format: config.logging.format });
   const gateway = await startGateway(config, logger);
   if (gateway.generatedAdminToken) {
     const token = gateway.generatedAdminToken;

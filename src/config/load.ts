@@ -41,6 +41,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'PSVGW_FFMPEG', path: ['ffmpeg', 'ffmpegPath'], kind: 'string' },
   { name: 'PSVGW_FFPROBE', path: ['ffmpeg', 'ffprobePath'], kind: 'string' },
   { name: 'PSVGW_LOG_LEVEL', path: ['logging', 'level'], kind: 'string' },
+  { name: 'PSVGW_LOG_FORMAT', path: ['logging', 'format'], kind: 'string' },
   { name: 'PSVGW_SIP_PORT', path: ['gb28181', 'sipPort'], kind: 'port' },
   { name: 'PSVGW_ALERT_WEBHOOK_URL', path: ['alerts', 'webhookUrl'], kind: 'string' },
   { name: 'PSVGW_ALERT_WEBHOOK_SECRET', path: ['alerts', 'webhookSecret'], kind: 'string' },

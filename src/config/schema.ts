@@ -473,6 +473,10 @@ const RecordingSection = z
 const LoggingSection = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Lowest level logged.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe('json: one JSON object a line (for collectors); pretty: readable lines; auto: pretty on a terminal, else json.'),
   })
   .prefault({})
   .describe('Logging.');
