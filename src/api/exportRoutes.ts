@@ -1,12 +1,13 @@
 import type { Request } from 'express';
 import { basename } from 'node:path';
 import { Router } from 'express';
-import { candidateOf, coveringAmong } from '../access/index.js';
+import { candidateOf, coveringAmong, type AccessRegister } from '../access/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import type { ExportJob, Principal } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import type { ExportService } from '../exports/index.js';
 import { parseRange } from '../recording/index.js';
+import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import { decideFor, permit, principalOf } from './permit.js';
 
@@ -14,6 +15,9 @@ export interface ExportRoutesDeps {
   exports: ExportService;
   store: Store;
   profile: JurisdictionProfile;
+  /** Where a downloaded clip is registered as a copy of the footage. */
+  register?: Pick<AccessRegister, 'record'>;
+  logger?: Pick<Logger, 'error'>;
 }
 
 /** The body of POST /exports, checked: 400 naming the field otherwise. */
@@ -106,7 +110,27 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
         outcome: 'ok',
         details: { jobId: job.id, requestId: job.requestId, file: which },
       });
-      res.download(path, basename(path));
+      const startedAt = new Date();
+      res.download(path, basename(path), (err) => {
+        // A clip sent whole is a copy of the footage (a manifest holds none): registered once it has gone.
+        if (err !== undefined || which !== 'clip' || deps.register === undefined) return;
+        void deps.register
+          .record({
+            method: 'copy',
+            tier: 'raw',
+            userId: principal.userId,
+            requestId: job.requestId,
+            cameraIds: [job.cameraId],
+            startedAt,
+            endedAt: new Date(),
+            footageFrom: job.from,
+            footageTo: job.to,
+            bytes: job.clipBytes ?? 0,
+            protocol: 'http',
+            clientAddress: req.ip ?? null,
+          })
+          .catch((e: unknown) => deps.logger?.error({ err: e, jobId: job.id }, 'could not register an export download'));
+      });
     });
   }
   return router;

@@ -107,7 +107,16 @@ export function createApiApp(deps: ApiDeps): Express {
   if (deps.dossier !== undefined) api.use(dossierRoutes(deps.dossier));
   if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));
   if (deps.exports !== undefined)
-    api.use('/exports', exportRoutes({ exports: deps.exports, store: deps.recordings.store, profile: deps.profile }));
+    api.use(
+      '/exports',
+      exportRoutes({
+        exports: deps.exports,
+        store: deps.recordings.store,
+        profile: deps.profile,
+        ...(deps.accessRegister === undefined ? {} : { register: deps.accessRegister }),
+        logger: deps.logger,
+      }),
+    );
   if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
   api.use(platformRoutes(deps.platforms));
   api.use((req, _res, next) => {
