@@ -25,7 +25,8 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], pool: 'forks', sequence: { groupOrder: 0 } },
+        // The same two workers as the untimed integration files: projects of one group share them.
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], pool: 'forks', maxWorkers: 2, sequence: { groupOrder: 0 } },
       },
       {
         test: {

@@ -1,14 +1,14 @@
 /**
- * Builds the ffmpeg filter graph that hides a camera's masks. Each mode in use is one
- * layer: the whole frame run through that mode's effect, made visible only where the
- * mode's coverage image is white, and laid over the picture. Work is done in yuv444p so
- * odd frame sizes need no chroma rounding and alpha edges are exact per pixel. No I/O here.
+ * Builds the ffmpeg filter graph that hides a camera's masks. Each mask is one layer: the
+ * part of the frame its effect needs, run through the effect in yuv444p (exact per pixel,
+ * odd sizes need no chroma rounding), cut to the mask's box, made visible only where the
+ * mask's coverage image is white, and laid over the yuv420p picture. No I/O here.
  */
 import { MASK_MODES, type Mask, type MaskMode } from '../domain/index.js';
 import { rasterizeMasks, toPgm } from './rasterize.js';
 
 export interface MaskPlan {
-  /** Grayscale PGM images, one per mode in use; the pipeline writes them to files and passes each as a looped image input (`-loop 1 -framerate <fps> -i file.pgm`) after the video input, in this order. */
+  /** Grayscale PGM images of each mask's box, in layer order (modes fill, blur, mosaic, then mask order); the pipeline writes them to files and passes each as a looped image input (`-loop 1 -framerate <fps> -i file.pgm`) after the video input, in this order. */
   images: Array<{ mode: MaskMode; pgm: Buffer }>;
   /** The -filter_complex value: video is [0:v], the images are [1:v], [2:v]… in `images` order; the result is labelled [masked]. */
   filterComplex: string;
@@ -47,16 +47,23 @@ export function effectStrengths(frame: { width: number; height: number }): Effec
   return { blurRadius, blurPower: BLUR_POWER, blurStep, mosaicBlock };
 }
 
-/** The effect a mode applies to the whole frame (yuv444p in, yuv444p out). */
-function effectFilter(mode: MaskMode, frame: { width: number; height: number }): string {
-  const s = effectStrengths(frame);
+/** A pixel rectangle of the frame. */
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The effect a mode applies to an area of the frame (yuv444p in, yuv444p out), with the frame's strengths. */
+function effectFilter(mode: MaskMode, area: { width: number; height: number }, s: EffectStrengths): string {
   switch (mode) {
     case 'fill':
       // A box of the input's size (w and h 0) filled with black.
       return 'drawbox=c=black:t=fill';
     case 'blur': {
-      const w = Math.ceil(frame.width / s.blurStep);
-      const h = Math.ceil(frame.height / s.blurStep);
+      const w = Math.ceil(area.width / s.blurStep);
+      const h = Math.ceil(area.height / s.blurStep);
       const r = Math.max(1, Math.round(s.blurRadius / s.blurStep));
       // boxblur mirrors the picture at its edges, which would blur a mask on the frame
       // edge half as much; a grey margin as wide as the blur reaches keeps it full strength.
@@ -66,50 +73,128 @@ function effectFilter(mode: MaskMode, frame: { width: number; height: number }):
         `boxblur=luma_radius=${r}:luma_power=${s.blurPower}:chroma_radius=${r}:chroma_power=${s.blurPower},` +
         `crop=${w}:${h}:${margin}:${margin}`;
       if (s.blurStep === 1) return blur;
-      return `scale=${w}:${h}:flags=area,${blur},scale=${frame.width}:${frame.height}:flags=bilinear`;
+      return `scale=${w}:${h}:flags=area,${blur},scale=${area.width}:${area.height}:flags=bilinear`;
     }
     case 'mosaic': {
-      // Extend the frame to whole blocks (repeating its last row and column), average each
-      // block, blow it back up without interpolation and cut the frame out again: every
+      // Extend the area to whole blocks (repeating its last row and column), average each
+      // block, blow it back up without interpolation and cut the area out again: every
       // block shows the mean of exactly the pixels it covers.
       const b = s.mosaicBlock;
-      const [w, h] = [Math.ceil(frame.width / b) * b, Math.ceil(frame.height / b) * b];
+      const [w, h] = [Math.ceil(area.width / b) * b, Math.ceil(area.height / b) * b];
       const extend =
-        w === frame.width && h === frame.height
+        w === area.width && h === area.height
           ? ''
-          : `pad=${w}:${h}:0:0,fillborders=right=${w - frame.width}:bottom=${h - frame.height}:mode=smear,`;
-      return `${extend}scale=${w / b}:${h / b}:flags=area,scale=${w}:${h}:flags=neighbor,crop=${frame.width}:${frame.height}:0:0`;
+          : `pad=${w}:${h}:0:0,fillborders=right=${w - area.width}:bottom=${h - area.height}:mode=smear,`;
+      return `${extend}scale=${w / b}:${h / b}:flags=area,scale=${w}:${h}:flags=neighbor,crop=${area.width}:${area.height}:0:0`;
     }
   }
 }
 
-/** Coverage image [input] as an alpha plane of the frame's size; any partial coverage left by scaling counts as covered. */
-function alphaFilter(input: number, frame: { width: number; height: number }): string {
-  return `[${input}:v]format=gray,scale=${frame.width}:${frame.height}:flags=bilinear,lut=c0='if(gt(val,0),255,0)'`;
+/** The smallest box holding every covered pixel of `coverage`; null when nothing is covered. */
+function coveredBox(coverage: Uint8Array, frame: { width: number; height: number }): Box | null {
+  let [x0, y0, x1, y1] = [frame.width, frame.height, -1, -1];
+  for (let row = 0; row < frame.height; row++) {
+    const line = coverage.subarray(row * frame.width, (row + 1) * frame.width);
+    const first = line.indexOf(255);
+    if (first === -1) continue;
+    x0 = Math.min(x0, first);
+    x1 = Math.max(x1, line.lastIndexOf(255));
+    y0 = Math.min(y0, row);
+    y1 = row;
+  }
+  if (x1 < 0) return null;
+  // Even corners: the box lands on whole chroma samples of the yuv420p picture it is laid over.
+  const [x, y] = [x0 - (x0 % 2), y0 - (y0 % 2)];
+  return { x, y, w: Math.min(frame.width, x1 + 1 + ((x1 + 1) % 2)) - x, h: Math.min(frame.height, y1 + 1 + ((y1 + 1) % 2)) - y };
+}
+
+/**
+ * The area an effect must read to produce `box` exactly as it would on the whole frame:
+ * the blur's reach around it, whole mosaic blocks of the frame's grid; clipped to the frame,
+ * where the effect itself supplies the edge (grey margin, smeared blocks) as on the whole frame.
+ */
+function sourceArea(mode: MaskMode, box: Box, frame: { width: number; height: number }, s: EffectStrengths): Box {
+  const clip = (x0: number, y0: number, x1: number, y1: number): Box => {
+    const [x, y] = [Math.max(0, x0), Math.max(0, y0)];
+    return { x, y, w: Math.min(frame.width, x1) - x, h: Math.min(frame.height, y1) - y };
+  };
+  if (mode === 'blur') {
+    // Whole shrink steps from the box outwards, past the three passes' reach (and one step for the scaling back).
+    const reach = (Math.ceil((s.blurRadius * s.blurPower) / s.blurStep) + 1) * s.blurStep;
+    return clip(box.x - reach, box.y - reach, box.x + box.w + reach, box.y + box.h + reach);
+  }
+  if (mode === 'mosaic') {
+    const b = s.mosaicBlock;
+    const down = (v: number) => Math.floor(v / b) * b;
+    const up = (v: number) => Math.ceil(v / b) * b;
+    return clip(down(box.x), down(box.y), up(box.x + box.w), up(box.y + box.h));
+  }
+  return box;
+}
+
+/** The coverage image [input] (the box's size) as an alpha plane; any partial coverage counts as covered. */
+function alphaFilter(input: number): string {
+  return `[${input}:v]format=gray,lut=c0='if(gt(val,0),255,0)'`;
 }
 
 interface Layer {
   name: string;
-  /** Filters applied to a copy of the source. */
+  /** Where the layer is laid over the picture. */
+  box: Box;
+  /** Filters applied to a copy of the source: the area read, the effect, the box cut out. */
   effect: string;
   /** Filter chain, starting with its input label, producing this layer's alpha. */
   alpha: string;
 }
 
 /**
+ * Cuts `area` out of the yuv420p source into yuv444p. `exact`: a mosaic block may start on
+ * an odd pixel, and an odd-sized frame ends on one, where a plain yuv420p crop would round.
+ */
+function cutOut(area: Box): string {
+  return `crop=${area.w}:${area.h}:${area.x}:${area.y}:exact=1,format=yuv444p`;
+}
+
+/**
  * The coverage images and filter graph that hide `masks` on frames of `frame`'s size
- * (the camera's resolution). No masks: the video passes through.
+ * (the camera's resolution). Each mask is one layer over its own box: only that box, and
+ * what the effect needs around it, is converted and worked on, so the cost follows the
+ * masked area, not the frame. No masks: the video passes through.
  */
 export function planMasks(masks: readonly Mask[], frame: { width: number; height: number }): MaskPlan {
-  const modes = MASK_MODES.filter((mode) => masks.some((m) => m.mode === mode));
-  const images = modes.map((mode) => {
-    const own = masks.filter((m) => m.mode === mode);
-    return { mode, pgm: toPgm(rasterizeMasks(own, frame.width, frame.height), frame.width, frame.height) };
-  });
-  const layers: Layer[] = modes.map((mode, i) => ({ name: mode, effect: effectFilter(mode, frame), alpha: alphaFilter(i + 1, frame) }));
-  // A detection stage (faces, plates) joins here as one more layer: its effect is one of
-  // the above, its alpha a per-frame map from the detector instead of a looped image.
-  // Appended last, it is drawn over the static masks, before the output format.
+  const strengths = effectStrengths(frame);
+  const images: MaskPlan['images'] = [];
+  const layers: Layer[] = [];
+  for (const mode of MASK_MODES) {
+    for (const mask of masks.filter((m) => m.mode === mode)) {
+      const coverage = rasterizeMasks([mask], frame.width, frame.height);
+      const box = coveredBox(coverage, frame);
+      if (box === null) continue;
+      const area = sourceArea(mode, box, frame, strengths);
+      const cut = new Uint8Array(box.w * box.h);
+      for (let row = 0; row < box.h; row++) {
+        const from = (box.y + row) * frame.width + box.x;
+        cut.set(coverage.subarray(from, from + box.w), row * box.w);
+      }
+      images.push({ mode, pgm: toPgm(cut, box.w, box.h) });
+      layers.push({
+        name: `${mode}${layers.length + 1}`,
+        box,
+        effect: [
+          cutOut(area),
+          effectFilter(mode, { width: area.w, height: area.h }, strengths),
+          ...(area.w === box.w && area.h === box.h ? [] : [`crop=${box.w}:${box.h}:${box.x - area.x}:${box.y - area.y}`]),
+          // Pinned: else the overlay's yuv420p is negotiated back up the chain, and crops
+          // and blurs there would round odd offsets to whole chroma samples.
+          'format=yuv444p',
+        ].join(','),
+        alpha: alphaFilter(images.length),
+      });
+    }
+  }
+  // A detection stage (faces, plates) joins here as more layers: its effect is one of the
+  // above, its alpha a per-frame map from the detector instead of a looped image.
+  // Appended last, they are drawn over the static masks, before the output format.
   return { images, filterComplex: composeLayers(layers, frame) };
 }
 
@@ -119,18 +204,20 @@ function composeLayers(layers: readonly Layer[], frame: { width: number; height:
   const copies = layers.map((l) => `[${l.name}_src]`).join('');
   // Should the camera change resolution mid-stream, its frames are scaled to the planned
   // size, where the masks still cover the same places; at the planned size this is a no-op.
-  const parts = [`[0:v]scale=${frame.width}:${frame.height},format=yuv444p,split=${layers.length + 1}[base]${copies}`];
+  const parts = [`[0:v]scale=${frame.width}:${frame.height},format=yuv420p,split=${layers.length + 1}[base]${copies}`];
   let below = '[base]';
   layers.forEach((l, i) => {
     parts.push(`[${l.name}_src]${l.effect}[${l.name}_fx]`);
     parts.push(`${l.alpha}[${l.name}_alpha]`);
     // The alpha is the secondary input: should it ever be missing, the effect passes
-    // opaque and hides the whole frame rather than none of it. `shortest` ends the layer
-    // with the video; the looped image alone would keep repeating the last frame forever.
+    // opaque and hides the mask's whole box rather than none of it. `shortest` ends the
+    // layer with the video; the looped image alone would keep repeating the last frame forever.
     parts.push(`[${l.name}_fx][${l.name}_alpha]alphamerge=shortest=1[${l.name}_layer]`);
     const last = i === layers.length - 1;
     const above = last ? '[masked]' : `[over${i + 1}]`;
-    parts.push(`${below}[${l.name}_layer]overlay=format=yuv444${last ? ',format=yuv420p' : ''}${above}`);
+    // Luma is blended per pixel with the full-resolution alpha; chroma, subsampled, at the
+    // box's even corners.
+    parts.push(`${below}[${l.name}_layer]overlay=x=${l.box.x}:y=${l.box.y}:format=yuv420${last ? ',format=yuv420p' : ''}${above}`);
     below = above;
   });
   return parts.join(';');

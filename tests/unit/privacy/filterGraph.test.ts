@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { effectStrengths, planMasks } from '../../../src/privacy/filterGraph.js';
 import type { Mask, MaskMode } from '../../../src/domain/index.js';
-import { rasterizeMasks, toPgm } from '../../../src/privacy/rasterize.js';
+import { rasterizeMasks } from '../../../src/privacy/rasterize.js';
 
 const frame = { width: 640, height: 360 };
 const rect = (mode: MaskMode, x = 0.1): Mask => ({ shape: 'rect', x, y: 0.1, w: 0.2, h: 0.2, mode });
@@ -50,89 +50,92 @@ describe('planMasks', () => {
     expect(planMasks([], frame)).toEqual({ images: [], filterComplex: '[0:v]format=yuv420p[masked]' });
   });
 
-  it('one mode: one image, the source split in two, one overlay', () => {
-    const plan = planMasks([rect('blur'), triangle('blur')], frame);
+  it('one mask: its box and the blur around it cut out, blurred in yuv444p, laid over at the box', () => {
+    const plan = planMasks([rect('blur')], frame);
     expect(plan.images.map((i) => i.mode)).toEqual(['blur']);
     const g = plan.filterComplex;
     expectWellFormed(g, 1);
-    expect(g.startsWith('[0:v]scale=640:360,format=yuv444p,split=2[base][blur_src];')).toBe(true);
-    // Shrunk 4x, a grey margin as wide as the blur reaches (9 x 3), blurred, cut out, scaled back.
+    expect(g.startsWith('[0:v]scale=640:360,format=yuv420p,split=2[base][blur1_src];')).toBe(true);
+    // The rect covers pixels 63..192 x 35..108 (grown by one pixel): box 62,34 132x76 on even corners.
+    // The blur reads 112 pixels around it (three passes of radius 36, in whole 4x shrink steps),
+    // clipped to the frame; shrunk 4x, grey margin, blurred, scaled back, cut to the box.
     expect(g).toContain(
-      '[blur_src]scale=160:90:flags=area,pad=214:144:27:27:color=gray,' +
-        'boxblur=luma_radius=9:luma_power=3:chroma_radius=9:chroma_power=3,crop=160:90:27:27,scale=640:360:flags=bilinear[blur_fx]',
+      '[blur1_src]crop=306:222:0:0:exact=1,format=yuv444p,scale=77:56:flags=area,pad=131:110:27:27:color=gray,' +
+        'boxblur=luma_radius=9:luma_power=3:chroma_radius=9:chroma_power=3,crop=77:56:27:27,scale=306:222:flags=bilinear,' +
+        'crop=132:76:62:34,format=yuv444p[blur1_fx]',
     );
-    expect(g).toContain("[1:v]format=gray,scale=640:360:flags=bilinear,lut=c0='if(gt(val,0),255,0)'[blur_alpha]");
-    expect(g).toContain('[blur_fx][blur_alpha]alphamerge=shortest=1[blur_layer]');
-    expect(g.endsWith('[base][blur_layer]overlay=format=yuv444,format=yuv420p[masked]')).toBe(true);
+    expect(g).toContain("[1:v]format=gray,lut=c0='if(gt(val,0),255,0)'[blur1_alpha]");
+    expect(g).toContain('[blur1_fx][blur1_alpha]alphamerge=shortest=1[blur1_layer]');
+    expect(g.endsWith('[base][blur1_layer]overlay=x=62:y=34:format=yuv420,format=yuv420p[masked]')).toBe(true);
     expect(g).not.toContain('[2:v]');
   });
 
-  it('two modes: images in mode order, [1:v] and [2:v] feeding their own layers', () => {
-    const plan = planMasks([rect('mosaic'), triangle('fill')], frame);
-    expect(plan.images.map((i) => i.mode)).toEqual(['fill', 'mosaic']);
-    const g = plan.filterComplex;
-    expectWellFormed(g, 2);
-    expect(g).toContain('split=3[base][fill_src][mosaic_src]');
-    expect(g).toContain('[fill_src]drawbox=c=black:t=fill[fill_fx]');
-    // 27-pixel blocks: extended to 24 x 14 whole blocks, averaged, blown up, cut back.
+  it('mosaic blocks stay on the frame grid: the area read starts and ends on whole 27-pixel blocks', () => {
+    const g = planMasks([rect('mosaic')], frame).filterComplex;
+    // Box 62..194 x 34..110 → blocks 54..216 x 27..135.
     expect(g).toContain(
-      '[mosaic_src]pad=648:378:0:0,fillborders=right=8:bottom=18:mode=smear,' +
-        'scale=24:14:flags=area,scale=648:378:flags=neighbor,crop=640:360:0:0[mosaic_fx]',
+      '[mosaic1_src]crop=162:108:54:27:exact=1,format=yuv444p,scale=6:4:flags=area,scale=162:108:flags=neighbor,' +
+        'crop=162:108:0:0,crop=132:76:8:7,format=yuv444p[mosaic1_fx]',
     );
-    expect(g).toContain('[1:v]format=gray');
-    expect(g.indexOf('[1:v]')).toBeLessThan(g.indexOf('[fill_alpha]'));
-    expect(segments(g).find((s) => s.inputs[0] === '2:v')?.outputs).toEqual(['mosaic_alpha']);
-    expect(segments(g).find((s) => s.inputs[0] === '1:v')?.outputs).toEqual(['fill_alpha']);
-    expect(g).toContain('[base][fill_layer]overlay=format=yuv444[over1]');
-    expect(g.endsWith('[over1][mosaic_layer]overlay=format=yuv444,format=yuv420p[masked]')).toBe(true);
   });
 
-  it('three modes: fill, blur, mosaic stacked in that order', () => {
-    const plan = planMasks([rect('mosaic'), rect('blur', 0.4), triangle('fill')], frame);
-    expect(plan.images.map((i) => i.mode)).toEqual(['fill', 'blur', 'mosaic']);
+  it('one image and one layer per mask, fill then blur then mosaic, each image feeding its own layer', () => {
+    const plan = planMasks([rect('mosaic'), rect('blur', 0.4), triangle('fill'), rect('blur', 0.7)], frame);
+    expect(plan.images.map((i) => i.mode)).toEqual(['fill', 'blur', 'blur', 'mosaic']);
     const g = plan.filterComplex;
-    expectWellFormed(g, 3);
-    expect(g).toContain('split=4[base][fill_src][blur_src][mosaic_src]');
+    expectWellFormed(g, 4);
+    expect(g).toContain('split=5[base][fill1_src][blur2_src][blur3_src][mosaic4_src]');
     const overlays = segments(g).filter((s) => s.body.startsWith('overlay'));
     expect(overlays.map((s) => [...s.inputs, '→', ...s.outputs])).toEqual([
-      ['base', 'fill_layer', '→', 'over1'],
-      ['over1', 'blur_layer', '→', 'over2'],
-      ['over2', 'mosaic_layer', '→', 'masked'],
+      ['base', 'fill1_layer', '→', 'over1'],
+      ['over1', 'blur2_layer', '→', 'over2'],
+      ['over2', 'blur3_layer', '→', 'over3'],
+      ['over3', 'mosaic4_layer', '→', 'masked'],
     ]);
     const alphaOf = (input: string) => segments(g).find((s) => s.inputs[0] === input)?.outputs[0];
-    expect(['1:v', '2:v', '3:v'].map(alphaOf)).toEqual(['fill_alpha', 'blur_alpha', 'mosaic_alpha']);
+    expect(['1:v', '2:v', '3:v', '4:v'].map(alphaOf)).toEqual(['fill1_alpha', 'blur2_alpha', 'blur3_alpha', 'mosaic4_alpha']);
+    // A fill reads nothing around its box: no crop back.
+    expect(g).toContain('[fill1_src]crop=260:148:318:178:exact=1,format=yuv444p,drawbox=c=black:t=fill,format=yuv444p[fill1_fx]');
     expect(g.match(/\[masked\]/g)).toHaveLength(1);
   });
 
-  it("each image covers exactly its own mode's masks", () => {
+  it("each image is its own mask's coverage, cut to the box the layer is laid at", () => {
+    const size = { width: 641, height: 361 };
     const masks = [rect('mosaic'), rect('blur', 0.4), triangle('fill'), rect('fill', 0.7)];
-    const plan = planMasks(masks, { width: 641, height: 361 });
-    for (const image of plan.images) {
+    const plan = planMasks(masks, size);
+    const layered = [masks[2]!, masks[3]!, masks[1]!, masks[0]!];
+    const overlays = segments(plan.filterComplex).filter((s) => s.body.startsWith('overlay'));
+    plan.images.forEach((image, i) => {
       const { width, height, pixels } = pgmPixels(image.pgm);
-      expect([width, height]).toEqual([641, 361]);
-      const own = masks.filter((m) => m.mode === image.mode);
-      expect(image.pgm.equals(toPgm(rasterizeMasks(own, 641, 361), 641, 361))).toBe(true);
+      const [, x, y] = /overlay=x=(\d+):y=(\d+)/.exec(overlays[i]!.body)!.map(Number);
+      expect([x! % 2, y! % 2]).toEqual([0, 0]);
+      const whole = rasterizeMasks([layered[i]!], size.width, size.height);
+      let outside = 0;
+      whole.forEach((v, p) => {
+        const [col, row] = [p % size.width, Math.floor(p / size.width)];
+        const inBox = col >= x! && col < x! + width && row >= y! && row < y! + height;
+        if (inBox) expect(pixels[(row - y!) * width + (col - x!)]).toBe(v);
+        else if (v !== 0) outside++;
+      });
+      expect(outside, 'covered pixels left outside the box').toBe(0);
       expect(pixels.some((v) => v === 255)).toBe(true);
-    }
+    });
   });
 
   it('leaves out the steps a frame size does not need', () => {
     const small = planMasks([rect('blur')], { width: 176, height: 144 }).filterComplex;
-    expect(small).toContain('[blur_src]pad=260:228:42:42:color=gray,boxblur=luma_radius=14:luma_power=3');
+    expect(small).toContain('format=yuv444p,pad=181:171:42:42:color=gray,boxblur=luma_radius=14:luma_power=3');
     expect(small).not.toContain('flags=area');
-    const whole = planMasks([rect('mosaic')], { width: 648, height: 378 }).filterComplex;
-    expect(whole).toContain('[mosaic_src]scale=24:14:flags=area,scale=648:378:flags=neighbor,crop=648:378:0:0[mosaic_fx]');
   });
 
-  it('sizes every stage for an odd frame', () => {
-    const g = planMasks([rect('fill'), rect('blur', 0.4), triangle('mosaic')], { width: 641, height: 361 }).filterComplex;
-    expect(g).toContain('scale=641:361:flags=bilinear,lut');
-    expect(g).toContain('scale=161:91:flags=area,pad=215:145:27:27:color=gray,boxblur=luma_radius=9');
-    expect(g).toContain('crop=161:91:27:27,scale=641:361:flags=bilinear[blur_fx]');
+  it('clips boxes and areas at the edges of an odd frame, where the effect supplies the edge', () => {
+    const g = planMasks([{ shape: 'rect', x: 0.7, y: 0.7, w: 0.3, h: 0.3, mode: 'mosaic' }], { width: 641, height: 361 }).filterComplex;
+    // Blocks from 432,243 to the frame's end (209x118): extended by smearing to whole blocks, as on the whole frame.
     expect(g).toContain(
-      'pad=648:378:0:0,fillborders=right=7:bottom=17:mode=smear,scale=24:14:flags=area,scale=648:378:flags=neighbor,crop=641:361:0:0',
+      'crop=209:118:432:243:exact=1,format=yuv444p,pad=216:135:0:0,fillborders=right=7:bottom=17:mode=smear,' +
+        'scale=8:5:flags=area,scale=216:135:flags=neighbor,crop=209:118:0:0,crop=193:109:16:9,format=yuv444p',
     );
-    expect(g).toMatch(/format=yuv420p\[masked\]$/);
+    expect(g).toMatch(/overlay=x=448:y=252:format=yuv420,format=yuv420p\[masked\]$/);
   });
 });
 
