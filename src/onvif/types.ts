@@ -1,4 +1,5 @@
 /** What WS-Discovery and the Device/Media services tell about an ONVIF device. */
+import type { PtzProbe } from './ptzCapability.js';
 
 /** One device that answered a WS-Discovery probe (merged over repeated probes). */
 export interface DiscoveredDevice {
@@ -48,4 +49,6 @@ export interface DeviceProbe {
   clockDriftSeconds: number;
   /** Service namespaces the device offers (GetServices, or GetCapabilities on older devices). */
   services: string[];
+  /** The PTZ service's profiles and node; null when the device offers no PTZ service. */
+  ptz: PtzProbe | null;
 }
