@@ -40,7 +40,12 @@ describe('ONVIF PTZ capability', () => {
 
   it('says none when the service is there but no profile or node can move, and null without a PTZ service', () => {
     const node1 = { panTilt: true, zoom: true, maxPresets: 4, home: false };
-    expect(ptzCapability({ profileTokens: [], node: node1 }, 'Profile_1')).toEqual({ kind: 'none', profileToken: null, maxPresets: 0, home: false });
+    expect(ptzCapability({ profileTokens: [], node: node1 }, 'Profile_1')).toEqual({
+      kind: 'none',
+      profileToken: null,
+      maxPresets: 0,
+      home: false,
+    });
     expect(ptzCapability({ profileTokens: ['Profile_1'], node: null }, 'Profile_1')).toEqual({
       kind: 'none',
       profileToken: null,
