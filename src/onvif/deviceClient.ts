@@ -7,9 +7,9 @@
 import onvif from 'onvif';
 import type { Logger } from '../log.js';
 import { onvifStepError, type OnvifStep } from './errors.js';
-import { ptzNodeFromXml, ptzProfileTokens, type PtzProbe } from './ptzCapability.js';
+import { ptzNodeFromXml, ptzProfileTokens } from './ptzCapability.js';
 import { deviceInformationFromXml, profilesFromOnvif } from './soapFields.js';
-import type { DeviceProbe, MediaProfile } from './types.js';
+import type { DeviceProbe, MediaProfile, PtzProbe } from './types.js';
 
 export interface DeviceTarget {
   /** Device service URL, e.g. http://192.168.1.64/onvif/device_service. */

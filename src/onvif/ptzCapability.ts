@@ -5,24 +5,7 @@
  */
 import type { PtzCapability } from '../domain/index.js';
 import { elementText } from './soapFields.js';
-
-/** What the PTZ node (ptz.wsdl PTZNode) says it can do. */
-export interface PtzNodeFacts {
-  /** ContinuousPanTiltVelocitySpace present: ContinuousMove can pan and tilt. */
-  panTilt: boolean;
-  /** ContinuousZoomVelocitySpace present. */
-  zoom: boolean;
-  maxPresets: number;
-  home: boolean;
-}
-
-/** The probe's PTZ reading; null when the device offers no PTZ service. */
-export interface PtzProbe {
-  /** Media profiles that carry a PTZConfiguration, in device order. */
-  profileTokens: string[];
-  /** The first PTZ node, or null when GetNodes gave none. */
-  node: PtzNodeFacts | null;
-}
+import type { PtzNodeFacts, PtzProbe } from './types.js';
 
 const P = '(?:[\\w.-]+:)?';
 

@@ -1,5 +1,4 @@
 /** What WS-Discovery and the Device/Media services tell about an ONVIF device. */
-import type { PtzProbe } from './ptzCapability.js';
 
 /** One device that answered a WS-Discovery probe (merged over repeated probes). */
 export interface DiscoveredDevice {
@@ -51,4 +50,22 @@ export interface DeviceProbe {
   services: string[];
   /** The PTZ service's profiles and node; null when the device offers no PTZ service. */
   ptz: PtzProbe | null;
+}
+
+/** What the PTZ node (ptz.wsdl PTZNode) says it can do. */
+export interface PtzNodeFacts {
+  /** ContinuousPanTiltVelocitySpace present: ContinuousMove can pan and tilt. */
+  panTilt: boolean;
+  /** ContinuousZoomVelocitySpace present. */
+  zoom: boolean;
+  maxPresets: number;
+  home: boolean;
+}
+
+/** The probe's PTZ reading; null when the device offers no PTZ service. */
+export interface PtzProbe {
+  /** Media profiles that carry a PTZConfiguration, in device order. */
+  profileTokens: string[];
+  /** The first PTZ node, or null when GetNodes gave none. */
+  node: PtzNodeFacts | null;
 }
