@@ -156,10 +156,13 @@ describe('GB/T 28181 PTZ to ONVIF against sipp and the ONVIF device simulator', 
     if (dir !== undefined && process.env.KEEP_SIPP === undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('onboarding stores the PTZ capability and the ONVIF device API shows it; a device without a PTZ service has none', async () => {
+  it('onboarding stores the PTZ capability and the camera and ONVIF device APIs show it; a device without a PTZ service has none', async () => {
     const device = async (id: string) => (await gw.api<{ ptz: unknown }>('GET', `/api/v1/onvif/devices/${id}`)).body.ptz;
     expect(await device(dome)).toEqual({ kind: 'dome', profileToken: 'Profile_1', maxPresets: 255, home: true });
     expect(await device(fixed)).toBeNull();
+    const camera = async (id: string) => (await gw.api<{ ptz: unknown }>('GET', `/api/v1/cameras/${id}`)).body.ptz;
+    expect(await camera(dome)).toEqual({ kind: 'dome', profileToken: 'Profile_1', maxPresets: 255, home: true });
+    expect(await camera(fixed)).toBeNull();
   });
 
   it('the catalog gives PTZType 1 for the dome and 3 for the fixed camera', async () => {
