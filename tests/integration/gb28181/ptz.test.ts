@@ -8,7 +8,6 @@
  * each command is in the audit chain as `ptz.command`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { OnvifDeviceSim, ptzCalls, stopAllOnvifSims } from '../../helpers/onvifDevice.js';
 import { freePorts } from '../../helpers/ports.js';
+import { sendSippGo } from '../../helpers/sipp.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIPP = '/usr/bin/sipp';
@@ -131,21 +131,7 @@ describe('GB/T 28181 PTZ to ONVIF against sipp and the ONVIF device simulator', 
     const register = readFileSync(trace, 'latin1');
     const callId = /^REGISTER [\s\S]*?^Call-ID:\s*(.+)$/im.exec(register)?.[1]?.trim();
     expect(callId, 'sipp saw the REGISTER').toBeDefined();
-    const go = [
-      `OPTIONS sip:34020000002000000001@127.0.0.1:${platformPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKptzgo`,
-      'From: <sip:test@127.0.0.1>;tag=go',
-      'To: <sip:34020000002000000001@3402000000>',
-      `Call-ID: ${callId}`,
-      'CSeq: 1 OPTIONS',
-      `Subject: ${dome},${fixed}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.send(go, platformPort, '127.0.0.1', () => resolve()));
-    socket.close();
+    await sendSippGo({ sippPort: platformPort, callId: callId ?? '', subject: `${dome},${fixed}`, viaPort: 9 });
   }, 90_000);
 
   afterAll(async () => {
