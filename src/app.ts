@@ -21,7 +21,7 @@ import { startDiagnostics } from './health/diagnostics/index.js';
 import { CloseStack, closeOnce } from './lifecycle.js';
 import type { Logger } from './log.js';
 import { assertPortFree, startMediaServer } from './media/index.js';
-import { startOnvif } from './onvif/index.js';
+import { OnvifPtz, startOnvif } from './onvif/index.js';
 import {
   cameraProbes,
   detectFfmpeg,
@@ -149,6 +149,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const idParts = config.gateway;
     const registry = stack.push(new CameraRegistry({ store, box, siteGuard, isSiteType, idParts, probe: playCheck, logger }));
     const fourEyes = new FourEyes(changes, registry, recording.holds);
+    // PTZ commands from upper platforms reach the cameras' ONVIF PTZ service, one session per camera.
+    const ptz = stack.push(
+      new OnvifPtz({
+        devices: store.onvif,
+        credentials: async (id) => registry.credentialsOf(await registry.getRecord(id)),
+        timeoutMs: config.onvif.requestTimeoutSeconds * 1000,
+        logger,
+      }),
+    );
     // GB/T 28181 upper platforms: the SIP port opens only when one is configured.
     const { gb28181 } = config;
     const platforms =
@@ -161,6 +170,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
               incidents,
               audit: store.audit,
               logger,
+              ptz,
               // Live play reads the masked shared tier through an internal token, like the push relays.
               live: {
                 sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),

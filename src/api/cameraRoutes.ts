@@ -7,6 +7,7 @@ import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
 import { permit, principalOf } from './permit.js';
 import type { FourEyes } from '../changes/index.js';
+import type { OnvifDeviceRepository } from '../store/index.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -23,6 +24,8 @@ export interface CameraRoutesDeps {
   accessRegister?: Pick<AccessRegister, 'record'>;
   /** Four eyes: removing or shrinking masks waits for a second admin (absent: it applies at once). */
   fourEyes?: FourEyes;
+  /** What ONVIF onboarding stored (the PTZ capability); absent: no camera has any. */
+  onvif?: { devices: Pick<OnvifDeviceRepository, 'get'> };
 }
 
 export function cameraRoutes(deps: CameraRoutesDeps): Router {
@@ -43,7 +46,9 @@ export function cameraRoutes(deps: CameraRoutesDeps): Router {
   });
 
   router.get('/:id', permit('cameras.read'), async (req, res) => {
-    res.json(withStatus(await deps.registry.get(req.params.id), deps));
+    const camera = withStatus(await deps.registry.get(req.params.id), deps);
+    // The PTZ capability read at ONVIF onboarding; null for cameras added by hand.
+    res.json({ ...camera, ptz: (await deps.onvif?.devices.get(camera.id))?.ptz ?? null });
   });
 
   router.patch('/:id', permit(cameraChange), async (req, res) => {

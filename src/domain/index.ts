@@ -25,6 +25,7 @@ export {
   type SharedEncoderOverride,
 } from './encoderSettings.js';
 export type { OnvifDeviceRecord } from './onvif.js';
+export type { PtzAction, PtzCapability, PtzOutcome } from './ptz.js';
 export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap } from './recordings.js';
 export { ROLES, isRole, type Principal, type Role } from './access.js';
 export {

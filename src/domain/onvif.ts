@@ -1,3 +1,5 @@
+import type { PtzCapability } from './ptz.js';
+
 /** What the gateway keeps about an onboarded ONVIF camera (table onvif_devices). */
 export interface OnvifDeviceRecord {
   cameraId: string;
@@ -20,4 +22,6 @@ export interface OnvifDeviceRecord {
   onboardedAt: string;
   /** Last time a discovery sweep saw the device at `xaddr`; null until one does. */
   lastSeenAt: string | null;
+  /** The PTZ capability read at onboarding; null for devices onboarded before it was read. */
+  ptz: PtzCapability | null;
 }

@@ -7,8 +7,9 @@
 import onvif from 'onvif';
 import type { Logger } from '../log.js';
 import { onvifStepError, type OnvifStep } from './errors.js';
+import { ptzNodeFromXml, ptzProfileTokens } from './ptzCapability.js';
 import { deviceInformationFromXml, profilesFromOnvif } from './soapFields.js';
-import type { DeviceProbe, MediaProfile } from './types.js';
+import type { DeviceProbe, MediaProfile, PtzProbe } from './types.js';
 
 export interface DeviceTarget {
   /** Device service URL, e.g. http://192.168.1.64/onvif/device_service. */
@@ -19,9 +20,9 @@ export interface DeviceTarget {
   timeoutMs: number;
 }
 
-type OnvifCam = InstanceType<typeof onvif.Cam>;
+export type OnvifCam = InstanceType<typeof onvif.Cam>;
 
-function camFor(xaddr: string, credentials: { username: string; password: string } | null, timeoutMs: number): OnvifCam {
+export function camFor(xaddr: string, credentials: { username: string; password: string } | null, timeoutMs: number): OnvifCam {
   const url = new URL(xaddr);
   return new onvif.Cam({
     hostname: url.hostname,
@@ -37,7 +38,7 @@ function camFor(xaddr: string, credentials: { username: string; password: string
 }
 
 /** Calls one callback-style method of the package's Cam and resolves with its data and raw XML. */
-function call<T>(cam: OnvifCam, method: string, ...args: unknown[]): Promise<{ data: T; xml: string }> {
+export function call<T>(cam: OnvifCam, method: string, ...args: unknown[]): Promise<{ data: T; xml: string }> {
   return new Promise((resolve, reject) => {
     const fn = (cam as unknown as Record<string, (...a: unknown[]) => void>)[method];
     if (fn === undefined) {
@@ -85,7 +86,11 @@ export async function probeDevice(target: DeviceTarget, logger: Logger): Promise
   // The first call that needs the credentials: a device may accept anything before it.
   const info = await step('auth', async () => deviceInformationFromXml((await call<unknown>(cam, 'getDeviceInformation')).xml));
 
-  const profiles: MediaProfile[] = await step('profiles', async () => profilesFromOnvif((await call<unknown[]>(cam, 'getProfiles')).data));
+  const { profiles, profilesXml } = await step('profiles', async () => {
+    const { data, xml } = await call<unknown[]>(cam, 'getProfiles');
+    return { profiles: profilesFromOnvif(data) as MediaProfile[], profilesXml: xml };
+  });
+  const ptz = await readPtz(cam, services, profilesXml, target.xaddr, logger);
 
   await step('stream URI', async () => {
     for (const p of profiles) {
@@ -110,7 +115,22 @@ export async function probeDevice(target: DeviceTarget, logger: Logger): Promise
     }
   });
 
-  return { xaddr: target.xaddr, info, profiles, clockDriftSeconds, services };
+  return { xaddr: target.xaddr, info, profiles, clockDriftSeconds, services, ptz };
+}
+
+/** GetServices namespace or GetCapabilities key of the PTZ service. */
+const isPtzService = (s: string): boolean => s === 'http://www.onvif.org/ver20/ptz/wsdl' || s === 'PTZ';
+
+/** The PTZ service's node; a device whose PTZ answers badly is onboarded without PTZ, not refused. */
+async function readPtz(cam: OnvifCam, services: string[], profilesXml: string, xaddr: string, logger: Logger): Promise<PtzProbe | null> {
+  if (!services.some(isPtzService)) return null;
+  const profileTokens = ptzProfileTokens(profilesXml);
+  try {
+    return { profileTokens, node: ptzNodeFromXml((await call<unknown>(cam, 'getNodes')).xml) };
+  } catch (err) {
+    logger.warn({ xaddr, err: (err as Error).message }, 'PTZ GetNodes failed; the camera is taken as without PTZ');
+    return { profileTokens, node: null };
+  }
 }
 
 /**

@@ -14,3 +14,4 @@ export { OnvifOnboarding, deviceServiceUrl, type OnboardResult, type OnboardingS
 export { chooseProfiles, sharedSubStream, type ProfileChoice } from './profileChoice.js';
 export { parseCsv, onboardRowsFromCsv, type OnboardRow } from './csv.js';
 export { startOnvif, type OnvifWiringDeps, type OnvifComponents } from './wiring.js';
+export { OnvifPtz, type OnvifPtzDeps } from './ptzControl.js';

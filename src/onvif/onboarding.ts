@@ -14,6 +14,7 @@ import type { OnvifDeviceRepository } from '../store/index.js';
 import type { DeviceTarget } from './deviceClient.js';
 import { atStep, onvifStepError, type OnvifStep } from './errors.js';
 import { chooseProfiles } from './profileChoice.js';
+import { ptzCapability } from './ptzCapability.js';
 import type { CameraCredentials, CameraView, OnvifDeviceRecord } from '../domain/index.js';
 import type { DeviceProbe, MediaProfile } from './types.js';
 
@@ -169,6 +170,7 @@ export class OnvifOnboarding {
       clockCheckedAt: at,
       onboardedAt: at,
       lastSeenAt: null,
+      ptz: ptzCapability(probe.ptz, choice.record.token),
     });
     // The camera, its audit entries, the ONVIF facts and the onboarding audit entry are one
     // transaction: a failure anywhere leaves nothing registered.
@@ -199,6 +201,7 @@ export class OnvifOnboarding {
                 recordProfile: facts.recordProfileToken,
                 sharedProfile: facts.sharedProfileToken,
                 clockDriftSeconds: facts.clockDriftSeconds,
+                ptz: facts.ptz?.kind ?? null,
               },
             });
           },

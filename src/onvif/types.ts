@@ -48,4 +48,24 @@ export interface DeviceProbe {
   clockDriftSeconds: number;
   /** Service namespaces the device offers (GetServices, or GetCapabilities on older devices). */
   services: string[];
+  /** The PTZ service's profiles and node; null when the device offers no PTZ service. */
+  ptz: PtzProbe | null;
+}
+
+/** What the PTZ node (ptz.wsdl PTZNode) says it can do. */
+export interface PtzNodeFacts {
+  /** ContinuousPanTiltVelocitySpace present: ContinuousMove can pan and tilt. */
+  panTilt: boolean;
+  /** ContinuousZoomVelocitySpace present. */
+  zoom: boolean;
+  maxPresets: number;
+  home: boolean;
+}
+
+/** The probe's PTZ reading; null when the device offers no PTZ service. */
+export interface PtzProbe {
+  /** Media profiles that carry a PTZConfiguration, in device order. */
+  profileTokens: string[];
+  /** The first PTZ node, or null when GetNodes gave none. */
+  node: PtzNodeFacts | null;
 }

@@ -448,6 +448,12 @@ CREATE TABLE login_lockouts (
   touched_ms BIGINT NOT NULL
 );`,
   },
+  {
+    version: 19,
+    name: 'ONVIF PTZ capability',
+    // JSON text of the domain's PtzCapability, read whole; NULL for devices onboarded before it was read.
+    sql: `ALTER TABLE onvif_devices ADD COLUMN ptz TEXT;`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -3,7 +3,7 @@
  * serial), the profiles chosen for recording and for the shared tier with their stream
  * URLs, and the last clock check. One row per camera; removing the camera removes it.
  */
-import type { OnvifDeviceRecord } from '../domain/index.js';
+import type { OnvifDeviceRecord, PtzCapability } from '../domain/index.js';
 import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
 import type { OnvifDeviceRepository } from './store.js';
 
@@ -25,6 +25,7 @@ const COLUMNS = [
   'clock_checked_at',
   'onboarded_at',
   'last_seen_at',
+  'ptz',
 ] as const;
 
 const SELECT = `SELECT ${COLUMNS.join(', ')} FROM onvif_devices`;
@@ -53,6 +54,7 @@ function toRow(r: OnvifDeviceRecord): SqlValue[] {
     r.clockCheckedAt,
     r.onboardedAt,
     r.lastSeenAt,
+    r.ptz === null ? null : JSON.stringify(r.ptz),
   ];
 }
 
@@ -77,6 +79,7 @@ function fromRow(r: Record<string, unknown>): OnvifDeviceRecord {
     clockCheckedAt: String(r.clock_checked_at),
     onboardedAt: String(r.onboarded_at),
     lastSeenAt: text(r.last_seen_at),
+    ptz: r.ptz === null || r.ptz === undefined ? null : (JSON.parse(String(r.ptz)) as PtzCapability),
   };
 }
 

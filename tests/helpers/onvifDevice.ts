@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ONVIF_SIM_PATH = fileURLToPath(new URL('../fixtures/onvif_device.mjs', import.meta.url));
@@ -27,6 +28,32 @@ export interface SimConfig {
   serial?: string;
   clockOffsetSeconds?: number;
   profiles?: SimProfile[];
+  /** A PTZ service: continuous pan/tilt/zoom, or zoom only. */
+  ptz?: 'none' | 'dome' | 'zoom';
+  /** JSON-lines file each PTZ call is appended to (see ptzCalls). */
+  ptzLog?: string;
+  /** Presets the device starts with. */
+  presets?: Array<{ token: string; name: string }>;
+}
+
+/** One PTZ call as the simulator logged it. */
+export interface PtzCall {
+  action: string;
+  profileToken?: string;
+  x?: number;
+  y?: number;
+  zoom?: number;
+  presetToken?: string;
+  presetName?: string;
+}
+
+/** The PTZ calls logged so far (none when the log does not exist yet). */
+export function ptzCalls(log: string): PtzCall[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as PtzCall);
 }
 
 /**

@@ -3,6 +3,7 @@
  * camera, its DeviceID the camera's 20-digit GB/T 28181 ID. CivilCode is never empty: it is
  * the ID's first 6 digits (the administrative division the ID was issued under).
  */
+import type { PtzCapability } from '../../domain/index.js';
 import type { CatalogItem } from './manscdp/response.js';
 
 /** What the catalog needs of a camera (a subset of the registry's view). */
@@ -25,7 +26,16 @@ export function sharedCameras<C extends { id: string }>(all: readonly C[], camer
   return all.filter((c) => wanted.has(c.id));
 }
 
-export function catalogItem(c: CatalogCamera, opts: { parentId: string; online: boolean }): CatalogItem {
+/**
+ * PTZType (A.2.6 catalog Info): 1 dome when the gateway can pan, tilt and zoom it over
+ * ONVIF, 4 remote-controlled bullet for a zoom lens only, else 3 fixed (never 0: platforms
+ * read 0 as "refuse PTZ" and some reject the item).
+ */
+export function ptzType(ptz: PtzCapability | null | undefined): 1 | 3 | 4 {
+  return ptz?.kind === 'dome' ? 1 : ptz?.kind === 'zoom' ? 4 : 3;
+}
+
+export function catalogItem(c: CatalogCamera, opts: { parentId: string; online: boolean; ptz?: PtzCapability | null }): CatalogItem {
   return {
     deviceId: c.id,
     name: c.name,
@@ -42,5 +52,6 @@ export function catalogItem(c: CatalogCamera, opts: { parentId: string; online: 
     status: c.enabled && opts.online ? 'ON' : 'OFF',
     ...(c.lon === null ? {} : { longitude: c.lon }),
     ...(c.lat === null ? {} : { latitude: c.lat }),
+    info: { ptzType: ptzType(opts.ptz) },
   };
 }

@@ -11,10 +11,12 @@ import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
 import type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
 import { PlatformLink, type PlatformLinkConfig, type PlatformStatus } from './platformLink.js';
+import type { PtzTarget } from './ptzControl.js';
 import { SipTransport } from './transport.js';
 
 export type { PlatformStatus } from './platformLink.js';
 export type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
+export type { PtzTarget } from './ptzControl.js';
 
 export interface Gb28181Settings {
   sipHost: string;
@@ -33,7 +35,7 @@ export interface LinkAudit {
     actor: string;
     action: string;
     cameraId: string | null;
-    outcome: 'ok' | 'error';
+    outcome: 'ok' | 'refused' | 'error';
     details: Record<string, unknown>;
   }): Promise<void>;
 }
@@ -47,6 +49,8 @@ export interface Gb28181Deps {
   env?: NodeJS.ProcessEnv;
   /** Live play: the shared tier's internal URL and stream facts; without it INVITE is refused 501. */
   live?: LiveSource;
+  /** Steers shared cameras on a platform's DeviceControl PTZCmd and gives the catalog's PTZType. */
+  ptz?: PtzTarget;
   /** A live session ended (the access register records it as a platform_play). */
   onSessionEnd?(e: LiveSessionEnd): void;
 }
@@ -84,6 +88,18 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         logger: deps.logger,
         ...(deps.live === undefined ? {} : { live: deps.live }),
         ...(deps.onSessionEnd === undefined ? {} : { onSessionEnd: deps.onSessionEnd }),
+        ...(deps.ptz === undefined ? {} : { ptz: deps.ptz }),
+        onPtzCommand: (e) =>
+          void deps.audit
+            ?.append({
+              at: new Date().toISOString(),
+              actor: `platform:${e.platform}`,
+              action: 'ptz.command',
+              cameraId: e.cameraId,
+              outcome: e.outcome,
+              details: { platform: e.platform, command: e.command, action: e.action, reason: e.reason },
+            })
+            .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a PTZ command')),
         onSessionEvent: (e) =>
           void deps.audit
             ?.append({

@@ -19,6 +19,7 @@ import {
   MANSCDP_CONTENT_TYPE,
 } from './manscdp/response.js';
 import { Registration, type RegistrationState } from './registration.js';
+import { controlPtz, type PtzCommandEvent, type PtzTarget } from './ptzControl.js';
 import { parseNameAddr, sipUriUser } from './sip/headers.js';
 import { buildRequest, getHeader, newBranch, newCallId, newCSeqNumber, newTag, type SipRequest } from './sip/message.js';
 import type { TimerHost } from './sip/transaction.js';
@@ -58,6 +59,9 @@ export interface PlatformLinkDeps {
   live?: LiveSource;
   onSessionEvent?: LiveDialogsDeps['onEvent'];
   onSessionEnd?: LiveDialogsDeps['onEnd'];
+  /** PTZ (DeviceControl PTZCmd) and the catalog's PTZType; without it DeviceControl gets 501. */
+  ptz?: PtzTarget;
+  onPtzCommand?(e: PtzCommandEvent): void;
 }
 
 /** What the API shows of a link; never the password. */
@@ -241,6 +245,22 @@ export class PlatformLink implements RequestHandler {
       );
       return;
     }
+    if (msg.kind === 'deviceControl' && msg.ptzCmdHex !== undefined && this.deps.ptz !== undefined) {
+      const target = this.deps.ptz;
+      void controlPtz(
+        { ...msg, ptzCmdHex: msg.ptzCmdHex },
+        {
+          platform: this.cfg.name,
+          shared: async () => sharedCameras(await this.deps.cameras(), this.cfg.cameraIds).map((c) => c.id),
+          target,
+          reply,
+          respond: (body) => this.sendMessage(body),
+          logger: this.deps.logger,
+          ...(this.deps.onPtzCommand === undefined ? {} : { onCommand: this.deps.onPtzCommand }),
+        },
+      ).catch((err: unknown) => this.deps.logger.warn({ err, platform: this.cfg.name }, 'PTZ command answer to the platform failed'));
+      return;
+    }
     // Known to the parser but not served over this link yet, or unknown: refused, never ignored.
     this.deps.logger.info({ platform: this.cfg.name, cmdType: msg.cmdType, root: msg.root }, 'MANSCDP command not supported; refused');
     reply(501, 'Not Implemented');
@@ -248,7 +268,10 @@ export class PlatformLink implements RequestHandler {
 
   private async answerCatalog(q: Extract<ManscdpMessage, { kind: 'catalog' }>): Promise<void> {
     const cameras = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds);
-    const items = cameras.map((c) => catalogItem(c, { parentId: this.cfg.deviceId, online: this.deps.online(c.id) }));
+    const ptz = (await this.deps.ptz?.capabilities()) ?? new Map<string, never>();
+    const items = cameras.map((c) =>
+      catalogItem(c, { parentId: this.cfg.deviceId, online: this.deps.online(c.id), ptz: ptz.get(c.id) ?? null }),
+    );
     const bodies = buildCatalogResponses(
       {
         sn: q.sn,

@@ -22,6 +22,7 @@ import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpe
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { freePorts } from '../../helpers/ports.js';
+import { sendSippGo } from '../../helpers/sipp.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIPP = '/usr/bin/sipp';
@@ -141,21 +142,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     const register = trace(traceFile).find((m) => !m.sent && m.text.startsWith('REGISTER '));
     const callId = /^Call-ID:\s*(.+)$/im.exec(register?.text ?? '')?.[1]?.trim();
     expect(callId, 'sipp saw the REGISTER').toBeDefined();
-    const go = [
-      `OPTIONS sip:34020000002000000001@127.0.0.1:${sippPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${rtp.address().port};branch=z9hG4bKgo1`,
-      'From: <sip:test@127.0.0.1>;tag=go',
-      'To: <sip:34020000002000000001@3402000000>',
-      `Call-ID: ${callId}`,
-      'CSeq: 1 OPTIONS',
-      `Subject: ${cameraId}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    const goSocket = createSocket('udp4');
-    await new Promise<void>((resolve) => goSocket.send(go, sippPort, '127.0.0.1', () => resolve()));
-    goSocket.close();
+    await sendSippGo({ sippPort, callId: callId ?? '', subject: cameraId, viaPort: rtp.address().port });
   }, 60_000);
 
   afterAll(async () => {

@@ -25,6 +25,7 @@ function device(cameraId: string, xaddr: string): OnvifDeviceRecord {
     clockCheckedAt: '2026-01-01T00:00:00.000Z',
     onboardedAt: '2026-01-01T00:00:00.000Z',
     lastSeenAt: null,
+    ptz: null,
   };
 }
 

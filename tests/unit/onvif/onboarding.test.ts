@@ -4,12 +4,13 @@ import { GatewayError } from '../../../src/errors.js';
 import { OnvifOnboarding, deviceServiceUrl } from '../../../src/onvif/onboarding.js';
 import { FailingStore } from '../../helpers/failingStore.js';
 import { useRegistry } from '../cameras/registryFixture.js';
+import type { DeviceProbe } from '../../../src/onvif/types.js';
 import { probeResult } from './probeFixture.js';
 
 describe('OnvifOnboarding', () => {
   const t = useRegistry();
-  const make = (over: { failAtWrite?: { n: number; error: Error } } = {}) => {
-    const probeDevice = vi.fn(async () => probeResult('SER-1'));
+  const make = (over: { failAtWrite?: { n: number; error: Error }; probe?: DeviceProbe } = {}) => {
+    const probeDevice = vi.fn(async () => over.probe ?? probeResult('SER-1'));
     const playCheck = vi.fn(async () => undefined);
     const store = new FailingStore(t.store);
     if (over.failAtWrite !== undefined) store.failAtWrite(over.failAtWrite.n, over.failAtWrite.error);
@@ -36,6 +37,18 @@ describe('OnvifOnboarding', () => {
     const audit = await t.store.audit.list({ action: 'camera.onboard' });
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit)).not.toContain('"pw"');
+  });
+
+  it('stores the PTZ capability of the recorded profile; a device without a PTZ service has none', async () => {
+    const ptz = { profileTokens: ['main'], node: { panTilt: true, zoom: true, maxPresets: 255, home: true } };
+    const { onboarding } = make({ probe: { ...probeResult('SER-PTZ'), ptz } });
+    const result = await onboarding.onboard(request, 'admin');
+    const dome = { kind: 'dome', profileToken: 'main', maxPresets: 255, home: true };
+    expect(result.onvif.ptz).toEqual(dome);
+    expect((await t.store.onvif.get(result.cameraId))?.ptz).toEqual(dome);
+
+    const plain = await make().onboarding.onboard({ ...request, device: '10.0.0.8' }, 'admin');
+    expect((await t.store.onvif.get(plain.cameraId))?.ptz).toBeNull();
   });
 
   it('removes the camera again when its ONVIF facts cannot be stored', async () => {

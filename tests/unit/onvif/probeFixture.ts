@@ -6,6 +6,7 @@ export const probeResult = (serial: string): DeviceProbe => ({
   info: { manufacturer: 'SimVision', model: 'SV-1', serialNumber: serial, firmwareVersion: '1', hardwareId: '88' },
   clockDriftSeconds: 0,
   services: [],
+  ptz: null,
   profiles: [
     {
       token: 'main',

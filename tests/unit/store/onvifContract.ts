@@ -21,6 +21,7 @@ export function onvifRecord(cameraId: string, over: Partial<OnvifDeviceRecord> =
     clockCheckedAt: '2025-01-01T00:00:00.000Z',
     onboardedAt: '2025-01-01T00:00:00.000Z',
     lastSeenAt: null,
+    ptz: null,
     ...over,
   };
 }
@@ -42,7 +43,12 @@ export function describeOnvifRepositoryContract(label: string, makeHarness: () =
       await store.cameras.insert(a);
       await store.cameras.insert(b);
       const ra = onvifRecord(a.id);
-      const rb = onvifRecord(b.id, { endpointRef: null, serialNumber: 'B-SERIAL', snapshotUrl: 'http://10.0.0.8/snap.jpg' });
+      const rb = onvifRecord(b.id, {
+        endpointRef: null,
+        serialNumber: 'B-SERIAL',
+        snapshotUrl: 'http://10.0.0.8/snap.jpg',
+        ptz: { kind: 'dome', profileToken: 'Profile_101', maxPresets: 255, home: true },
+      });
       await store.onvif.upsert(ra);
       await store.onvif.upsert(rb);
       expect(await store.onvif.get(a.id)).toEqual(ra);

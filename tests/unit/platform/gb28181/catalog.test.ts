@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PtzCapability } from '../../../../src/domain/index.js';
 import { catalogItem, sharedCameras, type CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
 
 const camera = (id: string, fields: Partial<CatalogCamera> = {}): CatalogCamera => ({
@@ -41,5 +42,15 @@ describe('catalog', () => {
     });
     expect(catalogItem(camera('44030500001328000001'), { parentId: 'x', online: false }).status).toBe('OFF');
     expect(catalogItem(camera('44030500001328000001', { enabled: false }), { parentId: 'x', online: true }).status).toBe('OFF');
+  });
+
+  it('gives PTZType from the ONVIF PTZ capability: 1 dome, 4 zoom-only, 3 fixed (none, or no ONVIF)', () => {
+    const id = '44030500001328000001';
+    const ptzType = (ptz: PtzCapability | null) => catalogItem(camera(id), { parentId: 'x', online: true, ptz }).info?.ptzType;
+    expect(ptzType({ kind: 'dome', profileToken: 'p', maxPresets: 255, home: true })).toBe(1);
+    expect(ptzType({ kind: 'zoom', profileToken: 'p', maxPresets: 0, home: false })).toBe(4);
+    expect(ptzType({ kind: 'none', profileToken: null, maxPresets: 0, home: false })).toBe(3);
+    expect(ptzType(null)).toBe(3);
+    expect(catalogItem(camera(id), { parentId: 'x', online: true }).info?.ptzType).toBe(3);
   });
 });

@@ -1,7 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { SipEndpoint } from '../../../../src/platform/gb28181/endpoint.js';
-import { PlatformLink } from '../../../../src/platform/gb28181/platformLink.js';
+import { PlatformLink, type PlatformLinkDeps } from '../../../../src/platform/gb28181/platformLink.js';
+import { encodePtzCmd } from '../../../../src/platform/gb28181/manscdp/ptz.js';
+import type { PtzCommandEvent } from '../../../../src/platform/gb28181/ptzControl.js';
+import type { PtzAction, PtzCapability } from '../../../../src/domain/index.js';
 import type { CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
 import {
   buildRequest,
@@ -14,7 +17,12 @@ import { decodeBody } from '../../../../src/platform/gb28181/manscdp/charset.js'
 
 const SERVER = '34020000002000000001';
 
-function link(transport: 'udp' | 'tcp' = 'udp', endpoint: SipEndpoint = {} as SipEndpoint, cameras: CatalogCamera[] = []): PlatformLink {
+function link(
+  transport: 'udp' | 'tcp' = 'udp',
+  endpoint: SipEndpoint = {} as SipEndpoint,
+  cameras: CatalogCamera[] = [],
+  extra: Partial<PlatformLinkDeps> = {},
+): PlatformLink {
   // Requests are only answered here; nothing is sent, so the endpoint is never used.
   return new PlatformLink(
     {
@@ -36,6 +44,7 @@ function link(transport: 'udp' | 'tcp' = 'udp', endpoint: SipEndpoint = {} as Si
       cameras: () => Promise.resolve(cameras),
       online: () => true,
       logger: pino({ level: 'silent' }),
+      ...extra,
     },
   );
 }
@@ -129,4 +138,103 @@ describe('PlatformLink catalog', () => {
       expect(maxInFlight).toBe(1);
     });
   }
+});
+
+describe('PlatformLink PTZ (DeviceControl PTZCmd)', () => {
+  const DOME = '44030500001328000001';
+  const FIXED = '44030500001328000002';
+  const UNSHARED = '44030500001328000003';
+  const cam = (id: string): CatalogCamera => ({ id, name: id, address: null, lat: null, lon: null, ownerUnit: null, enabled: true });
+  const control = (channel: string, ptzCmd: string) =>
+    `<?xml version="1.0" encoding="GB2312"?><Control><CmdType>DeviceControl</CmdType><SN>17</SN><DeviceID>${channel}</DeviceID><PTZCmd>${ptzCmd}</PTZCmd></Control>`;
+  const left = encodePtzCmd({ kind: 'move', pan: -1, tilt: 0, zoom: 0, panSpeed: 255, tiltSpeed: 0, zoomSpeed: 0 });
+
+  function setup() {
+    const sent: string[] = [];
+    const events: PtzCommandEvent[] = [];
+    const runs: Array<[string, PtzAction]> = [];
+    const endpoint = {
+      request: async (req: SipRequest): Promise<SipResponse> => {
+        sent.push(decodeBody(req.body).text);
+        return buildResponse(req, 200, 'OK');
+      },
+    } as unknown as SipEndpoint;
+    const dome: PtzCapability = { kind: 'dome', profileToken: 'main', maxPresets: 255, home: true };
+    const l = new PlatformLink(
+      {
+        name: 'city',
+        serverId: SERVER,
+        serverDomain: '3402000000',
+        host: '127.0.0.1',
+        port: 15060,
+        transport: 'udp',
+        deviceId: '34020000001180000001',
+        password: 'x',
+        cameraIds: [DOME, FIXED],
+        keepaliveSeconds: 60,
+        registerExpiresSeconds: 3600,
+      },
+      {
+        endpoint,
+        local: { host: '127.0.0.1', port: 5060 },
+        cameras: () => Promise.resolve([cam(DOME), cam(FIXED), cam(UNSHARED)]),
+        online: () => true,
+        logger: pino({ level: 'silent' }),
+        ptz: {
+          capabilities: async () => new Map([[DOME, dome]]),
+          run: async (id, action) => {
+            runs.push([id, action]);
+            return id === DOME ? { outcome: 'ok' } : { outcome: 'refused', reason: 'the camera has no PTZ' };
+          },
+        },
+        onPtzCommand: (e) => events.push(e),
+      },
+    );
+    const send = async (body: string): Promise<number> => {
+      let status = 0;
+      l.handle(message('MESSAGE', body), { transport: 'UDP', host: '127.0.0.1', port: 15060 }, (s) => (status = s));
+      await vi.waitFor(() => expect(status).not.toBe(0), { timeout: 5000 });
+      return status;
+    };
+    return { l, sent, events, runs, send };
+  }
+
+  it('answers 200, moves the camera, and sends the DeviceControl Response with Result OK', async () => {
+    const t = setup();
+    expect(await t.send(control(DOME, left))).toBe(200);
+    await vi.waitFor(() => expect(t.sent).toHaveLength(1), { timeout: 5000 });
+    expect(t.runs).toEqual([[DOME, { kind: 'move', x: -1, y: 0, zoom: 0 }]]);
+    expect(t.sent[0]).toMatch(
+      /<Response>[\s\S]*<CmdType>DeviceControl<\/CmdType>\s*<SN>17<\/SN>\s*<DeviceID>44030500001328000001<\/DeviceID>\s*<Result>OK<\/Result>/,
+    );
+    expect(t.events).toEqual([
+      { platform: 'city', cameraId: DOME, command: left, action: { kind: 'move', x: -1, y: 0, zoom: 0 }, outcome: 'ok', reason: null },
+    ]);
+  });
+
+  it('answers Result ERROR for a shared camera without PTZ, and refuses unshared channels, bad PTZCmd and unsupported instructions', async () => {
+    const t = setup();
+    expect(await t.send(control(FIXED, left))).toBe(200);
+    await vi.waitFor(() => expect(t.sent).toHaveLength(1), { timeout: 5000 });
+    expect(t.sent[0]).toContain('<Result>ERROR</Result>');
+    expect(t.events[0]).toMatchObject({ cameraId: FIXED, outcome: 'refused', reason: 'the camera has no PTZ' });
+
+    expect(await t.send(control(UNSHARED, left))).toBe(404);
+    expect(await t.send(control('44030500001328000099', left))).toBe(404);
+    expect(await t.send(control(DOME, 'A50F0000000000B5'))).toBe(400);
+    const focus = encodePtzCmd({ kind: 'other', instruction: 0x41, data1: 1, data2: 0, data3: 0 });
+    expect(await t.send(control(DOME, focus))).toBe(501);
+    expect(t.runs).toHaveLength(1);
+    expect(t.sent).toHaveLength(1);
+    expect(t.events.map((e) => [e.cameraId, e.outcome])).toEqual([
+      [FIXED, 'refused'],
+      [UNSHARED, 'refused'],
+      ['44030500001328000099', 'refused'],
+      [DOME, 'refused'],
+      [DOME, 'refused'],
+    ]);
+    expect(t.events[1]?.reason).toMatch(/not shared/);
+    expect(t.events[3]?.reason).toMatch(/checksum/);
+    expect(t.events[4]?.reason).toMatch(/no ONVIF equivalent/);
+  });
 });
