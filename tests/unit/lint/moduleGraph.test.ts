@@ -10,7 +10,8 @@ function graph(...args: string[]) {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-describe('module graph check', () => {
+// Each case spawns the script over the whole tree: on a busy 2-core machine that takes more than the default 5 s.
+describe('module graph check', { timeout: 30_000 }, () => {
   it('reports a cycle between modules, type-only imports included, and fails', () => {
     const run = graph('--root', join(ROOT, 'tests', 'fixtures', 'module-cycle'));
     expect(run.stdout).toContain('alpha      → beta');
