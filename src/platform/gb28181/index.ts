@@ -10,11 +10,13 @@ import type { Logger } from '../../log.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
 import type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
+import type { RecordedFootage } from './playback.js';
 import { PlatformLink, type PlatformLinkConfig, type PlatformStatus } from './platformLink.js';
 import { SipTransport } from './transport.js';
 
 export type { PlatformStatus } from './platformLink.js';
 export type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
+export { recordedFootage, type RecordedFootage, type RecordedFootageDeps, type PlaybackCamera } from './playback.js';
 
 export interface Gb28181Settings {
   sipHost: string;
@@ -49,6 +51,8 @@ export interface Gb28181Deps {
   live?: LiveSource;
   /** A live session ended (the access register records it as a platform_play). */
   onSessionEnd?(e: LiveSessionEnd): void;
+  /** Recordings for RecordInfo, Playback and Download (masked on the way out); without it they are refused. */
+  footage?: RecordedFootage;
 }
 
 export interface Gb28181Service {
@@ -84,6 +88,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         logger: deps.logger,
         ...(deps.live === undefined ? {} : { live: deps.live }),
         ...(deps.onSessionEnd === undefined ? {} : { onSessionEnd: deps.onSessionEnd }),
+        ...(deps.footage === undefined ? {} : { footage: deps.footage }),
         onSessionEvent: (e) =>
           void deps.audit
             ?.append({
