@@ -27,7 +27,8 @@ import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIPP = '/usr/bin/sipp';
 const SCENARIO = join(import.meta.dirname, '../../fixtures/sipp/gb-playback.xml');
-const SIZE = { width: 640, height: 360 };
+/** Small frames: at Scale 2 the masked re-encode must run at twice real time on a loaded CI machine. */
+const SIZE = { width: 320, height: 180 };
 const FPS = 25;
 const SEGMENT_SECONDS = 2;
 /** Segments per recording run: two runs hold more media than the scenario plays before it seeks back (12 s). */
@@ -35,15 +36,16 @@ const SEGMENTS_PER_RUN = 5;
 const SSRC = 1_100_000_001;
 const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 
-/** What sipp sent and received, from its -trace_msg file. */
+/** What sipp sent and received, from its -trace_msg file ("message received [n] bytes :", "message sent (n bytes):"). */
 function trace(file: string): { at: number; sent: boolean; bytes: number; text: string }[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split(/^-{20,} /m)
     .flatMap((chunk) => {
-      const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message (sent|received) \[(\d+)\] bytes[^\n]*\n([\s\S]*)$/.exec(
-        chunk,
-      );
+      const m =
+        /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message (sent|received) [[(](\d+)[\])]? bytes[^\n]*\n([\s\S]*)$/.exec(
+          chunk,
+        );
       if (m === null) return [];
       return [
         { at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), sent: m[3] === 'sent', bytes: Number(m[4]), text: (m[5] ?? '').trim() },
@@ -111,8 +113,14 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
     const recorded = async (pred: (l: Awaited<ReturnType<typeof recordingList>>) => boolean) => pred(await recordingList(gw, cameraId));
     await gw.waitFor('first run recorded', () => recorded((l) => l.segments.length >= SEGMENTS_PER_RUN), 60_000, 500);
     // A gap: the camera goes away until the gateway has opened a gap in the recording, then returns.
+    const stopAt = Date.now();
     await camera.stop();
-    await gw.waitFor('a gap opened', () => recorded((l) => l.gaps.length >= 1), 30_000, 300);
+    await gw.waitFor(
+      'a gap opened',
+      () => recorded((l) => l.gaps.some((g) => g.end === null && Date.parse(g.start) >= stopAt - 5000)),
+      30_000,
+      300,
+    );
     const backAt = Date.now();
     await camera.restart();
     await gw.waitFor(
@@ -235,13 +243,14 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
     const doubled = rate(scaleAt + 500, seekAt);
     expect(normal, 'real-time pace after PLAY').toBeGreaterThan(FPS * 0.7);
     expect(normal).toBeLessThan(FPS * 1.3);
-    expect(doubled / normal, 'Scale 2 against real time').toBeGreaterThan(1.6);
-    expect(doubled / normal).toBeLessThan(2.4);
-    // The seek: media time (RTP timestamps) goes back to the range's start.
+    expect(doubled / normal, 'Scale 2 against real time').toBeGreaterThan(1.5);
+    expect(doubled / normal).toBeLessThan(2.5);
+    // The seek: media time (RTP timestamps from the first frame's, which is random) goes back to the range's start.
+    const media = (f: { ts: number }) => (f.ts - frames[0]!.ts) >>> 0;
     const before = frames.filter((f) => f.at < seekAt);
     const after = frames.filter((f) => f.at > seekAt + 500);
-    expect(Math.max(...before.map((f) => f.ts))).toBeGreaterThan(8 * 90_000);
-    expect(Math.min(...after.map((f) => f.ts))).toBeLessThan(2 * 90_000);
+    expect(Math.max(...before.map(media))).toBeGreaterThan(8 * 90_000);
+    expect(Math.min(...after.map(media))).toBeLessThan(2 * 90_000);
 
     type Row = {
       method: string;

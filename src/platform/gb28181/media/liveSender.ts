@@ -27,7 +27,7 @@ import { frameRfc4571, RtpPacketizer } from './rtp.js';
 export interface PlaybackReader {
   /** The reader's ffmpeg arguments from `offsetSeconds` into the range: masked H.264, Annex-B on stdout. */
   args(offsetSeconds: number): string[];
-  /** Frames per second of media time to start with (1 plays in real time; a download may ask more). */
+  /** Media seconds per wall second to start with (1 plays in real time; a download may ask more). */
   speed?: number;
 }
 

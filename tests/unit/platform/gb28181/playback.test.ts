@@ -90,8 +90,8 @@ describe('recorded footage for RecordInfo and playback', () => {
     expect(at('-g')).toBe('25');
     expect(args.slice(-3)).toEqual(['-f', 'h264', 'pipe:1']);
     // Past the end: nothing left to read rather than a negative duration.
-    expect(at.call(null, '-t')).toBe('16.000');
-    expect(playbackReaderArgs(plan, 30)[playbackReaderArgs(plan, 30).indexOf('-t') + 1]).toBe('0.000');
+    const past = playbackReaderArgs(plan, 30);
+    expect(past[past.indexOf('-t') + 1]).toBe('0.000');
   });
 
   it('writes MediaStatus 121', () => {
