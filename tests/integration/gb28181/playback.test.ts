@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { freePorts } from '../../helpers/ports.js';
 import { recordingList, type SegmentView } from '../../helpers/recordings.js';
+import { sendSippGo, sippTrace } from '../../helpers/sipp.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIPP = '/usr/bin/sipp';
@@ -35,23 +36,6 @@ const SEGMENT_SECONDS = 2;
 const SEGMENTS_PER_RUN = 5;
 const SSRC = 1_100_000_001;
 const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
-
-/** What sipp sent and received, from its -trace_msg file ("message received [n] bytes :", "message sent (n bytes):"). */
-function trace(file: string): { at: number; sent: boolean; bytes: number; text: string }[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split(/^-{20,} /m)
-    .flatMap((chunk) => {
-      const m =
-        /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message (sent|received) [[(](\d+)[\])]? bytes[^\n]*\n([\s\S]*)$/.exec(
-          chunk,
-        );
-      if (m === null) return [];
-      return [
-        { at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), sent: m[3] === 'sent', bytes: Number(m[4]), text: (m[5] ?? '').trim() },
-      ];
-    });
-}
 
 describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform', () => {
   let gw: GatewayProcess;
@@ -135,10 +119,7 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
       async () => (await gw.api<{ registered: boolean }>('GET', '/api/v1/platforms/city')).body.registered,
       30_000,
     );
-    // The go: the channel, the recorded range in Unix seconds (t=) and in local time (RecordInfo), in the REGISTER's Call-ID.
-    const register = trace(traceFile).find((m) => !m.sent && m.text.startsWith('REGISTER '));
-    const callId = /^Call-ID:\s*(.+)$/im.exec(register?.text ?? '')?.[1]?.trim();
-    expect(callId, 'sipp saw the REGISTER').toBeDefined();
+    // The go: the channel, the recorded range in Unix seconds (t=) and in local time (RecordInfo).
     const startMs = Date.parse(segments[0]!.start);
     const endMs = Date.parse(segments[segments.length - 1]!.end);
     const subject = [
@@ -147,22 +128,8 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
       Math.ceil(endMs / 1000),
       gbLocalTime(startMs - 60_000),
       gbLocalTime(endMs + 60_000),
-    ].join(',');
-    const go = [
-      `OPTIONS sip:34020000002000000001@127.0.0.1:${sippPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${rtp.address().port};branch=z9hG4bKgo1`,
-      'From: <sip:test@127.0.0.1>;tag=go',
-      'To: <sip:34020000002000000001@3402000000>',
-      `Call-ID: ${callId}`,
-      'CSeq: 1 OPTIONS',
-      `Subject: ${subject}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    const goSocket = createSocket('udp4');
-    await new Promise<void>((resolve) => goSocket.send(go, sippPort, '127.0.0.1', () => resolve()));
-    goSocket.close();
+    ];
+    await sendSippGo({ sippPort, traceFile, subject: subject.join(','), viaPort: rtp.address().port });
   }, 180_000);
 
   afterAll(async () => {
@@ -175,7 +142,7 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
 
   it('RecordInfo lists the two recorded runs as separate items, one per MESSAGE under the UDP limit, SumNum 2 in each', async () => {
     const answers = () =>
-      trace(traceFile).filter((m) => !m.sent && m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>RecordInfo</CmdType>'));
+      sippTrace(traceFile).filter((m) => !m.sent && m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>RecordInfo</CmdType>'));
     await gw.waitFor('two RecordInfo MESSAGEs', () => answers().length >= 2, 20_000, 200);
     const msgs = answers();
     expect(msgs).toHaveLength(2);
@@ -206,7 +173,7 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
   });
 
   it('Playback streams the recorded range masked; PAUSE stops the packets, PLAY resumes, Scale 2 doubles the pace, npt=0 seeks back; MediaStatus 121 at the end', async () => {
-    const infoSent = (what: RegExp) => trace(traceFile).find((m) => m.sent && m.text.startsWith('INFO ') && what.test(m.text))?.at;
+    const infoSent = (what: RegExp) => sippTrace(traceFile).find((m) => m.sent && m.text.startsWith('INFO ') && what.test(m.text))?.at;
     await gw.waitFor('the seek sent', () => infoSent(/Range: npt=0-/) !== undefined, 60_000, 200);
     const pauseAt = infoSent(/^PAUSE RTSP/m)!;
     const playAt = infoSent(/Range: npt=now-/)!;
@@ -215,11 +182,11 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
     // sipp answers MediaStatus 121 (its regexp checked) and BYEs; the gateway answers the BYE.
     await gw.waitFor(
       'MediaStatus 121 answered and the BYE done',
-      () => trace(traceFile).some((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*6 BYE/i.test(m.text)),
+      () => sippTrace(traceFile).some((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*6 BYE/i.test(m.text)),
       40_000,
       200,
     );
-    const status = trace(traceFile).find(
+    const status = sippTrace(traceFile).find(
       (m) => !m.sent && m.text.startsWith('MESSAGE ') && m.text.includes('<CmdType>MediaStatus</CmdType>'),
     );
     expect(status?.text).toMatch(/<NotifyType>121<\/NotifyType>/);
