@@ -165,6 +165,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   /** The next packet of udpQueue to send: a read index, so a burst costs no array shift per packet. */
   private udpHead = 0;
   private udpQueuedBytes = 0;
+  /** UDP sends handed to the socket and not yet done: closing the socket would drop them. */
+  private udpInFlight = 0;
   private udpDrainTimer: NodeJS.Timeout | null = null;
   private stallCheck: NodeJS.Timeout | null = null;
   private lastSourceDataAt = 0;
@@ -482,8 +484,9 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     const waiting = this.paced.length - this.pacedHead;
     if (waiting <= this.options.fps * Math.max(1, this.speed)) this.ffmpeg?.stdout?.resume();
     if (waiting === 0 && this.readerDone) {
-      // The last frames may still sit in the UDP queue: the end waits for them.
-      if (this.udpQueuedBytes === 0) return this.finish('range-ended', 'every frame of the recorded range was sent');
+      // The last frames may still sit in the UDP queue or the socket: the end waits for them.
+      if (this.udpQueuedBytes === 0 && this.udpInFlight === 0)
+        return this.finish('range-ended', 'every frame of the recorded range was sent');
     } else if (waiting === 0) {
       // Behind the pace (a slow reader): the frames go out as they come, without a burst to catch up.
       if (this.paceSent < due) this.rebasePace();
@@ -536,7 +539,9 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
       this.udpHead += 1;
       this.udpQueuedBytes -= packet.length;
       sent += packet.length;
+      this.udpInFlight += 1;
       this.udp.send(packet, (err) => {
+        this.udpInFlight -= 1;
         if (err) this.finish('receiver-unreachable', `UDP send: ${err.message}`);
       });
       this.count(packet);
