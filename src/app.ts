@@ -178,11 +178,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
                 entries: (cameraId, fromMs, toMs) => store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs }),
                 recordingsDir: recording.dir,
                 camera: async (cameraId, firstSegment) => {
-                  const { masks } = await registry.get(cameraId);
+                  const { masks, sharedEncoder } = await registry.get(cameraId);
                   // The raw tier's picture is the recording's; a camera that is not live has its segment probed.
                   const video =
                     pipelines.snapshot(cameraId)?.info?.video ?? (await probes.ingest(firstSegment, AbortSignal.timeout(30_000))).video;
-                  return { masks, width: video.width, height: video.height, fps: video.fps ?? 25 };
+                  return { masks, encoder: sharedEncoder, width: video.width, height: video.height, fps: video.fps ?? 25 };
                 },
                 encoder: settings.sharedEncoder,
               }),

@@ -10,7 +10,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChainEntry, Mask } from '../../domain/index.js';
+import { withEncoderOverride, type ChainEntry, type Mask, type SharedEncoderOverride } from '../../domain/index.js';
 import { concatList, cutRange, segmentsCovering, sourceInputArgs, type CutRange } from '../../exports/index.js';
 import { h264EncoderArgs, type SharedEncoderSettings } from '../../pipeline/index.js';
 import { planMasks } from '../../privacy/index.js';
@@ -125,6 +125,8 @@ export interface PlaybackCamera {
   width: number;
   height: number;
   fps: number;
+  /** The camera's own encoder settings over the gateway's (as its shared tier has them). */
+  encoder?: SharedEncoderOverride;
 }
 
 export interface RecordedFootageDeps {
@@ -176,7 +178,7 @@ export function recordedFootage(deps: RecordedFootageDeps): RecordedFootage {
           imageFiles,
           filterComplex: plan.filterComplex,
           fps: camera.fps,
-          encoder: deps.encoder,
+          encoder: withEncoderOverride(deps.encoder, camera.encoder ?? {}),
         };
         return {
           coveredFromMs: cut.coveredFromMs,

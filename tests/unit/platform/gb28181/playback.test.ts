@@ -1,7 +1,18 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ChainEntry } from '../../../../src/domain/index.js';
 import { mansrtspAnswer, MansrtspError, parseMansrtsp } from '../../../../src/platform/gb28181/manscdp/mansrtsp.js';
 import { buildMediaStatusNotify } from '../../../../src/platform/gb28181/manscdp/response.js';
-import { gbLocalTime, offerRange, parseGbLocalTime, playbackReaderArgs, recordedRuns } from '../../../../src/platform/gb28181/playback.js';
+import {
+  gbLocalTime,
+  offerRange,
+  parseGbLocalTime,
+  playbackReaderArgs,
+  recordedFootage,
+  recordedRuns,
+} from '../../../../src/platform/gb28181/playback.js';
 
 const ENCODER = { encoder: 'libx264', preset: 'veryfast', maxBitrateKbps: 2000, gopSeconds: 1 };
 
@@ -99,5 +110,67 @@ describe('recorded footage for RecordInfo and playback', () => {
     expect(body).toContain('<Notify>');
     expect(body).toContain('<CmdType>MediaStatus</CmdType>');
     expect(body).toContain('<NotifyType>121</NotifyType>');
+  });
+});
+
+describe('recordedFootage', () => {
+  const entry = (seq: number, startMs: number, endMs: number, extra: Partial<ChainEntry> = {}): ChainEntry =>
+    ({
+      cameraId: 'c1',
+      seq,
+      kind: 'segment',
+      path: `c1/day/${seq}.ts`,
+      startMs,
+      endMs,
+      partial: false,
+      deletedAt: null,
+      ...extra,
+    }) as ChainEntry;
+
+  it("joins the range's live segments, plans the camera's current masks on the recording's picture, with the camera's encoder; close removes the work files", async () => {
+    const work = mkdtempSync(join(tmpdir(), 'psvgw-footage-test-'));
+    try {
+      const footage = recordedFootage({
+        entries: () =>
+          Promise.resolve([entry(1, 0, 2000), entry(2, 2000, 4000, { deletedAt: '2026-12-05T00:00:00Z' }), entry(3, 4000, 6000)]),
+        recordingsDir: '/rec',
+        camera: (_id, first) => {
+          expect(first).toBe('/rec/c1/day/1.ts');
+          return Promise.resolve({
+            masks: [{ shape: 'rect', x: 0.1, y: 0.1, w: 0.2, h: 0.2, mode: 'fill' }] as never,
+            width: 320,
+            height: 180,
+            fps: 25,
+            encoder: { preset: 'ultrafast' },
+          });
+        },
+        encoder: ENCODER,
+        workDir: work,
+      });
+      expect((await footage.segments('c1', 1000, 5000)).map((s) => s.seq)).toEqual([1, 3]);
+      const reading = (await footage.open('c1', 1000, 5000))!;
+      expect(reading).toMatchObject({ coveredFromMs: 1000, coveredToMs: 5000, durationSeconds: 2, fps: 25, width: 320, height: 180 });
+      const args = reading.args(0);
+      const list = args[args.indexOf('concat') + 4]!;
+      expect(readFileSync(list, 'utf8')).toBe("file '/rec/c1/day/1.ts'\nfile '/rec/c1/day/3.ts'\n");
+      const mask = args[args.indexOf('-loop') + 5]!;
+      expect(readFileSync(mask).subarray(0, 2).toString()).toBe('P5');
+      expect(args[args.indexOf('-preset') + 1]).toBe('ultrafast');
+      expect(args[args.indexOf('-filter_complex') + 1]).toContain('drawbox');
+      await reading.close();
+      expect(existsSync(dirname(list))).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('opens nothing for a range without a recording', async () => {
+    const footage = recordedFootage({
+      entries: () => Promise.resolve([entry(1, 0, 2000)]),
+      recordingsDir: '/rec',
+      camera: () => Promise.reject(new Error('not asked')),
+      encoder: ENCODER,
+    });
+    expect(await footage.open('c1', 5000, 9000)).toBeNull();
   });
 });
