@@ -32,7 +32,7 @@ import {
   reapOrphans,
 } from './pipeline/index.js';
 import { checkSite } from './privacy/index.js';
-import { platformUpstream, startGb28181 } from './platform/index.js';
+import { platformUpstream, recordedFootage, startGb28181 } from './platform/index.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
 import { checkpointHash, recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
@@ -183,6 +183,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
                   return { fps: video.fps ?? 25, codec, width: video.width, height: video.height };
                 },
               },
+              // Playback and download read the recordings, masked with the camera's masks as they are now.
+              footage: recordedFootage({
+                entries: (cameraId, fromMs, toMs) => store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs }),
+                recordingsDir: recording.dir,
+                camera: async (cameraId, firstSegment) => {
+                  const { masks, sharedEncoder } = await registry.get(cameraId);
+                  // The raw tier's picture is the recording's; a camera that is not live has its segment probed.
+                  const video =
+                    pipelines.snapshot(cameraId)?.info?.video ?? (await probes.ingest(firstSegment, AbortSignal.timeout(30_000))).video;
+                  return { masks, encoder: sharedEncoder, width: video.width, height: video.height, fps: video.fps ?? 25 };
+                },
+                encoder: settings.sharedEncoder,
+              }),
               onSessionEnd: (e) =>
                 void accessRegister
                   .record({
@@ -193,7 +206,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
                     endedAt: e.endedAt,
                     bytes: e.bytes,
                     destination: e.platform,
-                    protocol: 'gb28181',
+                    // Recorded footage: its range, and the kind in the protocol (gb28181-playback, gb28181-download).
+                    ...(e.footage === undefined ? {} : { footageFrom: e.footage.from, footageTo: e.footage.to }),
+                    protocol: e.kind === 'Play' ? 'gb28181' : `gb28181-${e.kind.toLowerCase()}`,
                   })
                   .catch((err: unknown) => logger.error({ err, cameraId: e.cameraId }, 'could not register a platform session')),
             }),

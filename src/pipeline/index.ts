@@ -3,7 +3,7 @@ export { TIERS, type Tier, type TierEndpoints, type Prober } from './tiers.js';
 export { type CameraSource, type PipelineSettings, type PipelineSnapshot, type PipelineStateChange } from './cameraPipeline.js';
 export type { PushSnapshot, UpstreamContext, UpstreamFactory, UpstreamLinks } from './upstream.js';
 export { STREAM_STATES, StreamSupervisor, type StreamState, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
-export { buildIngestArgs, supervisedArgs } from './ingestArgs.js';
+export { buildIngestArgs, h264EncoderArgs, supervisedArgs } from './ingestArgs.js';
 export { probeStream, type ProbeOptions } from './probe.js';
 export { RecentProbes } from './probeCache.js';
 export type { StreamInfo } from './streamInfo.js';

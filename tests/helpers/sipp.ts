@@ -1,17 +1,48 @@
 import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
+
+export interface SippTraceEntry {
+  at: number;
+  sent: boolean;
+  bytes: number;
+  /** The SIP message: first line, headers, body. */
+  text: string;
+}
+
+/** What sipp sent and received, from its -trace_msg file ("message received [n] bytes :", "message sent (n bytes):"). */
+export function sippTrace(file: string): SippTraceEntry[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split(/^-{20,} /m)
+    .flatMap((chunk) => {
+      const m =
+        /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message (sent|received) [[(](\d+)[\])]? bytes[^\n]*\n([\s\S]*)$/.exec(
+          chunk,
+        );
+      if (m === null) return [];
+      return [
+        { at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), sent: m[3] === 'sent', bytes: Number(m[4]), text: (m[5] ?? '').trim() },
+      ];
+    });
+}
 
 /**
- * The go for a waiting sipp scenario: an OPTIONS in the call's Call-ID (taken from the
- * REGISTER sipp saw), with the scenario's input in Subject. Sent over UDP from a throwaway
- * socket; sipp's answer, if any, is not read.
+ * The go of a scenario that waits for the test (an OPTIONS in the REGISTER's Call-ID, so
+ * sipp takes it as part of that call): its Subject carries what the scenario reads with ereg.
+ * The Call-ID is given, or read from the REGISTER in sipp's trace.
  */
-export async function sendSippGo(o: { sippPort: number; callId: string; subject: string; viaPort: number }): Promise<void> {
+export async function sendSippGo(
+  o: { sippPort: number; subject: string; viaPort: number } & ({ traceFile: string } | { callId: string }),
+): Promise<void> {
+  const register = 'callId' in o ? undefined : sippTrace(o.traceFile).find((m) => !m.sent && m.text.startsWith('REGISTER '));
+  const callId = 'callId' in o ? o.callId || undefined : /^Call-ID:\s*(.+)$/im.exec(register?.text ?? '')?.[1]?.trim();
+  if (callId === undefined) throw new Error('sipp has not seen the REGISTER: no call to send the go in');
   const go = [
     `OPTIONS sip:34020000002000000001@127.0.0.1:${o.sippPort} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${o.viaPort};branch=z9hG4bKgo1`,
     'From: <sip:test@127.0.0.1>;tag=go',
     'To: <sip:34020000002000000001@3402000000>',
-    `Call-ID: ${o.callId}`,
+    `Call-ID: ${callId}`,
     'CSeq: 1 OPTIONS',
     `Subject: ${o.subject}`,
     'Content-Length: 0',

@@ -10,6 +10,7 @@ import type { Logger } from '../../log.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
 import type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
+import type { RecordedFootage } from './playback.js';
 import { PlatformLink, type PlatformLinkConfig, type PlatformStatus } from './platformLink.js';
 import type { PtzTarget } from './ptzControl.js';
 import { SipTransport } from './transport.js';
@@ -17,6 +18,7 @@ import { SipTransport } from './transport.js';
 export type { PlatformStatus } from './platformLink.js';
 export type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
 export type { PtzTarget } from './ptzControl.js';
+export { recordedFootage, type RecordedFootage, type RecordedFootageDeps, type PlaybackCamera } from './playback.js';
 
 export interface Gb28181Settings {
   sipHost: string;
@@ -53,6 +55,8 @@ export interface Gb28181Deps {
   ptz?: PtzTarget;
   /** A live session ended (the access register records it as a platform_play). */
   onSessionEnd?(e: LiveSessionEnd): void;
+  /** Recordings for RecordInfo, Playback and Download (masked on the way out); without it they are refused. */
+  footage?: RecordedFootage;
 }
 
 export interface Gb28181Service {
@@ -100,6 +104,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
               details: { platform: e.platform, command: e.command, action: e.action, reason: e.reason },
             })
             .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a PTZ command')),
+        ...(deps.footage === undefined ? {} : { footage: deps.footage }),
         onSessionEvent: (e) =>
           void deps.audit
             ?.append({

@@ -4,13 +4,21 @@
  * media starts on the ACK and stops on BYE. One forward per channel and destination: a new
  * INVITE for the same pair ends the old dialog (BYE) first. A session that ends on its own
  * (receiver gone, camera silent) sends BYE to the platform.
+ *
+ * Playback and Download (s=Playback / s=Download with a t= range) are dialogs of the same
+ * kind whose sender reads the recorded range, masked (playback.ts); MANSRTSP in INFO
+ * pauses, resumes, seeks and changes the speed; at the end of the range the gateway sends
+ * MediaStatus 121 in the dialog and waits for the platform's BYE.
  */
 import type { Logger } from '../../log.js';
 import type { SipEndpoint, Reply } from './endpoint.js';
 import type { VideoCodec } from './media/annexb.js';
+import { mansrtspAnswer, MansrtspError, parseMansrtsp, MANSRTSP_CONTENT_TYPE } from './manscdp/mansrtsp.js';
+import { buildMediaStatusNotify, MANSCDP_CONTENT_TYPE } from './manscdp/response.js';
 import { LiveSender, type LiveSenderEnd } from './media/liveSender.js';
 import { SsrcAllocator, type Ssrc } from './media/ssrc.js';
-import { buildGbAnswer, parseGbOffer, SdpRefusal, sessionSsrc, type GbSdpOffer, type MediaTransport } from './sdp.js';
+import { offerRange, type PlaybackReading, type RecordedFootage } from './playback.js';
+import { buildGbAnswer, parseGbOffer, SdpRefusal, sessionSsrc, type GbSdpOffer, type GbSessionName, type MediaTransport } from './sdp.js';
 import { parseNameAddr, sipUriUser } from './sip/headers.js';
 import { buildRequest, buildResponse, getHeader, newBranch, newTag, type SipRequest } from './sip/message.js';
 import type { SipPeer } from './transport.js';
@@ -27,6 +35,9 @@ export interface LiveSource {
 export interface LiveSessionEnd {
   platform: string;
   cameraId: string;
+  /** Play (live), Playback or Download (recorded footage, `footage` its range). */
+  kind: GbSessionName;
+  footage?: { from: Date; to: Date };
   startedAt: Date;
   endedAt: Date;
   bytes: number;
@@ -36,6 +47,9 @@ export interface LiveSessionEnd {
 /** A session as the API lists it. */
 export interface LiveSessionInfo {
   channel: string;
+  kind: GbSessionName;
+  /** Playback/Download: the recorded range (ISO), whether paused and the speed. */
+  footage?: { from: string; to: string; paused: boolean; speed: number };
   destination: string;
   transport: MediaTransport;
   ssrc: string;
@@ -50,15 +64,19 @@ export interface LiveDialogsDeps {
   endpoint: SipEndpoint;
   local: { host: string; port: number };
   source: LiveSource;
+  /** Recorded footage for Playback and Download; without it they are refused 488. */
+  footage?: RecordedFootage;
   /** The channels this platform may play (its shared cameras). */
   shared(): Promise<string[]>;
   /** Every camera the gateway knows (404 vs 403). */
   known(): Promise<string[]>;
   logger: Logger;
-  onEvent?(e: { action: 'platform.session'; phase: 'start' | 'end'; channel: string; details: Record<string, unknown> }): void;
+  onEvent?(e: { action: 'platform.session'; phase: 'start' | 'control' | 'end'; channel: string; details: Record<string, unknown> }): void;
   onEnd?(e: LiveSessionEnd): void;
   /** A 200 not ACKed within this ends the dialog (RFC 3261 13.3.1.4: 64*T1); default 32 s. */
   ackTimeoutMs?: number;
+  /** After MediaStatus 121 the platform should BYE; without one the gateway does after this long; default 30 s. */
+  rangeEndByeMs?: number;
 }
 
 interface Dialog {
@@ -78,6 +96,9 @@ interface Dialog {
   ended: boolean;
   ackTimer: NodeJS.Timeout | null;
   resendTimer: NodeJS.Timeout | null;
+  /** Playback/Download: the masked reading of the recorded range. */
+  reading: PlaybackReading | null;
+  rangeEndTimer: NodeJS.Timeout | null;
 }
 
 /** RFC 3261 timer values for the 2xx retransmission (17.1.1.1). */
@@ -101,6 +122,16 @@ export class LiveDialogs {
   list(): LiveSessionInfo[] {
     return [...this.dialogs.values()].map((g) => ({
       channel: g.channel,
+      kind: g.offer.sessionName,
+      ...(g.reading === null
+        ? {}
+        : {
+            footage: {
+              from: new Date(g.reading.coveredFromMs).toISOString(),
+              to: new Date(g.reading.coveredToMs).toISOString(),
+              ...g.sender.pace,
+            },
+          }),
       destination: destinationOf(g.offer),
       transport: g.offer.transport,
       ssrc: g.ssrc.text,
@@ -128,16 +159,40 @@ export class LiveDialogs {
       this.d.logger.info({ platform: this.d.platform, channel, reason: err.reason, error: err.message }, 'INVITE offer refused');
       return reply(err.status, err.status === 415 ? 'Unsupported Media Type' : err.status === 400 ? 'Bad Request' : 'Not Acceptable Here');
     }
-    if (offer.sessionName !== 'Play') return reply(488, 'Not Acceptable Here'); // Playback/Download: not served yet
+    let reading: PlaybackReading | null = null;
+    if (offer.sessionName !== 'Play') {
+      if (this.d.footage === undefined) return reply(488, 'Not Acceptable Here');
+      let range: { fromMs: number; toMs: number };
+      try {
+        range = offerRange(offer.time);
+      } catch (err) {
+        this.d.logger.info(
+          { platform: this.d.platform, channel, error: (err as Error).message },
+          'playback INVITE without a usable t= range',
+        );
+        return reply(400, 'Bad Request');
+      }
+      reading = await this.d.footage.open(channel, range.fromMs, range.toMs);
+      if (reading === null) {
+        this.d.logger.info({ platform: this.d.platform, channel, ...range }, 'playback INVITE for a range with no recording');
+        return reply(404, 'Not Found');
+      }
+    }
     // One forward per channel and destination: the old one ends before the new one starts.
     for (const old of [...this.dialogs.values()])
       if (old.channel === channel && destinationOf(old.offer) === destinationOf(offer))
         await this.end(old, 'replaced by a new INVITE', true);
-    const stream = this.d.source.sharedStream(channel);
+    const stream =
+      reading === null
+        ? this.d.source.sharedStream(channel)
+        : { codec: 'h264' as const, fps: reading.fps, width: reading.width, height: reading.height };
     const ssrc = sessionSsrc(offer, this.ssrcs);
     const sender = new LiveSender({
       cameraId: channel,
-      sourceUrl: this.d.source.sharedPlayUrl(channel),
+      sourceUrl: reading === null ? this.d.source.sharedPlayUrl(channel) : '',
+      ...(reading === null
+        ? {}
+        : { playback: { args: reading.args, speed: offer.sessionName === 'Download' ? (offer.downloadSpeed ?? 1) : 1 } }),
       codec: stream?.codec ?? 'h264',
       fps: stream?.fps ?? 25,
       transport: offer.transport,
@@ -151,6 +206,7 @@ export class LiveDialogs {
       localPort = (await sender.prepare()).localPort;
     } catch (err) {
       this.ssrcs.release(ssrc);
+      await reading?.close();
       this.d.logger.warn({ err, platform: this.d.platform, channel }, 'live session could not open its media socket');
       return reply(500, 'Server Internal Error');
     }
@@ -174,6 +230,8 @@ export class LiveDialogs {
       ended: false,
       ackTimer: null,
       resendTimer: null,
+      reading,
+      rangeEndTimer: null,
     };
     this.dialogs.set(callId, dialog);
     // No ACK: the platform never took the answer; the prepared socket must not linger.
@@ -230,6 +288,50 @@ export class LiveDialogs {
     reply(200, 'OK');
   }
 
+  /**
+   * INFO with MANSRTSP in a Playback/Download dialog: PLAY resumes (seeking to Range:
+   * npt=, at Scale:), PAUSE holds the frames, TEARDOWN ends it; the RTSP answer is the
+   * 200's body.
+   */
+  async info(req: SipRequest, reply: Reply): Promise<void> {
+    const g = this.dialogs.get(getHeader(req, 'Call-ID') ?? '');
+    if (g === undefined) return reply(481, 'Call/Transaction Does Not Exist');
+    const type = (getHeader(req, 'Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== MANSRTSP_CONTENT_TYPE.toLowerCase()) return reply(415, 'Unsupported Media Type');
+    const answer = (status: 200 | 400 | 405 | 457, cseq: number | undefined): void =>
+      reply(200, 'OK', {
+        headers: [{ name: 'Content-Type', value: MANSRTSP_CONTENT_TYPE }],
+        body: Buffer.from(mansrtspAnswer(status, cseq)),
+      });
+    let cmd;
+    try {
+      cmd = parseMansrtsp(req.body);
+    } catch (err) {
+      if (!(err instanceof MansrtspError)) throw err;
+      this.d.logger.info({ platform: this.d.platform, channel: g.channel, error: err.message }, 'MANSRTSP request refused');
+      return answer(err.status, err.cseq);
+    }
+    // A live dialog has nothing to pause or seek.
+    if (g.reading === null) return answer(405, cmd.cseq);
+    if (cmd.method === 'PAUSE') g.sender.pause();
+    else if (cmd.method === 'PLAY') {
+      if (cmd.scale !== undefined) g.sender.setSpeed(cmd.scale);
+      if (cmd.seekSeconds !== undefined) {
+        if (cmd.seekSeconds >= g.reading.durationSeconds) return answer(457, cmd.cseq);
+        g.sender.seek(cmd.seekSeconds);
+      }
+      g.sender.resume();
+    }
+    this.d.onEvent?.({
+      action: 'platform.session',
+      phase: 'control',
+      channel: g.channel,
+      details: { ...this.details(g), command: cmd },
+    });
+    answer(200, cmd.cseq);
+    if (cmd.method === 'TEARDOWN') await this.end(g, 'MANSRTSP TEARDOWN', true);
+  }
+
   /** Shutdown: every session ends with a BYE. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.dialogs.values()].map((g) => this.end(g, 'gateway shutting down', true)));
@@ -237,6 +339,12 @@ export class LiveDialogs {
 
   private async onSenderEnded(g: Dialog, end: LiveSenderEnd): Promise<void> {
     if (g.ended) return;
+    if (end.reason === 'range-ended') {
+      // The platform ends the dialog once told; one that does not is ended after a while.
+      g.rangeEndTimer = setTimeout(() => void this.end(g, 'range sent; no BYE after MediaStatus', true), this.d.rangeEndByeMs ?? 30_000);
+      await this.sendMediaStatus(g);
+      return;
+    }
     this.d.logger.info({ platform: this.d.platform, channel: g.channel, reason: end.reason, detail: end.detail }, 'live session ended');
     await this.end(g, `${end.reason}: ${end.detail}`, true);
   }
@@ -247,8 +355,10 @@ export class LiveDialogs {
     g.ended = true;
     if (g.ackTimer !== null) clearTimeout(g.ackTimer);
     if (g.resendTimer !== null) clearTimeout(g.resendTimer);
+    if (g.rangeEndTimer !== null) clearTimeout(g.rangeEndTimer);
     this.dialogs.delete(g.callId);
     await g.sender.stop();
+    await g.reading?.close();
     this.ssrcs.release(g.ssrc);
     if (sendBye) await this.sendBye(g);
     const endedAt = new Date();
@@ -257,6 +367,8 @@ export class LiveDialogs {
       this.d.onEnd?.({
         platform: this.d.platform,
         cameraId: g.channel,
+        kind: g.offer.sessionName,
+        ...(g.reading === null ? {} : { footage: { from: new Date(g.reading.coveredFromMs), to: new Date(g.reading.coveredToMs) } }),
         startedAt: g.startedAt,
         endedAt,
         bytes: g.sender.counters.bytes,
@@ -265,26 +377,50 @@ export class LiveDialogs {
   }
 
   private async sendBye(g: Dialog): Promise<void> {
-    const req = buildRequest({
-      method: 'BYE',
+    try {
+      await this.d.endpoint.request(this.inDialog(g, 'BYE'), g.peer);
+    } catch (err) {
+      this.d.logger.info({ err, platform: this.d.platform, channel: g.channel }, 'BYE to the platform got no answer');
+    }
+  }
+
+  /** MediaStatus 121 (end of the range) as a MESSAGE in the dialog: platforms find the session by its Call-ID. */
+  private async sendMediaStatus(g: Dialog): Promise<void> {
+    const body = buildMediaStatusNotify({ sn: g.cseq + 1, deviceId: g.channel });
+    const req = this.inDialog(g, 'MESSAGE', [{ name: 'Content-Type', value: MANSCDP_CONTENT_TYPE }], body);
+    try {
+      const res = await this.d.endpoint.request(req, g.peer);
+      this.d.logger.info(
+        { platform: this.d.platform, channel: g.channel, status: res.status },
+        'playback range sent; MediaStatus 121 answered',
+      );
+    } catch (err) {
+      this.d.logger.info({ err, platform: this.d.platform, channel: g.channel }, 'MediaStatus to the platform got no answer');
+    }
+  }
+
+  private inDialog(g: Dialog, method: string, headers: { name: string; value: string }[] = [], body?: Buffer): SipRequest {
+    return buildRequest({
+      method,
       uri: g.remoteTarget,
       via: { transport: g.peer.transport, host: this.d.local.host, port: this.d.local.port, branch: newBranch() },
       from: g.localAddr,
       to: g.remote,
       callId: g.callId,
       cseq: ++g.cseq,
+      headers,
+      ...(body === undefined ? {} : { body }),
     });
-    try {
-      await this.d.endpoint.request(req, g.peer);
-    } catch (err) {
-      this.d.logger.info({ err, platform: this.d.platform, channel: g.channel }, 'BYE to the platform got no answer');
-    }
   }
 
   private details(g: Dialog): Record<string, unknown> {
     const c = g.sender.counters;
     return {
       platform: this.d.platform,
+      kind: g.offer.sessionName,
+      ...(g.reading === null
+        ? {}
+        : { footageFrom: new Date(g.reading.coveredFromMs).toISOString(), footageTo: new Date(g.reading.coveredToMs).toISOString() }),
       destination: destinationOf(g.offer),
       transport: g.offer.transport,
       ssrc: g.ssrc.text,

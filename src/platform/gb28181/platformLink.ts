@@ -1,6 +1,6 @@
 /**
  * The link to one upper platform: registration, keepalive and the requests it sends us
- * (Catalog, DeviceInfo, DeviceStatus; the rest refused with a status). States: `connecting`
+ * (Catalog, DeviceInfo, DeviceStatus, RecordInfo; the rest refused with a status). States: `connecting`
  * until the first 200, `registered`, `offline` after a failed registration or 3 missed
  * keepalives (re-registering with backoff), `closed`. Counters for the API and metrics.
  */
@@ -16,8 +16,11 @@ import {
   buildDeviceInfoResponse,
   buildDeviceStatusResponse,
   buildKeepaliveNotify,
+  buildRecordInfoResponses,
   MANSCDP_CONTENT_TYPE,
+  type RecordItem,
 } from './manscdp/response.js';
+import { gbLocalTime, parseGbLocalTime, recordedRuns, type RecordedFootage } from './playback.js';
 import { Registration, type RegistrationState } from './registration.js';
 import { controlPtz, type PtzCommandEvent, type PtzTarget } from './ptzControl.js';
 import { parseNameAddr, sipUriUser } from './sip/headers.js';
@@ -62,6 +65,8 @@ export interface PlatformLinkDeps {
   /** PTZ (DeviceControl PTZCmd) and the catalog's PTZType; without it DeviceControl gets 501. */
   ptz?: PtzTarget;
   onPtzCommand?(e: PtzCommandEvent): void;
+  /** Recordings for RecordInfo, Playback and Download; without it they are refused (501, 488). */
+  footage?: RecordedFootage;
 }
 
 /** What the API shows of a link; never the password. */
@@ -135,6 +140,7 @@ export class PlatformLink implements RequestHandler {
             endpoint: deps.endpoint,
             local: deps.local,
             source: deps.live,
+            ...(deps.footage === undefined ? {} : { footage: deps.footage }),
             shared: async () => sharedCameras(await deps.cameras(), cfg.cameraIds).map((c) => c.id),
             known: async () => (await deps.cameras()).map((c) => c.id),
             logger: deps.logger,
@@ -212,9 +218,10 @@ export class PlatformLink implements RequestHandler {
     if (this.live !== undefined && req.method === 'ACK') return this.live.ack(req);
     // Media goes only to a platform the gateway is registered with (its identity was checked by the registration).
     if (req.method === 'INVITE' && this.state !== 'registered') return reply(403, 'Forbidden');
-    if (this.live !== undefined && (req.method === 'INVITE' || req.method === 'BYE')) {
+    if (this.live !== undefined && (req.method === 'INVITE' || req.method === 'BYE' || req.method === 'INFO')) {
       const live = this.live;
-      const work = req.method === 'INVITE' ? live.invite(req, peer, reply) : live.bye(req, reply);
+      const work =
+        req.method === 'INVITE' ? live.invite(req, peer, reply) : req.method === 'BYE' ? live.bye(req, reply) : live.info(req, reply);
       void work.catch((err: unknown) => {
         this.deps.logger.error({ err, platform: this.cfg.name, method: req.method }, 'live play request failed');
         reply(500, 'Server Internal Error');
@@ -261,6 +268,21 @@ export class PlatformLink implements RequestHandler {
       ).catch((err: unknown) => this.deps.logger.warn({ err, platform: this.cfg.name }, 'PTZ command answer to the platform failed'));
       return;
     }
+    if (msg.kind === 'recordInfo' && this.deps.footage !== undefined) {
+      let range: { fromMs: number; toMs: number };
+      try {
+        range = { fromMs: parseGbLocalTime(msg.query.startTime), toMs: parseGbLocalTime(msg.query.endTime) };
+      } catch (err) {
+        this.deps.logger.info({ platform: this.cfg.name, error: (err as Error).message }, 'RecordInfo query with a bad time; refused');
+        return reply(400, 'Bad Request');
+      }
+      if (range.toMs <= range.fromMs) return reply(400, 'Bad Request');
+      reply(200, 'OK');
+      void this.answerRecordInfo(msg, this.deps.footage, range).catch((err: unknown) =>
+        this.deps.logger.warn({ err, platform: this.cfg.name }, 'RecordInfo answer to the platform failed'),
+      );
+      return;
+    }
     // Known to the parser but not served over this link yet, or unknown: refused, never ignored.
     this.deps.logger.info({ platform: this.cfg.name, cmdType: msg.cmdType, root: msg.root }, 'MANSCDP command not supported; refused');
     reply(501, 'Not Implemented');
@@ -272,23 +294,61 @@ export class PlatformLink implements RequestHandler {
     const items = cameras.map((c) =>
       catalogItem(c, { parentId: this.cfg.deviceId, online: this.deps.online(c.id), ptz: ptz.get(c.id) ?? null }),
     );
-    const bodies = buildCatalogResponses(
-      {
-        sn: q.sn,
-        deviceId: this.cfg.deviceId,
-        charset: q.charset,
-        // Over UDP one MESSAGE must stay under ~1,400 bytes: the SIP headers take their share.
-        maxBytes: this.peer.transport === 'UDP' ? 1400 : 60_000,
-        reserveBytes: this.peer.transport === 'UDP' ? 500 : 0,
-        ...(this.cfg.catalogItemsPerMessage === undefined ? {} : { maxItemsPerMessage: this.cfg.catalogItemsPerMessage }),
-      },
-      items,
-    );
-    // One after another, each waiting for its 200: platforms drop bursts.
+    const bodies = buildCatalogResponses({ sn: q.sn, deviceId: this.cfg.deviceId, charset: q.charset, ...this.splitLimits() }, items);
+    await this.sendAll(bodies, 'catalog');
+  }
+
+  /** Over UDP one MESSAGE must stay under ~1,400 bytes: the SIP headers take their share. */
+  private splitLimits(): { maxBytes: number; reserveBytes: number; maxItemsPerMessage?: number } {
+    return {
+      maxBytes: this.peer.transport === 'UDP' ? 1400 : 60_000,
+      reserveBytes: this.peer.transport === 'UDP' ? 500 : 0,
+      ...(this.cfg.catalogItemsPerMessage === undefined ? {} : { maxItemsPerMessage: this.cfg.catalogItemsPerMessage }),
+    };
+  }
+
+  /** One after another, each waiting for its 200: platforms drop bursts. */
+  private async sendAll(bodies: readonly Buffer[], what: string): Promise<void> {
     for (const body of bodies) {
       const res = await this.sendMessage(body);
-      if (res !== 200) throw new Error(`catalog MESSAGE answered ${res}`);
+      if (res !== 200) throw new Error(`${what} MESSAGE answered ${res}`);
     }
+  }
+
+  /**
+   * RecordInfo: the recorded runs of a shared channel within the asked range, one item per
+   * run (a gap starts a new one), clipped to the range. Every recording is continuous
+   * (Type time, Secrecy 0): a query for alarm or manual recordings, or for a channel this
+   * platform is not given, gets an empty list.
+   */
+  private async answerRecordInfo(
+    q: Extract<ManscdpMessage, { kind: 'recordInfo' }>,
+    footage: RecordedFootage,
+    range: { fromMs: number; toMs: number },
+  ): Promise<void> {
+    const camera = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds).find((c) => c.id === q.deviceId);
+    const type = q.query.type ?? 'all';
+    const wanted = camera !== undefined && (type === 'all' || type === 'time') && (q.query.secrecy ?? '0') === '0';
+    const runs = wanted ? recordedRuns(await footage.segments(q.deviceId, range.fromMs, range.toMs)) : [];
+    const items = runs.map((run): RecordItem => {
+      const start = gbLocalTime(Math.max(run.startMs, range.fromMs));
+      return {
+        deviceId: q.deviceId,
+        name: camera?.name ?? q.deviceId,
+        filePath: `${q.deviceId}/${start}`,
+        ...(camera?.address ? { address: camera.address } : {}),
+        startTime: start,
+        endTime: gbLocalTime(Math.min(run.endMs, range.toMs)),
+        secrecy: 0,
+        type: 'time',
+        recorderId: this.cfg.deviceId,
+      };
+    });
+    const bodies = buildRecordInfoResponses(
+      { sn: q.sn, deviceId: q.deviceId, name: camera?.name ?? q.deviceId, charset: q.charset, ...this.splitLimits() },
+      items,
+    );
+    await this.sendAll(bodies, 'RecordInfo');
   }
 
   private async answerDevice(q: Extract<ManscdpMessage, { kind: 'deviceInfo' | 'deviceStatus' }>): Promise<void> {

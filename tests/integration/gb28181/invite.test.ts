@@ -22,7 +22,7 @@ import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpe
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { freePorts } from '../../helpers/ports.js';
-import { sendSippGo } from '../../helpers/sipp.js';
+import { sendSippGo, sippTrace } from '../../helpers/sipp.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIPP = '/usr/bin/sipp';
@@ -51,18 +51,6 @@ class Receiver {
   frames(ssrc: number): number {
     return this.streams.get(ssrc)?.frames.length ?? 0;
   }
-}
-
-/** What sipp sent and received, from its -trace_msg file: time, direction, first line and headers. */
-function trace(file: string): { at: number; sent: boolean; text: string }[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split(/^-{20,} /m)
-    .flatMap((chunk) => {
-      const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message (sent|received)[^\n]*\n([\s\S]*)$/.exec(chunk);
-      if (m === null) return [];
-      return [{ at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), sent: m[3] === 'sent', text: (m[4] ?? '').trim() }];
-    });
 }
 
 describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
@@ -139,10 +127,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     );
     rawFrame = await grayFrame((await streamUrls(gw, cameraId)).raw.httpFlv, SIZE);
     // The go: an OPTIONS in the REGISTER's Call-ID tells sipp which channel to play.
-    const register = trace(traceFile).find((m) => !m.sent && m.text.startsWith('REGISTER '));
-    const callId = /^Call-ID:\s*(.+)$/im.exec(register?.text ?? '')?.[1]?.trim();
-    expect(callId, 'sipp saw the REGISTER').toBeDefined();
-    await sendSippGo({ sippPort, callId: callId ?? '', subject: cameraId, viaPort: rtp.address().port });
+    await sendSippGo({ sippPort, traceFile, subject: cameraId, viaPort: rtp.address().port });
   }, 60_000);
 
   afterAll(async () => {
@@ -160,7 +145,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       .body.sessions;
     expect(sessions).toContainEqual(expect.objectContaining({ channel: cameraId, ssrc: '0100000001', transport: 'udp' }));
     expect(await gw.metric('psvgw_gb28181_sessions', { platform: 'live' })).toBe(1);
-    const answer = trace(traceFile).find((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*1 INVITE/i.test(m.text));
+    const answer = sippTrace(traceFile).find((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*1 INVITE/i.test(m.text));
     expect(answer?.text).toMatch(/a=sendonly/);
     expect(answer?.text).toMatch(/y=0100000001/);
     expect(answer?.text).toMatch(/^Contact:/im);
@@ -188,11 +173,11 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     // sipp BYEs 4 s after its ACK; the gateway's 200 comes once the sender stopped.
     await gw.waitFor(
       "sipp's BYE of session A answered",
-      () => trace(traceFile).some((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*2 BYE/i.test(m.text)),
+      () => sippTrace(traceFile).some((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*2 BYE/i.test(m.text)),
       15_000,
       100,
     );
-    const bye = trace(traceFile).find((m) => m.sent && m.text.startsWith('BYE '))!;
+    const bye = sippTrace(traceFile).find((m) => m.sent && m.text.startsWith('BYE '))!;
     const last = a.at[a.at.length - 1]!;
     expect(last - bye.at, 'last packet of A after the BYE (ms)').toBeLessThan(1000);
   });
@@ -221,7 +206,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     await gw.waitFor(
       "sipp's BYE of session D answered",
       () =>
-        trace(traceFile).some(
+        sippTrace(traceFile).some(
           (m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /Call-ID:\s*d\/\/\//i.test(m.text) && /CSeq:\s*2 BYE/i.test(m.text),
         ),
       15_000,

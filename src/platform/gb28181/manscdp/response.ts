@@ -360,3 +360,8 @@ export function buildDeviceStatusResponse(r: DeviceStatusResponse): Buffer {
     r,
   );
 }
+
+/** MediaStatus notify (A.2.5): NotifyType 121 says a playback or download reached the end of its range. */
+export function buildMediaStatusNotify(n: { sn: string | number; deviceId: string; notifyType?: '121' }, enc: BodyEncoding = {}): Buffer {
+  return document('Notify', elements([...commandHead('MediaStatus', n), ['NotifyType', n.notifyType ?? '121']]), enc);
+}

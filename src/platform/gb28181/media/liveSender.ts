@@ -6,6 +6,11 @@
  * when it answers the INVITE (a TCP passive listener must exist before the answer names its
  * port) and starts it on the ACK: no media before start(). A dead receiver or an ended
  * source ends the session with a reason, for the SIP layer to send BYE.
+ *
+ * Playback and download read recorded footage instead (`playback`): the reader is an
+ * ffmpeg that masks and encodes the recorded range as fast as it can, and the frames are
+ * paced here (the frame rate times the scale), so pause, scale and seek act at once; the
+ * reader is held back through its pipe while enough frames wait.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -18,10 +23,20 @@ import { AnnexBSplitter, ParameterSetCache, type AccessUnit, type VideoCodec } f
 import { PsMuxer } from './psMuxer.js';
 import { frameRfc4571, RtpPacketizer } from './rtp.js';
 
+/** Recorded footage to send instead of the live shared tier. */
+export interface PlaybackReader {
+  /** The reader's ffmpeg arguments from `offsetSeconds` into the range: masked H.264, Annex-B on stdout. */
+  args(offsetSeconds: number): string[];
+  /** Media seconds per wall second to start with (1 plays in real time; a download may ask more). */
+  speed?: number;
+}
+
 export interface LiveSenderOptions {
   cameraId: string;
-  /** Play URL of the camera's masked shared tier (the gateway's internal token URL); a raw-tier URL is refused. */
+  /** Play URL of the camera's masked shared tier (the gateway's internal token URL); a raw-tier URL is refused. Unused with `playback`. */
   sourceUrl: string;
+  /** Recorded footage, masked by its reader, paced here; without it the session sends the live shared tier. */
+  playback?: PlaybackReader;
   /** Codec of the shared tier; default h264. */
   codec?: VideoCodec;
   /** The shared tier's frame rate: PS time stamps count frames at this rate (the elementary stream carries none). */
@@ -74,7 +89,9 @@ export type LiveSenderEndReason =
   /** TCP passive: the platform never connected. */
   | 'accept-timeout'
   /** The shared tier ended or the reader failed (camera down): the SIP layer sends BYE and an alarm. */
-  | 'source-ended';
+  | 'source-ended'
+  /** Playback: every frame of the recorded range was sent. */
+  | 'range-ended';
 
 export interface LiveSenderEnd {
   reason: LiveSenderEndReason;
@@ -104,6 +121,9 @@ const UDP_BURST_BYTES = 16 << 10;
 const KILL_GRACE_MS = 500;
 const STDERR_KEEP = 2048;
 const STALL_CHECK_MS = 250;
+/** Playback pacing tick, and how many seconds of frames may wait before the reader is held back. */
+const PACE_TICK_MS = 10;
+const PACE_BUFFER_SECONDS = 2;
 
 /** The tier a play URL reads: the path's first segment (rtmp://…/shared/<id>, http://…/shared/<id>.flv). */
 export function tierOfPlayUrl(url: string, cameraId: string): 'shared' | 'other' {
@@ -145,6 +165,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   /** The next packet of udpQueue to send: a read index, so a burst costs no array shift per packet. */
   private udpHead = 0;
   private udpQueuedBytes = 0;
+  /** UDP sends handed to the socket and not yet done: closing the socket would drop them. */
+  private udpInFlight = 0;
   private udpDrainTimer: NodeJS.Timeout | null = null;
   private stallCheck: NodeJS.Timeout | null = null;
   private lastSourceDataAt = 0;
@@ -157,10 +179,22 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   private needKeyFrame = true;
   private stderrTail = '';
   private readonly codec: VideoCodec;
+  /** The frame's place in media time (frames since the range's start; a seek moves it). */
+  private mediaFrame = 0;
+  /** Playback: frames read and waiting for their time, the reader in use, the pace. */
+  private readonly paced: AccessUnit[] = [];
+  private pacedHead = 0;
+  private readerDone = false;
+  private paceTimer: NodeJS.Timeout | null = null;
+  /** Pace reference: at wall time paceStartAt, paceSent frames had been sent since. */
+  private paceStartAt = 0;
+  private paceSent = 0;
+  private speed = 1;
+  private pausedNow = false;
 
   constructor(private readonly options: LiveSenderOptions) {
     super();
-    if (tierOfPlayUrl(options.sourceUrl, options.cameraId) !== 'shared')
+    if (options.playback === undefined && tierOfPlayUrl(options.sourceUrl, options.cameraId) !== 'shared')
       throw new Error(`camera ${options.cameraId}: a GB/T 28181 session reads the masked shared tier only (shared/${options.cameraId})`);
     if (!(options.fps > 0 && options.fps <= 240)) throw new RangeError(`frame rate ${options.fps} out of range 0..240`);
     this.codec = options.codec ?? 'h264';
@@ -169,11 +203,62 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.muxer = new PsMuxer({ video: this.codec });
     this.packetizer = new RtpPacketizer({ ssrc: options.ssrc, payloadType: options.payloadType ?? 96, mtu: options.mtu ?? 1400 });
     this.frameTicks = 90_000 / options.fps;
+    this.speed = options.playback?.speed ?? 1;
     this.ended = new Promise((resolve) => (this.endWith = resolve));
   }
 
   get state(): LiveSenderState {
     return this.stateNow;
+  }
+
+  /** Playback: whether the pace is paused, and the speed (1 real time). */
+  get pace(): { paused: boolean; speed: number } {
+    return { paused: this.pausedNow, speed: this.speed };
+  }
+
+  /** Playback: no frame leaves until resume(). */
+  pause(): void {
+    this.requirePlayback('pause');
+    if (this.pausedNow) return;
+    this.pausedNow = true;
+    if (this.paceTimer !== null) clearTimeout(this.paceTimer);
+    this.paceTimer = null;
+  }
+
+  /** Playback: frames leave again, at the current speed. */
+  resume(): void {
+    this.requirePlayback('resume');
+    if (!this.pausedNow) return;
+    this.pausedNow = false;
+    this.rebasePace();
+    this.pump();
+  }
+
+  /** Playback: media seconds per wall second from now on (MANSRTSP Scale, a download's speed). */
+  setSpeed(speed: number): void {
+    this.requirePlayback('setSpeed');
+    if (!(speed > 0 && speed <= 16)) throw new RangeError(`playback speed ${speed} out of range 0..16`);
+    this.speed = speed;
+    this.rebasePace();
+  }
+
+  /** Playback: continues from `offsetSeconds` into the range with a fresh reader, from its first key frame. */
+  seek(offsetSeconds: number): void {
+    const playback = this.requirePlayback('seek');
+    if (!(offsetSeconds >= 0)) throw new RangeError(`seek offset ${offsetSeconds} must be 0 or more seconds`);
+    if (this.stateNow !== 'sending') return;
+    this.stopReader();
+    this.paced.length = 0;
+    this.pacedHead = 0;
+    this.mediaFrame = Math.round(offsetSeconds * this.options.fps);
+    this.needKeyFrame = true;
+    this.rebasePace();
+    this.spawnReader(playback.args(offsetSeconds));
+  }
+
+  private requirePlayback(what: string): PlaybackReader {
+    if (this.options.playback === undefined) throw new Error(`${what}() on a live session: only playback is paced`);
+    return this.options.playback;
   }
 
   /**
@@ -206,7 +291,7 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
         this.acceptTimeoutMs,
       );
     }
-    this.spawnReader();
+    this.spawnReader(this.options.playback?.args(0) ?? liveReaderArgs(this.options.sourceUrl, this.codec));
   }
 
   /** Ends the session (BYE): no packet leaves after this resolves; resolves within a second. */
@@ -321,8 +406,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     socket.on('close', () => this.finish('receiver-closed', 'the platform closed the TCP connection'));
   }
 
-  private spawnReader(): void {
-    const child = spawn(this.options.ffmpegPath ?? 'ffmpeg', liveReaderArgs(this.options.sourceUrl, this.codec), {
+  private spawnReader(args: string[]): void {
+    const child = spawn(this.options.ffmpegPath ?? 'ffmpeg', args, {
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -330,18 +415,34 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.ffmpegExited = new Promise((resolve) => child.once('close', () => resolve()));
     this.lastSourceDataAt = Date.now();
     const stallMs = this.options.stallTimeoutMs ?? 5000;
-    this.stallCheck = setInterval(() => {
-      if (Date.now() - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from the shared tier for ${stallMs} ms`);
-    }, STALL_CHECK_MS);
+    // Recorded footage does not stall on its own: its reader is held back on purpose (pause, pacing).
+    if (this.options.playback === undefined)
+      this.stallCheck = setInterval(() => {
+        if (Date.now() - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from the shared tier for ${stallMs} ms`);
+      }, STALL_CHECK_MS);
+    // A seek starts another reader: what the old one still had in its pipe is not this range's.
+    const splitter = this.options.playback === undefined ? this.splitter : new AnnexBSplitter(this.codec);
+    this.readerDone = false;
     child.stdout!.on('data', (chunk: Buffer) => {
+      if (child !== this.ffmpeg) return;
       this.lastSourceDataAt = Date.now();
-      for (const au of this.splitter.push(chunk)) this.sendAccessUnit(au);
+      for (const au of splitter.push(chunk)) {
+        if (this.options.playback === undefined) this.sendAccessUnit(au);
+        else this.queueAccessUnit(au, child);
+      }
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP);
     });
     child.once('error', (err) => this.finish('source-ended', `the shared-tier reader did not start: ${err.message}`));
     child.once('close', (code, signal) => {
+      if (child !== this.ffmpeg) return; // replaced by a seek
+      if (this.options.playback !== undefined && code === 0) {
+        for (const au of splitter.flush()) this.queueAccessUnit(au, child);
+        this.readerDone = true;
+        this.pump();
+        return;
+      }
       // The source URL carries a token: ffmpeg's messages are kept out of the reason.
       const last =
         this.stderrTail
@@ -351,6 +452,47 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
           .pop() ?? '';
       this.finish('source-ended', `the shared-tier reader exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`);
     });
+  }
+
+  /** Playback: a frame waits for its time; a full queue holds the reader back. */
+  private queueAccessUnit(au: AccessUnit, child: ChildProcess): void {
+    this.paced.push(au);
+    if (this.paced.length - this.pacedHead > PACE_BUFFER_SECONDS * this.options.fps * Math.max(1, this.speed)) child.stdout?.pause();
+    this.pump();
+  }
+
+  private rebasePace(): void {
+    this.paceStartAt = Date.now();
+    this.paceSent = 0;
+  }
+
+  /** Playback: sends the frames that are due (frame rate × speed since the pace's reference), then waits for the next. */
+  private pump(): void {
+    if (this.paceTimer !== null || this.pausedNow || this.stateNow !== 'sending') return;
+    if (this.paceStartAt === 0) this.rebasePace();
+    const due = Math.floor(((Date.now() - this.paceStartAt) / 1000) * this.options.fps * this.speed) + 1;
+    while (this.paceSent < due && this.pacedHead < this.paced.length && this.stateNow === 'sending') {
+      const au = this.paced[this.pacedHead]!;
+      this.pacedHead += 1;
+      this.paceSent += 1;
+      this.sendAccessUnit(au);
+    }
+    if (this.pacedHead >= 256) {
+      this.paced.splice(0, this.pacedHead);
+      this.pacedHead = 0;
+    }
+    const waiting = this.paced.length - this.pacedHead;
+    if (waiting <= this.options.fps * Math.max(1, this.speed)) this.ffmpeg?.stdout?.resume();
+    if (waiting === 0 && this.readerDone) {
+      // The last frames may still sit in the UDP queue or the socket: the end waits for them.
+      if (this.udpQueuedBytes === 0 && this.udpInFlight === 0)
+        return this.finish('range-ended', 'every frame of the recorded range was sent');
+    } else if (waiting === 0) {
+      // Behind the pace (a slow reader): the frames go out as they come, without a burst to catch up.
+      if (this.paceSent < due) this.rebasePace();
+      return; // the next frame read calls again
+    }
+    if (this.stateNow === 'sending') this.paceTimer = setTimeout(() => ((this.paceTimer = null), this.pump()), PACE_TICK_MS);
   }
 
   private sendAccessUnit(raw: AccessUnit): void {
@@ -364,7 +506,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
       return;
     }
     this.needKeyFrame = false;
-    const time = this.counters.frames * this.frameTicks;
+    const time = this.mediaFrame * this.frameTicks;
+    this.mediaFrame += 1;
     this.counters.frames += 1;
     const pack = this.muxer.writeVideo(au, time);
     for (const packet of this.packetizer.packetize(pack.data, time)) this.sendPacket(packet);
@@ -396,7 +539,9 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
       this.udpHead += 1;
       this.udpQueuedBytes -= packet.length;
       sent += packet.length;
+      this.udpInFlight += 1;
       this.udp.send(packet, (err) => {
+        this.udpInFlight -= 1;
         if (err) this.finish('receiver-unreachable', `UDP send: ${err.message}`);
       });
       this.count(packet);
@@ -415,6 +560,20 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.counters.firstPacketAt ??= new Date();
   }
 
+  /** Stops the reader (SIGTERM, then SIGKILL); its later output and exit are ignored (see spawnReader). */
+  private stopReader(): void {
+    const child = this.ffmpeg;
+    if (child === null) return;
+    // ffmpeg blocked on a full pipe must read on to see the signal.
+    child.stdout?.resume();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, KILL_GRACE_MS).unref();
+    }
+  }
+
   /** Ends once: stops the reader, closes the sockets, reports why. */
   private finish(reason: LiveSenderEndReason, detail: string): void {
     if (this.isEnded()) return;
@@ -422,16 +581,12 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     if (this.acceptTimer !== null) clearTimeout(this.acceptTimer);
     if (this.udpDrainTimer !== null) clearTimeout(this.udpDrainTimer);
     if (this.stallCheck !== null) clearInterval(this.stallCheck);
+    if (this.paceTimer !== null) clearTimeout(this.paceTimer);
+    this.paced.length = 0;
     this.udpQueue = [];
     this.udpHead = 0;
     this.udpQueuedBytes = 0;
-    const child = this.ffmpeg;
-    if (child !== null && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }, KILL_GRACE_MS).unref();
-    }
+    this.stopReader();
     this.udp?.close();
     this.tcp?.destroy();
     this.server?.close();

@@ -130,3 +130,72 @@ describe('GB/T 28181 live INVITE dialog', () => {
     expect(ended).toEqual(['end']);
   });
 });
+
+describe('GB/T 28181 Playback and Download INVITE refusals and MANSRTSP', () => {
+  const playbackOffer = (name: string, t: string) => offer().replace('s=Play', `s=${name}\r\nu=${SHARED}:0`).replace('t=0 0', `t=${t}`);
+
+  function dialogs(footage?: ConstructorParameters<typeof LiveDialogs>[0]['footage']): LiveDialogs {
+    return new LiveDialogs({
+      platform: 'city',
+      deviceId: '34020000001180000001',
+      endpoint: {} as SipEndpoint,
+      local: { host: '127.0.0.1', port: 5060 },
+      source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
+      ...(footage === undefined ? {} : { footage }),
+      shared: () => Promise.resolve([SHARED]),
+      known: () => Promise.resolve([SHARED]),
+      logger: pino({ level: 'silent' }),
+    });
+  }
+
+  async function status(d: LiveDialogs, req: SipRequest): Promise<number> {
+    const statuses: number[] = [];
+    await d.invite(req, { transport: 'UDP', host: '127.0.0.1', port: 15060 }, (s) => statuses.push(s));
+    return statuses.filter((s) => s >= 200)[0] ?? 0;
+  }
+
+  it('refuses Playback without recordings 488, a range with nothing recorded 404, a t= without a range 400', async () => {
+    const asked: [number, number][] = [];
+    const footage = {
+      segments: () => Promise.resolve([]),
+      open: (_id: string, fromMs: number, toMs: number) => {
+        asked.push([fromMs, toMs]);
+        return Promise.resolve(null);
+      },
+    };
+    expect(await status(dialogs(), invite(SHARED, playbackOffer('Playback', '1765000000 1765000060')))).toBe(488);
+    expect(await status(dialogs(footage), invite(SHARED, playbackOffer('Download', '1765000000 1765000060')))).toBe(404);
+    expect(asked).toEqual([[1_765_000_000_000, 1_765_000_060_000]]);
+    expect(await status(dialogs(footage), invite(SHARED, playbackOffer('Playback', '0 0')))).toBe(400);
+  });
+
+  it('answers MANSRTSP outside a dialog 481, a wrong body type 415; a live dialog has nothing to pause (RTSP 405)', async () => {
+    const d = dialogs();
+    const info = (callId: string, body: string, type = 'Application/MANSRTSP') =>
+      buildRequest({
+        method: 'INFO',
+        uri: `sip:${SHARED}@3402000000`,
+        via: { transport: 'UDP', host: '127.0.0.1', port: 15060, branch: 'z9hG4bKi1' },
+        from: '<sip:34020000002000000001@3402000000>;tag=p1',
+        to: `<sip:${SHARED}@3402000000>;tag=g1`,
+        callId,
+        cseq: 2,
+        headers: [{ name: 'Content-Type', value: type }],
+        body: Buffer.from(body),
+      });
+    const replies: { status: number; body: string }[] = [];
+    const reply: Reply = (s, _r, o) => replies.push({ status: s, body: o?.body?.toString() ?? '' });
+    await d.info(info('nope', 'PAUSE RTSP/1.0\r\nCSeq: 1\r\n'), reply);
+    const live = invite(SHARED, offer());
+    await d.invite(live, { transport: 'UDP', host: '127.0.0.1', port: 15060 }, () => undefined);
+    const callId = getHeader(live, 'Call-ID')!;
+    await d.info(info(callId, 'PAUSE RTSP/1.0\r\nCSeq: 1\r\n', 'text/plain'), reply);
+    await d.info(info(callId, 'PAUSE RTSP/1.0\r\nCSeq: 7\r\n'), reply);
+    expect(replies).toEqual([
+      { status: 481, body: '' },
+      { status: 415, body: '' },
+      { status: 200, body: 'RTSP/1.0 405 Method Not Allowed\r\nCSeq: 7\r\n\r\n' },
+    ]);
+    await d.closeAll().catch(() => undefined);
+  });
+});

@@ -238,3 +238,102 @@ describe('PlatformLink PTZ (DeviceControl PTZCmd)', () => {
     expect(t.events[4]?.reason).toMatch(/no ONVIF equivalent/);
   });
 });
+
+describe('PlatformLink RecordInfo', () => {
+  const CAMERA = '44030500001328000001';
+  const camera: CatalogCamera = {
+    id: CAMERA,
+    name: '南山区科技园南门',
+    address: '科技南路',
+    lat: null,
+    lon: null,
+    ownerUnit: null,
+    enabled: true,
+  };
+  const day = new Date(2026, 11, 5).getTime();
+  const HOUR = 3_600_000;
+  // 60 runs of three 2-second segments, an hour apart: each run one item.
+  const segments = Array.from({ length: 60 }, (_, run) =>
+    [0, 1, 2].map((i) => ({ startMs: day + run * HOUR + i * 2000, endMs: day + run * HOUR + (i + 1) * 2000, partial: false })),
+  ).flat();
+
+  function recordLink(sent: Buffer[], asked: [number, number][]): PlatformLink {
+    const endpoint = {
+      request: (req: SipRequest): Promise<SipResponse> => {
+        sent.push(serializeSipMessage(req));
+        return Promise.resolve(buildResponse(req, 200, 'OK'));
+      },
+    } as unknown as SipEndpoint;
+    return new PlatformLink(
+      {
+        name: 'city',
+        serverId: SERVER,
+        serverDomain: '3402000000',
+        host: '127.0.0.1',
+        port: 15060,
+        transport: 'udp',
+        deviceId: '34020000001180000001',
+        password: 'x',
+        cameraIds: [CAMERA],
+        keepaliveSeconds: 60,
+        registerExpiresSeconds: 3600,
+      },
+      {
+        endpoint,
+        local: { host: '127.0.0.1', port: 5060 },
+        cameras: () => Promise.resolve([camera, { ...camera, id: '44030500001328000002', name: 'not shared' }]),
+        online: () => true,
+        logger: pino({ level: 'silent' }),
+        footage: {
+          segments: (_id, fromMs, toMs) => {
+            asked.push([fromMs, toMs]);
+            return Promise.resolve(segments.filter((s) => s.endMs > fromMs && s.startMs < toMs) as never);
+          },
+          open: () => Promise.resolve(null),
+        },
+      },
+    );
+  }
+
+  const query = (deviceId: string, start: string, end: string, extra = '') =>
+    `<?xml version="1.0" encoding="GB2312"?><Query><CmdType>RecordInfo</CmdType><SN>9</SN><DeviceID>${deviceId}</DeviceID>` +
+    `<StartTime>${start}</StartTime><EndTime>${end}</EndTime>${extra}</Query>`;
+  const bodies = (sent: Buffer[]) => sent.map((b) => decodeBody(b.subarray(b.indexOf('\r\n\r\n') + 4)).text);
+
+  it('lists each recorded run of the range once, split over MESSAGEs under the UDP limit with the same SumNum', async () => {
+    const sent: Buffer[] = [];
+    const asked: [number, number][] = [];
+    const rl = recordLink(sent, asked);
+    expect(answer(rl, message('MESSAGE', query(CAMERA, '2026-12-05T00:00:00', '2026-12-06T00:00:00')))).toBe(200);
+    await vi.waitFor(() => expect(bodies(sent).flatMap((t) => t.match(/<Item>/g) ?? []).length).toBe(24), { timeout: 5000 });
+    expect(asked).toEqual([[day, day + 24 * HOUR]]);
+    expect(sent.length).toBeGreaterThan(2);
+    for (const b of sent) expect(b.length).toBeLessThanOrEqual(1400);
+    const texts = bodies(sent);
+    for (const t of texts) expect(t).toContain('<SumNum>24</SumNum>');
+    const starts = texts.flatMap((t) => [...t.matchAll(/<StartTime>([^<]+)<\/StartTime>/g)].map((m) => m[1]));
+    expect(starts).toEqual(Array.from({ length: 24 }, (_, h) => `2026-12-05T${String(h).padStart(2, '0')}:00:00`));
+    expect(texts[0]).toMatch(
+      /<DeviceID>44030500001328000001<\/DeviceID>\r\n<Name>南山区科技园南门<\/Name>\r\n<FilePath>[^<]+<\/FilePath>\r\n<Address>科技南路<\/Address>\r\n<StartTime>2026-12-05T00:00:00<\/StartTime>\r\n<EndTime>2026-12-05T00:00:06<\/EndTime>\r\n<Secrecy>0<\/Secrecy>\r\n<Type>time<\/Type>\r\n<RecorderID>34020000001180000001<\/RecorderID>/,
+    );
+  });
+
+  it('clips runs to the range; an unshared channel or alarm recordings get an empty list; a bad time is refused 400', async () => {
+    const sent: Buffer[] = [];
+    const rl = recordLink(sent, []);
+    expect(answer(rl, message('MESSAGE', query(CAMERA, '2026-12-05T00:00:03', '2026-12-05T00:00:05')))).toBe(200);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(bodies(sent)[0]).toMatch(/<StartTime>2026-12-05T00:00:03<\/StartTime>\r\n<EndTime>2026-12-05T00:00:05<\/EndTime>/);
+    for (const q of [
+      query('44030500001328000002', '2026-12-05T00:00:00', '2026-12-06T00:00:00'),
+      query(CAMERA, '2026-12-05T00:00:00', '2026-12-06T00:00:00', '<Type>alarm</Type>'),
+    ]) {
+      sent.length = 0;
+      expect(answer(rl, message('MESSAGE', q))).toBe(200);
+      await vi.waitFor(() => expect(sent).toHaveLength(1));
+      expect(bodies(sent)[0]).toMatch(/<SumNum>0<\/SumNum>\r\n<RecordList Num="0">/);
+    }
+    expect(answer(rl, message('MESSAGE', query(CAMERA, 'today', '2026-12-06T00:00:00')))).toBe(400);
+    expect(answer(rl, message('MESSAGE', query(CAMERA, '2026-12-06T00:00:00', '2026-12-05T00:00:00')))).toBe(400);
+  });
+});
