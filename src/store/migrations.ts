@@ -448,6 +448,14 @@ CREATE TABLE login_lockouts (
   touched_ms BIGINT NOT NULL
 );`,
   },
+  {
+    version: 22,
+    name: 'index of the recording segments still stored, by end time',
+    // The retention sweep reads only the segments past retention that are still on disk,
+    // however many have been written and deleted before.
+    sql: `
+CREATE INDEX recording_entries_live_segments_idx ON recording_entries (camera_id, end_ms) WHERE kind = 'segment' AND deleted_at IS NULL;`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */
