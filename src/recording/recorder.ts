@@ -254,7 +254,10 @@ export class Recorder {
    * wall clock (to within one poll), never the file's modification time.
    */
   private async noteOpened(run: Run): Promise<void> {
+    // Only the first segment's opening anchors the run: once anchored, nothing more to note or keep.
+    if (run.anchorMs !== null) return;
     const names = await readdir(incomingDir(this.opts.dir, run.cameraId)).catch(() => [] as string[]);
+    if (run.anchorMs !== null) return;
     const now = this.now();
     const first = run.openedAt.size === 0;
     for (const name of names) if (name.startsWith(`${run.runId}-`) && !run.openedAt.has(name)) run.openedAt.set(name, now);
@@ -275,6 +278,7 @@ export class Recorder {
     const saved = Number(await readFile(this.anchorFile(run), 'utf8').catch(() => ''));
     run.anchorMs = run.openedAt.get(firstName) ?? (Number.isFinite(saved) && saved > 0 ? saved : run.preparedMs);
     run.firstStartS = firstStartS;
+    run.openedAt.clear();
     return run.anchorMs;
   }
 
