@@ -13,6 +13,7 @@ const TIMED = [
   'tests/integration/gateway/push.test.ts',
   'tests/integration/gateway/recovery.test.ts',
   'tests/integration/health/outages.test.ts',
+  'tests/integration/health/stalls.test.ts',
   'tests/integration/testCamera.test.ts',
 ];
 

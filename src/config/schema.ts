@@ -199,7 +199,14 @@ const IngestSection = z
     rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport for pulling cameras.'),
     socketTimeoutSeconds: z.number().int().min(1).max(300).default(5).describe('RTSP socket timeout, in seconds.'),
     probeTimeoutSeconds: z.number().int().min(1).max(300).default(10).describe('ffprobe time limit, in seconds.'),
-    stallSeconds: z.number().min(1).max(300).default(3).describe('An ingest with no new frame for this long is restarted, in seconds.'),
+    stallSeconds: z
+      .number()
+      .min(1)
+      .max(300)
+      .default(3)
+      .describe(
+        'The longest an ingest may go without a new frame before it is restarted, in seconds (a camera with frequent frames is judged sooner, by its own interval).',
+      ),
     backoff: BackoffSection,
     maxRestartsPerMinute: z
       .number()

@@ -65,19 +65,22 @@ export function answersRtsp(target: HostPort, timeoutMs: number): Promise<boolea
   });
 }
 
+export interface AnswersAgainOptions {
+  intervalMs?: number;
+  answerTimeoutMs?: number;
+  /** The caller already knows the target went silent (e.g. its frames stopped): its first answer counts. */
+  seenSilent?: boolean;
+}
+
 /**
  * Resolves once the target answers RTSP after having been seen not answering: a camera
  * that froze (socket open, no answer) or rebooted is retried as soon as it is back, while
  * one that answers all along (wrong path or password, no frames) keeps its backoff.
  * Never rejects.
  */
-export async function waitUntilAnswersAgain(
-  target: HostPort,
-  signal: AbortSignal,
-  intervalMs = 500,
-  answerTimeoutMs = 1000,
-): Promise<void> {
-  let seenSilent = false;
+export async function waitUntilAnswersAgain(target: HostPort, signal: AbortSignal, opts: AnswersAgainOptions = {}): Promise<void> {
+  const { intervalMs = 500, answerTimeoutMs = 1000 } = opts;
+  let seenSilent = opts.seenSilent ?? false;
   while (!signal.aborted) {
     const answered = await answersRtsp(target, answerTimeoutMs);
     if (answered && seenSilent && !signal.aborted) return;

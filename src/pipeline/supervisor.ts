@@ -6,6 +6,8 @@ import { backoffDelay, RestartRateLimiter, type BackoffPolicy } from '../backoff
 import { classifyFfmpegOutput, isReachabilityFailure, type FailureCause } from './failure.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegProcess.js';
 import type { ProgressSample } from './progress.js';
+import { StallJudge } from './stallJudge.js';
+import { Ticker } from './ticker.js';
 import { waitUntilAnswersAgain, waitUntilReachable, type HostPort } from './reachability.js';
 
 export type StreamState = 'starting' | 'live' | 'stalled' | 'backoff' | 'stopped' | 'refused';
@@ -24,7 +26,10 @@ export interface SupervisorOptions {
   logger: Logger;
   /** Builds the argv of the next run; may probe the source. A GatewayError it throws is a start failure. */
   prepare: (signal: AbortSignal) => Promise<PreparedRun>;
-  /** No new frame for this long while live → stalled, killed, restarted. */
+  /**
+   * The longest wait for a new frame while live before the stream counts as stalled (killed,
+   * restarted); a stream whose frames come often is judged sooner (see StallJudge).
+   */
   stallMs: number;
   /** No first frame for this long after spawning → start failure. */
   startTimeoutMs: number;
@@ -60,6 +65,8 @@ export interface StreamSnapshot {
 type Events = { [event: string]: unknown[]; state: [StateChange]; progress: [ProgressSample] };
 
 const WATCHDOG_MS = 100;
+/** Every supervisor's watchdog runs on this one timer. */
+const watchdogs = new Ticker(WATCHDOG_MS);
 /** A stalled or never-started ffmpeg is stuck in a read: no point waiting long for it to exit. */
 const STUCK_KILL_GRACE_MS = 500;
 /** Cameras' GatewayError codes mapped onto causes, for the failures the probe reports. */
@@ -82,8 +89,8 @@ export class StreamSupervisor {
   private lastError: string | null = null;
   private lastFrame = 0;
   private lastFrameAt: number | null = null;
-  /** Monotonic ms (performance.now) of the last frame counter advance: durations never follow the wall clock. */
-  private lastFrameMono: number | null = null;
+  /** Frame counter advances on the monotonic clock (performance.now): durations never follow the wall clock. */
+  private readonly stallJudge: StallJudge;
   private fps = 0;
   private bitrateBps = 0;
   private restarts = 0;
@@ -102,6 +109,7 @@ export class StreamSupervisor {
   constructor(private readonly opts: SupervisorOptions) {
     this.#events = new SafeEmitter<Events>(opts.logger);
     this.limiter = new RestartRateLimiter(opts.maxRestartsPerMinute, 60_000);
+    this.stallJudge = new StallJudge({ capMs: opts.stallMs });
   }
 
   /** Adds a listener; the returned function removes it. */
@@ -192,23 +200,33 @@ export class StreamSupervisor {
     // Start timeout and stall are durations: measured on the monotonic clock, so a wall
     // clock set forward (NTP step, operator) neither stalls a live stream nor fails a start.
     const startedAt = performance.now();
-    this.lastFrameMono = null;
+    this.stallJudge.reset();
     let verdict: FailureCause | null = null;
+    // A stall must be seen on two ticks in a row: after the event loop was blocked, timers run
+    // before the pipes are read, and the progress waiting there would prove the stream alive.
+    let stallSeen = false;
     proc.on('progress', (sample) => this.onProgress(sample));
     proc.on('stderr', (line) => this.opts.logger.debug({ role: this.opts.role, ffmpeg: line }));
-    const watchdog = setInterval(() => {
+    const stopWatching = watchdogs.add(() => {
       const now = performance.now();
       if (this.state === 'starting' && now - startedAt > this.opts.startTimeoutMs) verdict = 'start_timeout';
-      else if (this.state === 'live' && this.lastFrameMono !== null && now - this.lastFrameMono > this.opts.stallMs) {
+      else if (this.state === 'live' && this.stallJudge.stalled(now)) {
+        if (!stallSeen) {
+          stallSeen = true;
+          return;
+        }
         verdict = 'stalled';
         this.stalls += 1;
         this.setState('stalled', 'stalled');
-      } else return;
-      clearInterval(watchdog);
+      } else {
+        stallSeen = false;
+        return;
+      }
+      stopWatching();
       void proc.stop(STUCK_KILL_GRACE_MS);
-    }, WATCHDOG_MS);
+    });
     const exit = await proc.start();
-    clearInterval(watchdog);
+    stopWatching();
     this.proc = null;
     const cause = verdict ?? classifyFfmpegOutput(exit.stderrTail) ?? 'exited';
     return { cause, message: describeExit(exit, cause), reachability: prepared.reachability };
@@ -221,7 +239,7 @@ export class StreamSupervisor {
     if (sample.frame <= this.lastFrame) return;
     this.lastFrame = sample.frame;
     this.lastFrameAt = Date.now();
-    this.lastFrameMono = performance.now();
+    this.stallJudge.advance(performance.now());
     if (this.state === 'starting') {
       this.attempt = 0;
       this.setState('live', null);
@@ -244,11 +262,18 @@ export class StreamSupervisor {
     // a plain TCP connect costs the camera no RTSP session, so poll that and retry early.
     // After any other failure, a camera seen not answering RTSP (frozen, rebooting) is
     // retried as soon as it answers an OPTIONS request again, however long the backoff.
+    // A stall already says the camera went silent: one thawed before the first poll is
+    // retried at its first answer, not held by the backoff or the restart rate cap.
     // Refused credentials are not worth watching: only a change of them helps.
+    const seenSilent = cause === 'stalled';
     const watch =
       source === undefined || cause === 'auth_failed'
         ? []
-        : [isReachabilityFailure(cause) ? waitUntilReachable(source, done.signal) : waitUntilAnswersAgain(source, done.signal)];
+        : [
+            isReachabilityFailure(cause)
+              ? waitUntilReachable(source, done.signal)
+              : waitUntilAnswersAgain(source, done.signal, { seenSilent }),
+          ];
     await Promise.race([sleep, ...watch]);
     done.abort();
     this.pausing = null;

@@ -15,6 +15,8 @@ export class ChainLedger {
   /** Each camera's newest checkpoint (null: none yet), the link the next one commits to. */
   readonly #lastCheckpoint = new Map<string, Checkpoint | null>();
   readonly #witnesses: CheckpointWitness[] = [];
+  /** Bytes of the segments still stored: summed from the index once, then kept by each append. */
+  #storedBytes: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -33,15 +35,30 @@ export class ChainLedger {
     content: Omit<EntryContent, 'cameraId' | 'seq' | 'prevHash'>,
     alongside?: (tx: StoreTx, entry: ChainEntry) => Promise<void>,
   ): Promise<ChainEntry> {
-    return this.serialize(cameraId, () =>
-      this.store.transaction(async (tx) => {
+    return this.serialize(cameraId, async () => {
+      const entry = await this.store.transaction(async (tx) => {
         const head = await tx.recordings.head(cameraId);
         const entry = nextEntry(head, { ...content, cameraId }, new Date(this.clock()).toISOString());
         await tx.recordings.append(entry);
         await alongside?.(tx, entry);
         return entry;
-      }),
-    );
+      });
+      // A deletion entry carries the bytes of the segment it removes.
+      if (this.#storedBytes !== null)
+        this.#storedBytes += entry.kind === 'segment' ? entry.bytes : entry.kind === 'deletion' ? -entry.bytes : 0;
+      return entry;
+    });
+  }
+
+  /**
+   * Bytes of the footage still stored. The index is summed once (call this before anything
+   * appends, as the recording system's start does); from then on every segment and deletion
+   * entry, all of which pass through here, keeps the figure, so a disk check costs nothing
+   * however long the history.
+   */
+  async storedBytes(): Promise<number> {
+    this.#storedBytes ??= await this.store.recordings.storedBytes();
+    return this.#storedBytes;
   }
 
   /** Signs the head of every chain that grew since its last checkpoint. */

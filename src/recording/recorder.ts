@@ -10,6 +10,7 @@ import type { EntryContent } from './chain.js';
 import type { ChainLedger } from './ledger.js';
 import type { RetentionRule } from './retention.js';
 import { fsyncPath, probeSegment, sha256File } from './segmentFile.js';
+import { SegmentListReader } from './segmentList.js';
 
 export interface RecorderOptions {
   /** The recordings directory. */
@@ -47,6 +48,8 @@ export const RECOVERED_DETAIL = { recovered: true } as const;
 interface Run {
   cameraId: string;
   runId: string;
+  /** ffmpeg's list of the run's finished segments, read as it grows. */
+  list: SegmentListReader;
   processed: Set<string>;
   /** Wall-clock ms of the run's first timestamp: when its first segment was seen open. */
   anchorMs: number | null;
@@ -181,6 +184,7 @@ export class Recorder {
     return {
       cameraId,
       runId,
+      list: new SegmentListReader(join(incomingDir(this.opts.dir, cameraId), `${runId}.csv`)),
       processed: new Set(),
       anchorMs: null,
       firstStartS: 0,
@@ -250,7 +254,10 @@ export class Recorder {
    * wall clock (to within one poll), never the file's modification time.
    */
   private async noteOpened(run: Run): Promise<void> {
+    // Only the first segment's opening anchors the run: once anchored, nothing more to note or keep.
+    if (run.anchorMs !== null) return;
     const names = await readdir(incomingDir(this.opts.dir, run.cameraId)).catch(() => [] as string[]);
+    if (run.anchorMs !== null) return;
     const now = this.now();
     const first = run.openedAt.size === 0;
     for (const name of names) if (name.startsWith(`${run.runId}-`) && !run.openedAt.has(name)) run.openedAt.set(name, now);
@@ -271,17 +278,14 @@ export class Recorder {
     const saved = Number(await readFile(this.anchorFile(run), 'utf8').catch(() => ''));
     run.anchorMs = run.openedAt.get(firstName) ?? (Number.isFinite(saved) && saved > 0 ? saved : run.preparedMs);
     run.firstStartS = firstStartS;
+    run.openedAt.clear();
     return run.anchorMs;
   }
 
-  /** Segments ffmpeg has finished: the ones named in the run's list file. */
-  private async indexListed(run: Run): Promise<void> {
+  /** Segments ffmpeg has finished since the last look: the lines added to the run's list file. */
+  private async indexListed(run: Run, final = false): Promise<void> {
     if (run.finished) return;
-    const list = await readFile(join(incomingDir(this.opts.dir, run.cameraId), `${run.runId}.csv`), 'utf8').catch(() => '');
-    const listed = list.split('\n').flatMap((line) => {
-      const [name, start, end] = line.trim().split(',');
-      return name && start !== undefined && end !== undefined ? [{ name, startS: Number(start), endS: Number(end) }] : [];
-    });
+    const listed = await run.list.next(final);
     // The list's first line is the run's first segment, even when an earlier process already indexed and moved it.
     const first = listed[0];
     if (run.anchorMs === null && first !== undefined) await this.setAnchor(run, first.name, first.startS);
@@ -293,7 +297,7 @@ export class Recorder {
 
   private async finish(run: Run, cause: string): Promise<void> {
     if (run.finished) return;
-    await this.indexListed(run);
+    await this.indexListed(run, true);
     const incoming = incomingDir(this.opts.dir, run.cameraId);
     const leftovers = (await readdir(incoming).catch(() => [] as string[]))
       .filter((n) => n.startsWith(`${run.runId}-`) && n.endsWith(SEGMENT_EXT) && !run.processed.has(n))

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { DAY_MS } from './layout.js';
 import { PeriodicTask } from './periodic.js';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
@@ -61,11 +62,14 @@ export class RetentionSweeper {
     const now = this.clock();
     const holds = await this.opts.store.recordings.holds();
     const result: SweepResult = { deleted: [], held: 0 };
-    for (const segment of await this.opts.store.recordings.entries({ kind: 'segment' })) {
-      if (segment.deletedAt !== null) continue;
-      const verdict = retentionVerdict(segment, now, this.opts.policy, holds);
-      if (verdict.deletable) result.deleted.push(await this.remove(segment, 'retention passed', verdict));
-      else if (verdict.reason.startsWith('under evidence hold')) result.held += 1;
+    for (const cameraId of await this.opts.store.recordings.cameraIds()) {
+      // A segment is kept at least today's rule for its camera: only older ones can be due.
+      const cutoff = now - this.opts.policy.rule(cameraId).days * DAY_MS;
+      for (const segment of await this.opts.store.recordings.liveSegmentsEndingBy(cameraId, cutoff)) {
+        const verdict = retentionVerdict(segment, now, this.opts.policy, holds);
+        if (verdict.deletable) result.deleted.push(await this.remove(segment, 'retention passed', verdict));
+        else if (verdict.reason.startsWith('under evidence hold')) result.held += 1;
+      }
     }
     if (result.deleted.length > 0) this.opts.logger.info({ deleted: result.deleted.length, held: result.held }, 'retention sweep');
     return result;

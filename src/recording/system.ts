@@ -126,7 +126,7 @@ export class RecordingSystem {
       minRetentionDays: opts.profile.retentionDays.value,
       incidents: opts.incidents,
       logger: log,
-      storedBytes: () => store.recordings.storedBytes(),
+      storedBytes: () => this.ledger.storedBytes(),
       bytesPerSecond: () => [...this.recorder.bytesPerSecond().values()].reduce((a, b) => a + b, 0),
       onFull: (full) => this.recorder.setDiskFull(full),
     });
@@ -173,6 +173,8 @@ export class RecordingSystem {
 
   async start(): Promise<void> {
     const c = this.opts.config;
+    // Summed before the recorder and the sweeper append, so the ledger's count stays exact.
+    await this.ledger.storedBytes();
     await this.recorder.start();
     this.disk.start(c.diskCheckSeconds * 1000);
     this.sweeper.start(c.sweepSeconds * 1000);

@@ -454,6 +454,14 @@ CREATE TABLE login_lockouts (
     // JSON text of the domain's PtzCapability, read whole; NULL for devices onboarded before it was read.
     sql: `ALTER TABLE onvif_devices ADD COLUMN ptz TEXT;`,
   },
+  {
+    version: 22,
+    name: 'index of the recording segments still stored, by end time',
+    // The retention sweep reads only the segments past retention that are still on disk,
+    // however many have been written and deleted before.
+    sql: `
+CREATE INDEX recording_entries_live_segments_idx ON recording_entries (camera_id, end_ms) WHERE kind = 'segment' AND deleted_at IS NULL;`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -67,6 +67,15 @@ export class SqlRecordingRepository implements RecordingRepository {
     return (await this.db.all(sql, params)).map(rowToEntry);
   }
 
+  async liveSegmentsEndingBy(cameraId: string, endMs: number): Promise<ChainEntry[]> {
+    // The literals (not parameters) let SQLite use the partial index on live segments.
+    const rows = await this.db.all(
+      `SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE camera_id = ? AND kind = 'segment' AND deleted_at IS NULL AND end_ms <= ? ORDER BY seq`,
+      [cameraId, endMs],
+    );
+    return rows.map(rowToEntry);
+  }
+
   async markDeleted(cameraId: string, seq: number, at: string): Promise<void> {
     await this.db.run('UPDATE recording_entries SET deleted_at = ? WHERE camera_id = ? AND seq = ?', [at, cameraId, seq]);
   }

@@ -398,6 +398,8 @@ export interface RecordingRepository {
   lastSegment(cameraId: string): Promise<ChainEntry | undefined>;
   /** Ordered by camera, then seq. */
   entries(query?: EntryQuery): Promise<ChainEntry[]>;
+  /** The camera's segments still stored that ended at or before `endMs`, by seq (read through an index, not the whole chain). */
+  liveSegmentsEndingBy(cameraId: string, endMs: number): Promise<ChainEntry[]>;
   markDeleted(cameraId: string, seq: number, at: string): Promise<void>;
   cameraIds(): Promise<string[]>;
   /** Bytes of the segments still on disk. */

@@ -25,6 +25,8 @@ export interface TestCameraOptions {
   height?: number;
   /** Default 25; also the keyframe interval, so one GOP per second. */
   fps?: number;
+  /** `irregular`: bursts of frames at `fps` separated by pauses of 0.2 to 1.6 s (see the fixture's doc). Default `steady`. */
+  pacing?: 'steady' | 'irregular';
   /** videotestsrc pattern nick; default `ball` so consecutive frames differ (`circular` with `sceneControl`). */
   pattern?: string;
   /** Lets `setScene` switch the picture at run time (a still pattern with a running counter by default). */
@@ -254,6 +256,7 @@ export class TestCamera {
     opt('--height', o.height);
     opt('--fps', o.fps);
     opt('--pattern', o.pattern);
+    opt('--pacing', o.pacing);
     opt('--audio', o.audio);
     opt('--user', o.user);
     opt('--password', o.password);

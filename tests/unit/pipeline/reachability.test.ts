@@ -49,7 +49,9 @@ describe('reachability', () => {
     state.answering = false;
     const ac = new AbortController();
     let resolvedAt = 0;
-    const waiting = waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, 50, 200).then(() => (resolvedAt = Date.now()));
+    const waiting = waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, { intervalMs: 50, answerTimeoutMs: 200 }).then(
+      () => (resolvedAt = Date.now()),
+    );
     await new Promise((r) => setTimeout(r, 600));
     expect(resolvedAt).toBe(0);
     const backAt = Date.now();
@@ -62,17 +64,27 @@ describe('reachability', () => {
     const { port } = await rtspLikeServer();
     const ac = new AbortController();
     let resolved = false;
-    const waiting = waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, 50, 200).then(() => (resolved = true));
+    const waiting = waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, { intervalMs: 50, answerTimeoutMs: 200 }).then(
+      () => (resolved = true),
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(resolved).toBe(false);
     ac.abort();
     await waiting;
   });
 
+  it('waitUntilAnswersAgain takes the first answer when the target is already known to have gone silent', async () => {
+    const { port } = await rtspLikeServer();
+    const ac = new AbortController();
+    const started = Date.now();
+    await waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, { intervalMs: 50, answerTimeoutMs: 200, seenSilent: true });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('waitUntilAnswersAgain counts a refused port as silent: resolves when the camera is back', async () => {
     const port = await freePort();
     const ac = new AbortController();
-    const waiting = waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, 50, 200);
+    const waiting = waitUntilAnswersAgain({ host: '127.0.0.1', port }, ac.signal, { intervalMs: 50, answerTimeoutMs: 200 });
     await new Promise((r) => setTimeout(r, 200));
     await rtspLikeServer(port);
     await waiting;

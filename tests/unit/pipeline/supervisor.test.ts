@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -99,6 +100,26 @@ describe('StreamSupervisor', () => {
       jump.mockRestore();
     }
   });
+
+  it('retries a stalled stream as soon as its camera answers RTSP, even past the restart rate cap (a thawed camera)', async () => {
+    // The camera answers all along (it was thawed before the first poll): the stall itself says it was silent.
+    const camera: Server = createServer((socket) => socket.on('data', () => socket.write('RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n')));
+    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = camera.address() as { port: number };
+      const { sup, changes } = supervise('freeze-after-5', {
+        maxRestartsPerMinute: 1,
+        reachability: { host: '127.0.0.1', port: address.port },
+      });
+      await until(() => changes.filter((c) => c.to === 'stalled').length >= 2, 6000);
+      const secondStall = changes.filter((c) => c.to === 'stalled')[1]?.at ?? 0;
+      // The rate cap alone would hold this restart for most of a minute.
+      await until(() => sup.snapshot().restarts >= 2, 3000);
+      expect(Date.now() - secondStall).toBeLessThan(3000);
+    } finally {
+      await new Promise((r) => camera.close(r));
+    }
+  }, 15_000);
 
   it('treats a clean exit of a live input as a failure (ffmpeg exits 0 when a camera dies)', async () => {
     const { sup, changes } = supervise('die-after-5');
