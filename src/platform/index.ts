@@ -12,3 +12,4 @@ export { PushRelays } from './pushRelays.js';
 /** The camera's upstream links: a push relay per configured target. Pass as PipelineSettings.upstream. */
 export const platformUpstream: UpstreamFactory = (ctx) => new PushRelays(ctx);
 export { startGb28181, type Gb28181Service, type PlatformStatus } from './gb28181/index.js';
+export { ManagedPlatforms, type PendingPlatformStatus } from './gb28181/managedPlatforms.js';

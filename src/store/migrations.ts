@@ -448,6 +448,21 @@ CREATE TABLE login_lockouts (
   touched_ms BIGINT NOT NULL
 );`,
   },
+  {
+    version: 20,
+    name: 'GB/T 28181 platforms added through the API',
+    // Settings as JSON (read whole); the password only as a sealed box.
+    sql: `
+CREATE TABLE gb28181_platforms (
+  id TEXT NOT NULL PRIMARY KEY,
+  settings TEXT NOT NULL,
+  password_box TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+  pending_change_id TEXT,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */
