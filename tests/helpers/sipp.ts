@@ -11,9 +11,16 @@ export interface Sipp {
   trace: string;
 }
 
-/** sipp as a UAS on `port` with the scenario; every message it sees goes to its trace file. */
-export function startSipp(dir: string, scenario: string, port: number, calls: number, tcp = false): Sipp {
-  const trace = join(dir, `${scenario}${tcp ? '-tcp' : ''}.trace`);
+/** sipp as a UAS on `port` with the scenario; every message it sees goes to its trace file. `keys`: the scenario's [keywords]. */
+export function startSipp(
+  dir: string,
+  scenario: string,
+  port: number,
+  calls: number,
+  tcp = false,
+  keys: Record<string, string> = {},
+): Sipp {
+  const trace = join(dir, `${scenario}-${port}${tcp ? '-tcp' : ''}.trace`);
   const proc = spawn(
     SIPP,
     [
@@ -34,6 +41,7 @@ export function startSipp(dir: string, scenario: string, port: number, calls: nu
       trace,
       // One TCP connection per peer: the gateway dials out to the platform.
       ...(tcp ? ['-t', 't1'] : []),
+      ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, v]),
     ],
     { stdio: 'ignore', cwd: dir },
   );

@@ -48,7 +48,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     keepPort = keepAt;
     // The catalog platform waits for the query flow; the others start on the first REGISTER.
     keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
-    catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000);
+    catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000, false, { server_id: '34020000002000000001' });
     bad = startSipp(dir, 'gb-wrong-password', badPort, 1);
     tcp = startSipp(dir, 'gb-register-keepalive', tcpPort, 4, true);
     gw = await GatewayProcess.start({
