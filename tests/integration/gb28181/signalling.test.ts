@@ -6,13 +6,14 @@
  * metrics and the incidents, and retried. The catalog platform is added through the API (approved by a second
  * admin), the others come from the config file, so both paths are proven.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../bench/stats.js';
 import { approvedBySecondAdmin } from '../../helpers/changeSteps.js';
-import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { freePorts } from '../../helpers/ports.js';
 import { received, SIPP, startSipp, type Sipp } from '../../helpers/sipp.js';
 
@@ -227,5 +228,44 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
       expect.objectContaining({ actor: 'admin', details: expect.objectContaining({ platform: 'catalog' }) }),
     );
     expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'catalog' })).toBeUndefined();
+  });
+
+  it('manages platforms from the CLI: add (password on stdin) waits for approval, list, show, remove', () => {
+    const cli = (args: string[], input?: string) =>
+      spawnSync(process.execPath, [CLI_PATH, 'platforms', ...args], {
+        env: { ...process.env, PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN },
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(input === undefined ? {} : { input }),
+      });
+    expect(cli(['--help']).stdout).toMatch(/psvgw platforms add --name city --server-id/);
+    const bad = cli(['add', '--name', 'cli', '--server-id', '3402', '--host', '127.0.0.1', '--device-id', '34020000001180000004'], 'pw\n');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/serverId must be the platform's 20-digit SIP server ID/);
+    const add = cli(
+      [
+        'add',
+        '--name',
+        'cli',
+        '--server-id',
+        '34020000002000000031',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '9',
+        '--device-id',
+        '34020000001180000004',
+      ],
+      'cli-secret\n',
+    );
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/platform cli is pending: another admin approves it with\n  psvgw changes approve [0-9a-f-]{36}/);
+    const list = cli(['list']);
+    expect(list.stdout).toMatch(/^cli\s+pending\s+34020000002000000031@127\.0\.0\.1:9\/udp/m);
+    const shown = cli(['show', 'cli']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: 'cli', state: 'pending', serverDomain: '3402000000' });
+    expect(shown.stdout).not.toContain('cli-secret');
+    expect(cli(['remove', 'cli']).stdout).toBe('platform cli removed\n');
+    expect(cli(['show', 'cli']).stderr).toMatch(/no platform cli/);
   });
 });
