@@ -259,7 +259,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
       'cli-secret\n',
     );
     expect(add.stderr).toBe('');
-    expect(add.stdout).toMatch(/platform cli is pending: another admin approves it with\n  psvgw changes approve [0-9a-f-]{36}/);
+    expect(add.stdout).toMatch(/platform cli is pending: another admin approves it with\n {2}psvgw changes approve [0-9a-f-]{36}/);
     const list = cli(['list']);
     expect(list.stdout).toMatch(/^cli\s+pending\s+34020000002000000031@127\.0\.0\.1:9\/udp/m);
     const shown = cli(['show', 'cli']);
