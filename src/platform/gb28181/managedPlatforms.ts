@@ -28,7 +28,14 @@ const platformInput = Gb28181PlatformEntry.extend({
   }
 });
 
+/** What a PATCH may change (narrowing the shared cameras, the keepalive interval). */
+const platformPatch = Gb28181PlatformEntry.pick({ cameraIds: true, keepaliveSeconds: true }).partial().strict();
+
 type PlatformSettings = Omit<PlatformLinkConfig, 'password'>;
+
+function pick(from: PlatformSettings, keys: object): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(keys).map((k) => [k, from[k as keyof PlatformSettings]]));
+}
 
 /** A stored platform still waiting for its approval, as the API lists it. */
 export interface PendingPlatformStatus extends PlatformSettings {
@@ -36,6 +43,8 @@ export interface PendingPlatformStatus extends PlatformSettings {
   kind: 'gb28181';
   state: 'pending';
   registered: false;
+  keepaliveMisses: 0;
+  sessions: [];
   pendingChangeId: string | null;
   createdBy: string;
   createdAt: string;
@@ -103,15 +112,7 @@ export class ManagedPlatforms {
       const input = parseCameraInput(platformInput, body, 'GB/T 28181 platform');
       const { password, ...settings } = input;
       await this.#checkName(settings.name);
-      if (settings.cameraIds !== 'all') {
-        const known = new Set(await this.deps.cameraIds());
-        const unknown = settings.cameraIds.filter((id) => !known.has(id));
-        if (unknown.length > 0)
-          throw new GatewayError('VALIDATION_FAILED', `invalid GB/T 28181 platform: cameraIds has unknown cameras ${unknown.join(', ')}`, {
-            hint: 'GET /api/v1/cameras lists the camera IDs; or share "all".',
-            details: { problems: [`cameraIds: unknown ${unknown.join(', ')}`] },
-          });
-      }
+      await this.#checkCameras(settings.cameraIds);
       const shared = settings.cameraIds === 'all' ? 'all cameras' : `${settings.cameraIds.length} camera(s)`;
       const change = await this.deps.changes.propose(principal, {
         kind: 'platform.add',
@@ -135,20 +136,73 @@ export class ManagedPlatforms {
     });
   }
 
+  /**
+   * Changes the keepalive interval or narrows the shared cameras of an approved API platform;
+   * its link restarts with them. Sharing more cameras sends more outside: that is a new
+   * platform, approved by a second admin (remove and add).
+   */
+  update(principal: Principal, id: string, body: unknown): Promise<PlatformStatus> {
+    return this.#serially(async () => {
+      const r = await this.#own(id);
+      if (r.state !== 'active')
+        throw new GatewayError('REQUEST_STATE', `platform ${id} still waits for its approval; it cannot be changed`, {
+          hint: 'Remove it and add it again with the new settings.',
+        });
+      const patch = parseCameraInput(platformPatch, body, 'GB/T 28181 platform change');
+      const current = r.settings as unknown as PlatformSettings;
+      if (patch.cameraIds !== undefined) {
+        await this.#checkCameras(patch.cameraIds);
+        const before = current.cameraIds === 'all' ? null : new Set(current.cameraIds);
+        const added =
+          patch.cameraIds === 'all' ? (before === null ? [] : ['all']) : patch.cameraIds.filter((c) => before !== null && !before.has(c));
+        if (added.length > 0)
+          throw new GatewayError(
+            'VALIDATION_FAILED',
+            `sharing more cameras with platform ${id} (${added.join(', ')}) needs a second admin`,
+            {
+              hint: 'Remove the platform and add it again with the wider camera list; another admin approves it.',
+            },
+          );
+      }
+      const settings: PlatformSettings = { ...current, ...patch };
+      await this.deps.service.remove(id);
+      await this.deps.store.platforms.update(id, { settings: { ...settings } });
+      const status = await this.deps.service.add(this.#config({ ...r, settings: { ...settings } }));
+      await this.#audit(principal.username, 'platform.update', id, { from: pick(current, patch), to: patch });
+      return status;
+    });
+  }
+
   /** Unregisters (Expires 0) and forgets an API platform; a pending one is withdrawn from its approval. */
   remove(principal: Principal, id: string): Promise<void> {
     return this.#serially(async () => {
-      if (this.deps.configNames.includes(id))
-        throw new GatewayError('REQUEST_STATE', `platform ${id} comes from the config file; the API cannot remove it`, {
-          hint: 'Remove it from gb28181.platforms in the config file and restart the gateway.',
-        });
-      const r = await this.deps.store.platforms.get(id);
-      if (r === undefined) throw notFound(id);
+      const r = await this.#own(id);
       await this.deps.service.remove(id);
       await this.deps.store.platforms.delete(id);
       if (r.state === 'pending') await this.deps.changes.supersede('platform.add', id, principal.username);
       await this.#audit(principal.username, 'platform.remove', id, { state: r.state });
     });
+  }
+
+  async #checkCameras(cameraIds: 'all' | readonly string[]): Promise<void> {
+    if (cameraIds === 'all') return;
+    const known = new Set(await this.deps.cameraIds());
+    const unknown = cameraIds.filter((id) => !known.has(id));
+    if (unknown.length > 0)
+      throw new GatewayError('VALIDATION_FAILED', `invalid GB/T 28181 platform: cameraIds has unknown cameras ${unknown.join(', ')}`, {
+        hint: 'GET /api/v1/cameras lists the camera IDs; or share "all".',
+        details: { problems: [`cameraIds: unknown ${unknown.join(', ')}`] },
+      });
+  }
+
+  async #own(id: string): Promise<PlatformRecord> {
+    if (this.deps.configNames.includes(id))
+      throw new GatewayError('REQUEST_STATE', `platform ${id} comes from the config file; the API cannot change or remove it`, {
+        hint: 'Change it under gb28181.platforms in the config file and restart the gateway.',
+      });
+    const r = await this.deps.store.platforms.get(id);
+    if (r === undefined) throw notFound(id);
+    return r;
   }
 
   async #approve(change: PendingChange, approver: Principal): Promise<void> {
@@ -203,6 +257,8 @@ function pendingView(r: PlatformRecord): PendingPlatformStatus {
     kind: 'gb28181',
     state: 'pending',
     registered: false,
+    keepaliveMisses: 0,
+    sessions: [],
     pendingChangeId: r.pendingChangeId,
     createdBy: r.createdBy,
     createdAt: r.createdAt,

@@ -164,4 +164,37 @@ describe('GB/T 28181 platforms through the API', () => {
     expect((await refusal(managed.remove(A, 'fromfile'))).message).toMatch(/comes from the config file/);
     expect((await refusal(managed.remove(A, 'nope'))).code).toBe('NOT_FOUND');
   });
+
+  it('narrows the shared cameras or changes the keepalive of an approved platform, and refuses sharing more', async () => {
+    const cams = ['44030500001320000001', '44030500001320000002'];
+    const m = new ManagedPlatforms({
+      store,
+      box,
+      service,
+      changes,
+      cameraIds: async () => cams,
+      configNames: ['fromfile'],
+      logger: createLogger({ level: 'silent' }),
+    });
+    const { change } = await m.add(A, body({ cameraIds: cams }));
+    expect((await refusal(m.update(A, 'city', { keepaliveSeconds: 30 }))).message).toMatch(/still waits for its approval/);
+    await changes.approve(B, change.id, {});
+
+    const narrowed = await m.update(A, 'city', { cameraIds: [cams[0]], keepaliveSeconds: 30 });
+    expect(narrowed).toMatchObject({ id: 'city', cameraIds: [cams[0]], keepaliveSeconds: 30 });
+    expect(service.get('city')).toMatchObject({ cameraIds: [cams[0]], keepaliveSeconds: 30 });
+    expect((await store.platforms.get('city'))?.settings).toMatchObject({ cameraIds: [cams[0]], keepaliveSeconds: 30 });
+    // The password survives the link's restart, sealed as before.
+    expect(box.open((await store.platforms.get('city'))!.passwordBox)).toBe(PASSWORD);
+
+    expect((await refusal(m.update(A, 'city', { cameraIds: cams }))).message).toMatch(
+      /sharing more cameras with platform city \(44030500001320000002\) needs a second admin/,
+    );
+    expect((await refusal(m.update(A, 'city', { cameraIds: 'all' }))).message).toMatch(/needs a second admin/);
+    expect((await refusal(m.update(A, 'city', { host: '10.0.0.9' }))).message).toMatch(/unknown field "host"/);
+    expect((await refusal(m.update(A, 'city', { keepaliveSeconds: 0 }))).message).toMatch(/keepaliveSeconds/);
+    expect((await refusal(m.update(A, 'fromfile', { keepaliveSeconds: 30 }))).message).toMatch(/comes from the config file/);
+    expect(service.get('city')).toMatchObject({ cameraIds: [cams[0]], keepaliveSeconds: 30 });
+    expect((await store.audit.list()).map((e) => e.action)).toContain('platform.update');
+  });
 });
