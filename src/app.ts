@@ -32,7 +32,7 @@ import {
   reapOrphans,
 } from './pipeline/index.js';
 import { checkSite } from './privacy/index.js';
-import { platformUpstream, recordedFootage, startGb28181 } from './platform/index.js';
+import { ManagedPlatforms, platformUpstream, recordedFootage, startGb28181 } from './platform/index.js';
 import { cameraSources, startReconciler } from './reconciler/index.js';
 import { checkpointHash, recordingsDir, startRecording } from './recording/index.js';
 import { openStore } from './store/index.js';
@@ -158,61 +158,68 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         logger,
       }),
     );
-    // GB/T 28181 upper platforms: the SIP port opens only when one is configured.
+    // GB/T 28181 upper platforms: the SIP port opens with the first, from the config or the API.
     const { gb28181 } = config;
-    const platforms =
-      gb28181.platforms.length === 0
-        ? undefined
-        : stack.push(
-            await startGb28181(gb28181, {
-              cameras: () => registry.list(),
-              online: (id) => !incidents.isFiring(id, 'camera_down'),
-              incidents,
-              audit: store.audit,
-              logger,
-              ptz,
-              // Live play reads the masked shared tier through an internal token, like the push relays.
-              live: {
-                sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),
-                sharedStream: (id) => {
-                  const snap = pipelines.snapshot(id);
-                  const video = snap?.info?.video;
-                  if (video === undefined) return undefined;
-                  // Masking re-encodes to H.264; a mirrored shared tier carries the camera's own codec.
-                  const codec = snap?.shared.mode === 'mirrored' && video.codec === 'hevc' ? 'h265' : 'h264';
-                  return { fps: video.fps ?? 25, codec, width: video.width, height: video.height };
-                },
-              },
-              // Playback and download read the recordings, masked with the camera's masks as they are now.
-              footage: recordedFootage({
-                entries: (cameraId, fromMs, toMs) => store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs }),
-                recordingsDir: recording.dir,
-                camera: async (cameraId, firstSegment) => {
-                  const { masks, sharedEncoder } = await registry.get(cameraId);
-                  // The raw tier's picture is the recording's; a camera that is not live has its segment probed.
-                  const video =
-                    pipelines.snapshot(cameraId)?.info?.video ?? (await probes.ingest(firstSegment, AbortSignal.timeout(30_000))).video;
-                  return { masks, encoder: sharedEncoder, width: video.width, height: video.height, fps: video.fps ?? 25 };
-                },
-                encoder: settings.sharedEncoder,
-              }),
-              onSessionEnd: (e) =>
-                void accessRegister
-                  .record({
-                    method: 'platform_play',
-                    tier: 'shared',
-                    cameraIds: [e.cameraId],
-                    startedAt: e.startedAt,
-                    endedAt: e.endedAt,
-                    bytes: e.bytes,
-                    destination: e.platform,
-                    // Recorded footage: its range, and the kind in the protocol (gb28181-playback, gb28181-download).
-                    ...(e.footage === undefined ? {} : { footageFrom: e.footage.from, footageTo: e.footage.to }),
-                    protocol: e.kind === 'Play' ? 'gb28181' : `gb28181-${e.kind.toLowerCase()}`,
-                  })
-                  .catch((err: unknown) => logger.error({ err, cameraId: e.cameraId }, 'could not register a platform session')),
-            }),
-          );
+    const gbService = stack.push(
+      await startGb28181(gb28181, {
+        cameras: () => registry.list(),
+        online: (id) => !incidents.isFiring(id, 'camera_down'),
+        incidents,
+        audit: store.audit,
+        logger,
+        ptz,
+        // Live play reads the masked shared tier through an internal token, like the push relays.
+        live: {
+          sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),
+          sharedStream: (id) => {
+            const snap = pipelines.snapshot(id);
+            const video = snap?.info?.video;
+            if (video === undefined) return undefined;
+            // Masking re-encodes to H.264; a mirrored shared tier carries the camera's own codec.
+            const codec = snap?.shared.mode === 'mirrored' && video.codec === 'hevc' ? 'h265' : 'h264';
+            return { fps: video.fps ?? 25, codec, width: video.width, height: video.height };
+          },
+        },
+        // Playback and download read the recordings, masked with the camera's masks as they are now.
+        footage: recordedFootage({
+          entries: (cameraId, fromMs, toMs) => store.recordings.entries({ cameraId, kind: 'segment', fromMs, toMs }),
+          recordingsDir: recording.dir,
+          camera: async (cameraId, firstSegment) => {
+            const { masks, sharedEncoder } = await registry.get(cameraId);
+            // The raw tier's picture is the recording's; a camera that is not live has its segment probed.
+            const video =
+              pipelines.snapshot(cameraId)?.info?.video ?? (await probes.ingest(firstSegment, AbortSignal.timeout(30_000))).video;
+            return { masks, encoder: sharedEncoder, width: video.width, height: video.height, fps: video.fps ?? 25 };
+          },
+          encoder: settings.sharedEncoder,
+        }),
+        onSessionEnd: (e) =>
+          void accessRegister
+            .record({
+              method: 'platform_play',
+              tier: 'shared',
+              cameraIds: [e.cameraId],
+              startedAt: e.startedAt,
+              endedAt: e.endedAt,
+              bytes: e.bytes,
+              destination: e.platform,
+              // Recorded footage: its range, and the kind in the protocol (gb28181-playback, gb28181-download).
+              ...(e.footage === undefined ? {} : { footageFrom: e.footage.from, footageTo: e.footage.to }),
+              protocol: e.kind === 'Play' ? 'gb28181' : `gb28181-${e.kind.toLowerCase()}`,
+            })
+            .catch((err: unknown) => logger.error({ err, cameraId: e.cameraId }, 'could not register a platform session')),
+      }),
+    );
+    const platforms = new ManagedPlatforms({
+      store,
+      box: new TextBox(deriveKey(secret, KEY_PURPOSES.cameraCredentials), 'platform passwords'),
+      service: gbService,
+      changes,
+      cameraIds: async () => (await registry.list()).map((c) => c.id),
+      configNames: gb28181.platforms.map((p) => p.name),
+      logger,
+    });
+    await platforms.start();
     const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));
     pipelines.on('state', diagnostics.onStreamState);
 

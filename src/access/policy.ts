@@ -52,8 +52,9 @@ export const ACTIONS = [
   'publicRequests.read',
   'publicRequests.decide',
   'publicRequests.result',
-  // GB/T 28181 upper platforms and their link state.
+  // GB/T 28181 upper platforms and their link state; adding or removing one (admin).
   'platforms.read',
+  'platforms.write',
   // Footage.
   'live.shared',
   'live.raw',

@@ -16,6 +16,7 @@ import type { FourEyes, PendingChanges } from '../changes/index.js';
 import { VERSION } from '../version.js';
 import type { OnvifRoutesDeps } from './onvifRoutes.js';
 import type { ReadinessState } from './readiness.js';
+import type { PlatformRoutesDeps } from './platformRoutes.js';
 import { createApiApp } from './server.js';
 
 /** What the API is set up with. */
@@ -52,7 +53,7 @@ export interface GatewayApiParts {
   changes: PendingChanges;
   fourEyes: FourEyes;
   /** GB/T 28181 upper platforms; undefined when none is configured. */
-  platforms?: { list(): object[]; get(id: string): object | undefined; registerMetrics(registry: Registry): void } | undefined;
+  platforms?: (PlatformRoutesDeps & { registerMetrics(registry: Registry): void }) | undefined;
 }
 
 /** The gateway's express app and its metrics, over its running components. */

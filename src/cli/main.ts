@@ -17,6 +17,7 @@ import { registerUserCommands } from './userCommands.js';
 import { registerRegisterCommand } from './registerCommand.js';
 import { registerExportCommands } from './exportCommand.js';
 import { registerChangeCommands } from './changeCommands.js';
+import { registerPlatformCommands } from './platformCommands.js';
 
 const program = new Command()
   .name('psvgw')
@@ -46,6 +47,7 @@ Quick start:
   psvgw users add --username li.wei --role police --password-file pw.txt   add a user
   psvgw api-keys create --user nvr-sync --role operator   an API key for a machine (shown once)
   psvgw changes list                                       changes that weaken protection, pending a second admin
+  psvgw platforms list                                     GB/T 28181 upper platforms and their link state
 
 Environment:
   PSVGW_HTTP_PORT     API, metrics and console port (default 8080)
@@ -79,6 +81,7 @@ registerUserCommands(program);
 registerRegisterCommand(program);
 registerExportCommands(program);
 registerChangeCommands(program);
+registerPlatformCommands(program);
 
 program
   .command('probe')

@@ -17,10 +17,10 @@ interface UserView {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
- * The password of `users add`: from --password-file, else from stdin (piped, or typed and
+ * The password of `users add` (and `platforms add`): from --password-file, else from stdin (piped, or typed and
  * ended with Ctrl-D), never from the command line where the shell history and `ps` would show it.
  */
-function readPassword(file: string | undefined): string {
+export function readPassword(file: string | undefined): string {
   let text: string;
   try {
     text = readFileSync(file ?? 0, 'utf8');

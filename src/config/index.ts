@@ -2,6 +2,7 @@ export {
   GatewayConfigSchema,
   GatewayConfigShape,
   DiagnosticsThresholdsSection,
+  Gb28181PlatformEntry,
   gatewayConfigJsonSchema,
   checkConfigRules,
   platformPasswordEnv,

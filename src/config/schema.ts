@@ -257,7 +257,7 @@ const PlatformSection = z
   .describe('Upstream sharing platform (共享平台).');
 
 /** One upper GB/T 28181 platform (上级平台) the gateway registers with as a lower platform. */
-const Gb28181PlatformEntry = z.strictObject({
+export const Gb28181PlatformEntry = z.strictObject({
   kind: z.literal('gb28181').default('gb28181').describe('Protocol of the link; only gb28181 today.'),
   name: z
     .string()

@@ -4,7 +4,14 @@
  */
 
 /** What a pending change does when approved. */
-export const PENDING_CHANGE_KINDS = ['camera.masks', 'hold.lift', 'config.profile', 'config.retention', 'config.pushTarget'] as const;
+export const PENDING_CHANGE_KINDS = [
+  'camera.masks',
+  'hold.lift',
+  'config.profile',
+  'config.retention',
+  'config.pushTarget',
+  'platform.add',
+] as const;
 export type PendingChangeKind = (typeof PENDING_CHANGE_KINDS)[number];
 
 export const PENDING_CHANGE_STATES = ['pending', 'approved', 'rejected', 'withdrawn', 'expired', 'superseded'] as const;

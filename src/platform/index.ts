@@ -13,3 +13,4 @@ export { PushRelays } from './pushRelays.js';
 export const platformUpstream: UpstreamFactory = (ctx) => new PushRelays(ctx);
 export { startGb28181, type Gb28181Service, type PlatformStatus } from './gb28181/index.js';
 export { recordedFootage } from './gb28181/index.js';
+export { ManagedPlatforms, type PendingPlatformStatus } from './gb28181/managedPlatforms.js';

@@ -32,6 +32,8 @@ export type {
   PendingChangeQuery,
   PendingChangeRepository,
   PendingChangeTransition,
+  PlatformRecord,
+  PlatformRepository,
   PublicRequestRepository,
   PublicRequestTransition,
   LockoutRecord,

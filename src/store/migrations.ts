@@ -455,6 +455,21 @@ CREATE TABLE login_lockouts (
     sql: `ALTER TABLE onvif_devices ADD COLUMN ptz TEXT;`,
   },
   {
+    version: 20,
+    name: 'GB/T 28181 platforms added through the API',
+    // Settings as JSON (read whole); the password only as a sealed box.
+    sql: `
+CREATE TABLE gb28181_platforms (
+  id TEXT NOT NULL PRIMARY KEY,
+  settings TEXT NOT NULL,
+  password_box TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+  pending_change_id TEXT,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);`,
+  },
+  {
     version: 22,
     name: 'index of the recording segments still stored, by end time',
     // The retention sweep reads only the segments past retention that are still on disk,

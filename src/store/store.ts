@@ -50,6 +50,8 @@ export interface StoreRepositories {
   readonly publicRequests: PublicRequestRepository;
   /** Failed-login counters and locks, per username and per source address. */
   readonly lockouts: LockoutRepository;
+  /** GB/T 28181 upper platforms added through the API (config-file ones live in the config). */
+  readonly platforms: PlatformRepository;
 }
 
 /**
@@ -196,6 +198,29 @@ export interface PendingChangeRepository {
   list(query?: PendingChangeQuery): Promise<PendingChange[]>;
   /** Applies the decision only while the change is still in state `from`; false when it no longer is. */
   transition(id: string, from: PendingChangeState, change: PendingChangeTransition): Promise<boolean>;
+}
+
+/** A GB/T 28181 upper platform added through the API; its password only as a sealed box. */
+export interface PlatformRecord {
+  /** Its name: the API id and the metrics label. */
+  id: string;
+  /** Every setting but the password (JSON). */
+  settings: Record<string, unknown>;
+  passwordBox: string;
+  /** pending: waits for a second admin; active: the link runs. */
+  state: 'pending' | 'active';
+  pendingChangeId: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface PlatformRepository {
+  insert(record: PlatformRecord): Promise<void>;
+  get(id: string): Promise<PlatformRecord | undefined>;
+  /** Oldest first. */
+  list(): Promise<PlatformRecord[]>;
+  update(id: string, change: Partial<Pick<PlatformRecord, 'settings' | 'state' | 'pendingChangeId'>>): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
 }
 
 /** The fields a decision or a result sets (the intake never changes after filing). */

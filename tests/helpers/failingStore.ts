@@ -50,6 +50,7 @@ const REPOSITORIES = [
   'pendingChanges',
   'publicRequests',
   'lockouts',
+  'platforms',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -77,6 +78,7 @@ export class FailingStore implements Store {
   readonly pendingChanges!: Store['pendingChanges'];
   readonly publicRequests!: Store['publicRequests'];
   readonly lockouts!: Store['lockouts'];
+  readonly platforms!: Store['platforms'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -1,5 +1,54 @@
+/** sipp (Debian's sip-tester) playing a GB/T 28181 upper platform, what its trace shows, and the go of a waiting scenario. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SIPP = '/usr/bin/sipp';
+const FIXTURES = join(import.meta.dirname, '../fixtures/sipp');
+export interface Sipp {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  trace: string;
+}
+
+/** sipp as a UAS on `port` with the scenario; every message it sees goes to its trace file. `keys`: the scenario's [keywords]. */
+export function startSipp(
+  dir: string,
+  scenario: string,
+  port: number,
+  calls: number,
+  tcp = false,
+  keys: Record<string, string> = {},
+): Sipp {
+  const trace = join(dir, `${scenario}-${port}${tcp ? '-tcp' : ''}.trace`);
+  const proc = spawn(
+    SIPP,
+    [
+      '-sf',
+      join(FIXTURES, `${scenario}.xml`),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-m',
+      String(calls),
+      '-nostdin',
+      '-timeout',
+      '50s',
+      '-timeout_error',
+      '-trace_msg',
+      '-message_file',
+      trace,
+      // One TCP connection per peer: the gateway dials out to the platform.
+      ...(tcp ? ['-t', 't1'] : []),
+      ...Object.entries(keys).flatMap(([k, v]) => ['-key', k, v]),
+    ],
+    { stdio: 'ignore', cwd: dir },
+  );
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, exited, trace };
+}
 
 export interface SippTraceEntry {
   at: number;
@@ -52,4 +101,11 @@ export async function sendSippGo(
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.send(go, o.sippPort, '127.0.0.1', () => resolve()));
   socket.close();
+}
+
+/** Messages sipp received, with their time and size. */
+export function received(s: Sipp): { at: number; bytes: number; text: string }[] {
+  return sippTrace(s.trace)
+    .filter((m) => !m.sent)
+    .map(({ at, bytes, text }) => ({ at, bytes, text }));
 }

@@ -15,7 +15,7 @@ import { PlatformLink, type PlatformLinkConfig, type PlatformStatus } from './pl
 import type { PtzTarget } from './ptzControl.js';
 import { SipTransport } from './transport.js';
 
-export type { PlatformStatus } from './platformLink.js';
+export type { PlatformLinkConfig, PlatformStatus } from './platformLink.js';
 export type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
 export type { PtzTarget } from './ptzControl.js';
 export { recordedFootage, type RecordedFootage, type RecordedFootageDeps, type PlaybackCamera } from './playback.js';
@@ -63,6 +63,10 @@ export interface Gb28181Service {
   list(): PlatformStatus[];
   get(id: string): PlatformStatus | undefined;
   registerMetrics(registry: Registry): void;
+  /** Links one more platform at once (the SIP port opens with the first). */
+  add(cfg: PlatformLinkConfig): Promise<PlatformStatus>;
+  /** Unregisters (Expires 0) and drops a platform's link; false when none has that id. */
+  remove(id: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -78,76 +82,106 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
     }
     return { ...p, password };
   });
-  const transport = await SipTransport.open({ host: s.sipHost, port: s.sipPort, logger: deps.logger });
-  const endpoint = new SipEndpoint({ transport, logger: deps.logger });
-  const advertised = s.advertisedHost ?? (s.sipHost === '0.0.0.0' || s.sipHost === '::' ? '127.0.0.1' : s.sipHost);
-  const local = { host: advertised, port: transport.port };
-  const links = configs.map(
-    (cfg) =>
-      new PlatformLink(cfg, {
-        endpoint,
-        local,
-        cameras: deps.cameras,
-        online: deps.online,
-        logger: deps.logger,
-        ...(deps.live === undefined ? {} : { live: deps.live }),
-        ...(deps.onSessionEnd === undefined ? {} : { onSessionEnd: deps.onSessionEnd }),
-        ...(deps.ptz === undefined ? {} : { ptz: deps.ptz }),
-        onPtzCommand: (e) =>
-          void deps.audit
-            ?.append({
-              at: new Date().toISOString(),
-              actor: `platform:${e.platform}`,
-              action: 'ptz.command',
-              cameraId: e.cameraId,
-              outcome: e.outcome,
-              details: { platform: e.platform, command: e.command, action: e.action, reason: e.reason },
-            })
-            .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a PTZ command')),
-        ...(deps.footage === undefined ? {} : { footage: deps.footage }),
-        onSessionEvent: (e) =>
+  // The SIP port opens with the first platform, from the config or added later through the API.
+  let sip: Promise<{ transport: SipTransport; endpoint: SipEndpoint; local: { host: string; port: number } }> | undefined;
+  const openSip = () =>
+    (sip ??= SipTransport.open({ host: s.sipHost, port: s.sipPort, logger: deps.logger }).then((transport) => {
+      const endpoint = new SipEndpoint({ transport, logger: deps.logger });
+      const advertised = s.advertisedHost ?? (s.sipHost === '0.0.0.0' || s.sipHost === '::' ? '127.0.0.1' : s.sipHost);
+      deps.logger.info({ sipPort: transport.port }, 'GB/T 28181 signalling started');
+      return { transport, endpoint, local: { host: advertised, port: transport.port } };
+    })).catch((err: unknown) => {
+      sip = undefined; // a later platform tries the port again
+      throw err;
+    });
+  const links: PlatformLink[] = [];
+  const detach = new Map<PlatformLink, () => void>();
+  const linkFor = async (cfg: PlatformLinkConfig): Promise<PlatformLink> => {
+    const { endpoint, local } = await openSip();
+    return new PlatformLink(cfg, {
+      endpoint,
+      local,
+      cameras: deps.cameras,
+      online: deps.online,
+      logger: deps.logger,
+      ...(deps.live === undefined ? {} : { live: deps.live }),
+      ...(deps.onSessionEnd === undefined ? {} : { onSessionEnd: deps.onSessionEnd }),
+      ...(deps.ptz === undefined ? {} : { ptz: deps.ptz }),
+      onPtzCommand: (e) =>
+        void deps.audit
+          ?.append({
+            at: new Date().toISOString(),
+            actor: `platform:${e.platform}`,
+            action: 'ptz.command',
+            cameraId: e.cameraId,
+            outcome: e.outcome,
+            details: { platform: e.platform, command: e.command, action: e.action, reason: e.reason },
+          })
+          .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a PTZ command')),
+      ...(deps.footage === undefined ? {} : { footage: deps.footage }),
+      onSessionEvent: (e) =>
+        void deps.audit
+          ?.append({
+            at: new Date().toISOString(),
+            actor: 'system',
+            action: `${e.action}.${e.phase}`,
+            cameraId: e.channel,
+            outcome: 'ok',
+            details: e.details,
+          })
+          .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a platform session')),
+      onChange: (link, change) => {
+        deps.logger.info({ platform: link.id, from: change.from, to: change.to, error: change.error }, 'GB/T 28181 platform link state');
+        // Transitions only (a retry that fails again is not one): the audit chain shows when each link was up.
+        if (change.from !== change.to)
           void deps.audit
             ?.append({
               at: new Date().toISOString(),
               actor: 'system',
-              action: `${e.action}.${e.phase}`,
-              cameraId: e.channel,
-              outcome: 'ok',
-              details: e.details,
-            })
-            .catch((err: unknown) => deps.logger.error({ err, platform: cfg.name }, 'could not audit a platform session')),
-        onChange: (link, change) => {
-          deps.logger.info({ platform: link.id, from: change.from, to: change.to, error: change.error }, 'GB/T 28181 platform link state');
-          // Transitions only (a retry that fails again is not one): the audit chain shows when each link was up.
-          if (change.from !== change.to)
-            void deps.audit
-              ?.append({
-                at: new Date().toISOString(),
-                actor: 'system',
-                action: 'platform.link',
-                cameraId: null,
-                outcome: change.to === 'offline' ? 'error' : 'ok',
-                details: { platform: link.id, from: change.from, to: change.to, error: change.error },
-              })
-              .catch((err: unknown) => deps.logger.error({ err, platform: link.id }, 'could not audit a platform link change'));
-          if (change.to === 'registered' || change.to === 'closed') deps.incidents.resolve(null, linkDownKind(link.id));
-          else if (change.to === 'offline')
-            deps.incidents.fire({
+              action: 'platform.link',
               cameraId: null,
-              kind: linkDownKind(link.id),
-              severity: 'critical',
-              message: `GB/T 28181 link to platform ${link.id} is down: ${change.error ?? 'unknown cause'}`,
-              details: { platform: link.id, cause: change.error },
-            });
-        },
-      }),
-  );
-  for (const link of links) endpoint.addHandler(link);
-  for (const link of links) link.start();
-  deps.logger.info({ sipPort: transport.port, platforms: links.map((l) => l.id) }, 'GB/T 28181 signalling started');
+              outcome: change.to === 'offline' ? 'error' : 'ok',
+              details: { platform: link.id, from: change.from, to: change.to, error: change.error },
+            })
+            .catch((err: unknown) => deps.logger.error({ err, platform: link.id }, 'could not audit a platform link change'));
+        if (change.to === 'registered' || change.to === 'closed') deps.incidents.resolve(null, linkDownKind(link.id));
+        else if (change.to === 'offline')
+          deps.incidents.fire({
+            cameraId: null,
+            kind: linkDownKind(link.id),
+            severity: 'critical',
+            message: `GB/T 28181 link to platform ${link.id} is down: ${change.error ?? 'unknown cause'}`,
+            details: { platform: link.id, cause: change.error },
+          });
+      },
+    });
+  };
+  const startLink = async (cfg: PlatformLinkConfig): Promise<PlatformLink> => {
+    const link = await linkFor(cfg);
+    links.push(link);
+    detach.set(link, (await openSip()).endpoint.addHandler(link));
+    link.start();
+    return link;
+  };
+  for (const cfg of configs) await startLink(cfg);
+  if (configs.length > 0) deps.logger.info({ platforms: configs.map((c) => c.name) }, 'GB/T 28181 platforms from the config file');
   return {
     list: () => links.map((l) => l.snapshot()),
     get: (id) => links.find((l) => l.id === id)?.snapshot(),
+    async add(cfg) {
+      if (links.some((l) => l.id === cfg.name)) throw new Error(`GB/T 28181 platform ${cfg.name} is already linked`);
+      return (await startLink(cfg)).snapshot();
+    },
+    async remove(id) {
+      const link = links.find((l) => l.id === id);
+      if (link === undefined) return false;
+      links.splice(links.indexOf(link), 1);
+      // Unregisters (Expires 0) and ends its sessions before it stops answering.
+      await link.close();
+      detach.get(link)?.();
+      detach.delete(link);
+      return true;
+    },
     registerMetrics(registry) {
       const registers = [registry];
       new Gauge({
@@ -156,6 +190,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         labelNames: ['platform'],
         registers,
         collect() {
+          this.reset();
           for (const l of links) this.set({ platform: l.id }, l.state === 'registered' ? 1 : 0);
         },
       });
@@ -165,6 +200,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         labelNames: ['platform'],
         registers,
         collect() {
+          this.reset();
           for (const l of links) this.set({ platform: l.id }, l.snapshot().keepaliveMisses);
         },
       });
@@ -174,6 +210,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         labelNames: ['platform'],
         registers,
         collect() {
+          this.reset();
           for (const l of links) this.set({ platform: l.id }, l.live?.count ?? 0);
         },
       });
@@ -183,12 +220,15 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
         labelNames: ['platform'],
         registers,
         collect() {
+          this.reset();
           for (const l of links) this.set({ platform: l.id }, l.snapshot().registerFailures);
         },
       });
     },
     async close() {
       await Promise.all(links.map((l) => l.close()));
+      if (sip === undefined) return;
+      const { endpoint, transport } = await sip;
       endpoint.close();
       await transport.close();
     },

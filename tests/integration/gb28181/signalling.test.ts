@@ -3,67 +3,21 @@
  * challenged with 401 and accepted (digest checked by sipp), keepalives at the interval, a
  * Catalog query answered with every camera over several MESSAGEs under the UDP size limit
  * with a stable SumNum, and a wrong password (403) shown in the platform state, the
- * metrics and the incidents, and retried.
+ * metrics and the incidents, and retried. The catalog platform is added through the API (approved by a second
+ * admin), the others come from the config file, so both paths are proven.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../../bench/stats.js';
-import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { approvedBySecondAdmin } from '../../helpers/changeSteps.js';
+import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { freePorts } from '../../helpers/ports.js';
+import { received, SIPP, startSipp, type Sipp } from '../../helpers/sipp.js';
 
-const SIPP = '/usr/bin/sipp';
-const FIXTURES = join(import.meta.dirname, '../../fixtures/sipp');
 const CAMERAS = 8;
-
-interface Sipp {
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  trace: string;
-}
-
-/** sipp as a UAS on `port` with the scenario; every message it sees goes to its trace file. */
-function startSipp(dir: string, scenario: string, port: number, calls: number, tcp = false): Sipp {
-  const trace = join(dir, `${scenario}${tcp ? '-tcp' : ''}.trace`);
-  const proc = spawn(
-    SIPP,
-    [
-      '-sf',
-      join(FIXTURES, `${scenario}.xml`),
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-m',
-      String(calls),
-      '-nostdin',
-      '-timeout',
-      '50s',
-      '-timeout_error',
-      '-trace_msg',
-      '-message_file',
-      trace,
-      // One TCP connection per peer: the gateway dials out to the platform.
-      ...(tcp ? ['-t', 't1'] : []),
-    ],
-    { stdio: 'ignore', cwd: dir },
-  );
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, exited, trace };
-}
-
-/** Messages sipp received, with their time and size: "----- 2026-12-05\t21:30:00.123456 ... UDP message received [n] bytes". */
-function received(s: Sipp): { at: number; bytes: number; text: string }[] {
-  if (!existsSync(s.trace)) return [];
-  const chunks = readFileSync(s.trace, 'utf8').split(/^-{20,} /m);
-  return chunks.flatMap((chunk) => {
-    const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)[\s\S]*?message received \[(\d+)\] bytes :\s*\n([\s\S]*)$/.exec(chunk);
-    if (m === null) return [];
-    return [{ at: Date.parse(`${m[1]}T${(m[2] ?? '').slice(0, 12)}`), bytes: Number(m[3]), text: m[4] ?? '' }];
-  });
-}
 
 function platformYaml(name: string, serverId: string, port: number, deviceId: string, keepalive: number, extra = ''): string {
   return [
@@ -95,7 +49,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     keepPort = keepAt;
     // The catalog platform waits for the query flow; the others start on the first REGISTER.
     keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
-    catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000);
+    catalog = startSipp(dir, 'gb-catalog', catalogPort, 1000, false, { server_id: '34020000002000000001' });
     bad = startSipp(dir, 'gb-wrong-password', badPort, 1);
     tcp = startSipp(dir, 'gb-register-keepalive', tcpPort, 4, true);
     gw = await GatewayProcess.start({
@@ -105,14 +59,11 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
         `  sipPort: ${sipPort}`,
         '  platforms:',
         platformYaml('keep', '34020000002000000011', keepPort, '34020000001180000001', 1),
-        // Registration waits until the cameras exist: the catalog platform is told to answer later.
-        platformYaml('catalog', '34020000002000000001', catalogPort, '34020000001180000002', 60),
         platformYaml('badpass', '34020000002000000013', badPort, '34020000001180000003', 60),
         platformYaml('tcpkeep', '34020000002000000015', tcpPort, '34020000001180000001', 1, '      transport: tcp'),
       ].join('\n'),
       env: {
         PSVGW_PLATFORM_KEEP_PASSWORD: 'sipp-secret',
-        PSVGW_PLATFORM_CATALOG_PASSWORD: 'catalog-secret',
         PSVGW_PLATFORM_BADPASS_PASSWORD: 'not-the-password',
         PSVGW_PLATFORM_TCPKEEP_PASSWORD: 'sipp-secret',
       },
@@ -127,6 +78,24 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
       expect(res.status).toBe(201);
       cameraIds.push(res.body.id);
     }
+    // The catalog platform comes from the API (the others from the config file), added once the cameras exist.
+    const added = await gw.api<{ id: string; state: string; pendingChange: unknown }>('POST', '/api/v1/platforms', {
+      kind: 'gb28181',
+      name: 'catalog',
+      serverId: '34020000002000000001',
+      serverDomain: '3402000000',
+      host: '127.0.0.1',
+      port: catalogPort,
+      transport: 'udp',
+      deviceId: '34020000001180000002',
+      password: 'catalog-secret',
+      cameraIds,
+      keepaliveSeconds: 60,
+      registerExpiresSeconds: 3600,
+    });
+    expect(added.body).toMatchObject({ id: 'catalog', state: 'pending' });
+    // It sends footage outside: pending until a second admin approves (202 with the pending change).
+    await approvedBySecondAdmin(gw, { status: added.status, body: added.body.pendingChange });
   }, 60_000);
 
   afterAll(async () => {
@@ -236,7 +205,67 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
       expect.objectContaining({ outcome: 'ok', details: expect.objectContaining({ platform: 'catalog', to: 'registered' }) }),
     );
     const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
-    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'catalog', 'badpass', 'tcpkeep']);
+    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'badpass', 'tcpkeep', 'catalog']);
     expect(gw.logs.join('\n')).not.toMatch(/not-the-password|sipp-secret|catalog-secret/);
+  });
+
+  it('removes an API platform: unregistered with Expires 0, gone from the list, audited', async () => {
+    const unregistered = () => received(catalog).some((m) => m.text.startsWith('REGISTER ') && /^Expires:\s*0\s*$/m.test(m.text));
+    expect(unregistered()).toBe(false);
+    const del = await gw.api('DELETE', '/api/v1/platforms/catalog');
+    expect(del.status).toBe(204);
+    expect(await pollUntil(unregistered, 10_000, 200), 'sipp saw a REGISTER with Expires: 0').not.toBeNull();
+    expect((await gw.api('GET', '/api/v1/platforms/catalog')).status).toBe(404);
+    const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
+    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'badpass', 'tcpkeep']);
+    // A config-file platform is not the API's to remove.
+    expect((await gw.api('DELETE', '/api/v1/platforms/keep')).status).toBe(409);
+    const audit = await gw.api<{ items: { actor: string; details: { platform: string } }[] }>(
+      'GET',
+      '/api/v1/audit?action=platform.remove',
+    );
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({ actor: 'admin', details: expect.objectContaining({ platform: 'catalog' }) }),
+    );
+    expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'catalog' })).toBeUndefined();
+  });
+
+  it('manages platforms from the CLI: add (password on stdin) waits for approval, list, show, remove', () => {
+    const cli = (args: string[], input?: string) =>
+      spawnSync(process.execPath, [CLI_PATH, 'platforms', ...args], {
+        env: { ...process.env, PSVGW_API_URL: gw.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN },
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(input === undefined ? {} : { input }),
+      });
+    expect(cli(['--help']).stdout).toMatch(/psvgw platforms add --name city --server-id/);
+    const bad = cli(['add', '--name', 'cli', '--server-id', '3402', '--host', '127.0.0.1', '--device-id', '34020000001180000004'], 'pw\n');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/serverId must be the platform's 20-digit SIP server ID/);
+    const add = cli(
+      [
+        'add',
+        '--name',
+        'cli',
+        '--server-id',
+        '34020000002000000031',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '9',
+        '--device-id',
+        '34020000001180000004',
+      ],
+      'cli-secret\n',
+    );
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/platform cli is pending: another admin approves it with\n {2}psvgw changes approve [0-9a-f-]{36}/);
+    const list = cli(['list']);
+    expect(list.stdout).toMatch(/^cli\s+pending\s+34020000002000000031@127\.0\.0\.1:9\/udp/m);
+    const shown = cli(['show', 'cli']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: 'cli', state: 'pending', serverDomain: '3402000000' });
+    expect(shown.stdout).not.toContain('cli-secret');
+    expect(cli(['remove', 'cli']).stdout).toBe('platform cli removed\n');
+    expect(cli(['show', 'cli']).stderr).toMatch(/no platform cli/);
   });
 });

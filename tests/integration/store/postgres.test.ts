@@ -8,6 +8,7 @@ import { describeAccessRequestContract } from '../../unit/store/accessRequestCon
 import { describeAccessRegisterContract } from '../../unit/store/accessRegisterContract.js';
 import { describeExportJobContract } from '../../unit/store/exportJobContract.js';
 import { describePendingChangeContract } from '../../unit/store/pendingChangeContract.js';
+import { describePlatformContract } from '../../unit/store/platformContract.js';
 import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
@@ -91,6 +92,7 @@ describeUserStoreContract('PostgresStore', postgresHarness);
 describeAccessRequestContract('PostgresStore', postgresHarness);
 describeAccessRegisterContract('PostgresStore', postgresHarness);
 describePendingChangeContract('PostgresStore', postgresHarness);
+describePlatformContract('PostgresStore', postgresHarness);
 
 describe('PostgresStore specifics', () => {
   const h = postgresHarness();

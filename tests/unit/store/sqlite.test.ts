@@ -10,6 +10,7 @@ import { describeAccessRequestContract } from './accessRequestContract.js';
 import { describeAccessRegisterContract } from './accessRegisterContract.js';
 import { describeExportJobContract } from './exportJobContract.js';
 import { describePendingChangeContract } from './pendingChangeContract.js';
+import { describePlatformContract } from './platformContract.js';
 import { describeAuditChainContract } from './auditChainContract.js';
 import { describeOnvifRepositoryContract } from './onvifContract.js';
 import { describeHealthStoreContract } from './healthStoreContract.js';
@@ -43,6 +44,7 @@ describeAccessRequestContract('SqliteStore', sqliteHarness);
 describeAccessRegisterContract('SqliteStore', sqliteHarness);
 describeExportJobContract('SqliteStore', sqliteHarness);
 describePendingChangeContract('SqliteStore', sqliteHarness);
+describePlatformContract('SqliteStore', sqliteHarness);
 describeAuditChainContract('SqliteStore', sqliteHarness, async (store, sql) => {
   // A second connection on the real store file, as someone editing it by hand would use.
   const db = new Database((store as SqliteStore).path);
