@@ -159,6 +159,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
               cameras: () => registry.list(),
               online: (id) => !incidents.isFiring(id, 'camera_down'),
               incidents,
+              camerasChanged: (listener) => {
+                const offs = (['created', 'updated', 'removed'] as const).map((e) => registry.on(e, listener));
+                return () => offs.forEach((off) => off());
+              },
               audit: store.audit,
               logger,
               // Live play reads the masked shared tier through an internal token, like the push relays.

@@ -7,6 +7,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { platformPasswordEnv } from '../../config/index.js';
 import type { IncidentBoard } from '../../health/index.js';
 import type { Logger } from '../../log.js';
+import { feedIncidents } from './alarms.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
 import type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
@@ -23,8 +24,8 @@ export interface Gb28181Settings {
   platforms: Array<Omit<PlatformLinkConfig, 'password'> & { password?: string | undefined }>;
 }
 
-/** Where link-down incidents go. */
-export type LinkIncidents = Pick<IncidentBoard, 'fire' | 'resolve'>;
+/** Where link-down incidents go, and whose camera incidents become catalog changes and alarms. */
+export type LinkIncidents = Pick<IncidentBoard, 'fire' | 'resolve' | 'onChange'>;
 
 /** Where link transitions are audited (the store's audit chain fits). */
 export interface LinkAudit {
@@ -49,6 +50,8 @@ export interface Gb28181Deps {
   live?: LiveSource;
   /** A live session ended (the access register records it as a platform_play). */
   onSessionEnd?(e: LiveSessionEnd): void;
+  /** Calls back when a camera is added, changed or removed (catalog subscribers are told); returns the unsubscribe. */
+  camerasChanged?(listener: () => void): () => void;
 }
 
 export interface Gb28181Service {
@@ -122,6 +125,12 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
       }),
   );
   for (const link of links) endpoint.addHandler(link);
+  const unfollow = [
+    feedIncidents(deps.incidents, links),
+    deps.camerasChanged?.(() => {
+      for (const link of links) link.catalogChanged();
+    }) ?? (() => undefined),
+  ];
   for (const link of links) link.start();
   deps.logger.info({ sipPort: transport.port, platforms: links.map((l) => l.id) }, 'GB/T 28181 signalling started');
   return {
@@ -167,6 +176,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
       });
     },
     async close() {
+      for (const off of unfollow) off();
       await Promise.all(links.map((l) => l.close()));
       endpoint.close();
       await transport.close();

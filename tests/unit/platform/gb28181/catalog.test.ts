@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogItem, sharedCameras, type CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
+import { catalogChanges, catalogItem, sharedCameras, type CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
 
 const camera = (id: string, fields: Partial<CatalogCamera> = {}): CatalogCamera => ({
   id,
@@ -41,5 +41,35 @@ describe('catalog', () => {
     });
     expect(catalogItem(camera('44030500001328000001'), { parentId: 'x', online: false }).status).toBe('OFF');
     expect(catalogItem(camera('44030500001328000001', { enabled: false }), { parentId: 'x', online: true }).status).toBe('OFF');
+  });
+});
+
+describe('catalog changes', () => {
+  const item = (id: string, fields: Partial<CatalogCamera> = {}, online = true) =>
+    catalogItem(camera(id, fields), { parentId: '34020000001180000001', online });
+
+  it('gives ADD, DEL, ON, OFF and UPDATE (a rename carries the whole item)', () => {
+    const before = new Map(
+      [
+        item('44030500001328000001'),
+        item('44030500001328000002'),
+        item('44030500001328000003', {}, false),
+        item('44030500001328000004'),
+      ].map((i) => [i.deviceId, i] as const),
+    );
+    const now = [
+      item('44030500001328000001', {}, false),
+      item('44030500001328000003'),
+      item('44030500001328000004', { name: '北门' }),
+      item('44030500001328000005'),
+    ];
+    expect(catalogChanges(before, now)).toEqual([
+      { event: 'OFF', deviceId: '44030500001328000001' },
+      { event: 'ON', deviceId: '44030500001328000003' },
+      { event: 'UPDATE', item: now[2] },
+      { event: 'ADD', item: now[3] },
+      { event: 'DEL', deviceId: '44030500001328000002' },
+    ]);
+    expect(catalogChanges(new Map(now.map((i) => [i.deviceId, i])), now)).toEqual([]);
   });
 });

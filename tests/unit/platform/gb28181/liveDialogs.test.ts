@@ -130,3 +130,48 @@ describe('GB/T 28181 live INVITE dialog', () => {
     expect(ended).toEqual(['end']);
   });
 });
+
+describe('GB/T 28181 live INVITE CANCEL (RFC 3261 9.2)', () => {
+  function dialogsWith(known: () => Promise<string[]>): LiveDialogs {
+    return new LiveDialogs({
+      platform: 'city',
+      deviceId: '34020000001180000001',
+      endpoint: {} as SipEndpoint,
+      local: { host: '127.0.0.1', port: 5060 },
+      source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
+      shared: () => Promise.resolve([SHARED]),
+      known,
+      logger: pino({ level: 'silent' }),
+    });
+  }
+  const cancelOf = (req: SipRequest): SipRequest => ({
+    ...req,
+    method: 'CANCEL',
+    headers: req.headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: '1 CANCEL' } : h)),
+    body: Buffer.alloc(0),
+  });
+  const peer = { transport: 'UDP' as const, host: '127.0.0.1', port: 15060 };
+
+  it('a pending INVITE gets 487 and the CANCEL 200; no 200 and no session follow', async () => {
+    let release!: (ids: string[]) => void;
+    const dialogs = dialogsWith(() => new Promise((resolve) => (release = resolve)));
+    const req = invite(SHARED, offer());
+    const inviteReplies: number[] = [];
+    const done = dialogs.invite(req, peer, (status) => inviteReplies.push(status));
+    const cancelReplies: number[] = [];
+    dialogs.cancel(cancelOf(req), (status) => cancelReplies.push(status));
+    expect(cancelReplies).toEqual([200]);
+    expect(inviteReplies).toEqual([100, 487]);
+    release([SHARED]); // the checks finish after the CANCEL: nothing more is answered or prepared
+    await done;
+    expect(inviteReplies).toEqual([100, 487]);
+    expect(dialogs.count).toBe(0);
+  });
+
+  it('a CANCEL for no INVITE gets 481', () => {
+    const dialogs = dialogsWith(() => Promise.resolve([SHARED]));
+    const statuses: number[] = [];
+    dialogs.cancel(cancelOf(invite(SHARED, offer())), (status) => statuses.push(status));
+    expect(statuses).toEqual([481]);
+  });
+});
