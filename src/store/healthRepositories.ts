@@ -15,6 +15,8 @@ import type {
   OutageRecord,
   OutageRepository,
   OutboxEntry,
+  PlatformOutageRecord,
+  PlatformOutageRepository,
 } from './store.js';
 
 export async function insertReturningId(db: SqlExecutor, sql: string, params: readonly SqlValue[]): Promise<number> {
@@ -87,6 +89,56 @@ export class SqlOutageRepository implements OutageRepository {
       params,
     );
     return rows.map(rowToOutage);
+  }
+}
+
+const PLATFORM_OUTAGE_COLUMNS = 'id, platform, kind, cause, started_at, ended_at, details';
+
+function rowToPlatformOutage(r: Record<string, unknown>): PlatformOutageRecord {
+  return {
+    id: Number(r.id),
+    platform: String(r.platform),
+    kind: String(r.kind),
+    cause: String(r.cause),
+    startedAt: String(r.started_at),
+    endedAt: textOrNull(r.ended_at),
+    details: parseObject(r.details),
+  };
+}
+
+export class SqlPlatformOutageRepository implements PlatformOutageRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  open(o: Omit<PlatformOutageRecord, 'id' | 'endedAt'>): Promise<number> {
+    return insertReturningId(
+      this.db,
+      'INSERT INTO platform_outages (platform, kind, cause, started_at, ended_at, details) VALUES (?, ?, ?, ?, NULL, ?)',
+      [o.platform, o.kind, o.cause, o.startedAt, JSON.stringify(o.details)],
+    );
+  }
+
+  async close(id: number, endedAt: string): Promise<boolean> {
+    return (await this.db.run('UPDATE platform_outages SET ended_at = ? WHERE id = ? AND ended_at IS NULL', [endedAt, id])) > 0;
+  }
+
+  async openOnes(): Promise<PlatformOutageRecord[]> {
+    const rows = await this.db.all(
+      `SELECT ${PLATFORM_OUTAGE_COLUMNS} FROM platform_outages WHERE ended_at IS NULL ORDER BY started_at, id`,
+    );
+    return rows.map(rowToPlatformOutage);
+  }
+
+  async list(query: { from?: string; to?: string; platform?: string } = {}): Promise<PlatformOutageRecord[]> {
+    const { where, params } = overlap('started_at', 'ended_at', query);
+    if (query.platform !== undefined) {
+      where.push('platform = ?');
+      params.push(query.platform);
+    }
+    const rows = await this.db.all(
+      `SELECT ${PLATFORM_OUTAGE_COLUMNS} FROM platform_outages${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`,
+      params,
+    );
+    return rows.map(rowToPlatformOutage);
   }
 }
 

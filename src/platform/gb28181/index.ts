@@ -5,7 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { platformPasswordEnv } from '../../config/index.js';
-import type { IncidentBoard } from '../../health/index.js';
+import { platformDownKind, type IncidentBoard } from '../../health/index.js';
 import type { Logger } from '../../log.js';
 import { feedIncidents } from './alarms.js';
 import type { CatalogCamera } from './catalog.js';
@@ -61,8 +61,8 @@ export interface Gb28181Service {
   close(): Promise<void>;
 }
 
-/** The incident kind of a platform link that is down (one per platform). */
-export const linkDownKind = (name: string): string => `platform_down:${name}`;
+/** The incident kind of a platform link that is down (one per platform; the outage ledger keeps it). */
+export const linkDownKind = platformDownKind;
 
 export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promise<Gb28181Service> {
   const env = deps.env ?? process.env;
