@@ -258,14 +258,8 @@ export class PlatformLink implements RequestHandler, IncidentSink {
       return;
     }
     if (req.method !== 'MESSAGE') return reply(501, 'Not Implemented');
-    let msg: ManscdpMessage;
-    try {
-      msg = parseManscdp(req.body);
-    } catch (err) {
-      if (err instanceof CharsetError) return reply(415, 'Unsupported Media Type');
-      if (err instanceof ManscdpParseError) return reply(400, 'Bad Request');
-      throw err;
-    }
+    const msg = parseOrRefuse(req.body, reply);
+    if (msg === undefined) return;
     if (msg.kind === 'catalog') {
       reply(200, 'OK');
       this.catalogQueries++;
@@ -331,14 +325,8 @@ export class PlatformLink implements RequestHandler, IncidentSink {
     let sn: string | number = this.sn++;
     let charset: SplitOptions['charset'];
     if (req.body.length > 0) {
-      let q: ManscdpMessage;
-      try {
-        q = parseManscdp(req.body);
-      } catch (err) {
-        if (err instanceof CharsetError) return reply(415, 'Unsupported Media Type');
-        if (err instanceof ManscdpParseError) return reply(400, 'Bad Request');
-        throw err;
-      }
+      const q = parseOrRefuse(req.body, reply);
+      if (q === undefined) return;
       if (q.kind !== 'catalog') return reply(400, 'Bad Request');
       sn = q.sn;
       charset = q.charset;
@@ -534,5 +522,17 @@ export class PlatformLink implements RequestHandler, IncidentSink {
     if (from === to && error === null) return;
     this.state = to;
     this.deps.onChange?.(this, { from, to, error });
+  }
+}
+
+/** The MANSCDP body, or undefined once the request was refused: 415 for a charset we cannot read, 400 for bad XML. */
+function parseOrRefuse(body: Buffer, reply: Reply): ManscdpMessage | undefined {
+  try {
+    return parseManscdp(body);
+  } catch (err) {
+    if (err instanceof CharsetError) reply(415, 'Unsupported Media Type');
+    else if (err instanceof ManscdpParseError) reply(400, 'Bad Request');
+    else throw err;
+    return undefined;
   }
 }

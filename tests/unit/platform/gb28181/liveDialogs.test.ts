@@ -39,18 +39,23 @@ const offer = (proto = 'RTP/AVP', rtpmap = 'a=rtpmap:96 PS/90000'): string =>
     '',
   ].join('\r\n');
 
-/** The final status the dialogs answer `req` with (no sender is prepared for a refusal). */
-async function finalStatus(req: SipRequest): Promise<number> {
-  const dialogs = new LiveDialogs({
+/** Dialogs that never send (refusals and cancels only). */
+function dialogsWith(known: () => Promise<string[]>): LiveDialogs {
+  return new LiveDialogs({
     platform: 'city',
     deviceId: '34020000001180000001',
     endpoint: {} as SipEndpoint,
     local: { host: '127.0.0.1', port: 5060 },
     source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
     shared: () => Promise.resolve([SHARED]),
-    known: () => Promise.resolve([SHARED, HIDDEN]),
+    known,
     logger: pino({ level: 'silent' }),
   });
+}
+
+/** The final status the dialogs answer `req` with (no sender is prepared for a refusal). */
+async function finalStatus(req: SipRequest): Promise<number> {
+  const dialogs = dialogsWith(() => Promise.resolve([SHARED, HIDDEN]));
   const statuses: number[] = [];
   const reply: Reply = (status) => statuses.push(status);
   await dialogs.invite(req, { transport: 'UDP', host: '127.0.0.1', port: 15060 }, reply);
@@ -132,18 +137,6 @@ describe('GB/T 28181 live INVITE dialog', () => {
 });
 
 describe('GB/T 28181 live INVITE CANCEL (RFC 3261 9.2)', () => {
-  function dialogsWith(known: () => Promise<string[]>): LiveDialogs {
-    return new LiveDialogs({
-      platform: 'city',
-      deviceId: '34020000001180000001',
-      endpoint: {} as SipEndpoint,
-      local: { host: '127.0.0.1', port: 5060 },
-      source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
-      shared: () => Promise.resolve([SHARED]),
-      known,
-      logger: pino({ level: 'silent' }),
-    });
-  }
   const cancelOf = (req: SipRequest): SipRequest => ({
     ...req,
     method: 'CANCEL',
