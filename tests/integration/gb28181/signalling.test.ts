@@ -86,6 +86,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   let keep: Sipp;
   let unreach: Sipp | undefined;
   let unreachPort: number;
+  let badPort: number;
   type LinkOutage = { platform: string; kind: string; cause: string; startedAt: string; endedAt: string | null };
   const ledger = async (): Promise<LinkOutage[]> => (await gw.api<{ platforms: LinkOutage[] }>('GET', '/api/v1/outages')).body.platforms;
   let catalog: Sipp;
@@ -97,7 +98,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   beforeAll(async () => {
     expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
     dir = mkdtempSync(join(tmpdir(), 'psvgw-sipp-'));
-    const [sipPort, keepAt, catalogPort, badPort, tcpPort, unreachAt] = (await freePorts(6)) as [
+    const [sipPort, keepAt, catalogPort, badAt, tcpPort, unreachAt] = (await freePorts(6)) as [
       number,
       number,
       number,
@@ -106,6 +107,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
       number,
     ];
     unreachPort = unreachAt;
+    badPort = badAt;
     keepPort = keepAt;
     // The catalog platform waits for the query flow; the others start on the first REGISTER.
     keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
@@ -264,6 +266,21 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'catalog', 'badpass', 'tcpkeep', 'unreach']);
     expect(gw.logs.join('\n')).not.toMatch(/not-the-password|sipp-secret|catalog-secret/);
   });
+
+  it('recovers from the wrong password once the platform accepts it: registered, link_up 1, the ledger row closed', async () => {
+    // The refusing sipp has exited (previous test); the platform comes back knowing the gateway's password.
+    bad = startSipp(dir, 'gb-password-accepted', badPort, 1000);
+    const back = await pollUntil(async () => (await gw.metric('psvgw_gb28181_link_up', { platform: 'badpass' })) === 1, 60_000, 300);
+    expect(back, 'link_up 1 once the password is accepted').not.toBeNull();
+    const state = await gw.api<{ registered: boolean; registerFailures: number; lastError: string | null }>(
+      'GET',
+      '/api/v1/platforms/badpass',
+    );
+    expect(state.body).toMatchObject({ registered: true, registerFailures: 0, lastError: null });
+    expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).not.toContain('platform_down:badpass');
+    await pollUntil(async () => (await ledger()).some((r) => r.platform === 'badpass' && r.endedAt !== null), 10_000, 200);
+    expect((await ledger()).filter((r) => r.platform === 'badpass')).toEqual([expect.objectContaining({ endedAt: expect.any(String) })]);
+  }, 90_000);
 
   it('detects a platform with nothing listening (no answer to REGISTER), and registers once it listens; the ledger row closes', async () => {
     // Over UDP nothing comes back: the REGISTER transaction times out (64·T1 = 32 s).
