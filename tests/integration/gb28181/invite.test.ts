@@ -6,8 +6,8 @@
  * stops it within a second; a second INVITE for the same channel and destination replaces the
  * first (the gateway BYEs it); a TCP INVITE (a=setup:passive) gets RFC 4571 framed RTP on the
  * test's listener; stopping the camera makes the gateway send BYE, a Catalog NOTIFY OFF in the
- * platform's catalog subscription and an Alarm, and starting it again a NOTIFY ON; the session
- * is in the access register as a platform play of the shared tier.
+ * platform's catalog subscription and an Alarm, starting it again a NOTIFY ON, renaming it a
+ * NOTIFY UPDATE; the session is in the access register as a platform play of the shared tier.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -250,7 +250,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     );
   });
 
-  it('stopping the camera ends the session with a BYE, a Catalog NOTIFY OFF and an Alarm; back, a NOTIFY ON; the register lists the plays', async () => {
+  it('stopping the camera ends the session with a BYE, a Catalog NOTIFY OFF and an Alarm; back, a NOTIFY ON; renamed, a NOTIFY UPDATE; the register lists the plays', async () => {
     await camera.stop();
     // sipp goes on to wait for the NOTIFY ON once it answered the BYE of C and the NOTIFY OFF; the Alarm is its second call.
     const fromGateway = (start: string, body: RegExp) =>
@@ -276,7 +276,11 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect(alarm).toMatch(/<Info>\s*<AlarmType>1<\/AlarmType>\s*<\/Info>/);
 
     await camera.restart();
-    // sipp exits 0 only once both calls passed: the NOTIFY ON came too, and the Alarm's fields matched.
+    await gw.waitFor('NOTIFY ON at sipp', () => fromGateway('NOTIFY ', /<Event>ON<\/Event>/) !== undefined, 30_000, 200);
+    // A change of the shared set's items (here a rename) is a NOTIFY UPDATE.
+    const renamed = await gw.api('PATCH', `/api/v1/cameras/${cameraId}`, { name: 'GB live gate renamed' });
+    expect(renamed.status).toBe(200);
+    // sipp exits 0 only once both calls passed: the NOTIFY ON and UPDATE came too, and the Alarm's fields matched.
     const code = await Promise.race([sippExit, new Promise<string>((r) => setTimeout(() => r('timeout'), 60_000))]);
     const errors = join(dir, 'sipp.errors');
     expect(code, existsSync(errors) ? readFileSync(errors, 'utf8').slice(-2000) : 'no sipp error file').toBe(0);
