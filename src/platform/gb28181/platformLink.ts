@@ -83,13 +83,18 @@ export interface PlatformStatus extends Omit<PlatformLinkConfig, 'password' | 'u
   clockDriftMs: number | null;
   catalogQueries: number;
   sessions: LiveSessionInfo[];
-  /** The platform's catalog subscription, while it holds one. */
+  /** The platform's catalog and alarm subscriptions, while it holds them. */
   catalogSubscription: { expiresAt: string } | null;
+  alarmSubscription: { expiresAt: string } | null;
   alarmsSent: number;
 }
 
-/** A catalog SUBSCRIBE's dialog (RFC 6665): NOTIFYs go in it until it expires. */
+/** The events a platform may subscribe to (GB/T 28181-2016 §9.11: catalog and alarm). */
+type SubscribedEvent = 'catalog' | 'alarm';
+
+/** A SUBSCRIBE's dialog (RFC 6665): NOTIFYs go in it until it expires. */
 interface Subscription {
+  kind: SubscribedEvent;
   callId: string;
   /** The Event header as the platform sent it (with its id parameter). */
   event: string;
@@ -103,7 +108,7 @@ interface Subscription {
   timer: unknown;
 }
 
-/** Longest catalog subscription granted; a platform asking more refreshes sooner. */
+/** Longest subscription granted; a platform asking more refreshes sooner. */
 const MAX_SUBSCRIPTION_SECONDS = 86_400;
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
@@ -121,7 +126,8 @@ export class PlatformLink implements RequestHandler, IncidentSink {
   readonly live: LiveDialogs | undefined;
   alarmsSent = 0;
   private readonly timers: TimerHost;
-  private subscription: Subscription | undefined;
+  /** One subscription per event: a new one replaces the old. */
+  private readonly subscriptions = new Map<SubscribedEvent, Subscription>();
   /** The catalog subscribers were last told, for the change events. */
   private told = new Map<string, CatalogItem>();
   /** Requests we send beside keepalives, one at a time: platforms drop bursts. */
@@ -193,7 +199,7 @@ export class PlatformLink implements RequestHandler, IncidentSink {
 
   async close(): Promise<void> {
     this.keepalive.stop();
-    this.unsubscribe();
+    for (const kind of [...this.subscriptions.keys()]) this.unsubscribe(kind);
     await this.live?.closeAll();
     await this.registration.close();
     this.setState('closed', null);
@@ -229,7 +235,8 @@ export class PlatformLink implements RequestHandler, IncidentSink {
       clockDriftMs: r.clockDriftMs,
       catalogQueries: this.catalogQueries,
       sessions: this.live?.list() ?? [],
-      catalogSubscription: this.subscription === undefined ? null : { expiresAt: new Date(this.subscription.expiresAt).toISOString() },
+      catalogSubscription: this.subscriptionInfo('catalog'),
+      alarmSubscription: this.subscriptionInfo('alarm'),
       alarmsSent: this.alarmsSent,
     };
   }
@@ -308,17 +315,25 @@ export class PlatformLink implements RequestHandler, IncidentSink {
     };
   }
 
+  private subscriptionInfo(kind: SubscribedEvent): { expiresAt: string } | null {
+    const sub = this.subscriptions.get(kind);
+    return sub === undefined ? null : { expiresAt: new Date(sub.expiresAt).toISOString() };
+  }
+
   /**
-   * SUBSCRIBE (RFC 6665, GB/T 28181-2016 §9.11.1): Catalog only (other events get 489). A new
-   * subscription is answered 200 with the granted Expires, then NOTIFYs with the whole catalog
-   * (each item an ADD, the same items a Catalog query gets); a refresh in the dialog moves its
-   * expiry; Expires 0 ends it. One subscription per platform: a new one replaces the old.
+   * SUBSCRIBE (RFC 6665, GB/T 28181-2016 §9.11): Catalog and Alarm (other events get 489). A
+   * new subscription is answered 200 with the granted Expires; a catalog one then gets NOTIFYs
+   * with the whole catalog (each item an ADD, the same items a Catalog query gets), an alarm one
+   * gets the alarms as NOTIFY instead of MESSAGE. A refresh in the dialog moves its expiry;
+   * Expires 0 ends it. One subscription per event: a new one replaces the old.
    */
   private subscribe(req: SipRequest, peer: SipPeer, reply: Reply): void {
     const event = getHeader(req, 'Event') ?? '';
-    if (event.split(';')[0]?.trim().toLowerCase() !== 'catalog') {
-      return reply(489, 'Bad Event', { headers: [{ name: 'Allow-Events', value: 'Catalog' }] });
+    const name = event.split(';')[0]?.trim().toLowerCase();
+    if (name !== 'catalog' && name !== 'alarm') {
+      return reply(489, 'Bad Event', { headers: [{ name: 'Allow-Events', value: 'Catalog, Alarm' }] });
     }
+    const kind: SubscribedEvent = name;
     const expiresText = getHeader(req, 'Expires') ?? '3600';
     if (!/^\d{1,10}$/.test(expiresText.trim())) return reply(400, 'Bad Request');
     const expires = Math.min(Number(expiresText), MAX_SUBSCRIPTION_SECONDS);
@@ -327,7 +342,7 @@ export class PlatformLink implements RequestHandler, IncidentSink {
     if (req.body.length > 0) {
       const q = parseOrRefuse(req.body, reply);
       if (q === undefined) return;
-      if (q.kind !== 'catalog') return reply(400, 'Bad Request');
+      if (q.cmdType.toLowerCase() !== kind) return reply(400, 'Bad Request');
       sn = q.sn;
       charset = q.charset;
     }
@@ -335,18 +350,19 @@ export class PlatformLink implements RequestHandler, IncidentSink {
     const granted = { name: 'Expires', value: String(expires) };
     if (parseNameAddr(getHeader(req, 'To') ?? '').params.has('tag')) {
       // A refresh or an unsubscribe in the dialog.
-      const sub = this.subscription;
+      const sub = this.subscriptions.get(kind);
       if (sub === undefined || sub.callId !== callId) return reply(481, 'Subscription Does Not Exist');
-      if (expires === 0) this.unsubscribe();
+      if (expires === 0) this.unsubscribe(kind);
       else this.armExpiry(sub, expires);
       return reply(200, 'OK', { headers: [granted] });
     }
     if (expires === 0) return reply(200, 'OK', { headers: [granted] });
-    this.unsubscribe();
+    this.unsubscribe(kind);
     const toTag = newTag();
     const contact = parseNameAddr(getHeader(req, 'Contact') ?? '').uri;
     const remote = getHeader(req, 'From') ?? '';
     const sub: Subscription = {
+      kind,
       callId,
       event,
       local: `${getHeader(req, 'To') ?? ''};tag=${toTag}`,
@@ -357,53 +373,55 @@ export class PlatformLink implements RequestHandler, IncidentSink {
       expiresAt: 0,
       timer: undefined,
     };
-    this.subscription = sub;
+    this.subscriptions.set(kind, sub);
     this.armExpiry(sub, expires);
     reply(200, 'OK', {
       toTag,
       headers: [granted, { name: 'Contact', value: `<sip:${this.cfg.deviceId}@${this.deps.local.host}:${this.deps.local.port}>` }],
     });
-    this.enqueue('catalog subscription NOTIFY', async () => {
-      const items = await this.catalogItems();
-      this.told = new Map(items.map((i) => [i.deviceId, i]));
-      const changes = items.map((item) => ({ event: 'ADD' as const, item }));
-      await this.notifyCatalog(sub, buildCatalogNotifies(this.split(sn, charset), changes));
-    });
+    if (kind === 'catalog')
+      this.enqueue('catalog subscription NOTIFY', async () => {
+        const items = await this.catalogItems();
+        this.told = new Map(items.map((i) => [i.deviceId, i]));
+        const changes = items.map((item) => ({ event: 'ADD' as const, item }));
+        await this.notifyIn(sub, buildCatalogNotifies(this.split(sn, charset), changes));
+      });
   }
 
   private armExpiry(sub: Subscription, seconds: number): void {
     if (sub.timer !== undefined) this.timers.clearTimeout(sub.timer);
     sub.expiresAt = Date.now() + seconds * 1000;
     sub.timer = this.timers.setTimeout(() => {
-      if (this.subscription !== sub) return;
-      this.deps.logger.info({ platform: this.cfg.name }, 'catalog subscription expired');
-      this.unsubscribe();
+      if (this.subscriptions.get(sub.kind) !== sub) return;
+      this.deps.logger.info({ platform: this.cfg.name, event: sub.kind }, 'subscription expired');
+      this.unsubscribe(sub.kind);
     }, seconds * 1000);
   }
 
-  private unsubscribe(): void {
-    const sub = this.subscription;
+  private unsubscribe(kind: SubscribedEvent): void {
+    const sub = this.subscriptions.get(kind);
     if (sub === undefined) return;
     if (sub.timer !== undefined) this.timers.clearTimeout(sub.timer);
-    this.subscription = undefined;
+    this.subscriptions.delete(kind);
   }
 
   /** Camera state or the shared set may have changed: a subscriber gets what did (ON, OFF, ADD, DEL, UPDATE). */
   catalogChanged(): void {
-    if (this.subscription === undefined) return;
+    if (!this.subscriptions.has('catalog')) return;
     this.enqueue('catalog change NOTIFY', async () => {
-      const sub = this.subscription;
+      const sub = this.subscriptions.get('catalog');
       if (sub === undefined) return;
       const items = await this.catalogItems();
       const changes = catalogChanges(this.told, items);
       this.told = new Map(items.map((i) => [i.deviceId, i]));
-      if (changes.length > 0) await this.notifyCatalog(sub, buildCatalogNotifies(this.split(this.sn++, undefined), changes));
+      if (changes.length > 0) await this.notifyIn(sub, buildCatalogNotifies(this.split(this.sn++, undefined), changes));
     });
   }
 
-  private async notifyCatalog(sub: Subscription, bodies: Buffer[]): Promise<void> {
+  /** NOTIFYs in a subscription's dialog, one after another; stops when it ended meanwhile. */
+  private async notifyIn(sub: Subscription, bodies: Buffer[]): Promise<void> {
     for (const body of bodies) {
-      if (this.subscription !== sub) return;
+      if (this.subscriptions.get(sub.kind) !== sub) return;
       const remaining = Math.max(0, Math.round((sub.expiresAt - Date.now()) / 1000));
       const req = this.request('NOTIFY', body, {
         uri: sub.remoteTarget,
@@ -417,12 +435,12 @@ export class PlatformLink implements RequestHandler, IncidentSink {
         ],
       });
       const res = await this.deps.endpoint.request(req, sub.peer);
-      if (res.status === 481) this.unsubscribe(); // the platform dropped it (RFC 6665 4.1.3)
-      if (res.status !== 200) throw new Error(`catalog NOTIFY answered ${res.status}`);
+      if (res.status === 481) this.unsubscribe(sub.kind); // the platform dropped it (RFC 6665 4.1.3)
+      if (res.status !== 200) throw new Error(`${sub.kind} NOTIFY answered ${res.status}`);
     }
   }
 
-  /** An Alarm to this platform when it is registered and shares the camera. */
+  /** An Alarm to this platform when it is registered and shares the camera: NOTIFY in its alarm subscription, else MESSAGE. */
   alarm(cameraId: string, spec: AlarmSpec, at: Date): void {
     if (this.state !== 'registered') return;
     this.enqueue('alarm', async () => {
@@ -436,8 +454,12 @@ export class PlatformLink implements RequestHandler, IncidentSink {
         ...(camera.lon === null ? {} : { longitude: camera.lon }),
         ...(camera.lat === null ? {} : { latitude: camera.lat }),
       });
-      const res = await this.sendMessage(body);
-      if (res !== 200) throw new Error(`alarm MESSAGE answered ${res}`);
+      const sub = this.subscriptions.get('alarm');
+      if (sub !== undefined) await this.notifyIn(sub, [body]);
+      else {
+        const res = await this.sendMessage(body);
+        if (res !== 200) throw new Error(`alarm MESSAGE answered ${res}`);
+      }
       this.alarmsSent++;
     });
   }

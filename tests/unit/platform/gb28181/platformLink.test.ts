@@ -190,7 +190,8 @@ describe('PlatformLink catalog subscription and alarms', () => {
   }
 
   function subscribe(expires: string, opts: { event?: string; toTag?: string; callId?: string } = {}): SipRequest {
-    const req = message('SUBSCRIBE', xml('Query', 'Catalog').replace('<SN>1</SN>', '<SN>42</SN>'));
+    const cmd = opts.event?.startsWith('Alarm') === true ? 'Alarm' : 'Catalog';
+    const req = message('SUBSCRIBE', xml('Query', cmd).replace('<SN>1</SN>', '<SN>42</SN>'));
     req.headers = req.headers.map((h) =>
       h.name === 'Call-ID'
         ? { ...h, value: opts.callId ?? 'sub1' }
@@ -291,7 +292,7 @@ describe('PlatformLink catalog subscription and alarms', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(sent).toHaveLength(2);
 
-    expect(replyTo(l, subscribe('600', { event: 'Alarm' })).status).toBe(489);
+    expect(replyTo(l, subscribe('600', { event: 'MobilePosition' })).status).toBe(489);
     expect(replyTo(l, subscribe('soon')).status).toBe(400);
   });
 
@@ -310,5 +311,27 @@ describe('PlatformLink catalog subscription and alarms', () => {
       /<CmdType>Alarm<\/CmdType>\r\n<SN>\d+<\/SN>\r\n<DeviceID>44030500001328000001<\/DeviceID>\r\n<AlarmPriority>1<\/AlarmPriority>\r\n<AlarmMethod>2<\/AlarmMethod>\r\n<AlarmTime>2026-12-06T07:00:00<\/AlarmTime>\r\n<AlarmDescription>摄像机离线<\/AlarmDescription>/,
     );
     expect(l.snapshot().alarmsSent).toBe(1);
+  });
+
+  it('takes an Alarm SUBSCRIBE beside the catalog one: alarms then go as NOTIFY in its dialog, as MESSAGE again once it ends', async () => {
+    const { l, sent, bodies } = setup();
+    l.state = 'registered';
+    const ok = replyTo(l, subscribe('600', { event: 'Alarm;id=7', callId: 'alarms' }));
+    expect(ok).toMatchObject({ status: 200, expires: '600' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toHaveLength(0); // no initial NOTIFY for alarms
+    const spec = { priority: 1, method: 2, type: 1, description: 'down' } as const;
+    l.alarm('44030500001328000001', spec, new Date('2026-12-05T23:00:00Z'));
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]!.method).toBe('NOTIFY');
+    expect(getHeader(sent[0]!, 'Call-ID')).toBe('alarms');
+    expect(getHeader(sent[0]!, 'Event')).toBe('Alarm;id=7');
+    expect(bodies()[0]).toMatch(/<CmdType>Alarm<\/CmdType>/);
+    expect(l.snapshot().alarmSubscription).not.toBeNull();
+    expect(l.snapshot().catalogSubscription).toBeNull();
+    expect(replyTo(l, subscribe('0', { event: 'Alarm;id=7', callId: 'alarms', toTag: ok.toTag! })).status).toBe(200);
+    l.alarm('44030500001328000001', spec, new Date('2026-12-05T23:00:00Z'));
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1]!.method).toBe('MESSAGE');
   });
 });
