@@ -54,6 +54,27 @@ function overlap(startCol: string, endCol: string, q: { from?: string; to?: stri
   return { where, params };
 }
 
+/** Rows of a ledger table (`started_at`, nullable `ended_at`) overlapping the range, of one subject when given, oldest first. */
+function ledgerRows(
+  db: SqlExecutor,
+  table: string,
+  columns: string,
+  q: { from?: string; to?: string },
+  subject: readonly [column: string, value: string | undefined],
+): Promise<Record<string, unknown>[]> {
+  const { where, params } = overlap('started_at', 'ended_at', q);
+  if (subject[1] !== undefined) {
+    where.push(`${subject[0]} = ?`);
+    params.push(subject[1]);
+  }
+  return db.all(`SELECT ${columns} FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`, params);
+}
+
+/** Ends a ledger row once; true when it was open. */
+async function closeLedgerRow(db: SqlExecutor, table: string, id: number, endedAt: string): Promise<boolean> {
+  return (await db.run(`UPDATE ${table} SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, [endedAt, id])) > 0;
+}
+
 export class SqlOutageRepository implements OutageRepository {
   constructor(private readonly db: SqlExecutor) {}
 
@@ -69,8 +90,8 @@ export class SqlOutageRepository implements OutageRepository {
     await this.db.run('UPDATE outages SET cause = ? WHERE id = ?', [cause, id]);
   }
 
-  async close(id: number, endedAt: string): Promise<boolean> {
-    return (await this.db.run('UPDATE outages SET ended_at = ? WHERE id = ? AND ended_at IS NULL', [endedAt, id])) > 0;
+  close(id: number, endedAt: string): Promise<boolean> {
+    return closeLedgerRow(this.db, 'outages', id, endedAt);
   }
 
   async openOnes(): Promise<OutageRecord[]> {
@@ -79,16 +100,7 @@ export class SqlOutageRepository implements OutageRepository {
   }
 
   async list(query: OutageQuery = {}): Promise<OutageRecord[]> {
-    const { where, params } = overlap('started_at', 'ended_at', query);
-    if (query.cameraId !== undefined) {
-      where.push('camera_id = ?');
-      params.push(query.cameraId);
-    }
-    const rows = await this.db.all(
-      `SELECT ${OUTAGE_COLUMNS} FROM outages${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`,
-      params,
-    );
-    return rows.map(rowToOutage);
+    return (await ledgerRows(this.db, 'outages', OUTAGE_COLUMNS, query, ['camera_id', query.cameraId])).map(rowToOutage);
   }
 }
 
@@ -117,8 +129,8 @@ export class SqlPlatformOutageRepository implements PlatformOutageRepository {
     );
   }
 
-  async close(id: number, endedAt: string): Promise<boolean> {
-    return (await this.db.run('UPDATE platform_outages SET ended_at = ? WHERE id = ? AND ended_at IS NULL', [endedAt, id])) > 0;
+  close(id: number, endedAt: string): Promise<boolean> {
+    return closeLedgerRow(this.db, 'platform_outages', id, endedAt);
   }
 
   async openOnes(): Promise<PlatformOutageRecord[]> {
@@ -129,16 +141,9 @@ export class SqlPlatformOutageRepository implements PlatformOutageRepository {
   }
 
   async list(query: { from?: string; to?: string; platform?: string } = {}): Promise<PlatformOutageRecord[]> {
-    const { where, params } = overlap('started_at', 'ended_at', query);
-    if (query.platform !== undefined) {
-      where.push('platform = ?');
-      params.push(query.platform);
-    }
-    const rows = await this.db.all(
-      `SELECT ${PLATFORM_OUTAGE_COLUMNS} FROM platform_outages${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`,
-      params,
+    return (await ledgerRows(this.db, 'platform_outages', PLATFORM_OUTAGE_COLUMNS, query, ['platform', query.platform])).map(
+      rowToPlatformOutage,
     );
-    return rows.map(rowToPlatformOutage);
   }
 }
 
