@@ -165,6 +165,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         cameras: () => registry.list(),
         online: (id) => !incidents.isFiring(id, 'camera_down'),
         incidents,
+        // Catalog subscribers hear of cameras added, changed or removed.
+        camerasChanged: (listener) => {
+          const offs = (['created', 'updated', 'removed'] as const).map((e) => registry.on(e, listener));
+          return () => offs.forEach((off) => off());
+        },
         audit: store.audit,
         logger,
         ptz,

@@ -16,7 +16,7 @@ import {
 import type { FilingEvent, Store } from '../store/index.js';
 
 export interface HealthRoutesDeps {
-  store: Pick<Store, 'outages' | 'maintenance' | 'filings' | 'audit' | 'alertOutbox'>;
+  store: Pick<Store, 'outages' | 'platformOutages' | 'maintenance' | 'filings' | 'audit' | 'alertOutbox'>;
   incidents: IncidentBoard;
   profile: JurisdictionProfile;
   /** Every registered camera (removed ones included while their record is kept). */
@@ -107,8 +107,11 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
     await deps.ledgerSettled();
     const { from, to } = reportRange(req.query, new Date());
     const cameraId = text(req, 'cameraId');
-    const items = await deps.store.outages.list({ from: from.toISOString(), to: to.toISOString(), ...(cameraId ? { cameraId } : {}) });
-    res.json({ from: from.toISOString(), to: to.toISOString(), items });
+    const range = { from: from.toISOString(), to: to.toISOString() };
+    const items = await deps.store.outages.list({ ...range, ...(cameraId ? { cameraId } : {}) });
+    // Upper platforms' link outages have no camera: listed apart, and left out when one camera is asked for.
+    const platforms = cameraId ? [] : await deps.store.platformOutages.list(range);
+    res.json({ ...range, items, platforms });
   });
 
   router.get('/maintenance', permit('maintenance.read'), async (req, res) => {

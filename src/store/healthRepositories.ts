@@ -15,6 +15,8 @@ import type {
   OutageRecord,
   OutageRepository,
   OutboxEntry,
+  PlatformOutageRecord,
+  PlatformOutageRepository,
 } from './store.js';
 
 export async function insertReturningId(db: SqlExecutor, sql: string, params: readonly SqlValue[]): Promise<number> {
@@ -52,6 +54,27 @@ function overlap(startCol: string, endCol: string, q: { from?: string; to?: stri
   return { where, params };
 }
 
+/** Rows of a ledger table (`started_at`, nullable `ended_at`) overlapping the range, of one subject when given, oldest first. */
+function ledgerRows(
+  db: SqlExecutor,
+  table: string,
+  columns: string,
+  q: { from?: string; to?: string },
+  subject: readonly [column: string, value: string | undefined],
+): Promise<Record<string, unknown>[]> {
+  const { where, params } = overlap('started_at', 'ended_at', q);
+  if (subject[1] !== undefined) {
+    where.push(`${subject[0]} = ?`);
+    params.push(subject[1]);
+  }
+  return db.all(`SELECT ${columns} FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`, params);
+}
+
+/** Ends a ledger row once; true when it was open. */
+async function closeLedgerRow(db: SqlExecutor, table: string, id: number, endedAt: string): Promise<boolean> {
+  return (await db.run(`UPDATE ${table} SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, [endedAt, id])) > 0;
+}
+
 export class SqlOutageRepository implements OutageRepository {
   constructor(private readonly db: SqlExecutor) {}
 
@@ -67,8 +90,8 @@ export class SqlOutageRepository implements OutageRepository {
     await this.db.run('UPDATE outages SET cause = ? WHERE id = ?', [cause, id]);
   }
 
-  async close(id: number, endedAt: string): Promise<boolean> {
-    return (await this.db.run('UPDATE outages SET ended_at = ? WHERE id = ? AND ended_at IS NULL', [endedAt, id])) > 0;
+  close(id: number, endedAt: string): Promise<boolean> {
+    return closeLedgerRow(this.db, 'outages', id, endedAt);
   }
 
   async openOnes(): Promise<OutageRecord[]> {
@@ -77,16 +100,50 @@ export class SqlOutageRepository implements OutageRepository {
   }
 
   async list(query: OutageQuery = {}): Promise<OutageRecord[]> {
-    const { where, params } = overlap('started_at', 'ended_at', query);
-    if (query.cameraId !== undefined) {
-      where.push('camera_id = ?');
-      params.push(query.cameraId);
-    }
-    const rows = await this.db.all(
-      `SELECT ${OUTAGE_COLUMNS} FROM outages${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`,
-      params,
+    return (await ledgerRows(this.db, 'outages', OUTAGE_COLUMNS, query, ['camera_id', query.cameraId])).map(rowToOutage);
+  }
+}
+
+const PLATFORM_OUTAGE_COLUMNS = 'id, platform, kind, cause, started_at, ended_at, details';
+
+function rowToPlatformOutage(r: Record<string, unknown>): PlatformOutageRecord {
+  return {
+    id: Number(r.id),
+    platform: String(r.platform),
+    kind: String(r.kind),
+    cause: String(r.cause),
+    startedAt: String(r.started_at),
+    endedAt: textOrNull(r.ended_at),
+    details: parseObject(r.details),
+  };
+}
+
+export class SqlPlatformOutageRepository implements PlatformOutageRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  open(o: Omit<PlatformOutageRecord, 'id' | 'endedAt'>): Promise<number> {
+    return insertReturningId(
+      this.db,
+      'INSERT INTO platform_outages (platform, kind, cause, started_at, ended_at, details) VALUES (?, ?, ?, ?, NULL, ?)',
+      [o.platform, o.kind, o.cause, o.startedAt, JSON.stringify(o.details)],
     );
-    return rows.map(rowToOutage);
+  }
+
+  close(id: number, endedAt: string): Promise<boolean> {
+    return closeLedgerRow(this.db, 'platform_outages', id, endedAt);
+  }
+
+  async openOnes(): Promise<PlatformOutageRecord[]> {
+    const rows = await this.db.all(
+      `SELECT ${PLATFORM_OUTAGE_COLUMNS} FROM platform_outages WHERE ended_at IS NULL ORDER BY started_at, id`,
+    );
+    return rows.map(rowToPlatformOutage);
+  }
+
+  async list(query: { from?: string; to?: string; platform?: string } = {}): Promise<PlatformOutageRecord[]> {
+    return (await ledgerRows(this.db, 'platform_outages', PLATFORM_OUTAGE_COLUMNS, query, ['platform', query.platform])).map(
+      rowToPlatformOutage,
+    );
   }
 }
 

@@ -28,6 +28,8 @@ export type {
   OutageQuery,
   OutageRecord,
   OutageRepository,
+  PlatformOutageRecord,
+  PlatformOutageRepository,
   OutboxEntry,
   PendingChangeQuery,
   PendingChangeRepository,

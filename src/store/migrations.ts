@@ -449,6 +449,23 @@ CREATE TABLE login_lockouts (
 );`,
   },
   {
+    version: 17,
+    name: 'platform link outages',
+    // The outage ledger's rows for an upper platform's link: no camera, so a table of their own (camera reports read outages only).
+    sql: (t) => `
+CREATE TABLE platform_outages (
+  id ${t.autoId},
+  platform TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX platform_outages_platform_idx ON platform_outages (platform, started_at);
+CREATE INDEX platform_outages_open_idx ON platform_outages (ended_at);`,
+  },
+  {
     version: 19,
     name: 'ONVIF PTZ capability',
     // JSON text of the domain's PtzCapability, read whole; NULL for devices onboarded before it was read.

@@ -1,5 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SqlAlertOutboxRepository, SqlFilingRepository, SqlMaintenanceRepository, SqlOutageRepository } from './healthRepositories.js';
+import {
+  SqlAlertOutboxRepository,
+  SqlFilingRepository,
+  SqlMaintenanceRepository,
+  SqlOutageRepository,
+  SqlPlatformOutageRepository,
+} from './healthRepositories.js';
 import { SqlAccessRequestRepository } from './accessRequestRepository.js';
 import { SqlAccessRegisterRepository } from './accessRegisterRepository.js';
 import { SqlExportJobRepository } from './exportJobRepository.js';
@@ -30,6 +36,7 @@ import type {
   MaintenanceRepository,
   OnvifDeviceRepository,
   OutageRepository,
+  PlatformOutageRepository,
   PendingChangeRepository,
   PublicRequestRepository,
   LockoutRepository,
@@ -59,6 +66,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     settings: new SqlSettingsRepository(executor),
     onvif: new SqlOnvifDeviceRepository(executor),
     outages: new SqlOutageRepository(executor),
+    platformOutages: new SqlPlatformOutageRepository(executor),
     maintenance: new SqlMaintenanceRepository(executor),
     alertOutbox: new SqlAlertOutboxRepository(executor),
     filings: new SqlFilingRepository(executor),
@@ -88,6 +96,7 @@ export abstract class SqlStore implements Store {
   readonly settings: SettingsRepository;
   readonly onvif: OnvifDeviceRepository;
   readonly outages: OutageRepository;
+  readonly platformOutages: PlatformOutageRepository;
   readonly maintenance: MaintenanceRepository;
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
@@ -134,6 +143,7 @@ export abstract class SqlStore implements Store {
     this.settings = repos.settings;
     this.onvif = repos.onvif;
     this.outages = repos.outages;
+    this.platformOutages = repos.platformOutages;
     this.maintenance = repos.maintenance;
     this.alertOutbox = repos.alertOutbox;
     this.filings = repos.filings;

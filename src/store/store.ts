@@ -28,6 +28,7 @@ export interface StoreRepositories {
   readonly settings: SettingsRepository;
   readonly onvif: OnvifDeviceRepository;
   readonly outages: OutageRepository;
+  readonly platformOutages: PlatformOutageRepository;
   readonly maintenance: MaintenanceRepository;
   readonly alertOutbox: AlertOutboxRepository;
   readonly filings: FilingRepository;
@@ -306,6 +307,29 @@ export interface OutageRepository {
   openOnes(): Promise<OutageRecord[]>;
   /** Oldest first. */
   list(query?: OutageQuery): Promise<OutageRecord[]>;
+}
+
+/** One loss of the link to an upper platform (GB/T 28181) in the outage ledger. */
+export interface PlatformOutageRecord {
+  id: number;
+  /** The platform's configured name. */
+  platform: string;
+  /** The incident kind that opened it: `platform_down:<name>`. */
+  kind: string;
+  /** Why, as the link said: `3 keepalives unanswered`, a refusal, no answer to REGISTER, … */
+  cause: string;
+  startedAt: string;
+  endedAt: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface PlatformOutageRepository {
+  open(outage: Omit<PlatformOutageRecord, 'id' | 'endedAt'>): Promise<number>;
+  /** True when it was open. */
+  close(id: number, endedAt: string): Promise<boolean>;
+  openOnes(): Promise<PlatformOutageRecord[]>;
+  /** Oldest first; ISO times: outages overlapping [from, to). */
+  list(query?: { from?: string; to?: string; platform?: string }): Promise<PlatformOutageRecord[]>;
 }
 
 /** Maintenance declared ahead: an outage starting inside it is planned. `cameraId` null: every camera. */

@@ -36,6 +36,7 @@ const REPOSITORIES = [
   'settings',
   'onvif',
   'outages',
+  'platformOutages',
   'maintenance',
   'alertOutbox',
   'filings',
@@ -64,6 +65,7 @@ export class FailingStore implements Store {
   readonly settings!: Store['settings'];
   readonly onvif!: Store['onvif'];
   readonly outages!: Store['outages'];
+  readonly platformOutages!: Store['platformOutages'];
   readonly maintenance!: Store['maintenance'];
   readonly alertOutbox!: Store['alertOutbox'];
   readonly filings!: Store['filings'];

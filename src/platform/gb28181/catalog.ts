@@ -4,7 +4,7 @@
  * the ID's first 6 digits (the administrative division the ID was issued under).
  */
 import type { PtzCapability } from '../../domain/index.js';
-import type { CatalogItem } from './manscdp/response.js';
+import type { CatalogChange, CatalogItem } from './manscdp/response.js';
 
 /** What the catalog needs of a camera (a subset of the registry's view). */
 export interface CatalogCamera {
@@ -54,4 +54,23 @@ export function catalogItem(c: CatalogCamera, opts: { parentId: string; online: 
     ...(c.lat === null ? {} : { latitude: c.lat }),
     info: { ptzType: ptzType(opts.ptz) },
   };
+}
+
+/**
+ * What changed between the catalog a platform was last told and the current one, as
+ * Catalog NOTIFY events: ADD and DEL for the shared set, ON and OFF for a status change
+ * alone, UPDATE (the whole item) when anything else about a channel changed.
+ */
+export function catalogChanges(before: ReadonlyMap<string, CatalogItem>, now: readonly CatalogItem[]): CatalogChange[] {
+  const changes: CatalogChange[] = [];
+  const seen = new Set<string>();
+  for (const item of now) {
+    seen.add(item.deviceId);
+    const old = before.get(item.deviceId);
+    if (old === undefined) changes.push({ event: 'ADD', item });
+    else if (JSON.stringify({ ...old, status: item.status }) !== JSON.stringify(item)) changes.push({ event: 'UPDATE', item });
+    else if (old.status !== item.status) changes.push({ event: item.status === 'OFF' ? 'OFF' : 'ON', deviceId: item.deviceId });
+  }
+  for (const id of before.keys()) if (!seen.has(id)) changes.push({ event: 'DEL', deviceId: id });
+  return changes;
 }

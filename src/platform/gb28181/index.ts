@@ -5,8 +5,9 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { platformPasswordEnv } from '../../config/index.js';
-import type { IncidentBoard } from '../../health/index.js';
+import { platformDownKind, type IncidentBoard } from '../../health/index.js';
 import type { Logger } from '../../log.js';
+import { feedIncidents } from './alarms.js';
 import type { CatalogCamera } from './catalog.js';
 import { SipEndpoint } from './endpoint.js';
 import type { LiveSessionEnd, LiveSource } from './liveDialogs.js';
@@ -27,8 +28,8 @@ export interface Gb28181Settings {
   platforms: Array<Omit<PlatformLinkConfig, 'password'> & { password?: string | undefined }>;
 }
 
-/** Where link-down incidents go. */
-export type LinkIncidents = Pick<IncidentBoard, 'fire' | 'resolve'>;
+/** Where link-down incidents go, and whose camera incidents become catalog changes and alarms. */
+export type LinkIncidents = Pick<IncidentBoard, 'fire' | 'resolve' | 'onChange'>;
 
 /** Where link transitions are audited (the store's audit chain fits). */
 export interface LinkAudit {
@@ -57,6 +58,8 @@ export interface Gb28181Deps {
   onSessionEnd?(e: LiveSessionEnd): void;
   /** Recordings for RecordInfo, Playback and Download (masked on the way out); without it they are refused. */
   footage?: RecordedFootage;
+  /** Calls back when a camera is added, changed or removed (catalog subscribers are told); returns the unsubscribe. */
+  camerasChanged?(listener: () => void): () => void;
 }
 
 export interface Gb28181Service {
@@ -70,8 +73,8 @@ export interface Gb28181Service {
   close(): Promise<void>;
 }
 
-/** The incident kind of a platform link that is down (one per platform). */
-export const linkDownKind = (name: string): string => `platform_down:${name}`;
+/** The incident kind of a platform link that is down (one per platform; the outage ledger keeps it). */
+export const linkDownKind = platformDownKind;
 
 export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promise<Gb28181Service> {
   const env = deps.env ?? process.env;
@@ -164,6 +167,13 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
     return link;
   };
   for (const cfg of configs) await startLink(cfg);
+  // Camera incidents and registry changes reach every link, those added later included.
+  const unfollow = [
+    feedIncidents(deps.incidents, links),
+    deps.camerasChanged?.(() => {
+      for (const link of links) link.catalogChanged();
+    }) ?? (() => undefined),
+  ];
   if (configs.length > 0) deps.logger.info({ platforms: configs.map((c) => c.name) }, 'GB/T 28181 platforms from the config file');
   return {
     list: () => links.map((l) => l.snapshot()),
@@ -226,6 +236,7 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
       });
     },
     async close() {
+      for (const off of unfollow) off();
       await Promise.all(links.map((l) => l.close()));
       if (sip === undefined) return;
       const { endpoint, transport } = await sip;

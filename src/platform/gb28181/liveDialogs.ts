@@ -107,8 +107,15 @@ const T2_MS = 4000;
 
 const destinationOf = (o: GbSdpOffer): string => `${o.address}:${o.port}`;
 
+/** An INVITE not answered yet: a CANCEL ends it with 487 (RFC 3261 9.2). */
+interface Pending {
+  reply: Reply;
+  cancelled: boolean;
+}
+
 export class LiveDialogs {
   private readonly dialogs = new Map<string, Dialog>();
+  private readonly pending = new Map<string, Pending>();
   private readonly ssrcs: SsrcAllocator;
 
   constructor(private readonly d: LiveDialogsDeps) {
@@ -145,12 +152,40 @@ export class LiveDialogs {
   async invite(req: SipRequest, peer: SipPeer, reply: Reply): Promise<void> {
     const callId = getHeader(req, 'Call-ID') ?? '';
     if (parseNameAddr(getHeader(req, 'To') ?? '').params.has('tag')) return reply(488, 'Not Acceptable Here');
-    if (this.dialogs.has(callId)) return; // a retransmission: the transaction answers it
+    if (this.dialogs.has(callId) || this.pending.has(callId)) return; // a retransmission: the transaction answers it
+    const pending: Pending = { reply, cancelled: false };
+    this.pending.set(callId, pending);
+    try {
+      await this.answer(req, peer, (status, reason, opts) => pending.cancelled || reply(status, reason, opts), pending);
+    } finally {
+      this.pending.delete(callId);
+    }
+  }
+
+  /**
+   * CANCEL: an INVITE still pending gets 487 and never starts media; one already answered is
+   * not affected (its dialog ends by BYE); an unknown one gets 481.
+   */
+  cancel(req: SipRequest, reply: Reply): void {
+    const callId = getHeader(req, 'Call-ID') ?? '';
+    const p = this.pending.get(callId);
+    if (p === undefined)
+      return reply(this.dialogs.has(callId) ? 200 : 481, this.dialogs.has(callId) ? 'OK' : 'Call/Transaction Does Not Exist');
+    if (p.cancelled) return reply(200, 'OK');
+    p.cancelled = true;
+    reply(200, 'OK');
+    p.reply(487, 'Request Terminated');
+    this.d.logger.info({ platform: this.d.platform, callId }, 'INVITE cancelled by the platform');
+  }
+
+  private async answer(req: SipRequest, peer: SipPeer, reply: Reply, pending: Pending): Promise<void> {
+    const callId = getHeader(req, 'Call-ID') ?? '';
     reply(100, 'Trying'); // the checks and the media socket may take a moment
     const channel = channelOf(req);
     if (channel === undefined) return reply(400, 'Bad Request');
     if (!(await this.d.known()).includes(channel)) return reply(404, 'Not Found');
     if (!(await this.d.shared()).includes(channel)) return reply(403, 'Forbidden');
+    if (pending.cancelled) return;
     let offer: GbSdpOffer;
     try {
       offer = parseGbOffer(req.body, getHeader(req, 'Content-Type'));
@@ -209,6 +244,11 @@ export class LiveDialogs {
       await reading?.close();
       this.d.logger.warn({ err, platform: this.d.platform, channel }, 'live session could not open its media socket');
       return reply(500, 'Server Internal Error');
+    }
+    if (pending.cancelled) {
+      await sender.stop();
+      this.ssrcs.release(ssrc);
+      return;
     }
     const toTag = newTag();
     const from = getHeader(req, 'From') ?? '';

@@ -5,13 +5,16 @@
  * keepalives (re-registering with backoff), `closed`. Counters for the API and metrics.
  */
 import type { Logger } from '../../log.js';
-import { catalogItem, sharedCameras, type CatalogCamera } from './catalog.js';
+import { manscdpTime, type AlarmSpec, type IncidentSink } from './alarms.js';
+import { catalogChanges, catalogItem, sharedCameras, type CatalogCamera } from './catalog.js';
 import type { Reply, RequestHandler, SipEndpoint } from './endpoint.js';
 import { Keepalive } from './keepalive.js';
 import { LiveDialogs, type LiveDialogsDeps, type LiveSessionInfo, type LiveSource } from './liveDialogs.js';
 import { CharsetError } from './manscdp/charset.js';
 import { ManscdpParseError, parseManscdp, type ManscdpMessage } from './manscdp/query.js';
 import {
+  buildAlarmNotify,
+  buildCatalogNotifies,
   buildCatalogResponses,
   buildDeviceInfoResponse,
   buildDeviceStatusResponse,
@@ -19,12 +22,14 @@ import {
   buildRecordInfoResponses,
   MANSCDP_CONTENT_TYPE,
   type RecordItem,
+  type CatalogItem,
+  type SplitOptions,
 } from './manscdp/response.js';
 import { gbLocalTime, parseGbLocalTime, recordedRuns, type RecordedFootage } from './playback.js';
 import { Registration, type RegistrationState } from './registration.js';
 import { controlPtz, type PtzCommandEvent, type PtzTarget } from './ptzControl.js';
 import { parseNameAddr, sipUriUser } from './sip/headers.js';
-import { buildRequest, getHeader, newBranch, newCallId, newCSeqNumber, newTag, type SipRequest } from './sip/message.js';
+import { buildRequest, getHeader, newBranch, newCallId, newCSeqNumber, newTag, type SipHeader, type SipRequest } from './sip/message.js';
 import type { TimerHost } from './sip/transaction.js';
 import type { SipPeer } from './transport.js';
 
@@ -87,11 +92,37 @@ export interface PlatformStatus extends Omit<PlatformLinkConfig, 'password' | 'u
   clockDriftMs: number | null;
   catalogQueries: number;
   sessions: LiveSessionInfo[];
+  /** The platform's catalog and alarm subscriptions, while it holds them. */
+  catalogSubscription: { expiresAt: string } | null;
+  alarmSubscription: { expiresAt: string } | null;
+  alarmsSent: number;
 }
+
+/** The events a platform may subscribe to (GB/T 28181-2016 §9.11: catalog and alarm). */
+type SubscribedEvent = 'catalog' | 'alarm';
+
+/** A SUBSCRIBE's dialog (RFC 6665): NOTIFYs go in it until it expires. */
+interface Subscription {
+  kind: SubscribedEvent;
+  callId: string;
+  /** The Event header as the platform sent it (with its id parameter). */
+  event: string;
+  /** Our From (the 200's To, with our tag) and the platform's (its From, with its tag). */
+  local: string;
+  remote: string;
+  remoteTarget: string;
+  peer: SipPeer;
+  cseq: number;
+  expiresAt: number;
+  timer: unknown;
+}
+
+/** Longest subscription granted; a platform asking more refreshes sooner. */
+const MAX_SUBSCRIPTION_SECONDS = 86_400;
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
-export class PlatformLink implements RequestHandler {
+export class PlatformLink implements RequestHandler, IncidentSink {
   state: LinkState = 'connecting';
   lastError: string | null = null;
   catalogQueries = 0;
@@ -102,6 +133,14 @@ export class PlatformLink implements RequestHandler {
   private cseq = newCSeqNumber();
   private sn = 1;
   readonly live: LiveDialogs | undefined;
+  alarmsSent = 0;
+  private readonly timers: TimerHost;
+  /** One subscription per event: a new one replaces the old. */
+  private readonly subscriptions = new Map<SubscribedEvent, Subscription>();
+  /** The catalog subscribers were last told, for the change events. */
+  private told = new Map<string, CatalogItem>();
+  /** Requests we send beside keepalives, one at a time: platforms drop bursts. */
+  private outbox: Promise<void> = Promise.resolve();
 
   constructor(
     readonly cfg: PlatformLinkConfig,
@@ -109,6 +148,7 @@ export class PlatformLink implements RequestHandler {
   ) {
     const timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
     const now = deps.now ?? Date.now;
+    this.timers = timers;
     this.peer = { transport: cfg.transport === 'tcp' ? 'TCP' : 'UDP', host: cfg.host, port: cfg.port };
     this.registration = new Registration(
       {
@@ -169,6 +209,7 @@ export class PlatformLink implements RequestHandler {
 
   async close(): Promise<void> {
     this.keepalive.stop();
+    for (const kind of [...this.subscriptions.keys()]) this.unsubscribe(kind);
     await this.live?.closeAll();
     await this.registration.close();
     this.setState('closed', null);
@@ -204,6 +245,9 @@ export class PlatformLink implements RequestHandler {
       clockDriftMs: r.clockDriftMs,
       catalogQueries: this.catalogQueries,
       sessions: this.live?.list() ?? [],
+      catalogSubscription: this.subscriptionInfo('catalog'),
+      alarmSubscription: this.subscriptionInfo('alarm'),
+      alarmsSent: this.alarmsSent,
     };
   }
 
@@ -216,6 +260,9 @@ export class PlatformLink implements RequestHandler {
   handle(req: SipRequest, peer: SipPeer, reply: Reply): void {
     if (req.method === 'OPTIONS') return reply(200, 'OK', { headers: [{ name: 'Allow', value: 'MESSAGE, OPTIONS' }] });
     if (this.live !== undefined && req.method === 'ACK') return this.live.ack(req);
+    if (req.method === 'CANCEL')
+      return this.live === undefined ? reply(481, 'Call/Transaction Does Not Exist') : this.live.cancel(req, reply);
+    if (req.method === 'SUBSCRIBE') return this.subscribe(req, peer, reply);
     // Media goes only to a platform the gateway is registered with (its identity was checked by the registration).
     if (req.method === 'INVITE' && this.state !== 'registered') return reply(403, 'Forbidden');
     if (this.live !== undefined && (req.method === 'INVITE' || req.method === 'BYE' || req.method === 'INFO')) {
@@ -229,14 +276,8 @@ export class PlatformLink implements RequestHandler {
       return;
     }
     if (req.method !== 'MESSAGE') return reply(501, 'Not Implemented');
-    let msg: ManscdpMessage;
-    try {
-      msg = parseManscdp(req.body);
-    } catch (err) {
-      if (err instanceof CharsetError) return reply(415, 'Unsupported Media Type');
-      if (err instanceof ManscdpParseError) return reply(400, 'Bad Request');
-      throw err;
-    }
+    const msg = parseOrRefuse(req.body, reply);
+    if (msg === undefined) return;
     if (msg.kind === 'catalog') {
       reply(200, 'OK');
       this.catalogQueries++;
@@ -289,22 +330,8 @@ export class PlatformLink implements RequestHandler {
   }
 
   private async answerCatalog(q: Extract<ManscdpMessage, { kind: 'catalog' }>): Promise<void> {
-    const cameras = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds);
-    const ptz = (await this.deps.ptz?.capabilities()) ?? new Map<string, never>();
-    const items = cameras.map((c) =>
-      catalogItem(c, { parentId: this.cfg.deviceId, online: this.deps.online(c.id), ptz: ptz.get(c.id) ?? null }),
-    );
-    const bodies = buildCatalogResponses({ sn: q.sn, deviceId: this.cfg.deviceId, charset: q.charset, ...this.splitLimits() }, items);
+    const bodies = buildCatalogResponses(this.split(q.sn, q.charset), await this.catalogItems());
     await this.sendAll(bodies, 'catalog');
-  }
-
-  /** Over UDP one MESSAGE must stay under ~1,400 bytes: the SIP headers take their share. */
-  private splitLimits(): { maxBytes: number; reserveBytes: number; maxItemsPerMessage?: number } {
-    return {
-      maxBytes: this.peer.transport === 'UDP' ? 1400 : 60_000,
-      reserveBytes: this.peer.transport === 'UDP' ? 500 : 0,
-      ...(this.cfg.catalogItemsPerMessage === undefined ? {} : { maxItemsPerMessage: this.cfg.catalogItemsPerMessage }),
-    };
   }
 
   /** One after another, each waiting for its 200: platforms drop bursts. */
@@ -345,10 +372,185 @@ export class PlatformLink implements RequestHandler {
       };
     });
     const bodies = buildRecordInfoResponses(
-      { sn: q.sn, deviceId: q.deviceId, name: camera?.name ?? q.deviceId, charset: q.charset, ...this.splitLimits() },
+      { ...this.split(q.sn, q.charset), deviceId: q.deviceId, name: camera?.name ?? q.deviceId },
       items,
     );
     await this.sendAll(bodies, 'RecordInfo');
+  }
+
+  /** The catalog as a query or a subscription gets it: the shared cameras with their live Status. */
+  private async catalogItems(): Promise<CatalogItem[]> {
+    const cameras = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds);
+    const ptz = (await this.deps.ptz?.capabilities()) ?? new Map<string, never>();
+    return cameras.map((c) => catalogItem(c, { parentId: this.cfg.deviceId, online: this.deps.online(c.id), ptz: ptz.get(c.id) ?? null }));
+  }
+
+  /** How list bodies are cut for this link. */
+  private split(sn: string | number, charset: SplitOptions['charset']): SplitOptions {
+    return {
+      sn,
+      deviceId: this.cfg.deviceId,
+      ...(charset === undefined ? {} : { charset }),
+      // Over UDP one MESSAGE must stay under ~1,400 bytes: the SIP headers take their share.
+      maxBytes: this.peer.transport === 'UDP' ? 1400 : 60_000,
+      reserveBytes: this.peer.transport === 'UDP' ? 500 : 0,
+      ...(this.cfg.catalogItemsPerMessage === undefined ? {} : { maxItemsPerMessage: this.cfg.catalogItemsPerMessage }),
+    };
+  }
+
+  private subscriptionInfo(kind: SubscribedEvent): { expiresAt: string } | null {
+    const sub = this.subscriptions.get(kind);
+    return sub === undefined ? null : { expiresAt: new Date(sub.expiresAt).toISOString() };
+  }
+
+  /**
+   * SUBSCRIBE (RFC 6665, GB/T 28181-2016 §9.11): Catalog and Alarm (other events get 489). A
+   * new subscription is answered 200 with the granted Expires; a catalog one then gets NOTIFYs
+   * with the whole catalog (each item an ADD, the same items a Catalog query gets), an alarm one
+   * gets the alarms as NOTIFY instead of MESSAGE. A refresh in the dialog moves its expiry;
+   * Expires 0 ends it. One subscription per event: a new one replaces the old.
+   */
+  private subscribe(req: SipRequest, peer: SipPeer, reply: Reply): void {
+    const event = getHeader(req, 'Event') ?? '';
+    const name = event.split(';')[0]?.trim().toLowerCase();
+    if (name !== 'catalog' && name !== 'alarm') {
+      return reply(489, 'Bad Event', { headers: [{ name: 'Allow-Events', value: 'Catalog, Alarm' }] });
+    }
+    const kind: SubscribedEvent = name;
+    const expiresText = getHeader(req, 'Expires') ?? '3600';
+    if (!/^\d{1,10}$/.test(expiresText.trim())) return reply(400, 'Bad Request');
+    const expires = Math.min(Number(expiresText), MAX_SUBSCRIPTION_SECONDS);
+    let sn: string | number = this.sn++;
+    let charset: SplitOptions['charset'];
+    if (req.body.length > 0) {
+      const q = parseOrRefuse(req.body, reply);
+      if (q === undefined) return;
+      if (q.cmdType.toLowerCase() !== kind) return reply(400, 'Bad Request');
+      sn = q.sn;
+      charset = q.charset;
+    }
+    const callId = getHeader(req, 'Call-ID') ?? '';
+    const granted = { name: 'Expires', value: String(expires) };
+    if (parseNameAddr(getHeader(req, 'To') ?? '').params.has('tag')) {
+      // A refresh or an unsubscribe in the dialog.
+      const sub = this.subscriptions.get(kind);
+      if (sub === undefined || sub.callId !== callId) return reply(481, 'Subscription Does Not Exist');
+      if (expires === 0) this.unsubscribe(kind);
+      else this.armExpiry(sub, expires);
+      return reply(200, 'OK', { headers: [granted] });
+    }
+    if (expires === 0) return reply(200, 'OK', { headers: [granted] });
+    this.unsubscribe(kind);
+    const toTag = newTag();
+    const contact = parseNameAddr(getHeader(req, 'Contact') ?? '').uri;
+    const remote = getHeader(req, 'From') ?? '';
+    const sub: Subscription = {
+      kind,
+      callId,
+      event,
+      local: `${getHeader(req, 'To') ?? ''};tag=${toTag}`,
+      remote,
+      remoteTarget: contact !== '' ? contact : `sip:${this.cfg.serverId}@${peer.host}:${peer.port}`,
+      peer,
+      cseq: 0,
+      expiresAt: 0,
+      timer: undefined,
+    };
+    this.subscriptions.set(kind, sub);
+    this.armExpiry(sub, expires);
+    reply(200, 'OK', {
+      toTag,
+      headers: [granted, { name: 'Contact', value: `<sip:${this.cfg.deviceId}@${this.deps.local.host}:${this.deps.local.port}>` }],
+    });
+    if (kind === 'catalog')
+      this.enqueue('catalog subscription NOTIFY', async () => {
+        const items = await this.catalogItems();
+        this.told = new Map(items.map((i) => [i.deviceId, i]));
+        const changes = items.map((item) => ({ event: 'ADD' as const, item }));
+        await this.notifyIn(sub, buildCatalogNotifies(this.split(sn, charset), changes));
+      });
+  }
+
+  private armExpiry(sub: Subscription, seconds: number): void {
+    if (sub.timer !== undefined) this.timers.clearTimeout(sub.timer);
+    sub.expiresAt = Date.now() + seconds * 1000;
+    sub.timer = this.timers.setTimeout(() => {
+      if (this.subscriptions.get(sub.kind) !== sub) return;
+      this.deps.logger.info({ platform: this.cfg.name, event: sub.kind }, 'subscription expired');
+      this.unsubscribe(sub.kind);
+    }, seconds * 1000);
+  }
+
+  private unsubscribe(kind: SubscribedEvent): void {
+    const sub = this.subscriptions.get(kind);
+    if (sub === undefined) return;
+    if (sub.timer !== undefined) this.timers.clearTimeout(sub.timer);
+    this.subscriptions.delete(kind);
+  }
+
+  /** Camera state or the shared set may have changed: a subscriber gets what did (ON, OFF, ADD, DEL, UPDATE). */
+  catalogChanged(): void {
+    if (!this.subscriptions.has('catalog')) return;
+    this.enqueue('catalog change NOTIFY', async () => {
+      const sub = this.subscriptions.get('catalog');
+      if (sub === undefined) return;
+      const items = await this.catalogItems();
+      const changes = catalogChanges(this.told, items);
+      this.told = new Map(items.map((i) => [i.deviceId, i]));
+      if (changes.length > 0) await this.notifyIn(sub, buildCatalogNotifies(this.split(this.sn++, undefined), changes));
+    });
+  }
+
+  /** NOTIFYs in a subscription's dialog, one after another; stops when it ended meanwhile. */
+  private async notifyIn(sub: Subscription, bodies: Buffer[]): Promise<void> {
+    for (const body of bodies) {
+      if (this.subscriptions.get(sub.kind) !== sub) return;
+      const remaining = Math.max(0, Math.round((sub.expiresAt - Date.now()) / 1000));
+      const req = this.request('NOTIFY', body, {
+        uri: sub.remoteTarget,
+        from: sub.local,
+        to: sub.remote,
+        callId: sub.callId,
+        cseq: ++sub.cseq,
+        headers: [
+          { name: 'Event', value: sub.event },
+          { name: 'Subscription-State', value: `active;expires=${remaining}` },
+        ],
+      });
+      const res = await this.deps.endpoint.request(req, sub.peer);
+      if (res.status === 481) this.unsubscribe(sub.kind); // the platform dropped it (RFC 6665 4.1.3)
+      if (res.status !== 200) throw new Error(`${sub.kind} NOTIFY answered ${res.status}`);
+    }
+  }
+
+  /** An Alarm to this platform when it is registered and shares the camera: NOTIFY in its alarm subscription, else MESSAGE. */
+  alarm(cameraId: string, spec: AlarmSpec, at: Date): void {
+    if (this.state !== 'registered') return;
+    this.enqueue('alarm', async () => {
+      const camera = sharedCameras(await this.deps.cameras(), this.cfg.cameraIds).find((c) => c.id === cameraId);
+      if (camera === undefined) return;
+      const body = buildAlarmNotify({
+        sn: this.sn++,
+        deviceId: cameraId,
+        ...spec,
+        time: manscdpTime(at),
+        ...(camera.lon === null ? {} : { longitude: camera.lon }),
+        ...(camera.lat === null ? {} : { latitude: camera.lat }),
+      });
+      const sub = this.subscriptions.get('alarm');
+      if (sub !== undefined) await this.notifyIn(sub, [body]);
+      else {
+        const res = await this.sendMessage(body);
+        if (res !== 200) throw new Error(`alarm MESSAGE answered ${res}`);
+      }
+      this.alarmsSent++;
+    });
+  }
+
+  private enqueue(what: string, task: () => Promise<void>): void {
+    this.outbox = this.outbox
+      .then(task)
+      .catch((err: unknown) => this.deps.logger.warn({ err, platform: this.cfg.name }, `${what} to the platform failed`));
   }
 
   private async answerDevice(q: Extract<ManscdpMessage, { kind: 'deviceInfo' | 'deviceStatus' }>): Promise<void> {
@@ -375,23 +577,37 @@ export class PlatformLink implements RequestHandler {
 
   /** A MESSAGE with a MANSCDP body to the platform; resolves with the final status. */
   private async sendMessage(body: Buffer): Promise<number> {
-    const c = this.cfg;
     const target = this.registration.currentTarget;
-    const req = buildRequest({
-      method: 'MESSAGE',
-      uri: `sip:${c.serverId}@${c.serverDomain}`,
-      via: { transport: target.transport, host: this.deps.local.host, port: this.deps.local.port, branch: newBranch() },
-      from: `<sip:${c.deviceId}@${c.deviceId.slice(0, 10)}>;tag=${this.fromTag}`,
-      to: `<sip:${c.serverId}@${c.serverDomain}>`,
-      callId: newCallId(),
-      cseq: ++this.cseq,
+    return (await this.deps.endpoint.request(this.request('MESSAGE', body), target)).status;
+  }
+
+  /** A request with a MANSCDP body: outside any dialog unless `dialog` names one. */
+  private request(
+    method: string,
+    body: Buffer,
+    dialog?: { uri: string; from: string; to: string; callId: string; cseq: number; headers: SipHeader[] },
+  ): SipRequest {
+    const c = this.cfg;
+    return buildRequest({
+      method,
+      uri: dialog?.uri ?? `sip:${c.serverId}@${c.serverDomain}`,
+      via: {
+        transport: this.registration.currentTarget.transport,
+        host: this.deps.local.host,
+        port: this.deps.local.port,
+        branch: newBranch(),
+      },
+      from: dialog?.from ?? `<sip:${c.deviceId}@${c.deviceId.slice(0, 10)}>;tag=${this.fromTag}`,
+      to: dialog?.to ?? `<sip:${c.serverId}@${c.serverDomain}>`,
+      callId: dialog?.callId ?? newCallId(),
+      cseq: dialog?.cseq ?? ++this.cseq,
       headers: [
+        ...(dialog?.headers ?? []),
         { name: 'Content-Type', value: MANSCDP_CONTENT_TYPE },
         { name: 'User-Agent', value: 'psv-gateway' },
       ],
       body,
     });
-    return (await this.deps.endpoint.request(req, target)).status;
   }
 
   private onRegistration(state: RegistrationState, error: string | null): void {
@@ -411,5 +627,17 @@ export class PlatformLink implements RequestHandler {
     if (from === to && error === null) return;
     this.state = to;
     this.deps.onChange?.(this, { from, to, error });
+  }
+}
+
+/** The MANSCDP body, or undefined once the request was refused: 415 for a charset we cannot read, 400 for bad XML. */
+function parseOrRefuse(body: Buffer, reply: Reply): ManscdpMessage | undefined {
+  try {
+    return parseManscdp(body);
+  } catch (err) {
+    if (err instanceof CharsetError) reply(415, 'Unsupported Media Type');
+    else if (err instanceof ManscdpParseError) reply(400, 'Bad Request');
+    else throw err;
+    return undefined;
   }
 }

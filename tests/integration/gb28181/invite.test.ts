@@ -5,8 +5,9 @@
  * depacketized here: the requested SSRC, H.264 PS at the camera's size and rate from a key frame, the mask region flat; BYE
  * stops it within a second; a second INVITE for the same channel and destination replaces the
  * first (the gateway BYEs it); a TCP INVITE (a=setup:passive) gets RFC 4571 framed RTP on the
- * test's listener; stopping the camera makes the gateway send BYE, and the session
- * is in the access register as a platform play of the shared tier.
+ * test's listener; stopping the camera makes the gateway send BYE, a Catalog NOTIFY OFF in the
+ * platform's catalog subscription and an Alarm, starting it again a NOTIFY ON, renaming it a
+ * NOTIFY UPDATE; the session is in the access register as a platform play of the shared tier.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -92,7 +93,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     sipp = spawn(
       SIPP,
       [
-        ...['-sf', SCENARIO, '-i', '127.0.0.1', '-p', String(sippPort), '-m', '1', '-nostdin'],
+        ...['-sf', SCENARIO, '-i', '127.0.0.1', '-p', String(sippPort), '-m', '2', '-nostdin'],
         ...['-key', 'rtpport', String(rtp.address().port), '-key', 'tcpport', String(tcpPort), '-timeout', '90s', '-timeout_error'],
         ...['-trace_msg', '-message_file', traceFile, '-trace_err', '-error_file', join(dir, 'sipp.errors')],
       ],
@@ -113,7 +114,8 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
         '      host: 127.0.0.1',
         `      port: ${sippPort}`,
         '      deviceId: "34020000001180000009"',
-        '      keepaliveSeconds: 60',
+        // No keepalive during the run: sipp follows a fixed script.
+        '      keepaliveSeconds: 3600',
       ].join('\n'),
       env: { PSVGW_PLATFORM_LIVE_PASSWORD: 'sipp-secret' },
     });
@@ -149,6 +151,12 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect(answer?.text).toMatch(/a=sendonly/);
     expect(answer?.text).toMatch(/y=0100000001/);
     expect(answer?.text).toMatch(/^Contact:/im);
+    // The catalog subscription (before the INVITE): 200 with Expires, the camera in the NOTIFY as ADD, online.
+    const subscribed = sippTrace(traceFile).find((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*1 SUBSCRIBE/i.test(m.text));
+    expect(subscribed?.text).toMatch(/^Expires:\s*3600/im);
+    const listed = sippTrace(traceFile).find((m) => !m.sent && m.text.startsWith('NOTIFY '));
+    expect(listed?.text).toMatch(/^Event:\s*Catalog;id=1/im);
+    expect(listed?.text).toMatch(new RegExp(`<DeviceID>${cameraId}</DeviceID>\\s*<Event>ADD</Event>[\\s\\S]*<Status>ON</Status>`));
 
     const a = receiver.streams.get(SSRC.a)!;
     const file = join(dir, 'a.ps');
@@ -214,12 +222,41 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     );
   });
 
-  it('stopping the camera ends the session with a BYE from the gateway; the register lists the platform plays', async () => {
+  it('stopping the camera ends the session with a BYE, a Catalog NOTIFY OFF and an Alarm; back, a NOTIFY ON; renamed, a NOTIFY UPDATE; the register lists the plays', async () => {
     await camera.stop();
-    // sipp exits 0 only once it got the gateway's BYE of C (its Call-ID checked) and answered it.
-    const code = await Promise.race([sippExit, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    // sipp goes on to wait for the NOTIFY ON once it answered the BYE of C and the NOTIFY OFF; the Alarm is its second call.
+    const fromGateway = (start: string, body: RegExp) =>
+      sippTrace(traceFile).find((m) => !m.sent && m.text.startsWith(start) && body.test(m.text));
+    await gw.waitFor(
+      'BYE of C, NOTIFY OFF and Alarm at sipp',
+      () =>
+        sippTrace(traceFile).some((m) => !m.sent && m.text.startsWith('BYE ') && /Call-ID:\s*c\/\/\//i.test(m.text)) &&
+        fromGateway('NOTIFY ', /<Event>OFF<\/Event>/) !== undefined &&
+        fromGateway('MESSAGE ', /<CmdType>Alarm<\/CmdType>/) !== undefined,
+      40_000,
+      200,
+    );
+    expect(fromGateway('NOTIFY ', /<Event>OFF<\/Event>/)?.text).toMatch(
+      new RegExp(`Subscription-State:\\s*active[\\s\\S]*<DeviceID>${cameraId}</DeviceID>\\s*<Event>OFF</Event>`, 'i'),
+    );
+    // The mandatory alarm fields (GB/T 28181-2016 A.2.5): a video loss (device alarm, type 1) of the channel.
+    const alarm = fromGateway('MESSAGE ', /<CmdType>Alarm<\/CmdType>/)?.text ?? '';
+    expect(alarm).toMatch(new RegExp(`<DeviceID>${cameraId}</DeviceID>`));
+    expect(alarm).toMatch(/<AlarmPriority>1<\/AlarmPriority>\s*<AlarmMethod>2<\/AlarmMethod>/);
+    expect(alarm).toMatch(/<AlarmTime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}<\/AlarmTime>/);
+    expect(alarm).toMatch(/<AlarmDescription>[^<]+<\/AlarmDescription>/);
+    expect(alarm).toMatch(/<Info>\s*<AlarmType>1<\/AlarmType>\s*<\/Info>/);
+
+    await camera.restart();
+    await gw.waitFor('NOTIFY ON at sipp', () => fromGateway('NOTIFY ', /<Event>ON<\/Event>/) !== undefined, 30_000, 200);
+    // A change of the shared set's items (here a rename) is a NOTIFY UPDATE.
+    const renamed = await gw.api('PATCH', `/api/v1/cameras/${cameraId}`, { name: 'GB live gate renamed' });
+    expect(renamed.status).toBe(200);
+    // sipp exits 0 only once both calls passed: the NOTIFY ON and UPDATE came too, and the Alarm's fields matched.
+    const code = await Promise.race([sippExit, new Promise<string>((r) => setTimeout(() => r('timeout'), 60_000))]);
     const errors = join(dir, 'sipp.errors');
     expect(code, existsSync(errors) ? readFileSync(errors, 'utf8').slice(-2000) : 'no sipp error file').toBe(0);
+    expect(fromGateway('NOTIFY ', /<Event>ON<\/Event>/)?.text).toMatch(new RegExp(`<DeviceID>${cameraId}</DeviceID>\\s*<Event>ON</Event>`));
     await gw.waitFor('no session left', async () => (await gw.metric('psvgw_gb28181_sessions', { platform: 'live' })) === 0, 5_000);
     type Row = { method: string; tier: string; destination: string | null; bytes: number; cameraIds: string[] };
     let rows: Row[] = [];
@@ -237,5 +274,5 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect(rows.every((r) => r.bytes > 0)).toBe(true);
     const audit = await gw.api<{ items: { action: string }[] }>('GET', '/api/v1/audit?action=platform.session.end');
     expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
-  });
+  }, 120_000);
 });

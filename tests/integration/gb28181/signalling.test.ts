@@ -4,7 +4,9 @@
  * Catalog query answered with every camera over several MESSAGEs under the UDP size limit
  * with a stable SumNum, and a wrong password (403) shown in the platform state, the
  * metrics and the incidents, and retried. The catalog platform is added through the API (approved by a second
- * admin), the others come from the config file, so both paths are proven.
+ * admin), the others come from the config file, so both paths are proven. Each link loss (keepalives unanswered over UDP
+ * with only ICMP coming back, a wrong password, a platform with nothing listening) is a row
+ * of the outage ledger, closed when the link is back (issue 13, Must show 4).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -36,6 +38,11 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   let gw: GatewayProcess;
   let dir: string;
   let keep: Sipp;
+  let unreach: Sipp | undefined;
+  let unreachPort: number;
+  let badPort: number;
+  type LinkOutage = { platform: string; kind: string; cause: string; startedAt: string; endedAt: string | null };
+  const ledger = async (): Promise<LinkOutage[]> => (await gw.api<{ platforms: LinkOutage[] }>('GET', '/api/v1/outages')).body.platforms;
   let catalog: Sipp;
   let bad: Sipp;
   let tcp: Sipp;
@@ -45,7 +52,16 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   beforeAll(async () => {
     expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
     dir = mkdtempSync(join(tmpdir(), 'psvgw-sipp-'));
-    const [sipPort, keepAt, catalogPort, badPort, tcpPort] = (await freePorts(5)) as [number, number, number, number, number];
+    const [sipPort, keepAt, catalogPort, badAt, tcpPort, unreachAt] = (await freePorts(6)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    unreachPort = unreachAt;
+    badPort = badAt;
     keepPort = keepAt;
     // The catalog platform waits for the query flow; the others start on the first REGISTER.
     keep = startSipp(dir, 'gb-register-keepalive', keepPort, 4);
@@ -58,14 +74,18 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
         '  sipHost: 127.0.0.1',
         `  sipPort: ${sipPort}`,
         '  platforms:',
-        platformYaml('keep', '34020000002000000011', keepPort, '34020000001180000001', 1),
+        // The keepalive platforms share no camera: the cameras' outage alarms would take the scripted calls.
+        platformYaml('keep', '34020000002000000011', keepPort, '34020000001180000001', 1, '      cameraIds: []'),
         platformYaml('badpass', '34020000002000000013', badPort, '34020000001180000003', 60),
-        platformYaml('tcpkeep', '34020000002000000015', tcpPort, '34020000001180000001', 1, '      transport: tcp'),
+        platformYaml('tcpkeep', '34020000002000000015', tcpPort, '34020000001180000001', 1, '      transport: tcp\n      cameraIds: []'),
+        // Nothing listens there until its test starts a sipp: the REGISTER goes unanswered.
+        platformYaml('unreach', '34020000002000000017', unreachPort, '34020000001180000001', 60, '      cameraIds: []'),
       ].join('\n'),
       env: {
         PSVGW_PLATFORM_KEEP_PASSWORD: 'sipp-secret',
         PSVGW_PLATFORM_BADPASS_PASSWORD: 'not-the-password',
         PSVGW_PLATFORM_TCPKEEP_PASSWORD: 'sipp-secret',
+        PSVGW_PLATFORM_UNREACH_PASSWORD: 'sipp-secret',
       },
     });
     for (let i = 0; i < CAMERAS; i++) {
@@ -99,7 +119,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const s of [keep, catalog, bad, tcp]) s?.proc.kill('SIGTERM');
+    for (const s of [keep, catalog, bad, tcp, unreach]) s?.proc.kill('SIGTERM');
     await stopAllGateways();
     if (dir !== undefined && process.env.KEEP_SIPP === undefined) rmSync(dir, { recursive: true, force: true });
   });
@@ -156,6 +176,10 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     };
     expect(await pollUntil(isBack, 20_000, 200)).not.toBeNull();
     expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).not.toContain('platform_down:keep');
+    // The outage ledger: one row for the lost link, closed now.
+    const rows = (await ledger()).filter((r) => r.platform === 'keep');
+    expect(rows).toEqual([expect.objectContaining({ kind: 'platform_down:keep', cause: '3 keepalives unanswered' })]);
+    expect(rows[0]!.endedAt).not.toBeNull();
   });
 
   it('answers a Catalog query with every camera, a stable SumNum and each MESSAGE under the UDP limit', async () => {
@@ -204,10 +228,62 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     expect(audit.body.items).toContainEqual(
       expect.objectContaining({ outcome: 'ok', details: expect.objectContaining({ platform: 'catalog', to: 'registered' }) }),
     );
+    const open = (await ledger()).filter((r) => r.platform === 'badpass');
+    expect(open).toEqual([expect.objectContaining({ kind: 'platform_down:badpass', endedAt: null })]);
+    expect(open[0]!.cause).toMatch(/wrong password/);
     const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
-    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'badpass', 'tcpkeep', 'catalog']);
+    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'badpass', 'tcpkeep', 'unreach', 'catalog']);
     expect(gw.logs.join('\n')).not.toMatch(/not-the-password|sipp-secret|catalog-secret/);
   });
+
+  it('recovers from the wrong password once the platform accepts it: registered, link_up 1, the ledger row closed', async () => {
+    // The refusing sipp has exited (previous test); the platform comes back knowing the gateway's password.
+    bad = startSipp(dir, 'gb-password-accepted', badPort, 1000);
+    const back = await pollUntil(async () => (await gw.metric('psvgw_gb28181_link_up', { platform: 'badpass' })) === 1, 60_000, 300);
+    expect(back, 'link_up 1 once the password is accepted').not.toBeNull();
+    const state = await gw.api<{ registered: boolean; registerFailures: number; lastError: string | null }>(
+      'GET',
+      '/api/v1/platforms/badpass',
+    );
+    expect(state.body).toMatchObject({ registered: true, registerFailures: 0, lastError: null });
+    expect(JSON.stringify((await gw.api('GET', '/api/v1/incidents')).body)).not.toContain('platform_down:badpass');
+    await pollUntil(async () => (await ledger()).some((r) => r.platform === 'badpass' && r.endedAt !== null), 10_000, 200);
+    expect((await ledger()).filter((r) => r.platform === 'badpass')).toEqual([expect.objectContaining({ endedAt: expect.any(String) })]);
+  }, 90_000);
+
+  it('detects a platform with nothing listening (no answer to REGISTER), and registers once it listens; the ledger row closes', async () => {
+    // Over UDP nothing comes back: the REGISTER transaction times out (64·T1 = 32 s).
+    const down = await pollUntil(
+      async () => (await gw.api<{ state: string }>('GET', '/api/v1/platforms/unreach')).body.state === 'offline',
+      60_000,
+      500,
+    );
+    expect(down, 'the unreachable platform shown offline').not.toBeNull();
+    const state = await gw.api<{ lastError: string; registered: boolean }>('GET', '/api/v1/platforms/unreach');
+    expect(state.body.registered).toBe(false);
+    expect(state.body.lastError).toMatch(/no answer to REGISTER/);
+    expect(await gw.metric('psvgw_gb28181_link_up', { platform: 'unreach' })).toBe(0);
+    expect(await gw.metric('psvgw_gb28181_register_failures', { platform: 'unreach' })).toBeGreaterThanOrEqual(1);
+    const rows = (await ledger()).filter((r) => r.platform === 'unreach');
+    expect(rows).toEqual([expect.objectContaining({ kind: 'platform_down:unreach', endedAt: null })]);
+    expect(rows[0]!.cause).toMatch(/no answer to REGISTER/);
+
+    // The platform starts listening: the REGISTER being retried reaches it.
+    unreach = startSipp(dir, 'gb-register-keepalive', unreachPort, 1000);
+    const back = await pollUntil(async () => (await gw.metric('psvgw_gb28181_link_up', { platform: 'unreach' })) === 1, 45_000, 300);
+    expect(back, 'link_up 1 once the platform listens').not.toBeNull();
+    await pollUntil(async () => (await ledger()).some((r) => r.platform === 'unreach' && r.endedAt !== null), 10_000, 200);
+    expect((await ledger()).filter((r) => r.platform === 'unreach')).toEqual([expect.objectContaining({ endedAt: expect.any(String) })]);
+    // Camera outage listings and the outage report take no harm from link rows.
+    const byCamera = await gw.api<{ items: { cameraId: string }[]; platforms: unknown[] }>(
+      'GET',
+      `/api/v1/outages?cameraId=${cameraIds[0]}`,
+    );
+    expect(byCamera.body.platforms).toEqual([]);
+    expect(byCamera.body.items.every((o) => o.cameraId === cameraIds[0])).toBe(true);
+    const report = await gw.api<{ outages?: unknown }>('GET', '/api/v1/reports/outages?format=json');
+    expect(report.status).toBe(200);
+  }, 120_000);
 
   it('removes an API platform: unregistered with Expires 0, gone from the list, audited', async () => {
     const unregistered = () => received(catalog).some((m) => m.text.startsWith('REGISTER ') && /^Expires:\s*0\s*$/m.test(m.text));
@@ -217,7 +293,7 @@ describe('GB/T 28181 signalling against sipp as the upper platform', () => {
     expect(await pollUntil(unregistered, 10_000, 200), 'sipp saw a REGISTER with Expires: 0').not.toBeNull();
     expect((await gw.api('GET', '/api/v1/platforms/catalog')).status).toBe(404);
     const list = await gw.api<{ items: { id: string }[] }>('GET', '/api/v1/platforms');
-    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'badpass', 'tcpkeep']);
+    expect(list.body.items.map((p) => p.id)).toEqual(['keep', 'badpass', 'tcpkeep', 'unreach']);
     // A config-file platform is not the API's to remove.
     expect((await gw.api('DELETE', '/api/v1/platforms/keep')).status).toBe(409);
     const audit = await gw.api<{ items: { actor: string; details: { platform: string } }[] }>(

@@ -156,6 +156,7 @@ describe('PostgresStore specifics', () => {
         'onvif_devices',
         'outages',
         'pending_changes',
+        'platform_outages',
         'public_requests',
         'recording_checkpoints',
         'recording_entries',

@@ -120,4 +120,36 @@ describe('OutageLedger', () => {
     expect(changes.map((c) => [c.state, c.incident.since])).toEqual([['resolved', '2026-11-01T10:00:00.000Z']]);
     expect(await first.store.outages.openOnes()).toEqual([]);
   });
+
+  it('writes platform link outages (platform_down:<name>) apart from camera outages, and takes back an open one after a restart', async () => {
+    const first = await setUp();
+    const down = (name: string, cause: string) =>
+      first.board.fire({
+        cameraId: null,
+        kind: `platform_down:${name}`,
+        severity: 'critical',
+        message: `link to ${name} is down`,
+        details: { platform: name, cause },
+      });
+    down('city', '3 keepalives unanswered');
+    down('province', 'no answer to REGISTER from 127.0.0.1:5060');
+    first.board.fire({ cameraId: null, kind: 'disk_full', severity: 'critical', message: 'full' });
+    first.advance(60_000);
+    first.board.resolve(null, 'platform_down:city');
+    await first.ledger.close();
+    const rows = await first.store.platformOutages.list();
+    expect(rows.map((r) => [r.platform, r.kind, r.cause, r.startedAt, r.endedAt])).toEqual([
+      ['city', 'platform_down:city', '3 keepalives unanswered', '2026-11-01T10:00:00.000Z', '2026-11-01T10:01:00.000Z'],
+      ['province', 'platform_down:province', 'no answer to REGISTER from 127.0.0.1:5060', '2026-11-01T10:00:00.000Z', null],
+    ]);
+    expect(await first.store.outages.list()).toEqual([]);
+
+    const board = new IncidentBoard(quiet);
+    const ledger = new OutageLedger({ store: first.store, board, logger: quiet });
+    await ledger.start();
+    expect(board.isFiring(null, 'platform_down:province')).toBe(true);
+    board.resolve(null, 'platform_down:province');
+    await ledger.flush();
+    expect(await first.store.platformOutages.openOnes()).toEqual([]);
+  });
 });

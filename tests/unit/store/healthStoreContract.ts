@@ -53,6 +53,41 @@ export function describeHealthStoreContract(label: string, makeHarness: () => St
       expect((await store.outages.list({ cameraId: 'c2' })).map((o) => o.id)).toEqual([b]);
     });
 
+    it('opens, closes and lists platform link outages (no camera) by platform and overlap', async () => {
+      const store = await h.fresh();
+      const a = await store.platformOutages.open({
+        platform: 'city',
+        kind: 'platform_down:city',
+        cause: '3 keepalives unanswered',
+        startedAt: '2026-11-01T10:00:00.000Z',
+        details: { transport: 'udp' },
+      });
+      const b = await store.platformOutages.open({
+        platform: 'province',
+        kind: 'platform_down:province',
+        cause: 'wrong password',
+        startedAt: '2026-11-02T10:00:00.000Z',
+        details: {},
+      });
+      expect(b).toBeGreaterThan(a);
+      expect(await store.platformOutages.close(a, '2026-11-01T10:05:00.000Z')).toBe(true);
+      expect(await store.platformOutages.close(a, '2026-11-01T11:00:00.000Z')).toBe(false);
+      expect((await store.platformOutages.openOnes()).map((o) => o.id)).toEqual([b]);
+      expect((await store.platformOutages.list())[0]).toEqual({
+        id: a,
+        platform: 'city',
+        kind: 'platform_down:city',
+        cause: '3 keepalives unanswered',
+        startedAt: '2026-11-01T10:00:00.000Z',
+        endedAt: '2026-11-01T10:05:00.000Z',
+        details: { transport: 'udp' },
+      });
+      expect((await store.platformOutages.list({ from: '2026-11-01T11:00:00.000Z' })).map((o) => o.id)).toEqual([b]);
+      expect((await store.platformOutages.list({ platform: 'city' })).map((o) => o.id)).toEqual([a]);
+      // Camera outages are not mixed with them.
+      expect(await store.outages.list()).toEqual([]);
+    });
+
     it('finds the maintenance window covering a camera at a time', async () => {
       const store = await h.fresh();
       const all = await store.maintenance.add({

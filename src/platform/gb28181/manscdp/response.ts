@@ -365,3 +365,39 @@ export function buildDeviceStatusResponse(r: DeviceStatusResponse): Buffer {
 export function buildMediaStatusNotify(n: { sn: string | number; deviceId: string; notifyType?: '121' }, enc: BodyEncoding = {}): Buffer {
   return document('Notify', elements([...commandHead('MediaStatus', n), ['NotifyType', n.notifyType ?? '121']]), enc);
 }
+
+/**
+ * An alarm notify (GB/T 28181-2016 A.2.5 alarm notify; 2022 §9.4): AlarmMethod 2 is a device
+ * alarm (AlarmType 1 video loss), 5 a video alarm (AlarmType 11 video anomaly), 6 a device
+ * fault. AlarmTime is local time without a zone, as the standard's examples write it.
+ */
+export interface AlarmNotify {
+  sn: string | number;
+  /** The alarming channel (the camera's 20-digit ID). */
+  deviceId: string;
+  /** 1 (most urgent) to 4. */
+  priority: 1 | 2 | 3 | 4;
+  method: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  /** `YYYY-MM-DDTHH:mm:ss`. */
+  time: string;
+  description: string;
+  type: number;
+  longitude?: number;
+  latitude?: number;
+}
+
+export function buildAlarmNotify(a: AlarmNotify, enc: BodyEncoding = {}): Buffer {
+  return document(
+    'Notify',
+    elements([
+      ...commandHead('Alarm', a),
+      ['AlarmPriority', a.priority],
+      ['AlarmMethod', a.method],
+      ['AlarmTime', a.time],
+      ['AlarmDescription', a.description],
+      ['Longitude', a.longitude],
+      ['Latitude', a.latitude],
+    ]) + `<Info>\r\n${elements([['AlarmType', a.type]])}</Info>\r\n`,
+    enc,
+  );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PtzCapability } from '../../../../src/domain/index.js';
-import { catalogItem, sharedCameras, type CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
+import { catalogChanges, catalogItem, sharedCameras, type CatalogCamera } from '../../../../src/platform/gb28181/catalog.js';
 
 const camera = (id: string, fields: Partial<CatalogCamera> = {}): CatalogCamera => ({
   id,
@@ -52,5 +52,35 @@ describe('catalog', () => {
     expect(ptzType({ kind: 'none', profileToken: null, maxPresets: 0, home: false })).toBe(3);
     expect(ptzType(null)).toBe(3);
     expect(catalogItem(camera(id), { parentId: 'x', online: true }).info?.ptzType).toBe(3);
+  });
+});
+
+describe('catalog changes', () => {
+  const item = (id: string, fields: Partial<CatalogCamera> = {}, online = true) =>
+    catalogItem(camera(id, fields), { parentId: '34020000001180000001', online });
+
+  it('gives ADD, DEL, ON, OFF and UPDATE (a rename carries the whole item)', () => {
+    const before = new Map(
+      [
+        item('44030500001328000001'),
+        item('44030500001328000002'),
+        item('44030500001328000003', {}, false),
+        item('44030500001328000004'),
+      ].map((i) => [i.deviceId, i] as const),
+    );
+    const now = [
+      item('44030500001328000001', {}, false),
+      item('44030500001328000003'),
+      item('44030500001328000004', { name: '北门' }),
+      item('44030500001328000005'),
+    ];
+    expect(catalogChanges(before, now)).toEqual([
+      { event: 'OFF', deviceId: '44030500001328000001' },
+      { event: 'ON', deviceId: '44030500001328000003' },
+      { event: 'UPDATE', item: now[2] },
+      { event: 'ADD', item: now[3] },
+      { event: 'DEL', deviceId: '44030500001328000002' },
+    ]);
+    expect(catalogChanges(new Map(now.map((i) => [i.deviceId, i])), now)).toEqual([]);
   });
 });

@@ -39,18 +39,23 @@ const offer = (proto = 'RTP/AVP', rtpmap = 'a=rtpmap:96 PS/90000'): string =>
     '',
   ].join('\r\n');
 
-/** The final status the dialogs answer `req` with (no sender is prepared for a refusal). */
-async function finalStatus(req: SipRequest): Promise<number> {
-  const dialogs = new LiveDialogs({
+/** Dialogs that never send (refusals and cancels only). */
+function dialogsWith(known: () => Promise<string[]>): LiveDialogs {
+  return new LiveDialogs({
     platform: 'city',
     deviceId: '34020000001180000001',
     endpoint: {} as SipEndpoint,
     local: { host: '127.0.0.1', port: 5060 },
     source: { sharedPlayUrl: (id) => `rtmp://127.0.0.1:1935/shared/${id}?token=t`, sharedStream: () => ({ fps: 25 }) },
     shared: () => Promise.resolve([SHARED]),
-    known: () => Promise.resolve([SHARED, HIDDEN]),
+    known,
     logger: pino({ level: 'silent' }),
   });
+}
+
+/** The final status the dialogs answer `req` with (no sender is prepared for a refusal). */
+async function finalStatus(req: SipRequest): Promise<number> {
+  const dialogs = dialogsWith(() => Promise.resolve([SHARED, HIDDEN]));
   const statuses: number[] = [];
   const reply: Reply = (status) => statuses.push(status);
   await dialogs.invite(req, { transport: 'UDP', host: '127.0.0.1', port: 15060 }, reply);
@@ -197,5 +202,38 @@ describe('GB/T 28181 Playback and Download INVITE refusals and MANSRTSP', () => 
       { status: 200, body: 'RTSP/1.0 405 Method Not Allowed\r\nCSeq: 7\r\n\r\n' },
     ]);
     await d.closeAll().catch(() => undefined);
+  });
+});
+
+describe('GB/T 28181 live INVITE CANCEL (RFC 3261 9.2)', () => {
+  const cancelOf = (req: SipRequest): SipRequest => ({
+    ...req,
+    method: 'CANCEL',
+    headers: req.headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: '1 CANCEL' } : h)),
+    body: Buffer.alloc(0),
+  });
+  const peer = { transport: 'UDP' as const, host: '127.0.0.1', port: 15060 };
+
+  it('a pending INVITE gets 487 and the CANCEL 200; no 200 and no session follow', async () => {
+    let release!: (ids: string[]) => void;
+    const dialogs = dialogsWith(() => new Promise((resolve) => (release = resolve)));
+    const req = invite(SHARED, offer());
+    const inviteReplies: number[] = [];
+    const done = dialogs.invite(req, peer, (status) => inviteReplies.push(status));
+    const cancelReplies: number[] = [];
+    dialogs.cancel(cancelOf(req), (status) => cancelReplies.push(status));
+    expect(cancelReplies).toEqual([200]);
+    expect(inviteReplies).toEqual([100, 487]);
+    release([SHARED]); // the checks finish after the CANCEL: nothing more is answered or prepared
+    await done;
+    expect(inviteReplies).toEqual([100, 487]);
+    expect(dialogs.count).toBe(0);
+  });
+
+  it('a CANCEL for no INVITE gets 481', () => {
+    const dialogs = dialogsWith(() => Promise.resolve([SHARED]));
+    const statuses: number[] = [];
+    dialogs.cancel(cancelOf(invite(SHARED, offer())), (status) => statuses.push(status));
+    expect(statuses).toEqual([481]);
   });
 });

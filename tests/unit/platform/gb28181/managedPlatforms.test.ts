@@ -47,7 +47,7 @@ beforeEach(async () => {
   const logger = createLogger({ level: 'silent' });
   service = await startGb28181(
     { sipHost: '127.0.0.1', sipPort: 0, platforms: [] },
-    { cameras: async () => [], online: () => false, incidents: { fire: () => false, resolve: () => false }, logger },
+    { cameras: async () => [], online: () => false, incidents: { fire: () => false, resolve: () => false, onChange: () => () => undefined }, logger },
   );
   changes = new PendingChanges({ store, profile: PROFILES.strict });
   managed = new ManagedPlatforms({
@@ -127,7 +127,7 @@ describe('GB/T 28181 platforms through the API', () => {
       {
         cameras: async () => [],
         online: () => false,
-        incidents: { fire: () => false, resolve: () => false },
+        incidents: { fire: () => false, resolve: () => false, onChange: () => () => undefined },
         logger: createLogger({ level: 'silent' }),
       },
     );
