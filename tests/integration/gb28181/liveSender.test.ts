@@ -12,6 +12,7 @@ import { addCamera, streamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
+import { probePsVideo, psmStreamTypes } from '../../helpers/psStream.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIZE = { width: 640, height: 360 };
@@ -190,6 +191,31 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     late.close();
     expect(await deadline(live.ended, 2000, 'the session end')).toMatchObject({ reason: 'receiver-closed' });
     await checkStream(receiver, 'tcp-active');
+  }, 40_000);
+
+  it('H.265: an H.265 source is sent as H.265 PS (PSM stream type 0x24) at its size and rate from a key frame', async () => {
+    // The gateway's live tiers are H.264 (FLV), so the source here is an H.265 camera served at a shared-tier path.
+    const id = '34020000001320000265';
+    const hevc = await TestCamera.start({ width: 320, height: 240, fps: 15, codec: 'h265', path: `/shared/${id}` });
+    const receiver = new Receiver();
+    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    udp.on('message', (packet) => receiver.push(packet));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const live = new LiveSender({
+      ...{ cameraId: id, sourceUrl: hevc.url, codec: 'h265', fps: 15, ssrc: SSRC, localAddress: '127.0.0.1' },
+      ...{ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port } },
+    });
+    await live.start();
+    await receiver.waitForFrames(30, 20_000);
+    await live.stop();
+    udp.close();
+    await hevc.stop();
+    expect([...receiver.ssrcs]).toEqual([SSRC]);
+    const ps = Buffer.concat(receiver.frames);
+    const file = join(dir, 'hevc.ps');
+    writeFileSync(file, ps);
+    expect(await probePsVideo(file)).toEqual({ codec: 'hevc', width: 320, height: 240, rate: '15/1', firstKeyFrame: true });
+    expect(psmStreamTypes(ps)).toEqual([0x24]);
   }, 40_000);
 
   // Last: it stops the camera.
