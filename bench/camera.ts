@@ -16,8 +16,6 @@ export interface CameraOptions {
   fps: number;
   /** videotestsrc pattern: `snow` (noise) makes x264 reach its 2 Mbit/s target, as a real camera would. */
   pattern: string;
-  /** RTSP path; default the fixture's /stream. */
-  path?: string;
 }
 
 /** One camera process; `restart()` brings it back on the same port, like a rebooted camera. */
@@ -72,7 +70,6 @@ export class BenchCamera {
       String(o.fps),
       '--pattern',
       o.pattern,
-      ...(o.path === undefined ? [] : ['--path', o.path]),
     ];
     const child = spawnTracked(PYTHON, args, { env: { ...process.env, PYTHONUNBUFFERED: '1' } });
     this.child = child;

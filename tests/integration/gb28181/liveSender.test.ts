@@ -87,7 +87,9 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
   });
 
   /** A sender on the shared tier's play URL, as the operator's API hands it out (the gateway wires the internal URL). */
-  async function sender(options: Pick<LiveSenderOptions, 'transport' | 'destination' | 'stallTimeoutMs'>): Promise<LiveSender> {
+  async function sender(
+    options: Pick<LiveSenderOptions, 'transport' | 'destination' | 'stallTimeoutMs' | 'rtcpTimeoutMs'>,
+  ): Promise<LiveSender> {
     const sourceUrl = (await streamUrls(gw, cameraId)).shared.httpFlv;
     return new LiveSender({ cameraId, sourceUrl, fps: FPS, ssrc: SSRC, localAddress: '127.0.0.1', connectRetryMs: 200, ...options });
   }
@@ -142,6 +144,31 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     udp.close();
     expect(await deadline(live.ended, 5000, 'the session end')).toMatchObject({ reason: 'receiver-unreachable' });
     await checkStream(receiver, 'udp');
+  }, 40_000);
+
+  it('UDP: a receiver that sent RTCP and then falls silent (its host drops packets, no ICMP) ends the session; before any RTCP, silence does not', async () => {
+    const receiver = new Receiver();
+    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    udp.on('message', (packet) => receiver.push(packet));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const live = await sender({ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port }, rtcpTimeoutMs: 1500 });
+    const { localPort } = await live.prepare();
+    await live.start();
+    await receiver.waitForFrames(5, 20_000);
+    // Longer than the timeout without RTCP: a platform that never sends it keeps its session.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(live.state).toBe('sending');
+    // Receiver reports (RFC 3550 6.4.2, no report blocks) from the platform's RTP port, as a symmetric-RTP receiver sends them.
+    const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 42]);
+    for (let i = 0; i < 8; i += 1) {
+      udp.send(rr, localPort!, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(live.state, 'RTCP within the timeout keeps the session').toBe('sending');
+    const silentAt = Date.now();
+    expect(await deadline(live.ended, 5000, 'the session end after RTCP stopped')).toMatchObject({ reason: 'receiver-silent' });
+    expect(Date.now() - silentAt).toBeGreaterThanOrEqual(1000);
+    udp.close();
   }, 40_000);
 
   it('TCP passive: the platform connects to the answered port; stop() ends the stream within 1 s', async () => {
