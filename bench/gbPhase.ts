@@ -103,9 +103,9 @@ class Senders {
 
 export interface GbStep {
   sessions: number;
-  /** The Node process (PS muxing, RTP, sockets), % of one core. */
+  /** The senders' and the gateway's Node processes (PS muxing, RTP, sockets, serving the shared tier), % of one core. */
   nodeCpuPct: number | null;
-  /** The ffmpeg readers together, % of one core. */
+  /** The ffmpeg readers and the gateway's ingest together, % of one core. */
   ffmpegCpuPct: number | null;
   /** Received frames per session per second, against the camera's rate. */
   framesPerSessionPerSecond: number | null;
@@ -117,7 +117,8 @@ export interface GbStep {
 export interface GbResults {
   errors: string[];
   camera: string;
-  idleNodeCpuPct: number | null;
+  /** The gateway with the camera and the idle senders' process: what sessions are measured over. */
+  idle: { nodeCpuPct: number | null; ffmpegCpuPct: number | null } | null;
   steps: GbStep[];
   baseline: GbStep | null;
   perSession: { gatewayNodeCpuPct: number | null; gatewayTotalCpuPct: number | null; baselineTotalCpuPct: number | null } | null;
@@ -129,6 +130,7 @@ export interface GbResults {
 /** Adds sessions up to `n`, settles, and measures the tree and what the receiver got. */
 async function step(
   s: Senders,
+  gw: BenchGateway,
   r: Receiver,
   have: number,
   n: number,
@@ -140,7 +142,7 @@ async function step(
   await pollUntil(() => [...r.flows.values()].filter((f) => f.frames > 0).length >= n, 20_000, 100);
   await sleep(o.warmupSeconds * 1000);
   const before = r.totals();
-  const usage = await measureTree([s.pid], windowSeconds);
+  const usage = await measureTree(roots(s, gw), windowSeconds);
   const after = r.totals();
   const perSession = (after.frames - before.frames) / n / usage.seconds;
   const lost = after.lost - before.lost;
@@ -151,7 +153,7 @@ async function step(
       : perSession < 0.9 * fps
         ? `${perSession.toFixed(1)} frames/s per session of ${fps}`
         : (nodeCpuPct ?? 0) > 90
-          ? 'the Node process is saturated'
+          ? 'the Node processes (senders and gateway) are over 90 % of a core'
           : usage.cpuPct > 90 * availableParallelism()
             ? 'the machine is saturated'
             : null;
@@ -250,22 +252,24 @@ function copyCost(url: string, fps: number): CopyCost {
   };
 }
 
+/** The senders' tree with the gateway's, so that the media server serving each session is counted. */
+const roots = (s: Senders, gw: BenchGateway): number[] => [s.pid, gw.pid];
+
 /**
- * What a platform waits for after its ACK, through a real gateway: sessions read the
- * camera's shared tier from the gateway (its GOP cache starts them at a key frame), one at a
- * time; from each session's start to its first packet at the receiver.
+ * What a platform waits for after its ACK: sessions started one at a time, nothing else
+ * running, from each session's start to its first packet at the receiver.
  */
-async function firstPackets(camera: BenchCamera, trials: number): Promise<{ n: number; p50: number | null; p95: number | null }> {
-  const gw = await BenchGateway.start();
+async function firstPackets(
+  url: string,
+  cameraId: string,
+  fps: number,
+  trials: number,
+): Promise<{ n: number; p50: number | null; p95: number | null }> {
   const receiver = await Receiver.open();
-  let senders: Senders | null = null;
+  const senders = await Senders.start('gateway', url, fps, receiver.port, cameraId);
   try {
-    const id = await gw.addCamera('GB bench', camera.url);
-    if ((await pollUntil(async () => (await gw.metric('psvgw_shared_tier_up', id)) === 1, 30_000, 200)) === null)
-      throw new Error(`shared tier not up within 30 s\n${gw.logTail()}`);
-    senders = await Senders.start('gateway', (await gw.streams(id)).shared.httpFlv, camera.options.fps, receiver.port, id);
     for (let i = 1; i <= trials; i += 1) {
-      progress(`gb28181: start → first RTP packet through the gateway, trial ${i}/${trials}`);
+      progress(`gb28181: start → first RTP packet, trial ${i}/${trials}`);
       senders.add(1);
       await pollUntil(() => receiver.flows.size >= i, 15_000, 20);
     }
@@ -275,18 +279,17 @@ async function firstPackets(camera: BenchCamera, trials: number): Promise<{ n: n
     });
     return { n: starts.length, p50: round(percentile(starts, 50)), p95: round(percentile(starts, 95)) };
   } finally {
-    if (senders !== null) await stopChild(senders.child);
+    await stopChild(senders.child);
     receiver.socket.close();
-    await gw.stop();
   }
 }
 
 export async function gbPhase(o: BenchOptions): Promise<GbResults> {
-  const cam = { ...o.camera, path: `/shared/${CAMERA_ID}` };
+  const cam = o.camera;
   const results: GbResults = {
     errors: [],
     camera: `${cam.width}x${cam.height} H.264 at ${cam.fps} fps, pattern ${cam.pattern}`,
-    idleNodeCpuPct: null,
+    idle: null,
     steps: [],
     baseline: null,
     perSession: null,
@@ -295,27 +298,35 @@ export async function gbPhase(o: BenchOptions): Promise<GbResults> {
     copies: null,
   };
   const camera = await BenchCamera.start(cam);
-  const budgetMs = (o.quick ? 35 : 120) * 1000;
+  const budgetMs = (o.quick ? 30 : 120) * 1000;
   const windowSeconds = o.quick ? 3 : 5;
   const plan = o.quick ? [1, 4, 8] : [1, 2, 4, 8, 12, 16, 24, 32, 48, 64];
+  let gw: BenchGateway | null = null;
   try {
     await attempt(results.errors, 'gb28181 copies', () => {
       progress('gb28181: per-frame copies on the live path (in process)');
       results.copies = copyCost(camera.url, cam.fps);
       return Promise.resolve();
     });
+    gw = await BenchGateway.start();
+    const id = await gw.addCamera('GB bench', camera.url);
+    const up = await pollUntil(async () => (await gw!.metric('psvgw_shared_tier_up', id)) === 1, 30_000, 200);
+    if (up === null) throw new Error(`shared tier not up within 30 s\n${gw.logTail()}`);
+    const url = (await gw.streams(id)).shared.httpFlv;
     await attempt(results.errors, 'gb28181 sessions', async () => {
       const receiver = await Receiver.open();
-      const senders = await Senders.start('gateway', camera.url, cam.fps, receiver.port);
+      const senders = await Senders.start('gateway', url, cam.fps, receiver.port, id);
       try {
-        progress('gb28181: sender process idle');
-        results.idleNodeCpuPct = round((await measureTree([senders.pid], o.quick ? 2 : windowSeconds)).cpuPctBy.main ?? null);
+        progress('gb28181: gateway with the camera, no session');
+        await sleep(o.warmupSeconds * 1000);
+        const idle = await measureTree(roots(senders, gw!), windowSeconds);
+        results.idle = { nodeCpuPct: round(idle.cpuPctBy.main ?? 0), ffmpegCpuPct: round(idle.cpuPctBy.ffmpeg ?? 0) };
         const until = Date.now() + budgetMs;
         let have = 0;
         for (const n of plan) {
           if (Date.now() > until) break;
           progress(`gb28181: ${n} live sessions over loopback UDP, ${windowSeconds} s`);
-          const s = await step(senders, receiver, have, n, o, cam.fps, windowSeconds);
+          const s = await step(senders, gw!, receiver, have, n, o, cam.fps, windowSeconds);
           have = n;
           results.steps.push(s);
           if (!s.ok) break;
@@ -327,18 +338,18 @@ export async function gbPhase(o: BenchOptions): Promise<GbResults> {
       }
     });
     await attempt(results.errors, 'gb28181 first packet', async () => {
-      results.startToFirstPacketMs = await firstPackets(camera, o.quick ? 3 : 10);
+      results.startToFirstPacketMs = await firstPackets(url, id, cam.fps, o.quick ? 3 : 10);
     });
     const n = Math.min(4, results.sustainedSessions ?? 1);
     await attempt(results.errors, 'gb28181 baseline', async () => {
       const receiver = await Receiver.open();
-      const senders = await Senders.start('baseline', camera.url, cam.fps, receiver.port);
+      const senders = await Senders.start('baseline', url, cam.fps, receiver.port, id);
       try {
         progress(`gb28181 baseline: ${n} × ffmpeg -f mpeg | RTP sender, ${windowSeconds} s`);
         senders.add(n);
         await pollUntil(() => receiver.flows.size >= n, 20_000, 100);
         await sleep(o.warmupSeconds * 1000);
-        const usage = await measureTree([senders.pid], windowSeconds);
+        const usage = await measureTree(roots(senders, gw!), windowSeconds);
         results.baseline = {
           sessions: n,
           nodeCpuPct: round(usage.cpuPctBy.main ?? null),
@@ -354,18 +365,19 @@ export async function gbPhase(o: BenchOptions): Promise<GbResults> {
       }
     });
     const at = results.steps.find((s) => s.sessions === n);
-    if (at && results.baseline && at.nodeCpuPct !== null && results.idleNodeCpuPct !== null) {
-      const node = (at.nodeCpuPct - results.idleNodeCpuPct) / n;
+    const idle = results.idle;
+    const b = results.baseline as GbStep | null;
+    if (at && b && idle && at.nodeCpuPct !== null && b.nodeCpuPct !== null) {
+      const node = (at.nodeCpuPct - idle.nodeCpuPct!) / n;
+      const total = (c: GbStep) => ((c.nodeCpuPct ?? 0) - idle.nodeCpuPct! + (c.ffmpegCpuPct ?? 0) - idle.ffmpegCpuPct!) / n;
       results.perSession = {
         gatewayNodeCpuPct: round(node, 2),
-        gatewayTotalCpuPct: round(node + (at.ffmpegCpuPct ?? 0) / n, 2),
-        baselineTotalCpuPct: round(
-          ((results.baseline.nodeCpuPct ?? 0) - results.idleNodeCpuPct + (results.baseline.ffmpegCpuPct ?? 0)) / n,
-          2,
-        ),
+        gatewayTotalCpuPct: round(total(at), 2),
+        baselineTotalCpuPct: round(total(b), 2),
       };
     }
   } finally {
+    await gw?.stop();
     await camera.stop();
   }
   return results;

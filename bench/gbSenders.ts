@@ -48,7 +48,8 @@ function startBaseline(ssrc: number): void {
   const ffmpeg = spawn(
     'ffmpeg',
     [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url],
+      // The reader's input options (src/platform/gb28181/media/liveSender.ts), MPEG-PS out.
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-analyzeduration', '500000', '-i', url],
       ...['-map', '0:v:0', '-c', 'copy', '-f', 'mpeg', 'pipe:1'],
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
