@@ -62,6 +62,13 @@ async function expectPsVideo(file: string, codec: string, size: { width: number;
   expect(await probePsVideo(file)).toEqual({ codec, ...size, rate: `${fps}/1`, firstKeyFrame: true });
 }
 
+/** Why the gateway ended the session with this SSRC, from the audit chain (platform.session.end). */
+async function endReason(gw: GatewayProcess, ssrc: string): Promise<string | undefined> {
+  type Item = { details: { ssrc?: string; reason?: string } };
+  const res = await gw.api<{ items: Item[] }>('GET', '/api/v1/audit?action=platform.session.end');
+  return res.body.items.find((i) => i.details.ssrc === ssrc)?.details.reason;
+}
+
 /** What sipp sent and received, from its -trace_msg file: time, direction, first line and headers. */
 function trace(file: string): { at: number; sent: boolean; text: string }[] {
   if (!existsSync(file)) return [];
@@ -293,9 +300,10 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     // A dead receiver: the connection reset (RST) ends the session and the gateway BYEs it.
     const resetAt = Date.now();
     socket.resetAndDestroy();
-    await gw.waitFor('the gateway BYEs E', () => trace(traceFile).some((m) => m.sent === false && sipOf(m, /^BYE /)), 10_000, 100);
+    await gw.waitFor('the gateway BYEs E', () => trace(traceFile).some((m) => !m.sent && sipOf(m, /^BYE /)), 10_000, 100);
     const bye = trace(traceFile).find((m) => !m.sent && sipOf(m, /^BYE /))!;
     expect(bye.at - resetAt, 'BYE after the reset (ms)').toBeLessThan(5000);
+    expect(await endReason(gw, '0100000005')).toMatch(/^receiver-closed/);
   });
 
   it('an H.265 camera is played at its size and rate from a key frame, as H.264 PS (PSM stream type 0x1b) like its live tiers; a closed UDP receiver ends the session with a BYE', async () => {
@@ -312,6 +320,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     receiverClosed = true;
     const isByeF = (m: { sent: boolean; text: string }) => !m.sent && m.text.startsWith('BYE ') && /Call-ID:\s*f\/\/\//i.test(m.text);
     await gw.waitFor('the gateway BYEs F', () => trace(traceFile).some(isByeF), 10_000, 100);
+    expect(await endReason(gw, '0100000006')).toMatch(/^receiver-unreachable/);
   });
 
   it('stopping the camera ends the session with a BYE from the gateway; the register lists the platform plays', async () => {
