@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,14 @@ class Receiver {
       this.waiters = [];
     }
   }
+}
+
+/** The platform's UDP media port on loopback, feeding `receiver`; a large buffer, as a platform's receiver reads with. */
+async function udpReceiver(receiver: Receiver): Promise<UdpSocket> {
+  const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+  udp.on('message', (packet) => receiver.push(packet));
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  return udp;
 }
 
 function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -148,9 +156,7 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
 
   it('UDP: a receiver that sent RTCP and then falls silent (its host drops packets, no ICMP) ends the session; before any RTCP, silence does not', async () => {
     const receiver = new Receiver();
-    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-    udp.on('message', (packet) => receiver.push(packet));
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const udp = await udpReceiver(receiver);
     const live = await sender({ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port }, rtcpTimeoutMs: 1500 });
     const { localPort } = await live.prepare();
     await live.start();
@@ -225,9 +231,7 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     const id = '34020000001320000265';
     const hevc = await TestCamera.start({ width: 320, height: 240, fps: 15, codec: 'h265', path: `/shared/${id}` });
     const receiver = new Receiver();
-    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-    udp.on('message', (packet) => receiver.push(packet));
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const udp = await udpReceiver(receiver);
     const live = new LiveSender({
       ...{ cameraId: id, sourceUrl: hevc.url, codec: 'h265', fps: 15, ssrc: SSRC, localAddress: '127.0.0.1' },
       ...{ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port } },
@@ -248,9 +252,7 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
   // Last: it stops the camera.
   it('the camera going down ends the session (the SIP layer then sends BYE and an alarm)', async () => {
     const receiver = new Receiver();
-    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-    udp.on('message', (packet) => receiver.push(packet));
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const udp = await udpReceiver(receiver);
     const live = await sender({ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port }, stallTimeoutMs: 2000 });
     await live.start();
     await receiver.waitForFrames(5, 20_000);
