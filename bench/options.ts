@@ -1,7 +1,18 @@
 import type { CameraOptions } from './camera.js';
 
 /** The parts of a run; `--only` picks some. */
-export const PHASES = ['live', 'relay', 'recording', 'masked', 'alerts', 'diagnostics', 'durability', 'export', 'policy'] as const;
+export const PHASES = [
+  'live',
+  'relay',
+  'recording',
+  'masked',
+  'alerts',
+  'diagnostics',
+  'durability',
+  'export',
+  'policy',
+  'gb28181',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** What one run measures and for how long. */
@@ -49,7 +60,8 @@ const USAGE = `usage: npm run bench [-- --quick] [-- --cameras N] [-- --only PHA
                 gateway's copy, H.265, latency and recovery figures; alerts = detection delay;
                 durability = SQLite synchronous=FULL vs NORMAL per indexed segment;
                 export = a watermarked 10-minute 720p export against bare ffmpeg; policy = the access
-                policy's cost per API call and per play check vs bypassed, audit appends per second)
+                policy's cost per API call and per play check vs bypassed, audit appends per second;
+                gb28181 = CPU per GB/T 28181 live session vs ffmpeg -f mpeg, start to first RTP, sessions sustained)
   --cameras N   cameras in the multi-camera case (default 4, 640x360 H.264 at 25 fps, ~2 Mbit/s); env PSVGW_BENCH_CAMERAS`;
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {

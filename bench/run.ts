@@ -13,6 +13,7 @@ import { diagnosticsPhase, type DiagnosticsResults } from './diagnosticsPhase.js
 import { durabilityPhase, type DurabilityResults } from './durabilityPhase.js';
 import { exportPhase, type ExportResults } from './exportPhase.js';
 import { gatewayPhase } from './gatewayPhase.js';
+import { gbPhase, type GbResults } from './gbPhase.js';
 import { maskedPhase } from './maskedPhase.js';
 import { parseOptions, type BenchOptions, type Phase } from './options.js';
 import { policyPhase, type PolicyResults } from './policyPhase.js';
@@ -64,6 +65,7 @@ function method(o: BenchOptions) {
     recording: `gateway with recording on (segment output of the ingest tee, ${10} s MPEG-TS segments, each checked with ffprobe, hashed and indexed) minus the same ${o.cameras} cameras through the gateway with recording off, per camera; baseline: bare \`ffmpeg -rtsp_transport tcp -i URL -map 0:v:0 -c copy -f segment -segment_time 10 -segment_format mpegts\` per camera; verify: \`psvgw verify --json\` (a process as users run it), the same with \`--witness DIR\` (one witnessed checkpoint per 8 segments), and \`sha256sum\` over the same files (random 2 MiB segments indexed through the chain ledger), page cache warm for both`,
     export: `${o.quick ? 60 : 600} s of 1280x720 25 fps testsrc2 footage in 10 s MPEG-TS segments indexed in a temp recording chain; the gateway's export job (src/exports ExportService: segment hashes checked, ffmpeg cut + drawtext watermark + libx264 veryfast MP4 with faststart, ffprobe check, SHA-256, signed manifest) against bare ffmpeg running the same clipArgs (same segments, cut and drawtext filter); wall time and CPU seconds of the bench process and its waited-for children (user+sys incl. cutime/cstime)`,
     policy: `a real express app on loopback (keep-alive, one socket) with a GET route behind permit() and the same route without it, called alternately ${o.quick ? 2000 : 20_000} times each after a warm-up (authentication is a fixed principal in both, so only the policy differs); the footage route (permit('recorded.view')) reads the caller's 20 approved requests from a SQLite store and decides, as the recordings list does; the play check is verifyPlayToken + refusalOf on the in-memory ActiveRequests vs verifyPlayToken alone, timed in batches of 100 (${o.quick ? 20_000 : 200_000} checks); audit appends: store.audit.append (hash chain, one transaction each) on a temp SQLite file, ${o.quick ? 500 : 5000} in a row and ${o.quick ? 500 : 5000} from 8 concurrent callers`,
+    gb28181: `a gateway with one ${c.width}x${c.height} ${c.fps} fps H.264 test camera; GB/T 28181 live sessions in a process of their own (bench/gbSenders.ts) read its shared tier (HTTP-FLV, as a session does) and send over loopback UDP to a receiver in the bench process; gateway: the gateway's LiveSender (ffmpeg reader copying Annex B, PS muxing and RTP in Node); baseline: ffmpeg -c copy -f mpeg (MPEG-PS) from the same URL piped to a minimal RTP sender (fixed-size payloads, the same packetizer); CPU = user+sys of the senders' process tree and the gateway's over ${o.quick ? 3 : 5} s windows minus the same with no session (so the media server serving each session counts); sessions stepped up (${o.quick ? '1, 4, 8' : '1, 2, 4 … 64'}, ${o.quick ? 30 : 120} s budget) until > 0.5 % packets lost, < 90 % of the frame rate received, the Node processes over 90 % of a core or the machine over 90 %; startToFirstPacket = sessions started one at a time with none running, from the session's start (what the ACK does: prepare and start; the SIP exchange itself is left out) to its first packet at the receiver; copies: the live path in process over 3 s of the camera's Annex B against four Buffer.concat copies of each frame, CPU time`,
     relay: `node-media-server 4.4 in a standalone process (bench/nmsRelay.ts), relay task per camera pulling RTSP itself, reconnect interval ${o.relayReconnectMs} ms (the gateway's backoff.initialMs); recovery = READY → RTP bytes arriving at the task`,
   };
 }
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
   let durability: DurabilityResults | null = null;
   let exported: ExportResults | null = null;
   let policy: PolicyResults | null = null;
+  let gb: GbResults | null = null;
   const want = (phase: Phase) => o.phases.has(phase);
   try {
     // The copy-mode cameras serve the live, relay and recording phases; the others start their own.
@@ -157,6 +160,11 @@ async function main(): Promise<void> {
       await attempt(results.errors, 'access policy and audit', async () => {
         policy = await policyPhase(o);
       });
+    if (want('gb28181'))
+      await attempt(results.errors, 'gb28181 live sessions', async () => {
+        gb = await gbPhase(o);
+        results.errors.push(...gb.errors);
+      });
   } finally {
     progress('stopping cameras');
     await stopAllChildren();
@@ -188,6 +196,7 @@ async function main(): Promise<void> {
       sqliteSynchronousCost: durability,
       exportWatermarked: exported,
       accessPolicyCost: policy,
+      gb28181Live: gb,
     },
     raw: {
       bareOne: results.bareOne,

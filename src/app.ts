@@ -180,9 +180,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
             const snap = pipelines.snapshot(id);
             const video = snap?.info?.video;
             if (video === undefined) return undefined;
-            // Masking re-encodes to H.264; a mirrored shared tier carries the camera's own codec.
-            const codec = snap?.shared.mode === 'mirrored' && video.codec === 'hevc' ? 'h265' : 'h264';
-            return { fps: video.fps ?? 25, codec, width: video.width, height: video.height };
+            // Every live tier is H.264 (FLV): an H.265 camera's is re-encoded (ingest.h265Live), masked or not.
+            return { fps: video.fps ?? 25, codec: 'h264', width: video.width, height: video.height };
           },
         },
         // Playback and download read the recordings, masked with the camera's masks as they are now.

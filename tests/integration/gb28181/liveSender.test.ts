@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { addCamera, streamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
+import { probePsVideo, psmStreamTypes } from '../../helpers/psStream.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
 const SIZE = { width: 640, height: 360 };
@@ -53,6 +54,14 @@ class Receiver {
   }
 }
 
+/** The platform's UDP media port on loopback, feeding `receiver`; a large buffer, as a platform's receiver reads with. */
+async function udpReceiver(receiver: Receiver): Promise<UdpSocket> {
+  const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+  udp.on('message', (packet) => receiver.push(packet));
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  return udp;
+}
+
 function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))]);
 }
@@ -86,7 +95,9 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
   });
 
   /** A sender on the shared tier's play URL, as the operator's API hands it out (the gateway wires the internal URL). */
-  async function sender(options: Pick<LiveSenderOptions, 'transport' | 'destination' | 'stallTimeoutMs'>): Promise<LiveSender> {
+  async function sender(
+    options: Pick<LiveSenderOptions, 'transport' | 'destination' | 'stallTimeoutMs' | 'rtcpTimeoutMs'>,
+  ): Promise<LiveSender> {
     const sourceUrl = (await streamUrls(gw, cameraId)).shared.httpFlv;
     return new LiveSender({ cameraId, sourceUrl, fps: FPS, ssrc: SSRC, localAddress: '127.0.0.1', connectRetryMs: 200, ...options });
   }
@@ -143,6 +154,29 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     await checkStream(receiver, 'udp');
   }, 40_000);
 
+  it('UDP: a receiver that sent RTCP and then falls silent (its host drops packets, no ICMP) ends the session; before any RTCP, silence does not', async () => {
+    const receiver = new Receiver();
+    const udp = await udpReceiver(receiver);
+    const live = await sender({ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port }, rtcpTimeoutMs: 1500 });
+    const { localPort } = await live.prepare();
+    await live.start();
+    await receiver.waitForFrames(5, 20_000);
+    // Longer than the timeout without RTCP: a platform that never sends it keeps its session.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(live.state).toBe('sending');
+    // Receiver reports (RFC 3550 6.4.2, no report blocks) from the platform's RTP port, as a symmetric-RTP receiver sends them.
+    const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 42]);
+    for (let i = 0; i < 8; i += 1) {
+      udp.send(rr, localPort!, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(live.state, 'RTCP within the timeout keeps the session').toBe('sending');
+    const silentAt = Date.now();
+    expect(await deadline(live.ended, 5000, 'the session end after RTCP stopped')).toMatchObject({ reason: 'receiver-silent' });
+    expect(Date.now() - silentAt).toBeGreaterThanOrEqual(1000);
+    udp.close();
+  }, 40_000);
+
   it('TCP passive: the platform connects to the answered port; stop() ends the stream within 1 s', async () => {
     const receiver = new Receiver();
     const live = await sender({ transport: 'tcp-passive', destination: { host: '127.0.0.1', port: 9 } });
@@ -192,12 +226,33 @@ describe('GB/T 28181 live sender: masked shared tier as PS over RTP', () => {
     await checkStream(receiver, 'tcp-active');
   }, 40_000);
 
+  it('H.265: an H.265 source is sent as H.265 PS (PSM stream type 0x24) at its size and rate from a key frame', async () => {
+    // The gateway's live tiers are H.264 (FLV), so the source here is an H.265 camera served at a shared-tier path.
+    const id = '34020000001320000265';
+    const hevc = await TestCamera.start({ width: 320, height: 240, fps: 15, codec: 'h265', path: `/shared/${id}` });
+    const receiver = new Receiver();
+    const udp = await udpReceiver(receiver);
+    const live = new LiveSender({
+      ...{ cameraId: id, sourceUrl: hevc.url, codec: 'h265', fps: 15, ssrc: SSRC, localAddress: '127.0.0.1' },
+      ...{ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port } },
+    });
+    await live.start();
+    await receiver.waitForFrames(30, 20_000);
+    await live.stop();
+    udp.close();
+    await hevc.stop();
+    expect([...receiver.ssrcs]).toEqual([SSRC]);
+    const ps = Buffer.concat(receiver.frames);
+    const file = join(dir, 'hevc.ps');
+    writeFileSync(file, ps);
+    expect(await probePsVideo(file)).toEqual({ codec: 'hevc', width: 320, height: 240, rate: '15/1', firstKeyFrame: true });
+    expect(psmStreamTypes(ps)).toEqual([0x24]);
+  }, 40_000);
+
   // Last: it stops the camera.
   it('the camera going down ends the session (the SIP layer then sends BYE and an alarm)', async () => {
     const receiver = new Receiver();
-    const udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-    udp.on('message', (packet) => receiver.push(packet));
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const udp = await udpReceiver(receiver);
     const live = await sender({ transport: 'udp', destination: { host: '127.0.0.1', port: udp.address().port }, stallTimeoutMs: 2000 });
     await live.start();
     await receiver.waitForFrames(5, 20_000);

@@ -72,6 +72,12 @@ export interface LiveSenderOptions {
    * waiting for the next publish: without this the platform would get silence, not a BYE.
    */
   stallTimeoutMs?: number;
+  /**
+   * UDP: once the platform has sent RTCP to the session's port, this long without any ends
+   * the session (its host may drop our packets without ICMP); default 30 s. A platform that
+   * never sends RTCP there is not affected.
+   */
+  rtcpTimeoutMs?: number;
   /** Default 'ffmpeg'. */
   ffmpegPath?: string;
   logger?: Logger;
@@ -84,6 +90,8 @@ export type LiveSenderEndReason =
   | 'receiver-closed'
   /** A send failed: ICMP unreachable over UDP, or a TCP write error. */
   | 'receiver-unreachable'
+  /** UDP: the platform's RTCP stopped (see rtcpTimeoutMs). */
+  | 'receiver-silent'
   /** TCP active: every connection attempt failed. */
   | 'connect-failed'
   /** TCP passive: the platform never connected. */
@@ -148,6 +156,11 @@ export function liveReaderArgs(sourceUrl: string, codec: VideoCodec): string[] {
   ];
 }
 
+/** RTCP (RFC 3550 6.1, packet types SR 200 to APP 204; RFC 5761 4 tells it from RTP this way). */
+function isRtcp(packet: Buffer): boolean {
+  return packet.length >= 8 && packet[0]! >> 6 === 2 && packet[1]! >= 200 && packet[1]! <= 204;
+}
+
 /** Emits `ended` once, with the reason (the `ended` promise carries the same). */
 export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   readonly counters: LiveSenderCounters = { packets: 0, bytes: 0, frames: 0, skippedFrames: 0, firstPacketAt: null };
@@ -170,6 +183,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   private udpDrainTimer: NodeJS.Timeout | null = null;
   private stallCheck: NodeJS.Timeout | null = null;
   private lastSourceDataAt = 0;
+  /** When the platform's RTCP last reached the UDP socket; 0 until it sends any. */
+  private lastRtcpAt = 0;
   private readonly splitter: AnnexBSplitter;
   private readonly parameterSets: ParameterSetCache;
   private readonly muxer: PsMuxer;
@@ -319,6 +334,10 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.udp = socket;
     // A connected UDP socket reports the receiver's ICMP port unreachable as an error on a later send.
     socket.on('error', (err) => this.finish('receiver-unreachable', `UDP: ${err.message}`));
+    // Connected: only the destination's datagrams arrive, i.e. RTCP from a symmetric-RTP receiver.
+    socket.on('message', (packet) => {
+      if (isRtcp(packet)) this.lastRtcpAt = Date.now();
+    });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, family === 'udp6' && address === '0.0.0.0' ? '::' : address, () => {
@@ -415,11 +434,16 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.ffmpegExited = new Promise((resolve) => child.once('close', () => resolve()));
     this.lastSourceDataAt = Date.now();
     const stallMs = this.options.stallTimeoutMs ?? 5000;
+    const rtcpMs = this.options.rtcpTimeoutMs ?? 30_000;
     // Recorded footage does not stall on its own: its reader is held back on purpose (pause, pacing).
-    if (this.options.playback === undefined)
-      this.stallCheck = setInterval(() => {
-        if (Date.now() - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from the shared tier for ${stallMs} ms`);
-      }, STALL_CHECK_MS);
+    const live = this.options.playback === undefined;
+    if (this.stallCheck !== null) clearInterval(this.stallCheck);
+    this.stallCheck = setInterval(() => {
+      const now = Date.now();
+      if (live && now - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from the shared tier for ${stallMs} ms`);
+      else if (this.lastRtcpAt > 0 && now - this.lastRtcpAt > rtcpMs)
+        this.finish('receiver-silent', `no RTCP from the platform for ${rtcpMs} ms after it had sent some`);
+    }, STALL_CHECK_MS);
     // A seek starts another reader: what the old one still had in its pipe is not this range's.
     const splitter = this.options.playback === undefined ? this.splitter : new AnnexBSplitter(this.codec);
     this.readerDone = false;
