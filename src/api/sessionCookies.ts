@@ -15,6 +15,8 @@ export const REFRESH_COOKIE = 'psvgw_refresh';
 export const CSRF_COOKIE = 'psvgw_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 const COOKIE_PATH = '/api/v1';
+/** The console's pages (at /) must read the CSRF cookie, so it is scoped to the whole site. */
+const CSRF_PATH = '/';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The named cookie's value from the Cookie header, or undefined. */
@@ -47,12 +49,13 @@ export function setSessionCookies(req: Request, res: Response, grant: SessionGra
   const base = { path: COOKIE_PATH, sameSite: 'strict', secure: req.secure, maxAge } as const;
   res.cookie(SESSION_COOKIE, grant.token, { ...base, httpOnly: true });
   res.cookie(REFRESH_COOKIE, grant.refreshToken, { ...base, httpOnly: true });
-  res.cookie(CSRF_COOKIE, csrfTokenFor(grant.refreshToken), { ...base, httpOnly: false });
+  res.cookie(CSRF_COOKIE, csrfTokenFor(grant.refreshToken), { ...base, path: CSRF_PATH, httpOnly: false });
 }
 
 export function clearSessionCookies(req: Request, res: Response): void {
   for (const name of [SESSION_COOKIE, REFRESH_COOKIE, CSRF_COOKIE]) {
-    res.clearCookie(name, { path: COOKIE_PATH, sameSite: 'strict', secure: req.secure, httpOnly: name !== CSRF_COOKIE });
+    const csrf = name === CSRF_COOKIE;
+    res.clearCookie(name, { path: csrf ? CSRF_PATH : COOKIE_PATH, sameSite: 'strict', secure: req.secure, httpOnly: !csrf });
   }
 }
 

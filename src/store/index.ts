@@ -36,6 +36,8 @@ export type {
   PublicRequestTransition,
   LockoutRecord,
   LockoutRepository,
+  WallRecord,
+  WallRepository,
   DeliveryFailure,
   RecordingRepository,
   SessionRecord,

@@ -448,6 +448,20 @@ CREATE TABLE login_lockouts (
   touched_ms BIGINT NOT NULL
 );`,
   },
+  {
+    version: 21,
+    name: "the web console's saved wall layouts per user",
+    // Tiles are a JSON array of camera IDs read whole; a removed camera leaves an empty tile.
+    sql: `
+CREATE TABLE console_walls (
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  layout INTEGER NOT NULL,
+  tiles TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, name)
+);`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -7,6 +7,7 @@ import { SqlOnvifDeviceRepository } from './onvifRepository.js';
 import { SqlPendingChangeRepository } from './pendingChangeRepository.js';
 import { SqlPublicRequestRepository } from './publicRequestRepository.js';
 import { SqlLockoutRepository } from './lockoutRepository.js';
+import { SqlWallRepository } from './wallRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -32,6 +33,7 @@ import type {
   PendingChangeRepository,
   PublicRequestRepository,
   LockoutRepository,
+  WallRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -71,6 +73,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     pendingChanges: new SqlPendingChangeRepository(executor),
     publicRequests: new SqlPublicRequestRepository(executor),
     lockouts: new SqlLockoutRepository(executor),
+    walls: new SqlWallRepository(executor),
   };
 }
 
@@ -99,6 +102,7 @@ export abstract class SqlStore implements Store {
   readonly pendingChanges: PendingChangeRepository;
   readonly publicRequests: PublicRequestRepository;
   readonly lockouts: LockoutRepository;
+  readonly walls: WallRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -139,6 +143,7 @@ export abstract class SqlStore implements Store {
     this.pendingChanges = repos.pendingChanges;
     this.publicRequests = repos.publicRequests;
     this.lockouts = repos.lockouts;
+    this.walls = repos.walls;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

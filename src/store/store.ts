@@ -50,6 +50,8 @@ export interface StoreRepositories {
   readonly publicRequests: PublicRequestRepository;
   /** Failed-login counters and locks, per username and per source address. */
   readonly lockouts: LockoutRepository;
+  /** The web console's saved wall layouts, per user. */
+  readonly walls: WallRepository;
 }
 
 /**
@@ -508,4 +510,23 @@ export interface SigningKeyRepository {
   /** Oldest first. */
   list(): Promise<SigningKeyRecord[]>;
   remove(kid: string): Promise<boolean>;
+}
+
+/** One saved wall of the web console: a user's named layout and the camera of each tile. */
+export interface WallRecord {
+  userId: string;
+  name: string;
+  layout: number;
+  /** Camera IDs by tile; null: an empty tile. */
+  tiles: Array<string | null>;
+  updatedAt: string;
+}
+
+export interface WallRepository {
+  /** A user's walls by name. */
+  list(userId: string): Promise<WallRecord[]>;
+  /** Inserts or replaces the user's wall of that name. */
+  put(wall: WallRecord): Promise<void>;
+  /** True when a wall was removed. */
+  remove(userId: string, name: string): Promise<boolean>;
 }

@@ -50,6 +50,7 @@ const REPOSITORIES = [
   'pendingChanges',
   'publicRequests',
   'lockouts',
+  'walls',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -77,6 +78,7 @@ export class FailingStore implements Store {
   readonly pendingChanges!: Store['pendingChanges'];
   readonly publicRequests!: Store['publicRequests'];
   readonly lockouts!: Store['lockouts'];
+  readonly walls!: Store['walls'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CameraPage, CookieGrant } from '../../../src/api/contract.js';
+import type { CameraPage, CookieGrant, SavedWall } from '../../../src/api/contract.js';
 import { PASSWORD } from '../../helpers/accessSteps.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 
@@ -57,7 +57,9 @@ describe('the console API', () => {
       expect(byName(name), name).not.toMatch(/; Secure/i);
     }
     expect(byName('psvgw_csrf')).toMatch(/; SameSite=Strict/i);
+    // The console's pages read it, so it is readable and scoped to the whole site.
     expect(byName('psvgw_csrf')).not.toMatch(/HttpOnly/i);
+    expect(byName('psvgw_csrf')).toMatch(/; Path=\/;/);
 
     const { cookie } = jar(res.cookies);
     const me = await raw('GET', '/api/v1/auth/me', { cookie });
@@ -143,5 +145,38 @@ describe('the console API', () => {
     const bad = await gw.api<{ error: { message: string } }>('GET', '/api/v1/cameras?state=sleeping');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('live, starting');
+  });
+
+  it("keeps each user's saved walls on the server, apart from other users", async () => {
+    const token = async (username: string) =>
+      String((await gw.api<{ token: string }>('POST', '/api/v1/auth/login', { username, password: PASSWORD }, null)).body.token);
+    const duty = await token('duty');
+    const chief = await token('chief');
+    const tiles = ['44030000001320000001', null, null, '44030000001320000002', null, null];
+    const put = await gw.api<SavedWall>('PUT', '/api/v1/console/walls/default', { layout: 6, tiles }, duty);
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ name: 'default', layout: 6, tiles });
+    expect((await gw.api('PUT', '/api/v1/console/walls/night', { layout: 1, tiles: [null] }, duty)).status).toBe(200);
+    const again = await gw.api<SavedWall>('PUT', '/api/v1/console/walls/default', { layout: 4, tiles: [null, null, null, null] }, duty);
+    expect(again.body.layout).toBe(4);
+
+    const mine = await gw.api<{ items: SavedWall[] }>('GET', '/api/v1/console/walls', undefined, duty);
+    expect(mine.body.items.map((w) => [w.name, w.layout])).toEqual([
+      ['default', 4],
+      ['night', 1],
+    ]);
+    expect((await gw.api<{ items: SavedWall[] }>('GET', '/api/v1/console/walls', undefined, chief)).body.items).toEqual([]);
+
+    for (const [body, words] of [
+      [{ layout: 5, tiles: [] }, 'layout'],
+      [{ layout: 4, tiles: [null] }, '4 tiles'],
+      [{ layout: 1, tiles: [42] }, 'camera ID'],
+    ] as const) {
+      const bad = await gw.api<{ error: { message: string } }>('PUT', '/api/v1/console/walls/x', body, duty);
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.error.message).toContain(words);
+    }
+    expect((await gw.api('DELETE', '/api/v1/console/walls/night', undefined, duty)).status).toBe(204);
+    expect((await gw.api<{ items: SavedWall[] }>('GET', '/api/v1/console/walls', undefined, duty)).body.items).toHaveLength(1);
   });
 });

@@ -146,6 +146,7 @@ describe('PostgresStore specifics', () => {
         'auth_sessions',
         'auth_signing_keys',
         'cameras',
+        'console_walls',
         'evidence_holds',
         'export_jobs',
         'filings',
