@@ -171,11 +171,11 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
                       <span role="cell" class={`state state-${camera.status.state}`} data-state={camera.status.state}>
                         {stateName(camera.status.state)}
                       </span>
-                      <span role="cell" data-fps>
+                      <span role="cell" data-user-text data-fps>
                         {camera.health.fps.toFixed(1)}
                       </span>
                       <span role="cell">{t('cameras.kbps', { kbps: Math.round(camera.health.bitrateBps / 1000) })}</span>
-                      <span role="cell" class={camera.health.openIncidents > 0 ? 'incidents-open' : ''}>
+                      <span role="cell" data-user-text class={camera.health.openIncidents > 0 ? 'incidents-open' : ''}>
                         {camera.health.openIncidents}
                       </span>
                     </>
