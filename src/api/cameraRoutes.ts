@@ -8,7 +8,10 @@ import { footageGrant, type AuditSink } from './footageGrant.js';
 import { permit, principalOf } from './permit.js';
 import type { FourEyes } from '../changes/index.js';
 import type { IncidentBoard } from '../health/index.js';
-import { CAMERA_STATES, type CameraHealth, type CameraPage } from './contract.js';
+import type { JurisdictionProfile } from '../config/index.js';
+import { buildFilingReport } from '../reports/index.js';
+import type { Store } from '../store/index.js';
+import { CAMERA_STATES, type CameraHealth, type CameraPage, type FilingState } from './contract.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -27,8 +30,17 @@ export interface CameraRoutesDeps {
   fourEyes?: FourEyes;
 }
 
-/** The list's health column counts open incidents when the gateway has a board (the API always passes it). */
-export function cameraRoutes(deps: CameraRoutesDeps & { incidents?: Pick<IncidentBoard, 'active'> }): Router {
+/**
+ * What the list's health and filing columns read, when the gateway has them (the API always
+ * passes them): the incident board, and the filings with the profile's deadlines.
+ */
+export interface CameraListExtras {
+  incidents?: Pick<IncidentBoard, 'active'>;
+  store?: Pick<Store, 'filings'>;
+  profile?: JurisdictionProfile;
+}
+
+export function cameraRoutes(deps: CameraRoutesDeps & CameraListExtras): Router {
   const router = Router();
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor ?? 'unknown');
 
@@ -39,7 +51,7 @@ export function cameraRoutes(deps: CameraRoutesDeps & { incidents?: Pick<Inciden
     const incidents = openIncidents(deps.incidents);
     const listed = (c: CameraView) => {
       const camera = withStatus(c, deps);
-      return { ...camera, health: healthOf(c.id, deps, incidents) };
+      return { ...camera, health: healthOf(c.id, deps, incidents), filing: null as FilingState | null };
     };
     let page: CameraPage<ReturnType<typeof listed>>;
     if (filter === null) {
@@ -51,6 +63,7 @@ export function cameraRoutes(deps: CameraRoutesDeps & { incidents?: Pick<Inciden
       const matching = filter.state === undefined ? all : all.filter((c) => statusOf(c, deps).state === filter.state);
       page = { items: matching.slice(offset, offset + limit).map(listed), total: matching.length, limit, offset };
     }
+    await withFiling(page.items, deps);
     res.json(page);
   });
 
@@ -198,6 +211,22 @@ function listFilter(req: Request): ListFilter | null {
       (siteType === undefined || c.siteType === siteType) &&
       (q === undefined || [c.name, c.id, c.address ?? ''].some((field) => field.toLowerCase().includes(q))),
   };
+}
+
+const FILING_URGENCY: readonly FilingState[] = ['overdue', 'due', 'filed_late', 'filed'];
+
+/** Sets each listed camera's filing state from the filing report of those cameras. */
+async function withFiling(items: Array<CameraView & { filing: FilingState | null }>, deps: CameraListExtras): Promise<void> {
+  if (deps.store === undefined || deps.profile === undefined || items.length === 0) return;
+  const ids = new Set(items.map((c) => c.id));
+  const filings = (await deps.store.filings.list()).filter((f) => ids.has(f.cameraId));
+  const report = buildFilingReport({ cameras: items, filings, profile: deps.profile, now: new Date() });
+  // Typed as the contract's states: a status the report adds that the console does not know fails to compile.
+  const byId = new Map<string, FilingState[]>(report.rows.map((r) => [r.cameraId, r.deadlines.map((d) => d.status)]));
+  for (const item of items) {
+    const statuses = byId.get(item.id) ?? [];
+    item.filing = FILING_URGENCY.find((s) => statuses.includes(s)) ?? null;
+  }
 }
 
 /** Open incidents per camera, counted once per list. */

@@ -42,7 +42,14 @@ export interface CameraListItem {
   signageInstalled: boolean;
   status: CameraStatus;
   health: CameraHealth;
+  /**
+   * The camera's filing with the police as the filing report has it, the most pressing of its
+   * deadlines (overdue, due, filed late, filed); null where the profile sets no deadline.
+   */
+  filing: FilingState | null;
 }
+
+export type FilingState = 'filed' | 'filed_late' | 'due' | 'overdue';
 
 export interface CameraPage<Item extends CameraListItem = CameraListItem> {
   items: Item[];

@@ -140,7 +140,16 @@ describe('the console API', () => {
     expect((await list('siteType=road')).items.map((c) => c.name)).toEqual(['Bridge west']);
     expect((await list('siteType=school_gate&state=stopped')).total).toBe(5);
     expect((await list('state=live')).total).toBe(0);
-    expect((await list('limit=1')).items[0]?.health).toEqual({ fps: 0, bitrateBps: 0, openIncidents: 0 });
+    const first = (await list('limit=1')).items[0];
+    expect(first?.health).toEqual({ fps: 0, bitrateBps: 0, openIncidents: 0 });
+    // The filing status is the filing report's for that camera: a new camera's commissioning filing is due.
+    const report = await gw.api<{ rows: Array<{ cameraId: string; deadlines: Array<{ status: string }> }> }>(
+      'GET',
+      '/api/v1/reports/filing',
+    );
+    const row = report.body.rows.find((r) => r.cameraId === first?.id);
+    expect(row?.deadlines.map((d) => d.status)).toEqual(['due']);
+    expect(first?.filing).toBe('due');
 
     const bad = await gw.api<{ error: { message: string } }>('GET', '/api/v1/cameras?state=sleeping');
     expect(bad.status).toBe(400);

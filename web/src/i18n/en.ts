@@ -65,6 +65,12 @@ export const en: Record<MessageKey, string> = {
   'wall.save': 'Save layout',
   'wall.saved': 'Layout saved.',
   'wall.saveFailed': 'Could not save the layout: {message}',
+  'cameras.filing': 'Filing',
+  'filing.filed': 'Filed',
+  'filing.filed_late': 'Filed late',
+  'filing.due': 'Due',
+  'filing.overdue': 'Overdue',
+  'filing.none': 'Not required',
   'error.network': 'Cannot reach the gateway.',
   'error.sessionExpired': 'Session expired; please log in again.',
 };

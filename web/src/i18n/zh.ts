@@ -62,6 +62,12 @@ export const zh = {
   'wall.save': '保存布局',
   'wall.saved': '布局已保存。',
   'wall.saveFailed': '布局保存失败：{message}',
+  'cameras.filing': '备案',
+  'filing.filed': '已备案',
+  'filing.filed_late': '逾期备案',
+  'filing.due': '待备案',
+  'filing.overdue': '逾期未备案',
+  'filing.none': '无需备案',
   'error.network': '无法连接网关。',
   'error.sessionExpired': '会话已过期，请重新登录。',
 } as const;

@@ -138,7 +138,7 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
         <div class="camera-table" role="table" aria-labelledby="cameras-heading" aria-rowcount={(total ?? 0) + 1}>
           <div role="rowgroup" class="camera-head">
             <div role="row" class="camera-row">
-              {(['name', 'siteType', 'address', 'state', 'fps', 'bitrate', 'incidents'] as const).map((col) => (
+              {(['name', 'siteType', 'address', 'state', 'fps', 'bitrate', 'incidents', 'filing'] as const).map((col) => (
                 <span role="columnheader" key={col}>
                   {t(`cameras.${col}`)}
                 </span>
@@ -177,6 +177,9 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
                       <span role="cell">{t('cameras.kbps', { kbps: Math.round(camera.health.bitrateBps / 1000) })}</span>
                       <span role="cell" data-user-text class={camera.health.openIncidents > 0 ? 'incidents-open' : ''}>
                         {camera.health.openIncidents}
+                      </span>
+                      <span role="cell" class={`filing filing-${camera.filing ?? 'none'}`} data-filing={camera.filing ?? 'none'}>
+                        {t(`filing.${camera.filing ?? 'none'}`)}
                       </span>
                     </>
                   )}
