@@ -108,7 +108,9 @@ export function forgetSession(): void {
   document.cookie = `${CSRF_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict`;
 }
 
-export function listCameras(query: CameraListQuery): Promise<CameraPage> {
+/** A page of the camera list; `(offset, limit)` is the older form of `{ offset, limit }`. */
+export function listCameras(query: CameraListQuery | number, limit?: number): Promise<CameraPage> {
+  if (typeof query === 'number') return listCameras({ offset: query, ...(limit === undefined ? {} : { limit }) });
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
   return call('GET', `/cameras?${params.toString()}`);
