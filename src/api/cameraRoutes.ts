@@ -7,7 +7,11 @@ import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
 import { permit, principalOf } from './permit.js';
 import type { FourEyes } from '../changes/index.js';
-import type { OnvifDeviceRepository } from '../store/index.js';
+import type { IncidentBoard } from '../health/index.js';
+import type { JurisdictionProfile } from '../config/index.js';
+import { buildFilingReport } from '../reports/index.js';
+import type { OnvifDeviceRepository, Store } from '../store/index.js';
+import { CAMERA_STATES, type CameraHealth, type CameraPage, type FilingState } from './contract.js';
 import { streamDark, TIERS, type PipelineManager, type PipelineSnapshot, type Tier } from '../pipeline/index.js';
 
 export interface CameraRoutesDeps {
@@ -28,15 +32,41 @@ export interface CameraRoutesDeps {
   onvif?: { devices: Pick<OnvifDeviceRepository, 'get'> };
 }
 
-export function cameraRoutes(deps: CameraRoutesDeps): Router {
+/**
+ * What the list's health and filing columns read, when the gateway has them (the API always
+ * passes them): the incident board, and the filings with the profile's deadlines.
+ */
+export interface CameraListExtras {
+  incidents?: Pick<IncidentBoard, 'active'>;
+  store?: Pick<Store, 'filings'>;
+  profile?: JurisdictionProfile;
+}
+
+export function cameraRoutes(deps: CameraRoutesDeps & CameraListExtras): Router {
   const router = Router();
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor ?? 'unknown');
 
   router.get('/', permit('cameras.read'), async (req, res) => {
     const limit = intParam(req.query.limit, 100, 1, 10_000, 'limit');
     const offset = intParam(req.query.offset, 0, 0, Number.MAX_SAFE_INTEGER, 'offset');
-    const [items, total] = await Promise.all([deps.registry.list({ limit, offset }), deps.registry.count()]);
-    res.json({ items: items.map((c) => withStatus(c, deps)), total, limit, offset });
+    const filter = listFilter(req);
+    const incidents = openIncidents(deps.incidents);
+    const listed = (c: CameraView) => {
+      const camera = withStatus(c, deps);
+      return { ...camera, health: healthOf(c.id, deps, incidents), filing: null as FilingState | null };
+    };
+    let page: CameraPage<ReturnType<typeof listed>>;
+    if (filter === null) {
+      const [items, total] = await Promise.all([deps.registry.list({ limit, offset }), deps.registry.count()]);
+      page = { items: items.map(listed), total, limit, offset };
+    } else {
+      // The live state is known only in memory, so a filtered list is filtered here, over every camera.
+      const all = (await deps.registry.list({ limit: Number.MAX_SAFE_INTEGER })).filter((c) => filter.matches(c));
+      const matching = filter.state === undefined ? all : all.filter((c) => statusOf(c, deps).state === filter.state);
+      page = { items: matching.slice(offset, offset + limit).map(listed), total: matching.length, limit, offset };
+    }
+    await withFiling(page.items, deps);
+    res.json(page);
   });
 
   router.post('/', permit('cameras.write'), async (req, res) => {
@@ -157,6 +187,63 @@ function statusOf(camera: CameraView, deps: CameraRoutesDeps): { state: string; 
   // A camera just created or enabled has its pipeline started a moment after the reply.
   if (!snap) return camera.enabled && camera.removedAt === null ? { state: 'starting', reason: null } : { state: 'stopped', reason: null };
   return { state: snap.ingest.state, reason: snap.ingest.state === 'live' ? null : snap.ingest.lastError };
+}
+
+interface ListFilter {
+  state: string | undefined;
+  matches(c: CameraView): boolean;
+}
+
+/** The list's q, state and siteType filters, or null when none is given. */
+function listFilter(req: Request): ListFilter | null {
+  const text = (name: string): string | undefined => {
+    const raw = req.query[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (typeof raw !== 'string') throw new GatewayError('VALIDATION_FAILED', `Query parameter "${name}" must be given once.`);
+    return raw;
+  };
+  const q = text('q')?.toLowerCase();
+  const state = text('state');
+  const siteType = text('siteType');
+  if (state !== undefined && !(CAMERA_STATES as readonly string[]).includes(state)) {
+    throw new GatewayError('VALIDATION_FAILED', `Query parameter "state" must be one of ${CAMERA_STATES.join(', ')}.`);
+  }
+  if (q === undefined && state === undefined && siteType === undefined) return null;
+  return {
+    state,
+    matches: (c) =>
+      (siteType === undefined || c.siteType === siteType) &&
+      (q === undefined || [c.name, c.id, c.address ?? ''].some((field) => field.toLowerCase().includes(q))),
+  };
+}
+
+const FILING_URGENCY: readonly FilingState[] = ['overdue', 'due', 'filed_late', 'filed'];
+
+/** Sets each listed camera's filing state from the filing report of those cameras. */
+async function withFiling(items: Array<CameraView & { filing: FilingState | null }>, deps: CameraListExtras): Promise<void> {
+  if (deps.store === undefined || deps.profile === undefined || items.length === 0) return;
+  const ids = new Set(items.map((c) => c.id));
+  const filings = (await deps.store.filings.list()).filter((f) => ids.has(f.cameraId));
+  const report = buildFilingReport({ cameras: items, filings, profile: deps.profile, now: new Date() });
+  // Typed as the contract's states: a status the report adds that the console does not know fails to compile.
+  const byId = new Map<string, FilingState[]>(report.rows.map((r) => [r.cameraId, r.deadlines.map((d) => d.status)]));
+  for (const item of items) {
+    const statuses = byId.get(item.id) ?? [];
+    item.filing = FILING_URGENCY.find((s) => statuses.includes(s)) ?? null;
+  }
+}
+
+/** Open incidents per camera, counted once per list. */
+function openIncidents(board: Pick<IncidentBoard, 'active'> | undefined): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const i of board?.active() ?? []) if (i.cameraId !== null) counts.set(i.cameraId, (counts.get(i.cameraId) ?? 0) + 1);
+  return counts;
+}
+
+function healthOf(id: string, deps: CameraRoutesDeps, incidents: Map<string, number>): CameraHealth {
+  const ingest = deps.pipelines.snapshot(id)?.ingest;
+  const live = ingest?.state === 'live';
+  return { fps: live ? ingest.fps : 0, bitrateBps: live ? ingest.bitrateBps : 0, openIncidents: incidents.get(id) ?? 0 };
 }
 
 function hostnameOf(req: Request): string {

@@ -24,6 +24,7 @@ import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './
 import { userRoutes } from './userRoutes.js';
 import { registerRoutes } from './registerRoutes.js';
 import { platformRoutes, type PlatformRoutesDeps } from './platformRoutes.js';
+import { wallRoutes } from './wallRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   /** Logins, sessions, users and API keys. */
@@ -119,6 +120,8 @@ export function createApiApp(deps: ApiDeps): Express {
     );
   if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
   api.use(platformRoutes(deps.platforms));
+  // The whole store is the recordings' (deps.store is a narrower view).
+  api.use('/console/walls', wallRoutes(deps.recordings.store));
   api.use((req, _res, next) => {
     next(new GatewayError('NOT_FOUND', `No API route ${req.method} ${req.baseUrl}${req.path}.`));
   });

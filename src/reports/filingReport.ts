@@ -72,7 +72,7 @@ function deadline(event: FilingEvent, eventDate: string, dueDate: string, filing
  * live; a camera without a commissioning date counts from its registration).
  */
 export function buildFilingReport(input: {
-  cameras: readonly CameraRecord[];
+  cameras: ReadonlyArray<Omit<CameraRecord, 'credentialsEnc'>>;
   filings: readonly FilingRecord[];
   profile: JurisdictionProfile;
   now: Date;

@@ -40,6 +40,8 @@ export type {
   PublicRequestTransition,
   LockoutRecord,
   LockoutRepository,
+  WallRecord,
+  WallRepository,
   DeliveryFailure,
   RecordingRepository,
   SessionRecord,

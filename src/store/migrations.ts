@@ -487,6 +487,20 @@ CREATE TABLE gb28181_platforms (
 );`,
   },
   {
+    version: 21,
+    name: "the web console's saved wall layouts per user",
+    // Tiles are a JSON array of camera IDs read whole; a removed camera leaves an empty tile.
+    sql: `
+CREATE TABLE console_walls (
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  layout INTEGER NOT NULL,
+  tiles TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, name)
+);`,
+  },
+  {
     version: 22,
     name: 'index of the recording segments still stored, by end time',
     // The retention sweep reads only the segments past retention that are still on disk,

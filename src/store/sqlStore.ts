@@ -14,6 +14,7 @@ import { SqlPendingChangeRepository } from './pendingChangeRepository.js';
 import { SqlPublicRequestRepository } from './publicRequestRepository.js';
 import { SqlLockoutRepository } from './lockoutRepository.js';
 import { SqlPlatformRepository } from './platformRepository.js';
+import { SqlWallRepository } from './wallRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -41,6 +42,7 @@ import type {
   PublicRequestRepository,
   LockoutRepository,
   PlatformRepository,
+  WallRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -82,6 +84,7 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     publicRequests: new SqlPublicRequestRepository(executor),
     lockouts: new SqlLockoutRepository(executor),
     platforms: new SqlPlatformRepository(executor),
+    walls: new SqlWallRepository(executor),
   };
 }
 
@@ -112,6 +115,7 @@ export abstract class SqlStore implements Store {
   readonly publicRequests: PublicRequestRepository;
   readonly lockouts: LockoutRepository;
   readonly platforms: PlatformRepository;
+  readonly walls: WallRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -154,6 +158,7 @@ export abstract class SqlStore implements Store {
     this.publicRequests = repos.publicRequests;
     this.lockouts = repos.lockouts;
     this.platforms = repos.platforms;
+    this.walls = repos.walls;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

@@ -53,6 +53,8 @@ export interface StoreRepositories {
   readonly lockouts: LockoutRepository;
   /** GB/T 28181 upper platforms added through the API (config-file ones live in the config). */
   readonly platforms: PlatformRepository;
+  /** The web console's saved wall layouts, per user. */
+  readonly walls: WallRepository;
 }
 
 /**
@@ -559,4 +561,23 @@ export interface SigningKeyRepository {
   /** Oldest first. */
   list(): Promise<SigningKeyRecord[]>;
   remove(kid: string): Promise<boolean>;
+}
+
+/** One saved wall of the web console: a user's named layout and the camera of each tile. */
+export interface WallRecord {
+  userId: string;
+  name: string;
+  layout: number;
+  /** Camera IDs by tile; null: an empty tile. */
+  tiles: Array<string | null>;
+  updatedAt: string;
+}
+
+export interface WallRepository {
+  /** A user's walls by name. */
+  list(userId: string): Promise<WallRecord[]>;
+  /** Inserts or replaces the user's wall of that name. */
+  put(wall: WallRecord): Promise<void>;
+  /** True when a wall was removed. */
+  remove(userId: string, name: string): Promise<boolean>;
 }

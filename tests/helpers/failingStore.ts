@@ -52,6 +52,7 @@ const REPOSITORIES = [
   'publicRequests',
   'lockouts',
   'platforms',
+  'walls',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -81,6 +82,7 @@ export class FailingStore implements Store {
   readonly publicRequests!: Store['publicRequests'];
   readonly lockouts!: Store['lockouts'];
   readonly platforms!: Store['platforms'];
+  readonly walls!: Store['walls'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { forgetSession, logout, sessionToken } from './api';
+import { forgetSession, hasSession, logout } from './api';
 import { initialLang, rememberLang, translator, type Lang } from './i18n';
 import { I18nContext } from './i18nContext';
 import { CamerasPage } from './pages/Cameras';
@@ -12,7 +12,7 @@ const pageOf = (path: string): Page => (path.startsWith('/wall') ? 'wall' : 'cam
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
-  const [loggedIn, setLoggedIn] = useState(sessionToken() !== null);
+  const [loggedIn, setLoggedIn] = useState(hasSession);
   const [page, setPage] = useState<Page>(pageOf(location.pathname));
   const [expired, setExpired] = useState(false);
   const i18n = useMemo(() => ({ lang, t: translator(lang) }), [lang]);

@@ -1,11 +1,28 @@
 /**
- * The console's only way to the gateway: the same /api/v1 as the CLI, with the session
- * token as a bearer. The token lives in sessionStorage (see README "Web console": the
- * HttpOnly cookie with CSRF protection is the planned replacement). Pages add their calls
- * next to their own code and reach the gateway through `call`.
+ * The console's only way to the gateway: the same /api/v1 as the CLI. The session lives in
+ * HttpOnly cookies that no script here can read (README "Web console"); state-changing
+ * calls echo the readable CSRF cookie in X-CSRF-Token. An expired session token is renewed
+ * once by the refresh cookie before a call gives up with 401. Pages add their calls next
+ * to their own code and reach the gateway through `call`. The shapes come from the
+ * gateway's own src/api/contract.ts, so the two cannot drift apart.
  */
+import type {
+  CameraListItem,
+  CameraListQuery,
+  CameraPage,
+  CameraStreams,
+  CookieGrant,
+  SavedWall,
+  StreamUrls,
+  WallLayoutSize,
+} from '../../src/api/contract.js';
 
-const TOKEN_KEY = 'psvgw.session';
+export type { CameraListItem, CameraListQuery, CameraPage, CameraStreams, SavedWall, StreamUrls, WallLayoutSize };
+/** The list's item under its old name. */
+export type CameraItem = CameraListItem;
+
+const CSRF_COOKIE = 'psvgw_csrf';
+const SAFE = new Set(['GET', 'HEAD']);
 
 export interface ApiError {
   status: number;
@@ -14,52 +31,56 @@ export interface ApiError {
   retryAfterSeconds?: number;
 }
 
-export interface CameraItem {
-  id: string;
-  name: string;
-  siteType: string;
-  enabled: boolean;
-  status: { state: string; reason: string | null };
-}
-
-export interface CameraPage {
-  items: CameraItem[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface StreamUrls {
-  httpFlv: string;
-  wsFlv: string;
-  expiresAt: string;
-}
-
-export interface CameraStreams {
-  cameraId: string;
-  shared: StreamUrls;
-  raw: StreamUrls | { refused: string };
-}
-
-export function sessionToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === 'object' && e !== null && 'status' in e && 'code' in e;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+function csrfToken(): string | null {
+  for (const part of document.cookie.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === CSRF_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return null;
+}
+
+/** Whether a session is (probably) open: its CSRF cookie is there. The API has the last word. */
+export function hasSession(): boolean {
+  return csrfToken() !== null;
+}
+
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
-  const token = sessionToken();
-  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const csrf = csrfToken();
+  if (!SAFE.has(method) && csrf !== null) headers['x-csrf-token'] = csrf;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   } catch {
     throw { status: 0, code: 'NETWORK', message: 'network' } satisfies ApiError;
   }
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/** One refresh at a time, shared by every call that met an expired session token. */
+function refreshSession(): Promise<boolean> {
+  refreshing ??= send('POST', '/auth/refresh')
+    .then((res) => res.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res = await send(method, path, body);
+  if (res.status === 401 && !path.startsWith('/auth/') && hasSession() && (await refreshSession())) res = await send(method, path, body);
   if (res.status === 204) return undefined as T;
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } } & T;
   if (!res.ok) {
@@ -75,27 +96,35 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 }
 
 export async function login(username: string, password: string): Promise<void> {
-  const grant = await call<{ token: string }>('POST', '/auth/login', { username, password });
-  sessionStorage.setItem(TOKEN_KEY, grant.token);
+  await call<CookieGrant>('POST', '/auth/login', { username, password, session: 'cookie' });
 }
 
 export async function logout(): Promise<void> {
-  try {
-    await call('POST', '/auth/logout');
-  } finally {
-    sessionStorage.removeItem(TOKEN_KEY);
-  }
+  await call('POST', '/auth/logout').catch(() => undefined);
 }
 
+/** Forgets a session the API no longer knows: the readable cookie goes (the HttpOnly ones are the gateway's to clear). */
 export function forgetSession(): void {
-  sessionStorage.removeItem(TOKEN_KEY);
+  document.cookie = `${CSRF_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict`;
 }
 
-export function listCameras(offset: number, limit: number): Promise<CameraPage> {
-  return call('GET', `/cameras?offset=${offset}&limit=${limit}`);
+/** A page of the camera list; `(offset, limit)` is the older form of `{ offset, limit }`. */
+export function listCameras(query: CameraListQuery | number, limit?: number): Promise<CameraPage> {
+  if (typeof query === 'number') return listCameras({ offset: query, ...(limit === undefined ? {} : { limit }) });
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+  return call('GET', `/cameras?${params.toString()}`);
 }
 
 /** Play URLs carry a short-lived token, so a tile asks afresh on every (re)connect. */
 export function cameraStreams(id: string): Promise<CameraStreams> {
   return call('GET', `/cameras/${encodeURIComponent(id)}/streams`);
+}
+
+export function savedWalls(): Promise<{ items: SavedWall[] }> {
+  return call('GET', '/console/walls');
+}
+
+export function saveWall(wall: Omit<SavedWall, 'updatedAt'>): Promise<SavedWall> {
+  return call('PUT', `/console/walls/${encodeURIComponent(wall.name)}`, { layout: wall.layout, tiles: wall.tiles });
 }

@@ -26,11 +26,3 @@ export function observe(watch: StallWatch, currentTime: number, now: number, sta
 export function retryDelayMs(attempt: number): number {
   return Math.min(10_000, 1000 * 2 ** Math.max(0, attempt));
 }
-
-/** The layouts of this slice: 1, 4 and 9 tiles in a square grid. */
-export const LAYOUTS = [1, 4, 9] as const;
-export type Layout = (typeof LAYOUTS)[number];
-
-export function gridSide(layout: Layout): number {
-  return Math.round(Math.sqrt(layout));
-}

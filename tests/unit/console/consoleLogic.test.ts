@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { en } from '../../../web/src/i18n/en.js';
 import { format, placeholders } from '../../../web/src/i18n/format.js';
 import { zh } from '../../../web/src/i18n/zh.js';
-import { gridSide, observe, retryDelayMs, startWatch, STALL_MS } from '../../../web/src/tileHealth.js';
+import { observe, retryDelayMs, startWatch, STALL_MS } from '../../../web/src/tileHealth.js';
 
 describe('console messages', () => {
   it('has every key in both languages, with the same placeholders', () => {
@@ -41,9 +41,5 @@ describe('wall tile health', () => {
 
   it('backs off 1, 2, 4, 8 s then stays at 10 s', () => {
     expect([0, 1, 2, 3, 4, 10].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
-  });
-
-  it('lays 1, 4 and 9 tiles out in square grids', () => {
-    expect([1, 4, 9].map((n) => gridSide(n as 1 | 4 | 9))).toEqual([1, 2, 3]);
   });
 });

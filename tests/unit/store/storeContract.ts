@@ -290,6 +290,28 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       });
     });
 
+    it("keeps each user's saved walls by name, replacing one saved again", async () => {
+      const store = await h.fresh();
+      const wall = (userId: string, name: string, layout: number, at: string) => ({
+        userId,
+        name,
+        layout,
+        tiles: Array.from({ length: layout }, (_, i) => (i === 0 ? 'cam-1' : null)),
+        updatedAt: at,
+      });
+      await store.walls.put(wall('u1', 'default', 4, '2026-01-01T00:00:00.000Z'));
+      await store.walls.put(wall('u1', 'night', 1, '2026-01-01T00:00:00.000Z'));
+      await store.walls.put(wall('u2', 'default', 9, '2026-01-01T00:00:00.000Z'));
+      await store.walls.put(wall('u1', 'default', 6, '2026-01-02T00:00:00.000Z'));
+      expect(await store.walls.list('u1')).toEqual([
+        wall('u1', 'default', 6, '2026-01-02T00:00:00.000Z'),
+        wall('u1', 'night', 1, '2026-01-01T00:00:00.000Z'),
+      ]);
+      expect(await store.walls.remove('u1', 'night')).toBe(true);
+      expect(await store.walls.remove('u1', 'night')).toBe(false);
+      expect((await store.walls.list('u2')).map((w) => w.layout)).toEqual([9]);
+    });
+
     it('keeps login lockout counters with upsert', async () => {
       const store = await h.fresh();
       await store.lockouts.put({ key: 'user:alice', failures: 3, lockedUntilMs: 1_800_000_030_000, touchedMs: 1_800_000_000_000 });

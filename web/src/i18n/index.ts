@@ -1,10 +1,11 @@
-import { SITE_TYPE_INFO, isSiteType } from '../../../src/domain/siteTypes.js';
+import { SITE_TYPE_INFO, SITE_TYPES, isSiteType } from '../../../src/domain/siteTypes.js';
 import { en } from './en.js';
 import { format } from './format.js';
 import { zh, type MessageKey } from './zh.js';
 
 export type Lang = 'zh' | 'en';
 export type { MessageKey };
+export { SITE_TYPES };
 
 export const MESSAGES: Record<Lang, Record<MessageKey, string>> = { zh, en };
 const STORAGE_KEY = 'psvgw.lang';

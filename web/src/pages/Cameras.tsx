@@ -1,28 +1,64 @@
-import { useEffect, useState } from 'preact/hooks';
-import { isApiError, listCameras, type CameraPage } from '../api';
-import { siteTypeName, type MessageKey } from '../i18n';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { CAMERA_STATES } from '../../../src/api/contract.js';
+import { isApiError, listCameras, type CameraItem, type CameraListQuery } from '../api';
+import { SITE_TYPES, siteTypeName, type MessageKey } from '../i18n';
 import { useI18n } from '../i18nContext';
+import { visibleWindow } from '../virtualList';
 
-const PAGE_SIZE = 50;
-/** Live state is polled; the list is paged on the server. */
+/** Rows are fetched from the server in chunks as they scroll into view; only a window of them is in the DOM. */
+const CHUNK = 100;
+const ROW_PX = 36;
+/** Live state and health are polled for the chunks in view. */
 const REFRESH_MS = 5000;
-const STATES = ['live', 'starting', 'stalled', 'backoff', 'stopped', 'refused'];
+const SEARCH_DELAY_MS = 250;
+
+interface Filters {
+  q: string;
+  state: string;
+  siteType: string;
+}
 
 export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
   const { t, lang } = useI18n();
-  const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<CameraPage | null>(null);
+  const [filters, setFilters] = useState<Filters>({ q: '', state: '', siteType: '' });
+  const [query, setQuery] = useState<Filters>(filters);
+  const [total, setTotal] = useState<number | null>(null);
+  const [rows, setRows] = useState<Map<number, CameraItem[]>>(new Map());
   const [error, setError] = useState<string | null>(null);
+  const [scroll, setScroll] = useState({ top: 0, height: 600 });
+  const viewport = useRef<HTMLDivElement>(null);
+
+  // Typing waits a moment before the server is asked.
+  useEffect(() => {
+    const timer = setTimeout(() => setQuery(filters), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [filters]);
+
+  const win = visibleWindow(scroll.top, scroll.height, ROW_PX, total ?? 0);
+  const chunks: number[] = [];
+  for (let c = Math.floor(win.first / CHUNK); c * CHUNK < Math.max(win.last, 1); c++) chunks.push(c);
+  const chunkKey = chunks.join(',');
+
+  useEffect(() => {
+    setRows(new Map());
+    setTotal(null);
+    viewport.current?.scrollTo(0, 0);
+  }, [query]);
 
   useEffect(() => {
     let stopped = false;
+    const base: CameraListQuery = { q: query.q.trim(), state: query.state, siteType: query.siteType, limit: CHUNK };
     const load = async () => {
       try {
-        const next = await listCameras(offset, PAGE_SIZE);
-        if (!stopped) {
-          setPage(next);
-          setError(null);
-        }
+        const pages = await Promise.all(chunks.map((c) => listCameras({ ...base, offset: c * CHUNK })));
+        if (stopped) return;
+        setRows((old) => {
+          const next = new Map(old);
+          chunks.forEach((c, i) => next.set(c, pages[i]?.items ?? []));
+          return next;
+        });
+        setTotal(pages[0]?.total ?? 0);
+        setError(null);
       } catch (err) {
         if (stopped) return;
         if (isApiError(err) && err.status === 401) return onSessionLost();
@@ -39,56 +75,119 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
       stopped = true;
       clearInterval(timer);
     };
-  }, [offset, t]);
+  }, [query, chunkKey, t]);
 
-  const pages = page === null ? 1 : Math.max(1, Math.ceil(page.total / PAGE_SIZE));
-  const stateName = (state: string) => t(STATES.includes(state) ? (`state.${state}` as MessageKey) : 'state.unknown');
+  const onScroll = () => {
+    const el = viewport.current;
+    if (el !== null) setScroll({ top: el.scrollTop, height: el.clientHeight });
+  };
+  useEffect(() => {
+    onScroll();
+    addEventListener('resize', onScroll);
+    return () => removeEventListener('resize', onScroll);
+  }, []);
+
+  const stateName = (state: string) =>
+    t((CAMERA_STATES as readonly string[]).includes(state) ? (`state.${state}` as MessageKey) : 'state.unknown');
+  const set = (key: keyof Filters) => (e: Event) => setFilters({ ...filters, [key]: (e.currentTarget as HTMLInputElement).value });
+  const shown: Array<{ index: number; camera: CameraItem | undefined }> = [];
+  for (let i = win.first; i < win.last; i++) shown.push({ index: i, camera: rows.get(Math.floor(i / CHUNK))?.[i % CHUNK] });
 
   return (
-    <section aria-labelledby="cameras-heading">
+    <section aria-labelledby="cameras-heading" class="cameras-page">
       <h2 id="cameras-heading">{t('cameras.heading')}</h2>
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t('cameras.search')}
+          <input type="search" name="q" value={filters.q} onInput={set('q')} placeholder={t('cameras.searchHint')} />
+        </label>
+        <label>
+          {t('cameras.state')}
+          <select name="state" value={filters.state} onChange={set('state')}>
+            <option value="">{t('cameras.any')}</option>
+            {CAMERA_STATES.map((s) => (
+              <option key={s} value={s}>
+                {stateName(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('cameras.siteType')}
+          <select name="siteType" value={filters.siteType} onChange={set('siteType')}>
+            <option value="">{t('cameras.any')}</option>
+            {SITE_TYPES.map((s) => (
+              <option key={s} value={s}>
+                {siteTypeName(lang, s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span role="status" class="total">
+          {total === null ? t('cameras.loading') : t('cameras.total', { total })}
+        </span>
+      </form>
       {error !== null && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      {page === null ? (
-        <p>{t('cameras.loading')}</p>
-      ) : page.items.length === 0 ? (
+      {total === 0 ? (
         <p>{t('cameras.empty')}</p>
       ) : (
-        <table class="cameras">
-          <thead>
-            <tr>
-              <th scope="col">{t('cameras.name')}</th>
-              <th scope="col">{t('cameras.siteType')}</th>
-              <th scope="col">{t('cameras.state')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((c) => (
-              <tr key={c.id} data-camera-id={c.id}>
-                <td data-user-text>{c.name}</td>
-                <td>{siteTypeName(lang, c.siteType)}</td>
-                <td class={`state state-${c.status.state}`} data-state={c.status.state}>
-                  {stateName(c.status.state)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {page !== null && (
-        <p class="pager">
-          <span>{t('cameras.total', { total: page.total })}</span>
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-            {t('cameras.previous')}
-          </button>
-          <span>{t('cameras.page', { page: Math.floor(offset / PAGE_SIZE) + 1, pages })}</span>
-          <button type="button" disabled={offset + PAGE_SIZE >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
-            {t('cameras.next')}
-          </button>
-        </p>
+        <div class="camera-table" role="table" aria-labelledby="cameras-heading" aria-rowcount={(total ?? 0) + 1}>
+          <div role="rowgroup" class="camera-head">
+            <div role="row" class="camera-row">
+              {(['name', 'siteType', 'address', 'state', 'fps', 'bitrate', 'incidents', 'filing'] as const).map((col) => (
+                <span role="columnheader" key={col}>
+                  {t(`cameras.${col}`)}
+                </span>
+              ))}
+            </div>
+          </div>
+          <div role="rowgroup" class="camera-viewport" ref={viewport} onScroll={onScroll} tabIndex={0} aria-label={t('cameras.heading')}>
+            <div class="camera-spacer" style={{ height: `${(total ?? 0) * ROW_PX}px` }}>
+              {shown.map(({ index, camera }) => (
+                <div
+                  role="row"
+                  class="camera-row"
+                  key={index}
+                  aria-rowindex={index + 2}
+                  data-row={index}
+                  data-camera-id={camera?.id}
+                  style={{ top: `${index * ROW_PX}px` }}
+                >
+                  {camera === undefined ? (
+                    <span role="cell">{t('cameras.loading')}</span>
+                  ) : (
+                    <>
+                      <span role="cell" data-user-text>
+                        {camera.name}
+                      </span>
+                      <span role="cell">{siteTypeName(lang, camera.siteType)}</span>
+                      <span role="cell" data-user-text>
+                        {camera.address ?? ''}
+                      </span>
+                      <span role="cell" class={`state state-${camera.status.state}`} data-state={camera.status.state}>
+                        {stateName(camera.status.state)}
+                      </span>
+                      <span role="cell" data-user-text data-fps>
+                        {camera.health.fps.toFixed(1)}
+                      </span>
+                      <span role="cell">{t('cameras.kbps', { kbps: Math.round(camera.health.bitrateBps / 1000) })}</span>
+                      <span role="cell" data-user-text class={camera.health.openIncidents > 0 ? 'incidents-open' : ''}>
+                        {camera.health.openIncidents}
+                      </span>
+                      <span role="cell" class={`filing filing-${camera.filing ?? 'none'}`} data-filing={camera.filing ?? 'none'}>
+                        {t(`filing.${camera.filing ?? 'none'}`)}
+                      </span>
+                    </>
+                  )}
+                </div>
+              ))}
+            </div>
+          </div>
+        </div>
       )}
     </section>
   );
