@@ -99,3 +99,23 @@ export function listCameras(offset: number, limit: number): Promise<CameraPage> 
 export function cameraStreams(id: string): Promise<CameraStreams> {
   return call('GET', `/cameras/${encodeURIComponent(id)}/streams`);
 }
+
+/** A binary answer (a snapshot) with the same credentials as `call`. */
+export async function callBlob(path: string): Promise<Blob> {
+  const token = sessionToken();
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  } catch {
+    throw { status: 0, code: 'NETWORK', message: 'network' } satisfies ApiError;
+  }
+  if (!res.ok) {
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    throw {
+      status: res.status,
+      code: json.error?.code ?? 'HTTP_' + res.status,
+      message: json.error?.message ?? res.statusText,
+    } satisfies ApiError;
+  }
+  return res.blob();
+}
