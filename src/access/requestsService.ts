@@ -56,11 +56,14 @@ export class AccessRequestService {
     documents: { all: MissingField[]; anyOf: MissingField[] };
   } {
     this.#require(principal, 'requests.create');
+    const docs = requiredDocumentFields(this.#profile, kind, principal);
+    // Named as filing names them when missing (documents.<field>).
+    const named = (list: MissingField[]) => list.map((d) => ({ ...d, field: `documents.${d.field}` }));
     return {
       profile: this.#profile.name,
       kind,
       staff: requiredStaff(this.#profile),
-      documents: requiredDocumentFields(this.#profile, kind, principal),
+      documents: { all: named(docs.all), anyOf: named(docs.anyOf) },
     };
   }
 

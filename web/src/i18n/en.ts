@@ -84,6 +84,7 @@ export const en: Record<MessageKey, string> = {
   'cause.connection_lost': 'Connection lost',
   'cause.gateway_error': 'Gateway error',
   'cause.gateway_down': 'Gateway stopped',
+  'cause.exited': 'Ingest ended',
   'cause.disk_full': 'Disk full',
   'cause.other': 'Other cause ({code})',
   'masks.heading': 'Privacy mask editor',

@@ -82,6 +82,7 @@ export const zh = {
   'cause.connection_lost': '连接中断',
   'cause.gateway_error': '网关故障',
   'cause.gateway_down': '网关停止',
+  'cause.exited': '采集进程结束',
   'cause.disk_full': '磁盘已满',
   'cause.other': '其他原因（{code}）',
   'masks.heading': '隐私遮挡编辑',

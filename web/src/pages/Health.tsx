@@ -1,7 +1,6 @@
 import { call } from '../api';
-import type { MessageKey } from '../i18n';
 import { useI18n } from '../i18nContext';
-import { Alert, isForbidden, useLoad, When } from './pageKit';
+import { Alert, isForbidden, knownText, useLoad, When } from './pageKit';
 import { causeText } from './Playback';
 import './pages.css';
 
@@ -9,7 +8,6 @@ interface Incident {
   cameraId: string | null;
   kind: string;
   severity: string;
-  message: string;
   since: string;
 }
 interface Outage {
@@ -52,10 +50,7 @@ export function HealthPage({ onSessionLost }: { onSessionLost: () => void }) {
   const { t } = useI18n();
   const health = useLoad(loadHealth, [], onSessionLost);
   const h = health.data;
-  const known = (prefix: string, code: string, fallback: MessageKey) => {
-    const key = `${prefix}.${code}`;
-    return key in KNOWN ? t(key as MessageKey) : t(fallback, { code });
-  };
+  const known = (prefix: string, code: string) => knownText(t, prefix, code) ?? t('health.otherKind', { code });
 
   return (
     <section aria-labelledby="health-heading" class="page">
@@ -87,10 +82,10 @@ export function HealthPage({ onSessionLost }: { onSessionLost: () => void }) {
               </thead>
               <tbody>
                 {h.incidents.items.map((i) => (
-                  <tr key={`${i.cameraId}/${i.kind}`} data-kind={i.kind} title={i.message}>
+                  <tr key={`${i.cameraId}/${i.kind}`} data-kind={i.kind}>
                     <td data-user-text>{i.cameraId ?? '—'}</td>
-                    <td>{known('incident', i.kind, 'health.otherKind')}</td>
-                    <td>{known('severity', i.severity, 'health.otherKind')}</td>
+                    <td>{known('incident', i.kind)}</td>
+                    <td>{known('severity', i.severity)}</td>
                     <td>
                       <When iso={i.since} />
                     </td>
@@ -141,7 +136,7 @@ export function HealthPage({ onSessionLost }: { onSessionLost: () => void }) {
                 {h.platforms.items.map((p) => (
                   <tr key={p.id} data-state={p.state}>
                     <td data-user-text>{p.id}</td>
-                    <td>{known('link', p.state, 'health.otherKind')}</td>
+                    <td>{known('link', p.state)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -171,18 +166,3 @@ export function HealthPage({ onSessionLost }: { onSessionLost: () => void }) {
     </section>
   );
 }
-
-/** Codes with a message of their own (incident kinds, severities, link states); others show their code inside a message. */
-const KNOWN: Record<string, true> = {
-  'incident.camera_down': true,
-  'incident.image_black': true,
-  'incident.image_frozen': true,
-  'incident.disk_full': true,
-  'incident.retention_forecast_low': true,
-  'severity.critical': true,
-  'severity.warning': true,
-  'severity.info': true,
-  'link.connecting': true,
-  'link.registered': true,
-  'link.failed': true,
-};

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { MessageKey, Translate } from '../i18n';
+import type { Translate } from '../i18n';
 import { useI18n } from '../i18nContext';
-import { Alert, CameraSelect, cameraChoices, isForbidden, useLoad, When } from './pageKit';
+import { Alert, CameraSelect, cameraChoices, isForbidden, knownText, useLoad, When } from './pageKit';
 import './pages.css';
 
 interface Segment {
@@ -41,20 +41,8 @@ const LOOK_BACK_MS = 24 * 3600_000;
 const JOIN_MS = 1500;
 const SPEEDS = [0.5, 1, 2, 4];
 
-/** The outage ledger's and the recorder's causes; any other code is shown as it is, inside a message. */
-const CAUSES = [
-  'unreachable',
-  'credentials_refused',
-  'stream_stalled',
-  'decode_error',
-  'stream_not_found',
-  'connection_lost',
-  'gateway_error',
-  'gateway_down',
-  'disk_full',
-];
-export const causeText = (t: Translate, code: string): string =>
-  CAUSES.includes(code) ? t(`cause.${code}` as MessageKey) : t('cause.other', { code });
+/** A cause code in words: the outage ledger's and the recorder's codes have messages; any other is shown inside one. */
+export const causeText = (t: Translate, code: string): string => knownText(t, 'cause', code) ?? t('cause.other', { code });
 
 interface Timeline {
   fromMs: number;
@@ -74,22 +62,30 @@ async function loadTimeline(cameraId: string): Promise<Timeline> {
   const [recordings, outages, holds] = await Promise.all([
     call<Recordings>('GET', `/cameras/${id}/recordings?${range}`),
     // Without incidents.read or holds.read the timeline shows the recorder's own causes and no holds.
-    optional(call<{ items: Outage[] }>('GET', `/outages?cameraId=${id}&${range}`), { items: [] }),
+    optional(
+      call<{ items: Outage[] }>(
+        'GET',
+        `/outages?cameraId=${id}&from=${new Date(lookFrom).toISOString()}&to=${new Date(toMs).toISOString()}`,
+      ),
+      { items: [] },
+    ),
     optional(call<{ items: Hold[] }>('GET', '/holds'), { items: [] }),
   ]);
-  const recorded: Timeline['recorded'] = [];
-  for (const s of recordings.segments) {
-    const [fromMs, endMs] = [Date.parse(s.start), Date.parse(s.end)];
-    const last = recorded.at(-1);
-    if (last !== undefined && fromMs - last.toMs <= JOIN_MS) last.toMs = Math.max(last.toMs, endMs);
-    else recorded.push({ fromMs, toMs: endMs });
-  }
   // A gap's cause is the outage ledger's where an outage overlaps it (why the camera was down), else the recorder's.
   const gaps = recordings.gaps.map((g) => {
     const [fromMs, endMs] = [Date.parse(g.start), g.end === null ? toMs : Date.parse(g.end)];
     const outage = outages.items.find((o) => Date.parse(o.startedAt) <= endMs && (o.endedAt === null || Date.parse(o.endedAt) >= fromMs));
     return { fromMs, toMs: endMs, cause: outage?.cause ?? g.cause };
   });
+  // Neighbouring segments are one range unless a gap opened between them (however short).
+  const recorded: Timeline['recorded'] = [];
+  for (const s of recordings.segments) {
+    const [fromMs, endMs] = [Date.parse(s.start), Date.parse(s.end)];
+    const last = recorded.at(-1);
+    const split = last !== undefined && gaps.some((g) => g.fromMs >= last.toMs && g.fromMs < fromMs);
+    if (last !== undefined && !split && fromMs - last.toMs <= JOIN_MS) last.toMs = Math.max(last.toMs, endMs);
+    else recorded.push({ fromMs, toMs: endMs });
+  }
   const first = Math.min(...recorded.map((r) => r.fromMs), ...gaps.map((g) => g.fromMs), toMs - 3600_000);
   const fromMs = Math.max(lookFrom, first);
   const shown = holds.items.filter(
@@ -209,19 +205,48 @@ export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
               </tbody>
             </table>
           )}
-          {'refused' in tl.recordings.playback ? (
-            <p class="error" role="alert" data-testid="playback-refused">
-              {t('playback.refused', { message: tl.recordings.playback.refused })}
-            </p>
-          ) : startMs === null ? (
+          {startMs === null ? (
             <p>{t('playback.clickToPlay')}</p>
           ) : (
-            <Player hls={tl.recordings.playback.hls} startMs={startMs} segments={tl.recordings.segments} />
+            <Playing cameraId={cameraId} startMs={startMs} toMs={tl.toMs} onSessionLost={onSessionLost} />
           )}
         </>
       )}
     </section>
   );
+}
+
+/**
+ * Asks the API for the range from the clicked time: the policy decides on that range (an
+ * approved view_recorded request covering it), and the play URL it hands out plays only it.
+ */
+function Playing({
+  cameraId,
+  startMs,
+  toMs,
+  onSessionLost,
+}: {
+  cameraId: string;
+  startMs: number;
+  toMs: number;
+  onSessionLost: () => void;
+}) {
+  const { t } = useI18n();
+  const range = useLoad(
+    () => call<Recordings>('GET', `/cameras/${encodeURIComponent(cameraId)}/recordings?from=${startMs}&to=${Math.max(toMs, startMs + 1)}`),
+    [cameraId, startMs],
+    onSessionLost,
+  );
+  if (range.error !== null) return <Alert text={range.error} />;
+  if (range.data === null) return null;
+  if ('refused' in range.data.playback) {
+    return (
+      <p class="error" role="alert" data-testid="playback-refused">
+        {t('playback.refused', { message: range.data.playback.refused })}
+      </p>
+    );
+  }
+  return <Player hls={range.data.playback.hls} startMs={startMs} segments={range.data.segments} />;
 }
 
 /**
@@ -241,8 +266,6 @@ function Player({ hls, startMs, segments }: { hls: string; startMs: number; segm
   useEffect(() => {
     const el = video.current;
     if (el === null || first === null) return;
-    const url = new URL(hls);
-    url.searchParams.set('from', String(Math.max(Number(url.searchParams.get('from')), startMs)));
     setFailed(false);
     setPosition(null);
     const onMeta = () => {
@@ -258,7 +281,7 @@ function Player({ hls, startMs, segments }: { hls: string; startMs: number; segm
     el.addEventListener('error', onError);
     el.addEventListener('play', onPlay);
     el.addEventListener('pause', onPause);
-    el.src = url.toString();
+    el.src = hls;
     return () => {
       el.removeEventListener('loadedmetadata', onMeta);
       el.removeEventListener('timeupdate', onTime);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, isApiError, type ApiError } from '../api';
-import type { Translate } from '../i18n';
+import { MESSAGES, type MessageKey, type Translate } from '../i18n';
 import { useI18n } from '../i18nContext';
 
 /** Cameras to choose from on a page (the first page of the list, enough for a choice box). */
@@ -55,6 +55,12 @@ export function useLoad<T>(
     };
   }, [...key, round, t]);
   return { data, error, reload: () => setRound((r) => r + 1) };
+}
+
+/** The message `prefix.code` where one exists (a code from the API: a cause, a state, a kind); null otherwise. */
+export function knownText(t: Translate, prefix: string, code: string): string | null {
+  const key = `${prefix}.${code}`;
+  return key in MESSAGES.zh ? t(key as MessageKey) : null;
 }
 
 /** A time as the user's locale writes it; marked as data, not a message. */
