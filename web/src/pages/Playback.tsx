@@ -40,6 +40,7 @@ const LOOK_BACK_MS = 24 * 3600_000;
 /** Segments closer than this are one recorded range (the playlist's own tolerance). */
 const JOIN_MS = 1500;
 const SPEEDS = [0.5, 1, 2, 4];
+const MIN_VIEW_MS = 60_000;
 
 /** A cause code in words: the outage ledger's and the recorder's codes have messages; any other is shown inside one. */
 export const causeText = (t: Translate, code: string): string => knownText(t, 'cause', code) ?? t('cause.other', { code });
@@ -86,7 +87,9 @@ async function loadTimeline(cameraId: string): Promise<Timeline> {
     if (last !== undefined && !split && fromMs - last.toMs <= JOIN_MS) last.toMs = Math.max(last.toMs, endMs);
     else recorded.push({ fromMs, toMs: endMs });
   }
-  const first = Math.min(...recorded.map((r) => r.fromMs), ...gaps.map((g) => g.fromMs), toMs - 3600_000);
+  // The view fits what was recorded (at least a minute; the last hour when nothing was).
+  const starts = [...recorded.map((r) => r.fromMs), ...gaps.map((g) => g.fromMs)];
+  const first = starts.length === 0 ? toMs - 3600_000 : Math.min(...starts, toMs - MIN_VIEW_MS);
   const fromMs = Math.max(lookFrom, first);
   const shown = holds.items.filter(
     (h) => h.liftedAt === null && h.cameraIds.includes(cameraId) && Date.parse(h.from) < toMs && Date.parse(h.to) > fromMs,
