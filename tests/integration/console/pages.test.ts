@@ -230,8 +230,10 @@ describe('console pages: playback timeline, mask editor, access workflow, health
       30_000,
       500,
     );
+    // The editor's preview, refreshed, shows the shared tier masked.
+    const shots = Number(await canvas.getAttribute('data-snapshots'));
     await chief.click('[data-testid=mask-preview]');
-    await chief.locator('[data-testid=mask-canvas][data-loaded=true]').waitFor({ timeout: 5000 });
+    await chief.locator(`[data-testid=mask-canvas][data-snapshots="${shots + 1}"]`).waitFor({ timeout: 10_000 });
     await chief.screenshot({ path: `${ARTIFACTS}console-mask-editor.png` });
     expect(await untranslated(chief, 'zh')).toEqual([]);
 

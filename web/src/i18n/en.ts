@@ -99,7 +99,7 @@ export const en: Record<MessageKey, string> = {
   'masks.canvas': 'Live snapshot: drag to draw a rectangle, click to add polygon points',
   'masks.list': 'Masks',
   'masks.none': 'No masks yet.',
-  'masks.item': '{n}. {shape} · {mode}',
+  'masks.item': '{shape} · {mode}',
   'masks.remove': 'Remove',
   'masks.save': 'Save',
   'masks.preview': 'Refresh the shared-tier preview',

@@ -97,7 +97,7 @@ export const zh = {
   'masks.canvas': '实时快照：拖动绘制矩形，点击添加多边形顶点',
   'masks.list': '遮挡区域',
   'masks.none': '尚无遮挡区域。',
-  'masks.item': '{n}. {shape} · {mode}',
+  'masks.item': '{shape} · {mode}',
   'masks.remove': '删除',
   'masks.save': '保存',
   'masks.preview': '刷新共享流预览',

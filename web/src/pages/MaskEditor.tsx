@@ -35,6 +35,8 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
   const [draft, setDraft] = useState<Point[]>([]);
   const [drag, setDrag] = useState<{ from: Point; to: Point } | null>(null);
   const [picture, setPicture] = useState<ImageBitmap | null>(null);
+  // Snapshots drawn so far: a refreshed preview is told apart from the one before.
+  const [shots, setShots] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<Saved | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -47,6 +49,7 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
     if (cameraId === '') return;
     snapshot(cameraId).then((p) => {
       setPicture(p);
+      setShots((n) => n + 1);
       setError(null);
     }, fail);
   };
@@ -151,6 +154,7 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
             class="snapshot"
             data-testid="mask-canvas"
             data-loaded={picture !== null}
+            data-snapshots={shots}
             aria-label={t('masks.canvas')}
             onMouseDown={onDown}
             onMouseMove={onMove}
@@ -164,11 +168,7 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
               {masks.map((m, i) => (
                 <li key={i} data-shape={m.shape} data-mode={m.mode}>
                   <span>
-                    {t('masks.item', {
-                      n: i + 1,
-                      shape: t(m.shape === 'rect' ? 'masks.rect' : 'masks.polygon'),
-                      mode: t(`masks.mode.${m.mode}`),
-                    })}
+                    {t('masks.item', { shape: t(m.shape === 'rect' ? 'masks.rect' : 'masks.polygon'), mode: t(`masks.mode.${m.mode}`) })}
                   </span>{' '}
                   <button type="button" onClick={() => setMasks(masks.filter((_, j) => j !== i))}>
                     {t('masks.remove')}
