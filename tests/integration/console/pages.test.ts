@@ -317,6 +317,15 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     await chief.mouse.click(chiefLine.x + chiefLine.width * 0.9, chiefLine.y + chiefLine.height / 2);
     await chief.locator('[data-testid=playback-refused]').waitFor({ timeout: 5000 });
     expect(await chief.locator('[data-testid=player]').count()).toBe(0);
+    // The keyboard reaches a time too: Home goes to the start of the view, an arrow steps on.
+    const line = chief.locator('[data-testid=timeline]');
+    await line.focus();
+    await chief.keyboard.press('Home');
+    await expect.poll(() => line.getAttribute('aria-valuenow')).toBe(await line.getAttribute('data-from'));
+    await chief.keyboard.press('ArrowRight');
+    await expect
+      .poll(async () => Number(await line.getAttribute('aria-valuenow')))
+      .toBeGreaterThan(Number(await line.getAttribute('data-from')));
     expect(await chief.locator('[data-testid=playback-refused]').innerText()).toMatch(
       new RegExp(`^${zh['playback.refused'].replace('{message}', '.+')}$`),
     );
@@ -347,7 +356,25 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     const video = officer.locator('[data-testid=playback-video]');
     const position = async () => Number((await player.getAttribute('data-position')) || NaN);
     const currentTime = () => video.evaluate((v) => (v as unknown as { currentTime: number }).currentTime);
-    await expect.poll(position, { timeout: 20_000 }).toBeGreaterThan(startMs - 1000);
+    await expect
+      .poll(position, { timeout: 30_000 })
+      .toBeGreaterThan(startMs - 1000)
+      .catch(async (err: unknown) => {
+        const state = await video.evaluate((v) => {
+          const el = v as unknown as {
+            error: { code: number; message: string } | null;
+            readyState: number;
+            networkState: number;
+            src: string;
+          };
+          return {
+            error: el.error && { code: el.error.code, message: el.error.message },
+            readyState: el.readyState,
+            networkState: el.networkState,
+          };
+        });
+        throw new Error(`the recorded video did not play: ${JSON.stringify(state)}; page says ${await player.innerText()}`, { cause: err });
+      });
     const first = await position();
     // It plays from the clicked time: the wall-clock position starts there and advances.
     expect(first).toBeLessThan(startMs + 3000);

@@ -115,6 +115,25 @@ export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
     const box = (e.currentTarget as HTMLElement).getBoundingClientRect();
     setStartMs(Math.round(tl.fromMs + ((e.clientX - box.left) / box.width) * (tl.toMs - tl.fromMs)));
   };
+  // The keyboard's way to a time: arrows step a hundredth of the view (Home, End: its ends).
+  const step = (e: KeyboardEvent) => {
+    if (tl === null) return;
+    const at = startMs ?? tl.fromMs;
+    const stride = (tl.toMs - tl.fromMs) / 100;
+    const next =
+      e.key === 'ArrowRight'
+        ? at + stride
+        : e.key === 'ArrowLeft'
+          ? at - stride
+          : e.key === 'Home'
+            ? tl.fromMs
+            : e.key === 'End'
+              ? tl.toMs - stride
+              : null;
+    if (next === null) return;
+    e.preventDefault();
+    setStartMs(Math.round(Math.min(tl.toMs, Math.max(tl.fromMs, next))));
+  };
 
   return (
     <section aria-labelledby="playback-heading" class="page">
@@ -138,7 +157,9 @@ export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
             aria-valuemin={tl.fromMs}
             aria-valuemax={tl.toMs}
             aria-valuenow={startMs ?? tl.fromMs}
+            aria-valuetext={new Date(startMs ?? tl.fromMs).toLocaleString()}
             onClick={pick}
+            onKeyDown={step}
           >
             {tl.holds.map((h) => (
               <div key={`h${h.id}`} class="hold" style={span(Date.parse(h.from), Date.parse(h.to))} data-hold={h.id} />
