@@ -8,7 +8,7 @@ import type { AccessRequest, AccessRequestKind, AccessRequestState, AuditEntry, 
 import { GatewayError } from '../errors.js';
 import type { Store, StoreRepositories } from '../store/index.js';
 import { coveringAmong, decide, KIND_OF_ACTION, type CoveringCandidate, type FootageAction } from './policy.js';
-import { validateAccessRequest } from './requests.js';
+import { requiredDocumentFields, requiredStaff, validateAccessRequest, type MissingField } from './requests.js';
 
 /** Without an expiry from the approver, a request for recorded footage or an export may be used this long. */
 export const DEFAULT_WINDOW_MS = 24 * 3600_000;
@@ -40,6 +40,31 @@ export class AccessRequestService {
     this.#store = opts.store;
     this.#profile = opts.profile;
     this.#now = opts.now ?? Date.now;
+  }
+
+  /**
+   * What a request of `kind` by this filer must carry under the profile: the same rules
+   * filing checks, so a form can name what is missing before it is sent.
+   */
+  requirements(
+    principal: Principal,
+    kind: AccessRequestKind,
+  ): {
+    profile: string;
+    kind: AccessRequestKind;
+    staff: { count: number; article: string };
+    documents: { all: MissingField[]; anyOf: MissingField[] };
+  } {
+    this.#require(principal, 'requests.create');
+    const docs = requiredDocumentFields(this.#profile, kind, principal);
+    // Named as filing names them when missing (documents.<field>).
+    const named = (list: MissingField[]) => list.map((d) => ({ ...d, field: `documents.${d.field}` }));
+    return {
+      profile: this.#profile.name,
+      kind,
+      staff: requiredStaff(this.#profile),
+      documents: { all: named(docs.all), anyOf: named(docs.anyOf) },
+    };
   }
 
   /** Files a request; refused (VALIDATION_FAILED) naming each missing field and its article. */

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AccessRequestService } from '../access/index.js';
-import { ACCESS_REQUEST_STATES, type AccessRequestState } from '../domain/index.js';
+import { ACCESS_REQUEST_KINDS, ACCESS_REQUEST_STATES, type AccessRequestKind, type AccessRequestState } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import { permit, principalOf } from './permit.js';
 
@@ -23,6 +23,15 @@ export function accessRequestRoutes(requests: AccessRequestService): Router {
     }
     const items = await requests.list(principalOf(res), { state: state as AccessRequestState | undefined });
     res.json({ items });
+  });
+
+  // Before /:id: what filing a request of ?kind= asks of the caller under the profile.
+  router.get('/requirements', permit('requests.create'), (req, res) => {
+    const kind = req.query.kind;
+    if (!(ACCESS_REQUEST_KINDS as readonly unknown[]).includes(kind)) {
+      throw new GatewayError('VALIDATION_FAILED', `Query parameter "kind" must be one of ${ACCESS_REQUEST_KINDS.join(', ')}.`);
+    }
+    res.json(requests.requirements(principalOf(res), kind as AccessRequestKind));
   });
 
   router.get('/:id', permit('requests.read'), async (req, res) => {

@@ -78,6 +78,11 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
     res.json({ confirmed: new Date().toISOString(), jumpMs, paused: deps.recording.clockGuard.paused });
   });
 
+  // The recordings disk as last measured: free space and the retention it can hold at the measured rate.
+  router.get('/recordings/disk', permit('incidents.read'), (_req, res) => {
+    res.json({ disk: deps.recording.disk.status(), holdRetentionDays: deps.recording.policy.holdRetentionDays });
+  });
+
   router.get('/holds', permit('holds.read'), async (_req, res) => {
     res.json({ items: (await deps.recording.holds.list()).map(holdView) });
   });

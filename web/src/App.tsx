@@ -5,10 +5,21 @@ import { I18nContext } from './i18nContext';
 import { CamerasPage } from './pages/Cameras';
 import { LoginPage } from './pages/Login';
 import { WallPage } from './pages/Wall';
+import { PlaybackPage } from './pages/Playback';
+import { MaskEditorPage } from './pages/MaskEditor';
+import { AccessPage } from './pages/Access';
+import { HealthPage } from './pages/Health';
 
-type Page = 'cameras' | 'wall';
-const PATHS: Record<Page, string> = { cameras: '/cameras', wall: '/wall' };
-const pageOf = (path: string): Page => (path.startsWith('/wall') ? 'wall' : 'cameras');
+type Page = 'cameras' | 'wall' | 'playback' | 'masks' | 'access' | 'health';
+const PATHS: Record<Page, string> = {
+  cameras: '/cameras',
+  wall: '/wall',
+  playback: '/timeline',
+  masks: '/masks',
+  access: '/access',
+  health: '/health',
+};
+const pageOf = (path: string): Page => (Object.keys(PATHS) as Page[]).find((p) => path.startsWith(PATHS[p])) ?? 'cameras';
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
@@ -55,6 +66,11 @@ export function App() {
             <button type="button" aria-current={page === 'wall' ? 'page' : undefined} onClick={() => go('wall')}>
               {t('nav.wall')}
             </button>
+            {(['playback', 'masks', 'access', 'health'] as const).map((p) => (
+              <button key={p} type="button" aria-current={page === p ? 'page' : undefined} onClick={() => go(p)}>
+                {t(`nav.${p}`)}
+              </button>
+            ))}
           </nav>
         )}
         <label class="lang">
@@ -81,6 +97,14 @@ export function App() {
           />
         ) : page === 'wall' ? (
           <WallPage onSessionLost={sessionLost} />
+        ) : page === 'playback' ? (
+          <PlaybackPage onSessionLost={sessionLost} />
+        ) : page === 'masks' ? (
+          <MaskEditorPage onSessionLost={sessionLost} />
+        ) : page === 'access' ? (
+          <AccessPage onSessionLost={sessionLost} />
+        ) : page === 'health' ? (
+          <HealthPage onSessionLost={sessionLost} />
         ) : (
           <CamerasPage onSessionLost={sessionLost} />
         )}

@@ -78,21 +78,25 @@ function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** The answer to a call, after one refresh of an expired session; an error answer is thrown as an ApiError. */
+async function answered(method: string, path: string, body?: unknown): Promise<Response> {
   let res = await send(method, path, body);
   if (res.status === 401 && !path.startsWith('/auth/') && hasSession() && (await refreshSession())) res = await send(method, path, body);
+  if (res.ok) return res;
+  const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  const retry = res.headers.get('retry-after');
+  throw {
+    status: res.status,
+    code: json.error?.code ?? 'HTTP_' + res.status,
+    message: json.error?.message ?? res.statusText,
+    ...(retry === null ? {} : { retryAfterSeconds: Number(retry) }),
+  } satisfies ApiError;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await answered(method, path, body);
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } } & T;
-  if (!res.ok) {
-    const retry = res.headers.get('retry-after');
-    throw {
-      status: res.status,
-      code: json.error?.code ?? 'HTTP_' + res.status,
-      message: json.error?.message ?? res.statusText,
-      ...(retry === null ? {} : { retryAfterSeconds: Number(retry) }),
-    } satisfies ApiError;
-  }
-  return json;
+  return (await res.json().catch(() => ({}))) as T;
 }
 
 export async function login(username: string, password: string): Promise<void> {
@@ -127,4 +131,9 @@ export function savedWalls(): Promise<{ items: SavedWall[] }> {
 
 export function saveWall(wall: Omit<SavedWall, 'updatedAt'>): Promise<SavedWall> {
   return call('PUT', `/console/walls/${encodeURIComponent(wall.name)}`, { layout: wall.layout, tiles: wall.tiles });
+}
+
+/** A binary answer (a snapshot), with the same session and the same errors as `call`. */
+export async function callBlob(path: string): Promise<Blob> {
+  return (await answered('GET', path)).blob();
 }

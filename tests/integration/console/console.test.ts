@@ -1,8 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SITE_TYPE_INFO } from '../../../src/domain/siteTypes.js';
 import { en } from '../../../web/src/i18n/en.js';
@@ -12,14 +11,11 @@ import { SqliteStore } from '../../../src/store/index.js';
 import { PASSWORD, footageViewer } from '../../helpers/accessSteps.js';
 import { cameraRecord } from '../../helpers/cameraRecords.js';
 import { addCamera, waitForUp } from '../../helpers/cameraSteps.js';
+import { ARTIFACTS, launchBrowser, requireConsoleTools, switchLanguage, untranslated } from '../../helpers/console.js';
 import { grayFrame, regionStats } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
-import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
-const CONSOLE_BUILT = fileURLToPath(new URL('../../../dist/web/index.html', import.meta.url));
 const CAMERA_NAME = 'Gate east';
 const TILES = 4;
 /** Cameras stored before the gateway starts (disabled: nothing runs for them), for the list's speed. */
@@ -82,43 +78,6 @@ function pictureTurns(tile: number, to: 'dark' | 'bright', timeoutMs: number): s
 
 const NO_HORIZONTAL_OVERFLOW = 'document.documentElement.scrollWidth <= window.innerWidth';
 
-type Lang = 'zh' | 'en';
-const MESSAGES = { zh, en } as const;
-
-/**
- * Every text a page shows that is not the user's own data (camera names are marked
- * data-user-text): text nodes, labels for assistive technology, and the title. Browser-side
- * source, as a string: the tests are compiled without the DOM's types.
- */
-const SHOWN_TEXTS = `(() => {
-  const texts = [document.title];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
-    const text = (node.textContent ?? '').trim();
-    if (text !== '' && !node.parentElement?.closest('[data-user-text]')) texts.push(text);
-  }
-  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
-    for (const attr of ['aria-label', 'placeholder', 'title']) {
-      const value = (el.getAttribute(attr) ?? '').trim();
-      if (value !== '') texts.push(value);
-    }
-  }
-  return texts;
-})()`;
-
-/** Texts a page shows that no message of `lang` (placeholders filled with anything) nor a site type name accounts for. */
-async function untranslated(page: Page, lang: Lang): Promise<string[]> {
-  const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-  const patterns = Object.values(MESSAGES[lang]).map((m) => new RegExp(`^${escape(m).replace(/\{\w+\}/g, '.+')}$`));
-  const siteNames = new Set(Object.values(SITE_TYPE_INFO).map((s) => s[lang]));
-  return ((await page.evaluate(SHOWN_TEXTS)) as string[]).filter((text) => !siteNames.has(text) && !patterns.some((p) => p.test(text)));
-}
-
-async function switchLanguage(page: Page, lang: Lang): Promise<void> {
-  await page.selectOption('[data-testid=lang]', lang);
-  await page.locator(`html[lang="${lang === 'zh' ? 'zh-CN' : 'en'}"]`).waitFor({ state: 'attached', timeout: 5000 });
-}
-
 describe('the web console in a real browser', () => {
   let camera: TestCamera;
   let gw: GatewayProcess;
@@ -127,10 +86,7 @@ describe('the web console in a real browser', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    if (!existsSync(CONSOLE_BUILT)) throw new Error('The console is not built: run `npm run build` first.');
-    requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireConsoleTools();
     const dataDir = await seededDataDir(SEEDED);
     [camera, gw] = await Promise.all([
       // Scene control: the latency check switches the picture to black and back.
@@ -140,11 +96,7 @@ describe('the web console in a real browser', () => {
     cameraId = (await addCamera(gw, camera.url, CAMERA_NAME, { siteType: 'school_gate' })).id;
     const user = await gw.api('POST', '/api/v1/users', { username: 'duty', password: PASSWORD, roles: ['operator'] });
     expect(user.status).toBe(201);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox'],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await waitForUp(gw, cameraId, 1, 15_000);
   });
