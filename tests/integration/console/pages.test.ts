@@ -411,7 +411,7 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     for (const lang of ['en', 'zh'] as const) {
       await switchLanguage(chief, lang);
       const visits: Array<[keyof typeof zh, string]> = [
-        ['nav.cameras', `tr[data-camera-id="${cameraId}"]`],
+        ['nav.cameras', `[role=row][data-camera-id="${cameraId}"]`],
         ['nav.wall', '[data-layout]'],
         ['nav.playback', '[data-testid=playback-camera]'],
         ['nav.masks', '[data-testid=mask-camera]'],
