@@ -33,6 +33,8 @@ const SIZE = { width: 320, height: 180 };
 const FPS = 25;
 const SEGMENT_SECONDS = 2;
 /** Segments per recording run: two runs hold more media than the scenario plays before it seeks back (12 s). */
+/** How long the camera stays away: the recording's gap must be wider than RecordInfo's run tolerance. */
+const OUTAGE_MS = 5000;
 const SEGMENTS_PER_RUN = 5;
 const SSRC = 1_100_000_001;
 const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
@@ -105,6 +107,9 @@ describe('GB/T 28181 RecordInfo and playback against sipp as the upper platform'
       30_000,
       300,
     );
+    // The ingest is back within about a second of the camera: keep it away long enough for a gap
+    // wider than RecordInfo's run tolerance (1.5 s).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, stopAt + OUTAGE_MS - Date.now())));
     const backAt = Date.now();
     await camera.restart();
     await gw.waitFor(
