@@ -4,34 +4,39 @@
  * camera with its SDP pointing at this test's UDP socket, ACKs and BYEs. The RTP is
  * depacketized here: the requested SSRC, H.264 PS at the camera's size and rate from a key frame, the mask region flat; BYE
  * stops it within a second; a second INVITE for the same channel and destination replaces the
- * first (the gateway BYEs it); a TCP INVITE (a=setup:passive) gets RFC 4571 framed RTP on the
- * test's listener; stopping the camera makes the gateway send BYE, a Catalog NOTIFY OFF in the
- * platform's catalog subscription and an Alarm, starting it again a NOTIFY ON, renaming it a
- * NOTIFY UPDATE; the session is in the access register as a platform play of the shared tier.
+ * first (the gateway BYEs it); a TCP INVITE with a=setup:passive (the platform listens) gets
+ * RFC 4571 framed RTP on the test's listener, one with a=setup:active (the platform connects)
+ * on the port the answer names, and resetting that connection makes the gateway BYE it; an
+ * H.265 camera is played (as its live tier, H.264) over UDP, and closing that receiver (ICMP port
+ * unreachable) makes the gateway BYE it; stopping the camera makes the gateway send BYE, a Catalog
+ * NOTIFY OFF in the platform's catalog subscription and an Alarm, starting it again a NOTIFY ON,
+ * renaming it a NOTIFY UPDATE; the sessions are in the access register as platform plays of the
+ * shared tier.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { parseRtpPacket, Rfc4571Deframer, RtpDepacketizer } from '../../../src/platform/gb28181/media/rtp.js';
 import { addCamera, streamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
-import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
+import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { freePorts } from '../../helpers/ports.js';
-import { sendSippGo, sippTrace } from '../../helpers/sipp.js';
+import { probePsVideo, psmStreamTypes } from '../../helpers/psStream.js';
+import { SIPP, sendSippGo, sippTrace } from '../../helpers/sipp.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
-const SIPP = '/usr/bin/sipp';
 const SCENARIO = join(import.meta.dirname, '../../fixtures/sipp/gb-live-invite.xml');
 const SIZE = { width: 640, height: 360 };
 const FPS = 25;
-/** The y= of the scenario's three INVITEs, as RTP SSRC values. */
-const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003, d: 100_000_004 };
+/** The y= of the scenario's INVITEs, as RTP SSRC values. */
+const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003, d: 100_000_004, e: 100_000_005, f: 100_000_006 };
+/** The H.265 camera: another size and rate than the H.264 one, so the checks cannot pass on the wrong stream. */
+const HEVC = { width: 320, height: 240, fps: 15 };
 const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 
 /** Every RTP packet that arrived, per SSRC, with its arrival time. */
@@ -54,10 +59,26 @@ class Receiver {
   }
 }
 
+/** ffprobe reads the PS file as `codec` at this size and rate, and its first frame is a key frame. */
+async function expectPsVideo(file: string, codec: string, size: { width: number; height: number }, fps: number): Promise<void> {
+  expect(await probePsVideo(file)).toEqual({ codec, ...size, rate: `${fps}/1`, firstKeyFrame: true });
+}
+
+/** Why the gateway ended the session with this SSRC, from the audit chain (platform.session.end). */
+async function endReason(gw: GatewayProcess, ssrc: string): Promise<string | undefined> {
+  type Item = { details: { ssrc?: string; reason?: string } };
+  const res = await gw.api<{ items: Item[] }>('GET', '/api/v1/audit?action=platform.session.end');
+  return res.body.items.find((i) => i.details.ssrc === ssrc)?.details.reason;
+}
+
 describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
   let gw: GatewayProcess;
   let camera: TestCamera;
   let cameraId: string;
+  let hevcCamera: TestCamera;
+  let hevcId: string;
+  let rtp2: Socket;
+  const receiver2 = new Receiver();
   let dir: string;
   let sipp: ChildProcess;
   let sippExit: Promise<number | null>;
@@ -68,6 +89,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
   let tcp: Server;
   const tcpReceiver = new Receiver();
   const receiver = new Receiver();
+  let receiverClosed = false;
 
   beforeAll(async () => {
     expect(existsSync(SIPP), 'sipp is needed: apt-get install sip-tester').toBe(true);
@@ -77,6 +99,9 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     rtp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
     rtp.on('message', (packet) => receiver.push(packet));
     await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+    rtp2 = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    rtp2.on('message', (packet) => receiver2.push(packet));
+    await new Promise<void>((resolve) => rtp2.bind(0, '127.0.0.1', resolve));
     // The platform's TCP media listener (a=setup:passive): RFC 4571 framed RTP.
     tcp = createServer((socket) => {
       const deframer = new Rfc4571Deframer();
@@ -94,16 +119,20 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       SIPP,
       [
         ...['-sf', SCENARIO, '-i', '127.0.0.1', '-p', String(sippPort), '-m', '2', '-nostdin'],
-        ...['-key', 'rtpport', String(rtp.address().port), '-key', 'tcpport', String(tcpPort), '-timeout', '90s', '-timeout_error'],
+        ...['-key', 'rtpport', String(rtp.address().port), '-key', 'tcpport', String(tcpPort)],
+        ...['-key', 'rtpport2', String(rtp2.address().port), '-timeout', '150s', '-timeout_error'],
         ...['-trace_msg', '-message_file', traceFile, '-trace_err', '-error_file', join(dir, 'sipp.errors')],
       ],
       { stdio: 'ignore', cwd: dir },
     );
     sippExit = new Promise((resolve) => sipp.on('exit', (code) => resolve(code)));
     camera = await TestCamera.start({ ...SIZE, fps: FPS, pattern: 'snow' });
+    hevcCamera = await TestCamera.start({ width: HEVC.width, height: HEVC.height, fps: HEVC.fps, codec: 'h265' });
     gw = await GatewayProcess.start({
       configYaml: [
         'ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000',
+        // No image checks: sipp takes one Alarm, the camera outage's; the H.265 camera's dark ball picture could raise another.
+        'diagnostics:\n  enabled: false',
         'gb28181:',
         '  sipHost: 127.0.0.1',
         `  sipPort: ${sipPort}`,
@@ -120,21 +149,25 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       env: { PSVGW_PLATFORM_LIVE_PASSWORD: 'sipp-secret' },
     });
     cameraId = (await addCamera(gw, camera.url, 'GB live gate', { masks: [{ shape: 'rect', ...MASK, mode: 'fill' }] })).id;
+    // No mask: the shared tier mirrors the raw tier (the camera's H.265 re-encoded to H.264 for FLV).
+    hevcId = (await addCamera(gw, hevcCamera.url, 'GB H.265 gate')).id;
     await gw.waitFor(
-      'shared tier up and platform registered',
+      'shared tiers up and platform registered',
       async () =>
         (await gw.metric('psvgw_shared_tier_up', { camera_id: cameraId })) === 1 &&
+        (await gw.metric('psvgw_shared_tier_up', { camera_id: hevcId })) === 1 &&
         (await gw.api<{ registered: boolean }>('GET', '/api/v1/platforms/live')).body.registered,
       30_000,
     );
     rawFrame = await grayFrame((await streamUrls(gw, cameraId)).raw.httpFlv, SIZE);
-    // The go: an OPTIONS in the REGISTER's Call-ID tells sipp which channel to play.
-    await sendSippGo({ sippPort, traceFile, subject: cameraId, viaPort: rtp.address().port });
+    // The go: an OPTIONS in the REGISTER's Call-ID tells sipp which channels to play.
+    await sendSippGo({ sippPort, traceFile, subject: `${cameraId} ${hevcId}`, viaPort: rtp.address().port });
   }, 60_000);
 
   afterAll(async () => {
     sipp?.kill('SIGTERM');
     rtp?.close();
+    if (!receiverClosed) rtp2?.close();
     tcp?.close();
     await stopAllGateways();
     await stopAllTestCameras();
@@ -151,32 +184,28 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect(answer?.text).toMatch(/a=sendonly/);
     expect(answer?.text).toMatch(/y=0100000001/);
     expect(answer?.text).toMatch(/^Contact:/im);
-    // The catalog subscription (before the INVITE): 200 with Expires, the camera in the NOTIFY as ADD, online.
+    // The catalog subscription (before the INVITE): 200 with Expires, both cameras in the NOTIFYs as ADD, online.
     const subscribed = sippTrace(traceFile).find((m) => !m.sent && m.text.startsWith('SIP/2.0 200') && /CSeq:\s*1 SUBSCRIBE/i.test(m.text));
     expect(subscribed?.text).toMatch(/^Expires:\s*3600/im);
-    const listed = sippTrace(traceFile).find((m) => !m.sent && m.text.startsWith('NOTIFY '));
-    expect(listed?.text).toMatch(/^Event:\s*Catalog;id=1/im);
-    expect(listed?.text).toMatch(new RegExp(`<DeviceID>${cameraId}</DeviceID>\\s*<Event>ADD</Event>[\\s\\S]*<Status>ON</Status>`));
+    const notifies = sippTrace(traceFile).filter((m) => !m.sent && m.text.startsWith('NOTIFY '));
+    expect(notifies[0]?.text).toMatch(/^Event:\s*Catalog;id=1/im);
+    for (const id of [cameraId, hevcId]) {
+      const added = new RegExp(`<DeviceID>${id}</DeviceID>\\s*<Event>ADD</Event>[\\s\\S]*?<Status>ON</Status>`);
+      expect(
+        notifies.some((m) => added.test(m.text)),
+        `${id} listed as ADD, online`,
+      ).toBe(true);
+    }
 
     const a = receiver.streams.get(SSRC.a)!;
     const file = join(dir, 'a.ps');
     writeFileSync(file, Buffer.concat(a.frames));
-    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({
-      codec_name: 'h264',
-      width: SIZE.width,
-      height: SIZE.height,
-      r_frame_rate: `${FPS}/1`,
-    });
+    await expectPsVideo(file, 'h264', SIZE, FPS);
     // The masked region is flat where the raw tier has detail.
     const masked = regionStats(await grayFrame(file, SIZE), MASK).edge;
     const raw = regionStats(rawFrame, MASK).edge;
     expect(raw).toBeGreaterThan(10);
     expect(masked).toBeLessThan(0.1 * raw);
-    const { stdout } = await promisify(execFile)('ffprobe', [
-      ...['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1'],
-      ...['-show_entries', 'frame=key_frame', '-of', 'json', file],
-    ]);
-    expect((JSON.parse(stdout) as { frames: unknown[] }).frames[0]).toMatchObject({ key_frame: 1 });
 
     // sipp BYEs 4 s after its ACK; the gateway's 200 comes once the sender stopped.
     await gw.waitFor(
@@ -204,12 +233,12 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect([...receiver.streams.keys()].sort()).toEqual([SSRC.a, SSRC.b, SSRC.c]);
   });
 
-  it('TCP active: the gateway connects to the port the platform listens on; RFC 4571 framed RTP with the SSRC, H.264 from a key frame', async () => {
+  it('TCP, a=setup:passive (the platform listens): the gateway connects out; RFC 4571 framed RTP with the SSRC, H.264 at the camera size and rate from a key frame', async () => {
     await gw.waitFor('25 PS frames of session D over TCP', () => tcpReceiver.frames(SSRC.d) >= 25, 20_000, 100);
     expect([...tcpReceiver.streams.keys()]).toEqual([SSRC.d]);
     const file = join(dir, 'd.ps');
     writeFileSync(file, Buffer.concat(tcpReceiver.streams.get(SSRC.d)!.frames));
-    expect(streamOf(await ffprobeStreams(file), 'video')).toMatchObject({ codec_name: 'h264', width: SIZE.width, height: SIZE.height });
+    await expectPsVideo(file, 'h264', SIZE, FPS);
     // sipp BYEs D after 4 s; the camera is stopped only after, so the gateway's BYE goes to C alone.
     await gw.waitFor(
       "sipp's BYE of session D answered",
@@ -220,6 +249,56 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       15_000,
       100,
     );
+  });
+
+  it('TCP, a=setup:active (the platform connects): the answer names the port the gateway listens on; a reset connection ends the session with a BYE', async () => {
+    const sipOf = (m: { text: string }, first: RegExp) => first.test(m.text) && /Call-ID:\s*e\/\/\//i.test(m.text);
+    let answer: string | undefined;
+    await gw.waitFor(
+      'the 200 to INVITE E',
+      () => (answer = sippTrace(traceFile).find((m) => !m.sent && sipOf(m, /^SIP\/2\.0 200[\s\S]*CSeq:\s*1 INVITE/i))?.text) !== undefined,
+      30_000,
+      100,
+    );
+    expect(answer).toMatch(/^a=setup:passive/m);
+    const port = Number(/^m=video (\d+) TCP\/RTP\/AVP 96/m.exec(answer!)?.[1]);
+    expect(port).toBeGreaterThan(9);
+    const eReceiver = new Receiver();
+    const deframer = new Rfc4571Deframer();
+    const socket: TcpSocket = connect({ host: '127.0.0.1', port });
+    socket.on('data', (chunk: Buffer) => {
+      for (const packet of deframer.push(chunk)) eReceiver.push(packet);
+    });
+    socket.on('error', () => undefined);
+    await gw.waitFor('25 PS frames of session E over TCP', () => eReceiver.frames(SSRC.e) >= 25, 20_000, 100);
+    expect([...eReceiver.streams.keys()]).toEqual([SSRC.e]);
+    const file = join(dir, 'e.ps');
+    writeFileSync(file, Buffer.concat(eReceiver.streams.get(SSRC.e)!.frames));
+    await expectPsVideo(file, 'h264', SIZE, FPS);
+    // A dead receiver: the connection reset (RST) ends the session and the gateway BYEs it.
+    const resetAt = Date.now();
+    socket.resetAndDestroy();
+    await gw.waitFor('the gateway BYEs E', () => sippTrace(traceFile).some((m) => !m.sent && sipOf(m, /^BYE /)), 10_000, 100);
+    const bye = sippTrace(traceFile).find((m) => !m.sent && sipOf(m, /^BYE /))!;
+    expect(bye.at - resetAt, 'BYE after the reset (ms)').toBeLessThan(5000);
+    expect(await endReason(gw, '0100000005')).toMatch(/^receiver-closed/);
+  });
+
+  it('an H.265 camera is played at its size and rate from a key frame, as H.264 PS (PSM stream type 0x1b) like its live tiers; a closed UDP receiver ends the session with a BYE', async () => {
+    await gw.waitFor('15 PS frames of session F', () => receiver2.frames(SSRC.f) >= 15, 30_000, 100);
+    expect([...receiver2.streams.keys()]).toEqual([SSRC.f]);
+    const ps = Buffer.concat(receiver2.streams.get(SSRC.f)!.frames);
+    const file = join(dir, 'f.ps');
+    writeFileSync(file, ps);
+    // The live tiers are H.264 whatever the camera sends (FLV; ingest.h265Live): the session sends what the tier carries.
+    await expectPsVideo(file, 'h264', { width: HEVC.width, height: HEVC.height }, HEVC.fps);
+    expect(psmStreamTypes(ps)).toEqual([0x1b]);
+    // A dead receiver over UDP: the port closes, the next datagrams get ICMP port unreachable.
+    rtp2.close();
+    receiverClosed = true;
+    const isByeF = (m: { sent: boolean; text: string }) => !m.sent && m.text.startsWith('BYE ') && /Call-ID:\s*f\/\/\//i.test(m.text);
+    await gw.waitFor('the gateway BYEs F', () => sippTrace(traceFile).some(isByeF), 10_000, 100);
+    expect(await endReason(gw, '0100000006')).toMatch(/^receiver-unreachable/);
   });
 
   it('stopping the camera ends the session with a BYE, a Catalog NOTIFY OFF and an Alarm; back, a NOTIFY ON; renamed, a NOTIFY UPDATE; the register lists the plays', async () => {
@@ -261,18 +340,20 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     type Row = { method: string; tier: string; destination: string | null; bytes: number; cameraIds: string[] };
     let rows: Row[] = [];
     await gw.waitFor(
-      'three platform plays in the register',
+      'six platform plays in the register (A to F)',
       async () => {
         const res = await gw.api<{ items: Row[] }>('GET', '/api/v1/access-register');
         rows = (res.body.items ?? []).filter((r) => r.method === 'platform_play' && r.destination === 'live');
-        return rows.length >= 3;
+        return rows.length >= 6;
       },
       10_000,
       300,
     );
-    for (const row of rows) expect(row).toMatchObject({ tier: 'shared', cameraIds: [cameraId] });
+    for (const row of rows) expect(row).toMatchObject({ tier: 'shared' });
+    expect(rows.filter((r) => r.cameraIds[0] === cameraId)).toHaveLength(5);
+    expect(rows.filter((r) => r.cameraIds[0] === hevcId)).toHaveLength(1);
     expect(rows.every((r) => r.bytes > 0)).toBe(true);
     const audit = await gw.api<{ items: { action: string }[] }>('GET', '/api/v1/audit?action=platform.session.end');
-    expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
+    expect(audit.body.items.length).toBeGreaterThanOrEqual(6);
   }, 120_000);
 });
