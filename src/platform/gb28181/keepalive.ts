@@ -5,6 +5,9 @@
  */
 import type { TimerHost } from './sip/transaction.js';
 
+/** Keepalives in a row without a 200 that make a link offline, unless told otherwise (GB/T 28181: 3). */
+export const KEEPALIVE_MISSES = 3;
+
 export interface KeepaliveDeps {
   intervalMs: number;
   maxMisses?: number;
@@ -72,7 +75,7 @@ export class Keepalive {
     }
     this.misses++;
     this.deps.onMiss?.(this.misses);
-    if (this.misses >= (this.deps.maxMisses ?? 3)) {
+    if (this.misses >= (this.deps.maxMisses ?? KEEPALIVE_MISSES)) {
       const misses = this.misses;
       this.stop();
       this.deps.onOffline(misses);

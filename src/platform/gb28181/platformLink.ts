@@ -8,7 +8,7 @@ import type { Logger } from '../../log.js';
 import { manscdpTime, type AlarmSpec, type IncidentSink } from './alarms.js';
 import { catalogChanges, catalogItem, sharedCameras, type CatalogCamera } from './catalog.js';
 import type { Reply, RequestHandler, SipEndpoint } from './endpoint.js';
-import { Keepalive } from './keepalive.js';
+import { Keepalive, KEEPALIVE_MISSES } from './keepalive.js';
 import { LiveDialogs, type LiveDialogsDeps, type LiveSessionInfo, type LiveSource } from './liveDialogs.js';
 import { CharsetError } from './manscdp/charset.js';
 import { ManscdpParseError, parseManscdp, type ManscdpMessage } from './manscdp/query.js';
@@ -16,6 +16,7 @@ import {
   buildAlarmNotify,
   buildCatalogNotifies,
   buildCatalogResponses,
+  buildConfigDownloadResponse,
   buildDeviceInfoResponse,
   buildDeviceStatusResponse,
   buildKeepaliveNotify,
@@ -119,6 +120,9 @@ interface Subscription {
 
 /** Longest subscription granted; a platform asking more refreshes sooner. */
 const MAX_SUBSCRIPTION_SECONDS = 86_400;
+
+/** What an OPTIONS is told this gateway serves. */
+const ALLOWED_METHODS = 'INVITE, ACK, BYE, CANCEL, INFO, MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -258,7 +262,7 @@ export class PlatformLink implements RequestHandler, IncidentSink {
   }
 
   handle(req: SipRequest, peer: SipPeer, reply: Reply): void {
-    if (req.method === 'OPTIONS') return reply(200, 'OK', { headers: [{ name: 'Allow', value: 'MESSAGE, OPTIONS' }] });
+    if (req.method === 'OPTIONS') return reply(200, 'OK', { headers: [{ name: 'Allow', value: ALLOWED_METHODS }] });
     if (this.live !== undefined && req.method === 'ACK') return this.live.ack(req);
     if (req.method === 'CANCEL')
       return this.live === undefined ? reply(481, 'Call/Transaction Does Not Exist') : this.live.cancel(req, reply);
@@ -322,6 +326,28 @@ export class PlatformLink implements RequestHandler, IncidentSink {
       void this.answerRecordInfo(msg, this.deps.footage, range).catch((err: unknown) =>
         this.deps.logger.warn({ err, platform: this.cfg.name }, 'RecordInfo answer to the platform failed'),
       );
+      return;
+    }
+    if (msg.kind === 'unknown' && msg.root === 'Query' && msg.cmdType === 'ConfigDownload') {
+      // Only the basic parameters are a gateway's to tell; a query for nothing else is refused.
+      const types = String(msg.fields.ConfigType ?? '').split('/');
+      if (!types.includes('BasicParam')) return reply(488, 'Not Acceptable Here');
+      reply(200, 'OK');
+      void this.sendMessage(
+        buildConfigDownloadResponse({
+          sn: msg.sn,
+          deviceId: this.cfg.deviceId,
+          name: 'psv-gateway',
+          expiration: this.cfg.registerExpiresSeconds,
+          heartBeatInterval: this.cfg.keepaliveSeconds,
+          heartBeatCount: KEEPALIVE_MISSES,
+          sipServerId: this.cfg.serverId,
+          sipServerIp: this.cfg.host,
+          sipServerPort: this.cfg.port,
+          domainName: this.cfg.serverDomain,
+          charset: msg.charset,
+        }),
+      ).catch((err: unknown) => this.deps.logger.warn({ err, platform: this.cfg.name }, 'ConfigDownload answer to the platform failed'));
       return;
     }
     // Known to the parser but not served over this link yet, or unknown: refused, never ignored.

@@ -198,43 +198,30 @@ describe('watermarked, signed exports of recordings', () => {
       expect(audit.some((a) => a.action === action && a.details.jobId === job.id)).toBe(true);
     }
 
-    // The export is in the access register like any other retrieval: its request, range and bytes.
-    const register = (await gw.api<{ items: RegisterEntry[] }>('GET', '/api/v1/access-register')).body.items;
-    const exported = register.filter((e) => e.method === 'export');
-    expect(exported).toHaveLength(1);
-    expect(exported[0]).toMatchObject({
-      tier: 'raw',
-      requestId,
-      cameraIds: [cameraId],
-      footageFrom: new Date(from).toISOString(),
-      footageTo: new Date(to).toISOString(),
-      bytes: job.clipBytes,
-      protocol: 'mp4',
-    });
-    expect(exported[0]!.retriever.username).toBe('officer');
-    // Downloading the clip is a copy of the footage: one more row, written once the file has been sent
+    // The export is in the access register like any other retrieval: its request, range and bytes;
+    // downloading the clip is a copy of the footage, one more row written once the file has been sent
     // (the manifest holds no footage and is audited only).
-    let copies: RegisterEntry[] = [];
-    await gw.waitFor(
-      'the clip download in the access register',
-      async () => {
-        copies = (await gw.api<{ items: RegisterEntry[] }>('GET', '/api/v1/access-register')).body.items.filter((e) => e.method === 'copy');
-        return copies.length > 0;
-      },
-      10_000,
-    );
-    expect(copies).toHaveLength(1);
-    expect(copies[0]).toMatchObject({
-      tier: 'raw',
-      requestId,
-      cameraIds: [cameraId],
-      footageFrom: new Date(from).toISOString(),
-      footageTo: new Date(to).toISOString(),
-      bytes: job.clipBytes,
-      protocol: 'http',
-    });
-    expect(copies[0]!.retriever.username).toBe('officer');
-    expect(copies[0]!.clientAddress).toMatch(/127\.0\.0\.1/);
+    const rowsOf = async (method: RegisterEntry['method']) =>
+      (await gw.api<{ items: RegisterEntry[] }>('GET', '/api/v1/access-register')).body.items.filter((e) => e.method === method);
+    await gw.waitFor('the clip download in the access register', async () => (await rowsOf('copy')).length > 0, 10_000);
+    for (const [method, protocol] of [
+      ['export', 'mp4'],
+      ['copy', 'http'],
+    ] as const) {
+      const rows = await rowsOf(method);
+      expect(rows, method).toHaveLength(1);
+      expect(rows[0], method).toMatchObject({
+        tier: 'raw',
+        requestId,
+        cameraIds: [cameraId],
+        footageFrom: new Date(from).toISOString(),
+        footageTo: new Date(to).toISOString(),
+        bytes: job.clipBytes,
+        protocol,
+      });
+      expect(rows[0]!.retriever.username, method).toBe('officer');
+    }
+    expect((await rowsOf('copy'))[0]!.clientAddress).toMatch(/127\.0\.0\.1/);
   });
 
   it('psvgw export create runs a job with a progress bar and downloads both files; export verify accepts them', async () => {

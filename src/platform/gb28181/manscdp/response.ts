@@ -320,6 +320,43 @@ export function buildDeviceInfoResponse(r: DeviceInfoResponse): Buffer {
   );
 }
 
+/**
+ * ConfigDownload (A.2.4.7) answered with the device's basic parameters (BasicParam); the
+ * other configuration types (video, audio, SVAC) are not kept by a gateway and are left out.
+ */
+export interface ConfigDownloadResponse extends BodyEncoding {
+  sn: string | number;
+  deviceId: string;
+  name: string;
+  /** Registration validity, heartbeat interval (seconds) and the heartbeats missed before offline. */
+  expiration: number;
+  heartBeatInterval: number;
+  heartBeatCount: number;
+  sipServerId: string;
+  sipServerIp: string;
+  sipServerPort: number;
+  domainName: string;
+}
+
+export function buildConfigDownloadResponse(r: ConfigDownloadResponse): Buffer {
+  const basic = elements([
+    ['Name', r.name],
+    ['DeviceID', r.deviceId],
+    ['SIPServerID', r.sipServerId],
+    ['SIPServerIP', r.sipServerIp],
+    ['SIPServerPort', r.sipServerPort],
+    ['DomainName', r.domainName],
+    ['Expiration', r.expiration],
+    ['HeartBeatInterval', r.heartBeatInterval],
+    ['HeartBeatCount', r.heartBeatCount],
+  ]);
+  return document(
+    'Response',
+    `${elements([...commandHead('ConfigDownload', r), ['Result', 'OK']])}<BasicParam>\r\n${basic}</BasicParam>\r\n`,
+    r,
+  );
+}
+
 /** The result of a DeviceControl (A.2.6) or any command answered only with Result. */
 export function buildResultResponse(
   r: { cmdType: string; sn: string | number; deviceId: string; result: 'OK' | 'ERROR' },

@@ -89,6 +89,35 @@ describe('PlatformLink requests', () => {
     expect(answer(l, message('INFO'))).toBe(501);
     expect(answer(l, message('OPTIONS'))).toBe(200);
   });
+
+  it('tells an OPTIONS every method it serves', () => {
+    let allow: string | undefined;
+    link().handle(message('OPTIONS'), { transport: 'UDP', host: '127.0.0.1', port: 15060 }, (_s, _r, o) => {
+      allow = o?.headers?.find((h) => h.name === 'Allow')?.value;
+    });
+    expect(allow?.split(', ').sort()).toEqual(['ACK', 'BYE', 'CANCEL', 'INFO', 'INVITE', 'MESSAGE', 'NOTIFY', 'OPTIONS', 'SUBSCRIBE']);
+  });
+
+  it('answers ConfigDownload of BasicParam with its registration and keepalive settings; other types alone are refused 488', async () => {
+    const sent: string[] = [];
+    const endpoint = {
+      request: (req: SipRequest): Promise<SipResponse> => {
+        sent.push(decodeBody(req.body).text);
+        return Promise.resolve(buildResponse(req, 200, 'OK'));
+      },
+    } as unknown as SipEndpoint;
+    const l = link('udp', endpoint);
+    const query = (types: string) =>
+      `<?xml version="1.0" encoding="GB2312"?><Query><CmdType>ConfigDownload</CmdType><SN>77</SN><DeviceID>34020000001180000001</DeviceID><ConfigType>${types}</ConfigType></Query>`;
+    expect(answer(l, message('MESSAGE', query('VideoParamOpt')))).toBe(488);
+    expect(answer(l, message('MESSAGE', query('BasicParam/VideoParamOpt')))).toBe(200);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toMatch(
+      /<CmdType>ConfigDownload<\/CmdType>\r\n<SN>77<\/SN>\r\n<DeviceID>34020000001180000001<\/DeviceID>\r\n<Result>OK<\/Result>/,
+    );
+    expect(sent[0]).toMatch(/<BasicParam>[\s\S]*<SIPServerID>34020000002000000001<\/SIPServerID>[\s\S]*<\/BasicParam>/);
+    expect(sent[0]).toMatch(/<HeartBeatCount>3<\/HeartBeatCount>/);
+  });
 });
 
 describe('PlatformLink catalog', () => {
