@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { approvedBySecondAdmin, secondAdmin } from '../../helpers/changeSteps.js
 import { addCamera, streamUrls, type ApiError, type StreamUrls } from '../../helpers/cameraSteps.js';
 import { grayFrame, grayFrames, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { ADMIN_TOKEN, CLI_PATH, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { descendants } from '../../helpers/processes.js';
 import { FFMPEG_INSTALL_HINT, ffprobeStreams, requireTool, streamOf } from '../../helpers/media.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
@@ -41,19 +42,11 @@ function isFlat(frame: GrayFrame, region: Region, raw: GrayFrame): boolean {
   return regionStats(frame, region).edge < 0.1 * regionStats(raw, region).edge;
 }
 
-function maskingPids(cameraId: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (/(^|\/)ffmpeg$/.test(argv[0] ?? '') && argv.includes('-filter_complex') && argv.some((a) => a.includes(cameraId)))
-        pids.push(Number(entry));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return pids;
+/** This gateway's masking transcodes of the camera (another test's gateway may have a camera of the same ID). */
+function maskingPids(gatewayPid: number, cameraId: string): number[] {
+  return descendants(gatewayPid)
+    .filter(({ argv }) => /(^|\/)ffmpeg$/.test(argv[0] ?? '') && argv.includes('-filter_complex') && argv.some((a) => a.includes(cameraId)))
+    .map(({ pid }) => pid);
 }
 
 /** Seconds between the first keyframes of a few seconds of a live FLV stream. */
@@ -177,7 +170,7 @@ describe('privacy masks on the shared tier', () => {
 
   it('fails closed: the shared tier goes dark, never raw, while the masking transcode is down', async () => {
     const raw = await grayFrame(urls.raw.httpFlv, SIZE);
-    const pids = maskingPids(cameraId);
+    const pids = maskingPids(gw.pid, cameraId);
     expect(pids).toHaveLength(1);
     let unmasked = 0;
     let sawDown = false;
@@ -216,7 +209,7 @@ describe('privacy masks on the shared tier', () => {
     await gw.waitForLine((l) => l.includes('shared tier dark: masking failed') && l.includes(cameraId), 5000);
     const after = await grayFrame(urls.shared.httpFlv, SIZE);
     expect(isFlat(after, NEW_RECT, raw)).toBe(true);
-    expect(maskingPids(cameraId)).toHaveLength(1);
+    expect(maskingPids(gw.pid, cameraId)).toHaveLength(1);
   }, 40_000);
 
   it('refuses invalid masks, naming the problem, and changes nothing', async () => {
@@ -262,13 +255,13 @@ describe('privacy masks on the shared tier', () => {
 
   it('applies a per-camera encoder override to the shared tier only, restarting only the masking transcode', async () => {
     const restarts = await gw.metric('psvgw_camera_restarts_total', { camera_id: cameraId });
-    const [oldPid] = maskingPids(cameraId);
+    const [oldPid] = maskingPids(gw.pid, cameraId);
     const res = await gw.api<MaskedCamera & { sharedEncoder: unknown }>('PATCH', `/api/v1/cameras/${cameraId}`, {
       sharedEncoder: { maxHeight: 240, gopSeconds: 2, maxBitrateKbps: 600, preset: 'ultrafast' },
     });
     expect(res.status).toBe(200);
     expect(res.body.sharedEncoder).toEqual({ maxHeight: 240, gopSeconds: 2, maxBitrateKbps: 600, preset: 'ultrafast' });
-    await gw.waitFor('a new masking transcode', () => maskingPids(cameraId).some((pid) => pid !== oldPid), 10_000);
+    await gw.waitFor('a new masking transcode', () => maskingPids(gw.pid, cameraId).some((pid) => pid !== oldPid), 10_000);
     await gw.waitFor(
       'a 240-line shared tier',
       async () => {
@@ -298,7 +291,7 @@ describe('privacy masks on the shared tier', () => {
 
   it('mirrors raw again once the masks are removed', async () => {
     await approvedBySecondAdmin(gw, await gw.api('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [] }));
-    await gw.waitFor('no masking transcode', () => maskingPids(cameraId).length === 0, 10_000);
+    await gw.waitFor('no masking transcode', () => maskingPids(gw.pid, cameraId).length === 0, 10_000);
     const raw = await grayFrame(urls.raw.httpFlv, SIZE);
     await gw.waitFor(
       'an unmasked shared frame',
