@@ -70,6 +70,9 @@ export async function untranslated(page: Page, lang: Lang): Promise<string[]> {
   return ((await page.evaluate(SHOWN_TEXTS)) as string[]).filter((text) => !siteNames.has(text) && !patterns.some((p) => p.test(text)));
 }
 
+/** Browser-side: the page is no wider than the window (no horizontal scroll bar). */
+export const NO_HORIZONTAL_OVERFLOW = 'document.documentElement.scrollWidth <= window.innerWidth';
+
 export async function switchLanguage(page: Page, lang: Lang): Promise<void> {
   await page.selectOption('[data-testid=lang]', lang);
   await page.locator(`html[lang="${lang === 'zh' ? 'zh-CN' : 'en'}"]`).waitFor({ state: 'attached', timeout: 5000 });
