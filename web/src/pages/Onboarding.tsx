@@ -1,9 +1,8 @@
 import { useState } from 'preact/hooks';
 import { onboardRowsFromCsv } from '../../../src/onvif/csv.js';
 import { call, isApiError } from '../api';
-import { SITE_TYPES, siteTypeName } from '../i18n';
 import { useI18n } from '../i18nContext';
-import { Alert, errorText } from './pageKit';
+import { Alert, SiteTypeSelect, errorText } from './pageKit';
 import './pages.css';
 
 /** GET /discovery: a device found on the network, registered or not. */
@@ -108,23 +107,6 @@ function Discovery({ onError }: { onError: (err: unknown) => void }) {
   );
 }
 
-function SiteTypeSelect({ value, onChange, name }: { value: string; onChange: (v: string) => void; name: string }) {
-  const { t, lang } = useI18n();
-  return (
-    <label>
-      {t('cameras.siteType')}{' '}
-      <select name={name} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}>
-        <option value="">{t('onboarding.chooseSiteType')}</option>
-        {SITE_TYPES.map((s) => (
-          <option key={s} value={s}>
-            {siteTypeName(lang, s)}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 function OnboardForm({ onError, onDone }: { onError: (err: unknown) => void; onDone: () => void }) {
   const { t } = useI18n();
   const [values, setValues] = useState<Record<Field, string>>({ device: '', username: '', password: '', name: '', address: '' });
@@ -157,7 +139,7 @@ function OnboardForm({ onError, onDone }: { onError: (err: unknown) => void; onD
           </label>
         );
       })}
-      <SiteTypeSelect name="siteType" value={siteType} onChange={setSiteType} />
+      <SiteTypeSelect name="siteType" value={siteType} onChange={setSiteType} emptyLabel="onboarding.chooseSiteType" />
       <button type="submit">{t('onboarding.onboard')}</button>
       {result !== null && (
         <p role="status" data-testid="onboarded" data-camera-id={result.cameraId}>
@@ -209,7 +191,7 @@ function CsvImport({ onSessionLost, onError }: { onSessionLost: () => void; onEr
     <div data-testid="csv-import" data-busy={String(busy)}>
       <h3>{t('onboarding.csv')}</h3>
       <p>{t('onboarding.csvHint')}</p>
-      <SiteTypeSelect name="csvSiteType" value={siteType} onChange={setSiteType} />{' '}
+      <SiteTypeSelect name="csvSiteType" value={siteType} onChange={setSiteType} emptyLabel="onboarding.chooseSiteType" />{' '}
       <label>
         {t('onboarding.csvFile')}{' '}
         <input
