@@ -70,6 +70,18 @@ export async function untranslated(page: Page, lang: Lang): Promise<string[]> {
   return ((await page.evaluate(SHOWN_TEXTS)) as string[]).filter((text) => !siteNames.has(text) && !patterns.some((p) => p.test(text)));
 }
 
+/** Browser-side: the page is no wider than the window (no horizontal scroll bar). */
+export const NO_HORIZONTAL_OVERFLOW = 'document.documentElement.scrollWidth <= window.innerWidth';
+
+/** What makes a page wider than its window: the elements reaching past its right edge (none when it fits). */
+export async function overflowing(page: Page): Promise<string[]> {
+  if ((await page.evaluate(NO_HORIZONTAL_OVERFLOW)) === true) return [];
+  return (await page.evaluate(`[...document.body.querySelectorAll('*')]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).replace(/ /g, '.') : '') +
+      ' ' + Math.round(el.getBoundingClientRect().right) + 'px')`)) as string[];
+}
+
 export async function switchLanguage(page: Page, lang: Lang): Promise<void> {
   await page.selectOption('[data-testid=lang]', lang);
   await page.locator(`html[lang="${lang === 'zh' ? 'zh-CN' : 'en'}"]`).waitFor({ state: 'attached', timeout: 5000 });

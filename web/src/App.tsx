@@ -9,8 +9,11 @@ import { PlaybackPage } from './pages/Playback';
 import { MaskEditorPage } from './pages/MaskEditor';
 import { AccessPage } from './pages/Access';
 import { HealthPage } from './pages/Health';
+import { ChangesPage } from './pages/Changes';
+import { RegisterPage } from './pages/Register';
+import { OnboardingPage } from './pages/Onboarding';
 
-type Page = 'cameras' | 'wall' | 'playback' | 'masks' | 'access' | 'health';
+type Page = 'cameras' | 'wall' | 'playback' | 'masks' | 'access' | 'health' | 'changes' | 'register' | 'onboarding';
 const PATHS: Record<Page, string> = {
   cameras: '/cameras',
   wall: '/wall',
@@ -18,6 +21,9 @@ const PATHS: Record<Page, string> = {
   masks: '/masks',
   access: '/access',
   health: '/health',
+  changes: '/changes',
+  register: '/register',
+  onboarding: '/onboarding',
 };
 const pageOf = (path: string): Page => (Object.keys(PATHS) as Page[]).find((p) => path.startsWith(PATHS[p])) ?? 'cameras';
 
@@ -66,7 +72,7 @@ export function App() {
             <button type="button" aria-current={page === 'wall' ? 'page' : undefined} onClick={() => go('wall')}>
               {t('nav.wall')}
             </button>
-            {(['playback', 'masks', 'access', 'health'] as const).map((p) => (
+            {(['playback', 'masks', 'access', 'health', 'changes', 'register', 'onboarding'] as const).map((p) => (
               <button key={p} type="button" aria-current={page === p ? 'page' : undefined} onClick={() => go(p)}>
                 {t(`nav.${p}`)}
               </button>
@@ -105,6 +111,12 @@ export function App() {
           <AccessPage onSessionLost={sessionLost} />
         ) : page === 'health' ? (
           <HealthPage onSessionLost={sessionLost} />
+        ) : page === 'changes' ? (
+          <ChangesPage onSessionLost={sessionLost} />
+        ) : page === 'register' ? (
+          <RegisterPage onSessionLost={sessionLost} />
+        ) : page === 'onboarding' ? (
+          <OnboardingPage onSessionLost={sessionLost} />
         ) : (
           <CamerasPage onSessionLost={sessionLost} />
         )}

@@ -11,7 +11,14 @@ import { SqliteStore } from '../../../src/store/index.js';
 import { PASSWORD, footageViewer } from '../../helpers/accessSteps.js';
 import { cameraRecord } from '../../helpers/cameraRecords.js';
 import { addCamera, waitForUp } from '../../helpers/cameraSteps.js';
-import { ARTIFACTS, launchBrowser, requireConsoleTools, switchLanguage, untranslated } from '../../helpers/console.js';
+import {
+  ARTIFACTS,
+  NO_HORIZONTAL_OVERFLOW,
+  launchBrowser,
+  requireConsoleTools,
+  switchLanguage,
+  untranslated,
+} from '../../helpers/console.js';
 import { grayFrame, regionStats } from '../../helpers/frames.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
@@ -75,8 +82,6 @@ function pictureTurns(tile: number, to: 'dark' | 'bright', timeoutMs: number): s
     check();
   })`;
 }
-
-const NO_HORIZONTAL_OVERFLOW = 'document.documentElement.scrollWidth <= window.innerWidth';
 
 describe('the web console in a real browser', () => {
   let camera: TestCamera;

@@ -6,10 +6,20 @@ import { zh } from '../../../web/src/i18n/zh.js';
 import { DOCUMENTS, STAFF, decideRequest, fileRequest, userWithRole } from '../../helpers/accessSteps.js';
 import { addCamera, waitForUp } from '../../helpers/cameraSteps.js';
 import { secondAdmin } from '../../helpers/changeSteps.js';
-import { ARTIFACTS, launchBrowser, logIn, requireConsoleTools, switchLanguage, untranslated, type Lang } from '../../helpers/console.js';
+import {
+  ARTIFACTS,
+  launchBrowser,
+  logIn,
+  overflowing,
+  requireConsoleTools,
+  switchLanguage,
+  untranslated,
+  type Lang,
+} from '../../helpers/console.js';
 import { grayFrame, regionStats, type GrayFrame, type Region } from '../../helpers/frames.js';
 import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { ffprobeStreams, streamOf } from '../../helpers/media.js';
+import { OnvifDeviceSim, stopAllOnvifSims } from '../../helpers/onvifDevice.js';
 import { recordingList } from '../../helpers/recordings.js';
 import { TestCamera, stopAllTestCameras } from '../../helpers/testCamera.js';
 
@@ -87,6 +97,7 @@ describe('console pages: playback timeline, mask editor, access workflow, health
       ['officer', 'police'],
       ['boss', 'approver'],
       ['duty', 'operator'],
+      ['inspector', 'auditor'],
     ] as const) {
       tokens[name] = await userWithRole(gw, name, role);
     }
@@ -98,6 +109,7 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     for (const c of contexts) await c.close();
     await browser?.close();
     await stopAllGateways();
+    await stopAllOnvifSims();
     await stopAllTestCameras();
   });
 
@@ -190,6 +202,41 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     expect((await gw.api('GET', `/api/v1/cameras/${cameraId}/snapshot?tier=raw`, undefined, tokens.duty)).status).toBe(403);
   });
 
+  it('the access register page lists the raw live view of Must show 5; the audit log filters by action (auditor)', async () => {
+    const inspector = await sessionOf('inspector');
+    await nav(inspector, 'zh', 'nav.register');
+    const rawView = inspector.locator('[data-testid=register] tr[data-method=view_live][data-tier=raw][data-retriever=officer]');
+    await rawView.first().waitFor({ timeout: 10_000 });
+    // The method filter keeps only the chosen method's rows.
+    await inspector.locator('[data-testid=register-method]').selectOption('export');
+    await expect.poll(() => rawView.count(), { timeout: 5000 }).toBe(0);
+    await inspector.locator('[data-testid=register-method]').selectOption('view_live');
+    await rawView.first().waitFor({ timeout: 5000 });
+    expect(await inspector.locator('[data-testid=register] tbody tr:not([data-method=view_live])').count()).toBe(0);
+    // The download goes through the API with the same period and the session's cookie.
+    const href = (await inspector.locator('[data-testid=access-register] a[data-format=csv]').getAttribute('href'))!;
+    expect(href).toMatch(/^\/api\/v1\/access-register\?from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d&format=csv&lang=zh$/);
+    const csv = await inspector.context().request.get(`${gw.apiUrl}${href}`);
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
+    expect(await csv.text()).toContain('officer');
+
+    // The audit log: the one approval so far is Must show 5's, by the approver.
+    const audit = inspector.locator('[data-testid=audit] tbody tr');
+    await audit.first().waitFor({ timeout: 5000 });
+    await inspector.locator('input[name=audit-action]').fill('access_request.approve');
+    await inspector.locator('[data-testid=audit-log] button[type=submit]').click();
+    await expect
+      .poll(() => audit.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action'))), { timeout: 5000 })
+      .toEqual(['access_request.approve']);
+    expect(await audit.first().innerText()).toContain('boss');
+    expect(await untranslated(inspector, 'zh')).toEqual([]);
+    // An operator holds no register.read: the page shows the API's refusal.
+    const duty = await sessionOf('duty');
+    await nav(duty, 'zh', 'nav.register');
+    await duty.locator('[data-testid=access-register] [role=alert]').waitFor({ timeout: 5000 });
+  });
+
   it('Must show 4: draws a filled rectangle and a blurred triangle on the snapshot, saves; removing one waits for a second admin', async () => {
     const before = await sharedSnapshot('pages-unmasked');
     const chief = await sessionOf('chief');
@@ -247,8 +294,35 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     expect(changes.body.items).toHaveLength(1);
     const change = changes.body.items[0]!;
     expect(await pending.innerText()).toContain(change.id);
-    const approved = await gw.api('POST', `/api/v1/pending-changes/${change.id}/approve`, { reason: 'checked' }, await secondAdmin(gw));
-    expect(approved.status).toBe(200);
+
+    // The pending-changes page: the proposer may withdraw but not approve (the API's refusal shows).
+    await nav(chief, 'zh', 'nav.changes');
+    const ownRow = chief.locator(`[data-testid=changes] tr[data-change-id="${change.id}"][data-state=pending]`);
+    await ownRow.waitFor({ timeout: 5000 });
+    expect(await ownRow.locator('button[data-action=withdraw]').count()).toBe(1);
+    await ownRow.locator('button[data-action=approve]').click();
+    const refusal = chief.locator('[role=alert]');
+    await refusal.waitFor({ timeout: 5000 });
+    expect(await refusal.innerText()).toMatch(new RegExp(`^${zh['error.api'].replace('{message}', '.+')}$`));
+    const stillPending = await gw.api<{ state: string }>('GET', `/api/v1/pending-changes/${change.id}`);
+    expect(stillPending.body.state).toBe('pending');
+    expect(await untranslated(chief, 'zh')).toEqual([]);
+
+    // A second admin approves it in their console, with a reason.
+    await secondAdmin(gw);
+    const second = await sessionOf('admin-b');
+    await nav(second, 'zh', 'nav.changes');
+    const row = second.locator(`[data-testid=changes] tr[data-change-id="${change.id}"]`);
+    await row.waitFor({ timeout: 5000 });
+    expect(await row.locator('button[data-action=withdraw]').count()).toBe(0);
+    await row.locator(`input[name="reason-${change.id}"]`).fill('triangle area no longer private');
+    await row.locator('button[data-action=approve]').click();
+    await second.locator(`tr[data-change-id="${change.id}"][data-state=approved]`).waitFor({ timeout: 5000 });
+    const approved = await gw.api<{ state: string; decidedBy: string; decisionReason: string }>(
+      'GET',
+      `/api/v1/pending-changes/${change.id}`,
+    );
+    expect(approved.body).toMatchObject({ state: 'approved', decidedBy: 'admin-b', decisionReason: 'triangle area no longer private' });
     await gw.waitFor(
       'the triangle unmasked again, the rectangle still masked',
       async () => {
@@ -258,6 +332,16 @@ describe('console pages: playback timeline, mask editor, access workflow, health
       30_000,
       500,
     );
+
+    // The proposer withdraws a second removal on the same page: nothing changes.
+    const proposal = await gw.api<{ id: string }>('PATCH', `/api/v1/cameras/${cameraId}`, { masks: [] }, tokens.chief);
+    expect(proposal.status).toBe(202);
+    await chief.reload();
+    const mine = chief.locator(`[data-testid=changes] tr[data-change-id="${proposal.body.id}"]`);
+    await mine.locator('button[data-action=withdraw]').click();
+    await chief.locator(`tr[data-change-id="${proposal.body.id}"][data-state=withdrawn]`).waitFor({ timeout: 5000 });
+    expect((await gw.api<{ state: string }>('GET', `/api/v1/pending-changes/${proposal.body.id}`)).body.state).toBe('withdrawn');
+    expect((await gw.api<{ masks: unknown[] }>('GET', `/api/v1/cameras/${cameraId}`)).body.masks).toHaveLength(1);
   });
 
   it('Must show 6: the timeline shows the recorded ranges, a gap with its outage cause and a hold, and plays from a clicked time', async () => {
@@ -406,8 +490,9 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     expect(await untranslated(chief, 'zh')).toEqual([]);
   });
 
-  it('Must show 7: every page in English and in Chinese shows no untranslated string', async () => {
+  it('Must show 7: every page in English and in Chinese shows no untranslated string, and none is wider than 1366x768', async () => {
     const chief = await sessionOf('chief');
+    await chief.setViewportSize({ width: 1366, height: 768 });
     for (const lang of ['en', 'zh'] as const) {
       await switchLanguage(chief, lang);
       const visits: Array<[keyof typeof zh, string]> = [
@@ -417,6 +502,9 @@ describe('console pages: playback timeline, mask editor, access workflow, health
         ['nav.masks', '[data-testid=mask-camera]'],
         ['nav.access', '[data-testid=request-form]'],
         ['nav.health', '[data-testid=outages]'],
+        ['nav.changes', '[data-testid=changes], [data-testid=no-changes]'],
+        ['nav.register', '[data-testid=audit]'],
+        ['nav.onboarding', '[data-testid=csv-import]'],
       ];
       for (const [key, ready] of visits) {
         await nav(chief, lang, key);
@@ -427,7 +515,69 @@ describe('console pages: playback timeline, mask editor, access workflow, health
           await chief.locator('[data-testid=timeline], [data-testid=mask-canvas]').waitFor({ timeout: 10_000 });
         }
         expect(await untranslated(chief, lang), `${lang} ${key}`).toEqual([]);
+        expect(await overflowing(chief), `${lang} ${key} at 1366x768`).toEqual([]);
       }
     }
+  });
+
+  it('onboards an ONVIF device found by discovery, and imports a CSV file with a per-row report', async () => {
+    const user = 'onvif-admin';
+    const password = 'Onvif-pass-7731';
+    const device = await OnvifDeviceSim.start({
+      username: user,
+      password,
+      endpointRef: 'urn:uuid:6a1c0d2e-0000-4000-8000-00000000c001',
+      profiles: [{ token: 'Profile_1', name: 'mainStream', width: 640, height: 360, streamUri: camera.url }],
+    });
+    const camerasBefore = (await gw.api<{ total: number }>('GET', '/api/v1/cameras?limit=1')).body.total;
+    const chief = await sessionOf('chief');
+    await nav(chief, 'zh', 'nav.onboarding');
+    await chief.locator('input[name=probe]').fill(device.probeAddress);
+    await chief.click('[data-testid=discover]');
+    const found = chief.locator('[data-testid=discovered] tr[data-address="127.0.0.1"]');
+    await found.waitFor({ timeout: 15_000 });
+    expect(await found.innerText()).toContain(zh['health.no']);
+
+    const form = chief.locator('[data-testid=onboard-form]');
+    await form.locator('input[name=device]').fill(`127.0.0.1:${device.httpPort}`);
+    await form.locator('input[name=username]').fill(user);
+    await form.locator('input[name=password]').fill(password);
+    await form.locator('input[name=name]').fill('East gate');
+    await form.locator('select[name=siteType]').selectOption('road');
+    await form.locator('button[type=submit]').click();
+    const onboarded = chief.locator('[data-testid=onboarded]');
+    await onboarded.waitFor({ timeout: 15_000 });
+    const newId = (await onboarded.getAttribute('data-camera-id'))!;
+    const created = await gw.api<{ name: string; siteType: string }>('GET', `/api/v1/cameras/${newId}`);
+    expect(created.body).toMatchObject({ name: 'East gate', siteType: 'road' });
+
+    // Line 2: the same device again; line 3: a malformed row (never sent); line 4: a password the device refuses.
+    const csv =
+      'device,username,password,name,lat\r\n' +
+      `127.0.0.1:${device.httpPort},${user},${password},East gate,\r\n` +
+      `127.0.0.1:${device.httpPort},${user},${password},Broken row,north\r\n` +
+      `127.0.0.1:${device.httpPort},${user},not-the-password,Wrong password,\r\n`;
+    await chief.locator('select[name=csvSiteType]').selectOption('road');
+    await chief.locator('[data-testid=csv-file]').setInputFiles({ name: 'cameras.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    const summary = chief.locator('[data-testid=csv-summary]');
+    await summary.waitFor({ timeout: 20_000 });
+    const report = await chief
+      .locator('[data-testid=csv-report] tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [r.getAttribute('data-line'), r.getAttribute('data-outcome'), r.lastElementChild?.textContent]),
+      );
+    expect(report.map(([line, outcome]) => [line, outcome])).toEqual([
+      ['2', 'already_registered'],
+      ['3', 'failed'],
+      ['4', 'failed'],
+    ]);
+    expect(report[0]![2]).toContain(newId);
+    expect(report[1]![2]).toMatch(/lat "north" is not a number/);
+    expect(report[2]![2]).toMatch(/^ONVIF_AUTH_FAILED: /);
+    expect(await summary.innerText()).toBe(zh['onboarding.csvSummary'].replace('{total}', '3').replace('{failed}', '2'));
+    expect((await gw.api<{ total: number }>('GET', '/api/v1/cameras?limit=1')).body.total).toBe(camerasBefore + 1);
+    expect(await untranslated(chief, 'zh')).toEqual([]);
+    await switchLanguage(chief, 'en');
+    expect(await untranslated(chief, 'en')).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CAMERA_STATES } from '../../../src/api/contract.js';
 import { isApiError, listCameras, type CameraItem, type CameraListQuery } from '../api';
-import { SITE_TYPES, siteTypeName, type MessageKey } from '../i18n';
+import { siteTypeName, type MessageKey } from '../i18n';
 import { useI18n } from '../i18nContext';
 import { visibleWindow } from '../virtualList';
+import { SiteTypeSelect } from './pageKit';
 
 /** Rows are fetched from the server in chunks as they scroll into view; only a window of them is in the DOM. */
 const CHUNK = 100;
@@ -112,17 +113,12 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
             ))}
           </select>
         </label>
-        <label>
-          {t('cameras.siteType')}
-          <select name="siteType" value={filters.siteType} onChange={set('siteType')}>
-            <option value="">{t('cameras.any')}</option>
-            {SITE_TYPES.map((s) => (
-              <option key={s} value={s}>
-                {siteTypeName(lang, s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SiteTypeSelect
+          name="siteType"
+          value={filters.siteType}
+          onChange={(siteType) => setFilters({ ...filters, siteType })}
+          emptyLabel="cameras.any"
+        />
         <span role="status" class="total">
           {total === null ? t('cameras.loading') : t('cameras.total', { total })}
         </span>

@@ -109,7 +109,12 @@ export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
   useEffect(() => setStartMs(null), [cameraId]);
 
   const pct = (ms: number) => (tl === null ? 0 : ((ms - tl.fromMs) / (tl.toMs - tl.fromMs)) * 100);
-  const span = (fromMs: number, toMs: number) => ({ left: `${pct(fromMs)}%`, width: `${Math.max(0.2, pct(toMs) - pct(fromMs))}%` });
+  // Within the view: a segment still being written ends after it, and must not widen the page.
+  const span = (fromMs: number, toMs: number) => {
+    const [left, right] = [fromMs, toMs].map((ms) => Math.min(100, Math.max(0, pct(ms)))) as [number, number];
+    const width = Math.max(0.2, right - left);
+    return { left: `${Math.min(left, 100 - width)}%`, width: `${width}%` };
+  };
   const pick = (e: MouseEvent) => {
     if (tl === null) return;
     const box = (e.currentTarget as HTMLElement).getBoundingClientRect();

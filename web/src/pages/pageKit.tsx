@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, isApiError, type ApiError } from '../api';
-import { MESSAGES, type MessageKey, type Translate } from '../i18n';
+import { MESSAGES, SITE_TYPES, siteTypeName, type MessageKey, type Translate } from '../i18n';
 import { useI18n } from '../i18nContext';
 
 /** Cameras to choose from on a page (the first page of the list, enough for a choice box). */
@@ -101,6 +101,34 @@ export function CameraSelect({
         {cameras.map((c) => (
           <option key={c.id} value={c.id} data-user-text>
             {c.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The site types of the gateway's catalogue as a choice; `emptyLabel` names the empty choice (any, or none yet). */
+export function SiteTypeSelect({
+  name,
+  value,
+  onChange,
+  emptyLabel,
+}: {
+  name: string;
+  value: string;
+  onChange: (siteType: string) => void;
+  emptyLabel: MessageKey;
+}) {
+  const { t, lang } = useI18n();
+  return (
+    <label>
+      {t('cameras.siteType')}{' '}
+      <select name={name} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}>
+        <option value="">{t(emptyLabel)}</option>
+        {SITE_TYPES.map((s) => (
+          <option key={s} value={s}>
+            {siteTypeName(lang, s)}
           </option>
         ))}
       </select>
