@@ -6,12 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { StreamInfo } from './streamInfo.js';
 
-/** The source URL a demo camera stores in place of an RTSP URL; it marks the camera as a demo. */
-export const DEMO_SOURCE_URL = 'demo://testsrc2';
-
-export function isDemoSource(url: string): boolean {
-  return url === DEMO_SOURCE_URL;
-}
+export { DEMO_SOURCE_URL, isDemoSource } from '../domain/index.js';
 
 const WIDTH = 1280;
 const HEIGHT = 720;

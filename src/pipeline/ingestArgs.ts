@@ -1,4 +1,5 @@
-import { DEMO_FPS, DEMO_GOP_SECONDS, demoInputArgs, isDemoSource } from './demoSource.js';
+import { isDemoSource } from '../domain/index.js';
+import { DEMO_FPS, DEMO_GOP_SECONDS, demoInputArgs } from './demoSource.js';
 import { liveNeedsAudioTranscode, liveNeedsVideoTranscode, type StreamInfo } from './streamInfo.js';
 
 /** How an H.265 camera's live tier is re-encoded, since FLV (ffmpeg 5.1) cannot carry H.265. */
