@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamUrls, waitForUp } from '../../helpers/cameraSteps.js';
+import { runCli } from '../../helpers/cli.js';
+import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
+import { httpFlvStart } from '../../helpers/httpFlv.js';
+import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
+import { recordingList } from '../../helpers/recordings.js';
+import { openWsFlv } from '../../helpers/wsFlv.js';
+import type { OutageRecord as Outage } from '../../../src/store/index.js';
+
+interface DemoCamera {
+  id: string;
+  name: string;
+  demo: boolean;
+  rtspUrl: string;
+}
+
+/** Issue 14, "A first look without a camera": `psvgw demo` and the demo camera's whole chain, no camera attached. */
+describe('psvgw demo: a synthetic camera for a first look', () => {
+  let gw: GatewayProcess;
+  let production: GatewayProcess;
+  let camera: DemoCamera;
+  const testStart = new Date(Date.now() - 1000).toISOString();
+  const cli = (args: string[], target: GatewayProcess) =>
+    runCli(args, { env: { PSVGW_API_URL: target.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN }, timeoutMs: 30_000 });
+
+  beforeAll(async () => {
+    requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
+    [gw, production] = await Promise.all([
+      GatewayProcess.start({ configYaml: 'recording:\n  segmentSeconds: 2' }),
+      GatewayProcess.start({
+        env: { PSVGW_MODE: 'production', PSVGW_SECRET_KEY: 'Zq8v-Rt2x-Lp5m-Wn7k-Bc4h-Yd9f-Gs3j-Ke6u' },
+        readyTimeoutMs: 40_000,
+      }),
+    ]);
+    const added = await cli(['demo', '--json'], gw);
+    expect(added.status, added.stderr).toBe(0);
+    camera = JSON.parse(added.stdout) as DemoCamera;
+  });
+
+  afterAll(async () => {
+    await stopAllGateways();
+  });
+
+  it('adds one camera marked as a demo, and a second call answers the same one', async () => {
+    expect(camera.demo).toBe(true);
+    const list = await gw.api<{ items: DemoCamera[] }>('GET', '/api/v1/cameras');
+    expect(list.body.items.map((c) => [c.id, c.demo])).toEqual([[camera.id, true]]);
+    const again = await gw.api<DemoCamera>('POST', '/api/v1/demo');
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(camera.id);
+    // The test source is no RTSP URL a user may give.
+    const forged = await gw.api<{ error: { code: string } }>('POST', '/api/v1/cameras?skipProbe=true', {
+      name: 'x',
+      siteType: 'road',
+      rtspUrl: camera.rtspUrl,
+    });
+    expect(forged.status).toBe(400);
+  });
+
+  it('goes live without any camera: WS-FLV frames on the raw tier, HTTP-FLV on the shared tier', async () => {
+    await waitForUp(gw, camera.id, 1, 30_000);
+    const urls = await streamUrls(gw, camera.id);
+    const viewer = await openWsFlv(urls.raw.wsFlv);
+    try {
+      await viewer.until('50 video frames', (tags) => tags.filter((t) => t.type === 'video' && t.avcPacketType === 1).length >= 50, 20_000);
+      const frames = viewer.tags.filter((t) => t.type === 'video' && t.avcPacketType === 1);
+      expect(frames[0]?.keyframe).toBe(true);
+      expect(frames.at(-1)!.timestamp - frames[0]!.timestamp).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await viewer.close();
+    }
+    const shared = await httpFlvStart(urls.shared.httpFlv);
+    expect(shared.status).toBe(200);
+    expect(shared.head.startsWith('FLV')).toBe(true);
+  });
+
+  it('records segments', async () => {
+    await gw.waitFor('a recorded segment', async () => (await recordingList(gw, camera.id)).segments.length >= 1, 30_000, 500);
+  });
+
+  it('is absent from the filing report and the outage report', async () => {
+    const filing = await gw.api<{ rows: Array<{ cameraId: string }> }>('GET', '/api/v1/reports/filing');
+    expect(filing.status).toBe(200);
+    expect(filing.body.rows).toEqual([]);
+    const outages = await gw.api<{ cameras: Array<{ cameraId: string }>; rows: unknown[] }>(
+      'GET',
+      `/api/v1/reports/outages?from=${encodeURIComponent(testStart)}`,
+    );
+    expect(outages.status).toBe(200);
+    expect(outages.body.cameras).toEqual([]);
+  });
+
+  it('stops on demand with `psvgw demo --outage`: the outage is in the ledger, and it resolves by itself', async () => {
+    await waitForUp(gw, camera.id, 1, 30_000);
+    const stopped = await cli(['demo', '--outage', '4'], gw);
+    expect(stopped.status, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(camera.id);
+    await waitForUp(gw, camera.id, 0, 10_000);
+    const ledger = async () =>
+      (await gw.api<{ items: Outage[] }>('GET', `/api/v1/outages?from=${encodeURIComponent(testStart)}&cameraId=${camera.id}`)).body.items;
+    await gw.waitFor('an open outage', async () => (await ledger()).some((o) => o.kind === 'camera_down' && o.endedAt === null), 10_000, 250);
+    await waitForUp(gw, camera.id, 1, 30_000);
+    await gw.waitFor('the outage to end', async () => (await ledger()).some((o) => o.kind === 'camera_down' && o.endedAt !== null), 10_000, 250);
+    const outage = (await ledger()).find((o) => o.kind === 'camera_down')!;
+    // Away for the seconds asked, give or take the restart.
+    const seconds = (Date.parse(outage.endedAt!) - Date.parse(outage.startedAt)) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(3.5);
+    expect(seconds).toBeLessThan(20);
+    const bad = await cli(['demo', '--outage', 'soon'], gw);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--outage must be a whole number');
+  });
+
+  it('is refused in production mode, saying why', async () => {
+    const refused = await production.api<{ error: { code: string; message: string } }>('POST', '/api/v1/demo');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toContain('production mode');
+    const viaCli = await cli(['demo'], production);
+    expect(viaCli.status).not.toBe(0);
+    expect(viaCli.stderr).toContain('production mode');
+    expect((await production.api<{ total: number }>('GET', '/api/v1/cameras')).body.total).toBe(0);
+  });
+});
