@@ -38,7 +38,11 @@ export function demoRoutes(deps: DemoRoutesDeps): Router {
       res.status(200).json(existing);
       return;
     }
-    const camera = await deps.registry.create({ name: DEMO_NAME, siteType: 'road', rtspUrl: DEMO_SOURCE_URL }, String(res.locals.actor ?? 'unknown'), { demo: true });
+    const camera = await deps.registry.create(
+      { name: DEMO_NAME, siteType: 'road', rtspUrl: DEMO_SOURCE_URL },
+      String(res.locals.actor ?? 'unknown'),
+      { demo: true },
+    );
     res.status(201).location(`/api/v1/cameras/${camera.id}`).json(camera);
   });
 

@@ -22,7 +22,16 @@ import type { CredentialBox } from './credentialBox.js';
 import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
 import { normalizeRtspUrl } from './rtspUrl.js';
 import { SafeEmitter } from '../events.js';
-import { DEMO_SOURCE_URL, isDemoSource, SITE_TYPES, type AuditEntry, type CameraCredentials, type CameraRecord, type CameraView, type Mask } from '../domain/index.js';
+import {
+  DEMO_SOURCE_URL,
+  isDemoSource,
+  SITE_TYPES,
+  type AuditEntry,
+  type CameraCredentials,
+  type CameraRecord,
+  type CameraView,
+  type Mask,
+} from '../domain/index.js';
 
 /** What the privacy guard says about a site type (see privacy/siteGuard.ts). */
 export interface SiteGuardVerdict {

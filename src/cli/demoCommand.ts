@@ -23,7 +23,9 @@ export function registerDemoCommand(program: Command): void {
     if (o.outage !== undefined) {
       const seconds = Number(o.outage);
       if (!Number.isInteger(seconds) || seconds < 1)
-        throw new GatewayError('VALIDATION_FAILED', `--outage must be a whole number of seconds (got ${o.outage})`, { hint: 'e.g. psvgw demo --outage 10' });
+        throw new GatewayError('VALIDATION_FAILED', `--outage must be a whole number of seconds (got ${o.outage})`, {
+          hint: 'e.g. psvgw demo --outage 10',
+        });
       const outage = await callApi<{ cameraId: string; until: string }>(target, 'POST', '/api/v1/demo/outage', { seconds });
       if (o.json) printJson(outage);
       else console.log(`demo camera ${outage.cameraId}: source stopped until ${outage.until}; it comes back by itself`);

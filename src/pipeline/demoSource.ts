@@ -39,7 +39,8 @@ export function findDemoFont(fonts: readonly string[] = DEMO_FONTS): string | nu
  */
 export function demoInputArgs(font: string | null): string[] {
   const pattern = `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${DEMO_FPS}`;
-  if (font !== null && /[\\':,;[\]\s]/.test(font)) throw new Error(`demo font path ${font} contains a character a filter graph cannot take`);
+  if (font !== null && /[\\':,;[\]\s]/.test(font))
+    throw new Error(`demo font path ${font} contains a character a filter graph cannot take`);
   const clock =
     font === null
       ? ''

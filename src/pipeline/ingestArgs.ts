@@ -72,7 +72,9 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
     '0:v:0',
     ...(plan.info.audio ? ['-map', '0:a:0'] : []),
     // A demo source is raw pictures: the ingest is its encoder, on the live transcode's settings.
-    ...(demo ? h264EncoderArgs({ ...plan.liveTranscode, gopSeconds: DEMO_GOP_SECONDS }, DEMO_FPS) : videoCodecArgs(plan.info, plan.liveTranscode)),
+    ...(demo
+      ? h264EncoderArgs({ ...plan.liveTranscode, gopSeconds: DEMO_GOP_SECONDS }, DEMO_FPS)
+      : videoCodecArgs(plan.info, plan.liveTranscode)),
     ...audioCodecArgs(plan.info),
     ...(separate ? ['-map', '0:v:0', '-c:v:1', 'copy'] : []),
     '-f',

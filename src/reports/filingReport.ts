@@ -81,7 +81,8 @@ export function buildFilingReport(input: {
   const rule = removalRule(input.profile);
   const today = input.now.toISOString().slice(0, 10);
   // A demo camera shows the gateway working; it is no camera to file.
-  const rows = input.cameras.filter((c) => !isDemoSource(c.rtspUrl)).map((c): FilingRow => {
+  const filed = input.cameras.filter((c) => !isDemoSource(c.rtspUrl));
+  const rows = filed.map((c): FilingRow => {
     const mine = input.filings.filter((f) => f.cameraId === c.id);
     const deadlines: FilingDeadline[] = [];
     if (days !== null) {

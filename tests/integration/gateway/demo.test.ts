@@ -1,6 +1,9 @@
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userWithRole } from '../../helpers/accessSteps.js';
 import { streamUrls, waitForUp } from '../../helpers/cameraSteps.js';
 import { runCli } from '../../helpers/cli.js';
+import { launchBrowser, logIn, MESSAGES, requireConsoleTools, switchLanguage, untranslated } from '../../helpers/console.js';
 import { ADMIN_TOKEN, GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
@@ -20,29 +23,56 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
   let gw: GatewayProcess;
   let production: GatewayProcess;
   let camera: DemoCamera;
+  let browser: Browser;
   const testStart = new Date(Date.now() - 1000).toISOString();
   const cli = (args: string[], target: GatewayProcess) =>
     runCli(args, { env: { PSVGW_API_URL: target.apiUrl, PSVGW_ADMIN_TOKEN: ADMIN_TOKEN }, timeoutMs: 30_000 });
 
   beforeAll(async () => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
-    [gw, production] = await Promise.all([
+    requireConsoleTools();
+    [gw, production, browser] = await Promise.all([
       GatewayProcess.start({ configYaml: 'recording:\n  segmentSeconds: 2' }),
       GatewayProcess.start({
         env: { PSVGW_MODE: 'production', PSVGW_SECRET_KEY: 'Zq8v-Rt2x-Lp5m-Wn7k-Bc4h-Yd9f-Gs3j-Ke6u' },
         readyTimeoutMs: 40_000,
       }),
+      launchBrowser(),
     ]);
-    const added = await cli(['demo', '--json'], gw);
-    expect(added.status, added.stderr).toBe(0);
-    camera = JSON.parse(added.stdout) as DemoCamera;
   });
 
   afterAll(async () => {
+    await browser?.close();
     await stopAllGateways();
   });
 
-  it('adds one camera marked as a demo, and a second call answers the same one', async () => {
+  async function consoleOf(target: GatewayProcess, username: string): Promise<Page> {
+    await userWithRole(target, username, 'admin');
+    const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
+    await logIn(page, target.apiUrl, username);
+    return page;
+  }
+
+  it("the console's empty camera list offers the demo in development mode; the demo camera then shows with its badge", async () => {
+    const page = await consoleOf(gw, 'demo.admin');
+    await page.locator(`text=${MESSAGES.zh['cameras.empty']}`).waitFor({ timeout: 10_000 });
+    const button = page.locator('[data-testid=demo-add]');
+    await button.waitFor({ timeout: 10_000 });
+    expect(await untranslated(page, 'zh')).toEqual([]);
+    await switchLanguage(page, 'en');
+    expect(await button.textContent()).toBe(MESSAGES.en['cameras.demoAdd']);
+    expect(await untranslated(page, 'en')).toEqual([]);
+    await button.click();
+    const badge = page.locator('[role=row][data-camera-id] [data-demo]');
+    await badge.waitFor({ timeout: 10_000 });
+    expect(await badge.textContent()).toBe(MESSAGES.en['cameras.demo']);
+    expect(await untranslated(page, 'en')).toEqual([]);
+  });
+
+  it('`psvgw demo` answers the one demo camera there is, marked as a demo in the API', async () => {
+    const added = await cli(['demo', '--json'], gw);
+    expect(added.status, added.stderr).toBe(0);
+    camera = JSON.parse(added.stdout) as DemoCamera;
     expect(camera.demo).toBe(true);
     const list = await gw.api<{ items: DemoCamera[] }>('GET', '/api/v1/cameras');
     expect(list.body.items.map((c) => [c.id, c.demo])).toEqual([[camera.id, true]]);
@@ -99,9 +129,19 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
     await waitForUp(gw, camera.id, 0, 10_000);
     const ledger = async () =>
       (await gw.api<{ items: Outage[] }>('GET', `/api/v1/outages?from=${encodeURIComponent(testStart)}&cameraId=${camera.id}`)).body.items;
-    await gw.waitFor('an open outage', async () => (await ledger()).some((o) => o.kind === 'camera_down' && o.endedAt === null), 10_000, 250);
+    await gw.waitFor(
+      'an open outage',
+      async () => (await ledger()).some((o) => o.kind === 'camera_down' && o.endedAt === null),
+      10_000,
+      250,
+    );
     await waitForUp(gw, camera.id, 1, 30_000);
-    await gw.waitFor('the outage to end', async () => (await ledger()).some((o) => o.kind === 'camera_down' && o.endedAt !== null), 10_000, 250);
+    await gw.waitFor(
+      'the outage to end',
+      async () => (await ledger()).some((o) => o.kind === 'camera_down' && o.endedAt !== null),
+      10_000,
+      250,
+    );
     const outage = (await ledger()).find((o) => o.kind === 'camera_down')!;
     // Away for the seconds asked, give or take the restart.
     const seconds = (Date.parse(outage.endedAt!) - Date.parse(outage.startedAt)) / 1000;
@@ -120,5 +160,10 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
     expect(viaCli.status).not.toBe(0);
     expect(viaCli.stderr).toContain('production mode');
     expect((await production.api<{ total: number }>('GET', '/api/v1/cameras')).body.total).toBe(0);
+    // Its console's empty list offers no demo.
+    const page = await consoleOf(production, 'prod.admin');
+    // The list asks the mode once it is empty; the answer is on the page then.
+    await page.locator('.cameras-empty[data-mode=production]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid=demo-add]').count()).toBe(0);
   });
 });

@@ -1,7 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildIngestArgs } from '../../../src/pipeline/ingestArgs.js';
-import { DEMO_FONTS, DEMO_SOURCE_URL, DEMO_STREAM_INFO, demoInputArgs, findDemoFont, isDemoSource } from '../../../src/pipeline/demoSource.js';
+import {
+  DEMO_FONTS,
+  DEMO_SOURCE_URL,
+  DEMO_STREAM_INFO,
+  demoInputArgs,
+  findDemoFont,
+  isDemoSource,
+} from '../../../src/pipeline/demoSource.js';
 
 const transcode = { encoder: 'libx264', preset: 'veryfast', maxBitrateKbps: 2000, gopSeconds: 1 };
 const recording = { pattern: '/data/rec/1/.incoming/r-%06d.ts', listFile: '/data/rec/1/.incoming/r.csv', segmentSeconds: 4 };
@@ -38,7 +45,9 @@ describe('demo source', () => {
   });
 
   it('draws a clock with a font, and none without', () => {
-    expect(demoInputArgs('/usr/share/fonts/x.ttf').at(-1)).toContain("drawtext=fontfile=/usr/share/fonts/x.ttf:text='psv-gateway demo %{localtime}");
+    expect(demoInputArgs('/usr/share/fonts/x.ttf').at(-1)).toContain(
+      "drawtext=fontfile=/usr/share/fonts/x.ttf:text='psv-gateway demo %{localtime}",
+    );
     expect(demoInputArgs(null).at(-1)).not.toContain('drawtext');
     expect(() => demoInputArgs("/fonts/a:b's.ttf")).toThrow(/cannot take/);
   });
@@ -52,10 +61,14 @@ describe('demo source', () => {
     const font = findDemoFont(DEMO_FONTS);
     const args = buildIngestArgs(demoPlan(font));
     const input = args.slice(args.indexOf('-re'), args.indexOf('-f', args.indexOf('-map')));
-    const out = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...input.filter((a) => a !== '-re'), '-frames:v', '3', '-f', 'null', '-'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = execFileSync(
+      'ffmpeg',
+      ['-hide_banner', '-loglevel', 'error', ...input.filter((a) => a !== '-re'), '-frames:v', '3', '-f', 'null', '-'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(out).toBe('');
   });
 });

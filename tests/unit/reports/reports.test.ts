@@ -186,18 +186,26 @@ describe('demo cameras', () => {
   const demo = cam('demo', { rtspUrl: DEMO_SOURCE_URL });
 
   it('are left out of the filing report', () => {
-    const r = buildFilingReport({ cameras: [cam('real'), demo], filings: [], profile: getProfile('hubei'), now: new Date('2026-12-01T08:00:00Z') });
+    const r = buildFilingReport({
+      cameras: [cam('real'), demo],
+      filings: [],
+      profile: getProfile('hubei'),
+      now: new Date('2026-12-01T08:00:00Z'),
+    });
     expect(r.rows.map((x) => x.cameraId)).toEqual(['real']);
   });
 
-  it("are left out of the outage report, their outages on demand included", () => {
+  it('are left out of the outage report, their outages on demand included', () => {
     const report = buildOutageReport({
       from: new Date('2026-11-01T00:00:00Z'),
       to: new Date('2026-11-02T00:00:00Z'),
       now: new Date('2026-11-05T00:00:00Z'),
       cameras: [cam('real'), demo],
       maintenance: [],
-      outages: [outage('demo', '2026-11-01T01:00:00Z', '2026-11-01T01:00:10Z'), outage('real', '2026-11-01T02:00:00Z', '2026-11-01T03:00:00Z')],
+      outages: [
+        outage('demo', '2026-11-01T01:00:00Z', '2026-11-01T01:00:10Z'),
+        outage('real', '2026-11-01T02:00:00Z', '2026-11-01T03:00:00Z'),
+      ],
     });
     expect(report.rows.map((r) => r.cameraId)).toEqual(['real']);
     expect(report.cameras.map((c) => c.cameraId)).toEqual(['real']);
