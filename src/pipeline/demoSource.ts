@@ -8,8 +8,8 @@ import type { StreamInfo } from './streamInfo.js';
 
 export { DEMO_SOURCE_URL, isDemoSource } from '../domain/index.js';
 
-const WIDTH = 1280;
-const HEIGHT = 720;
+const WIDTH = 640;
+const HEIGHT = 360;
 export const DEMO_FPS = 25;
 /** A new viewer waits at most one GOP; recordings' segments cut on these keyframes. */
 export const DEMO_GOP_SECONDS = 2;

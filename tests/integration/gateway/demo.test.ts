@@ -9,6 +9,7 @@ import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { recordingList } from '../../helpers/recordings.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
+import { readTar } from '../../../src/dossier/tar.js';
 import type { OutageRecord as Outage } from '../../../src/store/index.js';
 
 interface DemoCamera {
@@ -107,6 +108,22 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
 
   it('records segments', async () => {
     await gw.waitFor('a recorded segment', async () => (await recordingList(gw, camera.id)).segments.length >= 1, 30_000, 500);
+  });
+
+  it('is absent from the dossier: its filing report and its recording hours', async () => {
+    // The demo camera has recordings in the period: the dossier could have shown them.
+    expect((await recordingList(gw, camera.id)).segments.length).toBeGreaterThan(0);
+    const query = `from=${encodeURIComponent(testStart)}&to=${encodeURIComponent(new Date().toISOString())}`;
+    const res = await fetch(`${gw.apiUrl}/api/v1/dossier?${query}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(res.status).toBe(200);
+    const files = new Map(readTar(Buffer.from(await res.arrayBuffer())).map((f) => [f.name, f.data.toString()]));
+    const integrity = JSON.parse(files.get('recording-integrity.json')!) as { cameras: Array<{ cameraId: string }> };
+    expect(integrity.cameras).toEqual([]);
+    const filing = JSON.parse(files.get('filing-report.json')!) as { rows: unknown[] };
+    expect(filing.rows).toEqual([]);
   });
 
   it('is absent from the filing report and the outage report', async () => {

@@ -34,7 +34,7 @@ describe('demo source', () => {
 
   it('reads testsrc2 at real time through lavfi, no RTSP options, and encodes H.264 with a 2 s GOP', () => {
     const args = buildIngestArgs(demoPlan(null));
-    expect(args.join(' ')).toContain('-re -f lavfi -i testsrc2=size=1280x720:rate=25');
+    expect(args.join(' ')).toContain('-re -f lavfi -i testsrc2=size=640x360:rate=25');
     expect(args).not.toContain('-rtsp_transport');
     expect(args).not.toContain(DEMO_SOURCE_URL);
     expect(args).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-g', '50', '-keyint_min', '50', '-bf', '0', '-maxrate', '2000k']));
