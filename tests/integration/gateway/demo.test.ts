@@ -9,6 +9,7 @@ import { httpFlvStart } from '../../helpers/httpFlv.js';
 import { FFMPEG_INSTALL_HINT, requireTool } from '../../helpers/media.js';
 import { recordingList } from '../../helpers/recordings.js';
 import { openWsFlv } from '../../helpers/wsFlv.js';
+import { grayFrame, regionStats, type Region } from '../../helpers/frames.js';
 import { readTar } from '../../../src/dossier/tar.js';
 import type { OutageRecord as Outage } from '../../../src/store/index.js';
 
@@ -104,6 +105,20 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
     const shared = await httpFlvStart(urls.shared.httpFlv);
     expect(shared.status).toBe(200);
     expect(shared.head.startsWith('FLV')).toBe(true);
+  });
+
+  it('takes privacy masks like any camera: the shared tier is masked, the raw tier is not', async () => {
+    const rect: Region = { x: 0.1, y: 0.2, w: 0.4, h: 0.4 };
+    const patched = await gw.api('PATCH', `/api/v1/cameras/${camera.id}`, { masks: [{ shape: 'rect', ...rect, mode: 'fill' }] });
+    expect(patched.status).toBe(200);
+    await gw.waitFor('the masked shared tier', async () => (await gw.metric('psvgw_masking_up', { camera_id: camera.id })) === 1, 30_000);
+    const urls = await streamUrls(gw, camera.id);
+    const size = { width: 640, height: 360 };
+    const [shared, raw] = await Promise.all([grayFrame(urls.shared.httpFlv, size, 20_000), grayFrame(urls.raw.httpFlv, size, 20_000)]);
+    // The test picture is busy everywhere; under the fill it has (nearly) no detail left.
+    expect(regionStats(shared, rect).edge).toBeLessThan(0.1 * regionStats(raw, rect).edge);
+    const outside: Region = { x: 0.6, y: 0.6, w: 0.35, h: 0.35 };
+    expect(regionStats(shared, outside).edge).toBeGreaterThan(0.5 * regionStats(raw, outside).edge);
   });
 
   it('records segments', async () => {
