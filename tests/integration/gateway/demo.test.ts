@@ -55,6 +55,12 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
     return page;
   }
 
+  it('refuses an outage on demand while there is no demo camera, saying how to add one', async () => {
+    const res = await gw.api<{ error: { code: string; hint: string } }>('POST', '/api/v1/demo/outage', { seconds: 5 });
+    expect(res.status).toBe(404);
+    expect(res.body.error.hint).toContain('psvgw demo');
+  });
+
   it("the console's empty camera list offers the demo in development mode; the demo camera then shows with its badge", async () => {
     const page = await consoleOf(gw, 'demo.admin');
     await page.locator(`text=${MESSAGES.zh['cameras.empty']}`).waitFor({ timeout: 10_000 });
@@ -179,6 +185,11 @@ describe('psvgw demo: a synthetic camera for a first look', () => {
     const seconds = (Date.parse(outage.endedAt!) - Date.parse(outage.startedAt)) / 1000;
     expect(seconds).toBeGreaterThanOrEqual(3.5);
     expect(seconds).toBeLessThan(20);
+    for (const seconds of [0, 601, 2.5, '10']) {
+      const refused = await gw.api<{ error: { code: string; message: string } }>('POST', '/api/v1/demo/outage', { seconds });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toContain('"seconds" must be a whole number from 1 to 600');
+    }
     const bad = await cli(['demo', '--outage', 'soon'], gw);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--outage must be a whole number');
