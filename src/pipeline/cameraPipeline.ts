@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import type { BackoffPolicy } from '../backoff.js';
@@ -208,10 +209,10 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
   }
 
   private async prepareIngest(signal: AbortSignal) {
-    const demo = isDemoSource(this.camera.sourceUrl);
-    if (demo) {
+    if (isDemoSource(this.camera.sourceUrl)) {
       // The source is away: no run until the outage ends (the ingest stays down, as a dead camera's would).
-      await untilOrAborted(this.demoOutageUntil, signal);
+      const away = this.demoOutageUntil - Date.now();
+      if (away > 0) await sleep(away, undefined, { signal }).catch(() => undefined);
       this.info = DEMO_STREAM_INFO;
     } else if (!this.info || needsProbe(this.info, this.ingest.snapshot().lastCause)) {
       this.info = await this.deps.probe(this.camera.sourceUrl, signal);
@@ -234,19 +235,4 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
     });
     return { args, reachability: hostPortOf(this.camera.sourceUrl) };
   }
-}
-
-/** Resolves at `untilMs` (ms since the epoch), at once if that has passed, or when `signal` aborts. */
-function untilOrAborted(untilMs: number, signal: AbortSignal): Promise<void> {
-  const ms = untilMs - Date.now();
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
