@@ -55,6 +55,8 @@ export const ACTIONS = [
   // GB/T 28181 upper platforms and their link state; adding or removing one (admin).
   'platforms.read',
   'platforms.write',
+  // A demo camera fed by the built-in test source, and its outage on demand (admin, development mode).
+  'demo.write',
   // Footage.
   'live.shared',
   'live.raw',

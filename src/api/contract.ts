@@ -40,6 +40,8 @@ export interface CameraListItem {
   enabled: boolean;
   commissionedAt: string | null;
   signageInstalled: boolean;
+  /** A demo camera fed by the built-in test source (`psvgw demo`), left out of the reports. */
+  demo: boolean;
   status: CameraStatus;
   health: CameraHealth;
   /**

@@ -122,6 +122,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     platforms: p.platforms,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     publicRequests: new PublicRequestService({ store, profile: setup.profile, idDocuments: p.idDocuments }),
+    demo: { mode: config.mode, registry: p.registry, pipelines: p.pipelines },
     systemInfo: () => ({
       version: VERSION,
       profile: config.profile,

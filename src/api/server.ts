@@ -25,6 +25,7 @@ import { userRoutes } from './userRoutes.js';
 import { registerRoutes } from './registerRoutes.js';
 import { platformRoutes, type PlatformRoutesDeps } from './platformRoutes.js';
 import { wallRoutes } from './wallRoutes.js';
+import { demoRoutes, type DemoRoutesDeps } from './demoRoutes.js';
 
 export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   /** Logins, sessions, users and API keys. */
@@ -57,6 +58,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   publicRequests?: PublicRequestService;
   /** The media port the console's WS-FLV tiles connect to (its CSP names it); absent: any WebSocket. */
   mediaHttpPort?: number;
+  /** The demo camera (POST /demo); absent: those routes answer 404. */
+  demo?: DemoRoutesDeps;
 }
 
 /**
@@ -120,6 +123,7 @@ export function createApiApp(deps: ApiDeps): Express {
     );
   if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
   api.use(platformRoutes(deps.platforms));
+  if (deps.demo !== undefined) api.use(demoRoutes(deps.demo));
   // The whole store is the recordings' (deps.store is a narrower view).
   api.use('/console/walls', wallRoutes(deps.recordings.store));
   api.use((req, _res, next) => {

@@ -22,7 +22,16 @@ import type { CredentialBox } from './credentialBox.js';
 import { gbIdPrefix, nextGbId, validateGbId, type GbIdPrefix } from './gbId.js';
 import { normalizeRtspUrl } from './rtspUrl.js';
 import { SafeEmitter } from '../events.js';
-import { SITE_TYPES, type AuditEntry, type CameraCredentials, type CameraRecord, type CameraView, type Mask } from '../domain/index.js';
+import {
+  DEMO_SOURCE_URL,
+  isDemoSource,
+  SITE_TYPES,
+  type AuditEntry,
+  type CameraCredentials,
+  type CameraRecord,
+  type CameraView,
+  type Mask,
+} from '../domain/index.js';
 
 /** What the privacy guard says about a site type (see privacy/siteGuard.ts). */
 export interface SiteGuardVerdict {
@@ -61,6 +70,8 @@ export interface CameraWriteOptions {
    * stored, or nothing. A throw rolls the whole create back and is passed on.
    */
   alongside?: (tx: StoreTx, camera: CameraRecord) => Promise<void>;
+  /** A demo camera: its source is the built-in test source (DEMO_SOURCE_URL), never probed. */
+  demo?: boolean;
 }
 
 /** Attempts at a generated ID before giving up when concurrent creates keep taking it. */
@@ -118,8 +129,8 @@ export class CameraRegistry {
     const explicit: Partial<CameraCredentials> = {};
     if (data.username !== undefined) explicit.username = data.username;
     if (data.password !== undefined) explicit.password = data.password;
-    const { url, credentials } = normalizeRtspUrl(data.rtspUrl, explicit);
-    if (!opts.skipProbe) await this.#probe(url, credentials, data.id ?? null);
+    const { url, credentials } = opts.demo ? { url: DEMO_SOURCE_URL, credentials: null } : normalizeRtspUrl(data.rtspUrl, explicit);
+    if (!opts.skipProbe && !opts.demo) await this.#probe(url, credentials, data.id ?? null);
 
     const at = this.#now().toISOString();
     const fields: Omit<CameraRecord, 'id'> = {
@@ -406,6 +417,7 @@ export function toView(record: CameraRecord): CameraView {
     masks: [...rest.masks],
     sharedEncoder: { ...rest.sharedEncoder },
     hasCredentials: credentialsEnc !== null,
+    demo: isDemoSource(rest.rtspUrl),
   };
 }
 

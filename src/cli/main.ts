@@ -18,6 +18,7 @@ import { registerRegisterCommand } from './registerCommand.js';
 import { registerExportCommands } from './exportCommand.js';
 import { registerChangeCommands } from './changeCommands.js';
 import { registerPlatformCommands } from './platformCommands.js';
+import { registerDemoCommand } from './demoCommand.js';
 
 const program = new Command()
   .name('psvgw')
@@ -32,6 +33,7 @@ const program = new Command()
     `
 Quick start:
   psvgw start --config config/gateway.example.yaml        run the gateway (SQLite store in ./data)
+  psvgw demo                                               a demo camera (test picture) for a first look; --outage 10 stops it
   psvgw probe rtsp://user:pass@192.168.1.64/Streaming/Channels/101   check a camera before adding it
   psvgw cameras add --name "Gate 1" --url rtsp://... --site-type school_gate
   psvgw cameras list
@@ -82,6 +84,7 @@ registerRegisterCommand(program);
 registerExportCommands(program);
 registerChangeCommands(program);
 registerPlatformCommands(program);
+registerDemoCommand(program);
 
 program
   .command('probe')

@@ -34,8 +34,20 @@ export interface CameraRecord {
   updatedAt: string;
 }
 
-/** What the API and CLI show: the record less the secret box, plus a flag. */
-export type CameraView = Omit<CameraRecord, 'credentialsEnc'> & { hasCredentials: boolean };
+/** What the API and CLI show: the record less the secret box, plus flags. */
+export type CameraView = Omit<CameraRecord, 'credentialsEnc'> & {
+  hasCredentials: boolean;
+  /** A demo camera: fed by the built-in test source, left out of filing and compliance reports. */
+  demo: boolean;
+};
+
+/** The source URL a demo camera stores in place of an RTSP URL: the ingest makes the picture itself. */
+export const DEMO_SOURCE_URL = 'demo://testsrc2';
+
+/** Whether a camera URL is the built-in test source, i.e. the camera is a demo. */
+export function isDemoSource(url: string): boolean {
+  return url === DEMO_SOURCE_URL;
+}
 
 export interface CameraCredentials {
   username: string;

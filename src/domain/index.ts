@@ -4,6 +4,7 @@
  * without creating a cycle.
  */
 export type { AuditEntry, CameraCredentials, CameraRecord, CameraView } from './camera.js';
+export { DEMO_SOURCE_URL, isDemoSource } from './camera.js';
 export { SITE_TYPES, SITE_TYPE_INFO, isSiteType, type SiteType, type SiteTypeInfo } from './siteTypes.js';
 export {
   MASK_MODES,

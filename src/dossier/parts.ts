@@ -5,6 +5,7 @@
  * DOSSIER_PARTS; the bundle, the manifest and verification need no change.
  */
 import { allCameras } from '../cameras/index.js';
+import { isDemoSource } from '../domain/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import { verifyAuditLog, verifyRecordings, type KeyRing } from '../recording/index.js';
 import {
@@ -151,7 +152,9 @@ const integrityPart: DossierPart = {
     });
     const cameras = [];
     const hours: CameraHour[] = [];
-    for (const cameraId of (await ctx.store.recordings.cameraIds()).sort()) {
+    // A demo camera's recordings show the gateway working; they are no camera's record to report.
+    const demos = new Set((await allCameras(ctx.store.cameras)).filter((c) => isDemoSource(c.rtspUrl)).map((c) => c.id));
+    for (const cameraId of (await ctx.store.recordings.cameraIds()).filter((id) => !demos.has(id)).sort()) {
       const [entries, gaps, checkpoints] = await Promise.all([
         ctx.store.recordings.entries({ cameraId }),
         ctx.store.recordings.gaps(cameraId, fromMs, toMs),

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
 import type { BackoffPolicy } from '../backoff.js';
 import { buildIngestArgs, type LiveTranscodeSettings, type RecordingOutput } from './ingestArgs.js';
 import type { SharedEncoderSettings } from './maskingArgs.js';
+import { isDemoSource } from '../domain/index.js';
+import { DEMO_STREAM_INFO } from './demoSource.js';
 import { needsProbe } from './probeCache.js';
 import { hostPortOf, type HostPort } from './reachability.js';
 import { SharedTier, type SharedStream, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
@@ -39,6 +42,8 @@ export interface PipelineSettings {
   sharedEncoder: SharedEncoderSettings;
   /** The gateway's data directory; mask images go under `<dataDir>/masks`. */
   dataDir: string;
+  /** drawtext's font for the clock of demo cameras (null: no clock). */
+  demoFont?: string | null;
   /** The recorder: names each ingest run's segment output (null: not recording that run). */
   recording?: { prepareRun(cameraId: string): RecordingOutput | null };
   /**
@@ -73,6 +78,8 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
   private readonly upstream: UpstreamLinks | null;
   private readonly shared: SharedTier;
   private info: StreamInfo | null = null;
+  /** A demo camera's outage on demand: its source stays away until then (ms since the epoch). */
+  private demoOutageUntil = 0;
 
   constructor(
     public camera: CameraSource,
@@ -125,6 +132,17 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
   /** Restarts the ingest (e.g. to start or stop recording); the live tiers resume within the backoff. */
   restartIngest(): void {
     this.ingest.restartNow();
+  }
+
+  /**
+   * Stops a demo camera's source for `seconds`, then lets it come back by itself: the outage
+   * is seen as a real camera's would be (incident, ledger, offline tiles). False: not a demo.
+   */
+  demoOutage(seconds: number): boolean {
+    if (!isDemoSource(this.camera.sourceUrl)) return false;
+    this.demoOutageUntil = Date.now() + seconds * 1000;
+    this.ingest.restartNow();
+    return true;
   }
 
   /** New masks, encoder settings or sub stream for the shared tier: restarts only the shared side, never the ingest. */
@@ -191,7 +209,12 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
   }
 
   private async prepareIngest(signal: AbortSignal) {
-    if (!this.info || needsProbe(this.info, this.ingest.snapshot().lastCause)) {
+    if (isDemoSource(this.camera.sourceUrl)) {
+      // The source is away: no run until the outage ends (the ingest stays down, as a dead camera's would).
+      const away = this.demoOutageUntil - Date.now();
+      if (away > 0) await sleep(away, undefined, { signal }).catch(() => undefined);
+      this.info = DEMO_STREAM_INFO;
+    } else if (!this.info || needsProbe(this.info, this.ingest.snapshot().lastCause)) {
       this.info = await this.deps.probe(this.camera.sourceUrl, signal);
     }
     const media = this.deps.media;
@@ -208,6 +231,7 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
       liveTargets: [media.publishUrl('raw', this.camera.id)],
       liveTranscode: s.liveTranscode,
       recording: s.recording?.prepareRun(this.camera.id) ?? null,
+      demoFont: s.demoFont ?? null,
     });
     return { args, reachability: hostPortOf(this.camera.sourceUrl) };
   }

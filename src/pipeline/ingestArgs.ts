@@ -1,3 +1,5 @@
+import { isDemoSource } from '../domain/index.js';
+import { DEMO_FPS, DEMO_GOP_SECONDS, demoInputArgs } from './demoSource.js';
 import { liveNeedsAudioTranscode, liveNeedsVideoTranscode, type StreamInfo } from './streamInfo.js';
 
 /** How an H.265 camera's live tier is re-encoded, since FLV (ffmpeg 5.1) cannot carry H.265. */
@@ -14,6 +16,8 @@ export interface IngestPlan {
   liveTranscode: LiveTranscodeSettings;
   /** Segment output of the recorder; null: not recording this run. */
   recording?: RecordingOutput | null;
+  /** drawtext's font for a demo source's clock (see demoSource.ts); null or absent: no clock. */
+  demoFont?: string | null;
 }
 
 /** Where the ingest writes recorded segments (see recording/recorder.ts). */
@@ -56,17 +60,21 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
   const recording = plan.recording ?? null;
   // The recording keeps the camera's original video: when the live tier re-encodes it, the
   // original is mapped a second time, copied, and each tee slave selects its own streams.
-  const separate = recording !== null && liveNeedsVideoTranscode(plan.info);
+  const demo = isDemoSource(plan.inputUrl);
+  const separate = !demo && recording !== null && liveNeedsVideoTranscode(plan.info);
   const audio = plan.info.audio ? ',a' : '';
   const live = teeSpec(plan.liveTargets, separate ? `v:0${audio}` : null);
   const record = recording === null ? [] : [segmentSlave(recording, separate ? `v:1${audio}` : null)];
   return [
     ...supervisedArgs(),
-    ...rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds),
+    ...(demo ? demoInputArgs(plan.demoFont ?? null) : rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds)),
     '-map',
     '0:v:0',
     ...(plan.info.audio ? ['-map', '0:a:0'] : []),
-    ...videoCodecArgs(plan.info, plan.liveTranscode),
+    // A demo source is raw pictures: the ingest is its encoder, on the live transcode's settings.
+    ...(demo
+      ? h264EncoderArgs({ ...plan.liveTranscode, gopSeconds: DEMO_GOP_SECONDS }, DEMO_FPS)
+      : videoCodecArgs(plan.info, plan.liveTranscode)),
     ...audioCodecArgs(plan.info),
     ...(separate ? ['-map', '0:v:0', '-c:v:1', 'copy'] : []),
     '-f',

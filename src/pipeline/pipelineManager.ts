@@ -88,6 +88,11 @@ export class PipelineManager {
     this.pipelines.get(cameraId)?.restartIngest();
   }
 
+  /** Stops a demo camera's source for `seconds`; false when no demo camera runs under that id. */
+  demoOutage(cameraId: string, seconds: number): boolean {
+    return this.pipelines.get(cameraId)?.demoOutage(seconds) ?? false;
+  }
+
   snapshot(cameraId: string): PipelineSnapshot | undefined {
     return this.pipelines.get(cameraId)?.snapshot();
   }

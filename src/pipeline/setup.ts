@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { PipelineSettings } from './cameraPipeline.js';
 import type { Prober } from './tiers.js';
 import { chooseH264Encoder, readFfmpegCapabilities, type FfmpegCapabilities } from './ffmpegCapabilities.js';
+import { findDemoFont } from './demoSource.js';
 import { probeStream } from './probe.js';
 import { RecentProbes } from './probeCache.js';
 
@@ -44,6 +45,7 @@ export function pipelineSettings(config: GatewayConfig, dataDir: string, sharedE
     liveTranscode: ingest.h265Live,
     sharedEncoder: { ...config.privacy.sharedEncoder, encoder: sharedEncoder },
     dataDir,
+    demoFont: findDemoFont(),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CameraRecord } from '../domain/index.js';
+import { isDemoSource, type CameraRecord } from '../domain/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import type { FilingEvent, FilingRecord } from '../store/index.js';
 
@@ -80,7 +80,9 @@ export function buildFilingReport(input: {
   const days = input.profile.filingDeadlineDays.value;
   const rule = removalRule(input.profile);
   const today = input.now.toISOString().slice(0, 10);
-  const rows = input.cameras.map((c): FilingRow => {
+  // A demo camera shows the gateway working; it is no camera to file.
+  const filed = input.cameras.filter((c) => !isDemoSource(c.rtspUrl));
+  const rows = filed.map((c): FilingRow => {
     const mine = input.filings.filter((f) => f.cameraId === c.id);
     const deadlines: FilingDeadline[] = [];
     if (days !== null) {

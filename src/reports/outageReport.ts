@@ -1,4 +1,4 @@
-import type { CameraRecord } from '../domain/index.js';
+import { isDemoSource, type CameraRecord } from '../domain/index.js';
 import type { MaintenanceWindow, OutageRecord } from '../store/index.js';
 
 export interface OutageRow {
@@ -75,8 +75,13 @@ export function buildOutageReport(input: OutageReportInput): OutageReport {
   const from = input.from.getTime();
   const to = Math.min(input.to.getTime(), Math.max(input.now.getTime(), from));
   const clip = (a: number, b: number): Span => [Math.max(a, from), Math.min(b, to)];
-  const names = new Map(input.cameras.map((c) => [c.id, c.name]));
-  const inRange = input.outages.filter((o) => timeOf(o.startedAt) < input.to.getTime() && (o.endedAt === null || timeOf(o.endedAt) > from));
+  // A demo camera's outages are shown on demand, not suffered: they count nowhere.
+  const demos = new Set(input.cameras.filter((c) => isDemoSource(c.rtspUrl)).map((c) => c.id));
+  const real = input.cameras.filter((c) => !demos.has(c.id));
+  const names = new Map(real.map((c) => [c.id, c.name]));
+  const inRange = input.outages.filter(
+    (o) => !demos.has(o.cameraId) && timeOf(o.startedAt) < input.to.getTime() && (o.endedAt === null || timeOf(o.endedAt) > from),
+  );
   const spanOf = (o: OutageRecord): Span => clip(timeOf(o.startedAt), o.endedAt === null ? to : timeOf(o.endedAt));
 
   const rows: OutageRow[] = inRange.map((o) => {
@@ -93,9 +98,9 @@ export function buildOutageReport(input: OutageReportInput): OutageReport {
     };
   });
 
-  const ids = [...new Set([...input.cameras.map((c) => c.id), ...inRange.map((o) => o.cameraId)])].sort();
+  const ids = [...new Set([...real.map((c) => c.id), ...inRange.map((o) => o.cameraId)])].sort();
   const cameras: CameraUptime[] = ids.map((id) => {
-    const camera = input.cameras.find((c) => c.id === id);
+    const camera = real.find((c) => c.id === id);
     const since = camera ? timeOf(camera.commissionedAt ?? camera.createdAt) : from;
     const until = camera?.removedAt ? timeOf(camera.removedAt) : to;
     const [obsStart, obsEnd] = clip(since, until);

@@ -137,3 +137,13 @@ export function saveWall(wall: Omit<SavedWall, 'updatedAt'>): Promise<SavedWall>
 export async function callBlob(path: string): Promise<Blob> {
   return (await answered('GET', path)).blob();
 }
+
+/** The gateway's mode ('development' or 'production'), among the facts of GET /system. */
+export function systemInfo(): Promise<{ mode: string }> {
+  return call('GET', '/system');
+}
+
+/** Adds the demo camera (development mode only; the gateway answers the one there is on a second call). */
+export function startDemo(): Promise<{ id: string }> {
+  return call('POST', '/demo');
+}

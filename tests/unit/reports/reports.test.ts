@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/domain/index.js';
+import { DEMO_SOURCE_URL, type CameraRecord } from '../../../src/domain/index.js';
 import { getProfile } from '../../../src/config/index.js';
 import { buildFilingReport, buildOutageReport, renderFilingReport, renderOutageReport, renderPdf } from '../../../src/reports/index.js';
 import { toCsv } from '../../../src/reports/csv.js';
@@ -179,5 +179,35 @@ describe('CSV and HTML escaping', () => {
       '\uFEFFa\r\n"x,y"\r\n"say ""hi"""\r\n"\'=HYPERLINK(""x"")"\r\n-3\r\n\r\n',
     );
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('demo cameras', () => {
+  const demo = cam('demo', { rtspUrl: DEMO_SOURCE_URL });
+
+  it('are left out of the filing report', () => {
+    const r = buildFilingReport({
+      cameras: [cam('real'), demo],
+      filings: [],
+      profile: getProfile('hubei'),
+      now: new Date('2026-12-01T08:00:00Z'),
+    });
+    expect(r.rows.map((x) => x.cameraId)).toEqual(['real']);
+  });
+
+  it('are left out of the outage report, their outages on demand included', () => {
+    const report = buildOutageReport({
+      from: new Date('2026-11-01T00:00:00Z'),
+      to: new Date('2026-11-02T00:00:00Z'),
+      now: new Date('2026-11-05T00:00:00Z'),
+      cameras: [cam('real'), demo],
+      maintenance: [],
+      outages: [
+        outage('demo', '2026-11-01T01:00:00Z', '2026-11-01T01:00:10Z'),
+        outage('real', '2026-11-01T02:00:00Z', '2026-11-01T03:00:00Z'),
+      ],
+    });
+    expect(report.rows.map((r) => r.cameraId)).toEqual(['real']);
+    expect(report.cameras.map((c) => c.cameraId)).toEqual(['real']);
   });
 });

@@ -23,6 +23,11 @@ export const en: Record<MessageKey, string> = {
   'cameras.state': 'State',
   'cameras.total': '{total} in all',
   'cameras.empty': 'No cameras yet.',
+  'cameras.demo': 'demo',
+  'cameras.demoAdd': 'Add a demo camera',
+  'cameras.demoHint':
+    'A test picture with a clock, no camera needed: live video, masks, recording and an outage on demand (psvgw demo --outage 10).',
+  'cameras.demoFailed': 'Could not add the demo camera: {message}',
   'cameras.loading': 'Loading…',
   'cameras.loadFailed': 'Could not load the cameras: {message}',
   'cameras.previous': 'Previous',

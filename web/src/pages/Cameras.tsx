@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CAMERA_STATES } from '../../../src/api/contract.js';
-import { isApiError, listCameras, type CameraItem, type CameraListQuery } from '../api';
+import { isApiError, listCameras, startDemo, systemInfo, type CameraItem, type CameraListQuery } from '../api';
 import { siteTypeName, type MessageKey } from '../i18n';
 import { useI18n } from '../i18nContext';
 import { visibleWindow } from '../virtualList';
@@ -28,6 +28,28 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
   const viewport = useRef<HTMLDivElement>(null);
+  const [mode, setMode] = useState<string | null>(null);
+  const [demoBusy, setDemoBusy] = useState(false);
+
+  // An empty list in development mode offers the demo camera (a first look without a camera).
+  useEffect(() => {
+    if (total === 0 && mode === null)
+      void systemInfo().then(
+        (s) => setMode(s.mode),
+        () => setMode('unknown'),
+      );
+  }, [total, mode]);
+  const addDemo = async () => {
+    setDemoBusy(true);
+    try {
+      await startDemo();
+      setQuery({ ...query });
+    } catch (err) {
+      setError(t('cameras.demoFailed', { message: String(isApiError(err) ? err.message : err) }));
+    } finally {
+      setDemoBusy(false);
+    }
+  };
 
   // Typing waits a moment before the server is asked.
   useEffect(() => {
@@ -129,7 +151,17 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
         </p>
       )}
       {total === 0 ? (
-        <p>{t('cameras.empty')}</p>
+        <div class="cameras-empty" data-mode={mode ?? undefined}>
+          <p>{t('cameras.empty')}</p>
+          {mode === 'development' && (
+            <p>
+              <button type="button" data-testid="demo-add" disabled={demoBusy} onClick={() => void addDemo()}>
+                {t('cameras.demoAdd')}
+              </button>{' '}
+              <span class="hint">{t('cameras.demoHint')}</span>
+            </p>
+          )}
+        </div>
       ) : (
         <div class="camera-table" role="table" aria-labelledby="cameras-heading" aria-rowcount={(total ?? 0) + 1}>
           <div role="rowgroup" class="camera-head">
@@ -157,8 +189,13 @@ export function CamerasPage({ onSessionLost }: { onSessionLost: () => void }) {
                     <span role="cell">{t('cameras.loading')}</span>
                   ) : (
                     <>
-                      <span role="cell" data-user-text>
-                        {camera.name}
+                      <span role="cell">
+                        <span data-user-text>{camera.name}</span>
+                        {camera.demo && (
+                          <span class="badge badge-demo" data-demo>
+                            {t('cameras.demo')}
+                          </span>
+                        )}
                       </span>
                       <span role="cell">{siteTypeName(lang, camera.siteType)}</span>
                       <span role="cell" data-user-text>
