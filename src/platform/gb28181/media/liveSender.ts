@@ -470,7 +470,7 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     this.ffmpegExited = new Promise((resolve) => child.once('close', () => resolve()));
     this.lastSourceDataAt = Date.now();
     const stallMs = this.options.stallTimeoutMs ?? 5000;
-    const from = originalVideo === undefined ? 'the shared tier' : "the camera's original video";
+    const from = originalVideo === undefined ? 'the shared tier' : "the camera (its ingest's copy)";
     const rtcpMs = this.options.rtcpTimeoutMs ?? 30_000;
     // Recorded footage does not stall on its own: its reader is held back on purpose (pause, pacing).
     const live = this.options.playback === undefined;
