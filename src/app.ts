@@ -27,6 +27,7 @@ import {
   detectFfmpeg,
   instanceIdOf,
   instanceMarker,
+  OriginalVideoTaps,
   PipelineManager,
   pipelineSettings,
   reapOrphans,
@@ -123,8 +124,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     // Closed after the pipelines (the stack runs in reverse): their last partial segments get indexed.
     const recording = stack.push(await startRecording({ config, dataDir, profile, store, incidents, logger }));
     const probes = cameraProbes(config, logger);
+    // The original video of H.265 cameras, teed by their ingest, for GB/T 28181 sessions that send it as is.
+    const originalVideo = stack.push(new OriginalVideoTaps());
     const pipelines = stack.push(
-      new PipelineManager({ settings: { ...settings, recording, upstream: platformUpstream }, media, probe: probes.ingest, logger }),
+      new PipelineManager({
+        settings: { ...settings, recording, upstream: platformUpstream, originalVideo },
+        media,
+        probe: probes.ingest,
+        logger,
+      }),
     );
     recording.onRestartIngest((cameraId) => pipelines.restartIngest(cameraId));
     pipelines.on('state', (change) => change.stream === 'ingest' && recording.onIngestChange(change));
@@ -182,6 +190,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
             if (video === undefined) return undefined;
             // Every live tier is H.264 (FLV): an H.265 camera's is re-encoded (ingest.h265Live), masked or not.
             return { fps: video.fps ?? 25, codec: 'h264', width: video.width, height: video.height };
+          },
+          // An unmasked H.265 camera's picture is its own: the platform gets its H.265 as the ingest copies it (one
+          // pull per camera), not the tier's re-encode. Masked or sub-stream tiers are other pictures: H.264.
+          cameraStream: (id) => {
+            const snap = pipelines.snapshot(id);
+            const video = snap?.info?.video;
+            if (video?.codec !== 'hevc' || snap?.shared.mode !== 'mirrored' || !originalVideo.has(id)) return undefined;
+            const subscribe = (onData: (chunk: Buffer) => void) => originalVideo.subscribe(id, onData) ?? (() => undefined);
+            return { codec: 'h265', subscribe, fps: video.fps ?? 25, width: video.width, height: video.height };
           },
         },
         // Playback and download read the recordings, masked with the camera's masks as they are now.

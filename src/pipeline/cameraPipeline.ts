@@ -11,7 +11,7 @@ import { needsProbe } from './probeCache.js';
 import { hostPortOf, type HostPort } from './reachability.js';
 import { SharedTier, type SharedStream, type SharedTierSpec, type SharedTierSnapshot } from './sharedTier.js';
 import type { Prober, TierEndpoints } from './tiers.js';
-import type { StreamInfo } from './streamInfo.js';
+import { liveNeedsVideoTranscode, type StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 import type { PushSnapshot, UpstreamFactory, UpstreamLinks } from './upstream.js';
 
@@ -51,6 +51,8 @@ export interface PipelineSettings {
    * Without it a camera's push targets are not served.
    */
   upstream?: UpstreamFactory;
+  /** Takes the original video of cameras whose live tiers re-encode it (see originalVideoTaps.ts). */
+  originalVideo?: { outputUrl(cameraId: string): Promise<string> };
 }
 
 export interface PipelineSnapshot {
@@ -223,6 +225,7 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
     // once and serve both paths from that one stream. Otherwise it is never mirrored.
     this.shared.beforeIngest();
     const s = this.deps.settings;
+    const original = s.originalVideo !== undefined && liveNeedsVideoTranscode(this.info);
     const args = buildIngestArgs({
       inputUrl: this.camera.sourceUrl,
       rtspTransport: s.rtspTransport,
@@ -232,6 +235,7 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
       liveTranscode: s.liveTranscode,
       recording: s.recording?.prepareRun(this.camera.id) ?? null,
       demoFont: s.demoFont ?? null,
+      originalVideoUrl: original ? await s.originalVideo!.outputUrl(this.camera.id) : null,
     });
     return { args, reachability: hostPortOf(this.camera.sourceUrl) };
   }

@@ -1,4 +1,5 @@
 export { PipelineManager, type PipelineEvents } from './pipelineManager.js';
+export { OriginalVideoTaps } from './originalVideoTaps.js';
 export { TIERS, type Tier, type TierEndpoints, type Prober } from './tiers.js';
 export { type CameraSource, type PipelineSettings, type PipelineSnapshot, type PipelineStateChange } from './cameraPipeline.js';
 export type { PushSnapshot, UpstreamContext, UpstreamFactory, UpstreamLinks } from './upstream.js';

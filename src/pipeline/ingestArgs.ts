@@ -18,6 +18,11 @@ export interface IngestPlan {
   recording?: RecordingOutput | null;
   /** drawtext's font for a demo source's clock (see demoSource.ts); null or absent: no clock. */
   demoFont?: string | null;
+  /**
+   * Where the camera's original video goes, copied as MPEG-TS (a loopback UDP URL, see
+   * originalVideoTaps.ts), when the live tiers re-encode it; null or absent: nowhere.
+   */
+  originalVideoUrl?: string | null;
 }
 
 /** Where the ingest writes recorded segments (see recording/recorder.ts). */
@@ -58,13 +63,17 @@ export function rtspInputArgs(url: string, transport: 'tcp' | 'udp', socketTimeo
 export function buildIngestArgs(plan: IngestPlan): string[] {
   if (plan.liveTargets.length === 0) throw new Error('an ingest needs at least one live target');
   const recording = plan.recording ?? null;
-  // The recording keeps the camera's original video: when the live tier re-encodes it, the
-  // original is mapped a second time, copied, and each tee slave selects its own streams.
   const demo = isDemoSource(plan.inputUrl);
-  const separate = !demo && recording !== null && liveNeedsVideoTranscode(plan.info);
+  const original = !demo && liveNeedsVideoTranscode(plan.info) ? (plan.originalVideoUrl ?? null) : null;
+  // The recording (and the original-video output) keep the camera's original video: when the live tier re-encodes
+  // it, the original is mapped a second time, copied, and each tee slave selects its own streams. A demo source is
+  // encoded here, once: there is no original to keep apart.
+  const separate = !demo && (recording !== null || original !== null) && liveNeedsVideoTranscode(plan.info);
   const audio = plan.info.audio ? ',a' : '';
   const live = teeSpec(plan.liveTargets, separate ? `v:0${audio}` : null);
   const record = recording === null ? [] : [segmentSlave(recording, separate ? `v:1${audio}` : null)];
+  // Video only, and a failing output never takes the live tiers down.
+  const tap = original === null ? [] : [`[select=\\'v:1\\':f=mpegts:onfail=ignore]${teeEscape(original)}`];
   return [
     ...supervisedArgs(),
     ...(demo ? demoInputArgs(plan.demoFont ?? null) : rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds)),
@@ -79,7 +88,7 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
     ...(separate ? ['-map', '0:v:0', '-c:v:1', 'copy'] : []),
     '-f',
     'tee',
-    [live, ...record].join('|'),
+    [live, ...record, ...tap].join('|'),
   ];
 }
 

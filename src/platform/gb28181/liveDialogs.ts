@@ -29,7 +29,25 @@ export interface LiveSource {
   sharedPlayUrl(cameraId: string): string;
   /** The shared tier as last probed; undefined while unknown (the session assumes H.264 at 25 fps). */
   sharedStream(cameraId: string): { fps: number; codec?: VideoCodec; width?: number; height?: number } | undefined;
+  /**
+   * The camera's own stream, which a live session sends instead of the shared tier: only for
+   * a camera whose shared tier mirrors the raw one (no masks, so the picture is the camera's)
+   * and whose codec the tiers cannot carry as is (H.265; FLV tiers are H.264). Undefined otherwise.
+   */
+  cameraStream?(cameraId: string): CameraStream | undefined;
 }
+
+/** A camera's original video, as the ingest copies it (MPEG-TS chunks), with its codec and picture. */
+export interface CameraStream {
+  codec: VideoCodec;
+  fps: number;
+  width?: number;
+  height?: number;
+  subscribe(onData: (chunk: Buffer) => void): () => void;
+}
+
+/** What a session sends: the shared tier, the camera itself (see LiveSource.cameraStream), or recorded footage. */
+export type LiveSessionReads = 'shared-tier' | 'camera' | 'recordings';
 
 /** One ended session, for the access register (the composition root wires it). */
 export interface LiveSessionEnd {
@@ -53,6 +71,9 @@ export interface LiveSessionInfo {
   destination: string;
   transport: MediaTransport;
   ssrc: string;
+  /** Where the media comes from, and its video codec. */
+  reads: LiveSessionReads;
+  codec: VideoCodec;
   started: string | null;
   packets: number;
   bytes: number;
@@ -85,6 +106,8 @@ interface Dialog {
   offer: GbSdpOffer;
   ssrc: Ssrc;
   sender: LiveSender;
+  reads: LiveSessionReads;
+  codec: VideoCodec;
   peer: SipPeer;
   /** The platform's From (with its tag) and our To (with ours), for a BYE we send. */
   remote: string;
@@ -142,6 +165,8 @@ export class LiveDialogs {
       destination: destinationOf(g.offer),
       transport: g.offer.transport,
       ssrc: g.ssrc.text,
+      reads: g.reads,
+      codec: g.codec,
       started: g.startedAt?.toISOString() ?? null,
       packets: g.sender.counters.packets,
       bytes: g.sender.counters.bytes,
@@ -217,10 +242,12 @@ export class LiveDialogs {
     for (const old of [...this.dialogs.values()])
       if (old.channel === channel && destinationOf(old.offer) === destinationOf(offer))
         await this.end(old, 'replaced by a new INVITE', true);
+    const direct = reading === null ? this.d.source.cameraStream?.(channel) : undefined;
     const stream =
-      reading === null
-        ? this.d.source.sharedStream(channel)
-        : { codec: 'h264' as const, fps: reading.fps, width: reading.width, height: reading.height };
+      reading !== null
+        ? { codec: 'h264' as const, fps: reading.fps, width: reading.width, height: reading.height }
+        : (direct ?? this.d.source.sharedStream(channel));
+    const codec = stream?.codec ?? 'h264';
     const ssrc = sessionSsrc(offer, this.ssrcs);
     const sender = new LiveSender({
       cameraId: channel,
@@ -228,7 +255,8 @@ export class LiveDialogs {
       ...(reading === null
         ? {}
         : { playback: { args: reading.args, speed: offer.sessionName === 'Download' ? (offer.downloadSpeed ?? 1) : 1 } }),
-      codec: stream?.codec ?? 'h264',
+      ...(direct === undefined ? {} : { originalVideo: direct.subscribe }),
+      codec,
       fps: stream?.fps ?? 25,
       transport: offer.transport,
       destination: { host: offer.address, port: offer.port },
@@ -260,6 +288,8 @@ export class LiveDialogs {
       offer,
       ssrc,
       sender,
+      reads: reading !== null ? 'recordings' : direct !== undefined ? 'camera' : 'shared-tier',
+      codec,
       peer,
       remote: from,
       localAddr: to,
@@ -283,7 +313,7 @@ export class LiveDialogs {
       address: this.d.local.host,
       ...(localPort === undefined ? {} : { port: localPort }),
       ssrc,
-      stream: { codec: stream?.codec ?? 'h264', ...pick(stream) },
+      stream: { codec, ...pick(stream) },
     });
     const answer = {
       toTag,
@@ -464,6 +494,8 @@ export class LiveDialogs {
       destination: destinationOf(g.offer),
       transport: g.offer.transport,
       ssrc: g.ssrc.text,
+      reads: g.reads,
+      codec: g.codec,
       packets: c.packets,
       bytes: c.bytes,
     };

@@ -7,7 +7,7 @@
  * first (the gateway BYEs it); a TCP INVITE with a=setup:passive (the platform listens) gets
  * RFC 4571 framed RTP on the test's listener, one with a=setup:active (the platform connects)
  * on the port the answer names, and resetting that connection makes the gateway BYE it; an
- * H.265 camera is played (as its live tier, H.264) over UDP, and closing that receiver (ICMP port
+ * unmasked H.265 camera is played as its own H.265 over UDP, and closing that receiver (ICMP port
  * unreachable) makes the gateway BYE it; stopping the camera makes the gateway send BYE, a Catalog
  * NOTIFY OFF in the platform's catalog subscription and an Alarm, starting it again a NOTIFY ON,
  * renaming it a NOTIFY UPDATE; the sessions are in the access register as platform plays of the
@@ -37,6 +37,8 @@ const FPS = 25;
 const SSRC = { a: 100_000_001, b: 100_000_002, c: 100_000_003, d: 100_000_004, e: 100_000_005, f: 100_000_006 };
 /** The H.265 camera: another size and rate than the H.264 one, so the checks cannot pass on the wrong stream. */
 const HEVC = { width: 320, height: 240, fps: 15 };
+/** The H.265 camera wants a login: its session sends the camera's own video, and the password must not show. */
+const HEVC_LOGIN = { user: 'gbviewer', password: 'hevc-Secret-9' };
 const MASK: Region = { x: 0.05, y: 0.1, w: 0.3, h: 0.4 };
 
 /** Every RTP packet that arrived, per SSRC, with its arrival time. */
@@ -127,7 +129,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     );
     sippExit = new Promise((resolve) => sipp.on('exit', (code) => resolve(code)));
     camera = await TestCamera.start({ ...SIZE, fps: FPS, pattern: 'snow' });
-    hevcCamera = await TestCamera.start({ width: HEVC.width, height: HEVC.height, fps: HEVC.fps, codec: 'h265' });
+    hevcCamera = await TestCamera.start({ width: HEVC.width, height: HEVC.height, fps: HEVC.fps, codec: 'h265', ...HEVC_LOGIN });
     gw = await GatewayProcess.start({
       configYaml: [
         'ingest:\n  backoff:\n    initialMs: 300\n    maxMs: 2000',
@@ -149,7 +151,7 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
       env: { PSVGW_PLATFORM_LIVE_PASSWORD: 'sipp-secret' },
     });
     cameraId = (await addCamera(gw, camera.url, 'GB live gate', { masks: [{ shape: 'rect', ...MASK, mode: 'fill' }] })).id;
-    // No mask: the shared tier mirrors the raw tier (the camera's H.265 re-encoded to H.264 for FLV).
+    // No mask: the shared tier mirrors the raw tier, so a platform gets the camera's own H.265.
     hevcId = (await addCamera(gw, hevcCamera.url, 'GB H.265 gate')).id;
     await gw.waitFor(
       'shared tiers up and platform registered',
@@ -284,21 +286,26 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
     expect(await endReason(gw, '0100000005')).toMatch(/^receiver-closed/);
   });
 
-  it('an H.265 camera is played at its size and rate from a key frame, as H.264 PS (PSM stream type 0x1b) like its live tiers; a closed UDP receiver ends the session with a BYE', async () => {
+  it('an unmasked H.265 camera is played at its size and rate from a key frame as its own H.265 (PSM stream type 0x24) as the ingest copies it, the camera password never shown; a closed UDP receiver ends the session with a BYE', async () => {
     await gw.waitFor('15 PS frames of session F', () => receiver2.frames(SSRC.f) >= 15, 30_000, 100);
     expect([...receiver2.streams.keys()]).toEqual([SSRC.f]);
     const ps = Buffer.concat(receiver2.streams.get(SSRC.f)!.frames);
     const file = join(dir, 'f.ps');
     writeFileSync(file, ps);
-    // The live tiers are H.264 whatever the camera sends (FLV; ingest.h265Live): the session sends what the tier carries.
-    await expectPsVideo(file, 'h264', { width: HEVC.width, height: HEVC.height }, HEVC.fps);
-    expect(psmStreamTypes(ps)).toEqual([0x1b]);
+    // The live tiers are H.264 (FLV; ingest.h265Live), but a mirrored tier's picture is the camera's: the ingest copies its H.265.
+    await expectPsVideo(file, 'hevc', { width: HEVC.width, height: HEVC.height }, HEVC.fps);
+    expect(psmStreamTypes(ps)).toEqual([0x24]);
+    const live = await gw.api('GET', '/api/v1/platforms/live');
+    const sessions = (live.body as { sessions: { ssrc: string; reads: string; codec: string }[] }).sessions;
+    expect(sessions).toContainEqual(expect.objectContaining({ ssrc: '0100000006', reads: 'camera', codec: 'h265' }));
+    expect(JSON.stringify(live.body)).not.toContain(HEVC_LOGIN.password);
     // A dead receiver over UDP: the port closes, the next datagrams get ICMP port unreachable.
     rtp2.close();
     receiverClosed = true;
     const isByeF = (m: { sent: boolean; text: string }) => !m.sent && m.text.startsWith('BYE ') && /Call-ID:\s*f\/\/\//i.test(m.text);
     await gw.waitFor('the gateway BYEs F', () => sippTrace(traceFile).some(isByeF), 10_000, 100);
     expect(await endReason(gw, '0100000006')).toMatch(/^receiver-unreachable/);
+    expect(gw.logs.join('\n')).not.toContain(HEVC_LOGIN.password);
   });
 
   it('stopping the camera ends the session with a BYE, a Catalog NOTIFY OFF and an Alarm; back, a NOTIFY ON; renamed, a NOTIFY UPDATE; the register lists the plays', async () => {

@@ -71,6 +71,32 @@ describe('recording output of the ingest', () => {
   });
 });
 
+describe("the camera's original video output of the ingest", () => {
+  const hevc: StreamInfo = { ...h264, video: { ...h264.video, codec: 'hevc' }, audio: { codec: 'aac', sampleRate: 48000, channels: 1 } };
+  const url = 'udp://127.0.0.1:40000?pkt_size=1316';
+  const tap = "[select=\\'v:1\\':f=mpegts:onfail=ignore]udp://127.0.0.1:40000?pkt_size=1316";
+
+  it('an H.265 camera: the original video, copied, goes to the loopback output as MPEG-TS from the same pull, without audio', () => {
+    const args = buildIngestArgs({ ...plan(hevc), originalVideoUrl: url });
+    expect(args.filter((a) => a === '-i')).toHaveLength(1);
+    expect(args.join(' ')).toContain('-map 0:v:0 -c:v:1 copy -f tee');
+    expect(args.at(-1)).toBe(`${teeSpec(plan(hevc).liveTargets, 'v:0,a')}|${tap}`);
+  });
+
+  it('next to the recording, both read the same copied original', () => {
+    const recording = { pattern: '/rec/1/%06d.ts', listFile: '/rec/1/r.csv', segmentSeconds: 60 };
+    const tee = buildIngestArgs({ ...plan(hevc), recording, originalVideoUrl: url }).at(-1) ?? '';
+    expect(tee).toContain("[select=\\'v:1,a\\':f=segment");
+    expect(tee.endsWith(`|${tap}`)).toBe(true);
+  });
+
+  it('a camera whose live tiers copy its video (H.264) has no such output: the tiers carry the original', () => {
+    const args = buildIngestArgs({ ...plan(h264), originalVideoUrl: url });
+    expect(args.at(-1)).toBe(teeSpec(plan(h264).liveTargets));
+    expect(args.join(' ')).not.toContain('-c:v:1');
+  });
+});
+
 describe('teeSpec', () => {
   it('escapes tee separators inside URLs and keeps one tier failing from killing the other', () => {
     expect(teeSpec(['rtmp://h/a?x=1|2'])).toBe('[f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://h/a?x=1\\|2');

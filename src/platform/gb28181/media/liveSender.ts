@@ -7,6 +7,9 @@
  * port) and starts it on the ACK: no media before start(). A dead receiver or an ended
  * source ends the session with a reason, for the SIP layer to send BYE.
  *
+ * An unmasked H.265 camera's session reads the camera's original video instead
+ * (`originalVideo`): the MPEG-TS copy its ingest tees to the gateway, fed to the reader's stdin.
+ *
  * Playback and download read recorded footage instead (`playback`): the reader is an
  * ffmpeg that masks and encodes the recorded range as fast as it can, and the frames are
  * paced here (the frame rate times the scale), so pause, scale and seek act at once; the
@@ -37,6 +40,13 @@ export interface LiveSenderOptions {
   sourceUrl: string;
   /** Recorded footage, masked by its reader, paced here; without it the session sends the live shared tier. */
   playback?: PlaybackReader;
+  /**
+   * The camera's original video as MPEG-TS chunks (the ingest's copy), read instead of
+   * `sourceUrl`: subscribes and returns how to unsubscribe. Only for a camera whose shared
+   * tier mirrors the raw one (the picture is the camera's own) in a codec the media server's
+   * tiers cannot carry (H.265).
+   */
+  originalVideo?: (onData: (chunk: Buffer) => void) => () => void;
   /** Codec of the shared tier; default h264. */
   codec?: VideoCodec;
   /** The shared tier's frame rate: PS time stamps count frames at this rate (the elementary stream carries none). */
@@ -129,6 +139,8 @@ const UDP_BURST_BYTES = 16 << 10;
 const KILL_GRACE_MS = 500;
 const STDERR_KEEP = 2048;
 const STALL_CHECK_MS = 250;
+/** Original video waiting in the reader's stdin beyond this is dropped (the reader is behind; it resyncs on TS packets). */
+const ORIGINAL_BACKLOG_LIMIT = 4 << 20;
 /** Playback pacing tick, and how many seconds of frames may wait before the reader is held back. */
 const PACE_TICK_MS = 10;
 const PACE_BUFFER_SECONDS = 2;
@@ -147,11 +159,16 @@ export function tierOfPlayUrl(url: string, cameraId: string): 'shared' | 'other'
 
 /** The reader: the shared tier copied as an Annex-B elementary stream on stdout (no re-encoding). */
 export function liveReaderArgs(sourceUrl: string, codec: VideoCodec): string[] {
+  // The shared tier is the gateway's own, led by its GOP cache: half a second finds the video.
+  return annexBReaderArgs(['-analyzeduration', '500000', '-i', sourceUrl], codec);
+}
+
+/** A reader of any input (the shared tier, or the ingest's copy of the camera's video): its first video as Annex-B on stdout. */
+export function annexBReaderArgs(input: string[], codec: VideoCodec): string[] {
   const [bsf, format] = codec === 'h264' ? ['h264_mp4toannexb', 'h264'] : ['hevc_mp4toannexb', 'hevc'];
   return [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
-    // The shared tier is the gateway's own, led by its GOP cache: half a second finds the video.
-    ...['-analyzeduration', '500000', '-i', sourceUrl],
+    ...input,
     ...['-map', '0:v:0', '-c', 'copy', '-bsf:v', bsf, '-f', format, 'pipe:1'],
   ];
 }
@@ -193,6 +210,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   /** Waiting for a key frame: at the start, and after frames were skipped. */
   private needKeyFrame = true;
   private stderrTail = '';
+  /** Ends the subscription to the original video, if the reader has one. */
+  private unsubscribe: (() => void) | null = null;
   private readonly codec: VideoCodec;
   /** The frame's place in media time (frames since the range's start; a seek moves it). */
   private mediaFrame = 0;
@@ -209,7 +228,11 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
 
   constructor(private readonly options: LiveSenderOptions) {
     super();
-    if (options.playback === undefined && tierOfPlayUrl(options.sourceUrl, options.cameraId) !== 'shared')
+    if (
+      options.playback === undefined &&
+      options.originalVideo === undefined &&
+      tierOfPlayUrl(options.sourceUrl, options.cameraId) !== 'shared'
+    )
       throw new Error(`camera ${options.cameraId}: a GB/T 28181 session reads the masked shared tier only (shared/${options.cameraId})`);
     if (!(options.fps > 0 && options.fps <= 240)) throw new RangeError(`frame rate ${options.fps} out of range 0..240`);
     this.codec = options.codec ?? 'h264';
@@ -306,7 +329,13 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
         this.acceptTimeoutMs,
       );
     }
-    this.spawnReader(this.options.playback?.args(0) ?? liveReaderArgs(this.options.sourceUrl, this.codec));
+    const { playback, originalVideo } = this.options;
+    this.spawnReader(
+      playback?.args(0) ??
+        (originalVideo === undefined
+          ? liveReaderArgs(this.options.sourceUrl, this.codec)
+          : annexBReaderArgs(['-f', 'mpegts', '-analyzeduration', '1000000', '-i', 'pipe:0'], this.codec)),
+    );
   }
 
   /** Ends the session (BYE): no packet leaves after this resolves; resolves within a second. */
@@ -426,21 +455,29 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
   }
 
   private spawnReader(args: string[]): void {
+    const { originalVideo } = this.options;
     const child = spawn(this.options.ffmpegPath ?? 'ffmpeg', args, {
       env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [originalVideo === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     this.ffmpeg = child;
+    if (originalVideo !== undefined) {
+      child.stdin!.on('error', () => undefined); // EPIPE once it exits: its close says why
+      this.unsubscribe = originalVideo((chunk) => {
+        if (child.stdin!.writableLength < ORIGINAL_BACKLOG_LIMIT) child.stdin!.write(chunk);
+      });
+    }
     this.ffmpegExited = new Promise((resolve) => child.once('close', () => resolve()));
     this.lastSourceDataAt = Date.now();
     const stallMs = this.options.stallTimeoutMs ?? 5000;
+    const from = originalVideo === undefined ? 'the shared tier' : "the camera (its ingest's copy)";
     const rtcpMs = this.options.rtcpTimeoutMs ?? 30_000;
     // Recorded footage does not stall on its own: its reader is held back on purpose (pause, pacing).
     const live = this.options.playback === undefined;
     if (this.stallCheck !== null) clearInterval(this.stallCheck);
     this.stallCheck = setInterval(() => {
       const now = Date.now();
-      if (live && now - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from the shared tier for ${stallMs} ms`);
+      if (live && now - this.lastSourceDataAt > stallMs) this.finish('source-ended', `no video from ${from} for ${stallMs} ms`);
       else if (this.lastRtcpAt > 0 && now - this.lastRtcpAt > rtcpMs)
         this.finish('receiver-silent', `no RTCP from the platform for ${rtcpMs} ms after it had sent some`);
     }, STALL_CHECK_MS);
@@ -458,7 +495,7 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP);
     });
-    child.once('error', (err) => this.finish('source-ended', `the shared-tier reader did not start: ${err.message}`));
+    child.once('error', (err) => this.finish('source-ended', `the reader of ${from} did not start: ${err.message}`));
     child.once('close', (code, signal) => {
       if (child !== this.ffmpeg) return; // replaced by a seek
       if (this.options.playback !== undefined && code === 0) {
@@ -474,7 +511,7 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
           .trim()
           .split('\n')
           .pop() ?? '';
-      this.finish('source-ended', `the shared-tier reader exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`);
+      this.finish('source-ended', `the reader of ${from} exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`);
     });
   }
 
@@ -586,6 +623,8 @@ export class LiveSender extends EventEmitter<{ ended: [LiveSenderEnd] }> {
 
   /** Stops the reader (SIGTERM, then SIGKILL); its later output and exit are ignored (see spawnReader). */
   private stopReader(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     const child = this.ffmpeg;
     if (child === null) return;
     // ffmpeg blocked on a full pipe must read on to see the signal.
