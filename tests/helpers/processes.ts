@@ -35,8 +35,13 @@ export function descendants(root: number): ProcInfo[] {
   }
   const out: ProcInfo[] = [];
   const queue = [...(children.get(root) ?? [])];
+  // The scan is not atomic and PIDs are reused quickly (pid_max is often 32768 and the tests
+  // spawn thousands of processes): a stale read can lead back to the root or a PID seen already.
+  const seen = new Set<number>([root]);
   while (queue.length > 0) {
     const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     const argv = argvOf(pid);
     if (argv !== null) out.push({ pid, argv });
     queue.push(...(children.get(pid) ?? []));

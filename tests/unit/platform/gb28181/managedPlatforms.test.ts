@@ -47,7 +47,12 @@ beforeEach(async () => {
   const logger = createLogger({ level: 'silent' });
   service = await startGb28181(
     { sipHost: '127.0.0.1', sipPort: 0, platforms: [] },
-    { cameras: async () => [], online: () => false, incidents: { fire: () => false, resolve: () => false, onChange: () => () => undefined }, logger },
+    {
+      cameras: async () => [],
+      online: () => false,
+      incidents: { fire: () => false, resolve: () => false, onChange: () => () => undefined },
+      logger,
+    },
   );
   changes = new PendingChanges({ store, profile: PROFILES.strict });
   managed = new ManagedPlatforms({
