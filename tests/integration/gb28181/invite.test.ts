@@ -178,6 +178,10 @@ describe('GB/T 28181 live INVITE against sipp as the upper platform', () => {
 
   it('INVITE → 200 with the answer SDP → ACK: PS over RTP with the requested SSRC, H.264 at the camera size from a key frame; BYE stops it within 1 s', async () => {
     await gw.waitFor('25 PS frames of session A', async () => receiver.frames(SSRC.a) >= 25, 20_000, 100);
+    // A figure, not a check: from sipp's INVITE (its trace's clock) to the first RTP packet here.
+    const invited = sippTrace(traceFile).find((m) => m.sent && m.text.startsWith('INVITE ') && /CSeq:\s*1 INVITE/i.test(m.text));
+    const firstRtp = receiver.streams.get(SSRC.a)?.at[0];
+    if (invited !== undefined && firstRtp !== undefined) console.log(`INVITE sent → first RTP packet: ${firstRtp - invited.at} ms`);
     const sessions = (await gw.api<{ sessions: { channel: string; ssrc: string; transport: string }[] }>('GET', '/api/v1/platforms/live'))
       .body.sessions;
     expect(sessions).toContainEqual(expect.objectContaining({ channel: cameraId, ssrc: '0100000001', transport: 'udp' }));
