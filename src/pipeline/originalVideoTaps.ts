@@ -2,7 +2,8 @@
  * The original video of cameras whose live tiers re-encode it (H.265: FLV cannot carry it):
  * the ingest's tee copies it, untouched, as MPEG-TS to a loopback UDP port per camera, and
  * whoever wants the camera's own stream (a GB/T 28181 session) subscribes here. The camera
- * is still pulled once; nothing is read from the socket's data unless someone listens.
+ * is still pulled once. What arrives while nobody listens is dropped (its cost: the camera's
+ * bitrate over loopback). A tap is kept until the gateway stops, also after its camera is removed.
  */
 import { createSocket, type Socket } from 'node:dgram';
 
