@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { SITE_TYPE_INFO } from '../../src/domain/siteTypes.js';
 import { en } from '../../web/src/i18n/en.js';
 import { zh } from '../../web/src/i18n/zh.js';
@@ -39,6 +40,10 @@ export async function logIn(page: Page, baseUrl: string, username: string): Prom
   await page.fill('input[name=password]', PASSWORD);
   await page.click('button[type=submit]');
   await page.locator('nav').waitFor({ timeout: 10_000 });
+  // Every console login: the session only in HttpOnly cookies, the page able to read the CSRF token alone.
+  const readable = String(await page.evaluate('document.cookie'));
+  expect(readable, `cookies readable after ${username} logged in`).toContain('psvgw_csrf=');
+  expect(readable).not.toMatch(/psvgw_session|psvgw_refresh/);
 }
 
 /**
@@ -85,4 +90,5 @@ export async function overflowing(page: Page): Promise<string[]> {
 export async function switchLanguage(page: Page, lang: Lang): Promise<void> {
   await page.selectOption('[data-testid=lang]', lang);
   await page.locator(`html[lang="${lang === 'zh' ? 'zh-CN' : 'en'}"]`).waitFor({ state: 'attached', timeout: 5000 });
+  await expect.poll(() => page.title(), { timeout: 5000 }).toBe(MESSAGES[lang]['app.title']);
 }
