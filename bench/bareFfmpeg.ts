@@ -9,14 +9,18 @@ import { pollUntil, sleep } from './stats.js';
 /**
  * The baselines: bare ffmpeg doing the gateway's ingest work without the gateway. The
  * argv is the gateway's own (buildIngestArgs: same RTSP input options, same `-c copy` or
- * H.264 transcode, same tee to the FLV muxer, same -progress) with the RTMP publish
- * URL replaced by /dev/null: no RTMP delivery, no media server, no supervisor.
+ * H.264 transcode, same tee to the FLV muxer, same -progress) with the live output
+ * (the fan-out's pipe) replaced by /dev/null: no delivery, no media server, no supervisor.
+ * The argv's `flush_packets=1` makes the baseline write each packet as the gateway's live
+ * output does (ffmpeg's default for a file target is 256 KiB writes).
  */
 export const SINK = '/dev/null';
+/** Between the starts of the baseline's pulls. */
+const STAGGER_MS = 250;
 
 const defaults = GatewayConfigSchema.parse({}).ingest;
 
-export function streamInfoOf(camera: CameraOptions): StreamInfo {
+export function streamInfoOf(camera: Pick<CameraOptions, 'codec' | 'width' | 'height' | 'fps'>): StreamInfo {
   return {
     video: { codec: camera.codec === 'h264' ? 'h264' : 'hevc', width: camera.width, height: camera.height, fps: camera.fps, profile: null },
     audio: null,
@@ -24,13 +28,14 @@ export function streamInfoOf(camera: CameraOptions): StreamInfo {
   };
 }
 
-export function bareIngestArgs(url: string, camera: CameraOptions): string[] {
+export function bareIngestArgs(url: string, camera: Pick<CameraOptions, 'codec' | 'width' | 'height' | 'fps'>): string[] {
   return buildIngestArgs({
     inputUrl: url,
     rtspTransport: defaults.rtspTransport,
     socketTimeoutSeconds: defaults.socketTimeoutSeconds,
     info: streamInfoOf(camera),
-    liveTargets: [SINK, SINK],
+    // One live output, as the gateway's ingest has (the shared tier of a camera without masks is the raw one).
+    liveTargets: [SINK],
     liveTranscode: defaults.h265Live,
   });
 }
@@ -68,8 +73,14 @@ export class WatchedFfmpeg {
 
 /** Starts one bare ingest per camera, waits for frames and `warmupSeconds`, then measures them. */
 export async function measureBareIngest(cameras: readonly BenchCamera[], warmupSeconds: number, windowSeconds: number): Promise<TreeUsage> {
-  const procs = cameras.map((cam) => new WatchedFfmpeg(bareIngestArgs(cam.url, cam.options)));
+  // One pull at a time, as the gateway adds cameras: 16 RTSP sessions opened at once on the four
+  // GStreamer test cameras left some without frames, and the cameras refusing the gateway's probes after.
+  const procs: WatchedFfmpeg[] = [];
   try {
+    for (const cam of cameras) {
+      procs.push(new WatchedFfmpeg(bareIngestArgs(cam.url, cam.options)));
+      if (cameras.length > 1) await sleep(STAGGER_MS);
+    }
     const flowing = await pollUntil(() => procs.every((p) => p.frames > 0), 20_000);
     if (flowing === null) throw new Error(`bare ffmpeg produced no frames:\n${procs.map((p) => p.errors()).join('\n')}`);
     await sleep(warmupSeconds * 1000);

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isRunning, LineTail, readLines, spawnTracked, stopChild } from './children.js';
+import { isRunning, LineTail, nowMs, readLines, spawnTracked, stopChild } from './children.js';
 import { freePorts } from './ports.js';
-import { sleep } from './stats.js';
+import { pollUntil, sleep } from './stats.js';
 
 /** The GStreamer RTSP test camera of the test suite (tests/fixtures/rtsp_camera.py). */
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/rtsp_camera.py', import.meta.url));
@@ -16,12 +16,21 @@ export interface CameraOptions {
   fps: number;
   /** videotestsrc pattern: `snow` (noise) makes x264 reach its 2 Mbit/s target, as a real camera would. */
   pattern: string;
+  /**
+   * The fixture's `--scene-control`: `setScene` switches the picture (e.g. to black and back) while
+   * it streams, a time mark that a reader sees in the decoded picture. Its filter chain (time
+   * overlay, colour balance, blur) costs far more CPU than the plain camera.
+   */
+  sceneControl?: boolean;
+  /** Plays numbered JPEG frames in a loop instead of the pattern (the fixture's `--frames`, e.g. the faces scene). */
+  frames?: { pattern: string; count: number };
 }
 
 /** One camera process; `restart()` brings it back on the same port, like a rebooted camera. */
 export class BenchCamera {
   private child: ChildProcess | null = null;
   private readonly stderr = new LineTail();
+  private readonly sceneAcks: string[] = [];
   url = '';
 
   private constructor(
@@ -70,8 +79,14 @@ export class BenchCamera {
       String(o.fps),
       '--pattern',
       o.pattern,
+      ...(o.sceneControl === true ? ['--scene-control'] : []),
+      ...(o.frames ? ['--frames', o.frames.pattern, '--frames-count', String(o.frames.count)] : []),
     ];
-    const child = spawnTracked(PYTHON, args, { env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const child = spawnTracked(PYTHON, args, {
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      stdio: [o.sceneControl === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    child.stdin?.on('error', () => undefined);
     this.child = child;
     readLines(child.stderr, this.stderr.push);
     return new Promise((resolve) => {
@@ -83,6 +98,8 @@ export class BenchCamera {
         Math.max(1000, timeoutMs),
       );
       readLines(child.stdout, (line, at) => {
+        const scene = /^SCENE (\S+)$/.exec(line);
+        if (scene) this.sceneAcks.push(scene[1] as string);
         const m = /^READY (\S+)$/.exec(line);
         if (!m) return;
         this.url = m[1] as string;
@@ -107,6 +124,23 @@ export class BenchCamera {
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGKILL');
     await gone;
+  }
+
+  /**
+   * Switches the picture (`black`, `normal`, … as the fixture names them) while frames keep
+   * flowing; once the camera has acknowledged it, resolves with the wall-clock time the command
+   * was sent (no frame of the new scene can be older). Needs `sceneControl`.
+   */
+  async setScene(scene: string, timeoutMs = 5000): Promise<number> {
+    const stdin = this.child?.stdin;
+    if (this.options.sceneControl !== true || !stdin || !this.child || !isRunning(this.child))
+      throw new Error(`setScene needs a running camera started with sceneControl (port ${this.port})`);
+    const from = this.sceneAcks.length;
+    const sentAt = nowMs();
+    stdin.write(`scene ${scene}\n`);
+    if ((await pollUntil(() => this.sceneAcks.slice(from).includes(scene), timeoutMs, 5)) === null)
+      throw new Error(`the test camera did not apply scene ${scene} within ${timeoutMs} ms:\n${this.stderr.text()}`);
+    return sentAt;
   }
 
   /** Freezes the camera (SIGSTOP): its sockets stay open, no frame leaves it. */

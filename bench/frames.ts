@@ -17,7 +17,7 @@ export interface Frame {
 export type FrameSource = { kind: 'rtsp'; url: string } | { kind: 'http-flv'; url: string } | { kind: 'ws-flv'; url: string };
 
 /** Same decoder settings for every reader, so their decode delays cancel out. */
-const READER_OPTIONS = [
+export const READER_OPTIONS = [
   '-fflags',
   'nobuffer',
   '-flags',

@@ -20,9 +20,9 @@ export class BenchGateway extends Gateway {
   /**
    * `configYaml` is appended to the config (e.g. an `alerts:` section). Recording and image
    * diagnostics are off unless it has their section, so the live-path figures compare with bare
-   * ffmpeg doing the same work (their own phases measure what they add).
+   * ffmpeg doing the same work (their own phases measure what they add). `more.env`: extra environment.
    */
-  static async start(configYaml = ''): Promise<BenchGateway> {
+  static async start(configYaml = '', more: { env?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<BenchGateway> {
     const off = (section: string) => (new RegExp(`^${section}:`, 'm').test(configYaml) ? '' : `${section}:\n  enabled: false\n`);
     const launched = await launchGateway({
       adminToken: ADMIN_TOKEN,
@@ -31,11 +31,12 @@ export class BenchGateway extends Gateway {
       configYaml: `${off('recording')}${off('diagnostics')}${configYaml}`,
       spawn: (command, args, options) => spawnTracked(command, args, options, 'SIGTERM'),
       maxLogLines: 200,
+      ...(more.env === undefined ? {} : { env: more.env }),
     });
     removeOnExit(launched.dataDir);
     const gw = new BenchGateway(launched);
     try {
-      await gw.waitReady(30_000);
+      await gw.waitReady(more.readyTimeoutMs ?? 30_000);
     } catch (err) {
       await gw.stop();
       throw new Error(`the gateway did not become ready: ${(err as Error).message}`);

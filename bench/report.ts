@@ -12,6 +12,7 @@ export interface RunResults {
   options: BenchOptions;
   bareOne?: TreeUsage;
   bareMany?: TreeUsage;
+  bareLarge?: TreeUsage;
   bareTranscode?: TreeUsage;
   bareRecoveryMs: number[];
   gateway: GatewayResults | null;
@@ -71,6 +72,13 @@ function latencyFigure(l: LatencyResult | undefined) {
   return { cameraBitrateKbps: l.cameraBitrateKbps, wire: l.wire, decoded: l.decoded ?? null };
 }
 
+/** How many decoded frames the md5 matcher compared (matched of those considered), per protocol, for the verdict line. */
+function decodedCompared(l: ReturnType<typeof latencyFigure>): string {
+  const d = l?.decoded;
+  if (!d) return '';
+  return ` (decoded frames matched: HTTP-FLV ${d.httpFlv.n}/${d.httpFlv.considered}, WS-FLV ${d.wsFlv.n}/${d.wsFlv.considered})`;
+}
+
 const worstLatencyP95 = (l: LatencyResult | undefined) =>
   worst([l?.wire.httpFlv.p95, l?.wire.wsFlv.p95, l?.decoded?.httpFlv.p95, l?.decoded?.wsFlv.p95]);
 
@@ -82,6 +90,9 @@ export function buildFigures(r: RunResults) {
   const gwOne = copyCpu(1, g?.one, g?.idle, r.bareOne);
   const gwMany = copyCpu(n, g?.many, g?.idle, r.bareMany);
   const gwMemory = perCameraMemory(n, g?.many, g?.idle, 'ffmpeg');
+  const large = o.largeCameras;
+  const gwLarge = large > 0 ? copyCpu(large, g?.large, g?.idle, r.bareLarge) : null;
+  const gwLargeMemory = large > 0 ? perCameraMemory(large, g?.large, g?.idle, 'ffmpeg') : null;
   const relayMemory = perCameraMemory(n, rl?.many, rl?.idle, null);
   const relayNet = (u: Usage) => minus(cpu(u), cpu(rl?.idle));
   const latencyP95 = worstLatencyP95(g?.latency);
@@ -102,6 +113,9 @@ export function buildFigures(r: RunResults) {
       gatewayIdleCpuPct: cpu(g?.idle),
       oneCamera: gwOne,
       manyCameras: gwMany,
+      largeCameras: gwLarge,
+      /** read(2)-like calls/s of the gateway process itself (/proc/<pid>/io syscr), many-camera window, no viewer. */
+      gatewayReadCallsPerSecond: { manyCameras: g?.manyReadsPerSecond ?? null, largeCameras: g?.largeReadsPerSecond ?? null },
     },
     copyModeMemory: {
       target: '≤ 30 MB per copy-mode camera',
@@ -114,6 +128,9 @@ export function buildFigures(r: RunResults) {
       bareFfmpegPerCamera: { rssMiB: per(r.bareMany?.rssMiB ?? null, n), ussMiB: per(r.bareMany?.ussMiB ?? null, n) },
       verdictRss: verdict(gwMemory.rssMiB, 30),
       verdictUss: verdict(gwMemory.ussMiB, 30),
+      /** The large case (issue 15's goal: USS ≤ 15 MiB per camera at 1, 4 and 16 cameras). */
+      perCameraLarge: gwLargeMemory,
+      verdictUss15: { manyCameras: verdict(gwMemory.ussMiB, 15), largeCameras: gwLargeMemory ? verdict(gwLargeMemory.ussMiB, 15) : null },
     },
     ingestAlternatives: {
       cameras: n,
@@ -288,9 +305,14 @@ export function verdicts(f: Figures): Record<string, string> {
     'camera back → resolve alert (≤ 5 s)': `${f.detectionDelay.cameraBackToResolveMs.max ?? '-'} ms → ${f.detectionDelay.cameraBackToResolveMs.verdict}`,
     'copy-mode CPU, 1 camera (≤ 1.2×)': `${f.copyModeCpu.oneCamera.ratioNet ?? '-'}× → ${f.copyModeCpu.oneCamera.verdict}`,
     [`copy-mode CPU, ${f.copyModeCpu.manyCameras.cameras} cameras (≤ 1.2×)`]: `${f.copyModeCpu.manyCameras.ratioNet ?? '-'}× → ${f.copyModeCpu.manyCameras.verdict}`,
+    ...(f.copyModeCpu.largeCameras
+      ? {
+          [`copy-mode CPU, ${f.copyModeCpu.largeCameras.cameras} cameras (≤ 1.2×)`]: `${f.copyModeCpu.largeCameras.ratioNet ?? '-'}× → ${f.copyModeCpu.largeCameras.verdict}`,
+        }
+      : {}),
     'memory per copy-mode camera, RSS (≤ 30 MB)': `${f.copyModeMemory.perCamera.rssMiB ?? '-'} MiB → ${f.copyModeMemory.verdictRss}`,
     'memory per copy-mode camera, USS (≤ 30 MB)': `${f.copyModeMemory.perCamera.ussMiB ?? '-'} MiB → ${f.copyModeMemory.verdictUss}`,
-    'live latency p95 (≤ 300 ms)': f.liveLatency.verdict,
+    'live latency p95 (≤ 300 ms)': `${f.liveLatency.verdict}${decodedCompared(f.liveLatency.gateway)}`,
     'time to first frame p95 (≤ 500 ms)': f.timeToFirstFrame.verdict,
     'camera killed → down (≤ 3 s)': `${f.recovery.darkAfterKillMs.max ?? '-'} ms → ${f.recovery.darkAfterKillMs.verdict}`,
     'camera frozen → down (≤ 3 s)': `${f.recovery.darkAfterFreezeMs.max ?? '-'} ms → ${f.recovery.darkAfterFreezeMs.verdict}`,

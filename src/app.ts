@@ -12,11 +12,13 @@ import {
   setUpAdminToken,
   UserAccounts,
 } from './access/index.js';
-import { gatewayApi, Readiness, startApiServer } from './api/index.js';
-import { CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, TextBox, withCredentials } from './cameras/index.js';
+import { gatewayApi, Readiness, SegmentRelay, startApiServer } from './api/index.js';
+import { allCameras, CameraRegistry, CredentialBox, deriveKey, KEY_PURPOSES, TextBox, withCredentials } from './cameras/index.js';
+import { cameraCost, ClusterNode, LinkFencedError, LinkLeases, nodeNameOf } from './cluster/index.js';
 import { type CameraCredentials, isSiteType } from './domain/index.js';
 import { describeConfig, getProfile, type GatewayConfig } from './config/index.js';
-import { IncidentBoard, startAlerting } from './health/index.js';
+import { startDesensitizer } from './desensitize/index.js';
+import { IncidentBoard, startAlerting, watchDesensitize } from './health/index.js';
 import { startDiagnostics } from './health/diagnostics/index.js';
 import { CloseStack, closeOnce } from './lifecycle.js';
 import type { Logger } from './log.js';
@@ -75,7 +77,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const playbackTokenKey = deriveKey(secret, KEY_PURPOSES.playbackToken);
     const sqlitePath = config.store.sqlitePath ?? join(dataDir, 'psvgw.db');
     if (config.store.driver === 'sqlite' && sqlitePath !== ':memory:') ensurePrivateFile(sqlitePath, 'database file', logger);
-    const store = stack.push(await openStore({ driver: config.store.driver, sqlitePath, postgresUrl: config.store.postgresUrl }));
+    const store = stack.push(
+      await openStore({
+        driver: config.store.driver,
+        sqlitePath,
+        postgresUrl: config.store.postgresUrl,
+        sqliteWorker: config.store.sqliteWorker,
+        onLost: (reason) => {
+          logger.error({ err: reason.message }, 'the store is lost: every store call fails from now on; restart the gateway');
+          readiness.lost('store');
+        },
+      }),
+    );
     await store.migrate();
     // Four eyes: a config value that weakens protection stays at its approved value until a second admin approves.
     const changes = new PendingChanges({ store, profile, pendingDays: config.auth.pendingChangeDays });
@@ -84,7 +97,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     registerConfigAppliers(changes, store);
     readiness.met('store');
     const instanceId = await instanceIdOf(store.settings);
-    reapOrphans(instanceId, logger);
+    // Nodes sharing a PostgreSQL store form a cluster: each camera runs on the node holding its lease.
+    const nodeName = nodeNameOf(config.cluster.nodeName);
+    const clustered = config.store.driver === 'postgres';
+    reapOrphans(instanceId, logger, clustered ? nodeName : undefined);
     const adminToken = await setUpAdminToken(store.settings, config.secrets.adminToken, config.mode);
     // Users and logins; PSVGW_ADMIN_TOKEN (or the digest an older gateway stored) is the bootstrap admin's API key.
     const accounts = new UserAccounts({ store, mode: config.mode });
@@ -98,7 +114,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     // Persisted, so a restart neither lifts a lock nor resets a count.
     const lockout = await new LoginLockout(config.auth.lockout, Date.now, { repository: store.lockouts, logger }).load();
     const auth = { accounts, logins: new Logins({ store, tokens: sessionTokens, lockout, refreshSeconds: config.auth.refreshSeconds }) };
-    const marker = instanceMarker(instanceId);
+    const marker = instanceMarker(instanceId, clustered ? nodeName : undefined);
     // Approved access requests, in memory: the play hook checks a viewer's request synchronously.
     const activeRequests = stack.push(await new ActiveRequests(store, logger, Date.now, profile.viewWithoutApproval.value).start());
     // Closed after the media server (the stack runs in reverse): plays still running are registered as ending then.
@@ -121,14 +137,62 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     readiness.met('media');
 
     const incidents = new IncidentBoard(logger);
+    const inServiceCameras = async () => (await allCameras(store.cameras)).filter((c) => c.enabled && c.removedAt === null);
+    // Joined before the recording starts (it indexes only owned cameras' leftovers) and closed after it (its last
+    // segments are written under the leases), then the leases are given up.
+    const cluster = clustered
+      ? stack.push(
+          new ClusterNode({
+            name: nodeName,
+            // Other nodes fetch the recordings this node holds here.
+            apiUrl: config.cluster.apiUrl ?? api.url,
+            // Viewers reach this node's media server here (other nodes hand it out for the cameras this node runs).
+            mediaUrl: `http://${config.media.publicHost ?? new URL(api.url).hostname}:${config.media.httpPort}`,
+            weight: config.cluster.weight,
+            repo: store.cluster,
+            cameras: async () => (await inServiceCameras()).map((c) => ({ id: c.id, cost: cameraCost(c) })),
+            timings: {
+              heartbeatMs: config.cluster.heartbeatSeconds * 1000,
+              leaseMs: config.cluster.leaseSeconds * 1000,
+              stopMarginMs: Math.max(config.cluster.heartbeatSeconds * 1000, (config.cluster.leaseSeconds * 1000) / 3),
+              databaseOutageMaxMs: config.cluster.databaseOutageMaxSeconds * 1000,
+            },
+            logger,
+          }),
+        )
+      : null;
+    if (cluster !== null) {
+      await cluster.join();
+      logger.info({ node: nodeName, cameras: cluster.ownedCameras().length }, 'joined the cluster');
+    }
+    const guard =
+      cluster === null
+        ? {}
+        : {
+            guard: {
+              mayWrite: (cameraId: string) => cluster.owns({ id: cameraId }),
+              fence: (tx: Parameters<ClusterNode['fence']>[0], cameraId: string) => cluster.fence(tx, cameraId),
+              refused: (cameraId: string) => cluster.refused(cameraId),
+              retryUnreachable: <T>(cameraId: string, write: () => Promise<T>) => cluster.retryUnreachable(cameraId, write),
+            },
+            node: nodeName,
+          };
     // Closed after the pipelines (the stack runs in reverse): their last partial segments get indexed.
-    const recording = stack.push(await startRecording({ config, dataDir, profile, store, incidents, logger }));
+    const recording = stack.push(
+      await startRecording({ config, dataDir, profile, store, incidents, logger, ...guard, node: nodeName, clustered }),
+    );
     const probes = cameraProbes(config, logger);
     // The original video of H.265 cameras, teed by their ingest, for GB/T 28181 sessions that send it as is.
     const originalVideo = stack.push(new OriginalVideoTaps());
     const pipelines = stack.push(
       new PipelineManager({
-        settings: { ...settings, recording, upstream: platformUpstream, originalVideo },
+        settings: {
+          ...settings,
+          recording,
+          upstream: platformUpstream,
+          originalVideo,
+          desensitizer: (opts) => startDesensitizer({ ...opts, tuning: { ffmpegPath: settings.ffmpegPath } }),
+        },
         media,
         probe: probes.ingest,
         logger,
@@ -136,8 +200,37 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     );
     recording.onRestartIngest((cameraId) => pipelines.restartIngest(cameraId));
     pipelines.on('state', (change) => change.stream === 'ingest' && recording.onIngestChange(change));
-    const alerting = stack.push(await startAlerting({ config, store, incidents, logger }));
+    const outageGuard =
+      cluster === null
+        ? {}
+        : {
+            outageGuard: {
+              mayWrite: (cameraId: string) => cluster.owns({ id: cameraId }),
+              // Queued while the database is unreachable, as the segment index is (docs/cluster.md).
+              write: <T>(cameraId: string, work: (outages: typeof store.outages) => Promise<T>) =>
+                cluster.fencedWrite(store, cameraId, (tx) => work(tx.outages)),
+            },
+          };
+    // Cluster mode: one node holds each platform link (a lease, renewed on the cluster heartbeat); closed after the links.
+    // The link's outage rows check its lease in their transaction (its sessions' register rows do not: see onSessionEnd).
+    const linkLeases = cluster === null ? null : stack.push(new LinkLeases({ node: cluster, repo: store.linkLeases, store, logger }));
+    const platformOutageGuard =
+      linkLeases === null
+        ? {}
+        : {
+            platformOutageGuard: {
+              write: <T>(platform: string, work: (outages: typeof store.platformOutages) => Promise<T>) =>
+                linkLeases
+                  .write(platform, (tx) => work(tx.platformOutages))
+                  .catch((err: unknown) => {
+                    if (err instanceof LinkFencedError) return undefined;
+                    throw err;
+                  }),
+            },
+          };
+    const alerting = stack.push(await startAlerting({ config, store, incidents, logger, ...outageGuard, ...platformOutageGuard }));
     pipelines.on('state', alerting.onStreamState);
+    pipelines.on('desensitize', watchDesensitize(incidents));
     // Each signed checkpoint also goes to the webhook receivers: a witness off this box.
     recording.ledger.addWitness({
       name: 'webhook outbox',
@@ -181,9 +274,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         audit: store.audit,
         logger,
         ptz,
-        // Live play reads the masked shared tier through an internal token, like the push relays.
+        ...(linkLeases === null ? {} : { holder: linkLeases, onLinkHeld: (link, isUp) => alerting.ledger.adoptPlatform(link, isUp) }),
+        // Live play reads the masked shared tier through an internal token, like the push relays; in a cluster, a
+        // camera another node runs is read from that node's shared tier (HTTP-FLV, a view token every node accepts).
         live: {
-          sharedPlayUrl: (id) => media.internalPlayUrl('shared', id),
+          sharedPlayUrl: async (id) => {
+            const place = cluster === null ? null : await cluster.placeOf(id);
+            if (place === null || (place.node !== null && place.here)) return media.internalPlayUrl('shared', id);
+            if (place.node === null || place.mediaUrl === null) throw new Error(`camera ${id} runs on no node now`);
+            const url = new URL(media.playbackUrls('shared', id, '127.0.0.1', 300).httpFlv);
+            return `${place.mediaUrl}${url.pathname}${url.search}`;
+          },
           sharedStream: (id) => {
             const snap = pipelines.snapshot(id);
             const video = snap?.info?.video;
@@ -214,6 +315,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
           },
           encoder: settings.sharedEncoder,
         }),
+        // Not fenced by the link lease: the row records a retrieval that happened here, and appends only.
         onSessionEnd: (e) =>
           void accessRegister
             .record({
@@ -241,12 +343,47 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       logger,
     });
     await platforms.start();
+    // Platforms approved, changed or removed through another node reach this node's links at the next beat.
+    cluster?.keepOnBeat({ beat: () => platforms.sync(), watch: () => undefined });
     const diagnostics = stack.push(startDiagnostics({ config, supervision: settings, media, incidents, store, registry, logger }));
     pipelines.on('state', diagnostics.onStreamState);
 
     const { pushTargets } = config.platform;
     const sources = cameraSources(store, registry, profile);
-    const reconciler = stack.push(await startReconciler({ ...sources, pushTargets, pipelines, incidents, diagnostics, logger }));
+    const reconciler = stack.push(
+      await startReconciler({
+        ...sources,
+        pushTargets,
+        pipelines,
+        incidents,
+        diagnostics,
+        logger,
+        ...(cluster ? { owns: cluster.owns } : {}),
+      }),
+    );
+    const refresh = (cameraId: string) =>
+      void reconciler.refresh(cameraId).catch((err: unknown) => logger.error({ err, cameraId }, 'could not apply a lease change'));
+    cluster?.run({
+      // The camera's outages left open by its last owner continue here.
+      acquired: (cameraId) => {
+        alerting.ledger.adopt(cameraId);
+        refresh(cameraId);
+      },
+      // At once, without the database (it may be what failed); the reconciler then ends the camera's incidents.
+      lost: (cameraId) => {
+        void pipelines
+          .remove(cameraId)
+          .catch((err: unknown) => logger.error({ err, cameraId }, 'could not stop a camera whose lease was lost'))
+          .finally(() => refresh(cameraId));
+      },
+      // Stopped, its last segment indexed and the head signed, all under the lease: the next owner continues a signed chain.
+      releasing: async (cameraId) => {
+        await pipelines.remove(cameraId);
+        await recording.settled(cameraId);
+        await recording.ledger.checkpoint(cameraId);
+      },
+      released: refresh,
+    });
     readiness.met('reconciled');
     // The camera went live at registration; once its profile choice is stored, a chosen sub stream takes over the shared tier.
     const onOnboarded = (cameraId: string) =>
@@ -261,6 +398,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         ffmpegPath: config.ffmpeg.ffmpegPath,
         ffprobePath: config.ffmpeg.ffprobePath,
         logger,
+        // Cluster mode: runs the exports asked of this node; segments other nodes hold are copied through them.
+        ...(cluster === null
+          ? {}
+          : {
+              cluster: {
+                node: nodeName,
+                segments: new SegmentRelay(playbackTokenKey, { self: nodeName, nodes: () => cluster.nodes() }, recording.dir),
+              },
+            }),
         onExported: (e) =>
           accessRegister.record({
             method: 'export',
@@ -298,6 +444,30 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       changes,
       fourEyes,
       platforms,
+      ...(cluster === null ? {} : { nodeName }),
+      nodes:
+        cluster === null
+          ? {
+              // One gateway: itself, with every camera in service.
+              list: async () => [
+                {
+                  name: nodeName,
+                  alive: true,
+                  cameraIds: (await inServiceCameras()).map((c) => c.id),
+                  cordoned: false,
+                  draining: false,
+                  lastSeen: new Date().toISOString(),
+                  weight: config.cluster.weight,
+                  apiUrl: api.url,
+                },
+              ],
+            }
+          : {
+              list: () => cluster.nodes(),
+              set: (name: string, action: 'cordon' | 'drain' | 'uncordon') => cluster.setState(name, action),
+              placeOf: (cameraId: string) => cluster.placeOf(cameraId),
+              registerMetrics: (registry: Parameters<ClusterNode['registerMetrics']>[0]) => cluster.registerMetrics(registry),
+            },
     };
     api.serve(gatewayApi({ config, profile, ffmpeg: ffmpeg.capabilities, readiness, logger }, running));
     logger.info(

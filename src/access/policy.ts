@@ -57,6 +57,8 @@ export const ACTIONS = [
   'platforms.write',
   // A demo camera fed by the built-in test source, and its outage on demand (admin, development mode).
   'demo.write',
+  // Cluster nodes: cordon, drain, uncordon (admin).
+  'nodes.write',
   // Footage.
   'live.shared',
   'live.raw',

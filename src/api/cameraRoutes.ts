@@ -7,6 +7,7 @@ import type { MediaServer } from '../media/index.js';
 import { footageGrant, type AuditSink } from './footageGrant.js';
 import { permit, principalOf } from './permit.js';
 import type { FourEyes } from '../changes/index.js';
+import type { NodeRoutesDeps } from './nodeRoutes.js';
 import type { IncidentBoard } from '../health/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
 import { buildFilingReport } from '../reports/index.js';
@@ -30,6 +31,8 @@ export interface CameraRoutesDeps {
   fourEyes?: FourEyes;
   /** What ONVIF onboarding stored (the PTZ capability); absent: no camera has any. */
   onvif?: { devices: Pick<OnvifDeviceRepository, 'get'> };
+  /** Cluster mode: which node runs a camera, so any node hands out play URLs of the owner's media server. */
+  nodes?: Pick<NodeRoutesDeps, 'placeOf'> | undefined;
 }
 
 /**
@@ -104,6 +107,7 @@ export function cameraRoutes(deps: CameraRoutesDeps & CameraListExtras): Router 
 
   router.get('/:id/streams', permit('live.shared'), async (req, res) => {
     const camera = await deps.registry.get(req.params.id);
+    const owner = await ownerMedia(deps, camera.id);
     const host = deps.publicHost ?? hostnameOf(req);
     const ttl = deps.playTokenTtlSeconds;
     // The raw tier is unmasked footage: a URL only under the policy's live.raw, bound to the viewer and request.
@@ -117,7 +121,7 @@ export function cameraRoutes(deps: CameraRoutesDeps & CameraListExtras): Router 
         return [tier, deps.media.playbackUrls(tier, camera.id, host, ttl, { binding: raw.binding, notAfter: raw.notAfterSeconds })];
       }),
     );
-    res.json({ cameraId: camera.id, ...tiers });
+    res.json({ cameraId: camera.id, ...(owner === null ? tiers : onOwner(tiers, owner)) });
   });
 
   // A raw snapshot is raw live footage: the policy asks for an approved request (or the profile's exemption).
@@ -258,4 +262,50 @@ function intParam(raw: unknown, fallback: number, min: number, max: number, name
     throw new GatewayError('VALIDATION_FAILED', `Query parameter "${name}" must be an integer from ${min} to ${max}.`);
   }
   return n;
+}
+
+/**
+ * Cluster mode: the media server of the node running the camera (null: this node's). The
+ * play tokens are signed with the key every node derives from the shared secret, so the
+ * owner accepts a token this node signs. A camera running nowhere is a 503 naming the node
+ * that held it last.
+ */
+async function ownerMedia(deps: Pick<CameraRoutesDeps, 'nodes'>, cameraId: string): Promise<URL | null> {
+  const placeOf = deps.nodes?.placeOf;
+  if (placeOf === undefined) return null;
+  const place = await placeOf(cameraId);
+  if (place.node === null) {
+    const why =
+      place.lastNode === null
+        ? 'no node has taken it yet'
+        : `node ${place.lastNode}, which ran it last, is ${place.lastNodeAlive ? 'handing it over' : 'not alive (unreachable)'}`;
+    throw new GatewayError(
+      'STREAM_DARK',
+      `Camera ${cameraId} runs on no node now: ${why}; another node takes it within one lease time, ask again then.`,
+    );
+  }
+  if (place.here) return null;
+  if (place.mediaUrl === null) {
+    throw new GatewayError(
+      'STREAM_DARK',
+      `Camera ${cameraId} runs on node ${place.node}, which has not published its media URL; ask node ${place.node} itself.`,
+    );
+  }
+  return new URL(place.mediaUrl);
+}
+
+/** The same play URLs, on the owner's media server (scheme, host and port; path and token unchanged). */
+function onOwner(tiers: Record<string, unknown>, owner: URL): Record<string, unknown> {
+  const move = (url: string, scheme: string) => {
+    const u = new URL(url);
+    return `${scheme}//${owner.host}${u.pathname}${u.search}`;
+  };
+  return Object.fromEntries(
+    Object.entries(tiers).map(([tier, v]) => {
+      const urls = v as { httpFlv?: string; wsFlv?: string };
+      if (typeof urls.httpFlv !== 'string' || typeof urls.wsFlv !== 'string') return [tier, v];
+      const ws = owner.protocol === 'https:' ? 'wss:' : 'ws:';
+      return [tier, { ...urls, httpFlv: move(urls.httpFlv, owner.protocol), wsFlv: move(urls.wsFlv, ws) }];
+    }),
+  );
 }

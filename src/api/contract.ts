@@ -90,3 +90,42 @@ export interface SavedWall {
   tiles: Array<string | null>;
   updatedAt: string;
 }
+
+/**
+ * GET /api/v1/audit/verify (audit.read: auditor, admin): the check `psvgw audit verify` runs,
+ * on the running gateway's store, with its signing keys. `firstBadIndex` is the seq of the
+ * first bad entry (null when no row is left to name), `reason` its finding's kind.
+ */
+export interface AuditVerifyResult {
+  ok: boolean;
+  /** Chained entries checked. */
+  entries: number;
+  /** Rows from before the chain existed, not yet chained. */
+  pending: number;
+  head: { seq: number; entryHash: string } | null;
+  checkpoints: number;
+  /** The newest seq a signed checkpoint covers (0: none). */
+  signedSeq: number;
+  /** Findings in all; the first is named below. */
+  problems: number;
+  firstBadIndex?: number | null;
+  reason?: string;
+  message?: string;
+}
+
+/** One node of a cluster (GET /api/v1/nodes → `{ items: ClusterNodeView[] }`); a single gateway lists itself. */
+export interface ClusterNodeView {
+  name: string;
+  alive: boolean;
+  /** The cameras whose lease the node holds. */
+  cameraIds: string[];
+  /** Takes no new camera. */
+  cordoned: boolean;
+  /** Hands its cameras over, one at a time. */
+  draining: boolean;
+  lastSeen: string;
+  weight: number;
+  apiUrl: string | null;
+  /** Where the node's media server answers viewers (cluster mode). */
+  mediaUrl?: string | null;
+}

@@ -1,5 +1,7 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { candidateOf, coveringAmong, type AccessRegister } from '../access/index.js';
 import type { JurisdictionProfile } from '../config/index.js';
@@ -10,6 +12,7 @@ import { parseRange } from '../recording/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import { decideFor, permit, principalOf } from './permit.js';
+import type { SegmentRelay } from './recordingRelay.js';
 
 export interface ExportRoutesDeps {
   exports: ExportService;
@@ -18,7 +21,15 @@ export interface ExportRoutesDeps {
   /** Where a downloaded clip is registered as a copy of the footage. */
   register?: Pick<AccessRegister, 'record'>;
   logger?: Pick<Logger, 'error'>;
+  /** Cluster mode: a clip kept on another node is downloaded through it. */
+  relay?: SegmentRelay;
 }
+
+const relayedFile = (job: ExportJob, which: 'clip' | 'manifest') => ({
+  cameraId: job.cameraId,
+  tier: 'export',
+  file: `export:${job.id}:${which}`,
+});
 
 /** The body of POST /exports, checked: 400 naming the field otherwise. */
 function exportBody(req: Request): { requestId: string; cameraId: string; fromMs: number; toMs: number } {
@@ -102,6 +113,7 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
           `Export ${job.id} is ${job.state}${job.error === null ? '' : ` (${job.error})`}; only a finished export can be downloaded.`,
         );
       }
+      const remote = await remoteFile(deps.relay, job, which);
       await deps.store.audit.append({
         at: new Date().toISOString(),
         actor: principal.username,
@@ -111,7 +123,7 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
         details: { jobId: job.id, requestId: job.requestId, file: which },
       });
       const startedAt = new Date();
-      res.download(path, basename(path), (err) => {
+      const sent = (err: unknown) => {
         // A clip sent whole is a copy of the footage (a manifest holds none): registered once it has gone.
         if (err !== undefined || which !== 'clip' || deps.register === undefined) return;
         void deps.register
@@ -130,10 +142,55 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
             clientAddress: req.ip ?? null,
           })
           .catch((e: unknown) => deps.logger?.error({ err: e, jobId: job.id }, 'could not register an export download'));
-      });
+      };
+      if (remote === null) res.download(path, basename(path), sent);
+      else await relayDownload(res, remote, basename(path)).then(() => sent(undefined), sent);
     });
   }
   return router;
+}
+
+/**
+ * Cluster mode, on the node that made an export: its clip and manifest for another node
+ * relaying a download it checked and registers (relay token only; outside the bearer API).
+ */
+export function exportRelayRoutes(deps: { exports: ExportService; relay: SegmentRelay }): Router {
+  const router = Router();
+  router.get('/:id/:which', async (req, res) => {
+    const which = req.params.which === 'clip' ? 'clip' : req.params.which === 'manifest' ? 'manifest' : null;
+    const job = await deps.exports.get(req.params.id);
+    if (which === null || job === undefined || !deps.relay.isRelay(req.query.token, relayedFile(job, which))) {
+      throw new GatewayError('FORBIDDEN', 'Export relay refused: not a relay token for this file.');
+    }
+    const path = deps.exports.fileOf(job, which);
+    if (job.state !== 'done' || path === null) throw new GatewayError('NOT_FOUND', `Export ${job.id} is ${job.state} on this node.`);
+    res.sendFile(path);
+  });
+  return router;
+}
+
+/** The clip or manifest when another node keeps it (null: it is on this disk); 503 when that node cannot be reached. */
+async function remoteFile(
+  relay: SegmentRelay | undefined,
+  job: ExportJob,
+  which: 'clip' | 'manifest',
+): Promise<{ bytes: number | null; body: Readable } | null> {
+  if (relay === undefined || job.node === undefined) return null;
+  const unreachable = (reason: string) =>
+    new GatewayError('RECORDING_UNREACHABLE', `Export ${job.id} is kept on node ${job.node}, which ${reason}: unreachable, not missing.`, {
+      hint: `Download it again once node ${job.node} is back, or from node ${job.node} itself; GET /api/v1/nodes says which nodes are alive.`,
+      details: { jobId: job.id, node: job.node },
+    });
+  const place = await relay.place({ node: job.node });
+  if (place.at === 'here') return null;
+  if (place.at === 'unreachable') throw unreachable(place.reason);
+  return relay.open(place.apiUrl, `/relay/exports/${encodeURIComponent(job.id)}/${which}`, relayedFile(job, which), unreachable);
+}
+
+async function relayDownload(res: Response, remote: { bytes: number | null; body: Readable }, name: string): Promise<void> {
+  res.attachment(name);
+  if (remote.bytes !== null) res.set('Content-Length', String(remote.bytes));
+  await pipeline(remote.body, res);
 }
 
 function requireRequester(job: ExportJob, principal: Principal): void {

@@ -9,7 +9,7 @@ import { createMetricsRegistry, registerAlertMetrics, type IncidentBoard } from 
 import type { Logger } from '../log.js';
 import type { MediaServer } from '../media/index.js';
 import { grabJpeg, type FfmpegCapabilities, type PipelineManager } from '../pipeline/index.js';
-import type { RecordingSystem } from '../recording/index.js';
+import type { HoldingNode, RecordingSystem } from '../recording/index.js';
 import type { Store } from '../store/index.js';
 import type { ExportService } from '../exports/index.js';
 import type { FourEyes, PendingChanges } from '../changes/index.js';
@@ -17,6 +17,8 @@ import { VERSION } from '../version.js';
 import type { OnvifRoutesDeps } from './onvifRoutes.js';
 import type { ReadinessState } from './readiness.js';
 import type { PlatformRoutesDeps } from './platformRoutes.js';
+import type { NodeRoutesDeps } from './nodeRoutes.js';
+import type { RecordingNodes } from './recordingRelay.js';
 import { createApiApp } from './server.js';
 
 /** What the API is set up with. */
@@ -54,6 +56,10 @@ export interface GatewayApiParts {
   fourEyes: FourEyes;
   /** GB/T 28181 upper platforms; undefined when none is configured. */
   platforms?: (PlatformRoutesDeps & { registerMetrics(registry: Registry): void }) | undefined;
+  /** The cluster's nodes (GET /api/v1/nodes) and, in cluster mode, their metrics. */
+  nodes?: (NodeRoutesDeps & { registerMetrics?(registry: Registry): void }) | undefined;
+  /** Cluster mode: this node's name (recordings other nodes hold are served through them). */
+  nodeName?: string;
 }
 
 /** The gateway's express app and its metrics, over its running components. */
@@ -77,6 +83,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
   recording.registerMetrics(metrics);
   media.registerMetrics(metrics);
   p.platforms?.registerMetrics(metrics);
+  p.nodes?.registerMetrics?.(metrics);
   return createApiApp({
     registry: p.registry,
     pipelines,
@@ -113,6 +120,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       register: p.accessRegister,
       fourEyes: p.fourEyes,
       exemptionActive: p.activeRequests.isExemptViewer,
+      ...recordingNodes(p),
     },
     dossier: { config, dataDir: resolve(config.dataDir), store, logger },
     accessRegister: p.accessRegister,
@@ -120,6 +128,7 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
     fourEyes: p.fourEyes,
     changes: p.changes,
     platforms: p.platforms,
+    nodes: p.nodes,
     accessRequests: new AccessRequestService({ store, profile: setup.profile, onTransition: () => p.activeRequests.refresh() }),
     publicRequests: new PublicRequestService({ store, profile: setup.profile, idDocuments: p.idDocuments }),
     demo: { mode: config.mode, registry: p.registry, pipelines: p.pipelines },
@@ -130,4 +139,11 @@ export function gatewayApi(setup: GatewayApiSetup, p: GatewayApiParts): Express 
       ffmpeg: { version: setup.ffmpeg.version, hasLibx264: setup.ffmpeg.hasLibx264 },
     }),
   });
+}
+
+/** Cluster mode: this node's name and the nodes table, for the recordings other nodes hold. */
+function recordingNodes(p: GatewayApiParts): { cluster?: RecordingNodes } {
+  const { nodeName, nodes } = p;
+  if (nodeName === undefined || nodes === undefined) return {};
+  return { cluster: { self: nodeName, nodes: async () => (await nodes.list()) as HoldingNode[] } };
 }

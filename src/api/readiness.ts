@@ -17,6 +17,11 @@ export class Readiness {
     this.#met.add(condition);
   }
 
+  /** A condition met before no longer holds (the store lost): not ready until the gateway restarts. */
+  lost(condition: ReadinessCondition): void {
+    this.#met.delete(condition);
+  }
+
   /** The close has begun. */
   stopping(): void {
     this.#stopping = true;

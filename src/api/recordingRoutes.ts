@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import type { AccessRegister } from '../access/index.js';
 import type { CameraRegistry } from '../cameras/index.js';
@@ -9,6 +10,7 @@ import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
 import type { FourEyes } from '../changes/index.js';
 import { footageGrant, type FootageGrant } from './footageGrant.js';
+import { SegmentRelay, segmentFile, type RecordingNodes } from './recordingRelay.js';
 import { permit, principalOf } from './permit.js';
 
 export interface RecordingRoutesDeps {
@@ -26,6 +28,8 @@ export interface RecordingRoutesDeps {
   fourEyes?: FourEyes;
   /** Whether a viewer under the profile's exemption still holds it; absent: always. */
   exemptionActive?: ExemptionActive;
+  /** Cluster mode: segments other nodes hold are served through them (absent: all are on this disk). */
+  cluster?: RecordingNodes;
 }
 
 const TIER = 'recording';
@@ -58,6 +62,7 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
         sha256: s.sha256,
         partial: s.partial,
         path: s.path,
+        ...(s.node === undefined ? {} : { node: s.node }),
       })),
       gaps: gaps.map((g) => ({ start: iso(g.startMs), end: g.endMs === null ? null : iso(g.endMs), cause: g.cause })),
       playback: 'refused' in grant ? { refused: grant.refused } : hlsPlayback(req, deps, camera.id, fromMs, toMs, grant),
@@ -109,6 +114,7 @@ export function recordingApiRoutes(deps: RecordingRoutesDeps): Router {
  */
 export function playbackRoutes(deps: RecordingRoutesDeps): Router {
   const router = Router();
+  const relay = new SegmentRelay(deps.tokenKey, deps.cluster, deps.cluster === undefined ? undefined : deps.recording.dir);
   /** The token's grant (the viewer, request and signed range) once it is let in. */
   const check = (req: Request, cameraId: string): PlayGrant => {
     const verdict = verifyPlayToken(
@@ -156,6 +162,7 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
     const token = encodeURIComponent(String(req.query.token));
     const segments = await liveSegments(deps.store, req.params.id, fromMs, toMs);
     if (segments.length === 0) throw new GatewayError('NOT_FOUND', 'Nothing was recorded in this time range.');
+    await relay.requireReachable(req.params.id, segments);
     registered(req, res, grant);
     res
       .type('application/vnd.apple.mpegurl')
@@ -163,18 +170,38 @@ export function playbackRoutes(deps: RecordingRoutesDeps): Router {
       .send(hlsPlaylist(segments, (s) => `${s.seq}.ts?token=${token}`));
   });
   router.get('/:id/:seq.ts', async (req, res) => {
+    const seq = Number(req.params.seq);
+    const segment = async () => {
+      const entry = Number.isSafeInteger(seq) ? await deps.store.recordings.entry(req.params.id, seq) : undefined;
+      if (!entry || entry.kind !== 'segment' || entry.deletedAt !== null) throw new GatewayError('NOT_FOUND', 'No such segment.');
+      return entry;
+    };
+    // Another node relaying a viewer it checked (and registers): the file from this disk, nothing registered here.
+    if (relay.isRelay(req.query.token, { cameraId: req.params.id, tier: TIER, file: segmentFile(seq) })) {
+      const entry = await segment();
+      res.type('video/mp2t').set('Cache-Control', 'no-store');
+      res.sendFile(join(deps.recording.dir, entry.path));
+      return;
+    }
     const grant = check(req, req.params.id);
     const signed = grant.binding?.range ?? null;
-    const seq = Number(req.params.seq);
-    const entry = Number.isSafeInteger(seq) ? await deps.store.recordings.entry(req.params.id, seq) : undefined;
-    if (!entry || entry.kind !== 'segment' || entry.deletedAt !== null) throw new GatewayError('NOT_FOUND', 'No such segment.');
+    const entry = await segment();
     // A segment is served when it overlaps the signed range (a playlist's first and last segments reach past it).
     if (signed !== null && (entry.endMs <= signed.fromMs || entry.startMs >= signed.toMs)) {
       throw refused(`segment ${seq} lies outside the range the token plays`);
     }
+    const place = await relay.placeSegment(entry);
+    if (place.at === 'unreachable') await relay.requireReachable(req.params.id, [entry]);
+    const remote = place.at === 'node' ? await relay.openSegment(entry, place) : null;
     registered(req, res, grant);
     res.type('video/mp2t').set('Cache-Control', 'no-store');
-    res.sendFile(join(deps.recording.dir, entry.path));
+    if (remote === null) {
+      res.sendFile(join(deps.recording.dir, entry.path));
+      return;
+    }
+    if (remote.bytes !== null) res.set('Content-Length', String(remote.bytes));
+    // A relay cut short (the holder stopped) ends the response early; both streams are destroyed.
+    await pipeline(remote.body, res).catch(() => undefined);
   });
   return router;
 }

@@ -13,7 +13,8 @@ import { consoleRoutes } from './consoleRoutes.js';
 import type { PendingChanges } from '../changes/index.js';
 import { cameraRoutes, type CameraRoutesDeps } from './cameraRoutes.js';
 import { errorHandler } from './errors.js';
-import { exportRoutes } from './exportRoutes.js';
+import { exportRelayRoutes, exportRoutes } from './exportRoutes.js';
+import { SegmentRelay } from './recordingRelay.js';
 import type { ExportService } from '../exports/index.js';
 import { onvifRoutes, type OnvifRoutesDeps } from './onvifRoutes.js';
 import { healthRoutes, type HealthRoutesDeps } from './healthRoutes.js';
@@ -24,6 +25,7 @@ import { playbackRoutes, recordingApiRoutes, type RecordingRoutesDeps } from './
 import { userRoutes } from './userRoutes.js';
 import { registerRoutes } from './registerRoutes.js';
 import { platformRoutes, type PlatformRoutesDeps } from './platformRoutes.js';
+import { nodeRoutes, type NodeRoutesDeps } from './nodeRoutes.js';
 import { wallRoutes } from './wallRoutes.js';
 import { demoRoutes, type DemoRoutesDeps } from './demoRoutes.js';
 
@@ -52,6 +54,8 @@ export interface ApiDeps extends CameraRoutesDeps, HealthRoutesDeps {
   exports?: ExportService;
   /** GB/T 28181 upper platforms and their link state; absent: none configured (an empty list). */
   platforms?: PlatformRoutesDeps | undefined;
+  /** The cluster's nodes and the cameras each holds; absent: an empty list. */
+  nodes?: NodeRoutesDeps | undefined;
   /** Changes that weaken protection, pending a second admin; absent: those routes answer 404. */
   changes?: PendingChanges;
   /** Public requests for footage; absent: those routes answer 404. */
@@ -85,6 +89,10 @@ export function createApiApp(deps: ApiDeps): Express {
   });
 
   app.use('/playback', playbackRoutes(deps.recordings));
+  // Cluster mode: segments and export clips other nodes hold are fetched through them (recordingRelay.ts).
+  const { cluster } = deps.recordings;
+  const relay = cluster === undefined ? undefined : new SegmentRelay(deps.recordings.tokenKey, cluster, deps.recordings.recording.dir);
+  if (relay !== undefined && deps.exports !== undefined) app.use('/relay/exports', exportRelayRoutes({ exports: deps.exports, relay }));
 
   const api = express.Router();
   api.use('/auth', publicAuthRoutes(deps.auth));
@@ -107,7 +115,7 @@ export function createApiApp(deps: ApiDeps): Express {
   api.use(healthRoutes(deps));
   if (requests !== undefined) api.use('/access-requests', accessRequestRoutes(requests));
   if (deps.publicRequests !== undefined) api.use('/public-requests', publicRequestRoutes(deps.publicRequests, deps.profile));
-  api.use(auditRoutes(deps.store));
+  api.use(auditRoutes(deps.store, deps.dossier));
   if (deps.dossier !== undefined) api.use(dossierRoutes(deps.dossier));
   if (deps.accessRegister !== undefined) api.use(registerRoutes({ accessRegister: deps.accessRegister, profile: deps.profile }));
   if (deps.exports !== undefined)
@@ -119,10 +127,12 @@ export function createApiApp(deps: ApiDeps): Express {
         profile: deps.profile,
         ...(deps.accessRegister === undefined ? {} : { register: deps.accessRegister }),
         logger: deps.logger,
+        ...(relay === undefined ? {} : { relay }),
       }),
     );
   if (deps.changes !== undefined) api.use('/pending-changes', changeRoutes(deps.changes));
   api.use(platformRoutes(deps.platforms));
+  api.use(nodeRoutes(deps.nodes));
   if (deps.demo !== undefined) api.use(demoRoutes(deps.demo));
   // The whole store is the recordings' (deps.store is a narrower view).
   api.use('/console/walls', wallRoutes(deps.recordings.store));

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { maskListSchema, sharedEncoderOverrideSchema } from '../domain/index.js';
+import { desensitizeSchema, maskListSchema, sharedEncoderOverrideSchema } from '../domain/index.js';
 import { validateGbId } from './gbId.js';
 
 const PUSH_SCHEMES = new Set(['rtmp:', 'rtmps:', 'rtsp:']);
@@ -99,6 +99,7 @@ export const cameraCreateSchema = z
     pushTargets: pushTargets.default([]),
     masks: maskListSchema.default([]),
     sharedEncoder: sharedEncoderOverrideSchema.default({}),
+    desensitize: desensitizeSchema.nullable().default(null),
   })
   .superRefine((v, ctx) => {
     const problem = datesInOrder(v.commissionedAt ?? null, v.removedAt ?? null);
@@ -130,6 +131,8 @@ export const cameraPatchSchema = z.strictObject({
   masks: maskListSchema.optional(),
   /** Replaces the whole override; {} returns to the gateway defaults. */
   sharedEncoder: sharedEncoderOverrideSchema.optional(),
+  /** Faces/plates blurred on the shared tier; null turns it off (a weakening: four eyes). */
+  desensitize: desensitizeSchema.nullable().optional(),
 });
 
 export type CameraCreateInput = z.infer<typeof cameraCreateSchema>;

@@ -75,7 +75,12 @@ export interface CameraWriteOptions {
 }
 
 /** Attempts at a generated ID before giving up when concurrent creates keep taking it. */
-const ID_ATTEMPTS = 5;
+const ID_ATTEMPTS = 12;
+/**
+ * Serial reads are ordered across nodes by the store (maxSerial's lock), so a taken ID means
+ * a writer that bypassed it (an explicit ID, an older gateway): a short random pause, then again.
+ */
+const idRetryPause = (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
 
 export class CameraRegistry {
   readonly #store: Store;
@@ -151,6 +156,7 @@ export class CameraRegistry {
       masks: data.masks,
       masksVersion: data.masks.length > 0 ? 1 : 0,
       sharedEncoder: data.sharedEncoder,
+      desensitize: data.desensitize,
       createdAt: at,
       updatedAt: at,
     };
@@ -182,6 +188,7 @@ export class CameraRegistry {
       ...pick(p, ['name', 'siteType', 'governmentFunded', 'signageInstalled', 'enabled', 'pushTargets', 'sharedEncoder']),
       ...pickNullable(p, ['address', 'lat', 'lon', 'ownerUnit', 'commissionedAt', 'removedAt']),
     };
+    if (p.desensitize !== undefined) merged.desensitize = p.desensitize;
     const masksChanged = p.masks !== undefined && JSON.stringify(p.masks) !== JSON.stringify(current.masks);
     if (masksChanged && p.masks !== undefined) {
       merged.masks = p.masks;
@@ -210,6 +217,11 @@ export class CameraRegistry {
       p.sharedEncoder !== undefined && JSON.stringify(p.sharedEncoder) !== JSON.stringify(current.sharedEncoder)
         ? { sharedEncoder: { before: current.sharedEncoder, after: merged.sharedEncoder } }
         : {};
+    // Desensitization decides whether faces reach the sharing platform: keep what it was and became.
+    const desensitizeChange =
+      p.desensitize !== undefined && JSON.stringify(p.desensitize) !== JSON.stringify(current.desensitize)
+        ? { desensitize: { before: current.desensitize, after: merged.desensitize } }
+        : {};
     // A relabelled site type changes which rules apply to the camera: keep what it was and became.
     const siteTypeChange = merged.siteType !== current.siteType ? { siteType: { before: current.siteType, after: merged.siteType } } : {};
     await this.#atomically('camera.update', current.id, async (tx) => {
@@ -219,7 +231,7 @@ export class CameraRegistry {
         action: 'camera.update',
         cameraId: current.id,
         outcome: 'ok',
-        details: { changed, ...encoderChange, ...siteTypeChange },
+        details: { changed, ...encoderChange, ...siteTypeChange, ...desensitizeChange },
       });
       if (masksChanged) await this.#auditMasks(tx, current.id, actor, current.masks, merged);
     });
@@ -354,7 +366,7 @@ export class CameraRegistry {
         return record;
       });
     }
-    // In-process creates take generated IDs one at a time; the retry covers other processes sharing the store.
+    // In-process creates take generated IDs one at a time; the store orders other processes' reads.
     const turn = this.#idTurn.then(() => this.#insertGenerated(fields, rest));
     this.#idTurn = turn.catch(() => undefined);
     return turn;
@@ -375,6 +387,7 @@ export class CameraRegistry {
         });
       } catch (err) {
         if (!(isGatewayError(err) && err.code === 'CAMERA_EXISTS') || attempt >= ID_ATTEMPTS) throw err;
+        await idRetryPause(attempt);
       }
     }
   }
@@ -416,6 +429,7 @@ export function toView(record: CameraRecord): CameraView {
     pushTargets: [...rest.pushTargets],
     masks: [...rest.masks],
     sharedEncoder: { ...rest.sharedEncoder },
+    desensitize: rest.desensitize === null ? null : { ...rest.desensitize },
     hasCredentials: credentialsEnc !== null,
     demo: isDemoSource(rest.rtspUrl),
   };

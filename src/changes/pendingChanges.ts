@@ -233,7 +233,7 @@ function audit(
     at,
     actor,
     action,
-    cameraId: cameraId ?? (c.kind === 'camera.masks' ? c.subject : null),
+    cameraId: cameraId ?? (c.kind === 'camera.masks' || c.kind === 'camera.desensitize' ? c.subject : null),
     outcome,
     details: {
       changeId: c.id,

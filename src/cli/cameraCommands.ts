@@ -105,6 +105,10 @@ export function registerCameraCommands(program: Command): void {
         '--shared-encoder <json>',
         'shared-tier encoder override, e.g. \'{"maxHeight":480,"maxBitrateKbps":800}\'; {} for the defaults',
       )
+      .option(
+        '--desensitize <kinds>',
+        'blur what moves on the shared tier: faces, plates or faces,plates (optionally :FPS and :dark|blur, e.g. faces:8:blur); off turns it off (a second admin approves)',
+      )
       .option('--set <json>', 'any other fields as a JSON object, e.g. \'{"signageInstalled":true}\'')
       .option('--json', 'print the changed camera as JSON')
       .addHelpText(
@@ -124,6 +128,7 @@ Check the result before sharing: psvgw cameras snapshot <id> --tier shared -o pr
       enabled: o.enable ? true : o.disable ? false : undefined,
       masks: o.masks === undefined ? undefined : parseJsonOption('--masks', readInput(String(o.masks))),
       sharedEncoder: o.sharedEncoder === undefined ? undefined : parseJsonOption('--shared-encoder', String(o.sharedEncoder)),
+      desensitize: o.desensitize === undefined ? undefined : parseDesensitize(String(o.desensitize)),
     });
     if (Object.keys(body).length === 0) throw usage('nothing to change: give at least one option (see --help)');
     const camera = await callApi<CameraWithStatus | PendingChange>(
@@ -195,4 +200,32 @@ function jsonObject(option: string, value: unknown): Record<string, unknown> {
 
 export function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * `--desensitize faces,plates[:FPS][:dark|blur]` → the API's setting; `off` → null. The API
+ * checks the values themselves (range of FPS); this only reads the words.
+ */
+export function parseDesensitize(text: string): { faces: boolean; plates: boolean; detectFps?: number; failMode?: string } | null {
+  const value = text.trim();
+  if (value === 'off' || value === 'none') return null;
+  const [kinds = '', ...rest] = value.split(':');
+  const words = kinds
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
+  const unknown = words.filter((w) => w !== 'faces' && w !== 'plates');
+  if (words.length === 0 || unknown.length > 0) {
+    throw usage(`--desensitize: expected faces, plates, faces,plates or off (got ${JSON.stringify(text)})`);
+  }
+  const setting: { faces: boolean; plates: boolean; detectFps?: number; failMode?: string } = {
+    faces: words.includes('faces'),
+    plates: words.includes('plates'),
+  };
+  for (const part of rest) {
+    if (part === 'dark' || part === 'blur') setting.failMode = part;
+    else if (/^\d+(\.\d+)?$/.test(part)) setting.detectFps = Number(part);
+    else throw usage(`--desensitize: after the kinds, expected detections per second or dark/blur (got ${JSON.stringify(part)})`);
+  }
+  return setting;
 }

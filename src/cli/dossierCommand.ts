@@ -12,7 +12,7 @@ import { GatewayError } from '../errors.js';
 import { parseFingerprint, parseTime } from '../recording/index.js';
 import { checkLang, checkTimeZone } from '../reports/index.js';
 import { printJson } from './output.js';
-import { collect, openRecordingStore } from './verifyCommand.js';
+import { collect, openRecordingStore, registeredFingerprints } from './verifyCommand.js';
 
 interface DossierFlags {
   config?: string;
@@ -54,6 +54,8 @@ Example:
     .command('verify <file>')
     .description('check a dossier offline: the signature, the signer key and every file of every part')
     .option('--trust <fingerprint>', 'the signer key must be this one (repeatable)', collect, [])
+    .option('--registered', "the signer key must be one of the nodes' registered keys (psvgw keys list), read from the gateway's store")
+    .option('-c, --config <file>', 'with --registered: YAML config file of the gateway (its store)')
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
@@ -63,14 +65,15 @@ Names each problem:
   missing        a file the manifest lists is not in the archive
   extra          a file in the archive that the manifest does not list
   bad_signature  manifest.sig does not verify, or the key does not match its fingerprint
-  untrusted_key  signed by a key other than the --trust fingerprints
+  untrusted_key  signed by a key other than the --trust fingerprints (or the registered keys, --registered)
   malformed      not a readable archive or manifest
 Without --trust the key is the one the bundle carries, which proves only that the bundle is
 whole: pin the gateway's fingerprint (psvgw verify prints it).
 Exit status: 0 verified, 1 any problem.`,
     )
-    .action((file: string, flags: { trust: string[]; json?: boolean }) => {
+    .action(async (file: string, flags: { trust: string[]; registered?: boolean; config?: string; json?: boolean }) => {
       const trust = flags.trust.map((t) => parseFingerprint(t, '--trust'));
+      if (flags.registered) trust.push(...(await registeredFingerprints(flags.config)));
       const report = verifyDossierFile(resolve(file), trust);
       if (flags.json) printJson(report);
       else printVerification(report);

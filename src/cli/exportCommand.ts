@@ -7,7 +7,7 @@ import { parseFingerprint } from '../recording/index.js';
 import { callApi, downloadApi, resolveApiTarget } from './apiClient.js';
 import { printJson } from './output.js';
 import { ProgressBar } from './progressBar.js';
-import { collect } from './verifyCommand.js';
+import { collect, registeredFingerprints } from './verifyCommand.js';
 
 export function registerExportCommands(program: Command): void {
   const exp = program.command('export').description('watermarked, signed clips of recordings, and their offline check');
@@ -17,11 +17,13 @@ export function registerExportCommands(program: Command): void {
     .argument('<clip>', 'the exported MP4')
     .argument('<manifest>', 'its manifest (JSON)')
     .option('--trust <fingerprint>', 'accept only this signing key (repeatable; e.g. SHA256:…, from psvgw verify)', collect, [])
+    .option('--registered', "accept only the nodes' registered signing keys (psvgw keys list), read from the gateway's store")
+    .option('-c, --config <file>', 'with --registered: YAML config file of the gateway (its store)')
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
       `
-Needs no gateway. Reports, each naming what failed:
+Needs no gateway (--registered reads its store). Reports, each naming what failed:
   clip_changed       the clip's SHA-256 is not the signed one (the clip was altered)
   field_changed      clip.bytes or clip.file in the manifest disagrees with the clip
   signature_invalid  a manifest field was changed after signing (the signature cannot say which)
@@ -30,8 +32,9 @@ Needs no gateway. Reports, each naming what failed:
 Without --trust any valid signature passes: compare the printed fingerprint with the gateway's.
 Exit status: 0 the export verified, 1 any finding (or an error).`,
     )
-    .action((clip: string, manifest: string, flags: { trust: string[]; json?: boolean }) => {
+    .action(async (clip: string, manifest: string, flags: { trust: string[]; registered?: boolean; config?: string; json?: boolean }) => {
       const pins = flags.trust.map((t) => parseFingerprint(t, '--trust'));
+      if (flags.registered) pins.push(...(await registeredFingerprints(flags.config)));
       const report = verifyExport(clip, manifest, pins);
       if (flags.json) printJson(report);
       else printReport(report);

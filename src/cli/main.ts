@@ -18,6 +18,7 @@ import { registerRegisterCommand } from './registerCommand.js';
 import { registerExportCommands } from './exportCommand.js';
 import { registerChangeCommands } from './changeCommands.js';
 import { registerPlatformCommands } from './platformCommands.js';
+import { registerNodeCommands } from './nodeCommands.js';
 import { registerDemoCommand } from './demoCommand.js';
 
 const program = new Command()
@@ -84,6 +85,7 @@ registerRegisterCommand(program);
 registerExportCommands(program);
 registerChangeCommands(program);
 registerPlatformCommands(program);
+registerNodeCommands(program);
 registerDemoCommand(program);
 
 program

@@ -1,6 +1,11 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { SegmentRelay } from '../api/index.js';
+import { deriveKey, KEY_PURPOSES } from '../cameras/index.js';
+import { nodeNameOf } from '../cluster/index.js';
 import { loadConfig, type GatewayConfig } from '../config/index.js';
+import type { ChainEntry } from '../domain/index.js';
+import { GatewayError } from '../errors.js';
 import {
   gatewayKeyRing,
   parseFingerprint,
@@ -8,6 +13,7 @@ import {
   readWitnesses,
   recordingsDir,
   rotateSigningKey,
+  sha256Stream,
   verifyRecordings,
   type VerifyReport,
 } from '../recording/index.js';
@@ -50,12 +56,17 @@ Each finding names the camera, the chain entry and the file:
   unexpected      a file in the recordings that the index does not know
   reordered       files swapped, or index entries out of time order
   deleted_unrecorded  a segment marked deleted in the index without a deletion entry in the chain
+  unreachable     cluster mode: the segment is on a node that is not alive (or does not
+                  answer): not missing, not checked; verify again once the node is back
   deletion_invalid / deletion_unlawful
                   a deletion entry naming no such segment, or made inside the segment's retention
   checkpoint_missing / head_unsigned
                   chain entries older than two checkpoint intervals that no signed checkpoint covers
   checkpoint_chain_broken   a checkpoint that does not commit to the one before it
   untrusted_key   signed by a key that is not pinned (--trust, recording.trustedKeys)
+  unregistered_key / key_mismatch
+                  an entry or checkpoint naming a key that is not in the registry of the nodes'
+                  keys (psvgw keys list), or one registered to another node than it names
   witness_divergence        the first place the data directory differs from the witness copy
   chain_broken / index_tampered / truncated / checkpoint_invalid
                   the index itself was edited, cut short or re-signed
@@ -71,18 +82,63 @@ Example:
     .action(async (flags: VerifyFlags) => {
       process.exitCode = await runVerify(flags);
     });
-  program
-    .command('keys')
-    .description('the recording signing key')
+  const keys = program.command('keys').description("the recording signing keys: this node's key and the registry of the nodes' keys");
+  keys
     .command('rotate')
     .description('replace the signing key; the old key signs a statement naming the new one, so a pin on the old key carries over')
     .option('-c, --config <file>', 'YAML config file of the gateway')
-    .addHelpText('after', '\nStop the gateway first; it loads the key when it starts. Prints the old and the new fingerprint.')
+    .addHelpText(
+      'after',
+      '\nStop the gateway first; it loads the key when it starts. The old key is retired in the registry and the new one\nregistered to the node (PSVGW_NODE_NAME). Prints the old and the new fingerprint.',
+    )
     .action(async (flags: { config?: string }) => {
       const { config, dataDir, store } = await openRecordingStore(flags.config);
       try {
-        const r = await rotateSigningKey(store, { dataDir, keyFile: config.recording.signingKeyFile }, new Date().toISOString());
+        const loc = { dataDir, keyFile: config.recording.signingKeyFile, node: nodeNameOf(config.cluster.nodeName) };
+        const r = await rotateSigningKey(store, loc, new Date().toISOString());
         process.stdout.write(`signing key rotated: ${r.old} -> ${r.next}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  keys
+    .command('list')
+    .description("the registry of the nodes' signing keys: fingerprint, node, registered, retired")
+    .option('-c, --config <file>', 'YAML config file of the gateway')
+    .option('--json', 'print the keys as JSON')
+    .action(async (flags: { config?: string; json?: boolean }) => {
+      const { store } = await openRecordingStore(flags.config);
+      try {
+        const rows = await store.recordings.signingKeys();
+        if (flags.json) printJson({ items: rows.map(({ publicKeyPem: _pem, ...row }) => row) });
+        else
+          for (const k of rows)
+            process.stdout.write(
+              `${k.fingerprint}  ${k.node}  registered ${k.createdAt}${k.retiredAt === null ? '' : `  retired ${k.retiredAt}`}\n`,
+            );
+      } finally {
+        await store.close();
+      }
+    });
+  keys
+    .command('retire')
+    .argument('<fingerprint>', 'the key to retire, as `psvgw keys list` prints it')
+    .description('retire a registered key: its node may then start with a new key; what it signed before still verifies')
+    .option('-c, --config <file>', 'YAML config file of the gateway')
+    .addHelpText(
+      'after',
+      '\nFor a node whose key file was lost or replaced on purpose: a node whose name is registered with another\nkey in service refuses to start. Stop the node first. A retired key is refused at start.',
+    )
+    .action(async (fingerprint: string, flags: { config?: string }) => {
+      const fp = parseFingerprint(fingerprint, 'fingerprint');
+      const { store } = await openRecordingStore(flags.config);
+      try {
+        if (!(await store.recordings.retireKey(fp, new Date().toISOString()))) {
+          throw new GatewayError('VALIDATION_FAILED', `no registered signing key ${fp} in service`, {
+            hint: 'List the keys with `psvgw keys list`; a retired key stays retired.',
+          });
+        }
+        process.stdout.write(`signing key retired: ${fp}\n`);
       } finally {
         await store.close();
       }
@@ -123,6 +179,9 @@ async function runVerify(flags: VerifyFlags): Promise<number> {
       ...(flags.from === undefined ? {} : { fromMs: parseTime(flags.from, '--from') }),
       ...(flags.to === undefined ? {} : { toMs: parseTime(flags.to, '--to') }),
       onProgress: (done, total) => bar?.update(done, total),
+      // A gateway may be recording beside this run; its index write can wait out a lock (5 s).
+      recentFileGraceMs: 8_000,
+      ...(await heldElsewhere(config, store)),
     });
     bar?.finish();
     if (flags.json) printJson(report);
@@ -131,6 +190,27 @@ async function runVerify(flags: VerifyFlags): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Cluster mode (PostgreSQL store): segments other nodes hold are hashed through them, with
+ * the relay token of the shared PSVGW_SECRET_KEY; without that key they are unreachable here.
+ */
+async function heldElsewhere(config: GatewayConfig, store: Store): Promise<Pick<Parameters<typeof verifyRecordings>[0], 'held'>> {
+  if (config.store.driver !== 'postgres') return {};
+  const self = nodeNameOf(config.cluster.nodeName);
+  const nodes = await store.cluster.nodes(config.cluster.leaseSeconds * 1000);
+  const secret = config.secrets.secretKey;
+  const relay =
+    secret === undefined ? null : new SegmentRelay(deriveKey(secret, KEY_PURPOSES.playbackToken), { self, nodes: async () => nodes });
+  const hash = async (entry: ChainEntry, apiUrl: string) => {
+    if (relay === null) throw new Error('PSVGW_SECRET_KEY, which the nodes share, is not set for this run');
+    const { body } = await relay.openSegment(entry, { node: entry.node ?? '', apiUrl });
+    let bytes = 0;
+    const sha256 = await sha256Stream(body as AsyncIterable<Buffer>, (n) => (bytes += n));
+    return { sha256, bytes };
+  };
+  return { held: { self, nodes, hash } };
 }
 
 function printReport(r: VerifyReport): void {
@@ -155,4 +235,20 @@ function printReport(r: VerifyReport): void {
   const witnessed = r.witnessed === null ? '' : `, ${r.witnessed} witnessed checkpoint(s) compared`;
   const summary = `${r.cameras} camera(s), ${r.segments} segment(s), ${(r.bytes / 1e6).toFixed(1)} MB checked, ${r.deletions} deletion(s)${unjudged}${witnessed}${recovered}`;
   process.stdout.write(r.ok ? `OK: ${summary}, all verified\n` : `FAILED: ${r.findings.length} finding(s); ${summary}\n`);
+}
+
+/** The fingerprints in the registry of the nodes' signing keys (retired ones too: what they signed before stays valid). */
+export async function registeredFingerprints(config: string | undefined): Promise<string[]> {
+  const { store } = await openRecordingStore(config);
+  try {
+    const keys = (await store.recordings.signingKeys()).map((k) => k.fingerprint);
+    if (keys.length === 0) {
+      throw new GatewayError('VALIDATION_FAILED', 'the store has no registered signing key', {
+        hint: 'Point --config (or PSVGW_DATA_DIR) at the gateway that made it; a gateway registers its key when it starts.',
+      });
+    }
+    return keys;
+  } finally {
+    await store.close();
+  }
 }

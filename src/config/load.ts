@@ -48,6 +48,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'PSVGW_ADMIN_TOKEN', path: ['secrets', 'adminToken'], kind: 'string' },
   { name: 'PSVGW_SECRET_KEY', path: ['secrets', 'secretKey'], kind: 'string' },
   { name: 'PSVGW_SIGNING_KEY_FILE', path: ['recording', 'signingKeyFile'], kind: 'string' },
+  { name: 'PSVGW_NODE_NAME', path: ['cluster', 'nodeName'], kind: 'string' },
+  { name: 'PSVGW_NODE_API_URL', path: ['cluster', 'apiUrl'], kind: 'string' },
 ];
 
 type RawConfig = Record<string, unknown>;

@@ -162,6 +162,12 @@ const StoreSection = z
       .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
       .optional()
       .describe('PostgreSQL connection URL; required when driver is postgres.'),
+    sqliteWorker: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Run SQLite on a worker thread, so a lock held by another process (psvgw verify, a backup) or a long query never pauses live video; false runs it on the event loop.',
+      ),
   })
   .prefault({})
   .describe('Where cameras, the audit trail and settings are kept.');
@@ -488,6 +494,54 @@ const LoggingSection = z
   .prefault({})
   .describe('Logging.');
 
+const ClusterSection = z
+  .strictObject({
+    nodeName: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+        error: 'must be 1-63 lower-case letters, digits or hyphens, starting and ending with a letter or digit (like a host name label)',
+      })
+      .optional()
+      .describe(
+        "This node's name in the cluster (PSVGW_NODE_NAME); unset: the host name, lower-cased. Nodes sharing a PostgreSQL store form a cluster.",
+      ),
+    apiUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' })
+      .optional()
+      .describe(
+        "Where the other nodes reach this node's API (PSVGW_NODE_API_URL), e.g. http://gw-1:8080: they fetch the recordings this node holds through it. Unset: http://<http.host>:<http.port> (0.0.0.0 as 127.0.0.1).",
+      ),
+    weight: z
+      .number()
+      .positive()
+      .max(100)
+      .default(1)
+      .describe('Relative capacity of this node: its share of the cameras is weighted by it.'),
+    heartbeatSeconds: z
+      .number()
+      .min(0.2)
+      .max(30)
+      .default(1)
+      .describe('How often the node beats, renews its camera leases and reconsiders the placement.'),
+    leaseSeconds: z
+      .number()
+      .min(2)
+      .max(300)
+      .default(6)
+      .describe("How long a camera lease outlives the last renewal: a silent node's cameras move after about this long."),
+    databaseOutageMaxSeconds: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .default(300)
+      .describe(
+        'While PostgreSQL cannot be reached, the cameras keep recording and their index writes wait, for up to this long; then they stop. 0: stop after the lease time as for a lost lease.',
+      ),
+  })
+  .prefault({})
+  .describe('Cluster mode (PostgreSQL store only): camera leases between gateway nodes sharing one database.');
+
 const SecretsSection = z
   .strictObject({
     adminToken: nonEmpty().optional().describe('Bearer token of the administrator; only from PSVGW_ADMIN_TOKEN.'),
@@ -616,6 +670,7 @@ export const GatewayConfigShape = z.strictObject({
   logging: LoggingSection,
   auth: AuthSection,
   secrets: SecretsSection,
+  cluster: ClusterSection,
 });
 
 export type GatewayConfig = z.output<typeof GatewayConfigShape>;
@@ -748,6 +803,17 @@ export function gb28181PlatformsSound(c: GatewayConfig): RuleIssue[] {
   });
 }
 
+/** A lease must outlive a few missed beats and leave time to stop the cameras (docs/cluster.md). */
+export function leaseOutlivesHeartbeats(c: GatewayConfig): RuleIssue[] {
+  if (c.cluster.leaseSeconds >= 3 * c.cluster.heartbeatSeconds + 1) return [];
+  return [
+    {
+      path: ['cluster', 'leaseSeconds'],
+      message: `must be at least 3 heartbeats plus 1 s (${3 * c.cluster.heartbeatSeconds + 1} s with heartbeatSeconds ${c.cluster.heartbeatSeconds}); raise it or lower cluster.heartbeatSeconds`,
+    },
+  ];
+}
+
 export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
   gb28181PlatformsSound,
   postgresNeedsUrl,
@@ -757,6 +823,7 @@ export const CONFIG_RULES: Readonly<Record<string, ConfigRule>> = {
   pushTargetsHaveSupportedScheme,
   backoffMaxNotBelowInitial,
   retentionNotBelowProfileMinimum,
+  leaseOutlivesHeartbeats,
 };
 
 /** Every cross-field problem of an otherwise valid config. */

@@ -1,4 +1,5 @@
 import type { SharedEncoderOverride } from './encoderSettings.js';
+import type { DesensitizeSetting } from './desensitize.js';
 import type { Mask } from './masks.js';
 
 /** The camera as the registry keeps it. Credentials never leave the registry in clear. */
@@ -30,6 +31,8 @@ export interface CameraRecord {
   masksVersion: number;
   /** This camera's shared-tier encoder settings over the gateway defaults ({}: defaults only). */
   sharedEncoder: SharedEncoderOverride;
+  /** Faces/plates blurred on the shared tier as they move; null: off. */
+  desensitize: DesensitizeSetting | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -26,4 +26,6 @@ export interface ExportJob {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Cluster mode: the node asked for it, which produces the clip and keeps it on its disk (absent: this gateway). */
+  node?: string;
 }

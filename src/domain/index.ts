@@ -27,7 +27,7 @@ export {
 } from './encoderSettings.js';
 export type { OnvifDeviceRecord } from './onvif.js';
 export type { PtzAction, PtzCapability, PtzOutcome } from './ptz.js';
-export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap } from './recordings.js';
+export type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap, RegisteredKey } from './recordings.js';
 export { ROLES, isRole, type Principal, type Role } from './access.js';
 export {
   ACCESS_DOCUMENT_FIELDS,
@@ -70,3 +70,13 @@ export {
   type PublicRequestResult,
   type PublicRequestState,
 } from './publicRequests.js';
+export {
+  DESENSITIZE_DEFAULTS,
+  DESENSITIZE_FAIL_MODES,
+  DESENSITIZE_LIMITS,
+  desensitizeSchema,
+  desensitizeWeakens,
+  desensitizeWithDefaults,
+  type DesensitizeFailMode,
+  type DesensitizeSetting,
+} from './desensitize.js';

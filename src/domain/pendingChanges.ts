@@ -11,6 +11,7 @@ export const PENDING_CHANGE_KINDS = [
   'config.retention',
   'config.pushTarget',
   'platform.add',
+  'camera.desensitize',
 ] as const;
 export type PendingChangeKind = (typeof PENDING_CHANGE_KINDS)[number];
 

@@ -26,6 +26,12 @@ export interface ChainEntry {
   at: string;
   /** ISO time the segment was swept (set on the segment entry; a deletion entry records it in the chain). */
   deletedAt: string | null;
+  /**
+   * The node that wrote the entry and the fingerprint of its signing key (in the entry hash
+   * when set). On a segment entry the node is also where the file lies (its recorder wrote it). Absent or null on entries from before per-node keys: the installation key's.
+   */
+  node?: string | null;
+  keyFingerprint?: string | null;
 }
 
 export interface Checkpoint {
@@ -41,6 +47,20 @@ export interface Checkpoint {
   keyFingerprint: string | null;
   /** Base64 Ed25519 signature of `checkpointMessage(...)`. */
   signature: string;
+  /** The node whose registered key signed it (null or absent: from before per-node keys). */
+  node?: string | null;
+}
+
+/** A node's signing key in the registry (migration 27): the keys whose signatures verify accepts. */
+export interface RegisteredKey {
+  /** `keyFingerprint` of the public key: SHA256: and unpadded base64 of the SPKI DER's SHA-256. */
+  fingerprint: string;
+  node: string;
+  /** PEM of the public key. */
+  publicKeyPem: string;
+  createdAt: string;
+  /** Set by `psvgw keys retire` or a rotation: the node may register another key; what it signed before still verifies. */
+  retiredAt: string | null;
 }
 
 /** A signed statement by the old signing key naming its successor (`rotationMessage`). */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccessRequest, ExportJob, ExportJobState, Principal } from '../domain/index.js';
+import type { AccessRequest, ChainEntry, ExportJob, ExportJobState, Principal } from '../domain/index.js';
 import type { Logger } from '../log.js';
 import { sha256File } from '../recording/index.js';
 import type { Store } from '../store/index.js';
@@ -43,6 +43,16 @@ export interface ExportServiceOptions {
   logger: Logger;
   /** Called once per finished export: the access register's hook. */
   onExported?: (record: ExportRecord) => unknown;
+  /** Cluster mode: this node's name (it runs the exports it is asked for) and the segments other nodes hold. */
+  cluster?: { node: string; segments: RemoteSegments };
+}
+
+/** Cluster mode: segments another node's disk holds, reached through that node. */
+export interface RemoteSegments {
+  /** Throws (RECORDING_UNREACHABLE) when a segment's node cannot be reached now. */
+  requireReachable(cameraId: string, entries: readonly ChainEntry[]): Promise<void>;
+  /** Copies a segment another node holds to `file`; false when it is on this disk. */
+  copySegment(entry: ChainEntry, file: string): Promise<boolean>;
 }
 
 export interface NewExport {
@@ -74,7 +84,9 @@ export class ExportService {
   /** Fails what a previous run left running, then works through what is queued. */
   async start(): Promise<this> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    for (const job of await this.#opts.store.exportJobs.list({ state: 'running' })) {
+    // Cluster mode: only this node's (another node's running job is running there).
+    const node = this.#opts.cluster?.node;
+    for (const job of await this.#opts.store.exportJobs.list({ state: 'running', ...(node === undefined ? {} : { runnableBy: node }) })) {
       this.#cleanUp(job.id);
       await this.#fail(job, 'running', 'the gateway stopped while this export ran; ask for it again');
     }
@@ -85,6 +97,12 @@ export class ExportService {
   /** Queues an export (the caller has checked the policy and the request). */
   async create(principal: Principal, e: NewExport): Promise<ExportJob> {
     requireWatermarkFont(this.fontFile);
+    const cluster = this.#opts.cluster;
+    if (cluster !== undefined) {
+      // Footage on a node that is not alive: refused now (unreachable, not missing) rather than failed later.
+      const entries = await this.#opts.store.recordings.entries({ cameraId: e.cameraId, kind: 'segment', fromMs: e.fromMs, toMs: e.toMs });
+      await cluster.segments.requireReachable(e.cameraId, segmentsCovering(entries, e.fromMs, e.toMs));
+    }
     const job: ExportJob = {
       id: randomUUID(),
       requestId: e.request.id,
@@ -103,6 +121,8 @@ export class ExportService {
       createdAt: new Date().toISOString(),
       startedAt: null,
       finishedAt: null,
+      // Run and kept by the node asked: its register entry is written there, and its clip downloads from there.
+      ...(cluster === undefined ? {} : { node: cluster.node }),
     };
     await this.#opts.store.exportJobs.insert(job);
     await this.#audit(job, 'export.create', 'ok', {});
@@ -140,7 +160,12 @@ export class ExportService {
 
   async #drain(): Promise<void> {
     while (!this.#closed) {
-      const [next] = await this.#opts.store.exportJobs.list({ state: 'queued', limit: 1 });
+      const node = this.#opts.cluster?.node;
+      const [next] = await this.#opts.store.exportJobs.list({
+        state: 'queued',
+        limit: 1,
+        ...(node === undefined ? {} : { runnableBy: node }),
+      });
       if (next === undefined) return;
       await this.#run(next).catch((err: unknown) => this.#log.error({ err, jobId: next.id }, 'export job bookkeeping failed'));
     }
@@ -179,19 +204,26 @@ export class ExportService {
     const entries = await store.recordings.entries({ cameraId: job.cameraId, kind: 'segment', fromMs, toMs });
     const segments = segmentsCovering(entries, fromMs, toMs);
     if (segments.length === 0) throw new Error(`nothing of camera ${job.cameraId} is recorded between ${job.from} and ${job.to}`);
-    // A segment changed on disk since it was chained must not be exported as if it were the recording.
-    for (const s of segments) {
-      const actual = await sha256File(join(recordingsDir, s.path));
-      if (actual !== s.sha256) throw new Error(`segment ${s.path} (chain seq ${s.seq}) changed since it was recorded; run psvgw verify`);
-    }
     const work = this.#workDir(job.id);
     mkdirSync(work, { recursive: true, mode: 0o700 });
+    // Segments another node holds are copied here through it first (cluster mode).
+    const files = new Map<number, string>();
+    for (const s of segments) {
+      const copy = join(work, `segment-${s.seq}.ts`);
+      files.set(s.seq, (await this.#opts.cluster?.segments.copySegment(s, copy)) === true ? copy : join(recordingsDir, s.path));
+    }
+    const fileOf = (s: ChainEntry) => files.get(s.seq) as string;
+    // A segment changed on disk since it was chained must not be exported as if it were the recording.
+    for (const s of segments) {
+      const actual = await sha256File(fileOf(s));
+      if (actual !== s.sha256) throw new Error(`segment ${s.path} (chain seq ${s.seq}) changed since it was recorded; run psvgw verify`);
+    }
     const exportedAt = new Date().toISOString();
     const text = watermarkText({ requestId: request.id, staffNames: request.staff.map((s) => s.name), exportedAt });
     const listFile = join(work, 'segments.txt');
     const textFile = join(work, 'watermark.txt');
     const partial = join(work, 'clip.mp4.part');
-    writeFileSync(listFile, concatList(segments.map((s) => join(recordingsDir, s.path))));
+    writeFileSync(listFile, concatList(segments.map(fileOf)));
     writeFileSync(textFile, text);
     const cut = cutRange(segments, fromMs, toMs);
     if (cut.durationSeconds <= 0) throw new Error(`the recordings of camera ${job.cameraId} do not reach into ${job.from}–${job.to}`);

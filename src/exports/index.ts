@@ -1,4 +1,4 @@
-export { ExportService, type ExportRecord, type ExportServiceOptions, type NewExport } from './exportService.js';
+export { ExportService, type ExportRecord, type ExportServiceOptions, type NewExport, type RemoteSegments } from './exportService.js';
 export {
   MANIFEST_FORMAT,
   manifestText,

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { IncidentBoard } from './incidents.js';
 import { watchCameraDown, type IngestStateChange } from './outageDetector.js';
-import { OutageLedger } from './outageLedger.js';
+import { OutageLedger, type OutageWriteGuard, type PlatformOutageWriteGuard } from './outageLedger.js';
 import { watchSharedTierDark } from './sharedTierDark.js';
 import { WebhookNotifier, webhookTargets } from './webhook.js';
 
@@ -31,9 +31,19 @@ export async function startAlerting(deps: {
   store: Store;
   incidents: IncidentBoard;
   logger: Logger;
+  /** Cluster mode: outage rows are written only under the camera's lease. */
+  outageGuard?: OutageWriteGuard;
+  /** Cluster mode: platform outage rows are written only under the link's lease. */
+  platformOutageGuard?: PlatformOutageWriteGuard;
 }): Promise<Alerting> {
   const { config, store, incidents, logger } = deps;
-  const ledger = new OutageLedger({ store, board: incidents, logger });
+  const ledger = new OutageLedger({
+    store,
+    board: incidents,
+    logger,
+    ...(deps.outageGuard ? { guard: deps.outageGuard } : {}),
+    ...(deps.platformOutageGuard ? { platformGuard: deps.platformOutageGuard } : {}),
+  });
   await ledger.start();
   const targets = webhookTargets(config.alerts);
   const notifier = new WebhookNotifier({

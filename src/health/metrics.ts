@@ -69,6 +69,17 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
   });
 
   new Gauge({
+    name: 'psvgw_desensitize_up',
+    help: "1 when a desensitized camera's shared tier hides faces and plates where detected; 0 while it hides the whole frame (detector dead, lagging or starting).",
+    labelNames: ['camera_id'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of sources.pipelines()) if (p.shared.desensitize) this.set({ camera_id: p.cameraId }, p.shared.desensitize.up ? 1 : 0);
+    },
+  });
+
+  new Gauge({
     name: 'psvgw_camera_state',
     help: 'Ingest state per camera: 1 for the current state, 0 for the others.',
     labelNames: ['camera_id', 'state'],

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { OutageRecord, PlatformOutageRecord, Store } from '../store/index.js';
+import type { OutageRecord, OutageRepository, PlatformOutageRecord, PlatformOutageRepository, Store } from '../store/index.js';
 import { incidentKey, type Incident, type IncidentBoard, type IncidentChange } from './incidents.js';
 import { CAMERA_DOWN, refinedCause, type CauseSink, type OutageCause } from './outageDetector.js';
 
@@ -23,6 +23,25 @@ export function causeOf(incident: Pick<Incident, 'kind' | 'details'>): string {
 }
 
 /**
+ * Cluster mode: only the node holding a camera's lease writes its outage rows. `write`
+ * runs the work in a transaction that checks the lease first (fencing) and resolves to
+ * undefined, writing nothing, when the node no longer holds it.
+ */
+export interface OutageWriteGuard {
+  mayWrite(cameraId: string): boolean;
+  write<T>(cameraId: string, work: (outages: OutageRepository) => Promise<T>): Promise<T | undefined>;
+}
+
+/**
+ * Cluster mode: only the node holding a platform link's lease writes its outage rows. `write`
+ * runs the work in a transaction that checks the link lease first (fencing) and resolves to
+ * undefined, writing nothing, when the node no longer holds it.
+ */
+export interface PlatformOutageWriteGuard {
+  write<T>(platform: string, work: (outages: PlatformOutageRepository) => Promise<T>): Promise<T | undefined>;
+}
+
+/**
  * The outage ledger: every camera stop with its start, end, cause and whether it began
  * inside a declared maintenance window, written as the incidents fire and resolve; and every
  * loss of an upper platform's link (`platform_down:<name>`), in rows of their own. Writes
@@ -40,8 +59,81 @@ export class OutageLedger implements CauseSink {
       board: IncidentBoard;
       logger: Logger;
       isOutage?: (kind: string) => boolean;
+      /** Cluster mode: the lease check of the camera rows (none: every camera is this gateway's). */
+      guard?: OutageWriteGuard;
+      /** Cluster mode: the link lease check of the platform rows (none: every link is this gateway's). */
+      platformGuard?: PlatformOutageWriteGuard;
     },
   ) {}
+
+  /** Writes a platform's outage row, fenced in cluster mode; undefined when refused. */
+  #writePlatform<T>(platform: string, work: (outages: PlatformOutageRepository) => Promise<T>): Promise<T | undefined> {
+    const { platformGuard, store } = this.deps;
+    return platformGuard === undefined ? work(store.platformOutages) : platformGuard.write(platform, work);
+  }
+
+  /**
+   * Cluster mode: a link this node has just taken over continues the outages its last holder
+   * left open (a close refused by the fence leaves the row open): closed now when `isUp` (the
+   * link is registered already), else kept as the link's down incident until it registers.
+   */
+  adoptPlatform(platform: string, isUp: () => boolean): void {
+    this.#enqueue(async () => {
+      const key = incidentKey(null, platformDownKind(platform));
+      for (const outage of await this.deps.store.platformOutages.openOnes()) {
+        if (outage.platform !== platform || this.#openPlatform.has(key)) continue;
+        if (isUp()) await this.#writePlatform(platform, (o) => o.close(outage.id, new Date().toISOString()));
+        else this.#restorePlatform(key, outage, 'since before this node took the link over');
+      }
+    });
+  }
+
+  #restorePlatform(key: string, outage: PlatformOutageRecord, since: string): void {
+    this.#openPlatform.set(key, outage);
+    this.deps.board.restore({
+      key,
+      cameraId: null,
+      kind: outage.kind,
+      severity: 'critical',
+      message: `link to platform ${outage.platform} is down: ${outage.cause} (${since})`,
+      details: { platform: outage.platform, cause: outage.cause, outageId: outage.id },
+      since: outage.startedAt,
+    });
+  }
+
+  /** Writes a camera's outage row, fenced in cluster mode; undefined when refused. */
+  #write<T>(cameraId: string, work: (outages: OutageRepository) => Promise<T>): Promise<T | undefined> {
+    const { guard, store } = this.deps;
+    return guard === undefined ? work(store.outages) : guard.write(cameraId, work);
+  }
+
+  /**
+   * Cluster mode: a camera this node has just taken over continues the outages its last
+   * owner left open (they end when the camera is up here).
+   */
+  adopt(cameraId: string): void {
+    this.#enqueue(async () => {
+      for (const outage of await this.deps.store.outages.openOnes()) {
+        if (outage.cameraId !== cameraId) continue;
+        const key = incidentKey(outage.cameraId, outage.kind);
+        if (this.#open.has(key)) continue;
+        this.#restore(key, outage, 'since before this node took the camera over');
+      }
+    });
+  }
+
+  #restore(key: string, outage: OutageRecord, since: string): void {
+    this.#open.set(key, outage);
+    this.deps.board.restore({
+      key,
+      cameraId: outage.cameraId,
+      kind: outage.kind,
+      severity: outage.kind === CAMERA_DOWN ? 'critical' : 'warning',
+      message: `camera ${outage.cameraId}: ${outage.cause.replace(/_/g, ' ')} (${since})`,
+      details: { cause: outage.cause, outageId: outage.id },
+      since: outage.startedAt,
+    });
+  }
 
   /**
    * Takes back the outages still open when the gateway last stopped as active incidents
@@ -49,30 +141,13 @@ export class OutageLedger implements CauseSink {
    */
   async start(): Promise<void> {
     for (const outage of await this.deps.store.outages.openOnes()) {
-      const key = incidentKey(outage.cameraId, outage.kind);
-      this.#open.set(key, outage);
-      this.deps.board.restore({
-        key,
-        cameraId: outage.cameraId,
-        kind: outage.kind,
-        severity: outage.kind === CAMERA_DOWN ? 'critical' : 'warning',
-        message: `camera ${outage.cameraId}: ${outage.cause.replace(/_/g, ' ')} (since before the gateway restarted)`,
-        details: { cause: outage.cause, outageId: outage.id },
-        since: outage.startedAt,
-      });
+      // Cluster mode: another node's camera's outages are its own.
+      if (this.deps.guard?.mayWrite(outage.cameraId) === false) continue;
+      this.#restore(incidentKey(outage.cameraId, outage.kind), outage, 'since before the gateway restarted');
     }
-    for (const outage of await this.deps.store.platformOutages.openOnes()) {
-      const key = incidentKey(null, outage.kind);
-      this.#openPlatform.set(key, outage);
-      this.deps.board.restore({
-        key,
-        cameraId: null,
-        kind: outage.kind,
-        severity: 'critical',
-        message: `link to platform ${outage.platform} is down: ${outage.cause} (since before the gateway restarted)`,
-        details: { platform: outage.platform, cause: outage.cause, outageId: outage.id },
-        since: outage.startedAt,
-      });
+    // Cluster mode: a link's open outages are taken back by whichever node claims its lease (adoptPlatform).
+    for (const outage of this.deps.platformGuard === undefined ? await this.deps.store.platformOutages.openOnes() : []) {
+      this.#restorePlatform(incidentKey(null, outage.kind), outage, 'since before the gateway restarted');
     }
     const open = this.#open.size + this.#openPlatform.size;
     if (open > 0) this.deps.logger.info({ open }, 'outages still open from the previous run');
@@ -86,7 +161,7 @@ export class OutageLedger implements CauseSink {
       const next = refinedCause(outage.cause, cause);
       if (next === outage.cause) return;
       outage.cause = next;
-      await this.deps.store.outages.setCause(outage.id, next);
+      await this.#write(cameraId, (o) => o.setCause(outage.id, next));
     });
   }
 
@@ -118,15 +193,15 @@ export class OutageLedger implements CauseSink {
           planned: window !== undefined,
           details: window === undefined ? {} : { maintenanceWindowId: window.id, maintenanceReason: window.reason },
         };
-        const id = await this.deps.store.outages.open(record);
-        this.#open.set(incident.key, { ...record, id, endedAt: null });
+        const id = await this.#write(cameraId, (o) => o.open(record));
+        if (id !== undefined) this.#open.set(incident.key, { ...record, id, endedAt: null });
       });
     } else {
       this.#enqueue(async () => {
         const outage = this.#open.get(incident.key);
         if (outage === undefined) return;
         this.#open.delete(incident.key);
-        await this.deps.store.outages.close(outage.id, change.at);
+        await this.#write(cameraId, (o) => o.close(outage.id, change.at));
       });
     }
   }
@@ -136,15 +211,15 @@ export class OutageLedger implements CauseSink {
     if (change.state === 'firing') {
       this.#enqueue(async () => {
         const record = { platform, kind: incident.kind, cause: causeOf(incident), startedAt: change.at, details: {} };
-        const id = await this.deps.store.platformOutages.open(record);
-        this.#openPlatform.set(incident.key, { ...record, id, endedAt: null });
+        const id = await this.#writePlatform(platform, (o) => o.open(record));
+        if (id !== undefined) this.#openPlatform.set(incident.key, { ...record, id, endedAt: null });
       });
     } else {
       this.#enqueue(async () => {
         const outage = this.#openPlatform.get(incident.key);
         if (outage === undefined) return;
         this.#openPlatform.delete(incident.key);
-        await this.deps.store.platformOutages.close(outage.id, change.at);
+        await this.#writePlatform(platform, (o) => o.close(outage.id, change.at));
       });
     }
   }

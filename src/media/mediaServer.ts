@@ -9,6 +9,7 @@ import type { Tier, TierEndpoints } from '../pipeline/index.js';
 import { type ConnectionGate } from './connectionGate.js';
 import { GovernedSessions, refusalOf, type ExemptionActive, type RequestActive } from './governedViews.js';
 import { InternalTokens } from './internalTokens.js';
+import { LiveFeeds, type LiveFeedRun } from './liveFeeds.js';
 import { authorise, hardenNms, muteFlvInput, trustPublisher, unsubscribeRefused, type Cutoff, type MediaLimits } from './nmsHardening.js';
 import { alignResumeOffsets, fixMetadataOf, nmsInternals, subscriberCount } from './nmsInternals.js';
 import {
@@ -77,6 +78,11 @@ const BITRATE_SAMPLE_MS = 2000;
 const CUTOFF_LOG_INTERVAL_MS = 10_000;
 /** How often running viewers are checked against their access request (a revoked one ends them within this). */
 const GOVERNED_SWEEP_MS = 1000;
+/**
+ * A viewer whose connection holds more than this unsent misses frames until it has drained
+ * and a keyframe comes (about 16 s of a 2 Mbit/s camera): its memory stays bounded.
+ */
+const MAX_VIEWER_BACKLOG_BYTES = 4 << 20;
 
 /**
  * The embedded node-media-server: each camera publishes its tiers here over RTMP on
@@ -93,7 +99,9 @@ export class MediaServer implements TierEndpoints {
   /** Whether each stream path carries audio, as the ingest's probe found. */
   private readonly layouts = new Map<string, { hasAudio: boolean }>();
   /** Publishing sessions by stream path, for bitrate sampling. */
-  private readonly publishers = new Map<string, NmsSession>();
+  private readonly publishers = new Map<string, { inBytes: number }>();
+  /** The live tiers the ingests write as FLV to a pipe (no RTMP hop): see liveFeeds.ts. */
+  private readonly feeds: LiveFeeds;
   private readonly bitrates = new Map<string, number>();
   private sampler: NodeJS.Timeout | null = null;
   /** Sessions that passed prePlay, by what they count as. */
@@ -112,6 +120,19 @@ export class MediaServer implements TierEndpoints {
 
   constructor(private readonly opts: MediaServerOptions) {
     this.internalTokens = new InternalTokens(opts.internalTokenSeconds);
+    this.feeds = new LiveFeeds({
+      maxTagBytes: opts.limits.mediaMessageBytes,
+      maxBacklogBytes: MAX_VIEWER_BACKLOG_BYTES,
+      header: (path) => nmsInternals().createFlvHeader(this.layouts.get(path)?.hasAudio ?? true, true),
+      published: (path, publisher) => {
+        this.publishers.set(path, publisher);
+        this.mirrors.published(path);
+      },
+      unpublished: (path, publisher) => {
+        if (this.publishers.get(path) === publisher) this.publishers.delete(path);
+      },
+      logger: opts.logger.child({ component: 'media' }),
+    });
     this.requestActive = opts.requestActive ?? (() => false);
     this.governed = new GovernedSessions(
       this.requestActive,
@@ -198,6 +219,14 @@ export class MediaServer implements TierEndpoints {
     return `rtmp://127.0.0.1:${this.opts.rtmpPort}${streamPath}?sign=${exp}-${sign}&${this.opts.instanceMarker}`;
   }
 
+  /**
+   * A publish of the tier by one ingest run that writes FLV to its fd 3 (`url`); feed it
+   * the run's bytes and end it when the run exits. Viewers who stay see the next run.
+   */
+  openFeed(tier: Tier, cameraId: string): LiveFeedRun & { marker: string } {
+    return Object.assign(this.feeds.open(`/${tier}/${cameraId}`), { marker: this.opts.instanceMarker });
+  }
+
   /** A fresh URL for one of the gateway's own readers; ask again at every (re)start of it. */
   internalPlayUrl(tier: Tier, cameraId: string, reader?: string): string {
     const token = this.internalTokens.mint(tier, cameraId, reader);
@@ -250,6 +279,21 @@ export class MediaServer implements TierEndpoints {
           const [, tier, cameraId] = path.split('/');
           if (tier && cameraId) this.set({ camera_id: cameraId, tier }, count);
         }
+      },
+    });
+    const feeds = this.feeds;
+    new Counter({
+      name: 'psvgw_live_feed_tags_total',
+      help: "FLV tags of the ingests' live feeds: read (every tag), fanned_out (written to a subscriber), rtmp_built, skipped (a slow viewer's).",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const stats = feeds.stats();
+        this.inc({ kind: 'read' }, stats.tags);
+        this.inc({ kind: 'fanned_out' }, stats.fannedOut);
+        this.inc({ kind: 'rtmp_built' }, stats.rtmpBuilt);
+        this.inc({ kind: 'skipped' }, stats.skipped);
       },
     });
     const gates = () => this.gates;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Server as NetServer, Socket } from 'node:net';
 import { GatewayError } from '../errors.js';
 import { stripSetDataFrame } from './flvMetadata.js';
+import type { FanoutBroadcast, RtmpMessageOf } from './flvFanout.js';
 
 /**
  * The internals of node-media-server 4.4 the gateway relies on, in one place (the
@@ -73,11 +74,20 @@ export interface NmsWebSocket {
   terminate(): void;
 }
 
+/** The fields of node-media-server's BroadcastServer the live fan-out sets (see liveFeeds.ts). */
+export interface NmsFedBroadcast extends FanoutBroadcast {
+  publisher: object | null;
+  /** Drops the broadcast from the registry when it has neither publisher nor subscriber. */
+  _destroyIfEmpty: () => void;
+}
+
 interface NmsInternals {
   context: NmsContext;
   broadcasts: Map<string, NmsBroadcast>;
   createFlvHeader: (hasAudio: boolean, hasVideo: boolean) => Buffer;
-  rtmpParser: { prototype: RtmpParser };
+  rtmpParser: { prototype: RtmpParser; createMessage: RtmpMessageOf };
+  /** node-media-server's BroadcastServer: what its play sessions subscribe to. */
+  newBroadcast: (streamPath: string) => NmsFedBroadcast;
 }
 
 /** The node-media-server line whose internals the hooks below were written against. */
@@ -98,7 +108,18 @@ export function nmsInternals(): NmsInternals {
     throw internalsChanged('protocol/rtmp.js no longer has packetAlloc / parserData');
   if (!(context.broadcasts instanceof Map) || !(context.sessions instanceof Map))
     throw internalsChanged('core/context.js no longer keeps broadcasts and sessions in Maps');
-  internals = { context, broadcasts: context.broadcasts, createFlvHeader: (a, v) => flv.createHeader(a, v), rtmpParser };
+  if (typeof rtmpParser.createMessage !== 'function') throw internalsChanged('protocol/rtmp.js no longer has createMessage');
+  const Broadcast = require('node-media-server/src/server/broadcast_server.js') as new (path: string) => NmsFedBroadcast;
+  const probe = new Broadcast('/probe/probe');
+  if (!(probe.subscribers instanceof Map) || !('publisher' in probe) || typeof probe._destroyIfEmpty !== 'function')
+    throw internalsChanged('server/broadcast_server.js no longer has subscribers / publisher / _destroyIfEmpty');
+  internals = {
+    context,
+    broadcasts: context.broadcasts,
+    createFlvHeader: (a, v) => flv.createHeader(a, v),
+    rtmpParser,
+    newBroadcast: (path) => new Broadcast(path),
+  };
   return internals;
 }
 

@@ -14,6 +14,7 @@ import type { Prober, TierEndpoints } from './tiers.js';
 import { liveNeedsVideoTranscode, type StreamInfo } from './streamInfo.js';
 import { StreamSupervisor, type StateChange, type StreamSnapshot, type SupervisorOptions } from './supervisor.js';
 import type { PushSnapshot, UpstreamFactory, UpstreamLinks } from './upstream.js';
+import type { DesensitizerFactory } from './liveMask.js';
 
 /** A camera as the pipeline sees it: its source URL(s) (credentials included) and push targets. */
 export interface CameraSource {
@@ -53,6 +54,18 @@ export interface PipelineSettings {
   upstream?: UpstreamFactory;
   /** Takes the original video of cameras whose live tiers re-encode it (see originalVideoTaps.ts). */
   originalVideo?: { outputUrl(cameraId: string): Promise<string> };
+  /**
+   * Starts the desensitizer of a desensitized camera (src/desensitize's `startDesensitizer`,
+   * passed in by the composition root). Without it such a camera's shared tier stays hidden whole.
+   */
+  desensitizer?: DesensitizerFactory;
+}
+
+/** A desensitized camera's live mask showing detections (up), hiding the whole frame (down), or turned off (null). */
+export interface DesensitizeChange {
+  cameraId: string;
+  up: boolean | null;
+  reason: string | null;
 }
 
 export interface PipelineSnapshot {
@@ -75,7 +88,7 @@ export interface PipelineStateChange extends StateChange {
  * and its upstream links (src/platform: one supervised relay per push target reading the
  * shared tier), woken whenever the shared tier's source goes live.
  */
-export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }> {
+export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange]; desensitize: [DesensitizeChange] }> {
   private readonly ingest: StreamSupervisor;
   private readonly upstream: UpstreamLinks | null;
   private readonly shared: SharedTier;
@@ -104,6 +117,12 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
         },
         supervise: (stream, prepare, reachability) => this.superviseShared(stream, log, prepare, reachability),
         logger: log,
+        desensitizer: deps.settings.desensitizer,
+        onDesensitize: (up, reason) => {
+          if (up === false) log.error({ reason }, 'desensitization cannot vouch for the picture: the shared tier hides the whole frame');
+          else if (up) log.info('desensitization back: faces and plates hidden where detected');
+          this.emit('desensitize', { cameraId: camera.id, up, reason });
+        },
       },
       camera.shared,
       camera.sharedSourceUrl ?? null,
@@ -226,17 +245,26 @@ export class CameraPipeline extends SafeEmitter<{ state: [PipelineStateChange] }
     this.shared.beforeIngest();
     const s = this.deps.settings;
     const original = s.originalVideo !== undefined && liveNeedsVideoTranscode(this.info);
-    const args = buildIngestArgs({
-      inputUrl: this.camera.sourceUrl,
-      rtspTransport: s.rtspTransport,
-      socketTimeoutSeconds: s.socketTimeoutSeconds,
-      info: this.info,
-      liveTargets: [media.publishUrl('raw', this.camera.id)],
-      liveTranscode: s.liveTranscode,
-      recording: s.recording?.prepareRun(this.camera.id) ?? null,
-      demoFont: s.demoFont ?? null,
-      originalVideoUrl: original ? await s.originalVideo!.outputUrl(this.camera.id) : null,
-    });
-    return { args, reachability: hostPortOf(this.camera.sourceUrl) };
+    const originalVideoUrl = original ? await s.originalVideo!.outputUrl(this.camera.id) : null;
+    // The raw tier goes to the media server's fan-out as FLV on the ingest's fd 3: no RTMP hop.
+    const feed = media.openFeed('raw', this.camera.id);
+    try {
+      const args = buildIngestArgs({
+        inputUrl: this.camera.sourceUrl,
+        rtspTransport: s.rtspTransport,
+        socketTimeoutSeconds: s.socketTimeoutSeconds,
+        info: this.info,
+        liveTargets: [feed.url],
+        liveMarker: feed.marker,
+        liveTranscode: s.liveTranscode,
+        recording: s.recording?.prepareRun(this.camera.id) ?? null,
+        demoFont: s.demoFont ?? null,
+        originalVideoUrl,
+      });
+      return { args, reachability: hostPortOf(this.camera.sourceUrl), output: feed };
+    } catch (err) {
+      feed.end();
+      throw err;
+    }
   }
 }

@@ -1,5 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { close, constants as fsConstants, existsSync, open, readSync, rm } from 'node:fs';
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { childEnv } from '../childEnv.js';
 import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
@@ -41,6 +47,21 @@ export interface FfmpegProcessOptions {
   stdout?: 'progress' | 'capture';
   /** Receives what ffmpeg writes to `pipe:3` (e.g. raw frames), leaving stdout to `-progress`. */
   onPipe3?: (chunk: Buffer) => void;
+  /**
+   * Like `onPipe3`, but each chunk is a view of one read buffer that the next read reuses: valid
+   * only during the call (a live feed's FLV, whose fan-out copies what it keeps). `pipe:3` is then
+   * a FIFO read into that buffer, so a read allocates no memory of its own; not with `onPipe3`.
+   */
+  onPipe3View?: (view: Buffer) => void;
+  /**
+   * With `onPipe3View`: whether its reader needs each write as it comes (someone watches the live
+   * feed). While false, the FIFO is read every LAZY_READ_MS, several packets a read, instead of
+   * on each write: no wakeup of the gateway (nor of ffmpeg's write) per packet. Asked on each
+   * such tick; absent: always prompt.
+   */
+  pipe3Prompt?: () => boolean;
+  /** Handed the writable end of ffmpeg's `pipe:3` once spawned (a live mask stream); not with `onPipe3`. */
+  pipe3Input?: (stream: Writable) => void;
 }
 
 type Events = {
@@ -49,6 +70,53 @@ type Events = {
   stderr: [string];
   exit: [FfmpegExit];
 };
+
+/** Bytes of one `onPipe3View` read: more than ffmpeg writes at once (its FLV comes a packet at a time). */
+const VIEW_READ_BYTES = 64 << 10;
+/** Bytes of one `-progress` read: a report is a few hundred bytes. */
+const PROGRESS_READ_BYTES = 4 << 10;
+
+const openFd = promisify(open);
+const closeFd = (fd: number) => close(fd, () => undefined);
+
+interface FifoEnds {
+  read: number;
+  write: number;
+}
+
+/**
+ * `count` FIFOs' two ends, made by one `mkfifo`, opened and unlinked (Node has no pipe(2) or
+ * socketpair(2) whose read end a `net.Socket` with `onread` could take): the read ends
+ * non-blocking, so that opening them does not wait for a writer. Null where `mkfifo` cannot
+ * make them.
+ */
+async function fifoEnds(count: number): Promise<FifoEnds[] | null> {
+  const base = join(tmpdir(), `psvgw-fifo-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const paths = Array.from({ length: count }, (_, i) => `${base}-${i}`);
+  try {
+    await promisify(execFile)('mkfifo', ['-m', '600', '--', ...paths]);
+  } catch {
+    for (const path of paths) rm(path, { force: true }, () => undefined);
+    return null;
+  }
+  const opened: number[] = [];
+  try {
+    const ends: FifoEnds[] = [];
+    for (const path of paths) {
+      const read = await openFd(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      opened.push(read);
+      const write = await openFd(path, fsConstants.O_WRONLY);
+      opened.push(write);
+      ends.push({ read, write });
+    }
+    return ends;
+  } catch {
+    for (const fd of opened) closeFd(fd);
+    return null;
+  } finally {
+    for (const path of paths) rm(path, { force: true }, () => undefined);
+  }
+}
 
 /** setpriv's --pdeathsig makes the kernel kill the child if the gateway dies without cleaning up. */
 const SETPRIV = '/usr/bin/setpriv';
@@ -82,23 +150,78 @@ export class FfmpegProcess {
     return this.child?.pid;
   }
 
-  /** Spawns the process; the returned promise settles when it exits (never rejects). */
+  /**
+   * Spawns the process; the returned promise settles when it exits (never rejects). Its `-progress`
+   * (stdout) is a FIFO read with `onread` into a small reused buffer, as a live feed's `pipe:3`:
+   * a report costs one read and the parse, not a stream chunk's allocation and events.
+   */
   start(): Promise<FfmpegExit> {
     if (this.exited) return this.exited;
+    this.startedAt = Date.now();
+    const view = this.opts.onPipe3View;
+    const progress = this.opts.stdout !== 'capture';
+    const count = (progress ? 1 : 0) + (view ? 1 : 0);
+    this.exited =
+      count === 0
+        ? this.spawnChild(null, null, undefined)
+        : fifoEnds(count).then((ends) =>
+            this.spawnChild(ends && progress ? (ends[0] as FifoEnds) : null, ends && view ? (ends.at(-1) as FifoEnds) : null, view),
+          );
+    return this.exited;
+  }
+
+  private spawnChild(out: FifoEnds | null, fifo: FifoEnds | null, view: ((view: Buffer) => void) | undefined): Promise<FfmpegExit> {
+    const fifos = [out, fifo].filter((f): f is FifoEnds => f !== null);
     const [command, argv] = hasSetpriv
       ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', this.opts.binary, ...this.opts.args]]
       : [this.opts.binary, this.opts.args];
-    this.startedAt = Date.now();
-    this.exited = new Promise<FfmpegExit>((resolve) => {
-      const pipe3 = this.opts.onPipe3;
-      const stdio: Array<'ignore' | 'pipe'> = pipe3 ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
-      const child = spawn(command, argv, { stdio, detached: true, env: childEnv() });
+    return new Promise<FfmpegExit>((resolve) => {
+      if (this.stopRequested) {
+        // Stopped while its FIFOs were being made: never spawned.
+        for (const f of fifos) for (const fd of [f.read, f.write]) closeFd(fd);
+        const exit: FfmpegExit = {
+          code: null,
+          signal: null,
+          requested: true,
+          stderrTail: [],
+          ranMs: 0,
+          stdout: '',
+          stdoutBytes: Buffer.alloc(0),
+        };
+        this.#events.emit('exit', exit);
+        resolve(exit);
+        return;
+      }
+      // Without a FIFO (no mkfifo), a view reader gets the pipe's chunks: each is its own anyway.
+      const pipe3 = this.opts.onPipe3 ?? (fifo ? undefined : view);
+      const input3 = this.opts.pipe3Input;
+      const stdio: Array<'ignore' | 'pipe' | number> = [
+        'ignore',
+        out ? out.write : 'pipe',
+        'pipe',
+        ...(fifo ? [fifo.write] : pipe3 || input3 ? ['pipe' as const] : []),
+      ];
+      let child: ChildProcess;
+      try {
+        child = spawn(command, argv, { stdio, detached: true, env: childEnv() });
+      } catch (err) {
+        for (const f of fifos) closeFd(f.read);
+        throw err;
+      } finally {
+        for (const f of fifos) closeFd(f.write);
+      }
       this.child = child;
       if (pipe3) (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => pipe3(chunk));
+      const drained = [
+        ...(out ? [readFifo(out.read, PROGRESS_READ_BYTES, (chunk) => this.onProgressBytes(chunk), this.opts.logger)] : []),
+        ...(fifo && view ? [readFifo(fifo.read, VIEW_READ_BYTES, view, this.opts.logger, this.opts.pipe3Prompt)] : []),
+      ];
+      const fd3 = child.stdio[3] as Writable | null | undefined;
+      if (input3 && fd3) input3(fd3);
       const captured: Buffer[] = [];
       child.stdout?.on('data', (chunk: Buffer) => {
         if (this.opts.stdout === 'capture') captured.push(chunk);
-        else for (const sample of this.progress.push(chunk)) this.#events.emit('progress', sample);
+        else this.onProgressBytes(chunk);
       });
       child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk));
       let settled = false;
@@ -120,10 +243,17 @@ export class FfmpegProcess {
         this.#events.emit('exit', exit);
         resolve(exit);
       };
-      child.on('error', (err) => finish(null, null, err));
-      child.on('close', (code, signal) => finish(code, signal));
+      child.on('error', (err) => {
+        for (const d of drained) d.closeSoon();
+        finish(null, null, err);
+      });
+      // The FIFOs are not the child's stdio: their last bytes are read before the exit is reported.
+      child.on('close', (code, signal) => {
+        if (drained.length === 0) return finish(code, signal);
+        for (const d of drained) d.closeSoon();
+        void Promise.all(drained.map((d) => d.done)).then(() => finish(code, signal));
+      });
     });
-    return this.exited;
   }
 
   /**
@@ -132,7 +262,11 @@ export class FfmpegProcess {
    * it is stuck pass a short grace. Idempotent.
    */
   async stop(graceMs?: number): Promise<FfmpegExit | undefined> {
-    if (!this.exited || !this.child) return undefined;
+    if (!this.exited) return undefined;
+    if (!this.child) {
+      this.stopRequested = true;
+      return this.exited;
+    }
     if (!this.stopRequested) {
       this.stopRequested = true;
       this.signalGroup('SIGTERM');
@@ -158,6 +292,11 @@ export class FfmpegProcess {
     }
   }
 
+  /** `-progress` bytes (possibly a view of a reused read buffer: the parser copies them into a string). */
+  private onProgressBytes(chunk: Buffer): void {
+    for (const sample of this.progress.push(chunk)) this.#events.emit('progress', sample);
+  }
+
   private onStderr(chunk: Buffer): void {
     const text = this.stderrPartial + chunk.toString();
     const lines = text.split(/\r?\n|\r/);
@@ -175,4 +314,139 @@ export class FfmpegProcess {
     const max = this.opts.tailLines ?? 30;
     while (this.tail.length > max) this.tail.shift();
   }
+}
+
+/** Once the child has gone, how long its FIFO may take to give its last bytes before it is closed anyway. */
+const FIFO_DRAIN_MS = 2000;
+
+/**
+ * How often an unwatched live feed's FIFO is read: within the pipe's 64 KiB at camera bitrates
+ * (an 8 Mbit/s stream writes 50 KiB in that time, a keyframe may fill more). A run that nearly
+ * fills the pipe between two reads twice in a row is read on each write from then on, so that
+ * ffmpeg does not keep waiting on a full pipe.
+ */
+export const LAZY_READ_MS = 50;
+const LAZY_FULL_BYTES = 56 << 10;
+/** A run's first seconds of output (the packets buffered while ffmpeg probed its input) come at once: not counted. */
+const LAZY_SETTLE_MS = 5000;
+
+/** The FIFOs read every LAZY_READ_MS now or that may become so: one timer for all of them. */
+const lazyReaders = new Set<() => void>();
+let lazyTimer: NodeJS.Timeout | null = null;
+
+function addLazy(tick: () => void): void {
+  lazyReaders.add(tick);
+  lazyTimer ??= setInterval(() => {
+    for (const t of lazyReaders) t();
+  }, LAZY_READ_MS).unref();
+}
+
+function removeLazy(tick: () => void): void {
+  lazyReaders.delete(tick);
+  if (lazyReaders.size === 0 && lazyTimer !== null) {
+    clearInterval(lazyTimer);
+    lazyTimer = null;
+  }
+}
+
+/**
+ * Reads the FIFO's read end into one buffer of `size` bytes, handing `view` each read's bytes. `done` settles
+ * at its end (every writer gone) or, once `closeSoon` was called, after FIFO_DRAIN_MS at most.
+ *
+ * With `prompt`, the socket is read on each write only while `prompt()` says so; otherwise it is
+ * paused (no longer polled, so a write wakes nobody) and the FIFO is read to its end every
+ * LAZY_READ_MS, into the same buffer. A FIFO that yields LAZY_FULL_BYTES on two ticks in a row once
+ * its run has settled, or whose process is ending, is read on each write again for good.
+ */
+function readFifo(
+  fd: number,
+  size: number,
+  view: (view: Buffer) => void,
+  logger: Logger,
+  prompt?: () => boolean,
+): { done: Promise<void>; closeSoon(): void } {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  let socket: Socket;
+  let lazy = false;
+  let full = 0;
+  const settled = performance.now() + LAZY_SETTLE_MS;
+  const done = new Promise<void>((resolve) => {
+    // Node takes `onread` here too, though its type lists it only for connect().
+    const options: SocketConstructorOpts & { onread: OnReadOpts } = {
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer,
+        callback: (bytes: number, buf: Uint8Array) => {
+          view(Buffer.from(buf.buffer, buf.byteOffset, bytes));
+          // false: stop reading (a lazy FIFO is read by `tick`).
+          return !lazy;
+        },
+      },
+    };
+    socket = new Socket(options);
+    socket.on('error', (err) => {
+      logger.warn({ err }, "a FIFO of ffmpeg's could not be read");
+      socket.destroy();
+    });
+    socket.on('end', () => socket.destroy());
+    socket.on('close', () => {
+      if (prompt) removeLazy(tick);
+      resolve();
+    });
+  });
+  /** Back to a read per write, for good. */
+  const promptForGood = () => {
+    if (!prompt) return;
+    removeLazy(tick);
+    if (lazy) {
+      lazy = false;
+      if (!socket.destroyed) socket.resume();
+    }
+  };
+  /** Reads what the FIFO holds; false at its end (every writer gone) or on an error. */
+  const drain = (): boolean => {
+    let total = 0;
+    for (;;) {
+      let bytes: number;
+      try {
+        bytes = readSync(fd, buffer, 0, size, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        return false;
+      }
+      if (bytes === 0) return false;
+      view(buffer.subarray(0, bytes));
+      total += bytes;
+      if (bytes < size) break;
+    }
+    full = total >= LAZY_FULL_BYTES && performance.now() > settled ? full + 1 : 0;
+    if (full >= 2) promptForGood();
+    return true;
+  };
+  function tick(): void {
+    if (socket.destroyed) return;
+    const wanted = (prompt as () => boolean)();
+    if (!lazy) {
+      if (wanted) return;
+      lazy = true;
+      socket.pause();
+      return;
+    }
+    if (!drain()) return promptForGood();
+    if (wanted) {
+      lazy = false;
+      socket.resume();
+    }
+  }
+  if (prompt) addLazy(tick);
+  return {
+    done,
+    closeSoon: () => {
+      // Its last bytes and its end come through the socket.
+      promptForGood();
+      setTimeout(() => socket.destroy(), FIFO_DRAIN_MS).unref();
+    },
+  };
 }

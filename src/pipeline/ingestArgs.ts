@@ -11,8 +11,13 @@ export interface IngestPlan {
   rtspTransport: 'tcp' | 'udp';
   socketTimeoutSeconds: number;
   info: StreamInfo;
-  /** RTMP publish URLs of the camera's live tiers in the embedded media server. */
+  /** Where the camera's live tiers go as FLV: RTMP publish URLs, or `pipe:3` (a live feed, see tiers.ts). */
   liveTargets: string[];
+  /**
+   * Put into the live outputs' options (as `dump_separator`, which only affects ffmpeg's
+   * console dump) where no URL carries the gateway's instance marker (a pipe has no query).
+   */
+  liveMarker?: string;
   liveTranscode: LiveTranscodeSettings;
   /** Segment output of the recorder; null: not recording this run. */
   recording?: RecordingOutput | null;
@@ -70,13 +75,18 @@ export function buildIngestArgs(plan: IngestPlan): string[] {
   // encoded here, once: there is no original to keep apart.
   const separate = !demo && (recording !== null || original !== null) && liveNeedsVideoTranscode(plan.info);
   const audio = plan.info.audio ? ',a' : '';
-  const live = teeSpec(plan.liveTargets, separate ? `v:0${audio}` : null);
+  const live = teeSpec(plan.liveTargets, separate ? `v:0${audio}` : null, plan.liveMarker);
   const record = recording === null ? [] : [segmentSlave(recording, separate ? `v:1${audio}` : null)];
   // Video only, and a failing output never takes the live tiers down.
   const tap = original === null ? [] : [`[select=\\'v:1\\':f=mpegts:onfail=ignore]${teeEscape(original)}`];
   return [
     ...supervisedArgs(),
     ...(demo ? demoInputArgs(plan.demoFont ?? null) : rtspInputArgs(plan.inputUrl, plan.rtspTransport, plan.socketTimeoutSeconds)),
+    // Copied streams keep the demuxer's time base (RTSP: 1/90000). In the default, the codec's (1/25), an
+    // RTSP stream's first packet, which has no timestamp, puts every later packet one tick behind at the tee
+    // muxer (video 40 ms late) with two warnings per packet on stderr for ffmpeg to write and the gateway to read.
+    '-copytb',
+    '1',
     '-map',
     '0:v:0',
     ...(plan.info.audio ? ['-map', '0:a:0'] : []),
@@ -169,8 +179,14 @@ function teeEscape(url: string): string {
   return url.replace(/[\\|[\]]/g, (c) => `\\${c}`);
 }
 
-export function teeSpec(targets: string[], select: string | null = null): string {
+export function teeSpec(targets: string[], select: string | null = null, marker?: string): string {
   // onfail=ignore: one tier's publish failing must not take the other tiers down with it.
   const pick = select ? `select=\\'${select}\\':` : '';
-  return targets.map((t) => `[${pick}f=flv:flvflags=no_duration_filesize:onfail=ignore]${teeEscape(t)}`).join('|');
+  // A cluster node's marker carries its name (`psvgw=<id>.<node>`): dots and hyphens are safe in a tee option.
+  if (marker !== undefined && !/^[\w=.-]+$/.test(marker)) throw new Error(`instance marker ${marker} is not word characters, =, . and -`);
+  const mark = marker === undefined ? '' : `:dump_separator=${marker}`;
+  // flush_packets=1: each packet is written as it is muxed, which a live reader needs. It is ffmpeg's default for a
+  // pipe; stated here so that the same argv with a file target (the benchmark's /dev/null baseline) does the same
+  // write per packet instead of collecting 256 KiB first.
+  return targets.map((t) => `[${pick}f=flv:flvflags=no_duration_filesize:flush_packets=1:onfail=ignore${mark}]${teeEscape(t)}`).join('|');
 }

@@ -23,6 +23,44 @@ export interface MaskingPlan {
   /** RTMP publish URL of the camera's shared tier. */
   targetUrl: string;
   encoder: SharedEncoderSettings;
+  /** A desensitized camera's live mask stream on pipe:3 (see liveMask.ts); its filter graph reads it as the last input. */
+  liveMask?: LiveMaskArgs;
+}
+
+export interface LiveMaskArgs {
+  width: number;
+  height: number;
+  /** Masks per second. */
+  rate: number;
+  /** The run's origin as Unix time in seconds: the video's arrival times count from it, as the masks' moments do. */
+  originSeconds: number;
+}
+
+/**
+ * The source stamped with its arrival time (wall clock) counted from the run's origin, and
+ * `-copyts` so that neither input is shifted to start at zero on its own: the masks'
+ * moments and the frames' arrival times are on one clock. A deep read queue keeps the
+ * stamps honest while frames wait for their masks.
+ */
+function liveSourceArgs(live: LiveMaskArgs): string[] {
+  return ['-use_wallclock_as_timestamps', '1', '-itsoffset', (-live.originSeconds).toFixed(6), '-thread_queue_size', '4096'];
+}
+
+function liveMaskInputArgs(live: LiveMaskArgs): string[] {
+  return [
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gray',
+    '-video_size',
+    `${live.width}x${live.height}`,
+    '-framerate',
+    String(live.rate),
+    '-thread_queue_size',
+    '64',
+    '-i',
+    'pipe:3',
+  ];
 }
 
 /** See src/platform/pushArgs.ts: the local tier's streams are interleaved from the first packet. */
@@ -40,18 +78,23 @@ export function buildMaskingArgs(plan: MaskingPlan): string[] {
   // shared tier may be capped in height: one final scale does both.
   const height = Math.min(plan.frameHeight, plan.encoder.maxHeight ?? plan.frameHeight);
   const graph = `${plan.filterComplex};[masked]scale=-2:${Math.max(2, height - (height % 2))}[shared]`;
+  const live = plan.liveMask;
   return [
     ...supervisedArgs(),
+    ...(live ? ['-copyts', ...liveSourceArgs(live)] : []),
     ...(plan.rtsp
       ? rtspInputArgs(plan.sourceUrl, plan.rtsp.transport, plan.rtsp.socketTimeoutSeconds)
       : ['-analyzeduration', String(LOCAL_ANALYZE_MICROSECONDS), '-i', plan.sourceUrl]),
     ...images,
+    ...(live ? liveMaskInputArgs(live) : []),
     '-filter_complex',
     graph,
     '-map',
     '[shared]',
     ...(plan.hasAudio ? ['-map', '0:a:0', ...(plan.rtsp?.transcodeAudio ? AAC_ARGS : ['-c:a', 'copy'])] : []),
     ...h264EncoderArgs(plan.encoder, fps),
+    // Arrival times are not on a frame grid: a millisecond time base keeps every frame.
+    ...(live ? ['-enc_time_base', '1:1000'] : []),
     '-f',
     'flv',
     '-flvflags',

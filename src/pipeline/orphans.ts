@@ -19,12 +19,20 @@ export async function instanceIdOf(settings: {
   return id;
 }
 
-export function instanceMarker(instanceId: string): string {
-  return `psvgw=${instanceId}`;
+/**
+ * The marker in this gateway's children. Nodes of a cluster share the database's
+ * instance id, so each node's name is part of its marker: a node starting on the same
+ * host never takes another node's children for its own leftovers.
+ */
+export function instanceMarker(instanceId: string, node?: string): string {
+  return node === undefined ? `psvgw=${instanceId}` : `psvgw=${instanceId}.${node}`;
 }
 
-export function reapOrphans(instanceId: string, logger: Logger): number {
-  const marker = instanceMarker(instanceId);
+export function reapOrphans(instanceId: string, logger: Logger, node?: string): number {
+  const marker = instanceMarker(instanceId, node);
+  // The marker whole: `psvgw=id.n1` must not match `psvgw=id.n10`, nor `psvgw=id` a node's `psvgw=id.n1`.
+  const escaped = marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const whole = new RegExp(`${escaped}(?![A-Za-z0-9.-])`);
   let killed = 0;
   let entries: string[];
   try {
@@ -42,7 +50,7 @@ export function reapOrphans(instanceId: string, logger: Logger): number {
     } catch {
       continue;
     }
-    if (!cmdline.includes(marker)) continue;
+    if (!whole.test(cmdline)) continue;
     try {
       process.kill(pid, 'SIGKILL');
       killed += 1;

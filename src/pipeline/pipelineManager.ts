@@ -6,11 +6,13 @@ import {
   type PipelineSettings,
   type PipelineSnapshot,
   type PipelineStateChange,
+  type DesensitizeChange,
 } from './cameraPipeline.js';
 import type { Prober, TierEndpoints } from './tiers.js';
 
 export interface PipelineEvents extends Record<string, unknown[]> {
   state: [change: PipelineStateChange];
+  desensitize: [change: DesensitizeChange];
 }
 
 /**
@@ -48,6 +50,7 @@ export class PipelineManager {
       await this.stopPipeline(camera.id);
       const pipeline = new CameraPipeline(camera, this.deps);
       pipeline.on('state', (change) => this.#events.emit('state', change));
+      pipeline.on('desensitize', (change) => this.#events.emit('desensitize', change));
       this.pipelines.set(camera.id, pipeline);
       pipeline.start();
     });
@@ -71,6 +74,7 @@ export class PipelineManager {
     if (!pipeline) return;
     this.pipelines.delete(cameraId);
     await pipeline.close();
+    if (pipeline.camera.shared.desensitize) this.#events.emit('desensitize', { cameraId, up: null, reason: null });
   }
 
   private serialize(cameraId: string, task: () => Promise<void>): Promise<void> {

@@ -58,13 +58,15 @@ function toSample(fields: Map<string, string>, end: boolean): ProgressSample {
 
 /** ffmpeg prints e.g. `bitrate=1024.3kbits/s` or `bitrate=N/A`. */
 export function parseBitrate(raw: string | undefined): number | null {
-  const match = raw?.match(/^([\d.]+)\s*kbits\/s$/);
-  return match?.[1] ? Math.round(Number(match[1]) * 1000) : null;
+  const kbits = Number(raw?.match(/^([\d.]+)\s*kbits\/s$/)?.[1]);
+  return Number.isFinite(kbits) ? Math.round(kbits * 1000) : null;
 }
 
 function intOrNull(raw: string | undefined): number | null {
   if (raw === undefined || !/^-?\d+$/.test(raw)) return null;
-  return Number(raw);
+  // ffmpeg prints INT64_MIN for a time it does not know yet (out_time_us=-9223372036854775807).
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 function intOr(raw: string | undefined, fallback: number): number {

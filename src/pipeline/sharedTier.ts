@@ -1,9 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { planMasks } from '../privacy/index.js';
-import { overrideKey, withEncoderOverride, type Mask, type SharedEncoderOverride } from '../domain/index.js';
+import { planMasks, withLiveMask } from '../privacy/index.js';
+import {
+  desensitizeWithDefaults,
+  overrideKey,
+  withEncoderOverride,
+  type DesensitizeSetting,
+  type Mask,
+  type SharedEncoderOverride,
+} from '../domain/index.js';
+import { LiveMaskWriter, MASK_FAIL, maskGrid, type DesensitizerFactory, type LiveRegionSource } from './liveMask.js';
 import { buildIngestArgs, type LiveTranscodeSettings } from './ingestArgs.js';
 import { buildMaskingArgs, type SharedEncoderSettings } from './maskingArgs.js';
 import { needsProbe } from './probeCache.js';
@@ -17,6 +26,8 @@ export interface SharedTierSpec {
   masks: readonly Mask[];
   version: number;
   encoder: SharedEncoderOverride;
+  /** Faces/plates blurred as they move (a live mask from the desensitizer); null or absent: off. */
+  desensitize?: DesensitizeSetting | null;
 }
 
 /** Where the shared tier's pictures come from: the raw tier, or the camera's sub stream (a second pull). */
@@ -30,6 +41,8 @@ export interface SharedTierSnapshot {
   /** The encoder settings in effect (gateway defaults with the camera's override); used only when masked. */
   encoder: SharedEncoderSettings;
   masking: StreamSnapshot | null;
+  /** A desensitized camera's live mask: whether it shows detections (true) or hides the whole frame; null when off. */
+  desensitize: { up: boolean; reason: string | null; delayMs: number } | null;
   /** The sub stream's copy relay (a camera with a sub stream and no masks). */
   relay: StreamSnapshot | null;
 }
@@ -53,6 +66,10 @@ export interface SharedTierDeps {
   /** Builds a supervisor for the process publishing the shared tier (wired to the pipeline's state events). */
   supervise: (stream: SharedStream, prepare: (signal: AbortSignal) => Promise<PreparedRun>, reachability?: HostPort) => StreamSupervisor;
   logger: Logger;
+  /** Starts a desensitizer (src/desensitize, passed in by the composition root); absent: a desensitized camera stays hidden whole. */
+  desensitizer?: DesensitizerFactory | undefined;
+  /** The live mask went from showing detections to hiding the whole frame (up false) or back; null: desensitization turned off. */
+  onDesensitize?: (up: boolean | null, reason: string | null) => void;
 }
 
 /**
@@ -69,6 +86,8 @@ export class SharedTier {
   private started = false;
   private ingestSeenLive = false;
   private closed = false;
+  /** The live mask of the current masking run, while desensitized. */
+  private live: { writer: LiveMaskWriter; up: boolean; reason: string | null } | null = null;
 
   constructor(
     private readonly deps: SharedTierDeps,
@@ -81,8 +100,13 @@ export class SharedTier {
     this.worker = this.newWorker();
   }
 
+  /** Published by the masking transcode: static masks, or desensitization (never mirrored). */
   get masked(): boolean {
-    return this.current.masks.length > 0;
+    return this.current.masks.length > 0 || this.desensitized;
+  }
+
+  get desensitized(): boolean {
+    return (this.current.desensitize ?? null) !== null;
   }
 
   /** Whether a process publishes the shared tier; if not, it mirrors raw. */
@@ -118,6 +142,7 @@ export class SharedTier {
     if (subUrl !== this.subUrl) this.subInfo = null;
     this.current = next;
     this.subUrl = subUrl;
+    if (!this.desensitized) this.deps.onDesensitize?.(null, null);
     // E.g. encoder settings without masks: nothing runs that they would change.
     if (workerKey(next, subUrl) === before) return;
     const old = this.worker;
@@ -150,6 +175,11 @@ export class SharedTier {
       encoder: withEncoderOverride(this.deps.encoder, this.current.encoder),
       masking: this.masked ? run : null,
       relay: relayed ? run : null,
+      desensitize: !this.desensitized
+        ? null
+        : this.live === null
+          ? { up: false, reason: 'masking not running', delayMs: 0 }
+          : { up: this.live.up, reason: this.live.reason, delayMs: this.live.writer.currentDelayMs },
     };
   }
 
@@ -205,7 +235,8 @@ export class SharedTier {
       });
     }
     const { masks, version } = this.current;
-    const plan = planMasks(masks, { width: info.video.width, height: info.video.height });
+    const frame = { width: info.video.width, height: info.video.height };
+    const plan = planMasks(masks, frame);
     const dir = join(this.deps.maskDir, cameraId);
     await mkdir(dir, { recursive: true });
     const imageFiles = await Promise.all(
@@ -217,6 +248,8 @@ export class SharedTier {
     );
     media.unmirrorTier('shared', cameraId);
     media.describeStream('shared', cameraId, { hasAudio: info.audio !== null });
+    const fps = info.video.fps ?? 25;
+    const live = this.prepareLive(frame, fps, plan.images.length + 1);
     const args = buildMaskingArgs({
       sourceUrl: sub ?? media.internalPlayUrl('raw', cameraId),
       ...(sub === null
@@ -229,19 +262,98 @@ export class SharedTier {
             },
           }),
       imageFiles,
-      filterComplex: plan.filterComplex,
-      fps: info.video.fps ?? 25,
+      filterComplex: live === null ? plan.filterComplex : withLiveMask(plan.filterComplex, live.graph),
+      fps,
       frameHeight: info.video.height,
       hasAudio: info.audio !== null,
       targetUrl: media.publishUrl('shared', cameraId),
       encoder: withEncoderOverride(this.deps.encoder, this.current.encoder),
+      ...(live === null ? {} : { liveMask: live.args }),
     });
-    return sub === null ? { args } : { args, reachability: hostPortOf(sub) };
+    const pipe3 = live === null ? {} : { pipe3Input: live.pipe3Input };
+    return sub === null ? { args, ...pipe3 } : { args, reachability: hostPortOf(sub), ...pipe3 };
+  }
+
+  /**
+   * A desensitized camera's live mask for one masking run: a desensitizer started for the
+   * run (its frames read from the raw tier with a fresh token), and the writer of its mask
+   * stream, closed when the run ends. Without a desensitizer the mask hides the whole frame.
+   */
+  private prepareLive(frame: { width: number; height: number }, fps: number, input: number) {
+    const setting = desensitizeWithDefaults(this.current.desensitize ?? null);
+    if (setting === null) return null;
+    const { cameraId, media, logger } = this.deps;
+    const grid = maskGrid(frame);
+    const rate = Math.max(1, Math.round(fps));
+    let source: LiveRegionSource;
+    if (this.deps.desensitizer) {
+      source = this.deps.desensitizer({
+        cameraId,
+        sourceUrl: media.internalPlayUrl('raw', cameraId),
+        width: frame.width,
+        height: frame.height,
+        faces: setting.faces,
+        plates: setting.plates,
+        detectFps: setting.detectFps,
+        log: logger.child({ stream: 'desensitize' }),
+      });
+    } else {
+      logger.error('desensitization is on but no detector is available: the shared tier hides the whole frame');
+      source = NO_DETECTOR;
+    }
+    const originWallMs = Date.now();
+    const state = {
+      writer: null as unknown as LiveMaskWriter,
+      up: false,
+      reason: 'starting' as string | null,
+    };
+    state.writer = new LiveMaskWriter({
+      source,
+      grid,
+      timing: { rate, detectFps: setting.detectFps },
+      originWallMs,
+      onUp: (up, reason) => {
+        state.up = up;
+        state.reason = reason;
+        if (this.live === state) this.deps.onDesensitize?.(up, reason);
+      },
+      onDead: () => {
+        // Without a detector there is nothing to restart: the whole frame stays hidden.
+        if (!this.deps.desensitizer) return;
+        logger.warn('desensitizer dead: restarting the masking run with a new one');
+        this.worker?.restartNow();
+      },
+      logger,
+    });
+    return {
+      graph: { input, frame, failMode: setting.failMode, failThreshold: MASK_FAIL },
+      args: { width: grid.width, height: grid.height, rate, originSeconds: originWallMs / 1000 },
+      pipe3Input: {
+        attach: (stream: Writable) => {
+          this.live = state;
+          state.writer.attach(stream);
+        },
+        detach: () => {
+          state.writer.detach();
+          if (this.live === state) this.live = null;
+          source.close().catch((err: unknown) => logger.warn({ err }, 'desensitizer did not close cleanly'));
+        },
+      },
+    };
   }
 }
 
 /** Equal keys: the same process (or none) serves the shared tier, nothing to restart. */
 function workerKey(spec: SharedTierSpec, subUrl: string | null): string {
-  if (spec.masks.length === 0) return JSON.stringify(['unmasked', subUrl]);
-  return JSON.stringify(['masked', subUrl, spec.version, spec.masks, overrideKey(spec.encoder)]);
+  const desensitize = spec.desensitize ?? null;
+  if (spec.masks.length === 0 && desensitize === null) return JSON.stringify(['unmasked', subUrl]);
+  return JSON.stringify(['masked', subUrl, spec.version, spec.masks, overrideKey(spec.encoder), desensitize]);
 }
+
+/** Stands in when no detector is available: it never vouches for a frame, so the whole frame stays hidden. */
+const NO_DETECTOR: LiveRegionSource = {
+  regionsAt: () => ({ regions: [], freshAt: -Infinity, detectorLatencyMs: 0 }),
+  health: () => 'dead',
+  on: () => undefined,
+  close: () => Promise.resolve(),
+};

@@ -1,5 +1,8 @@
 import { PROGRESS_PERIOD_SECONDS } from './ingestArgs.js';
 
+/** How long a run streams before its frame interval counts as known (StallJudgeOptions.learnMs's default). */
+export const STALL_LEARN_MS = 5000;
+
 export interface StallJudgeOptions {
   /** The longest wait for a frame (`ingest.stallSeconds`): never judged stalled sooner than the floor, never later than this. */
   capMs: number;
@@ -34,7 +37,7 @@ export class StallJudge {
     this.floorMs = opts.floorMs ?? 8 * PROGRESS_PERIOD_SECONDS * 1000;
     this.factor = opts.factor ?? 4;
     this.windowMs = opts.windowMs ?? 60_000;
-    this.learnMs = opts.learnMs ?? 5000;
+    this.learnMs = opts.learnMs ?? STALL_LEARN_MS;
   }
 
   /** A new run: what the last one learnt says nothing about the next connection. */

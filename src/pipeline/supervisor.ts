@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
 import { isGatewayError } from '../errors.js';
 import { SafeEmitter } from '../events.js';
 import type { Logger } from '../log.js';
@@ -15,8 +16,15 @@ export const STREAM_STATES: readonly StreamState[] = ['starting', 'live', 'stall
 
 export interface PreparedRun {
   args: string[];
+  /**
+   * Takes the run's `pipe:3` output (a live feed's FLV) and is ended once the run has exited.
+   * Each chunk is a view of the run's one read buffer, valid only during `write`.
+   */
+  output?: { write(chunk: Buffer): void; end(): void; watched?(): boolean };
   /** Host to poll while backing off (see `pause`); defaults to the supervisor's `reachability`. */
   reachability?: HostPort;
+  /** Fed to the run's `pipe:3` (a live mask stream): attached once spawned, detached when it exits. */
+  pipe3Input?: { attach(stream: Writable): void; detach(): void };
 }
 
 export interface SupervisorOptions {
@@ -186,13 +194,21 @@ export class StreamSupervisor {
       const cause = isGatewayError(err) ? (CODE_TO_CAUSE[err.code] ?? 'stream_unplayable') : 'spawn_failed';
       return { cause, message: err instanceof Error ? err.message : String(err), reachability: undefined };
     }
-    if (this.abort.signal.aborted) return { cause: 'exited', message: 'stopping' };
-    const onPipe3 = this.opts.onPipe3;
+    if (this.abort.signal.aborted) {
+      prepared.output?.end();
+      prepared.pipe3Input?.detach();
+      return { cause: 'exited', message: 'stopping' };
+    }
+    const output = prepared.output;
+    const onPipe3 = output ? undefined : this.opts.onPipe3;
     const proc = new FfmpegProcess({
       binary: this.opts.ffmpegPath,
       args: prepared.args,
       logger: this.opts.logger,
+      ...(output ? { onPipe3View: (view: Buffer) => output.write(view) } : {}),
+      ...(output?.watched ? { pipe3Prompt: () => output.watched?.() ?? true } : {}),
       ...(onPipe3 ? { onPipe3 } : {}),
+      ...(prepared.pipe3Input ? { pipe3Input: (stream: Writable) => prepared.pipe3Input?.attach(stream) } : {}),
     });
     this.proc = proc;
     this.lastFrame = 0;
@@ -226,8 +242,10 @@ export class StreamSupervisor {
       void proc.stop(STUCK_KILL_GRACE_MS);
     });
     const exit = await proc.start();
+    prepared.pipe3Input?.detach();
     stopWatching();
     this.proc = null;
+    output?.end();
     const cause = verdict ?? classifyFfmpegOutput(exit.stderrTail) ?? 'exited';
     return { cause, message: describeExit(exit, cause), reachability: prepared.reachability };
   }

@@ -222,3 +222,52 @@ function composeLayers(layers: readonly Layer[], frame: { width: number; height:
   });
   return parts.join(';');
 }
+
+/** The live mask stream of a desensitized camera, as the filter graph reads it (see pipeline/liveMask.ts). */
+export interface LiveMaskInput {
+  /** Its input index: after the video and the static masks' images. */
+  input: number;
+  /** Size of the frames the static masks were planned on (the masked picture). */
+  frame: { width: number; height: number };
+  /** What a whole-frame hide looks like: black, or the blur over everything. */
+  failMode: 'dark' | 'blur';
+  /** Mask values at or above this hide the whole frame (failMode); above 0 they blur. */
+  failThreshold: number;
+}
+
+/**
+ * Adds the live mask over a planned graph: the picture with the static masks is blurred
+ * whole, and that blur shows where the mask is not black; where it is at the fail value,
+ * the frame is black instead (failMode 'dark'). The mask's alpha merge is its frame sync
+ * with the video: each frame waits for a mask at or past its time and takes the last one
+ * at or before it; when the mask stream ends, so does the output (never the video alone).
+ */
+export function withLiveMask(filterComplex: string, live: LiveMaskInput): string {
+  const { width, height } = live.frame;
+  const s = effectStrengths(live.frame);
+  const graph = filterComplex.replace(/\[masked\]$/, '[static]');
+  if (graph === filterComplex) throw new Error('the planned filter graph has no [masked] output');
+  const blur = effectFilter('blur', live.frame, s);
+  const parts = [
+    graph,
+    // The frame size the mask is scaled to, whatever the camera sends mid-stream.
+    `[static]scale=${width}:${height},split=2[live_base][live_src]`,
+    // The blur works in yuv444p like the static masks' blur: the same strength on every plane.
+    `[live_src]format=yuv444p,${blur},format=yuv444p[live_fx]`,
+    `[${live.input}:v]format=gray,scale=${width}:${height}:flags=neighbor${live.failMode === 'dark' ? ',split=2[live_m][live_m2]' : '[live_m]'}`,
+    `[live_m]lut=c0='if(gt(val,0),255,0)'[live_alpha]`,
+    `[live_fx][live_alpha]alphamerge=eof_action=endall[live_layer]`,
+  ];
+  if (live.failMode === 'blur') {
+    parts.push(`[live_base][live_layer]overlay=format=yuv420:eof_action=endall,format=yuv420p[masked]`);
+    return parts.join(';');
+  }
+  parts.push(
+    `[live_base][live_layer]overlay=format=yuv420:eof_action=endall,format=yuv420p,split=2[dark_base][dark_src]`,
+    `[dark_src]lutyuv=y=16:u=128:v=128,format=yuv444p[dark_fx]`,
+    `[live_m2]lut=c0='if(gte(val,${live.failThreshold}),255,0)'[dark_alpha]`,
+    `[dark_fx][dark_alpha]alphamerge=eof_action=endall[dark_layer]`,
+    `[dark_base][dark_layer]overlay=format=yuv420:eof_action=endall,format=yuv420p[masked]`,
+  );
+  return parts.join(';');
+}

@@ -137,7 +137,7 @@ export class CameraReconciler {
       id: camera.id,
       sourceUrl: withCredentials(camera.rtspUrl, credentials),
       pushTargets,
-      shared: { masks: camera.masks, version: camera.masksVersion, encoder: camera.sharedEncoder },
+      shared: { masks: camera.masks, version: camera.masksVersion, encoder: camera.sharedEncoder, desensitize: camera.desensitize },
       ...(subStream === null ? {} : { sharedSourceUrl: withCredentials(subStream, credentials) }),
     });
   }

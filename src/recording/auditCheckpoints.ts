@@ -8,7 +8,7 @@ import { AUDIT_CHAIN_ID, verifyAuditChain, type AuditProblem, type AuditVerifica
 import { checkpointHash, checkpointMessage, GENESIS_CHECKPOINT, verifySignature, type ChainSigner } from './signing.js';
 import type { KeyRing } from './trust.js';
 
-/** Signs the audit head when it moved since the last checkpoint; undefined when it did not. */
+/** Signs the audit head when it moved since the last checkpoint; undefined when it did not (or another node signed it first). */
 export async function signAuditHead(store: Store, signer: ChainSigner, signedAt: string): Promise<Checkpoint | undefined> {
   // The newest row is the head (appends chain every older row first); reading one row keeps the beat cheap.
   const [head] = await store.audit.list({ limit: 1 });
@@ -21,8 +21,8 @@ export async function signAuditHead(store: Store, signer: ChainSigner, signedAt:
     signedAt,
     prevHash: last === undefined ? GENESIS_CHECKPOINT : checkpointHash(last),
   });
-  await store.audit.addCheckpoint(cp);
-  return cp;
+  // Another node may have signed since `last` was read: then its checkpoint stands and this one is dropped.
+  return (await store.audit.addCheckpoint(cp, last ?? null)) ? cp : undefined;
 }
 
 export interface AuditLogVerification extends AuditVerification {

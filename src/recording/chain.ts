@@ -10,10 +10,17 @@ export type EntryContent = Omit<ChainEntry, 'entryHash' | 'at' | 'deletedAt'>;
 /** What an entry hash commits to, in this order (changing it would break every stored chain). */
 const HASHED = ['cameraId', 'seq', 'kind', 'path', 'startMs', 'endMs', 'bytes', 'sha256', 'partial', 'detail', 'prevHash'] as const;
 
-/** SHA-256 over the canonical JSON of the entry's content, the previous hash included. */
+/**
+ * SHA-256 over the canonical JSON of the entry's content, the previous hash included. The
+ * writer (node and key fingerprint) is appended when the entry names one, so entries from
+ * before per-node keys hash as they always did.
+ */
 export function entryHash(e: EntryContent): string {
-  const canonical = JSON.stringify(HASHED.map((key) => (key === 'detail' ? sortKeys(e.detail) : e[key])));
-  return sha256Hex(canonical);
+  const fields: unknown[] = HASHED.map((key) => (key === 'detail' ? sortKeys(e.detail) : e[key]));
+  const node = e.node ?? null;
+  const key = e.keyFingerprint ?? null;
+  if (node !== null || key !== null) fields.push(node, key);
+  return sha256Hex(JSON.stringify(fields));
 }
 
 /** The next link after `head` (undefined: the chain is empty). */

@@ -22,8 +22,14 @@ export type FindingKind =
   /** Signed by a key that is neither pinned nor reached from a pinned key by rotation. */
   | 'untrusted_key'
   | 'key_rotation_invalid'
+  /** An entry or checkpoint naming a signing key that is not in the registry of the nodes' keys. */
+  | 'unregistered_key'
+  /** An entry or checkpoint whose key is registered to another node than the one it names, or that names none after entries that did. */
+  | 'key_mismatch'
   /** The first place the data directory differs from a witness copy. */
-  | 'witness_divergence';
+  | 'witness_divergence'
+  /** Cluster mode: a segment held by a node that cannot be reached now (not missing, not modified: not checked). */
+  | 'unreachable';
 
 export interface Finding {
   kind: FindingKind;

@@ -8,7 +8,7 @@ export {
   type RecordingSystemOptions,
 } from './system.js';
 export { Recorder, type RecorderOptions, type IngestChange } from './recorder.js';
-export { ChainLedger } from './ledger.js';
+export { ChainLedger, FencedWriteError, type ChainGuard } from './ledger.js';
 export {
   ChainSigner,
   signingKeyPath,
@@ -22,8 +22,10 @@ export {
 } from './signing.js';
 export { buildKeyRing, rotationStatement, parseFingerprint, type KeyRing } from './trust.js';
 export { gatewayKeyRing } from './keyRing.js';
+export { keyRegistration, registerNodeKey, type KeyRegistration } from './nodeKeys.js';
 export { WitnessDir, readWitnesses, type CheckpointWitness, type WitnessedCheckpoint } from './witness.js';
 export { RetentionSweeper, type SweepResult, type SweeperOptions } from './sweeper.js';
+export { HolderSweep, filesToRemove, segmentFile, type HolderSweepOptions, type HolderSweepResult } from './holderSweep.js';
 export {
   retentionVerdict,
   holdsCovering,
@@ -46,7 +48,15 @@ export {
 export { hlsPlaylist } from './playlist.js';
 export { entryHash, checkChain, nextEntry, GENESIS_HASH } from './chain.js';
 export { segmentRelPath, DAY_MS } from './layout.js';
-export { sha256File } from './segmentFile.js';
+export { sha256File, sha256Stream } from './segmentFile.js';
 export { ClockGuard, CLOCK_JUMP, type ClockGuardOptions, type ClockVerdict, type ClockSyncState } from './clockGuard.js';
 export { rotateSigningKey } from './rotation.js';
 export { signAuditHead, verifyAuditLog, type AuditLogVerification } from './auditCheckpoints.js';
+export {
+  segmentPlace,
+  unreachableSpans,
+  recordingUnreachable,
+  type HoldingNode,
+  type SegmentPlace,
+  type UnreachableSpan,
+} from './location.js';

@@ -6,7 +6,7 @@ import { signingKeyPath } from './signing.js';
 import { PUBLIC_KEY_SETTING } from './system.js';
 import { buildKeyRing, type KeyRing } from './trust.js';
 
-/** The keys whose checkpoint signatures count: the data directory's (store, key file), rotations, pins. */
+/** The keys whose checkpoint signatures count: the data directory's (store, key file), the nodes' registered keys, rotations, pins. */
 export async function gatewayKeyRing(
   config: GatewayConfig,
   dataDir: string,
@@ -19,6 +19,7 @@ export async function gatewayKeyRing(
     dataDirPems: [expectedPublicPem, fileKey].filter((p) => p !== undefined),
     rotations: await store.recordings.keyRotations(),
     pins: [...config.recording.trustedKeys, ...pins],
+    registered: await store.recordings.signingKeys(),
   });
   return { keys, expectedPublicPem, fileKey };
 }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
  */
 export const INCOMING = '.incoming';
 export const DAMAGED = '.damaged';
+/** Segments whose index write the lease fence refused (cluster mode): another node owned the camera by then. */
+export const FENCED = '.fenced';
 export const SEGMENT_EXT = '.ts';
 
 export function incomingDir(dir: string, cameraId: string): string {

@@ -5,9 +5,9 @@ import type { IncidentBoard } from '../health/index.js';
 import type { Logger } from '../log.js';
 import type { RecordingOutput } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
-import { DAMAGED, SEGMENT_EXT, incomingDir, segmentRelPath } from './layout.js';
+import { DAMAGED, FENCED, SEGMENT_EXT, incomingDir, segmentRelPath } from './layout.js';
 import type { EntryContent } from './chain.js';
-import type { ChainLedger } from './ledger.js';
+import { FencedWriteError, type ChainLedger } from './ledger.js';
 import type { RetentionRule } from './retention.js';
 import { fsyncPath, probeSegment, sha256File } from './segmentFile.js';
 import { SegmentListReader } from './segmentList.js';
@@ -66,6 +66,8 @@ interface Run {
   finished: boolean;
   /** Left behind by an earlier process: its segments' entries are marked recovered. */
   recovered: boolean;
+  /** A look at the run's list is queued. */
+  looking: boolean;
 }
 
 interface CameraState {
@@ -112,6 +114,8 @@ export class Recorder {
     for (const cameraId of await readdir(this.opts.dir).catch(() => [] as string[])) {
       const info = await stat(join(this.opts.dir, cameraId)).catch(() => null);
       if (!info?.isDirectory()) continue;
+      // Cluster mode with shared storage: another node's camera is left to it.
+      if (!this.opts.ledger.mayWrite(cameraId)) continue;
       await this.recoverPlaced(cameraId);
       const names = await readdir(incomingDir(this.opts.dir, cameraId)).catch(() => [] as string[]);
       const runIds = new Set(
@@ -195,6 +199,7 @@ export class Recorder {
       stopCause: null,
       finished: false,
       recovered: false,
+      looking: false,
     };
   }
 
@@ -218,14 +223,29 @@ export class Recorder {
       const run = state.run;
       if (run && !run.finished) {
         void this.noteOpened(run);
-        void this.enqueue(cameraId, () => this.indexListed(run));
+        // One look queued at a time: while an index write waits (database unreachable), looks do not pile up.
+        if (run.looking) continue;
+        run.looking = true;
+        void this.enqueue(cameraId, () => {
+          run.looking = false;
+          return this.indexListed(run);
+        });
       }
     }
+  }
+
+  /** Resolves once everything queued for the camera so far is indexed (or refused). */
+  async flush(cameraId: string): Promise<void> {
+    await this.#queues.get(cameraId);
   }
 
   private enqueue(cameraId: string, task: () => Promise<void>): Promise<void> {
     const previous = this.#queues.get(cameraId) ?? Promise.resolve();
     const next = previous.then(task).catch((err: unknown) => {
+      if (err instanceof FencedWriteError) {
+        this.opts.logger.warn({ cameraId }, 'recording: the lease fence refused the index write; the camera is recorded by its new owner');
+        return;
+      }
       this.opts.logger.error({ err, cameraId }, 'recording: indexing failed');
       this.opts.incidents?.fire({
         cameraId,
@@ -374,10 +394,24 @@ export class Recorder {
   private async indexEntry(state: CameraState, content: Omit<EntryContent, 'cameraId' | 'seq' | 'prevHash'>): Promise<void> {
     const { cameraId } = state;
     const closesGap = state.gapOpen;
-    await this.opts.ledger.append(cameraId, content, async (tx) => {
-      if (closesGap) await tx.recordings.closeGap(cameraId, content.startMs);
-    });
+    try {
+      await this.opts.ledger.append(cameraId, content, async (tx) => {
+        if (closesGap) await tx.recordings.closeGap(cameraId, content.startMs);
+      });
+    } catch (err) {
+      // Refused by the lease fence: the file leaves the dated directories (which hold indexed footage only).
+      if (err instanceof FencedWriteError) await this.setAsideFenced(cameraId, content.path);
+      throw err;
+    }
     if (closesGap) state.gapOpen = false;
+  }
+
+  private async setAsideFenced(cameraId: string, rel: string): Promise<void> {
+    const dest = join(this.opts.dir, cameraId, FENCED, rel.split('/').join('_'));
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(join(this.opts.dir, rel), dest).catch((err: unknown) =>
+      this.opts.logger.error({ err, cameraId, path: rel }, 'recording: could not set a fenced segment aside'),
+    );
   }
 
   /**

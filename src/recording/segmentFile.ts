@@ -37,16 +37,17 @@ export async function probeSegment(ffprobePath: string, file: string, logger: Lo
 
 /** Hex SHA-256 of a file, streamed; `onBytes` sees each chunk's length (progress). */
 export function sha256File(file: string, onBytes?: (n: number) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-    stream.on('data', (chunk) => {
-      hash.update(chunk);
-      onBytes?.(chunk.length);
-    });
-    stream.once('error', reject);
-    stream.once('end', () => resolve(hash.digest('hex')));
-  });
+  return sha256Stream(createReadStream(file, { highWaterMark: 1 << 20 }), onBytes);
+}
+
+/** Hex SHA-256 of what a stream gives (a file, another node's copy of a segment); `onBytes` sees each chunk's length. */
+export async function sha256Stream(stream: AsyncIterable<Buffer>, onBytes?: (n: number) => void): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    onBytes?.(chunk.length);
+  }
+  return hash.digest('hex');
 }
 
 /** Flushes a file (or directory) to the disk. */

@@ -129,7 +129,7 @@ export class ChainSigner {
   }
 
   /** Signs a v2 checkpoint chained to `prevHash`. */
-  sign(c: Omit<Checkpoint, 'signature' | 'version' | 'keyFingerprint'>): Checkpoint {
+  sign(c: Omit<Checkpoint, 'signature' | 'version' | 'keyFingerprint' | 'node'>): Checkpoint {
     const body: Omit<Checkpoint, 'signature'> = { ...c, version: 2, keyFingerprint: this.fingerprint };
     return { ...body, signature: this.signBytes(checkpointMessage(body)) };
   }

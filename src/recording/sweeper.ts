@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import type { ChainLedger } from './ledger.js';
 import type { ClockGuard } from './clockGuard.js';
 import { retentionVerdict, type RetentionPolicy } from './retention.js';
+import type { HolderSweep } from './holderSweep.js';
 
 export interface SweeperOptions {
   store: Store;
@@ -21,6 +22,8 @@ export interface SweeperOptions {
   clock?: () => number;
   /** Deletion waits while this finds the clock untrustworthy (absent: the clock is trusted). */
   clockGuard?: ClockGuard;
+  /** Removes the files this node holds of segments deleted by any node, after each sweep (absent: none named). */
+  holder?: HolderSweep;
 }
 
 export interface SweepResult {
@@ -29,6 +32,8 @@ export interface SweepResult {
   held: number;
   /** Why nothing was deleted: the clock is not trusted. */
   paused?: string;
+  /** Files of deleted segments this node holds that it removed (see HolderSweep). */
+  removedHere?: number;
 }
 
 /**
@@ -54,6 +59,13 @@ export class RetentionSweeper {
   }
 
   async sweepOnce(): Promise<SweepResult> {
+    const result = await this.#sweepOwned();
+    // The deletions are chained already (whichever node decided them): carried out whatever the clock says.
+    if (this.opts.holder !== undefined) result.removedHere = (await this.opts.holder.sweepOnce()).removed;
+    return result;
+  }
+
+  async #sweepOwned(): Promise<SweepResult> {
     const clock = await this.opts.clockGuard?.check();
     if (clock?.trusted === false) {
       this.opts.logger.warn({ reason: clock.reason }, 'retention sweep paused: the clock is not trusted');
@@ -63,6 +75,8 @@ export class RetentionSweeper {
     const holds = await this.opts.store.recordings.holds();
     const result: SweepResult = { deleted: [], held: 0 };
     for (const cameraId of await this.opts.store.recordings.cameraIds()) {
+      // Cluster mode: the owner of a camera sweeps it.
+      if (!this.opts.ledger.mayWrite(cameraId)) continue;
       // A segment is kept at least today's rule for its camera: only older ones can be due.
       const cutoff = now - this.opts.policy.rule(cameraId).days * DAY_MS;
       for (const segment of await this.opts.store.recordings.liveSegmentsEndingBy(cameraId, cutoff)) {

@@ -11,13 +11,15 @@ import type { Store } from '../store/index.js';
 import { DiskMonitor } from './disk.js';
 import { EvidenceHolds } from './holds.js';
 import { PeriodicTask } from './periodic.js';
-import { ChainLedger } from './ledger.js';
+import { ChainLedger, type ChainGuard } from './ledger.js';
 import { ClockGuard } from './clockGuard.js';
 import { Recorder, SEGMENT_STEPS, type IngestChange, type SegmentStep } from './recorder.js';
 import type { RetentionPolicy, RetentionRule } from './retention.js';
+import { registerNodeKey } from './nodeKeys.js';
 import { ChainSigner } from './signing.js';
 import { signAuditHead } from './auditCheckpoints.js';
 import { RetentionSweeper } from './sweeper.js';
+import { HolderSweep } from './holderSweep.js';
 import { WitnessDir } from './witness.js';
 
 export interface RecordingSystemOptions {
@@ -30,6 +32,15 @@ export interface RecordingSystemOptions {
   logger: Logger;
   /** Production mode: a configured signing key file must already exist. */
   production?: boolean;
+  /** Cluster mode: the lease check of every chain write (none: every camera is this gateway's). */
+  guard?: ChainGuard;
+  /**
+   * The node's name: its key is registered to it at start (refused if the name has another
+   * key in service) and every entry and checkpoint names both. None: nothing is registered or named.
+   */
+  node?: string;
+  /** Several nodes share the store (PostgreSQL): a key registered to another node is refused. */
+  clustered?: boolean;
 }
 
 export interface RecordingEvents extends Record<string, unknown[]> {
@@ -93,6 +104,8 @@ export class RecordingSystem {
     this.#events = new SafeEmitter<RecordingEvents>(log);
     this.policy = retentionPolicy(config, opts.profile);
     this.ledger = new ChainLedger(store, signer, log);
+    if (opts.node !== undefined) this.ledger.writeAs(opts.node);
+    if (opts.guard !== undefined) this.ledger.guardWith(opts.guard);
     if (config.witnessDir !== undefined) this.ledger.addWitness(new WitnessDir(resolve(config.witnessDir)));
     this.recorder = new Recorder({
       dir: this.dir,
@@ -119,6 +132,7 @@ export class RecordingSystem {
       policy: this.policy,
       logger: log,
       clockGuard: this.clockGuard,
+      ...(opts.node === undefined ? {} : { holder: new HolderSweep({ store, dir: this.dir, node: opts.node, logger: log }) }),
     });
     this.disk = new DiskMonitor({
       dir: this.dir,
@@ -164,10 +178,21 @@ export class RecordingSystem {
       { fingerprint: signer.fingerprint, created: signer.created },
       `recording signing key ${signer.fingerprint}: pin it with recording.trustedKeys or psvgw verify --trust`,
     );
+    // The installation key: the first key the store saw; entries and checkpoints naming no node are verified with it.
     const known = await opts.store.settings.get(PUBLIC_KEY_SETTING);
     if (known === undefined) await opts.store.settings.set(PUBLIC_KEY_SETTING, signer.publicPem());
-    else if (known !== signer.publicPem())
+    else if (known !== signer.publicPem() && opts.clustered !== true)
       opts.logger.error('recording signing key differs from the one recorded in the store: psvgw verify will report it');
+    if (opts.node !== undefined) {
+      const action = await registerNodeKey(opts.store, opts.node, signer, {
+        singleNode: opts.clustered !== true,
+        at: new Date().toISOString(),
+      });
+      opts.logger.info(
+        { node: opts.node, fingerprint: signer.fingerprint, registration: action },
+        `signing key of node ${opts.node}: ${action}`,
+      );
+    }
     return new RecordingSystem(opts, signer);
   }
 
@@ -184,6 +209,11 @@ export class RecordingSystem {
   /** The ingest's hook: where this run's segments go (null when recording is off or the disk is full). */
   prepareRun(cameraId: string): RecordingOutput | null {
     return this.opts.config.enabled ? this.recorder.prepareRun(cameraId) : null;
+  }
+
+  /** Resolves once the camera's segments recorded so far are indexed (before its lease is given up). */
+  settled(cameraId: string): Promise<void> {
+    return this.recorder.flush(cameraId);
   }
 
   onIngestChange(change: IngestChange): void {

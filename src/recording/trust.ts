@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { KeyRotation } from '../domain/index.js';
+import type { KeyRotation, RegisteredKey } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import { type ChainSigner, keyFingerprint, publicKeyBase64, publicKeyFromBase64, verifySignature } from './signing.js';
 
@@ -25,18 +25,21 @@ export interface KeyRing {
   dataDirKeys: string[];
   /** Rotation statements whose signature is not the old key's. */
   badRotations: KeyRotation[];
+  /** The nodes' registered keys by fingerprint: an entry or checkpoint naming a node is accepted from its key only. */
+  registered: Map<string, RegisteredKey>;
 }
 
 /**
  * The keys verification trusts. With pins: the pinned keys and every key a trusted key
- * handed over to by a valid rotation statement. Without pins: the data directory's key
- * and the keys linked to it by valid rotations either way (then nothing is proven
- * against someone who can rewrite the data directory; verify says so).
+ * handed over to by a valid rotation statement. Without pins: the data directory's key,
+ * the nodes' registered keys and the keys linked to them by valid rotations either way
+ * (then nothing is proven against someone who can rewrite the data directory; verify says so).
  */
 export function buildKeyRing(opts: {
   dataDirPems: readonly string[];
   rotations: readonly KeyRotation[];
   pins: readonly string[];
+  registered?: readonly RegisteredKey[];
 }): KeyRing {
   const keys = new Map<string, KeyObject>();
   const add = (k: KeyObject) => {
@@ -45,6 +48,17 @@ export function buildKeyRing(opts: {
     return fp;
   };
   const dataDirKeys = [...new Set(opts.dataDirPems.map((pem) => add(createPublicKey(pem))))];
+  const registered = new Map<string, RegisteredKey>();
+  for (const r of opts.registered ?? []) {
+    // A row whose key does not hash to its fingerprint registers nothing: what names it is reported unregistered.
+    let key: KeyObject;
+    try {
+      key = createPublicKey(r.publicKeyPem);
+    } catch {
+      continue;
+    }
+    if (add(key) === r.fingerprint) registered.set(r.fingerprint, r);
+  }
   const links: Array<[string, string]> = [];
   const badRotations: KeyRotation[] = [];
   for (const r of opts.rotations) {
@@ -65,7 +79,7 @@ export function buildKeyRing(opts: {
     links.push([add(oldKey), add(newKey)]);
   }
   const pinned = opts.pins.length > 0;
-  const trusted = new Set(pinned ? opts.pins : dataDirKeys);
+  const trusted = new Set(pinned ? opts.pins : [...dataDirKeys, ...registered.keys()]);
   for (let grew = true; grew;) {
     grew = false;
     for (const [from, to] of links) {
@@ -82,7 +96,7 @@ export function buildKeyRing(opts: {
       }
     }
   }
-  return { keys, trusted, pinned, dataDirKeys, badRotations };
+  return { keys, trusted, pinned, dataDirKeys, badRotations, registered };
 }
 
 /** A pinned fingerprint must look like one (`SHA256:` and 43 base64 characters). */

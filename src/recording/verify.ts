@@ -1,12 +1,15 @@
+import { createPublicKey } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainEntry } from '../domain/index.js';
 import type { Store } from '../store/index.js';
 import { checkChain } from './chain.js';
 import type { Finding } from './findings.js';
-import { checkCheckpoints, checkCoverage, checkDeletions, compareWitness } from './verifyProofs.js';
-import { DAMAGED, INCOMING, daysBetween } from './layout.js';
+import { checkCheckpoints, checkCoverage, checkDeletions, checkEntryKeys, compareWitness } from './verifyProofs.js';
+import { DAMAGED, FENCED, INCOMING, daysBetween } from './layout.js';
 import { sha256File } from './segmentFile.js';
+import { keyFingerprint } from './signing.js';
+import { segmentPlace, type HoldingNode } from './location.js';
 import type { KeyRing } from './trust.js';
 import type { WitnessedCheckpoint } from './witness.js';
 
@@ -64,6 +67,22 @@ export interface VerifyOptions {
   toMs?: number;
   /** Bytes hashed so far of the total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * How long a file written in the last two minutes may take to appear in the index (0: one
+   * more read only). Set it when a gateway may be recording into the directory: its index
+   * write can wait out another process's lock (the store's busy timeout is 5 s).
+   */
+  recentFileGraceMs?: number;
+  /**
+   * Cluster mode: segments whose entry names another node are checked through that node
+   * (`hash` reads its copy's SHA-256); a node that is not alive, or does not answer, makes
+   * them `unreachable` findings naming it, never `missing`.
+   */
+  held?: {
+    self: string;
+    nodes: readonly HoldingNode[];
+    hash(entry: ChainEntry, apiUrl: string): Promise<{ sha256: string; bytes: number }>;
+  };
 }
 
 /**
@@ -113,6 +132,7 @@ export async function verifyRecordings(opts: VerifyOptions): Promise<VerifyRepor
 
   for (const { cameraId, entries, checkpoints } of perCamera) {
     findings.push(...checkChain(entries).map((p) => ({ ...p, path: entries.find((e) => e.seq === p.seq)?.path ?? null })));
+    findings.push(...checkEntryKeys(opts.keys, entries));
     findings.push(...checkCheckpoints(opts.keys, cameraId, entries, checkpoints));
     findings.push(...checkCoverage(cameraId, entries, checkpoints, opts.checkpointIntervalMs, now));
     if (opts.witness !== undefined) {
@@ -134,18 +154,19 @@ export async function verifyRecordings(opts: VerifyOptions): Promise<VerifyRepor
       });
     }
     for (const e of segments.filter(inRange)) {
-      const file = join(opts.dir, e.path);
-      const size = await stat(file).then(
-        (s) => s.size,
-        () => null,
-      );
-      if (size === null) {
+      const copy = await readCopy(opts, e, progress);
+      if ('unreachable' in copy) {
+        const message = `segment ${e.seq} (${iso(e.startMs)}) is held by node ${copy.node}, which ${copy.unreachable}: unreachable, not missing; verify again once it is back`;
+        findings.push({ kind: 'unreachable', cameraId, seq: e.seq, path: e.path, message });
+        progress(e.bytes);
+        continue;
+      }
+      if (copy.sha === null) {
         findings.push({ kind: 'missing', cameraId, seq: e.seq, path: e.path, message: `segment ${e.seq} (${iso(e.startMs)}) is missing` });
         progress(e.bytes);
         continue;
       }
-      const sha = await sha256File(file, progress);
-      progress(e.bytes - size);
+      const { sha, size } = copy;
       if (sha === e.sha256) continue;
       const other = byHash.get(sha);
       findings.push(
@@ -161,9 +182,14 @@ export async function verifyRecordings(opts: VerifyOptions): Promise<VerifyRepor
       );
     }
     const days = opts.fromMs === undefined && opts.toMs === undefined ? null : daysBetween(from, Math.min(to, now + 86_400_000));
-    for (const rel of await filesOf(opts.dir, cameraId, days)) {
-      if (!byPath.has(rel)) findings.push({ kind: 'unexpected', cameraId, seq: null, path: rel, message: 'file is not in the index' });
-    }
+    const unindexed = (await filesOf(opts.dir, cameraId, days)).filter((rel) => !byPath.has(rel));
+    // The recorder moves a finished segment into place just before it indexes it (verify may run
+    // while the gateway records, and the index write may wait out another process's lock), so a
+    // file the first read missed is looked up again; a file written lately is given the store's
+    // busy wait to appear, an old one only one more read.
+    const since = entries.reduce((latest, e) => Math.max(latest, e.startMs), 0);
+    const missing = await stillUnindexed(opts.store, opts.dir, cameraId, since, unindexed, opts.recentFileGraceMs ?? 0);
+    for (const rel of missing) findings.push({ kind: 'unexpected', cameraId, seq: null, path: rel, message: 'file is not in the index' });
   }
   const recovered = perCamera.flatMap(({ entries }) =>
     entries
@@ -184,11 +210,51 @@ export async function verifyRecordings(opts: VerifyOptions): Promise<VerifyRepor
   };
 }
 
+/** A segment's SHA-256 and size, from this disk or through the node holding it (size null: no file). */
+async function readCopy(
+  opts: VerifyOptions,
+  e: ChainEntry,
+  progress: (n: number) => void,
+): Promise<{ sha: string; size: number } | { sha: null; size: null } | { node: string; unreachable: string }> {
+  const file = join(opts.dir, e.path);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => null,
+  );
+  // A file on this disk is checked here, whichever node indexed it (storage the nodes share).
+  const place = opts.held === undefined || size !== null ? ({ at: 'here' } as const) : segmentPlace(e, opts.held.self, opts.held.nodes);
+  if (place.at === 'unreachable') return { node: place.node, unreachable: place.reason };
+  if (place.at === 'node') {
+    try {
+      const { sha256, bytes } = await (opts.held as NonNullable<VerifyOptions['held']>).hash(e, place.apiUrl);
+      progress(e.bytes);
+      return { sha: sha256, size: bytes };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'NOT_FOUND') return { sha: null, size: null };
+      return {
+        node: place.node,
+        unreachable: code === 'RECORDING_UNREACHABLE' ? 'did not answer' : `could not be read (${(err as Error).message})`,
+      };
+    }
+  }
+  if (size === null) return { sha: null, size: null };
+  const sha = await sha256File(file, progress);
+  progress(e.bytes - size);
+  return { sha, size };
+}
+
 /** Key file against the store's record, the data directory's key against the pins, rotation statements. */
 function keyFindings(opts: VerifyOptions): Finding[] {
   const out: Finding[] = [];
   const whole = { cameraId: '*', seq: null, path: null };
-  if (opts.expectedPublicPem !== undefined && opts.keyFilePublicPem !== undefined && opts.expectedPublicPem !== opts.keyFilePublicPem) {
+  // A node's own registered key may differ from the installation key the store names (cluster mode: one key per node).
+  if (
+    opts.expectedPublicPem !== undefined &&
+    opts.keyFilePublicPem !== undefined &&
+    opts.expectedPublicPem !== opts.keyFilePublicPem &&
+    !opts.keys.registered.has(keyFingerprint(createPublicKey(opts.keyFilePublicPem)))
+  ) {
     out.push({ ...whole, kind: 'checkpoint_invalid', message: 'the signing key in the data directory is not the one the gateway made' });
   }
   for (const fp of opts.keys.dataDirKeys) {
@@ -207,10 +273,33 @@ function keyFindings(opts: VerifyOptions): Finding[] {
 }
 
 /** Footage files of a camera relative to the recordings directory (only the given days, when set). */
+const RECENT_FILE_AGE_MS = 120_000;
+
+/** The files of `unindexed` that a fresh read of the index still lacks, re-read while one of them is recent. */
+async function stillUnindexed(
+  store: Store,
+  dir: string,
+  cameraId: string,
+  since: number,
+  unindexed: string[],
+  graceMs: number,
+): Promise<string[]> {
+  if (unindexed.length === 0) return [];
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const indexed = new Set((await store.recordings.entries({ cameraId, kind: 'segment', fromMs: since })).map((e) => e.path));
+    const missing = unindexed.filter((rel) => !indexed.has(rel));
+    if (missing.length === 0 || Date.now() >= deadline) return missing;
+    const ages = await Promise.all(missing.map(async (rel) => Date.now() - ((await stat(join(dir, rel)).catch(() => null))?.mtimeMs ?? 0)));
+    if (!ages.some((age) => age < RECENT_FILE_AGE_MS)) return missing;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function filesOf(dir: string, cameraId: string, days: Set<string> | null): Promise<string[]> {
   const out: string[] = [];
   for (const name of await listDir(join(dir, cameraId))) {
-    if (name === INCOMING || name === DAMAGED) continue;
+    if (name === INCOMING || name === DAMAGED || name === FENCED) continue;
     const full = join(dir, cameraId, name);
     const info = await stat(full).catch(() => null);
     if (info?.isDirectory()) {

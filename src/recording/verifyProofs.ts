@@ -97,6 +97,11 @@ function verifies(cp: Checkpoint, key: KeyObject): boolean {
 
 /** The fingerprint of the key whose signature a checkpoint carries, trusted or not (null: none known verifies). */
 function signerOf(keys: KeyRing, cp: Checkpoint): string | null {
+  if ((cp.node ?? null) !== null) {
+    // A node's checkpoint counts only with the key registered to that node.
+    const key = cp.keyFingerprint === null ? undefined : keys.registered.get(cp.keyFingerprint);
+    return key !== undefined && key.node === cp.node && verifies(cp, keys.keys.get(key.fingerprint)!) ? key.fingerprint : null;
+  }
   if (cp.keyFingerprint !== null) {
     const key = keys.keys.get(cp.keyFingerprint);
     return key !== undefined && verifies(cp, key) ? cp.keyFingerprint : null;
@@ -120,10 +125,14 @@ export function checkCheckpoints(
   const headSeq = entries.at(-1)?.seq ?? 0;
   let prev: Checkpoint | null = null;
   let chained = false;
+  let named = false;
   for (const cp of checkpoints) {
     const base = { cameraId, seq: cp.seq, path: null };
     const signer = signerOf(keys, cp);
-    if (signer === null) {
+    const writer = writerProblem(keys, cp.node ?? null, cp.keyFingerprint);
+    if (writer !== null) {
+      findings.push({ ...base, kind: writer.kind, message: `checkpoint of ${cp.signedAt} ${writer.message}` });
+    } else if (signer === null) {
       const why =
         cp.keyFingerprint !== null && !keys.keys.has(cp.keyFingerprint) ? `by unknown key ${cp.keyFingerprint}` : 'with a bad signature';
       findings.push({ ...base, kind: 'checkpoint_invalid', message: `checkpoint of ${cp.signedAt} is signed ${why}` });
@@ -142,6 +151,14 @@ export function checkCheckpoints(
     } else if (bySeq.get(cp.seq)?.entryHash !== cp.headHash) {
       findings.push({ ...base, kind: 'chain_broken', message: `entry ${cp.seq} differs from the one signed at ${cp.signedAt}` });
     }
+    if ((cp.node ?? null) === null && named) {
+      findings.push({
+        ...base,
+        kind: 'key_mismatch',
+        message: `checkpoint of ${cp.signedAt} names no node after checkpoints that did: it was re-signed outside the registry`,
+      });
+    }
+    named ||= (cp.node ?? null) !== null;
     if (cp.version === 2) {
       const expected = prev === null ? GENESIS_CHECKPOINT : checkpointHash(prev);
       if (cp.prevHash !== expected) {
@@ -160,6 +177,50 @@ export function checkCheckpoints(
       });
     }
     prev = cp;
+  }
+  return findings;
+}
+
+/** What is wrong with the node and key an entry or checkpoint names (null: nothing, or it names none). */
+function writerProblem(
+  keys: KeyRing,
+  node: string | null,
+  fingerprint: string | null,
+): { kind: 'unregistered_key' | 'key_mismatch'; message: string } | null {
+  if (node === null) return null;
+  const key = fingerprint === null ? undefined : keys.registered.get(fingerprint);
+  if (key === undefined)
+    return { kind: 'unregistered_key', message: `names node ${node} and key ${fingerprint ?? '(none)'}, which is not a registered key` };
+  if (key.node !== node)
+    return { kind: 'key_mismatch', message: `names node ${node}, but key ${fingerprint} is registered to node ${key.node}` };
+  return null;
+}
+
+/**
+ * Each entry that names its writer names a registered key of that node (the names are in
+ * the entry hash, so the checkpoints covering it sign them too); once a chain's entries
+ * name their writers, an entry naming none was written outside the registry.
+ */
+export function checkEntryKeys(keys: KeyRing, entries: readonly ChainEntry[]): Finding[] {
+  const findings: Finding[] = [];
+  let named: ChainEntry | null = null;
+  for (const e of entries) {
+    const node = e.node ?? null;
+    const fingerprint = e.keyFingerprint ?? null;
+    const where = `entry ${e.seq} (${e.kind}${e.kind === 'segment' ? ` ${e.path}` : ''})`;
+    const base = { cameraId: e.cameraId, seq: e.seq, path: e.path };
+    if (node === null && fingerprint === null) {
+      if (named !== null)
+        findings.push({
+          ...base,
+          kind: 'key_mismatch',
+          message: `${where} names no node and key, after entry ${named.seq} named ${named.node ?? '?'}`,
+        });
+      continue;
+    }
+    named = e;
+    const problem = writerProblem(keys, node ?? '(none)', fingerprint);
+    if (problem !== null) findings.push({ ...base, kind: problem.kind, message: `${where} ${problem.message}` });
   }
   return findings;
 }

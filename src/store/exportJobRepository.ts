@@ -21,6 +21,7 @@ const COLUMNS = [
   'created_at',
   'started_at',
   'finished_at',
+  'node',
 ] as const;
 
 const SELECT = `SELECT ${COLUMNS.join(', ')} FROM export_jobs`;
@@ -57,6 +58,7 @@ function toRow(j: ExportJob): SqlValue[] {
     j.createdAt,
     j.startedAt,
     j.finishedAt,
+    j.node ?? null,
   ];
 }
 
@@ -83,6 +85,7 @@ function fromRow(r: Record<string, unknown>): ExportJob {
     createdAt: String(r.created_at),
     startedAt: textOrNull(r.started_at),
     finishedAt: textOrNull(r.finished_at),
+    ...(typeof r.node === 'string' && r.node !== '' ? { node: r.node } : {}),
   };
 }
 
@@ -102,7 +105,7 @@ export class SqlExportJobRepository implements ExportJobRepository {
   async list(query: ExportJobQuery = {}): Promise<ExportJob[]> {
     const [sql, params] = listQuery(
       SELECT,
-      [when('user_id = ?', query.userId), when('state = ?', query.state)],
+      [when('user_id = ?', query.userId), when('state = ?', query.state), when('(node IS NULL OR node = ?)', query.runnableBy)],
       'created_at, id',
       query.limit,
     );

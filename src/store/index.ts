@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js';
 import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
+import { SqliteWorkerStore } from './sqliteWorker.js';
 import type { Store } from './store.js';
 
 export type {
@@ -42,6 +43,14 @@ export type {
   LockoutRepository,
   WallRecord,
   WallRepository,
+  ClusterNodeRecord,
+  ClusterRepository,
+  HeldLease,
+  HeldLinkLease,
+  LinkLeaseRepository,
+  LeaseEvent,
+  LeaseRecord,
+  NodeBeat,
   DeliveryFailure,
   RecordingRepository,
   SessionRecord,
@@ -58,7 +67,8 @@ export type {
 } from './store.js';
 
 export { SqliteStore, type SqliteStoreOptions, type SqliteSynchronous } from './sqlite.js';
-export { PostgresStore, type PostgresStoreOptions } from './postgres.js';
+export { SqliteWorkerStore, type SqliteWorkerStoreOptions } from './sqliteWorker.js';
+export { PostgresStore, isDatabaseUnreachable, type PostgresStoreOptions } from './postgres.js';
 export { MIGRATIONS, LATEST_VERSION, type Dialect, type Migration } from './migrations.js';
 export {
   AUDIT_CHAIN_ID,
@@ -73,6 +83,10 @@ export interface OpenStoreOptions {
   driver: 'sqlite' | 'postgres';
   sqlitePath: string;
   postgresUrl?: string;
+  /** SQLite on a worker thread (the default) or on the event loop. */
+  sqliteWorker?: boolean;
+  /** Called once if the store is lost for good while open (the SQLite thread died). */
+  onLost?: (reason: Error) => void;
 }
 
 /** Opens the configured store and applies pending migrations; the caller closes it. */
@@ -80,7 +94,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   let store: Store;
   switch (opts.driver) {
     case 'sqlite':
-      store = new SqliteStore(opts.sqlitePath);
+      store =
+        opts.sqliteWorker === false ? new SqliteStore(opts.sqlitePath) : new SqliteWorkerStore(opts.sqlitePath, { onLost: opts.onLost });
       break;
     case 'postgres':
       if (opts.postgresUrl === undefined || opts.postgresUrl === '') {

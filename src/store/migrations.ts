@@ -508,6 +508,101 @@ CREATE TABLE console_walls (
     sql: `
 CREATE INDEX recording_entries_live_segments_idx ON recording_entries (camera_id, end_ms) WHERE kind = 'segment' AND deleted_at IS NULL;`,
   },
+  {
+    version: 23,
+    name: 'cluster nodes, camera leases and their history',
+    // Times are the database's (PostgreSQL now()); SQLite, one node, creates the tables and never uses them.
+    // A lease row is never deleted: its epoch, the fencing token, only grows.
+    sql: (t) => `
+CREATE TABLE nodes (
+  name TEXT NOT NULL PRIMARY KEY,
+  api_url TEXT,
+  weight DOUBLE PRECISION NOT NULL DEFAULT 1,
+  cordoned INTEGER NOT NULL DEFAULT 0,
+  draining INTEGER NOT NULL DEFAULT 0,
+  started_at TIMESTAMPTZ NOT NULL,
+  last_seen TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE camera_leases (
+  camera_id TEXT NOT NULL PRIMARY KEY,
+  owner TEXT,
+  epoch BIGINT NOT NULL,
+  acquired_at TIMESTAMPTZ,
+  expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX camera_leases_owner_idx ON camera_leases (owner);
+CREATE TABLE camera_lease_history (
+  id ${t.autoId},
+  camera_id TEXT NOT NULL,
+  node TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  event TEXT NOT NULL,
+  at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX camera_lease_history_camera_idx ON camera_lease_history (camera_id, id);`,
+  },
+  {
+    version: 24,
+    name: 'per-camera dynamic desensitization of the shared tier',
+    // JSON text of the domain's DesensitizeSetting, read whole; NULL: off.
+    sql: `ALTER TABLE cameras ADD COLUMN desensitize TEXT;`,
+  },
+  {
+    version: 25,
+    name: "cluster nodes' media URLs",
+    // Where a node's media server answers viewers: any node hands out play URLs of the camera's owner.
+    sql: `ALTER TABLE nodes ADD COLUMN media_url TEXT;`,
+  },
+  {
+    version: 26,
+    name: 'the node holding each export clip',
+    // Cluster mode: the node whose disk has the clip (other nodes serve it through that node). NULL: this
+    // gateway's own disk. Recorded segments say where they lie through recording_entries.node (27).
+    sql: `ALTER TABLE export_jobs ADD COLUMN node TEXT;`,
+  },
+  {
+    version: 27,
+    name: "nodes' signing keys, and the node and key of each chain entry and checkpoint",
+    // A key is one node's; rows are never deleted (what a retired key signed still verifies).
+    // NULL node and key on older entries and checkpoints: the installation key (the stored public key).
+    sql: `
+CREATE TABLE signing_keys (
+  fingerprint TEXT NOT NULL PRIMARY KEY,
+  node TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  retired_at TEXT
+);
+CREATE INDEX signing_keys_node_idx ON signing_keys (node);
+ALTER TABLE recording_entries ADD COLUMN node TEXT;
+ALTER TABLE recording_entries ADD COLUMN key_fingerprint TEXT;
+ALTER TABLE recording_checkpoints ADD COLUMN node TEXT;`,
+  },
+  {
+    version: 28,
+    name: 'platform link leases',
+    // One row per upstream platform link (GB/T 28181): only the node holding it registers and answers the
+    // platform. Same rules as camera_leases: database time, the epoch only grows, a row is never deleted.
+    sql: `
+CREATE TABLE platform_link_leases (
+  link TEXT NOT NULL PRIMARY KEY,
+  owner TEXT,
+  epoch BIGINT NOT NULL,
+  acquired_at TIMESTAMPTZ,
+  expires_at TIMESTAMPTZ NOT NULL
+);`,
+  },
+  {
+    version: 29,
+    name: 'segment files removed by the node holding them',
+    // Set by the node that wrote a segment (recording_entries.node) once it has removed the file of a deleted
+    // segment; the partial index holds the deleted segments whose file is still to go, so each node finds its own
+    // through it, whatever the history. Rows naming no node are read from every node's own disk: not revisited.
+    sql: `
+ALTER TABLE recording_entries ADD COLUMN file_removed_at TEXT;
+UPDATE recording_entries SET file_removed_at = deleted_at WHERE deleted_at IS NOT NULL AND node IS NULL;
+CREATE INDEX recording_entries_pending_removals_idx ON recording_entries (node) WHERE kind = 'segment' AND deleted_at IS NOT NULL AND file_removed_at IS NULL;`,
+  },
 ];
 
 /** Bookkeeping table; the same text works on both dialects. */

@@ -86,7 +86,7 @@ export class PostgresStore extends SqlStore {
         throw err;
       }
     } catch (err) {
-      if (broken === undefined && isConnectionError((err as { cause?: unknown }).cause ?? err)) broken = err as Error;
+      if (broken === undefined && isDatabaseUnreachable(err)) broken = err as Error;
       throw err;
     } finally {
       client.release(broken);
@@ -202,9 +202,30 @@ export class PostgresStore extends SqlStore {
   }
 }
 
+/**
+ * The server cannot be reached or is going away: refused or lost connections, and the
+ * server's own "shutting down / starting up / terminating your connection" answers
+ * (57P01-57P03), as a restart gives them. Not a refused statement.
+ */
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(code) || code.startsWith('08'));
+  if (typeof code === 'string') {
+    return /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EPIPE|57P01|57P02|57P03)$/.test(code) || code.startsWith('08');
+  }
+  // pg's own errors of a lost connection carry no code.
+  const message = err instanceof Error ? err.message : '';
+  return /^(Connection terminated|Client has encountered a connection error|Client was closed)/.test(message);
+}
+
+/**
+ * True when `err` (or its cause) says PostgreSQL could not be reached, rather than that a
+ * statement was refused: the cluster keeps recording through such an outage.
+ */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+    if (isConnectionError(e)) return true;
+  }
+  return false;
 }
 
 function errorMessage(err: unknown): string {

@@ -3,11 +3,13 @@
  * checkpoints of its head, the gaps with their causes, and evidence holds. Written once
  * over the shared SQL executor, like the other repositories.
  */
-import type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap } from '../domain/index.js';
+import type { ChainEntry, ChainEntryKind, Checkpoint, EvidenceHold, KeyRotation, RecordingGap, RegisteredKey } from '../domain/index.js';
 import type { SqlExecutor, SqlValue } from './sqlRepositories.js';
 import type { EntryQuery, RecordingRepository } from './store.js';
 
-const ENTRY_COLUMNS = 'camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at';
+const ENTRY_COLUMNS =
+  'camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at, node, key_fingerprint';
+const KEY_COLUMNS = 'fingerprint, node, public_key, created_at, retired_at';
 const HOLD_COLUMNS = 'id, camera_ids, start_ms, end_ms, reason, created_by, created_at, lifted_by, lifted_at, lift_reason';
 
 export class SqlRecordingRepository implements RecordingRepository {
@@ -21,7 +23,7 @@ export class SqlRecordingRepository implements RecordingRepository {
   }
 
   async append(e: ChainEntry): Promise<void> {
-    await this.db.run(`INSERT INTO recording_entries (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    await this.db.run(`INSERT INTO recording_entries (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       e.cameraId,
       e.seq,
       e.kind,
@@ -36,6 +38,8 @@ export class SqlRecordingRepository implements RecordingRepository {
       e.entryHash,
       e.at,
       e.deletedAt,
+      e.node ?? null,
+      e.keyFingerprint ?? null,
     ]);
   }
 
@@ -80,6 +84,19 @@ export class SqlRecordingRepository implements RecordingRepository {
     await this.db.run('UPDATE recording_entries SET deleted_at = ? WHERE camera_id = ? AND seq = ?', [at, cameraId, seq]);
   }
 
+  async pendingFileRemovals(node: string, limit: number): Promise<ChainEntry[]> {
+    // The literals (not parameters) let SQLite use the partial index on pending removals.
+    const rows = await this.db.all(
+      `SELECT ${ENTRY_COLUMNS} FROM recording_entries WHERE node = ? AND kind = 'segment' AND deleted_at IS NOT NULL AND file_removed_at IS NULL ORDER BY camera_id, seq LIMIT ?`,
+      [node, limit],
+    );
+    return rows.map(rowToEntry);
+  }
+
+  async markFileRemoved(cameraId: string, seq: number, at: string): Promise<void> {
+    await this.db.run('UPDATE recording_entries SET file_removed_at = ? WHERE camera_id = ? AND seq = ?', [at, cameraId, seq]);
+  }
+
   async cameraIds(): Promise<string[]> {
     const rows = await this.db.all('SELECT DISTINCT camera_id FROM recording_entries ORDER BY camera_id');
     return rows.map((r) => String(r.camera_id));
@@ -94,14 +111,14 @@ export class SqlRecordingRepository implements RecordingRepository {
 
   async addCheckpoint(c: Checkpoint): Promise<void> {
     await this.db.run(
-      'INSERT INTO recording_checkpoints (camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [c.cameraId, c.seq, c.headHash, c.signedAt, c.signature, c.version, c.prevHash, c.keyFingerprint],
+      'INSERT INTO recording_checkpoints (camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [c.cameraId, c.seq, c.headHash, c.signedAt, c.signature, c.version, c.prevHash, c.keyFingerprint, c.node ?? null],
     );
   }
 
   async checkpoints(cameraId: string): Promise<Checkpoint[]> {
     const rows = await this.db.all(
-      'SELECT camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint FROM recording_checkpoints WHERE camera_id = ? ORDER BY seq, id',
+      'SELECT camera_id, seq, head_hash, signed_at, signature, version, prev_hash, key_fingerprint, node FROM recording_checkpoints WHERE camera_id = ? ORDER BY seq, id',
       [cameraId],
     );
     return rows.map((r) => ({
@@ -111,8 +128,41 @@ export class SqlRecordingRepository implements RecordingRepository {
       signedAt: String(r.signed_at),
       version: Number(r.version) === 2 ? 2 : 1,
       prevHash: r.prev_hash === null || r.prev_hash === undefined ? null : String(r.prev_hash),
-      keyFingerprint: r.key_fingerprint === null || r.key_fingerprint === undefined ? null : String(r.key_fingerprint),
+      keyFingerprint: text(r.key_fingerprint),
       signature: String(r.signature),
+      ...(r.node === null || r.node === undefined ? {} : { node: String(r.node) }),
+    }));
+  }
+
+  async registerKey(k: RegisteredKey): Promise<void> {
+    await this.db.run(`INSERT INTO signing_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, [
+      k.fingerprint,
+      k.node,
+      k.publicKeyPem,
+      k.createdAt,
+      k.retiredAt,
+    ]);
+  }
+
+  async retireKey(fingerprint: string, at: string): Promise<boolean> {
+    const before = await this.db.all('SELECT fingerprint FROM signing_keys WHERE fingerprint = ? AND retired_at IS NULL', [fingerprint]);
+    if (before.length === 0) return false;
+    await this.db.run('UPDATE signing_keys SET retired_at = ? WHERE fingerprint = ? AND retired_at IS NULL', [at, fingerprint]);
+    return true;
+  }
+
+  async renameKeyNode(fingerprint: string, node: string): Promise<void> {
+    await this.db.run('UPDATE signing_keys SET node = ? WHERE fingerprint = ?', [node, fingerprint]);
+  }
+
+  async signingKeys(): Promise<RegisteredKey[]> {
+    const rows = await this.db.all(`SELECT ${KEY_COLUMNS} FROM signing_keys ORDER BY created_at, fingerprint`);
+    return rows.map((r) => ({
+      fingerprint: String(r.fingerprint),
+      node: String(r.node),
+      publicKeyPem: String(r.public_key),
+      createdAt: String(r.created_at),
+      retiredAt: text(r.retired_at),
     }));
   }
 
@@ -201,12 +251,23 @@ function rowToEntry(r: Record<string, unknown>): ChainEntry {
     prevHash: String(r.prev_hash),
     entryHash: String(r.entry_hash),
     at: String(r.at),
-    deletedAt: r.deleted_at === null || r.deleted_at === undefined ? null : String(r.deleted_at),
+    deletedAt: text(r.deleted_at),
+    // Named only on entries that name their writer (older entries read as they were written).
+    ...writer(r),
   };
 }
 
+function writer(r: Record<string, unknown>): Pick<ChainEntry, 'node' | 'keyFingerprint'> {
+  const node = text(r.node);
+  const keyFingerprint = text(r.key_fingerprint);
+  return node === null && keyFingerprint === null ? {} : { node, keyFingerprint };
+}
+
+function text(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
 function rowToHold(r: Record<string, unknown>): EvidenceHold {
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
     id: Number(r.id),
     cameraIds: JSON.parse(String(r.camera_ids ?? '[]')) as string[],

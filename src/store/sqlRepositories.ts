@@ -3,7 +3,7 @@
  * that each store implementation provides. Queries use `?` placeholders; an executor
  * for a dialect with numbered placeholders rewrites them.
  */
-import type { AuditEntry, CameraRecord, Checkpoint, Mask, SharedEncoderOverride } from '../domain/index.js';
+import type { AuditEntry, CameraRecord, Checkpoint, DesensitizeSetting, Mask, SharedEncoderOverride } from '../domain/index.js';
 import { GatewayError } from '../errors.js';
 import type { Link } from '../hashChain.js';
 import { AUDIT_CHAIN_ID, linkAuditEntry } from './auditChain.js';
@@ -20,7 +20,7 @@ export interface SqlExecutor {
   isUniqueViolation(err: unknown): boolean;
 }
 
-const CAMERA_COLUMNS = [
+export const CAMERA_COLUMNS = [
   'id',
   'name',
   'rtsp_url',
@@ -41,6 +41,7 @@ const CAMERA_COLUMNS = [
   'shared_encoder',
   'created_at',
   'updated_at',
+  'desensitize',
 ] as const;
 
 const SELECT_CAMERAS = `SELECT ${CAMERA_COLUMNS.join(', ')} FROM cameras`;
@@ -71,6 +72,7 @@ export function cameraToRow(c: CameraRecord): SqlValue[] {
     JSON.stringify(c.sharedEncoder),
     c.createdAt,
     c.updatedAt,
+    c.desensitize === null ? null : JSON.stringify(c.desensitize),
   ];
 }
 
@@ -96,11 +98,17 @@ export function rowToCamera(r: Record<string, unknown>): CameraRecord {
     sharedEncoder: parseObject(r.shared_encoder) as SharedEncoderOverride,
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
+    desensitize:
+      r.desensitize === null || r.desensitize === undefined ? null : (parseObject(r.desensitize) as unknown as DesensitizeSetting),
   };
 }
 
 export class SqlCameraRepository implements CameraRepository {
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(
+    private readonly db: SqlExecutor,
+    /** Whose lock orders serial reads across processes (see maxSerial). */
+    private readonly serialiser?: Pick<AuditSerialiser, 'lockSql'>,
+  ) {}
 
   async insert(camera: CameraRecord): Promise<void> {
     try {
@@ -160,6 +168,11 @@ export class SqlCameraRepository implements CameraRepository {
     if (!/^\d{14}$/.test(prefix14)) {
       throw new GatewayError('VALIDATION_FAILED', `an ID prefix must be 14 digits (got "${prefix14}")`);
     }
+    // Nodes sharing PostgreSQL read the serial one at a time: the audit log's lock, which a
+    // camera create takes anyway in the same transaction for its audit entry, is taken first.
+    // (SQLite's IMMEDIATE transactions already serialise writers.)
+    const lock = this.serialiser?.lockSql;
+    if (lock !== undefined) await this.db.all(lock);
     // A range on the primary key instead of LIKE: uses the index on both dialects.
     const rows = await this.db.all(
       'SELECT MAX(CAST(substr(id, 15, 6) AS INTEGER)) AS serial FROM cameras WHERE id >= ? AND id <= ? AND length(id) = 20',
@@ -226,11 +239,21 @@ export class SqlAuditRepository implements AuditRepository {
     });
   }
 
-  async addCheckpoint(c: Checkpoint): Promise<void> {
-    await this.db.run(
-      'INSERT INTO audit_checkpoints (seq, head_hash, signed_at, prev_hash, key_fingerprint, signature) VALUES (?, ?, ?, ?, ?, ?)',
-      [c.seq, c.headHash, c.signedAt, c.prevHash ?? '', c.keyFingerprint ?? '', c.signature],
-    );
+  async addCheckpoint(c: Checkpoint, after?: Checkpoint | null): Promise<boolean> {
+    // Under the appenders' lock: nodes signing the head at once, the later one sees the first one's checkpoint.
+    return this.serialiser.serial(async (db) => {
+      if (this.serialiser.lockSql !== undefined) await db.all(this.serialiser.lockSql);
+      if (after !== undefined) {
+        const [newest] = await db.all('SELECT seq, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
+        const seen = newest === undefined ? null : `${String(newest.seq)} ${String(newest.signature)}`;
+        if (seen !== (after === null ? null : `${after.seq} ${after.signature}`)) return false;
+      }
+      await db.run(
+        'INSERT INTO audit_checkpoints (seq, head_hash, signed_at, prev_hash, key_fingerprint, signature) VALUES (?, ?, ?, ?, ?, ?)',
+        [c.seq, c.headHash, c.signedAt, c.prevHash ?? '', c.keyFingerprint ?? '', c.signature],
+      );
+      return true;
+    });
   }
 
   async checkpoints(): Promise<Checkpoint[]> {

@@ -15,6 +15,8 @@ import { SqlPublicRequestRepository } from './publicRequestRepository.js';
 import { SqlLockoutRepository } from './lockoutRepository.js';
 import { SqlPlatformRepository } from './platformRepository.js';
 import { SqlWallRepository } from './wallRepository.js';
+import { SqlClusterRepository } from './clusterRepository.js';
+import { SqlLinkLeaseRepository } from './linkLeaseRepository.js';
 import { SqlRecordingRepository } from './sqlRecordings.js';
 import { SqlApiKeyRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository } from './userRepositories.js';
 import {
@@ -43,6 +45,8 @@ import type {
   LockoutRepository,
   PlatformRepository,
   WallRepository,
+  ClusterRepository,
+  LinkLeaseRepository,
   RecordingRepository,
   SessionRepository,
   SettingsRepository,
@@ -63,7 +67,7 @@ const txScope = new AsyncLocalStorage<TxScope>();
 /** Every repository, built on one executor (the store's own, or a transaction's). */
 function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser): StoreRepositories {
   return {
-    cameras: new SqlCameraRepository(executor),
+    cameras: new SqlCameraRepository(executor, auditSerialiser),
     audit: new SqlAuditRepository(executor, auditSerialiser),
     settings: new SqlSettingsRepository(executor),
     onvif: new SqlOnvifDeviceRepository(executor),
@@ -85,6 +89,8 @@ function repositoriesOn(executor: SqlExecutor, auditSerialiser: AuditSerialiser)
     lockouts: new SqlLockoutRepository(executor),
     platforms: new SqlPlatformRepository(executor),
     walls: new SqlWallRepository(executor),
+    cluster: new SqlClusterRepository(executor),
+    linkLeases: new SqlLinkLeaseRepository(executor),
   };
 }
 
@@ -116,6 +122,8 @@ export abstract class SqlStore implements Store {
   readonly lockouts: LockoutRepository;
   readonly platforms: PlatformRepository;
   readonly walls: WallRepository;
+  readonly cluster: ClusterRepository;
+  readonly linkLeases: LinkLeaseRepository;
 
   protected constructor() {
     // Repositories keep the executor and call it only later, once the subclass is built.
@@ -159,6 +167,8 @@ export abstract class SqlStore implements Store {
     this.lockouts = repos.lockouts;
     this.platforms = repos.platforms;
     this.walls = repos.walls;
+    this.cluster = repos.cluster;
+    this.linkLeases = repos.linkLeases;
     this.recordings = repos.recordings;
     this.users = repos.users;
     this.sessions = repos.sessions;

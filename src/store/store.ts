@@ -9,6 +9,7 @@ import type {
   ChainEntryKind,
   Checkpoint,
   KeyRotation,
+  RegisteredKey,
   EvidenceHold,
   ExportJob,
   ExportJobState,
@@ -55,6 +56,10 @@ export interface StoreRepositories {
   readonly platforms: PlatformRepository;
   /** The web console's saved wall layouts, per user. */
   readonly walls: WallRepository;
+  /** Cluster mode (PostgreSQL only): node heartbeats, camera leases and their fencing epochs. */
+  readonly cluster: ClusterRepository;
+  /** Platform link leases (PostgreSQL only, like `cluster`). */
+  readonly linkLeases: LinkLeaseRepository;
 }
 
 /**
@@ -114,8 +119,12 @@ export interface AuditRepository {
   list(query?: { cameraId?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
   /** Entries in stored (id) order with their chain fields; `from`/`to` bound `at` (inclusive). */
   chain(query?: { from?: string; to?: string }): Promise<AuditEntry[]>;
-  /** Records a signed checkpoint of the chain head (v2, `cameraId` 'audit'). */
-  addCheckpoint(c: Checkpoint): Promise<void>;
+  /**
+   * Records a signed checkpoint of the chain head (v2, `cameraId` 'audit'). With `after`
+   * (the newest checkpoint the signer chained to, null: none), only while that is still the
+   * newest: false when another node signed first.
+   */
+  addCheckpoint(c: Checkpoint, after?: Checkpoint | null): Promise<boolean>;
   /** Every checkpoint, ascending seq. */
   checkpoints(): Promise<Checkpoint[]>;
 }
@@ -166,6 +175,8 @@ export interface ExportJobQuery {
   userId?: string;
   state?: ExportJobState;
   limit?: number;
+  /** Jobs this node runs: those it was asked for, and those that name no node. */
+  runnableBy?: string;
 }
 
 /** What a job's progress and end set (the rest never changes after creation). */
@@ -452,6 +463,10 @@ export interface RecordingRepository {
   /** The camera's segments still stored that ended at or before `endMs`, by seq (read through an index, not the whole chain). */
   liveSegmentsEndingBy(cameraId: string, endMs: number): Promise<ChainEntry[]>;
   markDeleted(cameraId: string, seq: number, at: string): Promise<void>;
+  /** Deleted segments `node` wrote whose file it has not yet removed (through a partial index of those only), by camera and seq. */
+  pendingFileRemovals(node: string, limit: number): Promise<ChainEntry[]>;
+  /** The node holding a deleted segment's file has removed it. */
+  markFileRemoved(cameraId: string, seq: number, at: string): Promise<void>;
   cameraIds(): Promise<string[]>;
   /** Bytes of the segments still on disk. */
   storedBytes(): Promise<number>;
@@ -461,6 +476,14 @@ export interface RecordingRepository {
   /** Signing key rotations, oldest first. */
   addKeyRotation(rotation: KeyRotation): Promise<void>;
   keyRotations(): Promise<KeyRotation[]>;
+  /** The nodes' signing keys (migration 27); a taken fingerprint is a unique violation. */
+  registerKey(key: RegisteredKey): Promise<void>;
+  /** Marks a key retired; false when no such unretired key. */
+  retireKey(fingerprint: string, at: string): Promise<boolean>;
+  /** One node (SQLite) whose name changed keeps its key under the new name. */
+  renameKeyNode(fingerprint: string, node: string): Promise<void>;
+  /** Oldest first. */
+  signingKeys(): Promise<RegisteredKey[]>;
   openGap(cameraId: string, startMs: number, cause: string): Promise<void>;
   /** Ends the camera's open gap, if any. */
   closeGap(cameraId: string, endMs: number): Promise<void>;
@@ -580,4 +603,98 @@ export interface WallRepository {
   put(wall: WallRecord): Promise<void>;
   /** True when a wall was removed. */
   remove(userId: string, name: string): Promise<boolean>;
+}
+
+/** One node's heartbeat. */
+export interface NodeBeat {
+  name: string;
+  apiUrl: string | null;
+  /** Where its media server answers viewers (`http://host:port`); absent: not told. */
+  mediaUrl?: string | null;
+  weight: number;
+  /** A node whose last beat is older than this is not alive. */
+  aliveMs: number;
+}
+
+export interface ClusterNodeRecord {
+  name: string;
+  apiUrl: string | null;
+  mediaUrl: string | null;
+  weight: number;
+  cordoned: boolean;
+  draining: boolean;
+  lastSeen: string;
+  alive: boolean;
+}
+
+export interface LeaseRecord {
+  cameraId: string;
+  /** null: released. */
+  owner: string | null;
+  epoch: number;
+  expiresAt: string;
+  /** Owned and not expired, by the database's clock. */
+  valid: boolean;
+}
+
+export interface HeldLease {
+  cameraId: string;
+  /** The fencing token: grows by one at every claim of the camera. */
+  epoch: number;
+}
+
+export interface LeaseEvent {
+  cameraId: string;
+  node: string;
+  epoch: number;
+  event: 'claimed' | 'released';
+  at: string;
+}
+
+/** Leases and heartbeats, all timed by the database's clock (PostgreSQL only). */
+export interface ClusterRepository {
+  /** Records the node's heartbeat; returns its row (cordoned, draining as set through the API). */
+  beat(beat: NodeBeat): Promise<ClusterNodeRecord>;
+  nodes(aliveMs: number): Promise<ClusterNodeRecord[]>;
+  /** False when there is no such node. */
+  setNodeFlags(name: string, flags: { cordoned: boolean; draining: boolean }): Promise<boolean>;
+  leases(): Promise<LeaseRecord[]>;
+  /**
+   * Extends the node's leases (`held`: only those, at those epochs; none given: every lease the node owns), expired
+   * or not, as long as no other node has claimed them since; returns the leases it still holds.
+   */
+  renew(node: string, ttlMs: number, held?: readonly HeldLease[]): Promise<HeldLease[]>;
+  /** Takes the camera's lease when it is free or expired (a row locked elsewhere is skipped); null when not taken. */
+  claim(node: string, cameraId: string, ttlMs: number): Promise<HeldLease | null>;
+  /**
+   * `claim` for several cameras in one statement (one round trip): returns those taken. Another node's expired
+   * lease is taken only once the server has been up for `ttlMs` (its owner renews first after a restart).
+   */
+  claimBatch(node: string, cameraIds: readonly string[], ttlMs: number): Promise<HeldLease[]>;
+  /** Gives the lease up at once, if the node still holds it at that epoch. */
+  release(node: string, cameraId: string, epoch: number): Promise<boolean>;
+  /** Inside a transaction: true while the node holds the lease at that epoch, locking it until the transaction ends. */
+  fence(cameraId: string, node: string, epoch: number): Promise<boolean>;
+  /** Claims and releases, oldest first. */
+  history(cameraId?: string): Promise<LeaseEvent[]>;
+}
+
+/** A platform link lease this node holds. */
+export interface HeldLinkLease {
+  link: string;
+  epoch: number;
+}
+
+/** Who holds each upstream platform link (migration 28), timed by the database's clock (PostgreSQL only). */
+export interface LinkLeaseRepository {
+  /** Extends every link lease the node still owns, expired or not (nobody claimed it since); returns them. */
+  renew(node: string, ttlMs: number): Promise<HeldLinkLease[]>;
+  /** Takes the link's lease when free, or expired (another node's only once the server has been up a lease time; a row locked elsewhere is skipped); null when not taken. */
+  claim(node: string, link: string, ttlMs: number): Promise<HeldLinkLease | null>;
+  /** Gives the lease up at once, if the node still holds it at that epoch. */
+  release(node: string, link: string, epoch: number): Promise<boolean>;
+  /** Every link's holder now (null: free or expired). */
+  holders(): Promise<Array<{ link: string; owner: string | null; epoch: number }>>;
+  /** Inside a transaction: true while the node holds the link's lease at that epoch, locking it until the transaction ends. */
+  fence(link: string, node: string, epoch: number): Promise<boolean>;
 }

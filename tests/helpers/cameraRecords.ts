@@ -21,6 +21,7 @@ export function cameraRecord(id: string, fields: Partial<CameraRecord> = {}): Ca
     masks: [],
     masksVersion: 0,
     sharedEncoder: {},
+    desensitize: null,
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
     ...fields,

@@ -21,8 +21,12 @@ const WRITES = new Set([
   'markDead',
   'prune',
   'markDeleted',
+  'markFileRemoved',
   'addCheckpoint',
   'addKeyRotation',
+  'registerKey',
+  'retireKey',
+  'renameKeyNode',
   'openGap',
   'closeGap',
   'createHold',
@@ -53,6 +57,8 @@ const REPOSITORIES = [
   'lockouts',
   'platforms',
   'walls',
+  'cluster',
+  'linkLeases',
 ] as const satisfies ReadonlyArray<keyof StoreRepositories>;
 
 /**
@@ -83,6 +89,8 @@ export class FailingStore implements Store {
   readonly lockouts!: Store['lockouts'];
   readonly platforms!: Store['platforms'];
   readonly walls!: Store['walls'];
+  readonly cluster!: Store['cluster'];
+  readonly linkLeases!: Store['linkLeases'];
   /** Every write attempted so far, as `repository.method`. */
   readonly writes: string[] = [];
   #failAt: number | null = null;

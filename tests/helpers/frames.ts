@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { inputArgs } from './media.js';
 
 /** A decoded 8-bit grey picture. */
 export interface GrayFrame {
@@ -32,7 +33,19 @@ export function grayFrames(
 ): Promise<GrayFrame[]> {
   const frameBytes = size.width * size.height;
   // A viewer who arrives before a publish gets a header announcing audio; do not wait 5 s for it.
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-analyzeduration', '1000000', '-i', url, '-map', '0:v:0'];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-analyzeduration',
+    '1000000',
+    ...inputArgs(url),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+  ];
   if (opts.fps !== undefined) args.push('-vf', `fps=${opts.fps}`);
   args.push('-frames:v', String(opts.count), '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1');
   return new Promise((resolve) => {

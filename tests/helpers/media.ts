@@ -93,7 +93,7 @@ function runTool(tool: string, args: string[], timeoutMs: number, onStdout?: (te
 }
 
 /** Input options suited to the URL's scheme. */
-function inputArgs(url: string): string[] {
+export function inputArgs(url: string): string[] {
   // TCP interleaving avoids UDP port setup and loss on loopback.
   return /^rtsps?:/i.exec(url) !== null ? ['-rtsp_transport', 'tcp'] : [];
 }

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import type { ChainEntry } from '../../src/domain/index.js';
+import { entryHash } from '../../src/recording/index.js';
 import { CLI_PATH, type GatewayProcess } from './gateway.js';
 
 const run = promisify(execFile);
@@ -57,10 +59,14 @@ export function sha256Of(file: string): string {
 }
 
 /** Runs `psvgw verify` against a gateway's data directory; resolves with exit code and output. */
-export async function runVerify(gw: GatewayProcess, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runVerify(
+  gw: GatewayProcess,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI_PATH, 'verify', '--config', `${gw.dataDir}/gateway.yaml`, ...args], {
-      env: { ...process.env, PSVGW_DATA_DIR: `${gw.dataDir}/data` },
+      env: { ...process.env, PSVGW_DATA_DIR: `${gw.dataDir}/data`, ...env },
       timeout: 120_000,
       maxBuffer: 32 * 1024 * 1024,
     });
@@ -70,4 +76,15 @@ export async function runVerify(gw: GatewayProcess, args: string[] = []): Promis
     if (typeof e.code !== 'number') throw err;
     return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** `entries` (one camera's, ascending) with entry `seq` changed by `change` and every later entry rehashed onto it: plain SHA-256, anyone can. */
+export function rewriteEntry(entries: readonly ChainEntry[], seq: number, change: Partial<ChainEntry>): ChainEntry[] {
+  let prevHash = entries.find((e) => e.seq === seq - 1)?.entryHash ?? '0'.repeat(64);
+  return entries.map((e) => {
+    if (e.seq < seq) return e;
+    const content = { ...e, prevHash, ...(e.seq === seq ? change : {}) };
+    prevHash = entryHash(content);
+    return { ...content, entryHash: prevHash };
+  });
 }

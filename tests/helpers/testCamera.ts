@@ -31,6 +31,11 @@ export interface TestCameraOptions {
   pattern?: string;
   /** Lets `setScene` switch the picture at run time (a still pattern with a running counter by default). */
   sceneControl?: boolean;
+  /**
+   * Plays numbered JPEG frames (a multifilesrc pattern such as `dir/%05d.jpg`, numbered from 1) in a
+   * loop instead of a test pattern, e.g. the faces scene of `composeFacesScene({ jpegFrames: true })`.
+   */
+  frames?: { pattern: string; count: number };
   /** Default `none`. */
   audio?: TestCameraAudio;
   /** When both are given the camera demands RTSP Basic auth. */
@@ -261,6 +266,7 @@ export class TestCamera {
     opt('--user', o.user);
     opt('--password', o.password);
     opt('--bind', o.bind);
+    if (o.frames) args.push('--frames', o.frames.pattern, '--frames-count', String(o.frames.count));
     if (o.sceneControl) args.push('--scene-control');
 
     const child = spawn(SYSTEM_PYTHON, args, {

@@ -1,37 +1,11 @@
 import type { Logger } from '../../log.js';
-import { supervisedArgs, StreamSupervisor, type StreamSnapshot, type SupervisorOptions } from '../../pipeline/index.js';
+import { greyFrameArgs, StreamSupervisor, type GreyFrameSize, type StreamSnapshot, type SupervisorOptions } from '../../pipeline/index.js';
 
-export interface SampleSize {
-  fps: number;
-  width: number;
-  height: number;
-}
+export type SampleSize = GreyFrameSize;
 
-/**
- * ffmpeg reading a camera's raw tier from the embedded media server (never the camera: the
- * one pull stays the only one), decoding on one thread, and writing small grayscale frames
- * at a low rate to pipe 3; stdout carries `-progress` for the supervisor.
- */
+/** The diagnostics' frames: small grayscale at a low rate. */
 export function buildSamplerArgs(sourceUrl: string, size: SampleSize): string[] {
-  return [
-    ...supervisedArgs(),
-    '-threads',
-    '1',
-    '-analyzeduration',
-    '500000',
-    '-i',
-    sourceUrl,
-    '-map',
-    '0:v:0',
-    '-an',
-    '-vf',
-    `fps=${size.fps},scale=${size.width}:${size.height}:flags=area,format=gray`,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'gray',
-    'pipe:3',
-  ];
+  return greyFrameArgs(sourceUrl, size);
 }
 
 /** Cuts a byte stream into frames of a fixed size. */

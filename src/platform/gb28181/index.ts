@@ -60,6 +60,18 @@ export interface Gb28181Deps {
   footage?: RecordedFootage;
   /** Calls back when a camera is added, changed or removed (catalog subscribers are told); returns the unsubscribe. */
   camerasChanged?(listener: () => void): () => void;
+  /**
+   * Cluster mode: a link runs only on the node holding its lease (src/cluster/linkLease.ts);
+   * elsewhere it stands by. Without it every link runs here.
+   */
+  holder?: LinkHolder;
+  /** Cluster mode: this node has claimed the link's lease and starts it (`isUp`: it is registered now). */
+  onLinkHeld?(link: string, isUp: () => boolean): void;
+}
+
+/** Who may run a link: `hold` asks for it, `acquired`/`lost` start and stop it here; the returned function lets it go. */
+export interface LinkHolder {
+  hold(link: string, on: { acquired(): void; lost(): void | Promise<void> }): () => Promise<void>;
 }
 
 export interface Gb28181Service {
@@ -159,13 +171,52 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
       },
     });
   };
+  const run = async (link: PlatformLink) => {
+    detach.set(link, (await openSip()).endpoint.addHandler(link));
+    link.start();
+  };
   const startLink = async (cfg: PlatformLinkConfig): Promise<PlatformLink> => {
     const link = await linkFor(cfg);
     links.push(link);
-    detach.set(link, (await openSip()).endpoint.addHandler(link));
-    link.start();
+    if (deps.holder === undefined) await run(link);
+    else standby(link, deps.holder);
     return link;
   };
+  // Cluster mode: the link object stands by until this node holds its lease; a lost lease closes it without
+  // unregistering (the next holder registers the same device ID) and a fresh one stands by in its place.
+  const letGo = new Map<string, () => Promise<void>>();
+  const running = new Set<PlatformLink>();
+  const standby = (first: PlatformLink, holder: LinkHolder) => {
+    let turn = Promise.resolve();
+    const current = () => links.find((l) => l.id === first.id);
+    const serially = (what: string, work: () => Promise<void>) =>
+      (turn = turn.then(work).catch((err: unknown) => deps.logger.error({ err, platform: first.id }, what)));
+    letGo.set(
+      first.id,
+      holder.hold(first.id, {
+        acquired: () =>
+          void serially('could not start a platform link', async () => {
+            const link = current();
+            if (link === undefined || running.has(link)) return;
+            running.add(link);
+            deps.onLinkHeld?.(link.id, () => link.state === 'registered');
+            await run(link);
+          }),
+        lost: () =>
+          serially('could not stop a platform link', async () => {
+            const link = current();
+            if (link === undefined || !running.has(link)) return;
+            running.delete(link);
+            detach.get(link)?.();
+            detach.delete(link);
+            await link.close({ unregister: false });
+            if (current() === link) links.splice(links.indexOf(link), 1, await linkFor(link.cfg));
+          }),
+      }),
+    );
+  };
+  const snapshotOf = (l: PlatformLink): PlatformStatus =>
+    deps.holder === undefined || running.has(l) ? l.snapshot() : { ...l.snapshot(), state: 'standby' };
   for (const cfg of configs) await startLink(cfg);
   // Camera incidents and registry changes reach every link, those added later included.
   const unfollow = [
@@ -176,8 +227,11 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
   ];
   if (configs.length > 0) deps.logger.info({ platforms: configs.map((c) => c.name) }, 'GB/T 28181 platforms from the config file');
   return {
-    list: () => links.map((l) => l.snapshot()),
-    get: (id) => links.find((l) => l.id === id)?.snapshot(),
+    list: () => links.map(snapshotOf),
+    get: (id) => {
+      const link = links.find((l) => l.id === id);
+      return link === undefined ? undefined : snapshotOf(link);
+    },
     async add(cfg) {
       if (links.some((l) => l.id === cfg.name)) throw new Error(`GB/T 28181 platform ${cfg.name} is already linked`);
       return (await startLink(cfg)).snapshot();
@@ -186,10 +240,13 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
       const link = links.find((l) => l.id === id);
       if (link === undefined) return false;
       links.splice(links.indexOf(link), 1);
-      // Unregisters (Expires 0) and ends its sessions before it stops answering.
-      await link.close();
+      // Unregisters (Expires 0) and ends its sessions before it stops answering (a standby link has nothing to end).
+      if (deps.holder === undefined || running.has(link)) await link.close();
+      running.delete(link);
       detach.get(link)?.();
       detach.delete(link);
+      await letGo.get(id)?.();
+      letGo.delete(id);
       return true;
     },
     registerMetrics(registry) {
@@ -237,7 +294,8 @@ export async function startGb28181(s: Gb28181Settings, deps: Gb28181Deps): Promi
     },
     async close() {
       for (const off of unfollow) off();
-      await Promise.all(links.map((l) => l.close()));
+      await Promise.all(links.map((l) => (deps.holder === undefined || running.has(l) ? l.close() : undefined)));
+      for (const release of letGo.values()) await release();
       if (sip === undefined) return;
       const { endpoint, transport } = await sip;
       endpoint.close();

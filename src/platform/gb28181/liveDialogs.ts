@@ -25,8 +25,11 @@ import type { SipPeer } from './transport.js';
 
 /** What a live session reads: the camera's masked shared tier, never the raw one. */
 export interface LiveSource {
-  /** The internal (token) play URL of shared/<cameraId>; a fresh token per call. */
-  sharedPlayUrl(cameraId: string): string;
+  /**
+   * The internal (token) play URL of shared/<cameraId>; a fresh token per call. In a cluster,
+   * for a camera another node runs: that node's shared tier (HTTP-FLV); rejects when it runs nowhere.
+   */
+  sharedPlayUrl(cameraId: string): string | Promise<string>;
   /** The shared tier as last probed; undefined while unknown (the session assumes H.264 at 25 fps). */
   sharedStream(cameraId: string): { fps: number; codec?: VideoCodec; width?: number; height?: number } | undefined;
   /**
@@ -248,10 +251,18 @@ export class LiveDialogs {
         ? { codec: 'h264' as const, fps: reading.fps, width: reading.width, height: reading.height }
         : (direct ?? this.d.source.sharedStream(channel));
     const codec = stream?.codec ?? 'h264';
+    let sourceUrl = '';
+    try {
+      if (reading === null) sourceUrl = await this.d.source.sharedPlayUrl(channel);
+    } catch (err) {
+      // Cluster mode: the camera runs on no node at this moment (its node died, the next has not taken it yet).
+      this.d.logger.warn({ platform: this.d.platform, channel, error: (err as Error).message }, 'live INVITE for a camera running nowhere');
+      return reply(480, 'Temporarily Unavailable');
+    }
     const ssrc = sessionSsrc(offer, this.ssrcs);
     const sender = new LiveSender({
       cameraId: channel,
-      sourceUrl: reading === null ? this.d.source.sharedPlayUrl(channel) : '',
+      sourceUrl,
       ...(reading === null
         ? {}
         : { playback: { args: reading.args, speed: offer.sessionName === 'Download' ? (offer.downloadSpeed ?? 1) : 1 } }),

@@ -33,6 +33,9 @@ const platformPatch = Gb28181PlatformEntry.pick({ cameraIds: true, keepaliveSeco
 
 type PlatformSettings = Omit<PlatformLinkConfig, 'password'>;
 
+/** What a PATCH changes: a stored platform whose values differ from its link's was changed through another node. */
+const PATCHABLE = { cameraIds: true, keepaliveSeconds: true };
+
 function pick(from: PlatformSettings, keys: object): Record<string, unknown> {
   return Object.fromEntries(Object.keys(keys).map((k) => [k, from[k as keyof PlatformSettings]]));
 }
@@ -92,6 +95,29 @@ export class ManagedPlatforms {
         });
       await this.deps.service.add(this.#config(r));
     }
+  }
+
+  /**
+   * Cluster mode, on every heartbeat: the stored platforms approved, changed or removed
+   * through another node reach this node's links (a removed one is unregistered by the node
+   * running it), so every node can take over every platform.
+   */
+  sync(): Promise<void> {
+    return this.#serially(async () => {
+      const records = await this.deps.store.platforms.list();
+      const stored = records.filter((r) => r.state === 'active' && !this.deps.configNames.includes(r.id));
+      const linked = new Map(this.deps.service.list().map((s) => [s.id, s]));
+      for (const r of stored) {
+        const now = linked.get(r.id);
+        const settings = r.settings as unknown as PlatformSettings;
+        if (now !== undefined && JSON.stringify(pick(now, PATCHABLE)) === JSON.stringify(pick(settings, PATCHABLE))) continue;
+        if (now !== undefined) await this.deps.service.remove(r.id);
+        await this.deps.service.add(this.#config(r));
+      }
+      // Gone from the store: removed elsewhere (a pending record with a link here is being approved right now).
+      for (const id of linked.keys())
+        if (!this.deps.configNames.includes(id) && !records.some((r) => r.id === id)) await this.deps.service.remove(id);
+    });
   }
 
   async list(): Promise<Array<PlatformStatus | PendingPlatformStatus>> {

@@ -34,7 +34,8 @@ import { buildRequest, getHeader, newBranch, newCallId, newCSeqNumber, newTag, t
 import type { TimerHost } from './sip/transaction.js';
 import type { SipPeer } from './transport.js';
 
-export type LinkState = 'connecting' | 'registered' | 'offline' | 'closed';
+/** `standby`: in a cluster, another node holds the link (docs/cluster.md). */
+export type LinkState = 'connecting' | 'registered' | 'offline' | 'closed' | 'standby';
 
 export interface PlatformLinkConfig {
   name: string;
@@ -211,11 +212,16 @@ export class PlatformLink implements RequestHandler, IncidentSink {
     this.registration.start();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends the sessions and unregisters (Expires 0). `unregister: false` when the link moved to
+   * another node (its lease was lost there): that node registers the same device ID, which an
+   * Expires 0 from here would undo.
+   */
+  async close(opts: { unregister?: boolean } = {}): Promise<void> {
     this.keepalive.stop();
     for (const kind of [...this.subscriptions.keys()]) this.unsubscribe(kind);
     await this.live?.closeAll();
-    await this.registration.close();
+    await this.registration.close(opts.unregister ?? true);
     this.setState('closed', null);
   }
 

@@ -91,11 +91,12 @@ export class Registration {
   }
 
   /** Unregisters (Expires 0) when registered; waits at most for the transaction. */
-  async close(): Promise<void> {
+  /** Stops refreshing; `unregister` (default): sends Expires 0 when registered. */
+  async close(unregister = true): Promise<void> {
     const wasRegistered = this.state === 'registered';
     this.clear();
     this.set('closed', {});
-    if (!wasRegistered) return;
+    if (!wasRegistered || !unregister) return;
     // Shutting down: an unanswered unregister is not worth waiting for past a couple of seconds.
     let timer: unknown;
     const giveUp = new Promise<void>((resolve) => (timer = this.deps.timers.setTimeout(resolve, 2000)));

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CameraRecord } from '../../../src/domain/index.js';
-import { ChainLedger, ChainSigner, segmentRelPath, sha256File } from '../../../src/recording/index.js';
+import type { CameraRecord, ChainEntry } from '../../../src/domain/index.js';
+import { ChainSigner, nextEntry, segmentRelPath, sha256File } from '../../../src/recording/index.js';
 import { MIGRATIONS, SqliteStore } from '../../../src/store/index.js';
+import { CAMERA_COLUMNS, cameraToRow } from '../../../src/store/sqlRepositories.js';
 import { cameraRecord } from '../../helpers/cameraRecords.js';
+import { runCli } from '../../helpers/cli.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
 
 /** The admin token of a gateway from before users existed: only its SHA-256 was stored, as the setting admin_token_sha256. */
@@ -15,6 +17,26 @@ const OLD_TOKEN = 'old-admin-token-from-an-earlier-release-42';
 const CAMERA = '44030500001320000007';
 /** The schema as it was before users, sessions and API keys (migration 10). */
 const OLD_MIGRATIONS = MIGRATIONS.filter((m) => m.version <= 9);
+
+/** Writes the camera row with only the columns the version-9 table has (later migrations add more). */
+function insertWithOldColumns(dbPath: string, camera: CameraRecord): void {
+  const db = new Database(dbPath);
+  try {
+    const present = new Set(
+      db
+        .prepare('PRAGMA table_info(cameras)')
+        .all()
+        .map((c) => (c as { name: string }).name),
+    );
+    const values = cameraToRow(camera);
+    const kept = CAMERA_COLUMNS.map((name, i) => [name, values[i]] as const).filter(([name]) => present.has(name));
+    db.prepare(`INSERT INTO cameras (${kept.map(([n]) => n).join(', ')}) VALUES (${kept.map(() => '?').join(', ')})`).run(
+      ...kept.map(([, v]) => v),
+    );
+  } finally {
+    db.close();
+  }
+}
 
 function oldCamera(at: string): CameraRecord {
   return cameraRecord(CAMERA, {
@@ -27,6 +49,18 @@ function oldCamera(at: string): CameraRecord {
   });
 }
 
+/** Writes a chain entry with the columns the version-9 table has (migration 27 adds the writer's node and key). */
+function insertOldEntry(dbPath: string, e: ChainEntry): void {
+  const db = new Database(dbPath);
+  try {
+    db.prepare(
+      'INSERT INTO recording_entries (camera_id, seq, kind, path, start_ms, end_ms, bytes, sha256, partial, detail, prev_hash, entry_hash, at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(e.cameraId, e.seq, e.kind, e.path, e.startMs, e.endMs, e.bytes, e.sha256, 0, '{}', e.prevHash, e.entryHash, e.at, null);
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * A data directory written by the gateway as it was before users and roles: schema at
  * version 9, the admin token's digest in the settings, a camera and one recorded,
@@ -35,6 +69,7 @@ function oldCamera(at: string): CameraRecord {
  */
 describe('a data directory from before users and roles', () => {
   let gw: GatewayProcess;
+  let oldFingerprint: string;
   const endMs = Date.now() - 3_600_000;
   const startMs = endMs - 60_000;
 
@@ -46,22 +81,21 @@ describe('a data directory from before users and roles', () => {
     const store = new SqliteStore(join(data, 'psvgw.db'), { migrations: OLD_MIGRATIONS });
     await store.migrate();
     await store.settings.set('admin_token_sha256', createHash('sha256').update(OLD_TOKEN).digest('hex'));
-    await store.cameras.insert(oldCamera(new Date(startMs).toISOString()));
+    // A second connection beside the store's (WAL): the repository would write today's columns.
+    insertWithOldColumns(join(data, 'psvgw.db'), oldCamera(new Date(startMs).toISOString()));
     const path = segmentRelPath(CAMERA, startMs);
     const file = join(data, 'recordings', path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, 'one minute of footage from before the upgrade');
-    const ledger = new ChainLedger(store, ChainSigner.loadOrCreate(data), pino({ level: 'silent' }));
-    await ledger.append(CAMERA, {
-      kind: 'segment',
-      path,
-      startMs,
-      endMs,
-      bytes: 46,
-      sha256: await sha256File(file),
-      partial: false,
-      detail: {},
-    });
+    // Chained and signed as the gateway of then did, with the columns the version-9 table has (no node, no key).
+    const signer = ChainSigner.loadOrCreate(data);
+    const entry = nextEntry(
+      undefined,
+      { cameraId: CAMERA, kind: 'segment', path, startMs, endMs, bytes: 46, sha256: await sha256File(file), partial: false, detail: {} },
+      new Date(endMs).toISOString(),
+    );
+    insertOldEntry(join(data, 'psvgw.db'), entry);
+    oldFingerprint = signer.fingerprint;
     await store.close();
     // The old token is not given to the new gateway: only the stored digest knows it.
     gw = await GatewayProcess.start({ dataDir: root, env: { PSVGW_ADMIN_TOKEN: '' } });
@@ -116,5 +150,20 @@ describe('a data directory from before users and roles', () => {
     );
     expect(login.status).toBe(200);
     expect((await gw.api('GET', '/api/v1/auth/me', undefined, login.body.token)).status).toBe(200);
+  });
+
+  it("its key is registered as this node's, and its recording (an entry naming no node) verifies with it", async () => {
+    expect(await gw.stop()).toBe(0);
+    const env = { PSVGW_DATA_DIR: join(gw.dataDir, 'data') };
+    const keys = await runCli(['keys', 'list', '--json'], { env });
+    expect(keys.status).toBe(0);
+    const items = (JSON.parse(keys.stdout) as { items: Array<{ fingerprint: string; retiredAt: string | null }> }).items;
+    expect(items.map((k) => [k.fingerprint, k.retiredAt])).toEqual([[oldFingerprint, null]]);
+    const verify = await runCli(['verify', '--json'], { env });
+    const report = JSON.parse(verify.stdout) as { findings: unknown[]; segments: number; keys: { dataDir: string[] } };
+    expect(report.findings).toEqual([]);
+    expect(report.segments).toBe(1);
+    expect(report.keys.dataDir).toEqual([oldFingerprint]);
+    expect(verify.status).toBe(0);
   });
 });

@@ -33,8 +33,9 @@ function roleOf(p: ProcInfo): Role | null {
   if (!argv.includes('psvgw=')) return null;
   if (argv.includes(rtmp.url)) return 'push';
   if (argv.includes('-filter_complex')) return 'masking';
+  // The ingest writes the live tiers' FLV to its fd 3 through the tee muxer; the sampler reads raw pictures to it.
+  if (argv.includes(' -f tee ') && argv.includes('pipe:3')) return 'ingest';
   if (argv.includes('pipe:3')) return 'sampler';
-  if (argv.includes(`/raw/${cameraId}?sign=`)) return 'ingest';
   return null;
 }
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, mediaProcessesMentioning, stopAllGateways } from '../../helpers/gateway.js';
@@ -10,9 +11,27 @@ function pullsOf(camera: TestCamera): number[] {
   return mediaProcessesMentioning(`127.0.0.1:${camera.port}/`);
 }
 
-/** ffmpeg processes publishing to or reading from the gateway's embedded RTMP server. */
+/** ffmpeg/ffprobe processes whose parent is `pid` (an ingest writes to its parent's pipe, not to a port). */
+function mediaChildrenOfPid(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+      const [comm, rest] = [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat.slice(stat.lastIndexOf(')') + 2)];
+      if (/^ff(mpeg|probe)$/.test(comm) && Number(rest.split(' ')[1]) === pid) pids.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+/** ffmpeg processes of the gateway: its children, and whatever reads from its embedded RTMP server (also once orphaned). */
 function childrenOf(gw: GatewayProcess): number[] {
-  return mediaProcessesMentioning(`127.0.0.1:${gw.ports.rtmp}/`);
+  return [...new Set([...mediaProcessesMentioning(`127.0.0.1:${gw.ports.rtmp}/`), ...mediaChildrenOfPid(gw.pid)])];
 }
 
 async function addCamera(gw: GatewayProcess, camera: TestCamera, name: string, pushTargets: string[] = []): Promise<string> {
@@ -75,7 +94,7 @@ describe('gateway lifecycle: stopping leaves no media process behind', () => {
     const idB = await addCamera(gw, cameraB, 'Gate B');
     await Promise.all([waitLive(gw, idA), waitLive(gw, idB)]);
     await receiver.waitForFrames(1, 20_000);
-    // Two ingests publishing; one push and two image-diagnostics samplers reading: all children of this gateway.
+    // Two ingests feeding the live tiers; one push and two image-diagnostics samplers reading: all children of this gateway.
     await waitUntilCount('children of the gateway', () => childrenOf(gw), 5, 10_000);
     expect(pullsOf(cameraA)).toHaveLength(1);
     expect(pullsOf(cameraB)).toHaveLength(1);

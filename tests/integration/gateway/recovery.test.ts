@@ -38,7 +38,8 @@ describe('camera outages and recovery', () => {
     console.log(`recovery summary (ms): ${JSON.stringify(measured)}`);
   });
 
-  it('sees a dead camera within 3 s and picks it up again within 5 s of its return, twice', async () => {
+  // The two outages are of different cameras and mostly wait: they run side by side.
+  it.concurrent('sees a dead camera within 3 s and picks it up again within 5 s of its return, twice', async ({ expect }) => {
     const cam = await TestCamera.start({ width: 640, height: 360, audio: 'aac' });
     const { id } = await addCamera(gw, cam.url, 'Dying camera');
     await waitForUp(gw, id, 1, 20_000);
@@ -93,42 +94,45 @@ describe('camera outages and recovery', () => {
     await cam.stop();
   });
 
-  it('sees a frozen camera (socket open, no frames) within stallSeconds + 1 s and recovers within 5 s of it resuming', async () => {
-    const cam = await TestCamera.start({ width: 640, height: 360 });
-    const { id } = await addCamera(gw, cam.url, 'Freezing camera');
-    await waitForUp(gw, id, 1, 20_000);
-    // Let frames flow for a moment so the frame counter is well past its first value.
-    await sleep(1000);
-    const logMark = gw.logs.length;
-    const stallsBefore = await stalls(gw, id);
+  it.concurrent(
+    'sees a frozen camera (socket open, no frames) within stallSeconds + 1 s and recovers within 5 s of it resuming',
+    async ({ expect }) => {
+      const cam = await TestCamera.start({ width: 640, height: 360 });
+      const { id } = await addCamera(gw, cam.url, 'Freezing camera');
+      await waitForUp(gw, id, 1, 20_000);
+      // Let frames flow for a moment so the frame counter is well past its first value.
+      await sleep(1000);
+      const logMark = gw.logs.length;
+      const stallsBefore = await stalls(gw, id);
 
-    const frozenAt = Date.now();
-    cam.freeze();
-    await waitForUp(gw, id, 0, (STALL_SECONDS + 5) * 1000);
-    const detect = Date.now() - frozenAt;
-    measured.freezeDetect = detect;
-    console.log(
-      `freeze detected after ${detect} ms (stallSeconds ${STALL_SECONDS}); a dead camera was detected after ${measured.deathDetect1 ?? '?'} ms`,
-    );
-    expect(detect).toBeLessThanOrEqual((STALL_SECONDS + 1) * 1000);
-    await gw.waitFor('stall counted', async () => (await stalls(gw, id)) >= stallsBefore + 1, 2000);
-    await gw.waitFor('the stall in the log', () => loggedIngestStates(gw, id, logMark).includes('stalled'), 5000);
+      const frozenAt = Date.now();
+      cam.freeze();
+      await waitForUp(gw, id, 0, (STALL_SECONDS + 5) * 1000);
+      const detect = Date.now() - frozenAt;
+      measured.freezeDetect = detect;
+      console.log(
+        `freeze detected after ${detect} ms (stallSeconds ${STALL_SECONDS}); a dead camera was detected after ${measured.deathDetect1 ?? '?'} ms`,
+      );
+      expect(detect).toBeLessThanOrEqual((STALL_SECONDS + 1) * 1000);
+      await gw.waitFor('stall counted', async () => (await stalls(gw, id)) >= stallsBefore + 1, 2000);
+      await gw.waitFor('the stall in the log', () => loggedIngestStates(gw, id, logMark).includes('stalled'), 5000);
 
-    // Stay frozen long enough for the restart backoff to grow to ~8 s: restarts during the
-    // freeze connect but get no RTSP answer, and each waits out ffmpeg's socket timeout.
-    await sleep(Math.max(0, frozenAt + FREEZE_MS - Date.now()));
-    expect(await cameraUp(gw, id)).toBe(0);
+      // Stay frozen long enough for the restart backoff to grow to ~8 s: restarts during the
+      // freeze connect but get no RTSP answer, and each waits out ffmpeg's socket timeout.
+      await sleep(Math.max(0, frozenAt + FREEZE_MS - Date.now()));
+      expect(await cameraUp(gw, id)).toBe(0);
 
-    console.log(`ingest states during the freeze: ${loggedIngestStates(gw, id, logMark).join(' → ')}`);
-    cam.resume();
-    const resumedAt = Date.now();
-    await waitForUp(gw, id, 1, 30_000);
-    const back = Date.now() - resumedAt;
-    measured.freezeRecovery = back;
-    console.log(`live again ${back} ms after the camera resumed`);
-    expect(back).toBeLessThanOrEqual(RECOVERY_MS);
-    await cam.stop();
-  });
+      console.log(`ingest states during the freeze: ${loggedIngestStates(gw, id, logMark).join(' → ')}`);
+      cam.resume();
+      const resumedAt = Date.now();
+      await waitForUp(gw, id, 1, 30_000);
+      const back = Date.now() - resumedAt;
+      measured.freezeRecovery = back;
+      console.log(`live again ${back} ms after the camera resumed`);
+      expect(back).toBeLessThanOrEqual(RECOVERY_MS);
+      await cam.stop();
+    },
+  );
 
   it('leaves no ffmpeg behind once the gateway stops', async () => {
     const cam = await TestCamera.start({ width: 640, height: 360 });

@@ -12,7 +12,7 @@ import { describePlatformContract } from '../../unit/store/platformContract.js';
 import { describeAuditChainContract } from '../../unit/store/auditChainContract.js';
 import { describeOnvifRepositoryContract } from '../../unit/store/onvifContract.js';
 import { describeHealthStoreContract } from '../../unit/store/healthStoreContract.js';
-import { describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
+import { camera, describeStoreContract, type StoreHarness, type TestStore } from '../../unit/store/storeContract.js';
 import { describeUserStoreContract } from '../../unit/store/userStoreContract.js';
 
 /**
@@ -105,6 +105,35 @@ describe('PostgresStore specifics', () => {
     expect(await first.appliedMigrations()).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
+  it('orders serial reads of nodes creating cameras at once: the second reads after the first commits', async () => {
+    const a = await h.fresh();
+    const b = h.sibling(a);
+    const prefix = '34020000001320';
+    let releaseA: () => void = () => undefined;
+    const aHolds = new Promise<void>((resolve) => (releaseA = resolve));
+    let aRead: (serial: number) => void = () => undefined;
+    const aHasRead = new Promise<number>((resolve) => (aRead = resolve));
+    const first = a.transaction(async (tx) => {
+      const serial = await tx.cameras.maxSerial(prefix);
+      aRead(serial);
+      await aHolds;
+      await tx.cameras.insert(camera(serial + 1));
+    });
+    expect(await aHasRead).toBe(0);
+    let bSerial: number | null = null;
+    const second = b.transaction(async (tx) => {
+      bSerial = await tx.cameras.maxSerial(prefix);
+      await tx.cameras.insert(camera(bSerial + 1));
+    });
+    // B waits on A's lock: give it time to (wrongly) read before A commits.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bSerial).toBeNull();
+    releaseA();
+    await Promise.all([first, second]);
+    expect(bSerial).toBe(1);
+    expect((await a.cameras.list()).map((c) => c.id)).toEqual([camera(1).id, camera(2).id]);
+  });
+
   it('says which server it could not reach, without the password', async () => {
     const store = new PostgresStore('postgres://psvgw:hunter2-secret@127.0.0.1:1/none', { connectTimeoutMs: 2000 });
     try {
@@ -147,6 +176,8 @@ describe('PostgresStore specifics', () => {
         'audit_log',
         'auth_sessions',
         'auth_signing_keys',
+        'camera_lease_history',
+        'camera_leases',
         'cameras',
         'console_walls',
         'evidence_holds',
@@ -155,9 +186,11 @@ describe('PostgresStore specifics', () => {
         'gb28181_platforms',
         'login_lockouts',
         'maintenance_windows',
+        'nodes',
         'onvif_devices',
         'outages',
         'pending_changes',
+        'platform_link_leases',
         'platform_outages',
         'public_requests',
         'recording_checkpoints',
@@ -166,6 +199,7 @@ describe('PostgresStore specifics', () => {
         'recording_key_rotations',
         'schema_migrations',
         'settings',
+        'signing_keys',
         'users',
       ]);
     } finally {

@@ -23,6 +23,14 @@ describe('Readiness', () => {
     r.met('reconciled');
     expect(r.isReady()).toBe(false);
   });
+
+  it('is no longer ready once a condition is lost (the store gone)', () => {
+    const r = new Readiness();
+    for (const c of ['store', 'media', 'reconciled'] as const) r.met(c);
+    expect(r.isReady()).toBe(true);
+    r.lost('store');
+    expect(r.state()).toBe('starting');
+  });
 });
 
 /** The API app with only what /healthz, /readyz and /metrics touch; the other routes are never called here. */

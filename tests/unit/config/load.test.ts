@@ -59,6 +59,8 @@ describe('load order: defaults, file, env', () => {
       PSVGW_ALERT_WEBHOOK_URL: 'https://ops.example/hook',
       PSVGW_ALERT_WEBHOOK_SECRET: 'hook-secret',
       PSVGW_SIGNING_KEY_FILE: '/run/secrets/signing.pem',
+      PSVGW_NODE_NAME: 'gw-2',
+      PSVGW_NODE_API_URL: 'http://gw-2:8080',
       ...STRONG,
     };
     expect(Object.keys(env).sort()).toEqual(ENV_OVERRIDES.map((o) => o.name).sort());
@@ -75,6 +77,7 @@ describe('load order: defaults, file, env', () => {
       gb28181: { sipPort: 15061 },
       alerts: { webhookUrl: 'https://ops.example/hook', webhookSecret: 'hook-secret' },
       recording: { signingKeyFile: '/run/secrets/signing.pem' },
+      cluster: { nodeName: 'gw-2', apiUrl: 'http://gw-2:8080' },
       secrets: { secretKey: STRONG.PSVGW_SECRET_KEY, adminToken: STRONG.PSVGW_ADMIN_TOKEN },
     });
   });

@@ -153,3 +153,145 @@ describe('OutageLedger', () => {
     expect(await first.store.platformOutages.openOnes()).toEqual([]);
   });
 });
+
+describe('outage ledger in cluster mode (a guard on the camera rows)', () => {
+  it("writes only the owned cameras' rows; a refused close leaves the outage open for the next owner, who adopts it", async () => {
+    const store = new SqliteStore(':memory:');
+    await store.migrate();
+    const owned = new Set(['c1']);
+    const guard = {
+      mayWrite: (id: string) => owned.has(id),
+      write: async <T>(id: string, work: (o: typeof store.outages) => Promise<T>) => (owned.has(id) ? work(store.outages) : undefined),
+    };
+    const board = new IncidentBoard(quiet);
+    const ledger = new OutageLedger({ store, board, logger: quiet, guard });
+    await ledger.start();
+    board.fire({ cameraId: 'c1', kind: 'camera_down', severity: 'critical', message: 'down' });
+    board.fire({ cameraId: 'c2', kind: 'camera_down', severity: 'critical', message: 'not ours' });
+    await ledger.flush();
+    expect((await store.outages.openOnes()).map((o) => o.cameraId)).toEqual(['c1']);
+
+    // The lease moves on: the close here is refused, the row stays open.
+    owned.delete('c1');
+    board.resolve('c1', 'camera_down');
+    await ledger.flush();
+    expect((await store.outages.openOnes()).map((o) => o.cameraId)).toEqual(['c1']);
+
+    // The next owner (another node: its own board and ledger) adopts it and closes it when the camera is up.
+    const nextBoard = new IncidentBoard(quiet);
+    const next = new OutageLedger({
+      store,
+      board: nextBoard,
+      logger: quiet,
+      guard: { ...guard, mayWrite: () => true, write: (_id, work) => work(store.outages) },
+    });
+    await next.start();
+    // A node that does not own c1, starting now, leaves its outage alone.
+    const otherBoard = new IncidentBoard(quiet);
+    await new OutageLedger({ store, board: otherBoard, logger: quiet, guard }).start();
+    expect(otherBoard.isFiring('c1', 'camera_down')).toBe(false);
+    expect(nextBoard.isFiring('c1', 'camera_down')).toBe(true);
+    nextBoard.resolve('c1', 'camera_down');
+    await next.flush();
+    expect(await store.outages.openOnes()).toEqual([]);
+    await store.close();
+  });
+
+  it('adopt: a camera taken over continues the outage its last owner left open', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.migrate();
+    const id = await store.outages.open({
+      cameraId: 'c9',
+      kind: 'camera_down',
+      cause: 'unreachable',
+      startedAt: '2026-11-01T10:00:00.000Z',
+      planned: false,
+      details: {},
+    });
+    const owned = new Set<string>();
+    const guard = {
+      mayWrite: (cameraId: string) => owned.has(cameraId),
+      write: async <T>(cameraId: string, work: (o: typeof store.outages) => Promise<T>) =>
+        owned.has(cameraId) ? work(store.outages) : undefined,
+    };
+    const board = new IncidentBoard(quiet);
+    const ledger = new OutageLedger({ store, board, logger: quiet, guard });
+    await ledger.start();
+    expect(board.isFiring('c9', 'camera_down')).toBe(false);
+    owned.add('c9');
+    ledger.adopt('c9');
+    await ledger.flush();
+    expect(board.isFiring('c9', 'camera_down')).toBe(true);
+    board.resolve('c9', 'camera_down');
+    await ledger.flush();
+    expect((await store.outages.list()).find((o) => o.id === id)?.endedAt).not.toBeNull();
+    await store.close();
+  });
+});
+
+describe('outage ledger in cluster mode (a guard on the platform rows)', () => {
+  const down = (platform: string) =>
+    ({ cameraId: null, kind: `platform_down:${platform}`, severity: 'critical', message: 'down', details: { cause: 'x' } }) as const;
+
+  it("writes a link's rows only under its lease; a refused close leaves the row open for the next holder, who adopts it", async () => {
+    const store = new SqliteStore(':memory:');
+    await store.migrate();
+    const held = new Set(['city']);
+    const guard = {
+      write: async <T>(p: string, work: (o: typeof store.platformOutages) => Promise<T>) =>
+        held.has(p) ? work(store.platformOutages) : undefined,
+    };
+    const board = new IncidentBoard(quiet);
+    const ledger = new OutageLedger({ store, board, logger: quiet, platformGuard: guard });
+    await ledger.start();
+    board.fire(down('city'));
+    board.fire(down('county')); // not held here: refused, nothing written
+    await ledger.flush();
+    expect((await store.platformOutages.openOnes()).map((o) => o.platform)).toEqual(['city']);
+
+    // The lease moves on: the close here is refused, the row stays open.
+    held.delete('city');
+    board.resolve(null, 'platform_down:city');
+    await ledger.flush();
+    expect((await store.platformOutages.openOnes()).map((o) => o.platform)).toEqual(['city']);
+
+    // A node starting in cluster mode takes back no platform outage by itself: the link's next holder does.
+    const nextBoard = new IncidentBoard(quiet);
+    const next = new OutageLedger({
+      store,
+      board: nextBoard,
+      logger: quiet,
+      platformGuard: { write: (_p, work) => work(store.platformOutages) },
+    });
+    await next.start();
+    expect(nextBoard.isFiring(null, 'platform_down:city')).toBe(false);
+    // Claimed while the link is not registered yet: the outage goes on as its incident, closed once it registers.
+    next.adoptPlatform('city', () => false);
+    await next.flush();
+    expect(nextBoard.isFiring(null, 'platform_down:city')).toBe(true);
+    nextBoard.resolve(null, 'platform_down:city');
+    await next.flush();
+    expect(await store.platformOutages.openOnes()).toEqual([]);
+    await store.close();
+  });
+
+  it('adoptPlatform closes at once an outage of a link that is registered already', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.migrate();
+    await store.platformOutages.open({
+      platform: 'city',
+      kind: 'platform_down:city',
+      cause: 'x',
+      startedAt: '2026-11-01T10:00:00.000Z',
+      details: {},
+    });
+    const board = new IncidentBoard(quiet);
+    const ledger = new OutageLedger({ store, board, logger: quiet, platformGuard: { write: (_p, work) => work(store.platformOutages) } });
+    await ledger.start();
+    ledger.adoptPlatform('city', () => true);
+    await ledger.flush();
+    expect(board.isFiring(null, 'platform_down:city')).toBe(false);
+    expect(await store.platformOutages.openOnes()).toEqual([]);
+    await store.close();
+  });
+});

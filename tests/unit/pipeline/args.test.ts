@@ -40,6 +40,12 @@ describe('buildIngestArgs', () => {
     expect(alaw).toEqual(expect.arrayContaining(['-c:a', 'aac']));
   });
 
+  it('writes a live feed to fd 3 and names the instance in its options (a pipe URL has no query)', () => {
+    const args = buildIngestArgs({ ...plan(h264), liveTargets: ['pipe:3'], liveMarker: 'psvgw=0123abcd' });
+    expect(args.at(-1)).toBe('[f=flv:flvflags=no_duration_filesize:flush_packets=1:onfail=ignore:dump_separator=psvgw=0123abcd]pipe:3');
+    expect(() => teeSpec(['pipe:3'], null, 'psvgw=a:b')).toThrow(/instance marker/);
+  });
+
   it('refuses a plan with nowhere to publish', () => {
     expect(() => buildIngestArgs({ ...plan(h264), liveTargets: [] })).toThrow(/live target/);
   });
@@ -99,7 +105,7 @@ describe("the camera's original video output of the ingest", () => {
 
 describe('teeSpec', () => {
   it('escapes tee separators inside URLs and keeps one tier failing from killing the other', () => {
-    expect(teeSpec(['rtmp://h/a?x=1|2'])).toBe('[f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://h/a?x=1\\|2');
+    expect(teeSpec(['rtmp://h/a?x=1|2'])).toBe('[f=flv:flvflags=no_duration_filesize:flush_packets=1:onfail=ignore]rtmp://h/a?x=1\\|2');
   });
 });
 

@@ -23,6 +23,7 @@ const settings: PipelineSettings = {
 
 const media: TierEndpoints = {
   publishUrl: (tier, id) => `rtmp://127.0.0.1:1/${tier}/${id}`,
+  openFeed: () => ({ url: 'pipe:3', marker: 'psvgw=test', write: () => undefined, end: () => undefined }),
   internalPlayUrl: (tier, id) => `rtmp://127.0.0.1:1/${tier}/${id}`,
   describeStream: () => undefined,
   mirrorTier: () => undefined,

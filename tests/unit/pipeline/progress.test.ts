@@ -53,6 +53,53 @@ describe('ProgressParser', () => {
   });
 });
 
+describe('ProgressParser on a whole ffmpeg report', () => {
+  const REPORT = [
+    'frame=50',
+    'fps=25.00',
+    'stream_0_0_q=-1.0',
+    'bitrate=N/A',
+    'total_size=N/A',
+    'out_time_us=2000000',
+    'out_time_ms=2000000',
+    'out_time=00:00:02.000000',
+    'dup_frames=0',
+    'drop_frames=0',
+    'speed=   1x',
+    'progress=continue',
+    '',
+  ].join('\r\n');
+
+  it('reads the keys it reports and passes over the others, CRLF or not', () => {
+    expect(new ProgressParser().push(REPORT)).toEqual([
+      {
+        frame: 50,
+        fps: 25,
+        bitrateBps: null,
+        totalSizeBytes: null,
+        outTimeUs: 2_000_000,
+        speed: 1,
+        dropFrames: 0,
+        dupFrames: 0,
+        end: false,
+      },
+    ]);
+  });
+
+  it('gives null for numbers it cannot read instead of a wrong one', () => {
+    const [sample] = new ProgressParser().push(
+      'frame=1e3\nout_time_us=-9223372036854775807\nspeed=N/A\nbitrate=1.2.3kbits/s\nprogress=end\n',
+    );
+    expect(sample).toMatchObject({ frame: 0, outTimeUs: null, speed: null, bitrateBps: null, end: true });
+  });
+
+  it('keeps nothing of a block once it is reported, however many are pushed', () => {
+    const parser = new ProgressParser();
+    for (let i = 1; i <= 1000; i++) expect(parser.push(`frame=${i}\nprogress=continue\n`)[0]?.frame).toBe(i);
+    expect(parser.push('progress=continue\n')[0]).toMatchObject({ frame: 0, outTimeUs: null });
+  });
+});
+
 describe('parseBitrate', () => {
   it.each([
     ['1024.0kbits/s', 1_024_000],

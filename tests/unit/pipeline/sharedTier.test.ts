@@ -44,6 +44,7 @@ function setUp(spec: SharedTierSpec, subUrl: string | null) {
   const probed: string[] = [];
   const endpoints: TierEndpoints = {
     publishUrl: (tier, id) => `rtmp://local/${tier}/${id}`,
+    openFeed: () => ({ url: 'pipe:3', marker: 'psvgw=test', write: () => undefined, end: () => undefined }),
     internalPlayUrl: (tier, id) => `rtmp://local/${tier}/${id}?internal`,
     describeStream: (tier) => media.push(`describe ${tier}`),
     mirrorTier: () => media.push('mirror'),
@@ -95,8 +96,8 @@ describe('SharedTier with a sub stream', () => {
     const { args } = await (runs[0] as FakeRun).prepare(new AbortController().signal);
     expect(probed).toEqual([SUB]);
     // The ingest's copy of the sub stream: G.711 made AAC, the shared tier its only target, no recording.
-    expect(args.join(' ')).toContain(`-i ${SUB} -map 0:v:0 -map 0:a:0 -c:v copy -c:a aac -b:a 48k -f tee`);
-    expect(args.at(-1)).toBe('[f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://local/shared/c1');
+    expect(args.join(' ')).toContain(`-i ${SUB} -copytb 1 -map 0:v:0 -map 0:a:0 -c:v copy -c:a aac -b:a 48k -f tee`);
+    expect(args.at(-1)).toBe('[f=flv:flvflags=no_duration_filesize:flush_packets=1:onfail=ignore]rtmp://local/shared/c1');
     expect(tier.snapshot()).toMatchObject({ mode: 'relayed', source: 'sub stream', masking: null, relay: { state: 'live' } });
   });
 

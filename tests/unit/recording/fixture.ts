@@ -30,15 +30,15 @@ export async function recordingFixture() {
   const signer = ChainSigner.loadOrCreate(root);
   const ledger = new ChainLedger(store, signer, logger, () => clock.now);
 
-  /** Writes a real segment file of `seconds` ending `daysAgo` before NOW and indexes it (with `detail`). */
-  async function segment(daysAgo: number, seconds = 60, detail: Record<string, unknown> = {}) {
+  /** Writes a real segment file of `seconds` ending `daysAgo` before NOW and indexes it (with `detail`) through `by`. */
+  async function segment(daysAgo: number, seconds = 60, detail: Record<string, unknown> = {}, by: ChainLedger = ledger) {
     const endMs = NOW - daysAgo * DAY_MS;
     const startMs = endMs - seconds * 1000;
     const path = segmentRelPath(cam.id, startMs);
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), `segment of ${cam.id} at ${startMs}`);
     const bytes = Buffer.byteLength(`segment of ${cam.id} at ${startMs}`);
-    return ledger.append(cam.id, {
+    return by.append(cam.id, {
       kind: 'segment',
       path,
       startMs,
@@ -57,7 +57,12 @@ export async function recordingFixture() {
     return verifyRecordings({
       store,
       dir,
-      keys: buildKeyRing({ dataDirPems: [pem], rotations: await store.recordings.keyRotations(), pins: [] }),
+      keys: buildKeyRing({
+        dataDirPems: [pem],
+        rotations: await store.recordings.keyRotations(),
+        pins: [],
+        registered: await store.recordings.signingKeys(),
+      }),
       keyFilePublicPem: pem,
       expectedPublicPem: pem,
       checkpointIntervalMs: 300_000,

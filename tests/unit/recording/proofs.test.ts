@@ -185,7 +185,7 @@ describe('verify: deletions, chained checkpoints, pinned keys, witnesses', () =>
       ['untrusted_key', 1],
     ]);
 
-    const rotated = await rotateSigningKey(f.store, { dataDir: f.root }, new Date(NOW).toISOString());
+    const rotated = await rotateSigningKey(f.store, { dataDir: f.root, node: 'gw-test' }, new Date(NOW).toISOString());
     expect(rotated.old).toBe(pinned);
     const next = ChainSigner.load(f.root);
     expect(next.fingerprint).toBe(rotated.next);

@@ -49,6 +49,18 @@ export function describeExportJobContract(label: string, makeHarness: () => Stor
       expect((await store.exportJobs.list({ state: 'queued', limit: 1 })).map((j) => j.id)).toEqual(['a']);
     });
 
+    it('keeps the node a job runs on; a node lists its own jobs and those naming none', async () => {
+      const store = await h.fresh();
+      const mine = exportJob('a', { node: 'gw-1' });
+      await store.exportJobs.insert(mine);
+      await store.exportJobs.insert(exportJob('b', { node: 'gw-2', createdAt: '2026-05-01T10:00:01.000Z' }));
+      await store.exportJobs.insert(exportJob('c', { createdAt: '2026-05-01T10:00:02.000Z' }));
+      expect(await store.exportJobs.get('a')).toEqual(mine);
+      expect(await store.exportJobs.get('c')).not.toHaveProperty('node');
+      expect((await store.exportJobs.list({ state: 'queued', runnableBy: 'gw-1' })).map((j) => j.id)).toEqual(['a', 'c']);
+      expect((await store.exportJobs.list({ state: 'queued', runnableBy: 'gw-2', limit: 1 })).map((j) => j.id)).toEqual(['b']);
+    });
+
     it('changes a job only from the expected state, keeping sizes past 32 bits', async () => {
       const store = await h.fresh();
       await store.exportJobs.insert(exportJob('a'));

@@ -36,6 +36,7 @@ export function camera(serial: number, over: Partial<CameraRecord> = {}): Camera
     masks: [],
     masksVersion: 0,
     sharedEncoder: {},
+    desensitize: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...over,
@@ -112,6 +113,21 @@ export function describeStoreContract(label: string, makeHarness: () => StoreHar
       const rotation = { oldPublicKey: 'b2xk', newPublicKey: 'cHVi', at: '2026-12-02T00:00:00.000Z', signature: 'c2ln' };
       await store.recordings.addKeyRotation(rotation);
       expect(await store.recordings.keyRotations()).toEqual([rotation]);
+
+      // The nodes' keys (migration 27); entries and checkpoints naming their writer read back with it.
+      const key = { fingerprint: 'SHA256:k1', node: 'gw-1', publicKeyPem: 'PEM', createdAt: '2026-12-02T00:00:00.000Z', retiredAt: null };
+      await store.recordings.registerKey(key);
+      await expect(store.recordings.registerKey({ ...key, node: 'gw-2' })).rejects.toThrow();
+      expect(await store.recordings.retireKey('SHA256:k1', '2026-12-03T00:00:00.000Z')).toBe(true);
+      expect(await store.recordings.retireKey('SHA256:k1', '2026-12-04T00:00:00.000Z')).toBe(false);
+      await store.recordings.renameKeyNode('SHA256:k1', 'gw-9');
+      expect(await store.recordings.signingKeys()).toEqual([{ ...key, node: 'gw-9', retiredAt: '2026-12-03T00:00:00.000Z' }]);
+      const named = { ...entry(5), node: 'gw-9', keyFingerprint: 'SHA256:k1' };
+      await store.recordings.append(named);
+      expect(await store.recordings.entry(cam, 5)).toEqual(named);
+      const namedCp = { ...cp, seq: 5, node: 'gw-9' };
+      await store.recordings.addCheckpoint(namedCp);
+      expect((await store.recordings.checkpoints(cam)).at(-1)).toEqual(namedCp);
 
       await store.recordings.openGap(cam, t, 'stalled');
       expect(await store.recordings.gaps(cam, 0, t + 1)).toMatchObject([{ startMs: t, endMs: null, cause: 'stalled' }]);

@@ -32,13 +32,15 @@ export function ChangesPage({ onSessionLost }: { onSessionLost: () => void }) {
     }
   };
 
-  const items = changes.data?.items ?? [];
+  // Rows wait for the user's name too: which are one's own (to withdraw) is known only then.
+  const loaded = changes.data !== null && (me.data !== null || me.error !== null);
+  const items = loaded ? (changes.data?.items ?? []) : [];
   return (
     <section aria-labelledby="changes-heading" class="page">
       <h2 id="changes-heading">{t('changes.heading')}</h2>
       <Alert text={changes.error ?? me.error ?? error} />
       {notice !== null && <p role="status">{notice}</p>}
-      {changes.data !== null && items.length === 0 ? (
+      {loaded && items.length === 0 ? (
         <p data-testid="no-changes">{t('changes.none')}</p>
       ) : (
         <div class="scroll-x">

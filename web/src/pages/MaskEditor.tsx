@@ -1,19 +1,21 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, callBlob, isApiError } from '../api';
 import { useI18n } from '../i18nContext';
+import { hitMask, hitVertex, moveMask, moveVertex, resizeRect, round, type Mask, type MaskMode as Mode, type Point } from '../maskGeometry';
 import { Alert, CameraSelect, cameraChoices, errorText, useLoad } from './pageKit';
 import './pages.css';
 
-type Mode = 'fill' | 'blur' | 'mosaic';
-type Point = [number, number];
-/** The API's mask shapes; coordinates are fractions of the frame (0 to 1). */
-type Mask = { shape: 'rect'; x: number; y: number; w: number; h: number; mode: Mode } | { shape: 'polygon'; points: Point[]; mode: Mode };
-type Tool = 'rect' | 'polygon';
+/** Draw a rectangle, draw a polygon, or select and edit existing shapes. */
+type Tool = 'rect' | 'polygon' | 'edit';
 type Saved = { kind: 'applied' } | { kind: 'pending'; id: string };
+/** What a press in the edit tool holds: the whole shape (moved by the drag) or one polygon vertex. */
+type Grab = { kind: 'move'; from: Point; original: Mask } | { kind: 'vertex'; index: number };
 
 const MODES: Mode[] = ['fill', 'blur', 'mosaic'];
-/** Corners of a drawn rectangle are rounded to this grid so the API's validation of 0..1 is never missed by a float. */
-const round = (v: number) => Math.min(1, Math.max(0, Math.round(v * 10_000) / 10_000));
+/** How near (fraction of the frame) a press must be to grab a polygon vertex. */
+const VERTEX_REACH = 0.03;
+/** Arrow keys move the selected shape this far (with Shift, five times as far). */
+const KEY_STEP = 0.01;
 
 interface CameraMasks {
   masks: Mask[];
@@ -34,6 +36,8 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
   const [mode, setMode] = useState<Mode>('fill');
   const [draft, setDraft] = useState<Point[]>([]);
   const [drag, setDrag] = useState<{ from: Point; to: Point } | null>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [grab, setGrab] = useState<Grab | null>(null);
   const [picture, setPicture] = useState<ImageBitmap | null>(null);
   // Snapshots drawn so far: a refreshed preview is told apart from the one before.
   const [shots, setShots] = useState(0);
@@ -57,6 +61,7 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
     setPicture(null);
     setSaved(null);
     setDraft([]);
+    setSelected(null);
     if (cameraId === '') return;
     call<CameraMasks>('GET', `/cameras/${encodeURIComponent(cameraId)}`).then((c) => setMasks(c.masks), fail);
     refresh();
@@ -80,27 +85,72 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
       if (close) g.closePath();
       g.stroke();
     };
-    for (const m of masks) outline(m.shape === 'rect' ? corners(m) : m.points, '#ffcc00', true);
+    masks.forEach((m, i) => outline(m.shape === 'rect' ? corners(m) : m.points, i === selected ? '#4cff8d' : '#ffcc00', true));
+    // The selected shape's handles: its corners or vertices.
+    const chosen = selected === null ? undefined : masks[selected];
+    if (chosen !== undefined) {
+      g.fillStyle = '#4cff8d';
+      for (const [x, y] of chosen.shape === 'rect' ? corners(chosen) : chosen.points) g.fillRect(x * w - 4, y * h - 4, 8, 8);
+    }
     if (drag !== null) outline(corners(rectOf(drag.from, drag.to, mode)), '#4c8dff', true);
     if (draft.length > 0) outline(draft, '#4c8dff', false);
-  }, [picture, masks, drag, draft]);
+  }, [picture, masks, drag, draft, selected]);
 
   const at = (e: MouseEvent): Point => {
     const box = (e.currentTarget as HTMLElement).getBoundingClientRect();
     return [round((e.clientX - box.left) / box.width), round((e.clientY - box.top) / box.height)];
   };
+  const replace = (index: number, m: Mask) => setMasks(masks.map((old, i) => (i === index ? m : old)));
+  const remove = (index: number) => {
+    setMasks(masks.filter((_, j) => j !== index));
+    setSelected(null);
+  };
   const onDown = (e: MouseEvent) => {
-    if (tool === 'rect') setDrag({ from: at(e), to: at(e) });
+    if (tool === 'rect') return setDrag({ from: at(e), to: at(e) });
+    if (tool !== 'edit') return;
+    const p = at(e);
+    // A vertex of the selected polygon first, then the topmost shape under the press.
+    const current = selected === null ? undefined : masks[selected];
+    const vertex = current === undefined ? -1 : hitVertex(current, p, VERTEX_REACH);
+    if (vertex >= 0) return setGrab({ kind: 'vertex', index: vertex });
+    const hit = hitMask(masks, p);
+    setSelected(hit < 0 ? null : hit);
+    setGrab(hit < 0 ? null : { kind: 'move', from: p, original: masks[hit]! });
   };
   const onMove = (e: MouseEvent) => {
     if (drag !== null) setDrag({ ...drag, to: at(e) });
+    if (grab === null || selected === null) return;
+    const p = at(e);
+    const m = masks[selected];
+    if (grab.kind === 'move') replace(selected, moveMask(grab.original, p[0] - grab.from[0], p[1] - grab.from[1]));
+    else if (m?.shape === 'polygon') replace(selected, moveVertex(m, grab.index, p));
   };
   const onUp = (e: MouseEvent) => {
+    if (tool === 'edit') return setGrab(null);
     if (tool === 'polygon') return setDraft([...draft, at(e)]);
     if (drag === null) return;
     const rect = rectOf(drag.from, at(e), mode);
     setDrag(null);
     if (rect.w > 0 && rect.h > 0) setMasks([...masks, rect]);
+  };
+  // The keyboard's way to edit: arrows move the selected shape, Delete removes it, Escape lets go.
+  const onKey = (e: KeyboardEvent) => {
+    if (selected === null) return;
+    const m = masks[selected];
+    if (m === undefined) return;
+    const stride = e.shiftKey ? 5 * KEY_STEP : KEY_STEP;
+    const moves: Record<string, Point> = {
+      ArrowLeft: [-stride, 0],
+      ArrowRight: [stride, 0],
+      ArrowUp: [0, -stride],
+      ArrowDown: [0, stride],
+    };
+    const move = moves[e.key];
+    if (move !== undefined) replace(selected, moveMask(m, move[0], move[1]));
+    else if (e.key === 'Delete' || e.key === 'Backspace') remove(selected);
+    else if (e.key === 'Escape') setSelected(null);
+    else return;
+    e.preventDefault();
   };
   const closePolygon = () => {
     if (draft.length >= 3) setMasks([...masks, { shape: 'polygon', points: draft, mode }]);
@@ -127,10 +177,10 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
         <>
           <fieldset class="tools">
             <legend>{t('masks.tool')}</legend>
-            {(['rect', 'polygon'] as const).map((k) => (
+            {(['rect', 'polygon', 'edit'] as const).map((k) => (
               <label key={k}>
                 <input type="radio" name="tool" value={k} checked={tool === k} onChange={() => (setTool(k), setDraft([]))} />
-                {t(k === 'rect' ? 'masks.rect' : 'masks.polygon')}
+                {t(k === 'rect' ? 'masks.rect' : k === 'polygon' ? 'masks.polygon' : 'masks.edit')}
               </label>
             ))}
             <label>
@@ -155,27 +205,47 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
             data-testid="mask-canvas"
             data-loaded={picture !== null}
             data-snapshots={shots}
+            data-tool={tool}
+            tabIndex={0}
             aria-label={t('masks.canvas')}
+            aria-describedby="masks-keys"
             onMouseDown={onDown}
             onMouseMove={onMove}
             onMouseUp={onUp}
+            onMouseLeave={() => setGrab(null)}
+            onKeyDown={onKey}
           />
+          <p id="masks-keys" class="mask-keys">
+            {t('masks.keys')}
+          </p>
           <h3>{t('masks.list')}</h3>
           {masks.length === 0 ? (
             <p>{t('masks.none')}</p>
           ) : (
             <ol data-testid="mask-list">
               {masks.map((m, i) => (
-                <li key={i} data-shape={m.shape} data-mode={m.mode}>
-                  <span>
+                <li key={i} data-shape={m.shape} data-mode={m.mode} data-selected={i === selected}>
+                  <label>
+                    <input
+                      type="radio"
+                      name="selected-mask"
+                      checked={i === selected}
+                      onChange={() => {
+                        setSelected(i);
+                        setTool('edit');
+                      }}
+                    />
                     {t('masks.item', { shape: t(m.shape === 'rect' ? 'masks.rect' : 'masks.polygon'), mode: t(`masks.mode.${m.mode}`) })}
-                  </span>{' '}
-                  <button type="button" onClick={() => setMasks(masks.filter((_, j) => j !== i))}>
+                  </label>{' '}
+                  <button type="button" onClick={() => remove(i)}>
                     {t('masks.remove')}
                   </button>
                 </li>
               ))}
             </ol>
+          )}
+          {selected !== null && masks[selected] !== undefined && (
+            <ShapeFields mask={masks[selected]!} onChange={(m) => replace(selected, m)} />
           )}
           <p class="controls">
             <button type="button" data-testid="mask-save" onClick={() => void save()}>
@@ -193,6 +263,56 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
         </>
       )}
     </section>
+  );
+}
+
+/** The selected shape's effect and coordinates (percent of the frame) as fields: editing it without a pointer. */
+function ShapeFields({ mask, onChange }: { mask: Mask; onChange: (m: Mask) => void }) {
+  const { t } = useI18n();
+  const percent = (v: number) => Math.round(v * 10_000) / 100;
+  const field = (label: string, name: string, value: number, set: (fraction: number) => void) => (
+    <label key={name}>
+      {label}{' '}
+      <input
+        type="number"
+        name={name}
+        min={0}
+        max={100}
+        step={0.1}
+        value={percent(value)}
+        onChange={(e) => {
+          const v = Number((e.currentTarget as HTMLInputElement).value);
+          if (Number.isFinite(v)) set(v / 100);
+        }}
+      />
+    </label>
+  );
+  return (
+    <fieldset class="tools" data-testid="mask-selected" data-shape={mask.shape}>
+      <legend>{t('masks.selected')}</legend>
+      <label>
+        {t('masks.mode')}{' '}
+        <select
+          data-testid="selected-mode"
+          value={mask.mode}
+          onChange={(e) => onChange({ ...mask, mode: (e.currentTarget as HTMLSelectElement).value as Mode })}
+        >
+          {MODES.map((m) => (
+            <option key={m} value={m}>
+              {t(`masks.mode.${m}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {mask.shape === 'rect'
+        ? (['x', 'y', 'w', 'h'] as const).map((k) =>
+            field(t(`masks.field.${k}`), `mask-${k}`, mask[k], (v) => onChange(resizeRect(mask, k, v))),
+          )
+        : mask.points.flatMap(([x, y], i) => [
+            field(t('masks.field.pointX', { n: i + 1 }), `mask-point-${i}-x`, x, (v) => onChange(moveVertex(mask, i, [v, y]))),
+            field(t('masks.field.pointY', { n: i + 1 }), `mask-point-${i}-y`, y, (v) => onChange(moveVertex(mask, i, [x, v]))),
+          ])}
+    </fieldset>
   );
 }
 

@@ -2,14 +2,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
 import type { Translate } from '../i18n';
 import { useI18n } from '../i18nContext';
+import { localInputValue, parseLocalInput } from '../playbackSync';
+import { ExportPanel, type Selection } from './ExportPanel';
 import { Alert, CameraSelect, cameraChoices, isForbidden, knownText, useLoad, When } from './pageKit';
+import { SyncPlayer, type Segment } from './SyncPlayer';
 import './pages.css';
-
-interface Segment {
-  seq: number;
-  start: string;
-  end: string;
-}
 interface Gap {
   start: string;
   end: string | null;
@@ -39,8 +36,11 @@ interface Hold {
 const LOOK_BACK_MS = 24 * 3600_000;
 /** Segments closer than this are one recorded range (the playlist's own tolerance). */
 const JOIN_MS = 1500;
-const SPEEDS = [0.5, 1, 2, 4];
 const MIN_VIEW_MS = 60_000;
+/** Cameras played side by side on one clock (a 2×2 view). */
+export const MAX_SYNC = 4;
+/** A press that moves further than this (px) selects a range instead of picking a time. */
+const DRAG_PX = 4;
 
 /** A cause code in words: the outage ledger's and the recorder's codes have messages; any other is shown inside one. */
 export const causeText = (t: Translate, code: string): string => knownText(t, 'cause', code) ?? t('cause.other', { code });
@@ -97,73 +97,137 @@ async function loadTimeline(cameraId: string): Promise<Timeline> {
   return { fromMs, toMs, recorded, gaps, holds: shown, recordings };
 }
 
-/** Recorded playback of one camera: ranges, gaps with causes, evidence holds; click to play from a time. */
+/**
+ * Recorded playback: the first camera's ranges, gaps with causes and evidence holds on a
+ * timeline (the others' ranges in lanes below, on the same axis); click to play all of them
+ * from a time on one clock, drag to select a range to export.
+ */
 export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
   const { t } = useI18n();
   const cameras = useLoad(cameraChoices, [], onSessionLost);
   const [cameraId, setCameraId] = useState('');
+  const [synced, setSynced] = useState<string[]>(Array(MAX_SYNC - 1).fill(''));
+  const others = [...new Set(synced.filter((id) => id !== '' && id !== cameraId))];
   const timeline = useLoad(() => (cameraId === '' ? Promise.resolve(null) : loadTimeline(cameraId)), [cameraId], onSessionLost);
+  const lanes = useLoad(() => Promise.all(others.map((id) => loadTimeline(id))), [others.join(',')], onSessionLost);
   const [startMs, setStartMs] = useState<number | null>(null);
+  const [selection, setSelection] = useState<Selection | null>(null);
+  const [drag, setDrag] = useState<{ x: number; ms: number; to: number | null } | null>(null);
+  const [jumpTo, setJumpTo] = useState('');
+  const [jumpError, setJumpError] = useState<string | null>(null);
+  const line = useRef<HTMLDivElement>(null);
   const tl = timeline.data;
+  const laneData = lanes.data !== null && lanes.data.length === others.length ? lanes.data : [];
+  // One axis for every camera shown: from the earliest start to the latest end.
+  const view =
+    tl === null
+      ? null
+      : { fromMs: Math.min(tl.fromMs, ...laneData.map((l) => l.fromMs)), toMs: Math.max(tl.toMs, ...laneData.map((l) => l.toMs)) };
 
-  useEffect(() => setStartMs(null), [cameraId]);
+  useEffect(() => {
+    setStartMs(null);
+    setSelection(null);
+  }, [cameraId]);
 
-  const pct = (ms: number) => (tl === null ? 0 : ((ms - tl.fromMs) / (tl.toMs - tl.fromMs)) * 100);
+  const pct = (ms: number) => (view === null ? 0 : ((ms - view.fromMs) / (view.toMs - view.fromMs)) * 100);
   // Within the view: a segment still being written ends after it, and must not widen the page.
   const span = (fromMs: number, toMs: number) => {
     const [left, right] = [fromMs, toMs].map((ms) => Math.min(100, Math.max(0, pct(ms)))) as [number, number];
     const width = Math.max(0.2, right - left);
     return { left: `${Math.min(left, 100 - width)}%`, width: `${width}%` };
   };
-  const pick = (e: MouseEvent) => {
-    if (tl === null) return;
-    const box = (e.currentTarget as HTMLElement).getBoundingClientRect();
-    setStartMs(Math.round(tl.fromMs + ((e.clientX - box.left) / box.width) * (tl.toMs - tl.fromMs)));
+  const timeAt = (clientX: number) => {
+    const box = line.current?.getBoundingClientRect();
+    if (view === null || box === undefined) return 0;
+    const share = Math.min(1, Math.max(0, (clientX - box.left) / box.width));
+    return Math.round(view.fromMs + share * (view.toMs - view.fromMs));
+  };
+  const onDown = (e: MouseEvent) => {
+    if (e.button === 0) setDrag({ x: e.clientX, ms: timeAt(e.clientX), to: null });
+  };
+  const onMove = (e: MouseEvent) => {
+    if (drag !== null && (drag.to !== null || Math.abs(e.clientX - drag.x) > DRAG_PX)) setDrag({ ...drag, to: timeAt(e.clientX) });
+  };
+  const onUp = (e: MouseEvent) => {
+    if (drag === null) return;
+    setDrag(null);
+    if (drag.to === null) return setStartMs(timeAt(e.clientX));
+    const to = timeAt(e.clientX);
+    if (to !== drag.ms) setSelection({ fromMs: Math.min(drag.ms, to), toMs: Math.max(drag.ms, to) });
   };
   // The keyboard's way to a time: arrows step a hundredth of the view (Home, End: its ends).
   const step = (e: KeyboardEvent) => {
-    if (tl === null) return;
-    const at = startMs ?? tl.fromMs;
-    const stride = (tl.toMs - tl.fromMs) / 100;
+    if (view === null) return;
+    const at = startMs ?? view.fromMs;
+    const stride = (view.toMs - view.fromMs) / 100;
     const next =
       e.key === 'ArrowRight'
         ? at + stride
         : e.key === 'ArrowLeft'
           ? at - stride
           : e.key === 'Home'
-            ? tl.fromMs
+            ? view.fromMs
             : e.key === 'End'
-              ? tl.toMs - stride
+              ? view.toMs - stride
               : null;
     if (next === null) return;
     e.preventDefault();
-    setStartMs(Math.round(Math.min(tl.toMs, Math.max(tl.fromMs, next))));
+    setStartMs(Math.round(Math.min(view.toMs, Math.max(view.fromMs, next))));
   };
+  const jump = (e: Event) => {
+    e.preventDefault();
+    const ms = parseLocalInput(jumpTo);
+    if (ms === null) return setJumpError(t('playback.jumpInvalid'));
+    setJumpError(null);
+    setStartMs(ms);
+  };
+  const shownSelection = drag?.to != null ? { fromMs: Math.min(drag.ms, drag.to), toMs: Math.max(drag.ms, drag.to) } : selection;
+  const choices = cameras.data ?? [];
+  const playing = [cameraId, ...others].map((id) => ({ id, name: choices.find((c) => c.id === id)?.name ?? id }));
 
   return (
     <section aria-labelledby="playback-heading" class="page">
       <h2 id="playback-heading">{t('playback.heading')}</h2>
-      <Alert text={cameras.error ?? timeline.error} />
-      <CameraSelect cameras={cameras.data ?? []} value={cameraId} onChange={setCameraId} testId="playback-camera" />
-      {tl !== null && (
+      <Alert text={cameras.error ?? timeline.error ?? lanes.error} />
+      <CameraSelect cameras={choices} value={cameraId} onChange={setCameraId} testId="playback-camera" />
+      {cameraId !== '' && (
+        <fieldset class="tools" data-testid="sync-cameras">
+          <legend>{t('playback.sync')}</legend>
+          {synced.map((id, i) => (
+            <CameraSelect
+              key={i}
+              cameras={choices.filter((c) => c.id !== cameraId)}
+              value={id}
+              onChange={(next) => setSynced(synced.map((v, j) => (j === i ? next : v)))}
+              testId={`sync-camera-${i + 2}`}
+              label={t('playback.syncCamera', { n: i + 2 })}
+            />
+          ))}
+        </fieldset>
+      )}
+      {tl !== null && view !== null && (
         <>
           <p class="legend">
             <span class="swatch rec" /> {t('playback.recorded')} <span class="swatch gap" /> {t('playback.gap')}{' '}
-            <span class="swatch hold" /> {t('playback.hold')}
+            <span class="swatch hold" /> {t('playback.hold')} <span class="swatch selected" /> {t('playback.selection')}
           </p>
           <div
+            ref={line}
             class="timeline"
             data-testid="timeline"
-            data-from={tl.fromMs}
-            data-to={tl.toMs}
+            data-from={view.fromMs}
+            data-to={view.toMs}
             role="slider"
             tabIndex={0}
             aria-label={t('playback.timeline')}
-            aria-valuemin={tl.fromMs}
-            aria-valuemax={tl.toMs}
-            aria-valuenow={startMs ?? tl.fromMs}
-            aria-valuetext={new Date(startMs ?? tl.fromMs).toLocaleString()}
-            onClick={pick}
+            aria-valuemin={view.fromMs}
+            aria-valuemax={view.toMs}
+            aria-valuenow={startMs ?? view.fromMs}
+            aria-valuetext={new Date(startMs ?? view.fromMs).toLocaleString()}
+            onMouseDown={onDown}
+            onMouseMove={onMove}
+            onMouseUp={onUp}
+            onMouseLeave={() => setDrag(null)}
             onKeyDown={step}
           >
             {tl.holds.map((h) => (
@@ -175,11 +239,51 @@ export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
             {tl.gaps.map((g) => (
               <div key={`g${g.fromMs}`} class="gap" style={span(g.fromMs, g.toMs)} data-cause={g.cause} title={causeText(t, g.cause)} />
             ))}
+            {shownSelection !== null && (
+              <div
+                class="selection"
+                data-testid="selection"
+                style={span(shownSelection.fromMs, shownSelection.toMs)}
+                data-from={shownSelection.fromMs}
+                data-to={shownSelection.toMs}
+              />
+            )}
             {startMs !== null && <div class="cursor" style={{ left: `${pct(startMs)}%` }} />}
           </div>
+          {laneData.map((lane, i) => (
+            <div key={others[i]} class="timeline lane" data-testid="timeline-lane" data-camera-id={others[i]} aria-hidden="true">
+              {lane.recorded.map((r) => (
+                <div key={`r${r.fromMs}`} class="rec" style={span(r.fromMs, r.toMs)} data-from={r.fromMs} data-to={r.toMs} />
+              ))}
+              {lane.gaps.map((g) => (
+                <div key={`g${g.fromMs}`} class="gap" style={span(g.fromMs, g.toMs)} data-cause={g.cause} />
+              ))}
+            </div>
+          ))}
           <p class="axis">
-            <When iso={tl.fromMs} /> <When iso={tl.toMs} />
+            <When iso={view.fromMs} /> <When iso={view.toMs} />
           </p>
+          <form class="filters" data-testid="jump" onSubmit={jump}>
+            <label>
+              {t('playback.jumpTo')}{' '}
+              <input
+                type="datetime-local"
+                step={1}
+                name="jump-to"
+                value={jumpTo}
+                onInput={(e) => setJumpTo((e.currentTarget as HTMLInputElement).value)}
+                onFocus={() => jumpTo === '' && setJumpTo(localInputValue(startMs ?? view.fromMs))}
+              />
+            </label>{' '}
+            <button type="submit">{t('playback.jump')}</button>
+          </form>
+          <Alert text={jumpError} />
+          {startMs === null ? (
+            <p>{t('playback.clickToPlay')}</p>
+          ) : (
+            <SyncPlayer cameras={playing} startMs={startMs} toMs={view.toMs} onSessionLost={onSessionLost} />
+          )}
+          <ExportPanel cameraId={cameraId} selection={selection} onSelect={setSelection} onSessionLost={onSessionLost} />
           <h3>{t('playback.gaps')}</h3>
           {tl.gaps.length === 0 ? (
             <p>{t('playback.noGaps')}</p>
@@ -234,118 +338,8 @@ export function PlaybackPage({ onSessionLost }: { onSessionLost: () => void }) {
               </tbody>
             </table>
           )}
-          {startMs === null ? (
-            <p>{t('playback.clickToPlay')}</p>
-          ) : (
-            <Playing cameraId={cameraId} startMs={startMs} toMs={tl.toMs} onSessionLost={onSessionLost} />
-          )}
         </>
       )}
     </section>
-  );
-}
-
-/**
- * Asks the API for the range from the clicked time: the policy decides on that range (an
- * approved view_recorded request covering it), and the play URL it hands out plays only it.
- */
-function Playing({
-  cameraId,
-  startMs,
-  toMs,
-  onSessionLost,
-}: {
-  cameraId: string;
-  startMs: number;
-  toMs: number;
-  onSessionLost: () => void;
-}) {
-  const { t } = useI18n();
-  const range = useLoad(
-    () => call<Recordings>('GET', `/cameras/${encodeURIComponent(cameraId)}/recordings?from=${startMs}&to=${Math.max(toMs, startMs + 1)}`),
-    [cameraId, startMs],
-    onSessionLost,
-  );
-  if (range.error !== null) return <Alert text={range.error} />;
-  if (range.data === null) return null;
-  if ('refused' in range.data.playback) {
-    return (
-      <p class="error" role="alert" data-testid="playback-refused">
-        {t('playback.refused', { message: range.data.playback.refused })}
-      </p>
-    );
-  }
-  return <Player hls={range.data.playback.hls} startMs={startMs} segments={range.data.segments} />;
-}
-
-/**
- * Plays the governed HLS from `startMs`: the playlist begins with the segment holding that
- * time, so the video seeks by the distance into it. The position shown is wall-clock time.
- */
-function Player({ hls, startMs, segments }: { hls: string; startMs: number; segments: Segment[] }) {
-  const { t } = useI18n();
-  const video = useRef<HTMLVideoElement>(null);
-  const [playing, setPlaying] = useState(false);
-  const [speed, setSpeed] = useState(1);
-  const [position, setPosition] = useState<number | null>(null);
-  const [failed, setFailed] = useState(false);
-  const first = segments.find((s) => Date.parse(s.end) > startMs) ?? null;
-  const baseMs = first === null ? startMs : Date.parse(first.start);
-
-  useEffect(() => {
-    const el = video.current;
-    if (el === null || first === null) return;
-    setFailed(false);
-    setPosition(null);
-    const onMeta = () => {
-      el.currentTime = Math.max(0, (startMs - baseMs) / 1000);
-      void el.play().catch(() => setPlaying(false));
-    };
-    const onTime = () => setPosition(baseMs + el.currentTime * 1000);
-    const onError = () => setFailed(true);
-    const onPlay = () => setPlaying(true);
-    const onPause = () => setPlaying(false);
-    el.addEventListener('loadedmetadata', onMeta, { once: true });
-    el.addEventListener('timeupdate', onTime);
-    el.addEventListener('error', onError);
-    el.addEventListener('play', onPlay);
-    el.addEventListener('pause', onPause);
-    el.src = hls;
-    return () => {
-      el.removeEventListener('loadedmetadata', onMeta);
-      el.removeEventListener('timeupdate', onTime);
-      el.removeEventListener('error', onError);
-      el.removeEventListener('play', onPlay);
-      el.removeEventListener('pause', onPause);
-      el.removeAttribute('src');
-      el.load();
-    };
-  }, [hls, startMs]);
-  useEffect(() => {
-    if (video.current !== null) video.current.playbackRate = speed;
-  }, [speed, position === null]);
-
-  if (first === null) return <p role="alert">{t('playback.nothingAfter')}</p>;
-  return (
-    <div class="player" data-testid="player" data-start={startMs} data-position={position === null ? '' : Math.round(position)}>
-      <video ref={video} muted playsInline data-testid="playback-video" />
-      <p class="controls">
-        <button type="button" data-testid="play-pause" onClick={() => (playing ? video.current?.pause() : void video.current?.play())}>
-          {playing ? t('playback.pause') : t('playback.play')}
-        </button>
-        <label>
-          {t('playback.speed')}{' '}
-          <select data-testid="speed" value={speed} onChange={(e) => setSpeed(Number((e.currentTarget as HTMLSelectElement).value))}>
-            {SPEEDS.map((s) => (
-              <option key={s} value={s}>
-                {t('playback.speedTimes', { speed: s })}
-              </option>
-            ))}
-          </select>
-        </label>
-        <span>{t('playback.position')}</span> <When iso={position === null ? null : Math.round(position)} />
-      </p>
-      {failed && <p role="alert">{t('playback.failed')}</p>}
-    </div>
   );
 }

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { REGISTER_METHODS, type RegisterEntry, type RegisterMethod } from '../../../src/domain/accessRegister.js';
+import type { AuditVerifyResult } from '../../../src/api/contract.js';
 import type { AuditEntry } from '../../../src/domain/camera.js';
-import { call } from '../api';
+import { call, isApiError } from '../api';
 import { useI18n } from '../i18nContext';
-import { Alert, useLoad, When } from './pageKit';
+import { Alert, errorText, knownText, useLoad, When } from './pageKit';
 import './pages.css';
 
 const DAY_MS = 86_400_000;
@@ -23,6 +24,7 @@ export function RegisterPage({ onSessionLost }: { onSessionLost: () => void }) {
     <section aria-labelledby="register-heading" class="page">
       <h2 id="register-heading">{t('register.heading')}</h2>
       <AccessRegister onSessionLost={onSessionLost} />
+      <AuditVerify onSessionLost={onSessionLost} />
       <AuditLog onSessionLost={onSessionLost} />
     </section>
   );
@@ -188,6 +190,61 @@ function AuditLog({ onSessionLost }: { onSessionLost: () => void }) {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The audit chain checked on the gateway (GET /audit/verify, the check of `psvgw audit verify`), on request. */
+function AuditVerify({ onSessionLost }: { onSessionLost: () => void }) {
+  const { t } = useI18n();
+  const [result, setResult] = useState<AuditVerifyResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const verify = async () => {
+    setBusy(true);
+    try {
+      setResult(await call<AuditVerifyResult>('GET', '/audit/verify'));
+      setError(null);
+    } catch (err) {
+      if (isApiError(err) && err.status === 401) return onSessionLost();
+      setResult(null);
+      setError(errorText(t, err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const reason = (kind: string) => knownText(t, 'audit.reason', kind) ?? kind;
+  return (
+    <div data-testid="audit-verify">
+      <h3>{t('audit.verify.heading')}</h3>
+      <p>
+        <button type="button" data-testid="audit-verify-run" disabled={busy} onClick={() => void verify()}>
+          {t('audit.verify.run')}
+        </button>
+      </p>
+      <Alert text={error} />
+      {result !== null && (
+        <div
+          role="status"
+          data-testid="audit-verify-result"
+          data-ok={String(result.ok)}
+          data-entries={result.entries}
+          data-first-bad={result.firstBadIndex ?? ''}
+          data-reason={result.reason ?? ''}
+          class={result.ok ? 'verified' : 'error'}
+        >
+          <p>
+            {result.ok
+              ? t('audit.verify.ok', { entries: result.entries, signed: result.signedSeq })
+              : t('audit.verify.failed', {
+                  problems: result.problems,
+                  seq: result.firstBadIndex ?? '—',
+                  reason: reason(result.reason ?? ''),
+                })}
+          </p>
+          {result.message !== undefined && <p data-user-text>{result.message}</p>}
         </div>
       )}
     </div>

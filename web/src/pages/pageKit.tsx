@@ -86,16 +86,19 @@ export function CameraSelect({
   value,
   onChange,
   testId,
+  label,
 }: {
   cameras: CameraChoice[];
   value: string;
   onChange: (id: string) => void;
   testId: string;
+  /** The choice's label (default: the camera). */
+  label?: string;
 }) {
   const { t } = useI18n();
   return (
     <label>
-      {t('pages.camera')}{' '}
+      {label ?? t('pages.camera')}{' '}
       <select data-testid={testId} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}>
         <option value="">{t('wall.chooseCamera')}</option>
         {cameras.map((c) => (

@@ -12,6 +12,7 @@ import type { Principal } from '../../../../src/domain/index.js';
 import { GatewayError } from '../../../../src/errors.js';
 import { createLogger } from '../../../../src/log.js';
 import { ManagedPlatforms, startGb28181, type Gb28181Service } from '../../../../src/platform/index.js';
+import type { PlatformLinkConfig } from '../../../../src/platform/gb28181/index.js';
 import { SqliteStore } from '../../../../src/store/index.js';
 
 const admin = (name: string): Principal => ({ kind: 'user', userId: `u-${name}`, username: name, roles: ['admin'] });
@@ -201,5 +202,28 @@ describe('GB/T 28181 platforms through the API', () => {
     expect((await refusal(m.update(A, 'fromfile', { keepaliveSeconds: 30 }))).message).toMatch(/comes from the config file/);
     expect(service.get('city')).toMatchObject({ cameraIds: [cams[0]], keepaliveSeconds: 30 });
     expect((await store.audit.list()).map((e) => e.action)).toContain('platform.update');
+  });
+
+  it('sync (cluster mode) links platforms approved elsewhere, follows changes made elsewhere, drops those removed elsewhere', async () => {
+    // Another node's work is the store's rows: approved (active), then changed, then deleted.
+    await managed.add(A, body());
+    await store.platforms.update('city', { state: 'active' });
+    await managed.sync();
+    expect(service.get('city')).toMatchObject({ keepaliveSeconds: 60 });
+    const stored = (await store.platforms.get('city'))?.settings as Record<string, unknown>;
+    await store.platforms.update('city', { settings: { ...stored, keepaliveSeconds: 30 } });
+    await managed.sync();
+    expect(service.get('city')).toMatchObject({ keepaliveSeconds: 30 });
+    await store.platforms.delete('city');
+    await managed.sync();
+    expect(service.get('city')).toBeUndefined();
+  });
+
+  it('sync leaves linked a platform this node is approving (linked, its row still pending)', async () => {
+    await managed.add(A, body());
+    const { kind: _kind, ...cfg } = body();
+    await service.add(cfg as unknown as PlatformLinkConfig);
+    await managed.sync();
+    expect(service.get('city')).toBeDefined();
   });
 });
