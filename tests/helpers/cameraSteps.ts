@@ -57,6 +57,17 @@ export function waitForUp(gw: GatewayProcess, cameraId: string, value: 0 | 1, ti
   );
 }
 
+/** Until the camera's shared tier has a picture (its masking ffmpeg, when masks apply, starts after the ingest is up). */
+export function waitForSharedUp(gw: GatewayProcess, cameraId: string, timeoutMs: number): Promise<number> {
+  return gw.waitFor(
+    `the shared tier of ${cameraId} up`,
+    async () =>
+      (await gw.api<{ pipeline: { shared: { up: boolean } } | null }>('GET', `/api/v1/cameras/${cameraId}/status`)).body.pipeline?.shared
+        .up === true,
+    timeoutMs,
+  );
+}
+
 const rawViewers = new WeakMap<GatewayProcess, Map<string, Promise<string>>>();
 
 /**

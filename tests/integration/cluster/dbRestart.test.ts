@@ -34,7 +34,7 @@ function ingestPids(node: number, cameraIds: readonly string[]): Map<string, num
   return out;
 }
 
-describe('cluster mode: PostgreSQL restarted under load', { timeout: 120_000 }, () => {
+describe('cluster mode: PostgreSQL restarted under load', { timeout: 180_000 }, () => {
   let server: OwnPostgres;
   let fleet: CameraFleet;
   let shared: string;
@@ -101,12 +101,20 @@ describe('cluster mode: PostgreSQL restarted under load', { timeout: 120_000 }, 
 
     // The index catches up: every camera has segments from after the restart, none missing over the outage.
     for (const id of ids) {
+      const owner = ownerOf.get(id)!;
       await until(
         `${id} indexed past the restart`,
-        async () =>
-          (await recordingList(ownerOf.get(id)!, id)).segments.some((s) => Date.parse(s.start) > startedAt + 1000) ? true : undefined,
-        30_000,
-      );
+        async () => ((await recordingList(owner, id)).segments.some((s) => Date.parse(s.start) > startedAt + 1000) ? true : undefined),
+        45_000,
+      ).catch(async (err: unknown) => {
+        // What the owner indexed and logged for the camera, so that a failure here explains itself.
+        const starts = (await recordingList(owner, id).catch(() => ({ segments: [] }))).segments.map((s) => s.start).slice(-3);
+        const lines = owner.logs.filter((l) => l.includes(id) || /database|lease|index/.test(l)).slice(-30);
+        throw new Error(
+          `${String(err)}; restarted at ${new Date(startedAt).toISOString()}, last segments ${starts.join(', ')}; ${owners.find((n) => n.cameraIds.includes(id))?.name} logged:\n${lines.join('\n')}`,
+        );
+      });
+      console.log(`[cluster] ${id} indexed past the restart ${((Date.now() - startedAt) / 1000).toFixed(1)} s after it`);
     }
     for (const id of ids) {
       const segments = (await recordingList(ownerOf.get(id)!, id)).segments

@@ -43,6 +43,13 @@ describe('cluster mode: deleted segments are removed on the node that holds them
   const fileOnA = (s: ChainEntry) => join(a.dataDir, 'data', 'recordings', s.path);
   const verifyOnA = () => runVerify(a, ['--camera', cameraId], clusterNodeEnv({ name: 'ra', dbUrl: db.url }));
   const segments = async () => store.recordings.entries({ cameraId, kind: 'segment' });
+  /** A marks a removal in the index just after the file is gone (a separate write): wait for it. */
+  const noRemovalPendingOnA = () =>
+    until(
+      'A marking its removals done',
+      async () => ((await store.recordings.pendingFileRemovals('ra', 10)).length === 0 ? true : undefined),
+      10_000,
+    );
   const hold = async (via: GatewayProcess, from: number, to: number) => {
     const res = await via.api<{ id: number }>('POST', '/api/v1/holds', {
       cameraIds: [cameraId],
@@ -141,7 +148,7 @@ describe('cluster mode: deleted segments are removed on the node that holds them
     // Within a sweep period (1 s) and the time B's last deletion took to be seen here, on a loaded machine.
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(existsSync(fileOnA(last))).toBe(true);
-    expect(await store.recordings.pendingFileRemovals('ra', 10)).toEqual([]);
+    await noRemovalPendingOnA();
 
     const report = await verifyOnA();
     expect(report.stdout + report.stderr).not.toMatch(/unexpected|missing/);
@@ -162,7 +169,7 @@ describe('cluster mode: deleted segments are removed on the node that holds them
 
     a = await start('ra', dataDirA);
     await until('A removing the file at its start', () => (existsSync(fileOnA(last)) ? undefined : true), 15_000);
-    expect(await store.recordings.pendingFileRemovals('ra', 10)).toEqual([]);
+    await noRemovalPendingOnA();
     const report = await verifyOnA();
     expect(report.stdout + report.stderr).not.toMatch(/unexpected|missing/);
     expect(report.code).toBe(0);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditVerifyResult } from '../../../src/api/contract.js';
 import { zh } from '../../../web/src/i18n/zh.js';
 import { userWithRole } from '../../helpers/accessSteps.js';
-import { addCamera, waitForUp } from '../../helpers/cameraSteps.js';
+import { addCamera, waitForSharedUp, waitForUp } from '../../helpers/cameraSteps.js';
 import { approvedBySecondAdmin } from '../../helpers/changeSteps.js';
 import { ARTIFACTS, launchBrowser, logIn, requireConsoleTools, switchLanguage, untranslated } from '../../helpers/console.js';
 import { GatewayProcess, stopAllGateways } from '../../helpers/gateway.js';
@@ -66,6 +66,7 @@ describe('console: editing mask shapes, and the audit chain verified on the regi
     expect(patched.status).toBe(200);
     browser = await launchBrowser();
     await waitForUp(gw, cameraId, 1, 20_000);
+    await waitForSharedUp(gw, cameraId, 20_000);
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { en } from '../../../web/src/i18n/en.js';
 import { zh } from '../../../web/src/i18n/zh.js';
 import { DOCUMENTS, STAFF, decideRequest, fileRequest, userWithRole } from '../../helpers/accessSteps.js';
-import { addCamera, waitForUp } from '../../helpers/cameraSteps.js';
+import { addCamera, waitForSharedUp, waitForUp } from '../../helpers/cameraSteps.js';
 import { secondAdmin } from '../../helpers/changeSteps.js';
 import {
   ARTIFACTS,
@@ -103,6 +103,7 @@ describe('console pages: playback timeline, mask editor, access workflow, health
     }
     browser = await launchBrowser();
     await waitForUp(gw, cameraId, 1, 15_000);
+    await waitForSharedUp(gw, cameraId, 20_000);
   });
 
   afterAll(async () => {

@@ -16,6 +16,8 @@ const MODES: Mode[] = ['fill', 'blur', 'mosaic'];
 const VERTEX_REACH = 0.03;
 /** Arrow keys move the selected shape this far (with Shift, five times as far). */
 const KEY_STEP = 0.01;
+/** A dark tier's snapshot is asked for again this often, while its camera stays chosen. */
+const SNAPSHOT_RETRY_MS = 2000;
 
 interface CameraMasks {
   masks: Mask[];
@@ -49,15 +51,30 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
     if (isApiError(err) && err.status === 401) return onSessionLost();
     setError(errorText(t, err));
   };
+  // The camera whose picture is wanted now, and a pending retry of a dark tier's snapshot.
+  const wanted = useRef('');
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const refresh = () => {
-    if (cameraId === '') return;
-    snapshot(cameraId).then((p) => {
-      setPicture(p);
-      setShots((n) => n + 1);
-      setError(null);
-    }, fail);
+    const id = cameraId;
+    if (id === '') return;
+    clearTimeout(retry.current);
+    snapshot(id).then(
+      (p) => {
+        if (wanted.current !== id) return;
+        setPicture(p);
+        setShots((n) => n + 1);
+        setError(null);
+      },
+      (err: unknown) => {
+        if (wanted.current !== id) return;
+        fail(err);
+        // A tier that is (re)starting, after a camera came up or its masks changed, has a picture soon: ask again.
+        if (isApiError(err) && err.code === 'STREAM_DARK') retry.current = setTimeout(refresh, SNAPSHOT_RETRY_MS);
+      },
+    );
   };
   useEffect(() => {
+    wanted.current = cameraId;
     setPicture(null);
     setSaved(null);
     setDraft([]);
@@ -65,6 +82,10 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
     if (cameraId === '') return;
     call<CameraMasks>('GET', `/cameras/${encodeURIComponent(cameraId)}`).then((c) => setMasks(c.masks), fail);
     refresh();
+    return () => {
+      wanted.current = '';
+      clearTimeout(retry.current);
+    };
   }, [cameraId]);
 
   useEffect(() => {
