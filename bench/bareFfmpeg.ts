@@ -71,11 +71,20 @@ export class WatchedFfmpeg {
   }
 }
 
-/** Starts one bare ingest per camera, waits for frames and `warmupSeconds`, then measures them. */
-export async function measureBareIngest(cameras: readonly BenchCamera[], warmupSeconds: number, windowSeconds: number): Promise<TreeUsage> {
+/** Bare ingests running: their PIDs, and a check that none has exited. */
+export interface BareIngests {
+  readonly pids: number[];
+  /** Throws naming the ffmpegs that exited, with their last error lines. */
+  checkRunning(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts one bare ingest per camera (one at a time) and resolves once each has frames. */
+export async function startBareIngest(cameras: readonly BenchCamera[]): Promise<BareIngests> {
   // One pull at a time, as the gateway adds cameras: 16 RTSP sessions opened at once on the four
   // GStreamer test cameras left some without frames, and the cameras refusing the gateway's probes after.
   const procs: WatchedFfmpeg[] = [];
+  const stop = () => Promise.all(procs.map((p) => p.stop())).then(() => undefined);
   try {
     for (const cam of cameras) {
       procs.push(new WatchedFfmpeg(bareIngestArgs(cam.url, cam.options)));
@@ -83,17 +92,36 @@ export async function measureBareIngest(cameras: readonly BenchCamera[], warmupS
     }
     const flowing = await pollUntil(() => procs.every((p) => p.frames > 0), 20_000);
     if (flowing === null) throw new Error(`bare ffmpeg produced no frames:\n${procs.map((p) => p.errors()).join('\n')}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    pids: procs.map((p) => p.child.pid as number),
+    checkRunning: () => {
+      const died = procs.filter((p) => !p.running);
+      if (died.length > 0) throw new Error(`bare ffmpeg exited during the measurement:\n${died.map((p) => p.errors()).join('\n')}`);
+    },
+    stop,
+  };
+}
+
+/** Starts one bare ingest per camera, waits for frames and `warmupSeconds`, then measures them. */
+export async function measureBareIngest(cameras: readonly BenchCamera[], warmupSeconds: number, windowSeconds: number): Promise<TreeUsage> {
+  const bare = await startBareIngest(cameras);
+  try {
     await sleep(warmupSeconds * 1000);
-    const usage = await measureTree(
-      procs.map((p) => p.child.pid as number),
-      windowSeconds,
-    );
-    const died = procs.filter((p) => !p.running);
-    if (died.length > 0) throw new Error(`bare ffmpeg exited during the measurement:\n${died.map((p) => p.errors()).join('\n')}`);
+    const usage = await measureTree(bare.pids, windowSeconds);
+    bare.checkRunning();
     return usage;
   } finally {
-    await Promise.all(procs.map((p) => p.stop()));
+    await bare.stop();
   }
+}
+
+/** `n` pulls spread over the test cameras (their RTSP media is shared: a pull more costs the camera no encoder). */
+export function roundRobin<T>(items: readonly T[], n: number): T[] {
+  return Array.from({ length: n }, (_, i) => items[i % items.length] as T);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { STALL_LEARN_MS } from '../src/pipeline/index.js';
+import { roundRobin, startBareIngest } from './bareFfmpeg.js';
 import type { BenchCamera } from './camera.js';
 import { nowMs } from './children.js';
 import { FlvViewer } from './firstFrame.js';
@@ -31,6 +32,12 @@ export interface RecoveryTrials {
   failures: string[];
 }
 
+/** One window in which the gateway's tree and the bare ffmpegs were measured at the same time. */
+export interface PairedWindow {
+  gateway: TreeUsage;
+  bare: TreeUsage;
+}
+
 export interface GatewayResults {
   errors: string[];
   idle?: TreeUsage;
@@ -38,6 +45,8 @@ export interface GatewayResults {
   many?: TreeUsage;
   /** The large case: `largeCameras` copy-mode cameras (see BenchOptions). */
   large?: TreeUsage;
+  /** The large case again, side by side with bare ffmpeg pulling the same cameras (see pairedWindows). */
+  largePaired?: PairedWindow[];
   /** read(2) calls/s of the gateway's own process (its threads, not its ffmpegs) in the multi-camera window, no viewer. */
   manyReadsPerSecond?: number;
   /** The same in the large case's window. */
@@ -120,26 +129,6 @@ export async function gatewayPhase(
       const down = (await Promise.all(ids.map((id) => gw.cameraUp(id)))).filter((v) => v !== 1).length;
       if (down > 0) throw new Error(`${down} camera(s) not up at the end of the window`);
     });
-    if (o.largeCameras > 0)
-      await attempt(results.errors, `gateway ${o.largeCameras} cameras`, async () => {
-        const extra: string[] = [];
-        try {
-          // One at a time, as above.
-          for (let i = 0; ids.length + extra.length < o.largeCameras; i++) {
-            const cam = cameras[i % cameras.length] as BenchCamera;
-            extra.push(await addAndWait(gw, `bench-${ids.length + extra.length + 1}`, cam.url, results));
-          }
-          progress(`gateway: ${o.largeCameras} copy-mode cameras (pulled from ${cameras.length} test cameras), ${W} s`);
-          await sleep(o.warmupSeconds * 1000);
-          [results.large, results.largeReadsPerSecond] = await measureWithReads(gw.pid, W);
-          const all = [...ids, ...extra];
-          const down = (await Promise.all(all.map((id) => gw.cameraUp(id)))).filter((v) => v !== 1).length;
-          if (down > 0) throw new Error(`${down} camera(s) not up at the end of the window`);
-        } finally {
-          // The latency and recovery figures are taken with the multi-camera case's load, as before.
-          for (const id of extra) await gw.removeCamera(id);
-        }
-      });
     const id1 = ids[0];
     if (id1 === undefined) return results;
     const play = (await gw.streams(id1)).shared;
@@ -156,6 +145,33 @@ export async function gatewayPhase(
       progress('gateway: a second client joins the camera (one RTP sequence gap at the ingest)');
       results.gapTolerance = await measureGapTolerance(play.httpFlv, first.url);
     });
+    // Last of the copy-mode cases: the ends of its extra sessions once left a GStreamer test camera
+    // serving a stream no new client could decode (no latency or first-frame figure that run), so
+    // those and the recovery figures come first, with the multi-camera case's load as before.
+    if (o.largeCameras > 0)
+      await attempt(results.errors, `gateway ${o.largeCameras} cameras`, async () => {
+        const extra: string[] = [];
+        try {
+          // One at a time, as above.
+          for (let i = 0; ids.length + extra.length < o.largeCameras; i++) {
+            const cam = cameras[i % cameras.length] as BenchCamera;
+            extra.push(await addAndWait(gw, `bench-${ids.length + extra.length + 1}`, cam.url, results));
+          }
+          progress(`gateway: ${o.largeCameras} copy-mode cameras (pulled from ${cameras.length} test cameras), ${W} s`);
+          await sleep(o.warmupSeconds * 1000);
+          [results.large, results.largeReadsPerSecond] = await measureWithReads(gw.pid, W);
+          const all = [...ids, ...extra];
+          const allUp = async () => {
+            const down = (await Promise.all(all.map((id) => gw.cameraUp(id)))).filter((v) => v !== 1).length;
+            if (down > 0) throw new Error(`${down} camera(s) not up at the end of the window`);
+          };
+          await allUp();
+          results.largePaired = await pairedWindows(gw, roundRobin(cameras, o.largeCameras), o);
+          await allUp();
+        } finally {
+          for (const id of extra) await gw.removeCamera(id);
+        }
+      });
     await attempt(results.errors, 'gateway H.265', async () => {
       for (const id of ids) await gw.removeCamera(id);
       const cam = await h265Camera();
@@ -174,6 +190,33 @@ export async function gatewayPhase(
     await gw.stop();
   }
   return results;
+}
+
+/**
+ * The gateway's cameras and bare ffmpegs pulling the same cameras, measured in the same windows
+ * (`pairedWindows` of them): load, CPU frequency and the test cameras' pacing then vary for both
+ * alike, which windows taken minutes apart do not (their ratio moved by ±20 % between runs).
+ */
+async function pairedWindows(gw: BenchGateway, cameras: readonly BenchCamera[], o: BenchOptions): Promise<PairedWindow[]> {
+  const bare = await startBareIngest(cameras);
+  try {
+    await sleep(o.warmupSeconds * 1000);
+    const windows: PairedWindow[] = [];
+    for (let i = 1; i <= o.pairedWindows; i++) {
+      progress(
+        `gateway and bare ffmpeg side by side, ${cameras.length} pulls each, window ${i}/${o.pairedWindows}, ${o.cpuWindowSeconds} s`,
+      );
+      const [gateway, bareUsage] = await Promise.all([
+        measureTree([gw.pid], o.cpuWindowSeconds),
+        measureTree(bare.pids, o.cpuWindowSeconds),
+      ]);
+      bare.checkRunning();
+      windows.push({ gateway, bare: bareUsage });
+    }
+    return windows;
+  } finally {
+    await bare.stop();
+  }
 }
 
 /** Past the learning period before a freeze: the up poll's lag and the first progress report's. */

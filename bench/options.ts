@@ -36,6 +36,8 @@ export interface BenchOptions {
    * test cameras, whose RTSP media is shared (one encoder per test camera, whatever the pulls).
    */
   largeCameras: number;
+  /** Windows of the large case measured side by side with bare ffmpeg (the verdict's figure: their median). */
+  pairedWindows: number;
   camera: CameraOptions;
   /** Length of each CPU/memory window, and the settling time before it. */
   cpuWindowSeconds: number;
@@ -141,6 +143,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     cameras,
     // A large case no larger than the multi-camera case measures nothing new.
     largeCameras: largeCameras > cameras ? largeCameras : 0,
+    pairedWindows: quick ? 1 : 3,
     camera: { codec: 'h264', width: 640, height: 360, fps: 25, pattern: 'snow' },
     cpuWindowSeconds: quick ? 5 : 15,
     warmupSeconds: quick ? 2 : 3,

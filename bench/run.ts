@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { VERSION } from '../src/version.js';
 import { STALL_LEARN_MS } from '../src/pipeline/index.js';
-import { bareRecovery, measureBareIngest, SINK } from './bareFfmpeg.js';
+import { bareRecovery, measureBareIngest, roundRobin, SINK } from './bareFfmpeg.js';
 import { BenchCamera } from './camera.js';
 import { stopAllChildren } from './children.js';
 import { alertPhase } from './alertPhase.js';
@@ -86,10 +86,6 @@ function method(o: BenchOptions) {
   };
 }
 
-/** `n` pulls spread over the test cameras (their RTSP media is shared: a pull more costs the camera no encoder). */
-function roundRobin<T>(items: readonly T[], n: number): T[] {
-  return Array.from({ length: n }, (_, i) => items[i % items.length] as T);
-}
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** Bare ffmpeg baselines, then the gateway's copy, H.265, latency and recovery figures on the same cameras. */

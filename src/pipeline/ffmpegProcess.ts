@@ -321,12 +321,16 @@ const FIFO_DRAIN_MS = 2000;
 
 /**
  * How often an unwatched live feed's FIFO is read: within the pipe's 64 KiB at camera bitrates
- * (an 8 Mbit/s stream writes 50 KiB in that time, a keyframe may fill more). A run that nearly
- * fills the pipe between two reads twice in a row is read on each write from then on, so that
- * ffmpeg does not keep waiting on a full pipe.
+ * (an 8 Mbit/s stream writes 50 KiB in that time). A large keyframe, or a burst after the camera
+ * or the network hiccuped, fills the pipe for a read or a few: ffmpeg then waits on it for up to
+ * LAZY_READ_MS each time, its input held in the socket's buffer, and catches up. A run that
+ * nearly fills the pipe on LAZY_FULL_TICKS of the last LAZY_WINDOW_TICKS reads is faster than
+ * the reads can carry: it is read on each write from then on, so that ffmpeg does not fall behind.
  */
 export const LAZY_READ_MS = 50;
 const LAZY_FULL_BYTES = 56 << 10;
+export const LAZY_WINDOW_TICKS = 20;
+export const LAZY_FULL_TICKS = 10;
 /** A run's first seconds of output (the packets buffered while ffmpeg probed its input) come at once: not counted. */
 const LAZY_SETTLE_MS = 5000;
 
@@ -355,8 +359,9 @@ function removeLazy(tick: () => void): void {
  *
  * With `prompt`, the socket is read on each write only while `prompt()` says so; otherwise it is
  * paused (no longer polled, so a write wakes nobody) and the FIFO is read to its end every
- * LAZY_READ_MS, into the same buffer. A FIFO that yields LAZY_FULL_BYTES on two ticks in a row once
- * its run has settled, or whose process is ending, is read on each write again for good.
+ * LAZY_READ_MS, into the same buffer. A FIFO that yields LAZY_FULL_BYTES on LAZY_FULL_TICKS of the
+ * last LAZY_WINDOW_TICKS ticks once its run has settled, or whose process is ending, is read on each
+ * write again for good.
  */
 function readFifo(
   fd: number,
@@ -368,6 +373,9 @@ function readFifo(
   const buffer = Buffer.allocUnsafeSlow(size);
   let socket: Socket;
   let lazy = false;
+  // Which of the last LAZY_WINDOW_TICKS ticks found the FIFO nearly full (a ring), and how many.
+  const fullAt = new Uint8Array(LAZY_WINDOW_TICKS);
+  let ticks = 0;
   let full = 0;
   const settled = performance.now() + LAZY_SETTLE_MS;
   const done = new Promise<void>((resolve) => {
@@ -421,8 +429,11 @@ function readFifo(
       total += bytes;
       if (bytes < size) break;
     }
-    full = total >= LAZY_FULL_BYTES && performance.now() > settled ? full + 1 : 0;
-    if (full >= 2) promptForGood();
+    const slot = ticks++ % LAZY_WINDOW_TICKS;
+    const nearlyFull = total >= LAZY_FULL_BYTES && performance.now() > settled ? 1 : 0;
+    full += nearlyFull - (fullAt[slot] as number);
+    fullAt[slot] = nearlyFull;
+    if (full >= LAZY_FULL_TICKS) promptForGood();
     return true;
   };
   function tick(): void {
