@@ -329,8 +329,8 @@ const FIFO_DRAIN_MS = 2000;
  */
 export const LAZY_READ_MS = 50;
 const LAZY_FULL_BYTES = 56 << 10;
-export const LAZY_WINDOW_TICKS = 20;
-export const LAZY_FULL_TICKS = 10;
+const LAZY_WINDOW_TICKS = 20;
+const LAZY_FULL_TICKS = 10;
 /** A run's first seconds of output (the packets buffered while ffmpeg probed its input) come at once: not counted. */
 const LAZY_SETTLE_MS = 5000;
 
