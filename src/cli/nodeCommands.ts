@@ -1,18 +1,9 @@
 import type { Command } from 'commander';
+import type { NodeView } from '../cluster/index.js';
 import { GatewayError } from '../errors.js';
 import { callApi, resolveApiTarget } from './apiClient.js';
 import { apiOptions, type ApiOptions } from './cameraCommands.js';
 import { printJson, printTable } from './output.js';
-
-interface NodeView {
-  name: string;
-  alive: boolean;
-  cameraIds: string[];
-  cordoned?: boolean;
-  draining?: boolean;
-  lastSeen?: string;
-  weight?: number;
-}
 
 interface DrainOptions extends ApiOptions {
   wait?: boolean;

@@ -164,25 +164,34 @@ export class ChainLedger {
       if (head === undefined) return false;
       let last = this.#lastCheckpoint.get(cameraId);
       if (last === undefined) last = (await this.store.recordings.checkpoints(cameraId)).at(-1) ?? null;
-      if (head.seq <= (last?.seq ?? 0)) return false;
-      const cp = this.#sign({
-        cameraId,
-        seq: head.seq,
-        headHash: head.entryHash,
-        signedAt: new Date(this.clock()).toISOString(),
-        prevHash: last === null ? GENESIS_CHECKPOINT : checkpointHash(last),
-      });
+      const cp = this.#nextCheckpoint(cameraId, head, last);
+      if (cp === null) return false;
       await this.store.recordings.addCheckpoint(cp);
       this.#lastCheckpoint.set(cameraId, cp);
       this.logger.debug({ cameraId, seq: head.seq }, 'chain checkpoint signed');
-      const witnessed = { ...cp, publicKey: publicKeyBase64(this.signer.publicKey) };
-      for (const w of this.#witnesses) {
-        await w
-          .record(witnessed)
-          .catch((err: unknown) => this.logger.error({ err, cameraId, witness: w.name }, 'checkpoint witness failed'));
-      }
+      await this.#witness(cameraId, cp);
       return true;
     });
+  }
+
+  /** The checkpoint of the chain's head after `last`, signed; null when `last` already covers the head. */
+  #nextCheckpoint(cameraId: string, head: ChainEntry, last: Checkpoint | null): Checkpoint | null {
+    if (head.seq <= (last?.seq ?? 0)) return null;
+    return this.#sign({
+      cameraId,
+      seq: head.seq,
+      headHash: head.entryHash,
+      signedAt: new Date(this.clock()).toISOString(),
+      prevHash: last === null ? GENESIS_CHECKPOINT : checkpointHash(last),
+    });
+  }
+
+  /** Hands a stored checkpoint to every witness; a witness that fails is logged, not retried. */
+  async #witness(cameraId: string, cp: Checkpoint): Promise<void> {
+    const witnessed = { ...cp, publicKey: publicKeyBase64(this.signer.publicKey) };
+    for (const w of this.#witnesses) {
+      await w.record(witnessed).catch((err: unknown) => this.logger.error({ err, cameraId, witness: w.name }, 'checkpoint witness failed'));
+    }
   }
 
   /**
@@ -196,25 +205,12 @@ export class ChainLedger {
         await this.#fence(tx, cameraId);
         const head = await tx.recordings.head(cameraId);
         if (head === undefined) return null;
-        const last = (await tx.recordings.checkpoints(cameraId)).at(-1) ?? null;
-        if (head.seq <= (last?.seq ?? 0)) return null;
-        const signed = this.#sign({
-          cameraId,
-          seq: head.seq,
-          headHash: head.entryHash,
-          signedAt: new Date(this.clock()).toISOString(),
-          prevHash: last === null ? GENESIS_CHECKPOINT : checkpointHash(last),
-        });
-        await tx.recordings.addCheckpoint(signed);
+        const signed = this.#nextCheckpoint(cameraId, head, (await tx.recordings.checkpoints(cameraId)).at(-1) ?? null);
+        if (signed !== null) await tx.recordings.addCheckpoint(signed);
         return signed;
       });
       if (cp === null) return false;
-      const witnessed = { ...cp, publicKey: publicKeyBase64(this.signer.publicKey) };
-      for (const w of this.#witnesses) {
-        await w
-          .record(witnessed)
-          .catch((err: unknown) => this.logger.error({ err, cameraId, witness: w.name }, 'checkpoint witness failed'));
-      }
+      await this.#witness(cameraId, cp);
       return true;
     });
   }

@@ -73,6 +73,19 @@ export function ExportPanel({
     const base = selection ?? { fromMs: ms, toMs: ms };
     onSelect({ ...base, [end]: ms });
   };
+  /** One end of the range, to the second. */
+  const endField = (end: 'fromMs' | 'toMs', label: string, name: string) => (
+    <label>
+      {label}{' '}
+      <input
+        type="datetime-local"
+        step={1}
+        name={name}
+        value={selection === null ? '' : localInputValue(selection[end])}
+        onChange={(e) => edit(end, (e.currentTarget as HTMLInputElement).value)}
+      />
+    </label>
+  );
   const start = async () => {
     if (selection === null) return;
     setBusy(true);
@@ -98,26 +111,7 @@ export function ExportPanel({
       <h3 id="export-heading">{t('export.heading')}</h3>
       <p>{t('export.hint')}</p>
       <p class="filters">
-        <label>
-          {t('export.from')}{' '}
-          <input
-            type="datetime-local"
-            step={1}
-            name="export-from"
-            value={selection === null ? '' : localInputValue(selection.fromMs)}
-            onChange={(e) => edit('fromMs', (e.currentTarget as HTMLInputElement).value)}
-          />
-        </label>{' '}
-        <label>
-          {t('export.to')}{' '}
-          <input
-            type="datetime-local"
-            step={1}
-            name="export-to"
-            value={selection === null ? '' : localInputValue(selection.toMs)}
-            onChange={(e) => edit('toMs', (e.currentTarget as HTMLInputElement).value)}
-          />
-        </label>{' '}
+        {endField('fromMs', t('export.from'), 'export-from')} {endField('toMs', t('export.to'), 'export-to')}{' '}
         {mine.length === 0 ? (
           <span data-testid="export-no-request">{t('export.noRequest')}</span>
         ) : (

@@ -204,16 +204,7 @@ export function MaskEditorPage({ onSessionLost }: { onSessionLost: () => void })
                 {t(k === 'rect' ? 'masks.rect' : k === 'polygon' ? 'masks.polygon' : 'masks.edit')}
               </label>
             ))}
-            <label>
-              {t('masks.mode')}{' '}
-              <select data-testid="mask-mode" value={mode} onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as Mode)}>
-                {MODES.map((m) => (
-                  <option key={m} value={m}>
-                    {t(`masks.mode.${m}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <ModeSelect testId="mask-mode" value={mode} onChange={setMode} />
             {tool === 'polygon' && (
               <button type="button" data-testid="close-polygon" disabled={draft.length < 3} onClick={closePolygon}>
                 {t('masks.closePolygon')}
@@ -311,20 +302,7 @@ function ShapeFields({ mask, onChange }: { mask: Mask; onChange: (m: Mask) => vo
   return (
     <fieldset class="tools" data-testid="mask-selected" data-shape={mask.shape}>
       <legend>{t('masks.selected')}</legend>
-      <label>
-        {t('masks.mode')}{' '}
-        <select
-          data-testid="selected-mode"
-          value={mask.mode}
-          onChange={(e) => onChange({ ...mask, mode: (e.currentTarget as HTMLSelectElement).value as Mode })}
-        >
-          {MODES.map((m) => (
-            <option key={m} value={m}>
-              {t(`masks.mode.${m}`)}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ModeSelect testId="selected-mode" value={mask.mode} onChange={(m) => onChange({ ...mask, mode: m })} />
       {mask.shape === 'rect'
         ? (['x', 'y', 'w', 'h'] as const).map((k) =>
             field(t(`masks.field.${k}`), `mask-${k}`, mask[k], (v) => onChange(resizeRect(mask, k, v))),
@@ -349,4 +327,21 @@ function corners(m: { x: number; y: number; w: number; h: number }): Point[] {
     [m.x + m.w, m.y + m.h],
     [m.x, m.y + m.h],
   ];
+}
+
+/** Fill, blur or mosaic: for the shapes still to be drawn, or for the selected one. */
+function ModeSelect({ testId, value, onChange }: { testId: string; value: Mode; onChange: (m: Mode) => void }) {
+  const { t } = useI18n();
+  return (
+    <label>
+      {t('masks.mode')}{' '}
+      <select data-testid={testId} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as Mode)}>
+        {MODES.map((m) => (
+          <option key={m} value={m}>
+            {t(`masks.mode.${m}`)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
