@@ -29,12 +29,9 @@ function segmentFiles(recDir: string, cameraId: string): { placed: string[]; inc
 }
 
 describe('a gateway killed while it writes a segment', () => {
-  let cam: TestCamera;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     requireTool('ffmpeg', FFMPEG_INSTALL_HINT);
     requireTool('ffprobe', FFMPEG_INSTALL_HINT);
-    cam = await TestCamera.start({ width: 320, height: 180 });
   });
 
   afterAll(async () => {
@@ -42,10 +39,13 @@ describe('a gateway killed while it writes a segment', () => {
     await stopAllTestCameras();
   });
 
-  // The four crashes run side by side (one gateway each, on one camera) to keep the test short.
+  // The four crashes run side by side to keep the test short, each with a gateway and a camera of its own:
+  // one GStreamer camera shared by four gateways killed mid-stream once served the next client a stream
+  // ffprobe could not read.
   it.concurrent.each(STEPS)(
     'SIGKILL after %s: restarted, every segment file is indexed, nothing is orphaned and psvgw verify exits 0',
     async (step) => {
+      const cam = await TestCamera.start({ width: 320, height: 180 });
       const configYaml = 'recording:\n  segmentSeconds: 2';
       const first = await GatewayProcess.start({ configYaml, env: { NODE_ENV: 'test', PSVGW_TEST_PAUSE_AT: step } });
       try {
